@@ -1,0 +1,33 @@
+package contract
+
+// Reject reasons: the closed set of codes stored in ops.rejects.reason. The
+// detail column says which column and value; the code is what dashboards group by.
+const (
+	// ReasonMalformed: the row cannot be split into fields (wrong field count,
+	// unbalanced quote, not a JSON object).
+	ReasonMalformed = "malformed_row"
+	// ReasonEncoding: bytes that are not valid in the feed's declared encoding.
+	ReasonEncoding = "bad_encoding"
+	// ReasonMissing: a required value is empty, null or absent.
+	ReasonMissing = "missing_required"
+	// ReasonType: a number or boolean that does not parse as its column type.
+	ReasonType = "bad_type"
+	// ReasonDate: a date or timestamp that does not parse or does not exist.
+	ReasonDate = "bad_date"
+	// ReasonEnum: a value outside the contract's list for the column.
+	ReasonEnum = "bad_enum"
+	// ReasonDuplicate: the entity's unique key was already loaded (stream
+	// redelivery, or the same event in the stream and the archive).
+	ReasonDuplicate = "duplicate_key"
+)
+
+// Reasons lists every reject reason with its meaning, for docs and status.
+var Reasons = []struct{ Code, Meaning string }{
+	{ReasonMalformed, "the row cannot be split into the header's fields (field count, quoting, invalid JSON)"},
+	{ReasonEncoding, "bytes that are not valid in the feed's encoding (e.g. a broken GBK sequence)"},
+	{ReasonMissing, "a required value is empty, null or absent"},
+	{ReasonType, "a number or boolean that does not parse as its column type"},
+	{ReasonDate, "a date or timestamp that does not parse or does not exist"},
+	{ReasonEnum, "a value outside the contract's list of values for the column"},
+	{ReasonDuplicate, "the unique key (ebank event_id) was already loaded from the stream or an archive"},
+}

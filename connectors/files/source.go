@@ -1,0 +1,371 @@
+// Package files is the file-drop source: a folder per feed where the bank's
+// systems deliver daily files (GBK CSV, pipe-delimited text, Parquet,
+// JSON lines, optionally gzipped), each with a "<file>.ok" control file.
+//
+// A file is a load unit. Discover lists what is there, with the control file
+// checked (present, row count, md5); Open parses one file into Arrow batches
+// typed by the feed contract. The source keeps no state of its own: which
+// files were already loaded, and under which md5, is the warehouse's
+// checkpoint, committed with the rows.
+package files
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/klauspost/compress/gzip"
+
+	"cdp/connectors/contract"
+)
+
+// Options configure one file feed.
+type Options struct {
+	Name      string // config feed name; prefixes every file's source path
+	Contract  string // contract feed (credit, wealth, card, ebank)
+	Dir       string // the feed's folder
+	Format    contract.Format
+	Encoding  string // utf-8, gbk, gb18030
+	Delimiter byte
+	Entities  []string          // restrict to these entities; empty = all
+	Patterns  map[string]string // entity → file pattern override
+	RequireOK bool              // a data file without a control file waits
+	Location  *time.Location    // for wall-clock timestamps
+	Workers   int               // parse workers; 0 = one per core
+}
+
+// Source lists and opens the files of one feed.
+type Source struct {
+	o Options
+}
+
+// New checks the options and returns the feed's source.
+func New(o Options) (*Source, error) {
+	if len(contract.OfFeed(o.Contract)) == 0 {
+		return nil, fmt.Errorf("feed %s: unknown contract %q", o.Name, o.Contract)
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Encoding == "" {
+		o.Encoding = "utf-8"
+	}
+	return &Source{o: o}, nil
+}
+
+// File is one data file found in the feed folder.
+type File struct {
+	Entity *contract.Entity
+	Source string // "<feed>/<path inside the feed folder>", the ledger key
+	Path   string
+	Date   string // business date YYYYMMDD from the file name
+	Bytes  int64
+	MD5    string
+	// ExpectedRows is the control file's row count; -1 without a control file.
+	ExpectedRows int64
+	// Pending: no control file yet; the file is still being written.
+	Pending bool
+	// Problem: the control file disagrees with the data file, or cannot be read.
+	// The file must not be loaded.
+	Problem error
+}
+
+// Discover lists the feed's data files in business-date order, with their
+// control files checked. It reads every file once for its md5.
+func (s *Source) Discover(ctx context.Context) ([]*File, error) {
+	if _, err := os.Stat(s.o.Dir); err != nil {
+		return nil, fmt.Errorf("feed %s: folder %s: %w", s.o.Name, s.o.Dir, err)
+	}
+	var out []*File
+	for _, e := range contract.OfFeed(s.o.Contract) {
+		if len(s.o.Entities) > 0 && !contains(s.o.Entities, e.Name) {
+			continue
+		}
+		pattern := e.Pattern
+		if p, ok := s.o.Patterns[e.Name]; ok {
+			pattern = p
+		}
+		matches, err := match(s.o.Dir, pattern)
+		if err != nil {
+			return nil, fmt.Errorf("feed %s: %w", s.o.Name, err)
+		}
+		for _, m := range matches {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			f := &File{Entity: e, Path: filepath.Join(s.o.Dir, m.rel), Date: m.date,
+				Source: s.o.Name + "/" + filepath.ToSlash(m.rel), ExpectedRows: -1}
+			s.check(f)
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Date != out[j].Date {
+			return out[i].Date < out[j].Date
+		}
+		return entityOrder(out[i].Entity) < entityOrder(out[j].Entity)
+	})
+	return out, nil
+}
+
+func entityOrder(e *contract.Entity) int {
+	for i, x := range contract.Entities {
+		if x == e {
+			return i
+		}
+	}
+	return len(contract.Entities)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type matched struct{ rel, date string }
+
+// match expands a pattern ({D}, {DATE}, *) under dir.
+func match(dir, pattern string) ([]matched, error) {
+	glob := strings.NewReplacer("{D}", "*", "{DATE}", "*").Replace(pattern)
+	paths, err := filepath.Glob(filepath.Join(dir, glob))
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+	}
+	re := regexp.QuoteMeta(pattern)
+	re = strings.NewReplacer(`\{D\}`, `(?P<d>\d{8})`, `\{DATE\}`, `(?P<iso>\d{4}-\d{2}-\d{2})`, `\*`, `[^/]*`).Replace(re)
+	rx, err := regexp.Compile("^" + re + "$")
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+	}
+	var out []matched
+	for _, p := range paths {
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		m := rx.FindStringSubmatch(rel)
+		if m == nil {
+			continue
+		}
+		date := ""
+		for i, name := range rx.SubexpNames() {
+			switch name {
+			case "d":
+				date = m[i]
+			case "iso":
+				date = strings.ReplaceAll(m[i], "-", "")
+			}
+		}
+		out = append(out, matched{rel: rel, date: date})
+	}
+	return out, nil
+}
+
+// check reads the control file and the data file's md5.
+func (s *Source) check(f *File) {
+	st, err := os.Stat(f.Path)
+	if err != nil {
+		f.Problem = err
+		return
+	}
+	f.Bytes = st.Size()
+	sum, err := fileMD5(f.Path)
+	if err != nil {
+		f.Problem = fmt.Errorf("%s: %w", f.Source, err)
+		return
+	}
+	f.MD5 = sum
+	ok, err := os.ReadFile(f.Path + ".ok")
+	if errors.Is(err, os.ErrNotExist) {
+		if s.o.RequireOK {
+			f.Pending = true
+		}
+		return
+	}
+	if err != nil {
+		f.Problem = fmt.Errorf("%s.ok: %w", f.Source, err)
+		return
+	}
+	count, wantMD5, perr := parseControl(ok)
+	switch {
+	case perr != nil:
+		f.Problem = fmt.Errorf("%s.ok: %w", f.Source, perr)
+	case !strings.EqualFold(wantMD5, sum):
+		f.Problem = fmt.Errorf("%s: md5 is %s but the control file says %s (damaged or still being written); nothing loaded", f.Source, sum, wantMD5)
+	default:
+		f.ExpectedRows = count
+	}
+}
+
+// parseControl reads "<row count>|<md5>".
+func parseControl(b []byte) (int64, string, error) {
+	line := strings.TrimSpace(string(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
+	count, sum, ok := strings.Cut(line, "|")
+	if !ok {
+		return 0, "", fmt.Errorf("want one line \"<row count>|<md5>\", got %q", clipString(line, 80))
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(count), 10, 64)
+	if err != nil || n < 0 {
+		return 0, "", fmt.Errorf("row count %q is not a number", count)
+	}
+	sum = strings.TrimSpace(sum)
+	if len(sum) != 32 {
+		return 0, "", fmt.Errorf("md5 %q is not 32 hex digits", clipString(sum, 40))
+	}
+	if _, err := hex.DecodeString(sum); err != nil {
+		return 0, "", fmt.Errorf("md5 %q is not hex", sum)
+	}
+	return n, sum, nil
+}
+
+func clipString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func fileMD5(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Reader yields a file's batches; Finish reports rows read and rejects after
+// the batches are drained, and fails when the control file's count disagrees.
+type Reader interface {
+	array.RecordReader
+	Finish() (rowsIn int64, rejects []contract.Reject, err error)
+	// BytesRead counts input bytes consumed so far (for progress).
+	BytesRead() int64
+}
+
+type finisher interface {
+	array.RecordReader
+	finish() (int64, []contract.Reject, error)
+}
+
+type fileReader struct {
+	finisher
+	f       *File
+	bytesIn *atomic.Int64
+}
+
+func (r *fileReader) BytesRead() int64 { return r.bytesIn.Load() }
+
+func (r *fileReader) Finish() (int64, []contract.Reject, error) {
+	n, rejects, err := r.finisher.finish()
+	if err != nil {
+		return 0, nil, err
+	}
+	if r.f.ExpectedRows >= 0 && n != r.f.ExpectedRows {
+		return 0, nil, fmt.Errorf("%s: the control file says %d rows, the file has %d; nothing loaded", r.f.Source, r.f.ExpectedRows, n)
+	}
+	return n, rejects, nil
+}
+
+// Open starts parsing a discovered file.
+func (s *Source) Open(ctx context.Context, f *File) (Reader, error) {
+	if f.Problem != nil {
+		return nil, f.Problem
+	}
+	bytesIn := new(atomic.Int64)
+	format := f.Entity.Format
+	if s.o.Format != "" && format != contract.Parquet {
+		format = s.o.Format
+	}
+	if format == contract.Parquet {
+		p, err := openParquet(ctx, f.Entity, f.Source, f.Path, s.o.Location, bytesIn)
+		if err != nil {
+			return nil, err
+		}
+		return &fileReader{finisher: p, f: f, bytesIn: bytesIn}, nil
+	}
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Source, err)
+	}
+	var r io.Reader = fh
+	var closer io.Closer = fh
+	if strings.HasSuffix(f.Path, ".gz") {
+		gz, err := gzip.NewReader(bufio.NewReaderSize(fh, 1<<20))
+		if err != nil {
+			fh.Close()
+			return nil, fmt.Errorf("%s: not a gzip file: %w", f.Source, err)
+		}
+		r = &gzipErrors{gz: gz, source: f.Source}
+		closer = multiCloser{gz, fh}
+	}
+	switch format {
+	case contract.JSONL:
+		return &fileReader{finisher: openJSONL(f.Entity, f.Source, r, closer, s.o.Location, s.o.Workers, bytesIn), f: f, bytesIn: bytesIn}, nil
+	case contract.CSV, contract.Delimited:
+		o := textOptions{delim: s.o.Delimiter, quoted: format == contract.CSV, encoding: s.o.Encoding}
+		if o.delim == 0 {
+			o.delim = ','
+			if format == contract.Delimited {
+				o.delim = '|'
+			}
+		}
+		tr, err := openText(f.Entity, f.Source, r, closer, o, s.o.Location, s.o.Workers, bytesIn)
+		if err != nil {
+			closer.Close()
+			return nil, err
+		}
+		return &fileReader{finisher: tr, f: f, bytesIn: bytesIn}, nil
+	}
+	closer.Close()
+	return nil, fmt.Errorf("%s: format %q is not supported", f.Source, format)
+}
+
+type multiCloser []io.Closer
+
+func (m multiCloser) Close() error {
+	var errs []error
+	for _, c := range m {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// gzipErrors names the file and explains a truncated archive.
+type gzipErrors struct {
+	gz     *gzip.Reader
+	source string
+	n      int64
+}
+
+func (g *gzipErrors) Read(p []byte) (int, error) {
+	n, err := g.gz.Read(p)
+	g.n += int64(n)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return n, fmt.Errorf("%s: gzip stream is truncated after %d uncompressed bytes; nothing loaded: %w", g.source, g.n, err)
+		}
+		return n, fmt.Errorf("%s: gzip: %w", g.source, err)
+	}
+	return n, err
+}

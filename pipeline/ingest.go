@@ -1,0 +1,333 @@
+// Package pipeline composes the stages of a run. It owns no data: it reads
+// the project file, opens sources from connectors/, hands their batches to
+// warehouse/, and reports what happened.
+//
+// An ingest run loads, feed by feed and file by file in business-date order,
+// everything not yet in the warehouse. Each file or stream batch is one
+// transaction with its checkpoint, so a run can be stopped at any point and
+// rerun: it continues where the last commit left off.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"cdp/connectors/contract"
+	"cdp/connectors/files"
+	"cdp/connectors/kafka"
+	"cdp/connectors/rows"
+	"cdp/pipeline/config"
+	"cdp/warehouse"
+)
+
+// IngestOptions select and observe a run.
+type IngestOptions struct {
+	Feeds    []string // config feed names; empty = every enabled feed
+	RunID    string   // default: a new UUID
+	Logger   *slog.Logger
+	Progress Progress // nil = none
+}
+
+// UnitReport is one file or stream batch of a run.
+type UnitReport struct {
+	Feed, Entity, Source string
+	Status               string // loaded, unchanged, pending, failed
+	Result               warehouse.Result
+	Err                  error
+	Bytes                int64
+	Seconds              float64
+}
+
+// IngestReport is what a run did.
+type IngestReport struct {
+	RunID   string
+	Units   []UnitReport
+	Started time.Time
+	Elapsed time.Duration
+}
+
+// Count returns how many units ended with the status.
+func (r *IngestReport) Count(status string) int {
+	n := 0
+	for _, u := range r.Units {
+		if u.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// Totals sums rows over loaded units.
+func (r *IngestReport) Totals() (in, loaded, rejected, replaced int64) {
+	for _, u := range r.Units {
+		in += u.Result.RowsIn
+		loaded += u.Result.Loaded
+		rejected += u.Result.Rejected
+		replaced += u.Result.Replaced
+	}
+	return
+}
+
+// Failed lists the units that failed.
+func (r *IngestReport) Failed() []UnitReport {
+	var out []UnitReport
+	for _, u := range r.Units {
+		if u.Status == "failed" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// ErrUnitsFailed is returned (wrapped) when some files or batches failed while
+// the rest loaded.
+var ErrUnitsFailed = errors.New("some inputs failed to load")
+
+// Ingest loads what is new in the project's feeds.
+func Ingest(ctx context.Context, p *config.Project, w *warehouse.Warehouse, o IngestOptions) (*IngestReport, error) {
+	if o.RunID == "" {
+		o.RunID = uuid.NewString()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Progress == nil {
+		o.Progress = NoProgress{}
+	}
+	rep := &IngestReport{RunID: o.RunID, Started: time.Now()}
+	loc, err := rows.Location(p.Warehouse.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	selected, err := selectFeeds(p, o.Feeds)
+	if err != nil {
+		return nil, err
+	}
+	var broker *EmbeddedBroker
+	defer func() {
+		if broker != nil {
+			broker.Close()
+		}
+	}()
+	for _, f := range selected {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		switch f.Kind {
+		case config.KindKafka:
+			if broker == nil && p.Kafka.Embedded.Enabled {
+				if broker, err = StartEmbeddedBroker(p, o.Logger); err != nil {
+					return rep, err
+				}
+			}
+			if err := ingestStream(ctx, p, w, f, loc, o, rep); err != nil {
+				rep.Units = append(rep.Units, UnitReport{Feed: f.Name, Entity: f.Contract + "." + f.Entity, Source: f.Topic, Status: "failed", Err: err})
+				o.Logger.Error("stream feed failed", "feed", f.Name, "topic", f.Topic, "err", err)
+			}
+		default:
+			if err := ingestFiles(ctx, p, w, f, loc, o, rep); err != nil {
+				rep.Units = append(rep.Units, UnitReport{Feed: f.Name, Source: f.Path, Status: "failed", Err: err})
+				o.Logger.Error("file feed failed", "feed", f.Name, "err", err)
+			}
+		}
+	}
+	rep.Elapsed = time.Since(rep.Started)
+	if n := rep.Count("failed"); n > 0 {
+		return rep, fmt.Errorf("%d input(s) failed (see ops.loads): %w", n, ErrUnitsFailed)
+	}
+	return rep, nil
+}
+
+func selectFeeds(p *config.Project, names []string) ([]*config.Feed, error) {
+	var out []*config.Feed
+	if len(names) == 0 {
+		for i := range p.Feeds {
+			if p.Feeds[i].IsEnabled() {
+				out = append(out, &p.Feeds[i])
+			}
+		}
+		return out, nil
+	}
+	for _, n := range names {
+		f, ok := p.Feed(n)
+		if !ok {
+			var known []string
+			for _, f := range p.Feeds {
+				known = append(known, f.Name)
+			}
+			sort.Strings(known)
+			return nil, fmt.Errorf("no feed %q in %s (feeds: %v)", n, p.Path, known)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse, f *config.Feed, tz *time.Location, o IngestOptions, rep *IngestReport) error {
+	var delim byte
+	if f.Delimiter != "" {
+		delim = f.Delimiter[0]
+	}
+	src, err := files.New(files.Options{
+		Name: f.Name, Contract: f.Contract, Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
+		Encoding: f.Encoding, Delimiter: delim, Entities: f.Entities, Patterns: f.Patterns,
+		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
+	})
+	if err != nil {
+		return err
+	}
+	found, err := src.Discover(ctx)
+	if err != nil {
+		return err
+	}
+	for _, file := range found {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		u := UnitReport{Feed: f.Name, Entity: file.Entity.ID(), Source: file.Source, Bytes: file.Bytes}
+		started := time.Now()
+		attempt := warehouse.Attempt{RunID: o.RunID, Feed: f.Name, Entity: file.Entity.ID(), Kind: warehouse.KindFile,
+			Source: file.Source, MD5: file.MD5, Bytes: file.Bytes, Started: started}
+		switch {
+		case file.Problem != nil:
+			u.Status, u.Err = "failed", file.Problem
+			attempt.Status, attempt.Err = warehouse.StatusFailed, file.Problem
+			o.Logger.Error("file not loaded", "source", file.Source, "err", file.Problem)
+			if _, err := w.RecordAttempt(ctx, attempt); err != nil {
+				return err
+			}
+			rep.Units = append(rep.Units, u)
+			continue
+		case file.Pending:
+			u.Status = "pending"
+			attempt.Status, attempt.Err = warehouse.StatusPending, errors.New("no control file "+file.Source+".ok yet")
+			o.Logger.Warn("file waits for its control file", "source", file.Source)
+			if _, err := w.RecordAttempt(ctx, attempt); err != nil {
+				return err
+			}
+			rep.Units = append(rep.Units, u)
+			continue
+		}
+		prev, seen, err := w.FileCheckpoint(ctx, f.Name, file.Source)
+		if err != nil {
+			return err
+		}
+		if seen && prev == file.MD5 {
+			u.Status = "unchanged"
+			rep.Units = append(rep.Units, u)
+			continue
+		}
+		if seen {
+			o.Logger.Info("correction: file delivered again with a new md5, replacing its rows", "source", file.Source, "old_md5", prev, "new_md5", file.MD5)
+		}
+		reader, err := src.Open(ctx, file)
+		if err == nil {
+			o.Progress.Start(file.Source, file.Bytes)
+			stop := trackProgress(o.Progress, reader.BytesRead)
+			var res warehouse.Result
+			res, err = w.Load(ctx, warehouse.Load{
+				RunID: o.RunID, Feed: f.Name, Entity: file.Entity, Kind: warehouse.KindFile, Source: file.Source,
+				MD5: file.MD5, Bytes: file.Bytes, Records: reader, Finish: reader.Finish,
+				SourceSQL: "'" + sqlString(file.Source) + ":' || _pos",
+			})
+			stop()
+			reader.Release()
+			o.Progress.Done()
+			u.Result = res
+		}
+		u.Seconds = time.Since(started).Seconds()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			u.Status, u.Err = "failed", err
+			attempt.Status, attempt.Err = warehouse.StatusFailed, err
+			o.Logger.Error("file not loaded", "source", file.Source, "err", err)
+			if _, rerr := w.RecordAttempt(ctx, attempt); rerr != nil {
+				return rerr
+			}
+			rep.Units = append(rep.Units, u)
+			continue
+		}
+		u.Status = "loaded"
+		o.Logger.Info("loaded", "source", file.Source, "entity", file.Entity.ID(), "rows_in", u.Result.RowsIn,
+			"loaded", u.Result.Loaded, "rejected", u.Result.Rejected, "replaced", u.Result.Replaced,
+			"seconds", round(u.Seconds), "mb_per_s", round(float64(file.Bytes)/1e6/u.Seconds))
+		rep.Units = append(rep.Units, u)
+	}
+	return nil
+}
+
+func ingestStream(ctx context.Context, p *config.Project, w *warehouse.Warehouse, f *config.Feed, tz *time.Location, o IngestOptions, rep *IngestReport) error {
+	entity, err := contract.Lookup(f.Contract, f.Entity)
+	if err != nil {
+		return err
+	}
+	brokers, dialer, err := KafkaClient(p)
+	if err != nil {
+		return err
+	}
+	src, err := kafka.Open(ctx, kafka.Options{Name: f.Name, Topic: f.Topic, Brokers: brokers, Dialer: dialer,
+		Entity: entity, Location: tz, BatchMessages: p.Ingest.StreamBatch, Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	from, err := w.StreamCheckpoint(ctx, f.Name, f.Topic)
+	if err != nil {
+		return err
+	}
+	lag := src.Lag(from)
+	o.Progress.Start(f.Name+" "+f.Topic, lag)
+	defer o.Progress.Done()
+	var done int64
+	for {
+		started := time.Now()
+		b, err := src.Next(ctx, from)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return nil
+		}
+		var offsets []warehouse.StreamOffset
+		for part, next := range b.Next {
+			offsets = append(offsets, warehouse.StreamOffset{Topic: f.Topic, Partition: part, Next: next})
+		}
+		sort.Slice(offsets, func(i, j int) bool { return offsets[i].Partition < offsets[j].Partition })
+		res, err := w.Load(ctx, warehouse.Load{
+			RunID: o.RunID, Feed: f.Name, Entity: entity, Kind: warehouse.KindStream, Source: f.Topic,
+			Records: b.Records, Finish: b.Finish, Offsets: offsets, SourceSQL: kafka.SourceSQL(f.Topic),
+		})
+		b.Records.Release()
+		if err != nil {
+			return err
+		}
+		from = b.Next
+		done += b.Messages
+		o.Progress.Set(done)
+		u := UnitReport{Feed: f.Name, Entity: entity.ID(), Source: f.Topic, Status: "loaded", Result: res, Seconds: time.Since(started).Seconds()}
+		o.Logger.Info("loaded stream batch", "feed", f.Name, "topic", f.Topic, "messages", b.Messages,
+			"loaded", res.Loaded, "rejected", res.Rejected, "seconds", round(u.Seconds))
+		rep.Units = append(rep.Units, u)
+	}
+}
+
+func sqlString(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			out = append(out, '\'')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

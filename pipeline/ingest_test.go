@@ -1,0 +1,289 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"cdp/connectors/contract"
+	"cdp/warehouse"
+)
+
+func TestIngest_CreditCSVRejectsBadRowsWithReasonAndLine(t *testing.T) {
+	p := newProject(t, "")
+	var b []byte
+	b = append(b, gbk(t, creditCustomerHeader+",vip_flag\n")...)
+	b = append(b, gbk(t, customerRow("C001", "P", "张伟", "1990-03-07", "")+",Y\n")...)                 // line 2 ok, extra column kept
+	b = append(b, gbk(t, customerRow("C002", "C", `"上海华锐精密机械有限公司, 浦东"`, "", "600000000.00")+",\n")...) // line 3 ok, quoted comma
+	b = append(b, gbk(t, `C003,P,"王""小""明`+"\n"+`二行",ID_CARD,,,,,,,,,,,,`+"\n")...)                   // lines 4-5: one record, quoted newline
+	b = append(b, gbk(t, "C004,P,李四\n")...)                                                         // line 6: too few fields
+	b = append(b, gbk(t, customerRow("C005", "P", "赵六", "2026-02-30", "")+",\n")...)                // line 7: bad date
+	b = append(b, gbk(t, customerRow("C006", "C", "某公司", "", `"12,3a"`)+",\n")...)                  // line 8: bad number
+	b = append(b, gbk(t, customerRow("C007", "X", "钱七", "", "")+",\n")...)                          // line 9: bad enum
+	b = append(b, gbk(t, customerRow("", "P", "孙八", "", "")+",\n")...)                              // line 10: missing key
+	bad := []byte(customerRow("C009", "P", "周\x81\x20九", "", "") + ",\n")                           // line 11: broken GBK
+	b = append(b, bad...)
+	b = append(b, gbk(t, customerRow("C010", "P", "吳九", "19900307", "")+",\n")...) // line 12 ok, traditional char, compact date
+	p.deliver("credit/customers_20261120.csv", b, 10)
+
+	rep, err := p.ingest("credit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, loaded, rejected, _ := rep.Totals()
+	if in != 10 || loaded != 4 || rejected != 6 {
+		t.Fatalf("rows in %d = loaded %d + rejected %d; want 10 = 4 + 6", in, loaded, rejected)
+	}
+	want := []reject{{6, contract.ReasonMalformed}, {7, contract.ReasonDate}, {8, contract.ReasonType},
+		{9, contract.ReasonEnum}, {10, contract.ReasonMissing}, {11, contract.ReasonEncoding}}
+	got := p.rejects("credit/customers_20261120.csv")
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rejects %v, want %v", got, want)
+	}
+	var name, extra, source string
+	p.query(func(w *warehouse.Warehouse) {
+		w.DB().QueryRow(`SELECT name, _extra::VARCHAR, _source FROM raw.credit_customers WHERE cust_no = 'C001'`).Scan(&name, &extra, &source)
+	})
+	if name != "张伟" || extra != `{"vip_flag":"Y"}` || source != "credit/customers_20261120.csv:2" {
+		t.Fatalf("C001 = %q %q %q", name, extra, source)
+	}
+	if got := p.count(`SELECT count(*) FROM raw.credit_customers WHERE cust_no = 'C003' AND name = '王"小"明` + "\n" + `二行' AND _source LIKE '%:4'`); got != 1 {
+		t.Fatalf("quoted multi-line record not loaded as one row from line 4")
+	}
+	if got := p.count(`SELECT count(*) FROM raw.credit_customers WHERE cust_no = 'C010' AND birth_date = DATE '1990-03-07'`); got != 1 {
+		t.Fatal("compact date not parsed")
+	}
+	var raw, detail string
+	p.query(func(w *warehouse.Warehouse) {
+		w.DB().QueryRow(`SELECT raw, detail FROM ops.rejects WHERE line = 11`).Scan(&raw, &detail)
+	})
+	if !strings.Contains(raw, `\x81`) || !strings.Contains(detail, "name") {
+		t.Fatalf("bad-encoding reject keeps raw %q detail %q", raw, detail)
+	}
+	if n := p.count(`SELECT rows_in - rows_loaded - rows_rejected FROM ops.loads WHERE status = 'loaded'`); n != 0 {
+		t.Fatalf("ledger imbalance %d", n)
+	}
+}
+
+func TestIngest_CardDelimitedEscapesAndRejects(t *testing.T) {
+	p := newProject(t, "")
+	data := "txn_id|card_account_id|txn_time|amount|currency|mcc|merchant_name|country_code|channel|txn_type\n" +
+		`T1|A1|2026-11-20 10:00:00|88.50|CNY|5812|海底捞\|望京店|CN|POS|PURCHASE` + "\n" +
+		`T2|A1|2026-11-20 10:05:00|abc|CNY|5812|x|CN|POS|PURCHASE` + "\n" +
+		`T3|A1|2026-13-01 00:00:00|1.00|CNY|5812|x|CN|POS|PURCHASE` + "\n" +
+		`T4|A1|2026-11-20 10:05:00|1.00|CNY|5812|x|CN|POS|PURCHASE|extra` + "\n" +
+		`T5|A1|2026-11-20 10:05:00|-20.00|USD|5812|back\\slash|US|ONLINE|REFUND` + "\r\n"
+	p.deliver("card/txns_20261120.del", []byte(data), 5)
+	if _, err := p.ingest("card"); err != nil {
+		t.Fatal(err)
+	}
+	got := p.rejects("card/txns_20261120.del")
+	want := []reject{{3, contract.ReasonType}, {4, contract.ReasonDate}, {5, contract.ReasonMalformed}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rejects %v, want %v", got, want)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.card_txns WHERE merchant_name = '海底捞|望京店' AND amount = 88.50`); n != 1 {
+		t.Fatal(`"\|" not unescaped`)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.card_txns WHERE merchant_name = 'back\slash' AND amount = -20.00 AND txn_type = 'REFUND'`); n != 1 {
+		t.Fatal(`"\\" or CRLF not handled`)
+	}
+}
+
+func TestIngest_EbankEventsRejectsAndKeepsUnknownFields(t *testing.T) {
+	p := newProject(t, "")
+	lines := []string{
+		`{"event_id":"E1","user_id":"u1","ts":"2026-11-20T10:00:00+08:00","channel":"APP","event_type":"TRANSFER_OUT","amount":1200.5,"currency":"CNY","cross_border":true,"device_os":"iOS"}`,
+		`not json`,
+		`{"event_id":"E3","ts":"2026-11-20T10:00:00+08:00","channel":"APP","event_type":"LOGIN"}`,
+		`{"event_id":"E4","user_id":"u1","ts":"2026-11-20T10:00:00+08:00","channel":"APP","event_type":"UNKNOWN"}`,
+		`{"event_id":"E1","user_id":"u1","ts":"2026-11-20T10:00:00+08:00","channel":"APP","event_type":"LOGIN"}`,
+		`{"event_id":"E6","user_id":"u2","ts":"2026-11-20T10:00:01+08:00","channel":"WEB","event_type":"LOGIN","amount":null}`,
+		`{"event_id":"E7","user_id":"u2","ts":"2026-11-20T10:00:01+08:00","channel":"WEB","event_type":"LOGIN","amount":"12.345"}`,
+	}
+	p.deliver("ebank/events_20261120.jsonl.gz", gz(t, strings.Join(lines, "\n")+"\n"), len(lines))
+	rep, err := p.ingest("ebank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, loaded, rejected, _ := rep.Totals()
+	if in != 7 || loaded != 2 || rejected != 5 {
+		t.Fatalf("rows %d = %d + %d, want 7 = 2 + 5", in, loaded, rejected)
+	}
+	got := p.rejects("ebank/events_20261120.jsonl.gz")
+	want := []reject{{2, contract.ReasonMalformed}, {3, contract.ReasonMissing}, {4, contract.ReasonEnum}, {5, contract.ReasonDuplicate}, {7, contract.ReasonType}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rejects %v, want %v", got, want)
+	}
+	var extra string
+	var amount float64
+	var cross bool
+	p.query(func(w *warehouse.Warehouse) {
+		w.DB().QueryRow(`SELECT _extra::VARCHAR, amount::DOUBLE, cross_border FROM raw.ebank_events WHERE event_id = 'E1'`).Scan(&extra, &amount, &cross)
+	})
+	if extra != `{"device_os":"iOS"}` || amount != 1200.5 || !cross {
+		t.Fatalf("E1: extra %q amount %v cross_border %v", extra, amount, cross)
+	}
+}
+
+func TestIngest_TruncatedGzipLoadsNothing(t *testing.T) {
+	p := newProject(t, "")
+	var lines []string
+	for i := 0; i < 2000; i++ {
+		lines = append(lines, `{"event_id":"E`+strings.Repeat("x", i%7)+string(rune('a'+i%26))+`","user_id":"u1","ts":"2026-11-20T10:00:00+08:00","channel":"APP","event_type":"LOGIN"}`)
+	}
+	full := gz(t, strings.Join(lines, "\n")+"\n")
+	p.deliver("ebank/events_20261120.jsonl.gz", full[:len(full)/2], 2000)
+	rep, err := p.ingest("ebank")
+	if !errors.Is(err, ErrUnitsFailed) {
+		t.Fatalf("err = %v, want a failed input", err)
+	}
+	if f := rep.Failed(); len(f) != 1 || !strings.Contains(f[0].Err.Error(), "truncated") {
+		t.Fatalf("failures %v, want one naming the truncation", f)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.ebank_events`); n != 0 {
+		t.Fatalf("%d rows loaded from a truncated archive", n)
+	}
+	if n := p.count(`SELECT count(*) FROM ops.loads WHERE status = 'failed' AND error LIKE '%truncated%'`); n != 1 {
+		t.Fatal("failure not in ops.loads")
+	}
+}
+
+func TestIngest_ControlFileProblemsLoadNothing(t *testing.T) {
+	p := newProject(t, "")
+	body := creditCustomerHeader + "\n" + customerRow("C1", "P", "a", "", "") + "\n" + customerRow("C2", "P", "b", "", "") + "\n"
+	p.write("credit/customers_20261118.csv", []byte(body))    // no .ok: waits
+	p.deliver("credit/customers_20261119.csv", []byte(body), 3) // wrong count
+	p.deliver("credit/customers_20261120.csv", []byte(body), 2)
+	os.WriteFile(filepath.Join(p.dir, "feeds/credit/customers_20261120.csv"), []byte(body+customerRow("C3", "P", "c", "", "")+"\n"), 0o644) // md5 now wrong
+	rep, err := p.ingest("credit")
+	if !errors.Is(err, ErrUnitsFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if rep.Count("pending") != 1 || rep.Count("failed") != 2 {
+		t.Fatalf("pending %d failed %d, want 1 and 2", rep.Count("pending"), rep.Count("failed"))
+	}
+	msgs := ""
+	for _, f := range rep.Failed() {
+		msgs += f.Err.Error() + "\n"
+	}
+	if !strings.Contains(msgs, "control file says 3 rows, the file has 2") || !strings.Contains(msgs, "md5 is") {
+		t.Fatalf("failure messages:\n%s", msgs)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.credit_customers`); n != 0 {
+		t.Fatalf("%d rows loaded", n)
+	}
+	// The .ok arrives: the waiting file loads on the next run.
+	p.deliver("credit/customers_20261118.csv", []byte(body), 2)
+	p.ingest("credit")
+	if n := p.count(`SELECT count(*) FROM raw.credit_customers`); n != 2 {
+		t.Fatalf("%d rows after the control file arrived, want 2", n)
+	}
+}
+
+func TestIngest_MissingRequiredColumnFailsTheFile(t *testing.T) {
+	p := newProject(t, "")
+	header := strings.Replace(creditCustomerHeader, "cust_type,", "", 1)
+	p.deliver("credit/customers_20261120.csv", []byte(header+"\n"), 0)
+	rep, _ := p.ingest("credit")
+	if f := rep.Failed(); len(f) != 1 || !strings.Contains(f[0].Err.Error(), "line 1: header lacks required column(s) [cust_type]") {
+		t.Fatalf("failures %v", f)
+	}
+}
+
+func TestIngest_RerunLoadsNothingTwiceAndCorrectionReplaces(t *testing.T) {
+	p := newProject(t, "")
+	body := creditCustomerHeader + "\n" + customerRow("C1", "P", "a", "", "") + "\n" + customerRow("C2", "P", "b", "", "") + "\n"
+	p.deliver("credit/customers_20261120.csv", []byte(body), 2)
+	if _, err := p.ingest(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := p.ingest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Count("loaded") != 0 || rep.Count("unchanged") != 1 {
+		t.Fatalf("rerun: loaded %d unchanged %d", rep.Count("loaded"), rep.Count("unchanged"))
+	}
+	if n := p.count(`SELECT count(*) FROM raw.credit_customers`); n != 2 {
+		t.Fatalf("%d rows after rerun, want 2", n)
+	}
+	corrected := creditCustomerHeader + "\n" + customerRow("C1", "P", "a2", "", "") + "\n" + customerRow("C2", "P", "b", "", "") + "\n" + customerRow("C3", "P", "c", "", "") + "\n"
+	p.deliver("credit/customers_20261120.csv", []byte(corrected), 3)
+	rep, err = p.ingest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, replaced := rep.Totals(); replaced != 2 {
+		t.Fatalf("correction replaced %d rows, want 2", replaced)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.credit_customers`); n != 3 {
+		t.Fatalf("%d rows after correction, want 3", n)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.credit_customers WHERE name = 'a2'`); n != 1 {
+		t.Fatal("corrected value not loaded")
+	}
+	if n := p.count(`SELECT count(*) FROM ops.loads WHERE status = 'superseded' AND superseded_by IS NOT NULL`); n != 1 {
+		t.Fatal("first delivery not marked superseded")
+	}
+}
+
+func TestIngest_ParquetWrongSchemaFailsTheFile(t *testing.T) {
+	p := newProject(t, "")
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "trade_id", Type: arrow.BinaryTypes.String}, {Name: "client_id", Type: arrow.BinaryTypes.String},
+		{Name: "product_code", Type: arrow.BinaryTypes.String}, {Name: "side", Type: arrow.BinaryTypes.String},
+		{Name: "amount_cny", Type: arrow.PrimitiveTypes.Float64}, // money as float: refused
+		{Name: "trade_time", Type: contract.TimestampType}, {Name: "channel", Type: arrow.BinaryTypes.String},
+	}, nil)
+	path := filepath.Join(p.dir, "feeds/wealth/trades/dt=2026-11-20/part-00000.parquet")
+	writeParquet(t, path, schema, func(b *array.RecordBuilder) {
+		b.Field(0).(*array.StringBuilder).Append("T1")
+		b.Field(1).(*array.StringBuilder).Append("W1")
+		b.Field(2).(*array.StringBuilder).Append("P1")
+		b.Field(3).(*array.StringBuilder).Append("BUY")
+		b.Field(4).(*array.Float64Builder).Append(1.5)
+		b.Field(5).(*array.TimestampBuilder).Append(0)
+		b.Field(6).(*array.StringBuilder).Append("APP")
+	})
+	data, _ := os.ReadFile(path)
+	p.deliver("wealth/trades/dt=2026-11-20/part-00000.parquet", data, 1)
+	rep, _ := p.ingest("wealth")
+	if f := rep.Failed(); len(f) != 1 || !strings.Contains(f[0].Err.Error(), "column amount_cny is float64, the contract wants decimal(18,2)") {
+		t.Fatalf("failures %v", f)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.wealth_trades`); n != 0 {
+		t.Fatalf("%d rows loaded", n)
+	}
+}
+
+func writeParquet(t *testing.T, path string, schema *arrow.Schema, fill func(*array.RecordBuilder)) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := pqarrow.NewFileWriter(schema, f, nil, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	fill(b)
+	rec := b.NewRecordBatch()
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

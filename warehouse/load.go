@@ -1,0 +1,420 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"cdp/connectors/contract"
+)
+
+// Load kinds.
+const (
+	KindFile   = "file"
+	KindStream = "stream"
+)
+
+// Load statuses in ops.loads.
+const (
+	StatusLoaded     = "loaded"
+	StatusSuperseded = "superseded"
+	StatusFailed     = "failed"
+	StatusPending    = "pending"
+)
+
+// Load is one unit of input to commit atomically: a file, or a slice of a
+// stream.
+type Load struct {
+	RunID  string
+	Feed   string // config feed name
+	Entity *contract.Entity
+	Kind   string // KindFile or KindStream
+	Source string // file path relative to the feed root, or the topic
+	MD5    string
+	Bytes  int64
+	// Records yields batches with Entity.BatchSchema(). The warehouse drains it
+	// inside the transaction.
+	Records array.RecordReader
+	// SourceSQL is the SQL expression, over the batch columns, of each row's
+	// _source lineage (e.g. 'credit/customers_20261120.csv:' || _pos).
+	SourceSQL string
+	// Finish is called once Records is drained. It returns how many rows were
+	// read and the rows rejected on the way; an error aborts the whole load.
+	Finish func() (rowsIn int64, rejects []contract.Reject, err error)
+	// Offsets is the stream checkpoint this load advances to.
+	Offsets []StreamOffset
+}
+
+// StreamOffset is the next offset to read from a topic partition.
+type StreamOffset struct {
+	Topic     string
+	Partition int32
+	Next      int64
+}
+
+// Result is what one committed load did.
+type Result struct {
+	LoadID   int64
+	RowsIn   int64
+	Loaded   int64
+	Rejected int64
+	Replaced int64 // rows of an earlier delivery of the same file removed
+	Reasons  map[string]int64
+}
+
+var viewSeq atomic.Int64
+
+// Load commits one load: rows, rejects, ledger row and checkpoint in one
+// transaction.
+func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
+	started := time.Now()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return res, fmt.Errorf("load %s: %w", l.Source, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return res, fmt.Errorf("load %s: begin: %w", l.Source, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			// Use a fresh context: the caller's may be the one that was cancelled.
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+
+	if err := conn.QueryRowContext(ctx, "SELECT nextval('ops.load_id_seq')").Scan(&res.LoadID); err != nil {
+		return res, fmt.Errorf("load %s: %w", l.Source, err)
+	}
+	if l.Kind == KindFile {
+		if res.Replaced, err = replaceEarlierDelivery(ctx, conn, l, res.LoadID); err != nil {
+			return res, fmt.Errorf("load %s: correction: %w", l.Source, err)
+		}
+	}
+
+	inserted, err := insertRecords(ctx, conn, l, res.LoadID)
+	if err != nil {
+		return res, fmt.Errorf("load %s: %w", l.Source, err)
+	}
+	rowsIn, rejects, err := l.Finish()
+	if err != nil {
+		return res, err
+	}
+	res.RowsIn = rowsIn
+
+	if l.Entity.UniqueKey != "" {
+		dups, err := rejectDuplicateKeys(ctx, conn, l, res.LoadID)
+		if err != nil {
+			return res, fmt.Errorf("load %s: duplicate keys: %w", l.Source, err)
+		}
+		inserted -= dups
+		res.Rejected += dups
+		if dups > 0 {
+			res.Reasons = map[string]int64{contract.ReasonDuplicate: dups}
+		}
+	}
+	if err := insertRejects(ctx, conn, l, res.LoadID, rejects); err != nil {
+		return res, fmt.Errorf("load %s: rejects: %w", l.Source, err)
+	}
+	for _, r := range rejects {
+		if res.Reasons == nil {
+			res.Reasons = map[string]int64{}
+		}
+		res.Reasons[r.Reason]++
+	}
+	res.Rejected += int64(len(rejects))
+	res.Loaded = inserted
+	if res.RowsIn != res.Loaded+res.Rejected {
+		return res, fmt.Errorf("load %s: %d rows in but %d loaded + %d rejected: refusing to commit", l.Source, res.RowsIn, res.Loaded, res.Rejected)
+	}
+
+	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.loads (load_id, run_id, feed, entity, kind, source, md5, bytes,
+		rows_in, rows_loaded, rows_rejected, rows_replaced, status, started_at, finished_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`,
+		res.LoadID, l.RunID, l.Feed, l.Entity.ID(), l.Kind, l.Source, nullString(l.MD5), l.Bytes,
+		res.RowsIn, res.Loaded, res.Rejected, res.Replaced, StatusLoaded, started); err != nil {
+		return res, fmt.Errorf("load %s: ledger: %w", l.Source, err)
+	}
+	if err := advanceCheckpoint(ctx, conn, l, res); err != nil {
+		return res, fmt.Errorf("load %s: checkpoint: %w", l.Source, err)
+	}
+	if crashHook != nil {
+		crashHook("before-commit")
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return res, fmt.Errorf("load %s: commit: %w", l.Source, err)
+	}
+	committed = true
+	return res, nil
+}
+
+// crashHook lets the crash test kill the process at a named point.
+var crashHook func(point string)
+
+// SetCrashHook installs a function called at named points inside a load
+// transaction (tests only).
+func SetCrashHook(f func(point string)) { crashHook = f }
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// replaceEarlierDelivery deletes the rows of earlier loads of the same file and
+// marks those loads superseded.
+func replaceEarlierDelivery(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (int64, error) {
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE _load_id IN (
+		SELECT load_id FROM ops.loads WHERE feed = ? AND source = ? AND status = 'loaded')`, l.Entity.Table()), l.Feed, l.Source)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	if _, err := conn.ExecContext(ctx, `UPDATE ops.loads SET status = 'superseded', superseded_by = ?
+		WHERE feed = ? AND source = ? AND status = 'loaded'`, loadID, l.Feed, l.Source); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (int64, error) {
+	var cols []string
+	for _, c := range l.Entity.Columns {
+		cols = append(cols, c.Name)
+	}
+	colList := strings.Join(cols, ", ")
+	view := fmt.Sprintf("cdp_batch_%d", viewSeq.Add(1))
+	query := fmt.Sprintf(`INSERT INTO %s (%s, _extra, _load_id, _source, _ingested_at)
+		SELECT %s, _extra, %d, %s, now() FROM %s`, l.Entity.Table(), colList, colList, loadID, l.SourceSQL, view)
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		release, err := ar.RegisterView(l.Records, view)
+		if err != nil {
+			return err
+		}
+		defer release()
+		r, err := dc.(driver.ExecerContext).ExecContext(ctx, query, nil)
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		if err != nil {
+			return err
+		}
+		_, err = dc.(driver.ExecerContext).ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
+		return err
+	})
+	if err != nil {
+		// The reader's own error (a parse failure that ends the file) is the
+		// more useful one; DuckDB only sees a failed stream.
+		if rerr := l.Records.Err(); rerr != nil {
+			return 0, rerr
+		}
+		return 0, err
+	}
+	return n, nil
+}
+
+// rejectDuplicateKeys moves rows of this load whose unique key is already
+// loaded (by an earlier load, or earlier in this one) to ops.rejects.
+func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (int64, error) {
+	key := l.Entity.UniqueKey
+	table := l.Entity.Table()
+	var cols []string
+	for _, c := range l.Entity.Columns {
+		cols = append(cols, fmt.Sprintf("'%s', d.%s", c.Name, c.Name))
+	}
+	stage := fmt.Sprintf("cdp_dups_%d", loadID)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %[1]s AS
+		WITH mine AS (SELECT rowid AS rid, %[2]s AS k, _source FROM %[3]s WHERE _load_id = %[4]d),
+		ranked AS (SELECT rid, k, _source,
+			row_number() OVER (PARTITION BY k ORDER BY rid) AS n,
+			first_value(_source) OVER (PARTITION BY k ORDER BY rid) AS first_source FROM mine),
+		prior AS (SELECT %[2]s AS k, min(_source) AS kept FROM %[3]s
+			WHERE _load_id <> %[4]d AND %[2]s IN (SELECT k FROM mine) GROUP BY ALL)
+		SELECT r.rid, r._source, r.k, coalesce(p.kept, r.first_source) AS kept
+		FROM ranked r LEFT JOIN prior p USING (k) WHERE p.k IS NOT NULL OR r.n > 1`,
+		stage, key, table, loadID)); err != nil {
+		return 0, err
+	}
+	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)
+	src := l.Source
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ops.rejects
+		SELECT %[1]d, ?, ?, ?, s._source,
+			CASE WHEN ? = 'file' THEN TRY_CAST(split_part(s._source, ':', -1) AS BIGINT) END,
+			CASE WHEN ? = 'stream' THEN TRY_CAST(split_part(s._source, '/', -2) AS INTEGER) END,
+			CASE WHEN ? = 'stream' THEN TRY_CAST(split_part(s._source, '/', -1) AS BIGINT) END,
+			'%[2]s', '%[3]s ' || s.k || ' already loaded from ' || s.kept,
+			to_json(json_object(%[4]s))::VARCHAR, now()
+		FROM %[5]s s JOIN %[6]s d ON d.rowid = s.rid`,
+		loadID, contract.ReasonDuplicate, key, strings.Join(cols, ", "), stage, table),
+		l.Feed, l.Entity.ID(), src, l.Kind, l.Kind, l.Kind); err != nil {
+		return 0, err
+	}
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE rowid IN (SELECT rid FROM %s)`, table, stage))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+var rejectSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "position", Type: arrow.BinaryTypes.String},
+	{Name: "line", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "partition", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "offset", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "reason", Type: arrow.BinaryTypes.String},
+	{Name: "detail", Type: arrow.BinaryTypes.String},
+	{Name: "raw", Type: arrow.BinaryTypes.String},
+}, nil)
+
+func insertRejects(ctx context.Context, conn *sql.Conn, l Load, loadID int64, rejects []contract.Reject) error {
+	if len(rejects) == 0 {
+		return nil
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, rejectSchema)
+	defer b.Release()
+	for _, r := range rejects {
+		b.Field(0).(*array.StringBuilder).Append(r.Position)
+		if l.Kind == KindFile {
+			b.Field(1).(*array.Int64Builder).Append(r.Line)
+			b.Field(2).AppendNull()
+			b.Field(3).AppendNull()
+		} else {
+			b.Field(1).AppendNull()
+			b.Field(2).(*array.Int32Builder).Append(r.Partition)
+			b.Field(3).(*array.Int64Builder).Append(r.Offset)
+		}
+		b.Field(4).(*array.StringBuilder).Append(r.Reason)
+		b.Field(5).(*array.StringBuilder).Append(r.Detail)
+		b.Field(6).(*array.StringBuilder).Append(r.Raw)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	rr, err := array.NewRecordReader(rejectSchema, []arrow.RecordBatch{rec})
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	view := fmt.Sprintf("cdp_rejects_%d", viewSeq.Add(1))
+	return conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		release, err := ar.RegisterView(rr, view)
+		if err != nil {
+			return err
+		}
+		defer release()
+		ex := dc.(driver.ExecerContext)
+		_, err = ex.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ops.rejects
+			SELECT %d, $1, $2, $3, position, line, "partition", "offset", reason, detail, raw, now() FROM %s`, loadID, view),
+			[]driver.NamedValue{{Ordinal: 1, Value: l.Feed}, {Ordinal: 2, Value: l.Entity.ID()}, {Ordinal: 3, Value: l.Source}})
+		if err != nil {
+			return err
+		}
+		_, err = ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
+		return err
+	})
+}
+
+func advanceCheckpoint(ctx context.Context, conn *sql.Conn, l Load, res Result) error {
+	switch l.Kind {
+	case KindFile:
+		if _, err := conn.ExecContext(ctx, `DELETE FROM ops.file_checkpoints WHERE feed = ? AND path = ?`, l.Feed, l.Source); err != nil {
+			return err
+		}
+		_, err := conn.ExecContext(ctx, `INSERT INTO ops.file_checkpoints VALUES (?, ?, ?, ?, ?, ?, now())`,
+			l.Feed, l.Source, l.MD5, l.Bytes, res.RowsIn, res.LoadID)
+		return err
+	case KindStream:
+		for _, o := range l.Offsets {
+			if _, err := conn.ExecContext(ctx, `DELETE FROM ops.stream_checkpoints WHERE feed = ? AND topic = ? AND "partition" = ?`,
+				l.Feed, o.Topic, o.Partition); err != nil {
+				return err
+			}
+			if _, err := conn.ExecContext(ctx, `INSERT INTO ops.stream_checkpoints VALUES (?, ?, ?, ?, ?, now())`,
+				l.Feed, o.Topic, o.Partition, o.Next, res.LoadID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return errors.New("unknown load kind " + l.Kind)
+}
+
+// Attempt is a load that did not happen: a file still waiting for its control
+// file, or one that failed as a whole. It is recorded in ops.loads so the
+// ledger shows every attempt.
+type Attempt struct {
+	RunID, Feed, Entity, Kind, Source, MD5 string
+	Bytes                                  int64
+	Status                                 string // StatusFailed or StatusPending
+	Err                                    error
+	Started                                time.Time
+}
+
+// RecordAttempt writes a failed or pending attempt to ops.loads.
+func (w *Warehouse) RecordAttempt(ctx context.Context, a Attempt) (int64, error) {
+	var id int64
+	msg := ""
+	if a.Err != nil {
+		msg = a.Err.Error()
+	}
+	err := w.db.QueryRowContext(ctx, `INSERT INTO ops.loads (load_id, run_id, feed, entity, kind, source, md5, bytes,
+		status, error, started_at, finished_at)
+		VALUES (nextval('ops.load_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) RETURNING load_id`,
+		a.RunID, a.Feed, a.Entity, a.Kind, a.Source, nullString(a.MD5), a.Bytes, a.Status, nullString(msg), a.Started).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record attempt for %s: %w", a.Source, err)
+	}
+	return id, nil
+}
+
+// FileCheckpoint returns the md5 under which the file was last loaded.
+func (w *Warehouse) FileCheckpoint(ctx context.Context, feed, path string) (md5 string, found bool, err error) {
+	err = w.db.QueryRowContext(ctx, `SELECT md5 FROM ops.file_checkpoints WHERE feed = ? AND path = ?`, feed, path).Scan(&md5)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("file checkpoint %s: %w", path, err)
+	}
+	return md5, true, nil
+}
+
+// StreamCheckpoint returns the next offset per partition for the feed's topic.
+func (w *Warehouse) StreamCheckpoint(ctx context.Context, feed, topic string) (map[int32]int64, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT "partition", next_offset FROM ops.stream_checkpoints WHERE feed = ? AND topic = ?`, feed, topic)
+	if err != nil {
+		return nil, fmt.Errorf("stream checkpoint %s: %w", topic, err)
+	}
+	defer rows.Close()
+	out := map[int32]int64{}
+	for rows.Next() {
+		var p int32
+		var off int64
+		if err := rows.Scan(&p, &off); err != nil {
+			return nil, err
+		}
+		out[p] = off
+	}
+	return out, rows.Err()
+}

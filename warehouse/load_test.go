@@ -1,0 +1,105 @@
+package warehouse
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"cdp/connectors/contract"
+)
+
+// eventBatch builds an ebank.events batch with the given event ids at the
+// given offsets of partition 0.
+func eventBatch(t *testing.T, ids ...string) array.RecordReader {
+	t.Helper()
+	e, _ := contract.Lookup("ebank", "events")
+	b := array.NewRecordBuilder(memory.DefaultAllocator, e.BatchSchema())
+	defer b.Release()
+	for i, id := range ids {
+		for c, col := range e.Columns {
+			switch col.Name {
+			case "event_id":
+				b.Field(c).(*array.StringBuilder).Append(id)
+			case "user_id":
+				b.Field(c).(*array.StringBuilder).Append("u1")
+			case "ts":
+				b.Field(c).(*array.TimestampBuilder).Append(arrow.Timestamp(1_700_000_000_000_000))
+			case "channel":
+				b.Field(c).(*array.StringBuilder).Append("APP")
+			case "event_type":
+				b.Field(c).(*array.StringBuilder).Append("LOGIN")
+			default:
+				b.Field(c).AppendNull()
+			}
+		}
+		n := len(e.Columns)
+		b.Field(n).AppendNull()
+		b.Field(n + 1).(*array.Int64Builder).Append(int64(i))
+		b.Field(n + 2).(*array.Int32Builder).Append(0)
+	}
+	rec := b.NewRecordBatch()
+	rr, err := array.NewRecordReader(e.BatchSchema(), []arrow.RecordBatch{rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rr
+}
+
+func openTemp(t *testing.T) *Warehouse {
+	t.Helper()
+	w, err := Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func streamLoad(rr array.RecordReader, n int64, next int64) Load {
+	e, _ := contract.Lookup("ebank", "events")
+	return Load{Feed: "ebank_stream", Entity: e, Kind: KindStream, Source: "ebank.events", Records: rr,
+		SourceSQL: `'ebank.events/' || _part || '/' || _pos`,
+		Finish:    func() (int64, []contract.Reject, error) { return n, nil, nil },
+		Offsets:   []StreamOffset{{Topic: "ebank.events", Partition: 0, Next: next}}}
+}
+
+func TestLoad_DuplicateKeysAcrossAndWithinLoadsAreRejected(t *testing.T) {
+	ctx := context.Background()
+	w := openTemp(t)
+	res, err := w.Load(ctx, streamLoad(eventBatch(t, "E1", "E2", "E1"), 3, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loaded != 2 || res.Rejected != 1 {
+		t.Fatalf("first load: loaded %d rejected %d, want 2 and 1", res.Loaded, res.Rejected)
+	}
+	res, err = w.Load(ctx, streamLoad(eventBatch(t, "E2", "E3"), 2, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loaded != 1 || res.Rejected != 1 {
+		t.Fatalf("second load: loaded %d rejected %d, want 1 and 1", res.Loaded, res.Rejected)
+	}
+	var n int
+	w.DB().QueryRow("SELECT count(*) FROM raw.ebank_events").Scan(&n)
+	if n != 3 {
+		t.Fatalf("raw.ebank_events has %d rows, want 3", n)
+	}
+	var detail string
+	var part int
+	var off int64
+	if err := w.DB().QueryRow(`SELECT detail, "partition", "offset" FROM ops.rejects WHERE load_id = ?`, res.LoadID).Scan(&detail, &part, &off); err != nil {
+		t.Fatal(err)
+	}
+	if detail != "event_id E2 already loaded from ebank.events/0/1" || off != 0 {
+		t.Fatalf("reject detail %q offset %d", detail, off)
+	}
+	cp, err := w.StreamCheckpoint(ctx, "ebank_stream", "ebank.events")
+	if err != nil || cp[0] != 5 {
+		t.Fatalf("checkpoint %v %v, want partition 0 at 5", cp, err)
+	}
+}

@@ -1,0 +1,88 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"strings"
+
+	"cdp/connectors/contract"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one versioned schema change. Versions only grow; a released
+// migration is never edited, a change is a new migration.
+type migration struct {
+	version int
+	name    string
+	sql     func() (string, error)
+}
+
+func fileMigration(version int, file string) migration {
+	return migration{version: version, name: file, sql: func() (string, error) {
+		b, err := migrationFiles.ReadFile("migrations/" + file)
+		return string(b), err
+	}}
+}
+
+// migrations in order. The raw tables are derived from the feed contract as it
+// stood at version 3; a later contract change must come with its own ALTER
+// migration (TestMigrations_RawTablesMatchContract fails until it does).
+var migrations = []migration{
+	fileMigration(1, "0001_layers.sql"),
+	fileMigration(2, "0002_ops_ledgers.sql"),
+	{version: 3, name: "raw tables from the feed contract", sql: func() (string, error) {
+		var b strings.Builder
+		for _, e := range contract.Entities {
+			b.WriteString(e.CreateTableSQL())
+			b.WriteString(";\n")
+		}
+		return b.String(), nil
+	}},
+}
+
+// SchemaVersion is the version a fully migrated warehouse has.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+func (w *Warehouse) migrate(ctx context.Context) error {
+	if _, err := w.db.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS ops;
+		CREATE TABLE IF NOT EXISTS ops.schema_migrations (
+			version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate %s: %w", w.path, err)
+	}
+	var current sql.NullInt64
+	if err := w.db.QueryRowContext(ctx, "SELECT max(version) FROM ops.schema_migrations").Scan(&current); err != nil {
+		return fmt.Errorf("migrate %s: %w", w.path, err)
+	}
+	if int(current.Int64) > SchemaVersion() {
+		return fmt.Errorf("warehouse %s is at schema version %d, newer than this cdp (%d): upgrade cdp", w.path, current.Int64, SchemaVersion())
+	}
+	for _, m := range migrations {
+		if m.version <= int(current.Int64) {
+			continue
+		}
+		stmt, err := m.sql()
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+		tx, err := w.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO ops.schema_migrations VALUES (?, ?, now())", m.version, m.name); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Options tune the DuckDB instance.
+type Options struct {
+	MemoryLimit string // e.g. "4GB"; empty keeps DuckDB's default
+	Threads     int    // 0 = all cores
+	TimeZone    string // session time zone for TIMESTAMPTZ display; default Asia/Shanghai
+	ReadOnly    bool
+}
+
+// Warehouse is an open DuckDB warehouse file.
+type Warehouse struct {
+	path      string
+	connector *duckdb.Connector
+	db        *sql.DB
+}
+
+// Open opens (creating if needed) the warehouse file and applies pending
+// migrations.
+func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
+	if o.TimeZone == "" {
+		o.TimeZone = "Asia/Shanghai"
+	}
+	if dir := filepath.Dir(path); dir != "" && !o.ReadOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("warehouse %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	// Nothing can be downloaded here or in a bank's data centre: fail fast
+	// instead of trying the network for a missing extension.
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "true")
+	if o.MemoryLimit != "" {
+		q.Set("memory_limit", o.MemoryLimit)
+	}
+	if o.Threads > 0 {
+		q.Set("threads", strconv.Itoa(o.Threads))
+	}
+	if o.ReadOnly {
+		q.Set("access_mode", "READ_ONLY")
+	}
+	tz := o.TimeZone
+	connector, err := duckdb.NewConnector(path+"?"+q.Encode(), func(execer driver.ExecerContext) error {
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone = '"+strings.ReplaceAll(tz, "'", "")+"'", nil)
+		return err
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "Conflicting lock") {
+			return nil, fmt.Errorf("warehouse %s is in use by another process (DuckDB allows one; query it through `cdp serve` or stop the other process): %w", path, err)
+		}
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	w := &Warehouse{path: path, connector: connector, db: sql.OpenDB(connector)}
+	if !o.ReadOnly {
+		if err := w.migrate(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// Path is the warehouse file.
+func (w *Warehouse) Path() string { return w.path }
+
+// DB is the shared database handle for ordinary SQL.
+func (w *Warehouse) DB() *sql.DB { return w.db }
+
+// Close checkpoints and closes the file.
+func (w *Warehouse) Close() error {
+	if w.db == nil {
+		return nil
+	}
+	_, cpErr := w.db.Exec("CHECKPOINT")
+	err := w.db.Close()
+	w.db = nil
+	return errors.Join(err, ignoreReadOnly(cpErr))
+}
+
+func ignoreReadOnly(err error) error {
+	if err != nil && strings.Contains(err.Error(), "read-only") {
+		return nil
+	}
+	return err
+}
