@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
+
+var quiet = slog.New(slog.DiscardHandler)
 
 // project is a throwaway project folder with the four file feeds.
 type project struct {
@@ -31,6 +34,7 @@ func newProject(t *testing.T, extraYAML string) *project {
   path: wh.duckdb
 ingest:
   workers: 2
+  stream_batch: 120
 feeds:
   - {name: credit, kind: files, path: feeds/credit, format: csv, encoding: gb18030}
   - {name: wealth, kind: files, path: feeds/wealth, format: parquet}
@@ -86,7 +90,7 @@ func (p *project) ingest(feeds ...string) (*IngestReport, error) {
 		p.t.Fatal(err)
 	}
 	defer w.Close()
-	return Ingest(context.Background(), c, w, IngestOptions{Feeds: feeds})
+	return Ingest(context.Background(), c, w, IngestOptions{Feeds: feeds, Logger: quiet})
 }
 
 // query runs fn against the project's warehouse.
@@ -157,4 +161,13 @@ func (p *project) rejects(source string) []reject {
 		}
 	})
 	return out
+}
+
+func (p *project) queryRow(q string, args []any, dest ...any) {
+	p.t.Helper()
+	p.query(func(w *warehouse.Warehouse) {
+		if err := w.DB().QueryRow(q, args...).Scan(dest...); err != nil {
+			p.t.Fatalf("%s: %v", q, err)
+		}
+	})
 }

@@ -103,6 +103,9 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 		}
 	}
 
+	if crashHook != nil {
+		l.Records = &crashingReader{RecordReader: l.Records}
+	}
 	inserted, err := insertRecords(ctx, conn, l, res.LoadID)
 	if err != nil {
 		return res, fmt.Errorf("load %s: %w", l.Source, err)
@@ -161,6 +164,15 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 
 // crashHook lets the crash test kill the process at a named point.
 var crashHook func(point string)
+
+// crashingReader calls the crash hook before each batch reaches DuckDB, so a
+// test can kill the process with rows of an open transaction half-written.
+type crashingReader struct{ array.RecordReader }
+
+func (r *crashingReader) Next() bool {
+	crashHook("batch")
+	return r.RecordReader.Next()
+}
 
 // SetCrashHook installs a function called at named points inside a load
 // transaction (tests only).

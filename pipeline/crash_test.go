@@ -1,0 +1,153 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"cdp/connectors/contract"
+	"cdp/pipeline/config"
+	"cdp/warehouse"
+)
+
+// TestMain doubles as the crashing child process: with CDP_CRASH_PROJECT set,
+// the test binary runs one ingest and SIGKILLs itself at the named point.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("CDP_CRASH_PROJECT"); path != "" {
+		crashChild(path, os.Getenv("CDP_CRASH_AT"))
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func crashChild(path, at string) {
+	point, nth, _ := strings.Cut(at, ":")
+	n, _ := strconv.Atoi(nth)
+	seen := 0
+	warehouse.SetCrashHook(func(p string) {
+		if p == point {
+			if seen++; seen == n {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
+	})
+	c, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	w, err := warehouse.Open(context.Background(), c.WarehousePath(), warehouse.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	_, err = Ingest(context.Background(), c, w, IngestOptions{Logger: quiet})
+	w.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Exit(0) // the crash point was never reached
+}
+
+// fillCrashProject delivers several files big enough to span many batches,
+// with some bad rows, plus stream events.
+func fillCrashProject(t *testing.T, p *project) {
+	var b strings.Builder
+	b.WriteString(creditCustomerHeader + "\n")
+	for i := 0; i < 60000; i++ {
+		birth := "1980-01-01"
+		if i%997 == 0 {
+			birth = "1980-02-30"
+		}
+		fmt.Fprintf(&b, "%s\n", customerRow(fmt.Sprintf("C%06d", i), "P", "客户"+strconv.Itoa(i), birth, ""))
+	}
+	p.deliver("credit/customers_20261120.csv", gbk(t, b.String()), 60000)
+	var e strings.Builder
+	for i := 0; i < 40000; i++ {
+		fmt.Fprintf(&e, "%s\n", event(fmt.Sprintf("A%06d", i), fmt.Sprintf("u%d", i%101)))
+	}
+	p.deliver("ebank/events_20261119.jsonl.gz", gz(t, e.String()), 40000)
+}
+
+// checksums fingerprints every raw table, the rejects and the checkpoints,
+// leaving out what legitimately differs between runs (load ids, times).
+func checksums(t *testing.T, p *project) map[string]string {
+	out := map[string]string{}
+	p.query(func(w *warehouse.Warehouse) {
+		for _, e := range contract.Entities {
+			var cols []string
+			for _, c := range e.Columns {
+				cols = append(cols, c.Name)
+			}
+			q := fmt.Sprintf(`SELECT count(*) || '/' || coalesce(sum(hash(%s, _extra, _source)::HUGEINT), 0) FROM %s`, strings.Join(cols, ", "), e.Table())
+			var s string
+			if err := w.DB().QueryRow(q).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out[e.Table()] = s
+		}
+		for name, q := range map[string]string{
+			"rejects":     `SELECT count(*) || '/' || coalesce(sum(hash(position, reason, detail, raw)::HUGEINT), 0) FROM ops.rejects r JOIN ops.loads l USING (load_id) WHERE l.status = 'loaded'`,
+			"files":       `SELECT count(*) || '/' || coalesce(sum(hash(feed, path, md5, rows_in)::HUGEINT), 0) FROM ops.file_checkpoints`,
+			"streams":     `SELECT count(*) || '/' || coalesce(sum(hash(feed, topic, "partition", next_offset)::HUGEINT), 0) FROM ops.stream_checkpoints`,
+			"loaded rows": `SELECT coalesce(sum(rows_loaded), 0) || '/' || coalesce(sum(rows_rejected), 0) FROM ops.loads WHERE status = 'loaded'`,
+		} {
+			var s string
+			if err := w.DB().QueryRow(q).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out[name] = s
+		}
+	})
+	return out
+}
+
+func TestIngest_KilledMidLoadThenRerunEqualsCleanRun(t *testing.T) {
+	c := startBroker(t, 3)
+	var msgs []string
+	for i := 0; i < 1000; i++ {
+		msgs = append(msgs, event(fmt.Sprintf("S%05d", i), fmt.Sprintf("u%d", i%53)))
+	}
+	produce(t, c, msgs...)
+
+	clean := newStreamProject(t, c)
+	fillCrashProject(t, clean)
+	if _, err := clean.ingest(); err != nil {
+		t.Fatal(err)
+	}
+	want := checksums(t, clean)
+	if want["raw.credit_customers"] == "0/0" || want["raw.ebank_events"] == "0/0" {
+		t.Fatalf("clean run loaded nothing: %v", want)
+	}
+
+	for _, at := range []string{"batch:2", "batch:9", "before-commit:1", "before-commit:3", "before-commit:5"} {
+		t.Run(at, func(t *testing.T) {
+			p := newStreamProject(t, c)
+			fillCrashProject(t, p)
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "CDP_CRASH_PROJECT="+filepath.Join(p.dir, "cdp.yaml"), "CDP_CRASH_AT="+at)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("child was not killed at %s: %v\n%s", at, err, out)
+			}
+			if _, err := p.ingest(); err != nil {
+				t.Fatalf("rerun after crash: %v", err)
+			}
+			got := checksums(t, p)
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s after crash at %s and rerun: %s, clean run: %s", k, at, got[k], v)
+				}
+			}
+		})
+	}
+}
