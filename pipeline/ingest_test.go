@@ -21,15 +21,15 @@ func TestIngest_CreditCSVRejectsBadRowsWithReasonAndLine(t *testing.T) {
 	p := newProject(t, "")
 	var b []byte
 	b = append(b, gbk(t, creditCustomerHeader+",vip_flag\n")...)
-	b = append(b, gbk(t, customerRow("C001", "P", "张伟", "1990-03-07", "")+",Y\n")...)                 // line 2 ok, extra column kept
+	b = append(b, gbk(t, customerRow("C001", "P", "张伟", "1990-03-07", "")+",Y\n")...)                  // line 2 ok, extra column kept
 	b = append(b, gbk(t, customerRow("C002", "C", `"上海华锐精密机械有限公司, 浦东"`, "", "600000000.00")+",\n")...) // line 3 ok, quoted comma
-	b = append(b, gbk(t, `C003,P,"王""小""明`+"\n"+`二行",ID_CARD,,,,,,,,,,,,`+"\n")...)                   // lines 4-5: one record, quoted newline
-	b = append(b, gbk(t, "C004,P,李四\n")...)                                                         // line 6: too few fields
-	b = append(b, gbk(t, customerRow("C005", "P", "赵六", "2026-02-30", "")+",\n")...)                // line 7: bad date
-	b = append(b, gbk(t, customerRow("C006", "C", "某公司", "", `"12,3a"`)+",\n")...)                  // line 8: bad number
-	b = append(b, gbk(t, customerRow("C007", "X", "钱七", "", "")+",\n")...)                          // line 9: bad enum
-	b = append(b, gbk(t, customerRow("", "P", "孙八", "", "")+",\n")...)                              // line 10: missing key
-	bad := []byte(customerRow("C009", "P", "周\x81\x20九", "", "") + ",\n")                           // line 11: broken GBK
+	b = append(b, gbk(t, `C003,P,"王""小""明`+"\n"+`二行",ID_CARD,,,,,,,,,,,,`+"\n")...)                    // lines 4-5: one record, quoted newline
+	b = append(b, gbk(t, "C004,P,李四\n")...)                                                            // line 6: too few fields
+	b = append(b, gbk(t, customerRow("C005", "P", "赵六", "2026-02-30", "")+",\n")...)                   // line 7: bad date
+	b = append(b, gbk(t, customerRow("C006", "C", "某公司", "", `"12,3a"`)+",\n")...)                     // line 8: bad number
+	b = append(b, gbk(t, customerRow("C007", "X", "钱七", "", "")+",\n")...)                             // line 9: bad enum
+	b = append(b, gbk(t, customerRow("", "P", "孙八", "", "")+",\n")...)                                 // line 10: missing key
+	bad := []byte(customerRow("C009", "P", "周\x81\x20九", "", "") + ",\n")                              // line 11: broken GBK
 	b = append(b, bad...)
 	b = append(b, gbk(t, customerRow("C010", "P", "吳九", "19900307", "")+",\n")...) // line 12 ok, traditional char, compact date
 	p.deliver("credit/customers_20261120.csv", b, 10)
@@ -160,7 +160,7 @@ func TestIngest_TruncatedGzipLoadsNothing(t *testing.T) {
 func TestIngest_ControlFileProblemsLoadNothing(t *testing.T) {
 	p := newProject(t, "")
 	body := creditCustomerHeader + "\n" + customerRow("C1", "P", "a", "", "") + "\n" + customerRow("C2", "P", "b", "", "") + "\n"
-	p.write("credit/customers_20261118.csv", []byte(body))    // no .ok: waits
+	p.write("credit/customers_20261118.csv", []byte(body))      // no .ok: waits
 	p.deliver("credit/customers_20261119.csv", []byte(body), 3) // wrong count
 	p.deliver("credit/customers_20261120.csv", []byte(body), 2)
 	os.WriteFile(filepath.Join(p.dir, "feeds/credit/customers_20261120.csv"), []byte(body+customerRow("C3", "P", "c", "", "")+"\n"), 0o644) // md5 now wrong

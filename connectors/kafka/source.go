@@ -183,7 +183,7 @@ func (s *Source) Next(ctx context.Context, from map[int32]int64) (*Batch, error)
 			}
 			if prob != nil {
 				batch.rejects = append(batch.rejects, contract.Reject{
-					Position: s.o.Topic + "/" + strconv.Itoa(int(p)) + "/" + strconv.FormatInt(m.Offset, 10),
+					Position:  s.o.Topic + "/" + strconv.Itoa(int(p)) + "/" + strconv.FormatInt(m.Offset, 10),
 					Partition: p, Offset: m.Offset, Reason: prob.Reason, Detail: prob.Detail, Raw: rawText(m.Value),
 				})
 			}

@@ -1,0 +1,206 @@
+// Package config owns the project file, cdp.yaml: its schema, its defaults,
+// its validation and the commented starter that `cdp init` writes.
+//
+// A project file names the warehouse file, how to reach Kafka, how ingestion
+// batches its work, and the feeds: where each source system's files arrive,
+// or which topic carries its stream, and which feed contract (credit, wealth,
+// card, ebank; see cdp/connectors/contract) they satisfy.
+//
+// Guarantees of Load and Parse:
+//   - A *Project they return is complete: every default is filled in (feed
+//     contract, format, encoding, delimiter, entities, Kafka client id, batch
+//     sizes …) and every value has been checked, so callers never re-validate
+//     or re-default.
+//   - Unknown keys are errors, not silently ignored: a misspelt key would
+//     otherwise fall back to a default nobody asked for.
+//   - Every problem is a *Error naming the file, line, column and field
+//     ("cdp.yaml:14:5: feeds[1].encoding: unknown encoding …"). All problems
+//     found are reported at once, in file order: one problem comes back as a
+//     *Error, several as Errors, whose elements are *Error and which
+//     errors.As unwraps to the first.
+//   - Loading reads nothing but the project file: paths, certificates and
+//     password environment variables are checked for form, not for existence,
+//     so a project validates on any machine.
+//
+// Relative paths in the file resolve against the file's own folder, never the
+// working directory (Project.Resolve).
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"cdp/connectors/contract"
+)
+
+// Project is a loaded, defaulted and validated cdp.yaml.
+type Project struct {
+	Path      string    `yaml:"-"` // absolute path of the loaded file
+	Dir       string    `yaml:"-"` // its directory; relative paths in the file resolve against it
+	Warehouse Warehouse `yaml:"warehouse"`
+	Kafka     Kafka     `yaml:"kafka"`
+	Ingest    Ingest    `yaml:"ingest"`
+	Feeds     []Feed    `yaml:"feeds"`
+}
+
+// Warehouse is the DuckDB file and its resource limits.
+type Warehouse struct {
+	Path        string `yaml:"path"`         // default "warehouse.duckdb", relative to the project dir
+	MemoryLimit string `yaml:"memory_limit"` // "" = DuckDB default, else like "4GB"
+	Threads     int    `yaml:"threads"`      // 0 = all cores
+	TimeZone    string `yaml:"time_zone"`    // of source timestamps without an offset; default Asia/Shanghai
+}
+
+// Kafka is how to reach the brokers, for stream feeds and for publishing.
+type Kafka struct {
+	Brokers  []string `yaml:"brokers"`   // host:port
+	ClientID string   `yaml:"client_id"` // default "cdp"
+	TLS      TLS      `yaml:"tls"`
+	SASL     SASL     `yaml:"sasl"`
+	Embedded Embedded `yaml:"embedded"`
+}
+
+// TLS configures encrypted connections to the brokers. File paths are as
+// written; resolve them with Project.Resolve.
+type TLS struct {
+	Enabled            bool   `yaml:"enabled"`
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// SASL configures broker authentication.
+type SASL struct {
+	Mechanism   string `yaml:"mechanism"` // "" | PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+	Username    string `yaml:"username"`
+	PasswordEnv string `yaml:"password_env"` // name of the env var holding the password; never the password itself
+}
+
+// Embedded is an in-process Kafka-protocol broker, for demos and tests only.
+type Embedded struct {
+	Enabled    bool   `yaml:"enabled"`
+	Listen     string `yaml:"listen"`     // default 127.0.0.1:19092
+	DataDir    string `yaml:"data_dir"`   // default kafka-data, relative to the project dir
+	Partitions int    `yaml:"partitions"` // default 6
+}
+
+// Ingest tunes how feeds are loaded.
+type Ingest struct {
+	BatchRows   int   `yaml:"batch_rows"`   // rows per Arrow batch, default 65536
+	Workers     int   `yaml:"workers"`      // 0 = number of CPUs
+	StreamBatch int   `yaml:"stream_batch"` // messages per stream transaction, default 50000
+	RequireOK   *bool `yaml:"require_ok"`   // load a file only with a matching .ok control file; default true
+}
+
+// Feed is one source of one contract feed: a folder of files or a Kafka topic.
+type Feed struct {
+	Name      string            `yaml:"name"`      // unique id of this source, e.g. credit, ebank_stream
+	Contract  string            `yaml:"contract"`  // credit | wealth | card | ebank; default = Name
+	Kind      string            `yaml:"kind"`      // files | kafka; default files
+	Path      string            `yaml:"path"`      // files: folder, relative to the project dir
+	Format    string            `yaml:"format"`    // csv | delimited | parquet | jsonl; default from the contract
+	Encoding  string            `yaml:"encoding"`  // utf-8 | gbk | gb18030; default gb18030 for credit, else utf-8
+	Delimiter string            `yaml:"delimiter"` // one character; default "," for csv, "|" for delimited
+	Topic     string            `yaml:"topic"`     // kafka: topic name
+	Entity    string            `yaml:"entity"`    // kafka: the contract entity carried; default "events"
+	Entities  []string          `yaml:"entities"`  // files: entities to load; default all of the contract feed
+	Patterns  map[string]string `yaml:"patterns"`  // files: entity -> file pattern override ({D} / {DATE})
+	Enabled   *bool             `yaml:"enabled"`   // default true
+	Line      int               `yaml:"-"`         // line in the file where this feed starts
+}
+
+// Kinds of feed.
+const (
+	KindFiles = "files"
+	KindKafka = "kafka"
+)
+
+// Load reads, decodes, defaults and validates the project file at path.
+func Load(path string) (*Project, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &Error{File: path, Msg: `no project file here; run "cdp init" to write a starter one`, cause: err}
+	}
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read the project file: " + unwrapPathError(err), cause: err}
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes, defaults and validates data as the project file at path.
+// path names the file in errors and anchors relative paths; it is not read.
+func Parse(path string, data []byte) (*Project, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error(), cause: err}
+	}
+	p := &Project{Path: abs, Dir: filepath.Dir(abs)}
+	d := newDecoder(path)
+	if d.decodeFile(data, p) {
+		d.validating = true
+		p.validate(d)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Resolve returns rel resolved against the project dir, or rel itself when it
+// is absolute or empty.
+func (p *Project) Resolve(rel string) string {
+	if rel == "" || filepath.IsAbs(rel) {
+		return rel
+	}
+	return filepath.Join(p.Dir, rel)
+}
+
+// WarehousePath is the absolute path of the DuckDB file (or ":memory:").
+func (p *Project) WarehousePath() string {
+	if p.Warehouse.Path == ":memory:" {
+		return p.Warehouse.Path
+	}
+	return p.Resolve(p.Warehouse.Path)
+}
+
+// Feed finds a feed by name.
+func (p *Project) Feed(name string) (*Feed, bool) {
+	for i := range p.Feeds {
+		if p.Feeds[i].Name == name {
+			return &p.Feeds[i], true
+		}
+	}
+	return nil, false
+}
+
+// IsEnabled reports whether the feed is loaded (enabled: defaults to true).
+func (f *Feed) IsEnabled() bool { return f.Enabled == nil || *f.Enabled }
+
+// Pattern is the file pattern of one of a files feed's entities: its
+// patterns: override, else the contract's. It is "" for an entity the
+// contract feed does not have.
+func (f *Feed) Pattern(entity string) string {
+	if p, ok := f.Patterns[entity]; ok {
+		return p
+	}
+	e, err := contract.Lookup(f.Contract, entity)
+	if err != nil {
+		return ""
+	}
+	return e.Pattern
+}
+
+// RequiresOK reports whether data files need their .ok control file
+// (require_ok: defaults to true).
+func (in Ingest) RequiresOK() bool { return in.RequireOK == nil || *in.RequireOK }
+
+func unwrapPathError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,134 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestStarter_ParsesAndIsCommented(t *testing.T) {
+	for _, o := range []StarterOptions{
+		{},
+		{Brokers: []string{"kafka-1:9093", "kafka-2:9093"}},
+		{Embedded: true, FeedsDir: "/srv/drop"},
+		{Embedded: true, Brokers: []string{"ignored:9092"}},
+	} {
+		text := string(Starter(o))
+		if _, err := Parse("cdp.yaml", []byte(text)); err != nil {
+			t.Errorf("Starter(%+v) does not parse:\n%v", o, err)
+		}
+		comments := 0
+		for line := range strings.SplitSeq(text, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") {
+				comments++
+			}
+		}
+		if comments < 60 {
+			t.Errorf("Starter(%+v) has %d comment lines; every key should be documented", o, comments)
+		}
+	}
+}
+
+// Every key the decoder knows appears in the starter, so users find them all
+// in one place.
+func TestStarter_WritesEveryKey(t *testing.T) {
+	text := string(Starter(StarterOptions{}))
+	var walk func(t reflect.Type, path string)
+	walk = func(typ reflect.Type, path string) {
+		for name, i := range yamlFields(typ) {
+			if !strings.Contains(text, name+":") {
+				t.Errorf("starter does not mention %s%s:", path, name)
+			}
+			ft := typ.Field(i).Type
+			if ft.Kind() == reflect.Slice {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				walk(ft, path+name+".")
+			}
+		}
+	}
+	walk(reflect.TypeFor[Project](), "")
+}
+
+// The values the starter writes are the defaults: deleting any line of it
+// changes nothing.
+func TestStarter_RoundTripsEveryDefault(t *testing.T) {
+	starter, err := Parse("cdp.yaml", Starter(StarterOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	minimal := mustParse(t, `feeds:
+  - name: credit
+    path: feeds/credit
+  - name: wealth
+    path: feeds/wealth
+  - name: card
+    path: feeds/card
+  - name: ebank
+    path: feeds/ebank
+  - name: ebank_stream
+    contract: ebank
+    kind: kafka
+    topic: ebank.events
+    enabled: false
+`)
+	for i := range starter.Feeds {
+		starter.Feeds[i].Line = 0
+	}
+	for i := range minimal.Feeds {
+		minimal.Feeds[i].Line = 0
+	}
+	if !reflect.DeepEqual(starter.Warehouse, minimal.Warehouse) {
+		t.Errorf("warehouse:\nstarter %+v\ndefault %+v", starter.Warehouse, minimal.Warehouse)
+	}
+	if !reflect.DeepEqual(starter.Kafka, minimal.Kafka) {
+		t.Errorf("kafka:\nstarter %+v\ndefault %+v", starter.Kafka, minimal.Kafka)
+	}
+	if !reflect.DeepEqual(starter.Ingest, minimal.Ingest) {
+		t.Errorf("ingest:\nstarter %+v\ndefault %+v", starter.Ingest, minimal.Ingest)
+	}
+	if !reflect.DeepEqual(starter.Feeds, minimal.Feeds) {
+		t.Errorf("feeds:\nstarter %+v\ndefault %+v", starter.Feeds, minimal.Feeds)
+	}
+}
+
+func TestStarter_FillsItsOptions(t *testing.T) {
+	tests := []struct {
+		name         string
+		opts         StarterOptions
+		wantBrokers  []string
+		wantEmbedded bool
+		wantStream   bool
+		wantCredit   string
+	}{
+		{"no broker: stream disabled", StarterOptions{}, nil, false, false, "feeds/credit"},
+		{"brokers: stream enabled", StarterOptions{Brokers: []string{"kafka-1:9093", "kafka-2:9093"}},
+			[]string{"kafka-1:9093", "kafka-2:9093"}, false, true, "feeds/credit"},
+		{"embedded: stream enabled", StarterOptions{Embedded: true}, nil, true, true, "feeds/credit"},
+		{"embedded wins over brokers", StarterOptions{Embedded: true, Brokers: []string{"k:9092"}}, nil, true, true, "feeds/credit"},
+		{"feeds dir", StarterOptions{FeedsDir: "/srv/bank drop"}, nil, false, false, "/srv/bank drop/credit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse("cdp.yaml", Starter(tt.opts))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p.Kafka.Brokers, tt.wantBrokers) {
+				t.Errorf("brokers = %q, want %q", p.Kafka.Brokers, tt.wantBrokers)
+			}
+			if p.Kafka.Embedded.Enabled != tt.wantEmbedded {
+				t.Errorf("embedded.enabled = %v, want %v", p.Kafka.Embedded.Enabled, tt.wantEmbedded)
+			}
+			stream, _ := p.Feed("ebank_stream")
+			if stream.IsEnabled() != tt.wantStream || stream.Topic != "ebank.events" || stream.Entity != "events" {
+				t.Errorf("ebank_stream = %+v, want topic ebank.events, entity events, enabled %v", stream, tt.wantStream)
+			}
+			credit, _ := p.Feed("credit")
+			if credit.Path != tt.wantCredit {
+				t.Errorf("credit path = %q, want %q", credit.Path, tt.wantCredit)
+			}
+		})
+	}
+}
