@@ -19,12 +19,12 @@ import (
 )
 
 // KafkaClient turns the project's kafka section into broker addresses and a
-// dialer carrying TLS and SASL.
-func KafkaClient(p *config.Project) ([]string, *kafka.Dialer, error) {
+// dialer carrying TLS and SASL. Non-empty override replaces the brokers.
+func KafkaClient(p *config.Project, override []string) ([]string, *kafka.Dialer, error) {
 	k := p.Kafka
 	brokers := k.Brokers
-	if k.Embedded.Enabled && len(brokers) == 0 {
-		brokers = []string{k.Embedded.Listen}
+	if len(override) > 0 {
+		brokers = override
 	}
 	if len(brokers) == 0 {
 		return nil, nil, fmt.Errorf("%s: kafka.brokers is empty", p.Path)

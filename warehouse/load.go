@@ -70,6 +70,8 @@ type Result struct {
 	Rejected int64
 	Replaced int64 // rows of an earlier delivery of the same file removed
 	Reasons  map[string]int64
+	// Stage timings, for logs and metrics.
+	InsertSeconds, DedupeSeconds, CommitSeconds float64
 }
 
 var viewSeq atomic.Int64
@@ -106,7 +108,9 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 	if crashHook != nil {
 		l.Records = &crashingReader{RecordReader: l.Records}
 	}
+	t0 := time.Now()
 	inserted, err := insertRecords(ctx, conn, l, res.LoadID)
+	res.InsertSeconds = time.Since(t0).Seconds()
 	if err != nil {
 		return res, fmt.Errorf("load %s: %w", l.Source, err)
 	}
@@ -116,6 +120,7 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 	}
 	res.RowsIn = rowsIn
 
+	t0 = time.Now()
 	if l.Entity.UniqueKey != "" {
 		dups, err := rejectDuplicateKeys(ctx, conn, l, res.LoadID)
 		if err != nil {
@@ -127,6 +132,7 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 			res.Reasons = map[string]int64{contract.ReasonDuplicate: dups}
 		}
 	}
+	res.DedupeSeconds = time.Since(t0).Seconds()
 	if err := insertRejects(ctx, conn, l, res.LoadID, rejects); err != nil {
 		return res, fmt.Errorf("load %s: rejects: %w", l.Source, err)
 	}
@@ -155,9 +161,11 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 	if crashHook != nil {
 		crashHook("before-commit")
 	}
+	t0 = time.Now()
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return res, fmt.Errorf("load %s: commit: %w", l.Source, err)
 	}
+	res.CommitSeconds = time.Since(t0).Seconds()
 	committed = true
 	return res, nil
 }

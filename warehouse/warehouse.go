@@ -99,3 +99,16 @@ func ignoreReadOnly(err error) error {
 	}
 	return err
 }
+
+// LimitThreads caps DuckDB's worker threads until the returned restore is
+// called. Loads use it: the connectors' own parse workers share the cores.
+func (w *Warehouse) LimitThreads(ctx context.Context, n int) (restore func(), err error) {
+	var before int
+	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&before); err != nil {
+		return nil, fmt.Errorf("threads setting: %w", err)
+	}
+	if _, err := w.db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", n)); err != nil {
+		return nil, fmt.Errorf("threads setting: %w", err)
+	}
+	return func() { w.db.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", before)) }, nil
+}

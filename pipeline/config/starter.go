@@ -21,6 +21,7 @@ type StarterOptions struct {
 	FeedsDir string   // folder holding one sub-folder per files feed; default "feeds"
 	Brokers  []string // Kafka bootstrap brokers; with none, ebank_stream is disabled
 	Embedded bool     // use the in-process broker (and no Brokers); enables ebank_stream
+	Listen   string   // the embedded broker's address; default 127.0.0.1:19092
 }
 
 // Starter renders the commented starter cdp.yaml: every key with its default
@@ -35,6 +36,9 @@ func Starter(o StarterOptions) []byte {
 	if o.Embedded {
 		o.Brokers = nil
 	}
+	if o.Listen == "" {
+		o.Listen = DefaultEmbeddedListen
+	}
 	feedsDir := filepath.ToSlash(o.FeedsDir)
 	t := template.Must(starterTemplate.Clone()).Funcs(template.FuncMap{
 		"feedPath": func(name string) string { return path.Join(feedsDir, name) },
@@ -44,7 +48,8 @@ func Starter(o StarterOptions) []byte {
 		Brokers       []string
 		Embedded      bool
 		StreamEnabled bool
-	}{o.Brokers, o.Embedded, o.Embedded || len(o.Brokers) > 0})
+		Listen        string
+	}{o.Brokers, o.Embedded, o.Embedded || len(o.Brokers) > 0, o.Listen})
 	if err != nil {
 		panic("config: starter template: " + err.Error()) // the template is fixed; a test covers it
 	}

@@ -274,8 +274,16 @@ func timeText(t time.Time, dbType string) string {
 		// No time zone: the wall clock as stored, no offset to claim.
 		return t.Format("2006-01-02 15:04:05.999999999")
 	}
+	if Location != nil {
+		t = t.In(Location)
+	}
 	return t.Format(time.RFC3339Nano)
 }
+
+// Location, when set, is the zone TIMESTAMPTZ values are shown in (with
+// their offset, so the instant stays unambiguous). cdp sets it to the
+// project's warehouse.time_zone.
+var Location *time.Location
 
 // bytesText is a BLOB as text: itself when it is UTF-8, else with bytes
 // outside printable ASCII written \xNN as DuckDB does.
