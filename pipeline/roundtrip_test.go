@@ -54,7 +54,7 @@ func TestIngest_GeneratedBankRoundTripsExactly(t *testing.T) {
 				t.Errorf("%s: the generator wrote no rows", e.ID())
 			}
 			var loaded, rejected int64
-			w.DB().QueryRow("SELECT count(*) FROM "+e.Table()).Scan(&loaded)
+			w.DB().QueryRow("SELECT count(*) FROM " + e.Table()).Scan(&loaded)
 			w.DB().QueryRow("SELECT count(*) FROM ops.rejects WHERE entity = ?", e.ID()).Scan(&rejected)
 			if loaded+rejected != want {
 				t.Errorf("%s: %d loaded + %d rejected != %d generated", e.ID(), loaded, rejected, want)
