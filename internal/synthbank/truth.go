@@ -1,0 +1,232 @@
+package synthbank
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+)
+
+// Ground truth: what the platform should discover from the feeds. Written as
+// UTF-8 CSV (encoding/csv quoting) plus a README that explains it.
+
+func (w *world) writeTruth(dir string, g *generation) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	write := func(name string, header []string, rows func(emit func(...string))) error {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriterSize(f, 1<<16)
+		cw := csv.NewWriter(bw)
+		cw.Write(header)
+		rows(func(v ...string) { cw.Write(v) })
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			f.Close()
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+
+	err := write("parties.csv", []string{"party_id", "kind", "tier", "name", "id_no", "gender", "birth_date",
+		"mobile", "annual_revenue", "aum"}, func(emit func(...string)) {
+		for _, p := range w.parties {
+			if p.company {
+				emit(p.id, "company", p.tier.String(), p.name, p.idNo, "", "", p.mobile, money(p.revenue), "")
+				continue
+			}
+			gender := "F"
+			if p.male {
+				gender = "M"
+			}
+			emit(p.id, "person", p.tier.String(), p.name, p.idNo, gender, p.birth.iso(), p.mobile, "", money(p.aum))
+		}
+	})
+	if err != nil {
+		return err
+	}
+
+	err = write("xref.csv", []string{"system", "source_key", "party_id"}, func(emit func(...string)) {
+		for s := system(0); s < numSystems; s++ {
+			for _, rec := range w.recs[s] {
+				emit(systemNames[s], rec.key, rec.p.id)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+
+	var behs []behaviourRow
+	for _, res := range g.results {
+		behs = append(behs, res.behaviours...)
+	}
+	slices.SortStableFunc(behs, func(a, b behaviourRow) int {
+		return cmp.Or(cmp.Compare(a.p.idx, b.p.idx), cmp.Compare(a.beh, b.beh), cmp.Compare(a.sys, b.sys))
+	})
+	err = write("behaviours.csv", []string{"party_id", "behaviour", "system", "source_key", "detail"}, func(emit func(...string)) {
+		for _, b := range behs {
+			emit(b.p.id, behaviourNames[b.beh], systemNames[b.sys], b.key, b.detail)
+		}
+	})
+	if err != nil {
+		return err
+	}
+
+	links := append([]link(nil), w.links...)
+	for _, p := range w.parties {
+		if p.company && p.legalRep != nil && p.in[sysCredit] > 0 {
+			links = append(links, link{p, p.legalRep, "legal_rep"})
+		}
+	}
+	slices.SortStableFunc(links, func(a, b link) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.a.idx, b.a.idx), cmp.Compare(a.b.idx, b.b.idx))
+	})
+	err = write("links.csv", []string{"party_a", "party_b", "kind"}, func(emit func(...string)) {
+		for _, l := range links {
+			emit(l.a.id, l.b.id, l.kind)
+		}
+	})
+	if err != nil {
+		return err
+	}
+
+	err = write("bad_rows.csv", []string{"file", "line", "reason"}, func(emit func(...string)) {
+		for _, res := range g.results {
+			for _, b := range res.bad {
+				emit(b.file, strconv.Itoa(b.line), b.reason)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "README.md"), []byte(truthReadme), 0o644)
+}
+
+const truthReadme = `# Ground truth of the synthetic bank
+
+Written by ` + "`cdp gen`" + ` (package internal/synthbank) next to the feeds in ../feeds/.
+The pipeline never reads these files; tests and evaluations compare the
+pipeline's results against them. All files are UTF-8 CSV with a header row.
+
+## parties.csv — the real-world parties
+
+` + "`party_id, kind, tier, name, id_no, gender, birth_date, mobile, annual_revenue, aum`" + `
+
+- kind: ` + "`person`" + ` (70%) or ` + "`company`" + ` (30%).
+- tier: ` + "`core`" + ` 战略核心 (15%), ` + "`growth`" + ` 重点培育 (35%), ` + "`base`" + ` 潜力挖掘 (50%),
+  exact within rounding overall and within each kind. Bands:
+
+  | kind | measure | core | growth | base |
+  | --- | --- | --- | --- | --- |
+  | company | annual_revenue (CNY) | ≥ 500,000,000 (5亿) | 100,000,000 – 500,000,000 | < 100,000,000 |
+  | person | aum (CNY) | ≥ 6,000,000 | 1,000,000 – 6,000,000 | < 1,000,000 |
+
+  Values are drawn long-tailed (lognormal) inside each band and at least 5%
+  away from the band edges, so market drift over the window never crosses a band.
+- name, id_no, mobile: canonical values (simplified characters; 18-digit
+  resident ID with a valid GB 11643 check character, or an 18-character USCC
+  with a valid GB 32100 check character; mobile 1[3-9]XXXXXXXXX, or a landline
+  for some companies). Family members who share a phone carry the same mobile.
+- gender (M/F) and birth_date agree with the resident ID (persons only).
+- annual_revenue: companies only, as reported in credit.customers.
+- aum: persons only: the sum of the party's wealth holdings on the first
+  delivered day (0.00 = no wealth relationship). Spread over two client
+  records when the party has a duplicate wealth record.
+
+## xref.csv — which source key belongs to which party
+
+` + "`system, source_key, party_id`" + `: credit cust_no (C + 8 digits), wealth client_id
+(W + 8 digits), card holder_id (H + 8 digits), ebank user_id (a login name).
+Each party is in 1 to 4 systems; about 1% of parties have two keys in one
+system (a duplicate customer record). No key is shared by two parties.
+
+## links.csv — relationships between parties
+
+` + "`party_a, party_b, kind`" + `:
+- ` + "`legal_rep`" + `: company a's credit customer names person b as legal representative
+  (legal_rep_name / legal_rep_id_no); listed for companies present in credit.
+- ` + "`supplementary_card`" + `: person b holds a supplementary card whose
+  primary_holder_id is a's holder_id.
+- ` + "`shared_mobile`" + `: family member b uses a's mobile number.
+
+## behaviours.csv — planted behaviours
+
+` + "`party_id, behaviour, system, source_key, detail`" + `: one row per system that
+carries evidence of the behaviour (a behaviour may have rows from two systems).
+Each party carries at most one behaviour. "Days" are the delivered business
+days; "the last 3 days" are the last three of them. Definitions (planted
+parties satisfy them; non-planted parties are kept clearly outside them):
+
+- aum_outflow: the party's wealth AUM on the last day is ≤ 70% of the first
+  day's, through 2–3 REDEEM trades (fewer when Days < 4) whose money leaves the
+  bank (40–65% of AUM in total).
+  Others' AUM moves by a few percent at most (BUY/REDEEM move money between the
+  demand deposit and products; maturing deposits are credited to the demand deposit).
+- deposit_maturing: a TIME_DEPOSIT or LARGE_CD holding with amount_cny ≥
+  1,000,000 and End < maturity_date ≤ End + 30 days. Others' deposits maturing
+  in that window are < 500,000. target_subset=true marks planted clients with
+  AUM ≥ 5,000,000 and risk_level ≥ C2 (the marketing target).
+- cross_border_no_hedge: a CORPORATE ebank user with ≥ 2 cross-border events
+  (FX_SETTLEMENT, or TRANSFER_OUT with cross_border=true) on every delivered
+  event day, and no wealth holding with a product_code starting FXFWD or FXOPT.
+  Every other company with ≥ 1 cross-border event per day on average holds such
+  a hedge; the remaining companies have at most one cross-border event in the window.
+- heavy_settlement_low_credit: a company whose CNY settlement volume
+  (TRANSFER_IN + TRANSFER_OUT + BILL_PAY amounts) is ≥ 5,400,000 on every
+  event day (planted average ≥ 6,000,000) while its ACTIVE credit loan balance
+  is ≤ 2 × its average daily volume (most have no loan at all, a few are not
+  in credit). Other companies settle ≤ 1,650,000 a day unless they hold a loan
+  of ≥ 25 × their average daily volume. Suggested rule: average daily
+  volume ≥ 5,000,000 and loan balance ≤ 5 × average daily volume.
+- dormant_card: a primary ACTIVE card account with ≥ 1 PURCHASE on each day
+  before the last 3 days and no transaction at all on the last 3 days. Every
+  other account with any transaction before the last 3 days has a PURCHASE on
+  each of the last 2 days. Needs ≥ 5 days.
+- activity_drop: an ebank user whose events per day over the last 3 days
+  average ≤ 30% of its own baseline (average over the earlier days; baseline
+  ≥ 3 a day). Users with a baseline ≥ 2 a day otherwise stay within ±15% a day.
+  Suggested rule: baseline ≥ 3/day and recent average ≤ 50% of baseline.
+- early_repayment: a repayment row with principal_paid equal to the loan's
+  remaining balance, paid more than a year before maturity_date; from that day
+  the loan's balance is 0 and status SETTLED. Other loans settle only on their
+  maturity date.
+- loan_overdue: an ACTIVE loan whose due repayment row (day k) has an empty
+  paid_date; from day k+1 overdue_days = days since due date, and from day k+2
+  five_class moves from 1 to 2 (or 3). Other loans always have overdue_days 0
+  and a five_class that never changes.
+- premium_card_candidate: a person with wealth AUM ≥ 2,000,000 whose CLASSIC
+  card account has PURCHASE spend ≥ 44,000 CNY over the window (all in CNY).
+  Other persons with AUM ≥ 1,000,000 hold no CLASSIC card of their own (a
+  supplementary card takes the primary's tier), and every other CLASSIC account
+  spends < 26,000 CNY over the window (CLASSIC cards are domestic: CNY only). Suggested rule:
+  AUM ≥ 2,000,000 and CLASSIC PURCHASE spend ≥ 30,000.
+- company_new_loan: a company (cust_type C) loan whose start_date falls on a
+  delivered day after the first; it appears in loans snapshots from that day.
+  No other company loan starts inside the window.
+
+## bad_rows.csv — rows damaged on purpose
+
+` + "`file, line, reason`" + `: file relative to ../feeds (e.g. credit/customers_20261114.csv),
+line = 1-based physical line in the (decompressed) text where the header is
+line 1, reason = the contract reject reason code. Counted in the .ok row counts.
+Parquet files have no bad rows. Kinds: credit customers — malformed_row (a
+field missing), bad_date (2026-02-30), bad_type (annual_revenue "12,3a"),
+bad_encoding (bytes 0x81 0x20 in the name), missing_required (empty cust_no),
+bad_enum (cust_type X); credit repayments — malformed_row, bad_date, bad_type;
+card holders and txns — malformed_row (an extra field), bad_type ("abc"),
+bad_date (20260230 / 2026-13-01 00:00:00); ebank event archives —
+malformed_row (a truncated object), missing_required (no user_id), bad_enum
+(event_type UNKNOWN). Stream copies of events are never damaged.
+`
