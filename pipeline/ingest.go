@@ -113,16 +113,11 @@ func Ingest(ctx context.Context, p *config.Project, w *warehouse.Warehouse, o In
 	if err != nil {
 		return nil, err
 	}
-	if p.Warehouse.Threads == 0 {
-		// Our parse workers already keep the cores busy; DuckDB threads
-		// fighting them for the same cores made loads ~30% slower on two
-		// cores (measured with `cdp bench ingest`). Give DuckDB the rest.
-		restore, err := w.LimitThreads(ctx, max(1, runtime.NumCPU()/2))
-		if err != nil {
-			return nil, err
-		}
-		defer restore()
+	restore, err := w.TemporarySetting(ctx, "memory_limit", p.Ingest.MemoryLimit)
+	if err != nil {
+		return nil, err
 	}
+	defer restore()
 	var broker *EmbeddedBroker
 	defer func() {
 		if broker != nil {
@@ -157,6 +152,16 @@ func Ingest(ctx context.Context, p *config.Project, w *warehouse.Warehouse, o In
 		return rep, fmt.Errorf("%d input(s) failed (see ops.loads): %w", n, ErrUnitsFailed)
 	}
 	return rep, nil
+}
+
+// insertThreads is how many DuckDB threads take batches while the parse
+// workers run: DuckDB threads fighting the workers for the same cores made
+// loads ~30% slower on two cores (measured with `cdp bench ingest`).
+func insertThreads(p *config.Project) int {
+	if p.Warehouse.Threads != 0 {
+		return 0
+	}
+	return max(1, runtime.NumCPU()/2)
 }
 
 func selectFeeds(p *config.Project, names []string) ([]*config.Feed, error) {
@@ -249,7 +254,7 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 			res, err = w.Load(ctx, warehouse.Load{
 				RunID: o.RunID, Feed: f.Name, Entity: file.Entity, Kind: warehouse.KindFile, Source: file.Source,
 				MD5: file.MD5, Bytes: file.Bytes, Records: reader, Finish: reader.Finish,
-				SourceSQL: "'" + sqlString(file.Source) + ":' || _pos",
+				SourceSQL: "'" + sqlString(file.Source) + ":' || _pos", InsertThreads: insertThreads(p),
 			})
 			stop()
 			reader.Release()

@@ -53,6 +53,9 @@ type Load struct {
 	Finish func() (rowsIn int64, rejects []contract.Reject, err error)
 	// Offsets is the stream checkpoint this load advances to.
 	Offsets []StreamOffset
+	// InsertThreads, when set, caps DuckDB's threads while the batches stream
+	// in: the connector's parse workers are busy on the other cores then.
+	InsertThreads int
 }
 
 // StreamOffset is the next offset to read from a topic partition.
@@ -218,6 +221,16 @@ func insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (i
 	view := fmt.Sprintf("cdp_batch_%d", viewSeq.Add(1))
 	query := fmt.Sprintf(`INSERT INTO %s (%s, _extra, _load_id, _source, _ingested_at)
 		SELECT %s, _extra, %d, %s, now() FROM %s`, l.Entity.Table(), colList, colList, loadID, l.SourceSQL, view)
+	if l.InsertThreads > 0 {
+		var before int
+		if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&before); err != nil {
+			return 0, err
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET threads = %d", l.InsertThreads)); err != nil {
+			return 0, err
+		}
+		defer conn.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", before))
+	}
 	var n int64
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
@@ -261,16 +274,30 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID int
 		cols = append(cols, fmt.Sprintf("'%s', d.%s", c.Name, c.Name))
 	}
 	stage := fmt.Sprintf("cdp_dups_%d", loadID)
+	keys := stage + "_keys"
+	// Find the duplicated keys first (usually none): one aggregate over this
+	// load, and a probe of the table with this load's keys as the build side,
+	// so the cost follows the load's size more than the table's.
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %[1]s AS
-		WITH mine AS (SELECT rowid AS rid, %[2]s AS k, _source FROM %[3]s WHERE _load_id = %[4]d),
-		ranked AS (SELECT rid, k, _source,
-			row_number() OVER (PARTITION BY k ORDER BY rid) AS n,
-			first_value(_source) OVER (PARTITION BY k ORDER BY rid) AS first_source FROM mine),
-		prior AS (SELECT %[2]s AS k, min(_source) AS kept FROM %[3]s
-			WHERE _load_id <> %[4]d AND %[2]s IN (SELECT k FROM mine) GROUP BY ALL)
-		SELECT r.rid, r._source, r.k, coalesce(p.kept, r.first_source) AS kept
-		FROM ranked r LEFT JOIN prior p USING (k) WHERE p.k IS NOT NULL OR r.n > 1`,
-		stage, key, table, loadID)); err != nil {
+		SELECT %[2]s AS k FROM %[3]s WHERE _load_id = %[4]d GROUP BY 1 HAVING count(*) > 1
+		UNION
+		SELECT DISTINCT o.%[2]s FROM %[3]s o
+		WHERE o._load_id <> %[4]d AND o.%[2]s IN (SELECT %[2]s FROM %[3]s WHERE _load_id = %[4]d)`,
+		keys, key, table, loadID)); err != nil {
+		return 0, err
+	}
+	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+keys)
+	// Of every copy of those keys, the earlier load's (or else the first in
+	// this load) is kept; the rest of this load's copies are rejected.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %[1]s AS
+		WITH copies AS (
+			SELECT rowid AS rid, %[2]s AS k, _source, _load_id = %[4]d AS mine FROM %[3]s
+			WHERE %[2]s IN (SELECT k FROM %[5]s)),
+		ranked AS (
+			SELECT *, row_number() OVER w AS n, first_value(_source) OVER w AS kept FROM copies
+			WINDOW w AS (PARTITION BY k ORDER BY mine, rid))
+		SELECT rid, _source, k, kept FROM ranked WHERE mine AND n > 1`,
+		stage, key, table, loadID, keys)); err != nil {
 		return 0, err
 	}
 	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)

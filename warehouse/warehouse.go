@@ -100,15 +100,18 @@ func ignoreReadOnly(err error) error {
 	return err
 }
 
-// LimitThreads caps DuckDB's worker threads until the returned restore is
-// called. Loads use it: the connectors' own parse workers share the cores.
-func (w *Warehouse) LimitThreads(ctx context.Context, n int) (restore func(), err error) {
-	var before int
-	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&before); err != nil {
-		return nil, fmt.Errorf("threads setting: %w", err)
+// TemporarySetting sets a DuckDB setting (threads, memory_limit) until the
+// returned restore is called. Loads use it: the connectors' parse workers
+// share the cores, and a memory cap keeps a load's footprint flat.
+func (w *Warehouse) TemporarySetting(ctx context.Context, name, value string) (restore func(), err error) {
+	var before string
+	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('"+name+"')::VARCHAR").Scan(&before); err != nil {
+		return nil, fmt.Errorf("setting %s: %w", name, err)
 	}
-	if _, err := w.db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", n)); err != nil {
-		return nil, fmt.Errorf("threads setting: %w", err)
+	if _, err := w.db.ExecContext(ctx, fmt.Sprintf("SET %s = '%s'", name, strings.ReplaceAll(value, "'", ""))); err != nil {
+		return nil, fmt.Errorf("setting %s = %s: %w", name, value, err)
 	}
-	return func() { w.db.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", before)) }, nil
+	return func() {
+		w.db.ExecContext(context.Background(), fmt.Sprintf("SET %s = '%s'", name, strings.ReplaceAll(before, "'", "")))
+	}, nil
 }

@@ -89,10 +89,10 @@ type Embedded struct {
 
 // Ingest tunes how feeds are loaded.
 type Ingest struct {
-	BatchRows   int   `yaml:"batch_rows"`   // rows per Arrow batch, default 65536
-	Workers     int   `yaml:"workers"`      // 0 = number of CPUs
-	StreamBatch int   `yaml:"stream_batch"` // messages per stream transaction, default 50000
-	RequireOK   *bool `yaml:"require_ok"`   // load a file only with a matching .ok control file; default true
+	MemoryLimit string `yaml:"memory_limit"` // DuckDB memory cap while loading, default 256MB
+	Workers     int    `yaml:"workers"`      // 0 = number of CPUs
+	StreamBatch int    `yaml:"stream_batch"` // messages per stream transaction, default 50000
+	RequireOK   *bool  `yaml:"require_ok"`   // load a file only with a matching .ok control file; default true
 }
 
 // Feed is one source of one contract feed: a folder of files or a Kafka topic.

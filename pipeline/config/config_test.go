@@ -54,7 +54,7 @@ feeds:
 		Kafka: Kafka{ClientID: "cdp", Embedded: Embedded{
 			Listen: "127.0.0.1:19092", DataDir: "kafka-data", Partitions: 6,
 		}},
-		Ingest: Ingest{BatchRows: 65536, StreamBatch: 50000, RequireOK: &yes},
+		Ingest: Ingest{MemoryLimit: "256MB", StreamBatch: 50000, RequireOK: &yes},
 	}
 	if !reflect.DeepEqual(p.Warehouse, wantTop.Warehouse) {
 		t.Errorf("warehouse = %+v, want %+v", p.Warehouse, wantTop.Warehouse)
@@ -94,7 +94,7 @@ feeds:
 func TestLoad_EmptyFileIsAllDefaults(t *testing.T) {
 	for _, src := range []string{"", "# nothing yet\n", "---\n"} {
 		p := mustParse(t, src)
-		if p.Warehouse.Path != "warehouse.duckdb" || p.Ingest.BatchRows != 65536 || len(p.Feeds) != 0 {
+		if p.Warehouse.Path != "warehouse.duckdb" || p.Ingest.MemoryLimit != "256MB" || len(p.Feeds) != 0 {
 			t.Errorf("Parse(%q) = %+v, want defaults and no feeds", src, p)
 		}
 	}
@@ -167,7 +167,7 @@ func TestLoad_UnknownKeyNamesLineAndField(t *testing.T) {
 		{"in a feed", "feeds:\n  - name: credit\n    path: feeds/credit\n  - name: card\n    path: feeds/card\n    encodng: utf-8\n",
 			`cdp.yaml:6:5: feeds[1].encodng: unknown key "encodng" (did you mean "encoding"?)`},
 		{"nothing close lists the keys", "ingest:\n  parallelism: 4\n",
-			`cdp.yaml:2:3: ingest.parallelism: unknown key "parallelism" (want batch_rows, workers, stream_batch or require_ok)`},
+			`cdp.yaml:2:3: ingest.parallelism: unknown key "parallelism" (want memory_limit, workers, stream_batch or require_ok)`},
 		{"key not read from yaml", "feeds:\n  - name: credit\n    path: x\n    line: 3\n",
 			`cdp.yaml:4:5: feeds[0].line: unknown key "line" (did you mean "kind"?)`},
 	}
@@ -352,9 +352,9 @@ func TestLoad_RejectsInvalidValues(t *testing.T) {
 		{"unknown time zone",
 			"warehouse:\n  time_zone: Asia/Beijing\n",
 			`cdp.yaml:2:3: warehouse.time_zone: unknown time zone "Asia/Beijing" (want an IANA name such as Asia/Shanghai)`},
-		{"negative batch rows",
-			"ingest:\n  batch_rows: -1\n",
-			`cdp.yaml:2:3: ingest.batch_rows: must be 1 or more, not -1`},
+		{"memory limit not a size",
+			"ingest:\n  memory_limit: lots\n",
+			`cdp.yaml:2:3: ingest.memory_limit: "lots" is not a size (want a number and a unit, like 256MB or 1GB)`},
 		{"negative workers",
 			"ingest:\n  workers: -1\n",
 			`cdp.yaml:2:3: ingest.workers: must be 0 (one per CPU) or more, not -1`},

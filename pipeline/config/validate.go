@@ -24,7 +24,7 @@ const (
 	DefaultEmbeddedListen  = "127.0.0.1:19092"
 	DefaultEmbeddedDataDir = "kafka-data"
 	DefaultPartitions      = 6
-	DefaultBatchRows       = 65536
+	DefaultIngestMemory    = "256MB"
 	DefaultStreamBatch     = 50000
 	DefaultStreamEntity    = "events"
 )
@@ -168,11 +168,12 @@ func checkHostPort(addr string, listen bool) error {
 
 func (p *Project) validateIngest(d *decoder) {
 	in := &p.Ingest
-	if in.BatchRows < 0 {
-		d.fieldErrorf("ingest.batch_rows", "must be 1 or more, not %d", in.BatchRows)
+	in.MemoryLimit = strings.TrimSpace(in.MemoryLimit)
+	if in.MemoryLimit == "" {
+		in.MemoryLimit = DefaultIngestMemory
 	}
-	if in.BatchRows == 0 {
-		in.BatchRows = DefaultBatchRows
+	if !memoryLimit.MatchString(in.MemoryLimit) {
+		d.fieldErrorf("ingest.memory_limit", "%q is not a size (want a number and a unit, like 256MB or 1GB)", in.MemoryLimit)
 	}
 	if in.Workers < 0 {
 		d.fieldErrorf("ingest.workers", "must be 0 (one per CPU) or more, not %d", in.Workers)
