@@ -48,7 +48,7 @@ nothing twice.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "cdp-demo", "project folder to create or reuse")
-	cmd.Flags().IntVar(&parties, "parties", 20000, "parties in the synthetic bank")
+	cmd.Flags().IntVar(&parties, "parties", 50000, "parties in the synthetic bank")
 	cmd.Flags().IntVar(&days, "days", 7, "business days of feeds")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "random seed")
 	return cmd
@@ -132,7 +132,8 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	if err := queryTable(ctx, out, w, strings.Join(parts, " UNION ALL ")+" ORDER BY 1"); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "\nRejected rows by reason (every one kept in ops.rejects with its raw text and position):")
+	fmt.Fprintln(out, "\nRejected rows by reason (every one kept in ops.rejects with its raw text and position;")
+	fmt.Fprintln(out, "duplicate_key = e-banking events delivered twice, by Kafka redelivery or in both stream and archive: loaded once):")
 	if err := queryTable(ctx, out, w, `SELECT reason, count(*) AS "rows", min(position) AS example FROM ops.rejects r
 		JOIN ops.loads l USING (load_id) WHERE l.status = 'loaded' GROUP BY reason ORDER BY 2 DESC`); err != nil {
 		return err

@@ -32,7 +32,22 @@ type globals struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	g := &globals{}
+	err := newRoot(&globals{}).ExecuteContext(ctx)
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "cdp:", err)
+	switch {
+	case errors.Is(err, pipeline.ErrUnitsFailed):
+		os.Exit(3)
+	case errors.Is(err, context.Canceled):
+		os.Exit(130)
+	}
+	os.Exit(1)
+}
+
+// newRoot builds the command tree.
+func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "cdp",
 		Short:         "The bank customer data platform pipeline: feeds → DuckDB warehouse → Kafka",
@@ -63,18 +78,7 @@ func main() {
 		newInitCmd(g), newGenCmd(g), newIngestCmd(g), newSQLCmd(g), newStatusCmd(g),
 		newDemoCmd(g), newBenchCmd(g),
 	)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return
-	}
-	fmt.Fprintln(os.Stderr, "cdp:", err)
-	switch {
-	case errors.Is(err, pipeline.ErrUnitsFailed):
-		os.Exit(3)
-	case errors.Is(err, context.Canceled):
-		os.Exit(130)
-	}
-	os.Exit(1)
+	return root
 }
 
 func (g *globals) setupLogging() error {

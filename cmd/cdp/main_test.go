@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes the cdp command line in-process and returns its stdout.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	root := newRoot(&globals{})
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append(args, "--log-level", "error"))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	out, err := run(t, "demo", "--dir", dir, "--parties", "1500", "--days", "2")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{"1. generated a bank of 1500 parties × 2 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
+		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", "cdp sql --config"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	cfg := filepath.Join(dir, "cdp.yaml")
+	// Every other command works on the project it left.
+	out, err = run(t, "sql", "--config", cfg, "--format", "csv", "SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM raw.ebank_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if len(recs) != 2 || recs[1][0] == "0" || recs[1][0] != recs[1][1] {
+		t.Fatalf("events after the demo: %q", out)
+	}
+	if out, err = run(t, "status", "--config", cfg); err != nil || !strings.Contains(out, "Rejected rows by reason") {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	// A second ingest, with the embedded broker restarted from its data dir,
+	// loads nothing new.
+	out, err = run(t, "ingest", "--config", cfg)
+	if err != nil || !strings.Contains(out, "0 loaded") || !strings.Contains(out, "rows: 0 in") {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+}
+
+func TestInit_WritesAProjectThatIngests(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bank")
+	if out, err := run(t, "init", dir); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
+		if st, err := os.Stat(filepath.Join(dir, "feeds", f)); err != nil || !st.IsDir() {
+			t.Errorf("feeds/%s not created", f)
+		}
+	}
+	cfg := filepath.Join(dir, "cdp.yaml")
+	out, err := run(t, "ingest", "--config", cfg)
+	if err != nil || !strings.Contains(out, "0 loaded, 0 unchanged, 0 pending, 0 failed") {
+		t.Fatalf("ingest on an empty starter project: %v\n%s", err, out)
+	}
+	if _, err := run(t, "init", dir); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("init over an existing project: %v", err)
+	}
+}
+
+func TestSQL_FormatsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := run(t, "init", dir); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "cdp.yaml")
+	out, err := run(t, "sql", "--config", cfg, "--format", "json", "SELECT 1 AS n, '张伟' AS name, 12.50::DECIMAL(18,2) AS amount")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 || rows[0]["name"] != "张伟" || rows[0]["amount"] != 12.5 {
+		t.Fatalf("json output %q: %v", out, err)
+	}
+	if _, err := run(t, "sql", "--config", cfg, "--format", "xml", "SELECT 1"); err == nil || !strings.Contains(err.Error(), "want table, csv or json") {
+		t.Fatalf("bad format: %v", err)
+	}
+	if _, err := run(t, "sql", "--config", cfg, "SELECT * FROM raw.no_such_table"); err == nil || !strings.Contains(err.Error(), "no_such_table") {
+		t.Fatalf("bad query: %v", err)
+	}
+}
+
+func TestConfigErrorsNameFileLineAndField(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cdp.yaml")
+	os.WriteFile(cfg, []byte("warehouse:\n  path: w.duckdb\nfeeds:\n  - name: credit\n    encoding: big5\n"), 0o644)
+	_, err := run(t, "status", "--config", cfg)
+	if err == nil || !strings.Contains(err.Error(), "cdp.yaml:5:") || !strings.Contains(err.Error(), "feeds[0].encoding") {
+		t.Fatalf("error %v, want file:line and field", err)
+	}
+}
