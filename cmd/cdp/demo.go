@@ -142,10 +142,10 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	fmt.Fprintf(out, `
 Warehouse: %s  (demo finished in %.0fs)
 Try:
-  cdp status --config %s
-  cdp sql --config %s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
-  cdp sql --config %s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
-`, abs, time.Since(started).Seconds(), cfgPath, cfgPath, cfgPath)
+  %[3]s status --config %[4]s
+  %[3]s sql --config %[4]s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
+  %[3]s sql --config %[4]s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
+`, abs, time.Since(started).Seconds(), os.Args[0], cfgPath)
 	return ierr
 }
 
