@@ -254,7 +254,7 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 			res, err = w.Load(ctx, warehouse.Load{
 				RunID: o.RunID, Feed: f.Name, Entity: file.Entity, Kind: warehouse.KindFile, Source: file.Source,
 				MD5: file.MD5, Bytes: file.Bytes, Records: reader, Finish: reader.Finish,
-				SourceSQL: "'" + sqlString(file.Source) + ":' || _pos", InsertThreads: insertThreads(p),
+				SourceSQL: warehouse.Literal(file.Source+":") + " || _pos", InsertThreads: insertThreads(p),
 			})
 			stop()
 			reader.Release()
@@ -324,7 +324,7 @@ func ingestStream(ctx context.Context, p *config.Project, w *warehouse.Warehouse
 		sort.Slice(offsets, func(i, j int) bool { return offsets[i].Partition < offsets[j].Partition })
 		res, err := w.Load(ctx, warehouse.Load{
 			RunID: o.RunID, Feed: f.Name, Entity: entity, Kind: warehouse.KindStream, Source: f.Topic,
-			Records: b.Records, Finish: b.Finish, Offsets: offsets, SourceSQL: kafka.SourceSQL(f.Topic),
+			Records: b.Records, Finish: b.Finish, Offsets: offsets, SourceSQL: warehouse.Literal(f.Topic+"/") + " || _part || '/' || _pos",
 		})
 		b.Records.Release()
 		if err != nil {
@@ -338,17 +338,6 @@ func ingestStream(ctx context.Context, p *config.Project, w *warehouse.Warehouse
 			"loaded", res.Loaded, "rejected", res.Rejected, "seconds", round(u.Seconds))
 		rep.Units = append(rep.Units, u)
 	}
-}
-
-func sqlString(s string) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }
 
 func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

@@ -115,3 +115,8 @@ func (w *Warehouse) TemporarySetting(ctx context.Context, name, value string) (r
 		w.db.ExecContext(context.Background(), fmt.Sprintf("SET %s = '%s'", name, strings.ReplaceAll(before, "'", "")))
 	}, nil
 }
+
+// Literal quotes s as a SQL string literal.
+func Literal(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}

@@ -30,7 +30,7 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
 	for _, want := range []string{"1. generated a bank of 1500 parties × 2 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
-		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", "cdp sql --config"} {
+		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

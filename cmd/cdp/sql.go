@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +22,7 @@ func newSQLCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := args[0]
 			if q == "-" {
-				b, err := readAllStdin()
+				b, err := io.ReadAll(os.Stdin)
 				if err != nil {
 					return err
 				}
@@ -48,19 +48,4 @@ func newSQLCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "table | csv | json")
 	return cmd
-}
-
-func readAllStdin() ([]byte, error) {
-	var b strings.Builder
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := os.Stdin.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			if err.Error() == "EOF" {
-				return []byte(b.String()), nil
-			}
-			return nil, err
-		}
-	}
 }

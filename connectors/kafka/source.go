@@ -228,22 +228,6 @@ func (s *Source) reader(p int32, offset int64) (*kafka.Reader, error) {
 	return r, nil
 }
 
-// SourceSQL is the _source lineage expression for stream batches.
-func SourceSQL(topic string) string {
-	return "'" + sqlQuote(topic) + "/' || _part || '/' || _pos"
-}
-
-func sqlQuote(s string) string {
-	out := []byte{}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
-
 func rawText(b []byte) string {
 	s := string(b)
 	for _, r := range s {
