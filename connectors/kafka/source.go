@@ -172,7 +172,15 @@ func (s *Source) Next(ctx context.Context, from map[int32]int64) (*Batch, error)
 		}
 		next := start
 		for next < end && batch.Messages < int64(s.o.BatchMessages) {
-			m, err := r.FetchMessage(ctx)
+			m, err := s.fetch(ctx, r)
+			if errors.Is(err, errNothingMore) {
+				// Offsets below the watermark can hold no message (transaction
+				// markers, compacted records): the partition is caught up.
+				s.o.Logger.Warn("no message where the watermark promised one; treating the partition as caught up",
+					"feed", s.o.Name, "topic", s.o.Topic, "partition", p, "offset", next, "watermark", end)
+				s.ends[p] = next
+				break
+			}
 			if err != nil {
 				return nil, fmt.Errorf("stream %s: %s/%d at offset %d: %w", s.o.Name, s.o.Topic, p, next, err)
 			}
@@ -205,6 +213,22 @@ func (s *Source) Next(ctx context.Context, from map[int32]int64) (*Batch, error)
 	}
 	batch.Records = rr
 	return batch, nil
+}
+
+var errNothingMore = errors.New("no message before the wait ran out")
+
+// fetchWait is how long a fetch may wait for a message the watermark says
+// exists.
+var fetchWait = 10 * time.Second
+
+func (s *Source) fetch(ctx context.Context, r *kafka.Reader) (kafka.Message, error) {
+	fctx, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	m, err := r.FetchMessage(fctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return m, errNothingMore
+	}
+	return m, err
 }
 
 // reader returns the partition's reader positioned at offset. Readers are
