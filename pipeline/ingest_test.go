@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -70,6 +71,30 @@ func TestIngest_CreditCSVRejectsBadRowsWithReasonAndLine(t *testing.T) {
 	}
 	if n := p.count(`SELECT rows_in - rows_loaded - rows_rejected FROM ops.loads WHERE status = 'loaded'`); n != 0 {
 		t.Fatalf("ledger imbalance %d", n)
+	}
+}
+
+func TestIngest_StrayQuoteInAnUnquotedFieldRejectsOnlyItsRow(t *testing.T) {
+	p := newProject(t, "")
+	var b strings.Builder
+	b.WriteString(creditCustomerHeader + "\n")
+	for i := 0; i < 1000; i++ {
+		name := fmt.Sprintf("客户%d", i)
+		if i == 10 {
+			name = `5"屏显示器` // a bare quote: not RFC 4180, but it must not swallow the rest
+		}
+		b.WriteString(customerRow(fmt.Sprintf("C%04d", i), "P", name, "", "") + "\n")
+	}
+	p.deliver("credit/customers_20261120.csv", gbk(t, b.String()), 1000)
+	rep, err := p.ingest("credit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, loaded, rejected, _ := rep.Totals(); in != 1000 || loaded != 999 || rejected != 1 {
+		t.Fatalf("%d in = %d loaded + %d rejected, want 1000 = 999 + 1", in, loaded, rejected)
+	}
+	if got := p.rejects("credit/customers_20261120.csv"); len(got) != 1 || got[0] != (reject{12, contract.ReasonMalformed}) {
+		t.Fatalf("rejects %v, want line 12 malformed_row", got)
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // openJSONL parses one JSON object per line (the caller has already
 // unwrapped gzip).
 func openJSONL(e *contract.Entity, rel string, r io.Reader, closer io.Closer, loc *time.Location, workers int, bytesIn *atomic.Int64) *orderedReader {
-	split := lineSplitter(r, false, 1, bytesIn)
+	split := lineSplitter(r, 0, 1, bytesIn)
 	return newOrderedReader(e.BatchSchema(), split, func() chunkParser { return newJSONLParser(e, rel, loc) }, workers, bytesIn, closer)
 }
 
@@ -38,6 +38,9 @@ func (p *jsonlParser) parse(c chunk) parsed {
 	out := parsed{seq: c.seq}
 	data := c.data
 	line := c.firstLine
+	if line == 1 {
+		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	}
 	for len(data) > 0 {
 		var rec []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -47,6 +50,9 @@ func (p *jsonlParser) parse(c chunk) parsed {
 		}
 		if n := len(rec); n > 0 && rec[n-1] == '\r' {
 			rec = rec[:n-1]
+		}
+		if len(rec) == 0 && len(data) == 0 {
+			break // a stray "\r" after the last newline is not a row
 		}
 		out.rows++
 		prob := p.j.Stage(rec)

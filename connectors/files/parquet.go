@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -193,6 +194,19 @@ func (p *parquetReader) convert(in arrow.RecordBatch) (arrow.RecordBatch, error)
 					reason[r] = &contract.Reject{Reason: contract.ReasonMissing, Detail: "column " + c.Name + " is required"}
 				}
 				continue
+			}
+			if c.Type == contract.String {
+				v := arr.(*array.String).Value(r)
+				switch {
+				case !utf8.ValidString(v):
+					keep[r] = false
+					reason[r] = &contract.Reject{Reason: contract.ReasonEncoding, Detail: "column " + c.Name + ": not valid UTF-8"}
+					continue
+				case v == "" && c.Required:
+					keep[r] = false
+					reason[r] = &contract.Reject{Reason: contract.ReasonMissing, Detail: "column " + c.Name + " is required"}
+					continue
+				}
 			}
 			if len(c.Enum) > 0 {
 				v := arr.(*array.String).Value(r)

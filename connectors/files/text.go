@@ -107,15 +107,23 @@ func openText(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o t
 	if err != nil {
 		return nil, err
 	}
-	split := lineSplitter(br, o.quoted, 2, bytesIn)
+	var csvDelim byte
+	if o.quoted {
+		csvDelim = o.delim
+	}
+	split := lineSplitter(br, csvDelim, 2, bytesIn)
 	return newOrderedReader(e.BatchSchema(), split, func() chunkParser { return newTextParser(e, rel, h, o, loc) }, workers, bytesIn, closer), nil
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
 
-// lineSplitter cuts r into chunks ending at a newline; with quoteAware, only
-// at a newline outside a quoted field.
-func lineSplitter(r io.Reader, quoteAware bool, startLine int64, bytesIn *atomic.Int64) splitFunc {
+// maxRecord bounds one record: a quote that never closes must fail the file
+// with a clear error, not read the rest of it into memory.
+const maxRecord = 64 << 20
+
+// lineSplitter cuts r into chunks ending at a newline; for CSV (csvDelim
+// set), only at a newline that ends a record, outside any quoted field.
+func lineSplitter(r io.Reader, csvDelim byte, startLine int64, bytesIn *atomic.Int64) splitFunc {
 	return func(ctx context.Context, emit func([]byte, int64) error) error {
 		bp := chunkPool.Get().(*[]byte)
 		buf := (*bp)[:cap(*bp)]
@@ -134,8 +142,11 @@ func lineSplitter(r io.Reader, quoteAware bool, startLine int64, bytesIn *atomic
 			}
 			cut := have
 			if !eof {
-				cut = boundary(buf[:have], quoteAware)
+				cut = boundary(buf[:have], csvDelim)
 				if cut == 0 { // one record longer than the buffer
+					if len(buf) >= maxRecord {
+						return fmt.Errorf("the record at line %d is longer than %d MB (a quote that never closes?); nothing loaded", line, maxRecord>>20)
+					}
 					bigger := make([]byte, 2*len(buf))
 					copy(bigger, buf[:have])
 					buf = bigger
@@ -164,24 +175,64 @@ func lineSplitter(r io.Reader, quoteAware bool, startLine int64, bytesIn *atomic
 
 var nl = []byte{'\n'}
 
-func boundary(b []byte, quoteAware bool) int {
-	idx := bytes.LastIndexByte(b, '\n')
-	if idx < 0 {
-		return 0
+// boundary is the length of b's complete records: up to and including the
+// last newline that ends a record (0 if none does).
+func boundary(b []byte, csvDelim byte) int {
+	if csvDelim == 0 {
+		return bytes.LastIndexByte(b, '\n') + 1
 	}
-	if !quoteAware {
-		return idx + 1
+	if bytes.IndexByte(b, '"') < 0 {
+		return bytes.LastIndexByte(b, '\n') + 1
 	}
-	q := bytes.Count(b[:idx], []byte{'"'})
-	for q%2 == 1 {
-		prev := bytes.LastIndexByte(b[:idx], '\n')
-		if prev < 0 {
-			return 0
+	cut, pos := 0, 0
+	for pos < len(b) {
+		end, _, complete := csvRecordEnd(b, pos, csvDelim)
+		if !complete {
+			break
 		}
-		q -= bytes.Count(b[prev:idx], []byte{'"'})
-		idx = prev
+		cut = end + 1
+		pos = end + 1
 	}
-	return idx + 1
+	return cut
+}
+
+// csvRecordEnd finds the newline ending the RFC 4180 record that starts at
+// pos, and how many newlines inside quoted fields it passed. A quote opens a
+// quoted field only at the start of a field; anywhere else it is an ordinary
+// byte (the row is then rejected as malformed, alone). complete is false
+// when b ends before the record does.
+func csvRecordEnd(b []byte, pos int, delim byte) (end, inner int, complete bool) {
+	i := pos
+	for {
+		if i < len(b) && b[i] == '"' { // a quoted field
+			j := i + 1
+			for {
+				k := bytes.IndexByte(b[j:], '"')
+				if k < 0 {
+					return len(b), inner, false
+				}
+				inner += bytes.Count(b[j:j+k], nl)
+				j += k + 1
+				if j < len(b) && b[j] == '"' {
+					j++
+					continue
+				}
+				break
+			}
+			i = j
+		}
+		// The rest of the field, up to a delimiter or the end of the line.
+		for i < len(b) && b[i] != delim && b[i] != '\n' {
+			i++
+		}
+		if i == len(b) {
+			return len(b), inner, false
+		}
+		if b[i] == '\n' {
+			return i, inner, true
+		}
+		i++ // past the delimiter: the next field starts
+	}
 }
 
 type span struct {
@@ -254,27 +305,16 @@ func (p *textParser) parse(c chunk) parsed {
 }
 
 // recordEnd finds the newline ending the record at pos (len(data) if none),
-// skipping newlines inside quoted fields, and how many it skipped.
+// and how many newlines inside quoted fields it passed.
 func (p *textParser) recordEnd(data []byte, pos int) (int, int) {
-	idx := bytes.IndexByte(data[pos:], '\n')
-	if idx < 0 {
-		return len(data), 0
-	}
-	end := pos + idx
 	if !p.o.quoted {
-		return end, 0
-	}
-	inner := 0
-	q := bytes.Count(data[pos:end], []byte{'"'})
-	for q%2 == 1 {
-		next := bytes.IndexByte(data[end+1:], '\n')
-		if next < 0 {
-			return len(data), inner
+		idx := bytes.IndexByte(data[pos:], '\n')
+		if idx < 0 {
+			return len(data), 0
 		}
-		q += bytes.Count(data[end:end+1+next], []byte{'"'})
-		end += 1 + next
-		inner++
+		return pos + idx, 0
 	}
+	end, inner, _ := csvRecordEnd(data, pos, p.o.delim)
 	return end, inner
 }
 

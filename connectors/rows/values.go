@@ -9,7 +9,7 @@ import (
 
 // ParseInt parses an optionally signed decimal integer.
 func ParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 19 {
+	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
 	neg := false
@@ -23,17 +23,26 @@ func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 {
 		return 0, false
 	}
-	var n int64
+	var n uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		if n > (1<<63)/10 {
+			return 0, false // out of BIGINT range
+		}
+		n = n*10 + uint64(c-'0')
+		if n > 1<<63 {
+			return 0, false // out of BIGINT range
+		}
 	}
 	if neg {
-		n = -n
+		return -int64(n), true
 	}
-	return n, true
+	if n == 1<<63 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // pow10 holds 10^i for scales up to 18.

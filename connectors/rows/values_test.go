@@ -34,6 +34,19 @@ func TestParseDecimal(t *testing.T) {
 	}
 }
 
+func TestParseInt_RangeAndForms(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "-12": -12, "+7": 7, "9223372036854775807": 9223372036854775807, "-9223372036854775808": -9223372036854775808} {
+		if got, ok := ParseInt([]byte(in)); !ok || got != want {
+			t.Errorf("ParseInt(%q) = %d, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"9223372036854775808", "9999999999999999999", "99999999999999999999", "-9223372036854775809", "1.0", "", "-", "1e3"} {
+		if got, ok := ParseInt([]byte(in)); ok {
+			t.Errorf("ParseInt(%q) = %d, accepted", in, got)
+		}
+	}
+}
+
 func TestParseDate(t *testing.T) {
 	for in, want := range map[string]string{
 		"2026-11-20": "2026-11-20", "20261120": "2026-11-20", "2024/02/29": "2024-02-29", "1969-12-31": "1969-12-31",
