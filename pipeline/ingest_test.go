@@ -312,3 +312,53 @@ func writeParquet(t *testing.T, path string, schema *arrow.Schema, fill func(*ar
 		t.Fatal(err)
 	}
 }
+
+func TestIngest_ParquetRowChecksMatchTheTextFeeds(t *testing.T) {
+	p := newProject(t, "")
+	e, _ := contract.Lookup("wealth", "clients")
+	var fields []arrow.Field
+	for _, c := range e.Columns {
+		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type.ArrowType(), Nullable: true})
+	}
+	schema := arrow.NewSchema(fields, nil)
+	path := filepath.Join(p.dir, "feeds/wealth/clients/dt=2026-11-20/part-00000.parquet")
+	writeParquet(t, path, schema, func(b *array.RecordBuilder) {
+		for _, row := range []struct{ id, name, risk string }{
+			{"W1", "张伟", "C3"},     // ok
+			{"", "李四", "C2"},       // empty required key
+			{"W3", "王\xff五", "C1"}, // invalid UTF-8
+			{"W4", "赵六", "C9"},     // outside the enum
+			{"W5", "钱七", ""},       // empty optional value: loads
+		} {
+			for c, col := range e.Columns {
+				switch col.Name {
+				case "client_id":
+					b.Field(c).(*array.StringBuilder).Append(row.id)
+				case "name":
+					b.Field(c).(*array.StringBuilder).Append(row.name)
+				case "risk_level":
+					if row.risk == "" {
+						b.Field(c).AppendNull()
+					} else {
+						b.Field(c).(*array.StringBuilder).Append(row.risk)
+					}
+				default:
+					b.Field(c).AppendNull()
+				}
+			}
+		}
+	})
+	data, _ := os.ReadFile(path)
+	p.deliver("wealth/clients/dt=2026-11-20/part-00000.parquet", data, 5)
+	rep, err := p.ingest("wealth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, loaded, rejected, _ := rep.Totals(); in != 5 || loaded != 2 || rejected != 3 {
+		t.Fatalf("%d in = %d loaded + %d rejected, want 5 = 2 + 3", in, loaded, rejected)
+	}
+	want := []reject{{2, contract.ReasonMissing}, {3, contract.ReasonEncoding}, {4, contract.ReasonEnum}}
+	if got := p.rejects("wealth/clients/dt=2026-11-20/part-00000.parquet"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rejects %v, want %v", got, want)
+	}
+}
