@@ -304,6 +304,14 @@ func ingestStream(ctx context.Context, p *config.Project, w *warehouse.Warehouse
 	if err != nil {
 		return err
 	}
+	for part, n := range src.Lost(from) {
+		err := fmt.Errorf("%s/%d: %d messages were deleted by retention before they were loaded (checkpoint %d)", f.Topic, part, n, from[part])
+		o.Logger.Error("stream messages lost to retention", "feed", f.Name, "topic", f.Topic, "partition", part, "lost", n)
+		if _, rerr := w.RecordAttempt(ctx, warehouse.Attempt{RunID: o.RunID, Feed: f.Name, Entity: entity.ID(), Kind: warehouse.KindStream,
+			Source: f.Topic, Status: warehouse.StatusFailed, Err: err, Started: time.Now()}); rerr != nil {
+			return rerr
+		}
+	}
 	lag := src.Lag(from)
 	o.Progress.Start(f.Name+" "+f.Topic, lag)
 	defer o.Progress.Done()

@@ -120,6 +120,18 @@ func (s *Source) Lag(from map[int32]int64) int64 {
 	return lag
 }
 
+// Lost reports, per partition, the messages between the checkpoint and the
+// broker's earliest offset: deleted by retention before they were loaded.
+func (s *Source) Lost(from map[int32]int64) map[int32]int64 {
+	out := map[int32]int64{}
+	for p, start := range s.starts {
+		if off, ok := from[p]; ok && off < start {
+			out[p] = start - off
+		}
+	}
+	return out
+}
+
 // Close closes the partition readers.
 func (s *Source) Close() error {
 	var errs []error
