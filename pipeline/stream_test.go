@@ -119,3 +119,32 @@ func TestStream_EventInStreamAndArchiveLoadsOnce(t *testing.T) {
 		t.Fatalf("duplicate reject detail %q", detail)
 	}
 }
+
+func TestStream_MessagesLostToRetentionAreRecorded(t *testing.T) {
+	c := startBroker(t, 1)
+	produce(t, c, event("E1", "u1"), event("E2", "u1"))
+	p := newStreamProject(t, c)
+	if _, err := p.ingest("ebank_stream"); err != nil {
+		t.Fatal(err)
+	}
+	var more []string
+	for i := 3; i <= 10; i++ {
+		more = append(more, event(fmt.Sprintf("E%d", i), "u1"))
+	}
+	produce(t, c, more...)
+	// Retention deletes offsets 2..4 before the next run reads them.
+	if err := c.DeleteRecords("ebank.events", 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ingest("ebank_stream"); err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	p.queryRow(`SELECT error FROM ops.loads WHERE status = 'failed'`, nil, &msg)
+	if !strings.Contains(msg, "ebank.events/0: 3 messages were deleted by retention") {
+		t.Fatalf("ops.loads error %q", msg)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.ebank_events`); n != 7 {
+		t.Fatalf("%d events, want 7 (E1, E2, then offsets 5..9)", n)
+	}
+}
