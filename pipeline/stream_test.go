@@ -148,3 +148,37 @@ func TestStream_MessagesLostToRetentionAreRecorded(t *testing.T) {
 		t.Fatalf("%d events, want 7 (E1, E2, then offsets 5..9)", n)
 	}
 }
+
+func TestIngest_CorrectionRestoresAnEventAnotherSourceDelivered(t *testing.T) {
+	c := startBroker(t, 1)
+	p := newStreamProject(t, c)
+	p.deliver("ebank/events_20261120.jsonl.gz", gz(t, event("E1", "u1")+"\n"+event("E2", "u2")+"\n"), 2)
+	if _, err := p.ingest("ebank"); err != nil {
+		t.Fatal(err)
+	}
+	withExtra := strings.Replace(event("E1", "u1"), `"cross_border":false`, `"cross_border":false,"device_os":"iOS"`, 1)
+	produce(t, c, withExtra) // the stream's copy of E1 is a duplicate_key reject
+	if _, err := p.ingest("ebank_stream"); err != nil {
+		t.Fatal(err)
+	}
+	// The archive is corrected and no longer has E1: the stream's copy must come back.
+	p.deliver("ebank/events_20261120.jsonl.gz", gz(t, event("E2", "u2")+"\n"), 1)
+	if _, err := p.ingest("ebank"); err != nil {
+		t.Fatal(err)
+	}
+	var source, extra string
+	var amount float64
+	p.queryRow(`SELECT _source, _extra::VARCHAR, amount::DOUBLE FROM raw.ebank_events WHERE event_id = 'E1'`, nil, &source, &extra, &amount)
+	if source != "ebank.events/0/0" || extra != `{"device_os":"iOS"}` || amount != 10 {
+		t.Fatalf("restored E1: source %q extra %q amount %v", source, extra, amount)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.ebank_events`); n != 2 {
+		t.Fatalf("%d events, want E1 and E2", n)
+	}
+	if n := p.count(`SELECT count(*) FROM ops.rejects`); n != 0 {
+		t.Fatalf("%d rejects left, want 0", n)
+	}
+	if n := p.count(`SELECT count(*) FROM ops.loads WHERE status = 'loaded' AND (rows_in <> rows_loaded + rows_rejected OR (feed = 'ebank_stream' AND rows_loaded <> 1))`); n != 0 {
+		t.Fatal("ledger not moved from rejected to loaded")
+	}
+}

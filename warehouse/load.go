@@ -197,19 +197,73 @@ func nullString(s string) any {
 }
 
 // replaceEarlierDelivery deletes the rows of earlier loads of the same file and
-// marks those loads superseded.
-func replaceEarlierDelivery(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (int64, error) {
-	res, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE _load_id IN (
-		SELECT load_id FROM ops.loads WHERE feed = ? AND source = ? AND status = 'loaded')`, l.Entity.Table()), l.Feed, l.Source)
+// marks those loads superseded. For an entity with a unique key, a deleted
+// row may have been the kept copy of a key another source also delivered
+// (its copy rejected as duplicate_key): that copy is restored from
+// ops.rejects, so a correction never loses a row another source still has.
+func replaceEarlierDelivery(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (replaced int64, err error) {
+	table := l.Entity.Table()
+	earlier := `SELECT load_id FROM ops.loads WHERE feed = ? AND source = ? AND status = 'loaded'`
+	gone := fmt.Sprintf("cdp_gone_%d", loadID)
+	if key := l.Entity.UniqueKey; key != "" {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s AS
+			SELECT DISTINCT %s AS k FROM %s WHERE _load_id IN (`+earlier+`)`, gone, key, table), l.Feed, l.Source); err != nil {
+			return 0, err
+		}
+		defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+gone)
+	}
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE _load_id IN (`+earlier+`)`, table), l.Feed, l.Source)
 	if err != nil {
 		return 0, err
 	}
-	n, _ := res.RowsAffected()
+	replaced, _ = res.RowsAffected()
 	if _, err := conn.ExecContext(ctx, `UPDATE ops.loads SET status = 'superseded', superseded_by = ?
 		WHERE feed = ? AND source = ? AND status = 'loaded'`, loadID, l.Feed, l.Source); err != nil {
 		return 0, err
 	}
-	return n, nil
+	if l.Entity.UniqueKey != "" {
+		if err := restoreDuplicateCopies(ctx, conn, l, gone); err != nil {
+			return 0, fmt.Errorf("restoring copies from other sources: %w", err)
+		}
+	}
+	return replaced, nil
+}
+
+// restoreDuplicateCopies puts back, for every key in the gone table, the
+// earliest duplicate_key reject of a still-loaded load, and moves it from
+// that load's rejected count to its loaded count.
+func restoreDuplicateCopies(ctx context.Context, conn *sql.Conn, l Load, gone string) error {
+	e := l.Entity
+	var spec, cols, typed []string
+	for _, c := range e.Columns {
+		spec = append(spec, fmt.Sprintf(`"%s":"%s"`, c.Name, c.Type.SQL()))
+		cols = append(cols, c.Name)
+		typed = append(typed, "s."+c.Name)
+	}
+	spec = append(spec, `"_extra":"JSON"`)
+	pick := gone + "_pick"
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %[1]s AS
+		SELECT r.rowid AS rid, r.load_id, r.position, json_transform(r.raw, '{%[2]s}') AS s
+		FROM ops.rejects r JOIN ops.loads l USING (load_id)
+		WHERE r.entity = ? AND r.reason = '%[3]s' AND l.status = 'loaded'
+		  AND json_extract_string(r.raw, '$.%[4]s') IN (SELECT k FROM %[5]s)
+		QUALIFY row_number() OVER (PARTITION BY json_extract_string(r.raw, '$.%[4]s')
+		                           ORDER BY r.load_id, r.line, r."offset") = 1`,
+		pick, strings.Join(spec, ","), contract.ReasonDuplicate, e.UniqueKey, gone), e.ID()); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+pick)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (%s, _extra, _load_id, _source, _ingested_at)
+		SELECT %s, s._extra, load_id, position, now() FROM (SELECT load_id, position, unnest(s) FROM %s) AS s`,
+		e.Table(), strings.Join(cols, ", "), strings.Join(typed, ", "), pick)); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`UPDATE ops.loads SET rows_loaded = rows_loaded + p.n, rows_rejected = rows_rejected - p.n
+		FROM (SELECT load_id, count(*) AS n FROM %s GROUP BY load_id) p WHERE ops.loads.load_id = p.load_id`, pick)); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM ops.rejects WHERE rowid IN (SELECT rid FROM %s)`, pick))
+	return err
 }
 
 func insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (int64, error) {
@@ -273,6 +327,7 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID int
 	for _, c := range l.Entity.Columns {
 		cols = append(cols, fmt.Sprintf("'%s', d.%s", c.Name, c.Name))
 	}
+	cols = append(cols, "'_extra', d._extra")
 	stage := fmt.Sprintf("cdp_dups_%d", loadID)
 	keys := stage + "_keys"
 	// Find the duplicated keys first (usually none): one aggregate over this
