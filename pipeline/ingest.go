@@ -194,10 +194,18 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 	if f.Delimiter != "" {
 		delim = f.Delimiter[0]
 	}
+	loaded, err := w.FileCheckpoints(ctx, f.Name)
+	if err != nil {
+		return err
+	}
 	src, err := files.New(files.Options{
 		Name: f.Name, Contract: f.Contract, Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
 		Encoding: f.Encoding, Delimiter: delim, Entities: f.Entities, Patterns: f.Patterns,
 		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
+		Loaded: func(source string) (string, int64, time.Time, bool) {
+			cp, ok := loaded[source]
+			return cp.MD5, cp.Bytes, cp.MTime, ok
+		},
 	})
 	if err != nil {
 		return err
@@ -215,6 +223,10 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 		attempt := warehouse.Attempt{RunID: o.RunID, Feed: f.Name, Entity: file.Entity.ID(), Kind: warehouse.KindFile,
 			Source: file.Source, MD5: file.MD5, Bytes: file.Bytes, Started: started}
 		switch {
+		case file.Unchanged:
+			u.Status = "unchanged"
+			rep.Units = append(rep.Units, u)
+			continue
 		case file.Problem != nil:
 			u.Status, u.Err = "failed", file.Problem
 			attempt.Status, attempt.Err = warehouse.StatusFailed, file.Problem
@@ -234,10 +246,8 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 			rep.Units = append(rep.Units, u)
 			continue
 		}
-		prev, seen, err := w.FileCheckpoint(ctx, f.Name, file.Source)
-		if err != nil {
-			return err
-		}
+		cp, seen := loaded[file.Source]
+		prev := cp.MD5
 		if seen && prev == file.MD5 {
 			u.Status = "unchanged"
 			rep.Units = append(rep.Units, u)
@@ -253,7 +263,7 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 			var res warehouse.Result
 			res, err = w.Load(ctx, warehouse.Load{
 				RunID: o.RunID, Feed: f.Name, Entity: file.Entity, Kind: warehouse.KindFile, Source: file.Source,
-				MD5: file.MD5, Bytes: file.Bytes, Records: reader, Finish: reader.Finish,
+				MD5: file.MD5, Bytes: file.Bytes, MTime: file.MTime, Records: reader, Finish: reader.Finish,
 				SourceSQL: warehouse.Literal(file.Source+":") + " || _pos", InsertThreads: insertThreads(p),
 			})
 			stop()

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -360,5 +361,34 @@ func TestIngest_ParquetRowChecksMatchTheTextFeeds(t *testing.T) {
 	want := []reject{{2, contract.ReasonMissing}, {3, contract.ReasonEncoding}, {4, contract.ReasonEnum}}
 	if got := p.rejects("wealth/clients/dt=2026-11-20/part-00000.parquet"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("rejects %v, want %v", got, want)
+	}
+}
+
+func TestIngest_UntouchedFilesAreNotReadAgain(t *testing.T) {
+	p := newProject(t, "")
+	body := creditCustomerHeader + "\n" + customerRow("C1", "P", "a", "", "") + "\n"
+	p.deliver("credit/customers_20261120.csv", []byte(body), 1)
+	if _, err := p.ingest("credit"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(p.dir, "feeds/credit/customers_20261120.csv")
+	st, _ := os.Stat(path)
+	// Same size, same modification time, different bytes: taken as the file
+	// already loaded, without reading it (the size+mtime shortcut).
+	same := strings.Replace(body, ",a,", ",b,", 1)
+	p.deliver("credit/customers_20261120.csv", []byte(same), 1)
+	os.Chtimes(path, st.ModTime(), st.ModTime())
+	rep, err := p.ingest("credit")
+	if err != nil || rep.Count("unchanged") != 1 {
+		t.Fatalf("untouched file: %v, unchanged %d", err, rep.Count("unchanged"))
+	}
+	// Touched: read again, and its new md5 makes it a correction.
+	os.Chtimes(path, st.ModTime().Add(time.Second), st.ModTime().Add(time.Second))
+	rep, err = p.ingest("credit")
+	if err != nil || rep.Count("loaded") != 1 {
+		t.Fatalf("touched file: %v, loaded %d", err, rep.Count("loaded"))
+	}
+	if n := p.count(`SELECT count(*) FROM raw.credit_customers WHERE name = 'b'`); n != 1 {
+		t.Fatal("the touched file's new content was not loaded")
 	}
 }

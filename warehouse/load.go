@@ -42,6 +42,7 @@ type Load struct {
 	Source string // file path relative to the feed root, or the topic
 	MD5    string
 	Bytes  int64
+	MTime  time.Time // the file's modification time (files only)
 	// Records yields batches with Entity.BatchSchema(). The warehouse drains it
 	// inside the transaction.
 	Records array.RecordReader
@@ -443,8 +444,12 @@ func advanceCheckpoint(ctx context.Context, conn *sql.Conn, l Load, res Result) 
 		if _, err := conn.ExecContext(ctx, `DELETE FROM ops.file_checkpoints WHERE feed = ? AND path = ?`, l.Feed, l.Source); err != nil {
 			return err
 		}
-		_, err := conn.ExecContext(ctx, `INSERT INTO ops.file_checkpoints VALUES (?, ?, ?, ?, ?, ?, now())`,
-			l.Feed, l.Source, l.MD5, l.Bytes, res.RowsIn, res.LoadID)
+		var mtime any
+		if !l.MTime.IsZero() {
+			mtime = l.MTime
+		}
+		_, err := conn.ExecContext(ctx, `INSERT INTO ops.file_checkpoints (feed, path, md5, bytes, rows_in, load_id, loaded_at, mtime)
+			VALUES (?, ?, ?, ?, ?, ?, now(), ?)`, l.Feed, l.Source, l.MD5, l.Bytes, res.RowsIn, res.LoadID, mtime)
 		return err
 	case KindStream:
 		for _, o := range l.Offsets {
@@ -490,16 +495,34 @@ func (w *Warehouse) RecordAttempt(ctx context.Context, a Attempt) (int64, error)
 	return id, nil
 }
 
-// FileCheckpoint returns the md5 under which the file was last loaded.
-func (w *Warehouse) FileCheckpoint(ctx context.Context, feed, path string) (md5 string, found bool, err error) {
-	err = w.db.QueryRowContext(ctx, `SELECT md5 FROM ops.file_checkpoints WHERE feed = ? AND path = ?`, feed, path).Scan(&md5)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
+// FileCheckpoint is how a file was when it was last loaded.
+type FileCheckpoint struct {
+	MD5   string
+	Bytes int64
+	MTime time.Time // zero when not recorded
+}
+
+// FileCheckpoints returns the feed's loaded files by source path.
+func (w *Warehouse) FileCheckpoints(ctx context.Context, feed string) (map[string]FileCheckpoint, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT path, md5, bytes, mtime FROM ops.file_checkpoints WHERE feed = ?`, feed)
 	if err != nil {
-		return "", false, fmt.Errorf("file checkpoint %s: %w", path, err)
+		return nil, fmt.Errorf("file checkpoints of %s: %w", feed, err)
 	}
-	return md5, true, nil
+	defer rows.Close()
+	out := map[string]FileCheckpoint{}
+	for rows.Next() {
+		var path string
+		var cp FileCheckpoint
+		var mtime sql.NullTime
+		if err := rows.Scan(&path, &cp.MD5, &cp.Bytes, &mtime); err != nil {
+			return nil, err
+		}
+		if mtime.Valid {
+			cp.MTime = mtime.Time
+		}
+		out[path] = cp
+	}
+	return out, rows.Err()
 }
 
 // StreamCheckpoint returns the next offset per partition for the feed's topic.

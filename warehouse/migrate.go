@@ -42,6 +42,7 @@ var migrations = []migration{
 		}
 		return b.String(), nil
 	}},
+	fileMigration(4, "0004_file_mtime.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.
