@@ -103,3 +103,26 @@ func TestLoad_DuplicateKeysAcrossAndWithinLoadsAreRejected(t *testing.T) {
 		t.Fatalf("checkpoint %v %v, want partition 0 at 5", cp, err)
 	}
 }
+
+func TestTemporarySetting_RestoresTheValueBefore(t *testing.T) {
+	ctx := context.Background()
+	for _, o := range []Options{{}, {MemoryLimit: "1GB"}} {
+		w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, during, after string
+		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&before)
+		restore, err := w.TemporarySetting(ctx, "memory_limit", "256MB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&during)
+		restore()
+		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&after)
+		w.Close()
+		if during == before || after != before {
+			t.Fatalf("opened with %q: memory_limit before %q, during %q, after %q", o.MemoryLimit, before, during, after)
+		}
+	}
+}

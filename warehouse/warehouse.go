@@ -28,6 +28,7 @@ type Warehouse struct {
 	path      string
 	connector *duckdb.Connector
 	db        *sql.DB
+	opened    map[string]string // settings given at open, for TemporarySetting to restore
 }
 
 // Open opens (creating if needed) the warehouse file and applies pending
@@ -66,7 +67,13 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 		}
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
-	w := &Warehouse{path: path, connector: connector, db: sql.OpenDB(connector)}
+	w := &Warehouse{path: path, connector: connector, db: sql.OpenDB(connector), opened: map[string]string{}}
+	if o.MemoryLimit != "" {
+		w.opened["memory_limit"] = o.MemoryLimit
+	}
+	if o.Threads > 0 {
+		w.opened["threads"] = strconv.Itoa(o.Threads)
+	}
 	if !o.ReadOnly {
 		if err := w.migrate(ctx); err != nil {
 			w.Close()
@@ -101,18 +108,20 @@ func ignoreReadOnly(err error) error {
 }
 
 // TemporarySetting sets a DuckDB setting (threads, memory_limit) until the
-// returned restore is called. Loads use it: the connectors' parse workers
-// share the cores, and a memory cap keeps a load's footprint flat.
+// returned restore is called, which puts back the value the warehouse was
+// opened with (or DuckDB's default). Loads use it to cap DuckDB's memory.
 func (w *Warehouse) TemporarySetting(ctx context.Context, name, value string) (restore func(), err error) {
-	var before string
-	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('"+name+"')::VARCHAR").Scan(&before); err != nil {
-		return nil, fmt.Errorf("setting %s: %w", name, err)
-	}
-	if _, err := w.db.ExecContext(ctx, fmt.Sprintf("SET %s = '%s'", name, strings.ReplaceAll(value, "'", ""))); err != nil {
+	if _, err := w.db.ExecContext(ctx, fmt.Sprintf("SET %s = %s", name, Literal(value))); err != nil {
 		return nil, fmt.Errorf("setting %s = %s: %w", name, value, err)
 	}
 	return func() {
-		w.db.ExecContext(context.Background(), fmt.Sprintf("SET %s = '%s'", name, strings.ReplaceAll(before, "'", "")))
+		// current_setting() shows a rounded size ("18.8 GiB"): restore from
+		// what was configured, not from what was displayed.
+		if v, ok := w.opened[name]; ok {
+			w.db.ExecContext(context.Background(), fmt.Sprintf("SET %s = %s", name, Literal(v)))
+		} else {
+			w.db.ExecContext(context.Background(), "RESET "+name)
+		}
 	}, nil
 }
 

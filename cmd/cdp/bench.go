@@ -293,16 +293,11 @@ func transcodeGBK(src, dst string) error {
 func benchProject(work string, c benchCase, file, name, memLimit string) (string, error) {
 	dir := filepath.Join(work, name)
 	feedDir := filepath.Join(dir, "feeds", c.feed)
-	rel, err := filepath.Rel(filepath.Join(filepath.Dir(file)), file)
-	if err != nil {
-		return "", err
-	}
-	target := filepath.Join(feedDir, c.entity.Pattern)
-	// Keep the file's own relative name (Parquet lives in dt= folders).
+	// Keep the file's own name, and for Parquet its dt= folder, so the
+	// contract's pattern matches it.
+	target := filepath.Join(feedDir, filepath.Base(file))
 	if c.format == "parquet" {
-		target = filepath.Join(feedDir, c.entity.Name, filepath.Base(filepath.Dir(file)), rel)
-	} else {
-		target = filepath.Join(feedDir, filepath.Base(file))
+		target = filepath.Join(feedDir, c.entity.Name, filepath.Base(filepath.Dir(file)), filepath.Base(file))
 	}
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return "", err
