@@ -74,17 +74,17 @@ type Result struct {
 
 // Stats describes the work a run did.
 type Stats struct {
-	Records       int     `json:"records"`
-	Rules         int     `json:"blocking_rules"`
-	Candidates    int64   `json:"candidate_pairs"`
+	Records    int   `json:"records"`
+	Rules      int   `json:"blocking_rules"`
+	Candidates int64 `json:"candidate_pairs"`
 	// CandidateTruePairs is set when Data.Truth is.
-	CandidateTruePairs int64 `json:"candidate_true_pairs,omitempty"`
-	TotalPairs    float64 `json:"total_pairs"`
-	SkippedBlocks int     `json:"skipped_blocks"`
-	KeyEdges      int     `json:"key_edges"`
-	Matches       int     `json:"matched_pairs"`
-	Refused       int     `json:"refused_unions"`
-	Clusters      int     `json:"clusters"`
+	CandidateTruePairs int64   `json:"candidate_true_pairs,omitempty"`
+	TotalPairs         float64 `json:"total_pairs"`
+	SkippedBlocks      int     `json:"skipped_blocks"`
+	KeyEdges           int     `json:"key_edges"`
+	Matches            int     `json:"matched_pairs"`
+	Refused            int     `json:"refused_unions"`
+	Clusters           int     `json:"clusters"`
 }
 
 // Model holds the Fellegi–Sunter parameters a run used.
