@@ -43,6 +43,7 @@ var migrations = []migration{
 		return b.String(), nil
 	}},
 	fileMigration(4, "0004_file_mtime.sql"),
+	fileMigration(5, "0005_identity.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

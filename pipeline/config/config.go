@@ -33,16 +33,18 @@ import (
 	"path/filepath"
 
 	"cdp/connectors/contract"
+	"cdp/transforms/identity"
 )
 
 // Project is a loaded, defaulted and validated cdp.yaml.
 type Project struct {
-	Path      string    `yaml:"-"` // absolute path of the loaded file
-	Dir       string    `yaml:"-"` // its directory; relative paths in the file resolve against it
-	Warehouse Warehouse `yaml:"warehouse"`
-	Kafka     Kafka     `yaml:"kafka"`
-	Ingest    Ingest    `yaml:"ingest"`
-	Feeds     []Feed    `yaml:"feeds"`
+	Path      string          `yaml:"-"` // absolute path of the loaded file
+	Dir       string          `yaml:"-"` // its directory; relative paths in the file resolve against it
+	Warehouse Warehouse       `yaml:"warehouse"`
+	Kafka     Kafka           `yaml:"kafka"`
+	Ingest    Ingest          `yaml:"ingest"`
+	Identity  identity.Config `yaml:"identity"`
+	Feeds     []Feed          `yaml:"feeds"`
 }
 
 // Warehouse is the DuckDB file and its resource limits.

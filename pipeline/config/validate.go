@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"cdp/connectors/contract"
+	"cdp/transforms/identity"
 )
 
 // Defaults of the keys that have one.
@@ -47,6 +48,7 @@ func (p *Project) validate(d *decoder) {
 	p.validateWarehouse(d)
 	p.validateKafka(d)
 	p.validateIngest(d)
+	p.validateIdentity(d)
 	p.validateFeeds(d)
 }
 
@@ -187,6 +189,59 @@ func (p *Project) validateIngest(d *decoder) {
 	if in.RequireOK == nil {
 		yes := true
 		in.RequireOK = &yes
+	}
+}
+
+func (p *Project) validateIdentity(d *decoder) {
+	id := &p.Identity
+	def := identity.DefaultConfig()
+	if id.Threshold == 0 {
+		id.Threshold = def.Threshold
+	} else if id.Threshold <= 0 || id.Threshold >= 1 {
+		d.fieldErrorf("identity.threshold", "a match probability between 0 and 1 (exclusive), not %v", id.Threshold)
+	}
+	if id.MaxBlock < 0 {
+		d.fieldErrorf("identity.max_block", "must be 2 or more, not %d", id.MaxBlock)
+	}
+	if id.MaxBlock == 0 {
+		id.MaxBlock = def.MaxBlock
+	}
+	if id.SharedMobileMax < 0 {
+		d.fieldErrorf("identity.shared_mobile_max", "must be 2 or more, not %d", id.SharedMobileMax)
+	}
+	if id.SharedMobileMax == 0 {
+		id.SharedMobileMax = def.SharedMobileMax
+	}
+	if len(id.Blocking) == 0 {
+		id.Blocking = def.Blocking
+	}
+	for i, rule := range id.Blocking {
+		if len(rule) == 0 {
+			d.fieldErrorf(fmt.Sprintf("identity.blocking[%d]", i), "an empty rule; list one or more of %s", strings.Join(identity.FieldNames(), ", "))
+		}
+		for j, f := range rule {
+			if !slices.Contains(identity.FieldNames(), f) {
+				d.fieldErrorf(fmt.Sprintf("identity.blocking[%d][%d]", i, j), "unknown field %q; the fields are %s", f, strings.Join(identity.FieldNames(), ", "))
+			}
+		}
+	}
+	if id.Trust == nil {
+		id.Trust = map[string][]string{}
+	}
+	for attr, systems := range id.Trust {
+		if !slices.Contains(identity.TrustAttributes, attr) {
+			d.fieldErrorf("identity.trust."+attr, "unknown attribute; trust orders are for %s", strings.Join(identity.TrustAttributes, ", "))
+		}
+		for _, s := range systems {
+			if !slices.Contains(identity.Systems, s) {
+				d.fieldErrorf("identity.trust."+attr, "unknown system %q; the systems are %s", s, strings.Join(identity.Systems, ", "))
+			}
+		}
+	}
+	for attr, systems := range def.Trust {
+		if _, ok := id.Trust[attr]; !ok {
+			id.Trust[attr] = systems
+		}
 	}
 }
 

@@ -65,6 +65,9 @@ func (r *run) estimate(perRule []map[uint32]float64, totalPairs float64) Model {
 	if totalPairs > 0 {
 		m.Prior = matches / totalPairs
 	}
+	if r.cfg.Prior > 0 {
+		m.Prior = r.cfg.Prior
+	}
 	m.Prior = math.Min(math.Max(m.Prior, 1e-12), 0.5)
 	return m
 }

@@ -100,6 +100,9 @@ type Config struct {
 	// Weights fixes m and u per field and level instead of estimating them:
 	// field name → {"m": [...], "u": [...]} from level 0 (different) up.
 	Weights map[string]Weights
+	// Prior fixes the probability that two random records match instead of
+	// estimating it (an incremental run reuses the full run's).
+	Prior float64
 	// NoTermFrequency turns the term-frequency adjustment off.
 	NoTermFrequency bool
 	// Seed for the random pairs that estimate u (default 1).

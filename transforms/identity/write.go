@@ -1,0 +1,155 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"cdp/transforms/identity/match"
+)
+
+type writeSet struct {
+	runID     string
+	recs      []*record
+	res       *match.Result
+	ids       idPlan
+	parties   []*party
+	links     []match.Edge
+	rels      []relationship
+	prev      *state
+	sum       *Summary
+	modelJSON string
+	start     time.Time
+}
+
+// write replaces the identity tables and appends the ledgers in one
+// transaction.
+func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	for _, t := range []string{"core.party_xref", "core.party", "core.party_link", "core.party_relationship"} {
+		if _, err := conn.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return fmt.Errorf("clear %s: %w", t, err)
+		}
+	}
+	recs, res := ws.recs, ws.res
+
+	xref := newSink("core.party_xref", str("system"), str("source_key"), str("party_id"), str("party_type"),
+		str("rule"), f64("score"), str("matched_to"), str("name"), str("id_no"), boolean("id_valid"),
+		str("id_problem"), str("birth_date"), str("mobile"), u64("record_hash"), str("business_date"),
+		i64("load_id"), str("updated_run"))
+	for i, r := range recs {
+		pid := ws.ids.partyOf[res.Cluster[i]]
+		via := res.Via[i]
+		rule, matched := "alone", ""
+		switch {
+		case via.ByKey && r.ptype == "P":
+			rule = "resident_id"
+		case via.ByKey:
+			rule = "credit_code"
+		case via.Prob > 0:
+			rule = "probabilistic"
+		}
+		if via.Prob > 0 {
+			other := via.A
+			if int(other) == i {
+				other = via.B
+			}
+			matched = recs[other].ref()
+		}
+		ws.sum.ByRule[rule]++
+		updated := ws.runID
+		if p, ok := ws.prev.xref[r.ref()]; ok && p.party == pid && p.hash == r.hash && p.updated != "" {
+			updated = p.updated
+		}
+		xref.row(r.system, r.key, pid, r.ptype, rule, via.Prob, matched, r.nName, r.nID, r.idValid && r.nID != "",
+			r.idProblem, r.nBirth, r.nMobile, r.hash, r.bizDate, r.loadID, updated)
+	}
+	if err := xref.flush(ctx, conn); err != nil {
+		return err
+	}
+
+	pt := newSink("core.party", str("party_id"), str("party_type"), str("name"), str("id_type"), str("id_no"),
+		boolean("id_valid"), str("birth_date"), str("gender"), str("mobile"), str("industry_code"),
+		str("annual_revenue"), str("legal_rep_name"), str("employer"), str("annual_income"), str("risk_level"),
+		str("segment"), str("rm_id"), str("branch_code"), strList("systems"), i64("source_records"),
+		str("name_source"), str("id_source"), str("birth_source"), str("mobile_source"), u64("fingerprint"),
+		str("created_run"), str("updated_run"))
+	changed := 0
+	for _, p := range ws.parties {
+		created, updated := ws.runID, ws.runID
+		if old, ok := ws.prev.partyRows[p.id]; ok {
+			created = old.createdRun
+			if old.fingerprint == p.fingerprint {
+				updated = old.update
+			}
+		}
+		if updated == ws.runID {
+			changed++
+		}
+		pt.row(p.id, p.ptype, p.name, p.idType, p.idNo, p.idValid, p.birth, p.gender, p.mobile, p.industry,
+			p.revenue, p.legalRepName, p.employer, p.income, p.riskLevel, p.segment, p.rmID, p.br, p.systems,
+			len(p.members), p.nameSrc, p.idSrc, p.birthSrc, p.mobileSrc, p.fingerprint, created, updated)
+	}
+	ws.sum.ChangedParties = changed
+	if err := pt.flush(ctx, conn); err != nil {
+		return err
+	}
+
+	lk := newSink("core.party_link", str("a_system"), str("a_key"), str("b_system"), str("b_key"),
+		f64("probability"), str("run_id"))
+	for _, e := range ws.links {
+		a, b := recs[e.A], recs[e.B]
+		lk.row(a.system, a.key, b.system, b.key, e.Prob, ws.runID)
+	}
+	if err := lk.flush(ctx, conn); err != nil {
+		return err
+	}
+
+	rl := newSink("core.party_relationship", str("party_id"), str("related_party_id"), str("rel_type"),
+		str("evidence"), str("run_id"))
+	for _, r := range ws.rels {
+		rl.row(r.a, r.b, r.kind, r.evidence, ws.runID)
+	}
+	if err := rl.flush(ctx, conn); err != nil {
+		return err
+	}
+
+	for _, e := range ws.ids.events {
+		detail := fmt.Sprintf("%d source records of %s now belong to %s", e.records, e.old, e.new)
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.identity_events VALUES (?, now(), ?, ?, ?, ?, ?)`,
+			ws.runID, e.kind, e.old, e.new, e.records, detail); err != nil {
+			return fmt.Errorf("ops.identity_events: %w", err)
+		}
+	}
+	if err := recordRun(ctx, conn, ws.sum, ws.ids.lastSeq, []byte(ws.modelJSON), ws.start); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit unify: %w", err)
+	}
+	return nil
+}
+
+// recordRun appends the run to ops.identity_runs (inside the caller's
+// transaction when there is one).
+func recordRun(ctx context.Context, conn *sql.Conn, s *Summary, lastSeq int64, model []byte, start time.Time) error {
+	var m any
+	if len(model) > 0 {
+		m = string(model)
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO ops.identity_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.RunID, s.Mode, start, s.Records, s.Active, s.Candidates, s.Matched, s.Parties, s.NewParties,
+		s.Merges, s.Splits, lastSeq, m)
+	if err != nil {
+		return fmt.Errorf("ops.identity_runs: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// InsertArrow inserts every batch of rr into table, matching columns by the
+// schema's field names. conn may be inside a transaction (BEGIN on conn);
+// the insert then commits or rolls back with it.
+func InsertArrow(ctx context.Context, conn *sql.Conn, table string, rr array.RecordReader) (int64, error) {
+	view := fmt.Sprintf("cdp_insert_%d", viewSeq.Add(1))
+	cols := ""
+	for i, f := range rr.Schema().Fields() {
+		if i > 0 {
+			cols += ", "
+		}
+		cols += `"` + f.Name + `"`
+	}
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		release, err := ar.RegisterView(rr, view)
+		if err != nil {
+			return err
+		}
+		defer release()
+		ex := dc.(driver.ExecerContext)
+		r, err := ex.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", table, cols, cols, view), nil)
+		if err != nil {
+			return err
+		}
+		if n, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// QueryArrow runs query on conn and hands each result batch to fn; the
+// batch is released when fn returns.
+func QueryArrow(ctx context.Context, conn *sql.Conn, query string, fn func(arrow.RecordBatch) error) error {
+	return conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		rr, err := ar.QueryContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer rr.Release()
+		for rr.Next() {
+			if err := fn(rr.RecordBatch()); err != nil {
+				return err
+			}
+		}
+		return rr.Err()
+	})
+}
