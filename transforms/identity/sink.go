@@ -28,7 +28,9 @@ func newSink(table string, fields ...arrow.Field) *sink {
 	return &sink{table: table, schema: s, b: array.NewRecordBuilder(memory.DefaultAllocator, s)}
 }
 
-func str(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true} }
+func str(name string) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}
+}
 func f64(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64} }
 func i64(name string) arrow.Field {
 	return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64, Nullable: true}

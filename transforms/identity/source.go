@@ -24,16 +24,16 @@ type record struct {
 	system, key string
 	ptype       string // P | C
 	// raw attributes, as delivered (SQL NULL as "")
-	name, idType, idNo, mobile, birth                    string
-	industry, revenue, legalRepName, legalRepID          string
-	employer, income, riskLevel, segment, rmID, branch   string
-	bizDate                                              string
-	loadID                                               int64
+	name, idType, idNo, mobile, birth                  string
+	industry, revenue, legalRepName, legalRepID        string
+	employer, income, riskLevel, segment, rmID, branch string
+	bizDate                                            string
+	loadID                                             int64
 	// normalised
 	nName, nAlt, nID, idProblem, matchKey, nBirth, nMobile string
-	idValid, mobileValid, hanName                         bool
-	gender                                                string
-	hash                                                  uint64
+	idValid, mobileValid, hanName                          bool
+	gender                                                 string
+	hash                                                   uint64
 }
 
 // ref is "system:source_key", how records are named in lineage columns.

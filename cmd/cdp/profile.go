@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cdp/transforms/identity"
+)
+
+func newProfileCmd(g *globals) *cobra.Command {
+	var format string
+	var unmask bool
+	cmd := &cobra.Command{
+		Use:   "profile <party_id | id_no | mobile | name | source_key>",
+		Short: "Show one party: its golden record, source records, relationships and merge history",
+		Long: `profile finds a party by its party id (an id merged away leads to where its
+records went), a resident ID or credit code in any of its written forms, a
+mobile number, an exact name, or a source system key, and prints it.
+
+ID numbers and mobiles are masked unless --unmask is given.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format %q: want text or json", format)
+			}
+			_, w, err := g.openProject(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			p, err := identity.LookupProfile(cmd.Context(), w.DB(), args[0], unmask)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(p)
+			}
+			printProfile(cmd.OutOrStdout(), p)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "text | json")
+	cmd.Flags().BoolVar(&unmask, "unmask", false, "show ID numbers and mobiles in full")
+	return cmd
+}
+
+func show(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "—"
+	case time.Time:
+		if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 {
+			return v.Format("2006-01-02")
+		}
+		return v.Format("2006-01-02 15:04:05")
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = show(x)
+		}
+		return strings.Join(parts, ", ")
+	case float64:
+		return fmt.Sprintf("%.4g", v)
+	}
+	return fmt.Sprint(v)
+}
+
+func printProfile(w io.Writer, p *identity.Profile) {
+	pt := p.Party
+	kind := map[string]string{"P": "person", "C": "company"}[show(pt["party_type"])]
+	fmt.Fprintf(w, "%s  %s  (%s, found by %s)\n", p.PartyID, show(pt["name"]), kind, p.Lookup)
+	fmt.Fprintf(w, "%s\n", strings.Repeat("─", 72))
+	line := func(label string, keys ...string) {
+		var parts []string
+		for _, k := range keys {
+			if v, ok := pt[k]; ok && v != nil {
+				parts = append(parts, show(v))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(w, "  %-16s %s\n", label, strings.Join(parts, "  "))
+		}
+	}
+	line("ID", "id_type", "id_no")
+	fmt.Fprintf(w, "  %-16s %s\n", "", "from "+show(pt["id_source"]))
+	line("birth / gender", "birth_date", "gender")
+	line("mobile", "mobile")
+	line("industry", "industry_code")
+	line("annual revenue", "annual_revenue")
+	line("legal rep", "legal_rep_name")
+	line("employer", "employer")
+	line("annual income", "annual_income")
+	line("risk / segment", "risk_level", "segment")
+	line("RM / branch", "rm_id", "branch_code")
+	line("systems", "systems")
+	fmt.Fprintf(w, "  %-16s name from %s, mobile from %s\n", "golden record", show(pt["name_source"]), show(pt["mobile_source"]))
+	fmt.Fprintf(w, "\nSource records (%d):\n", len(p.Records))
+	for _, r := range p.Records {
+		how := show(r["rule"])
+		if r["rule"] == "probabilistic" {
+			how += fmt.Sprintf(" p=%s via %s", show(r["score"]), show(r["matched_to"]))
+		}
+		valid := ""
+		if r["id_problem"] != nil {
+			valid = " (" + show(r["id_problem"]) + ")"
+		}
+		fmt.Fprintf(w, "  %-7s %-14s %-12s id %s%s  born %s  mobile %s  [%s]\n", show(r["system"]), show(r["source_key"]),
+			show(r["name"]), show(r["id_no"]), valid, show(r["birth_date"]), show(r["mobile"]), how)
+	}
+	if len(p.Related) > 0 {
+		fmt.Fprintf(w, "\nRelationships (related, not the same party):\n")
+		sort.SliceStable(p.Related, func(i, j int) bool { return show(p.Related[i]["rel_type"]) < show(p.Related[j]["rel_type"]) })
+		for _, r := range p.Related {
+			fmt.Fprintf(w, "  %-22s %s %s %s  (evidence %s)\n", show(r["rel_type"]), show(r["direction"]), show(r["other_party"]), show(r["other_name"]), show(r["evidence"]))
+		}
+	}
+	if len(p.Events) > 0 {
+		fmt.Fprintf(w, "\nIdentity history:\n")
+		for _, e := range p.Events {
+			fmt.Fprintf(w, "  %s  %s %s → %s (%s records)\n", show(e["happened_at"]), show(e["kind"]), show(e["old_party_id"]), show(e["new_party_id"]), show(e["records"]))
+		}
+	}
+	if len(p.Others) > 0 {
+		fmt.Fprintf(w, "\nAlso matched: %s\n", strings.Join(p.Others, ", "))
+	}
+	if p.Masked {
+		fmt.Fprintln(w, "\n(ID numbers and mobiles masked; --unmask shows them)")
+	}
+}
