@@ -297,6 +297,16 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 		if val.Kind == yaml.AliasNode {
 			val = val.Alias
 		}
+		switch elem.Kind() {
+		case reflect.Slice, reflect.Struct, reflect.Map:
+			// Lists and mappings as values (identity.trust: {mobile: [...]}).
+			before := len(d.errs)
+			d.decode(val, elem, child)
+			if len(d.errs) == before {
+				out.SetMapIndex(reflect.ValueOf(key.Value), elem)
+			}
+			continue
+		}
 		if val.Kind != yaml.ScalarNode {
 			d.errorf(val, child, "want a single value, got %s", describe(val))
 			continue

@@ -204,7 +204,11 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		sum.Mode = "full"
 	case sum.Active == 0 && len(prev.xref) == len(recs):
 		sum.Mode = "unchanged"
-		sum.Parties = prev.parties
+		if err := conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (party_type = 'P'),
+			count(*) FILTER (party_type = 'C'), count(*) FILTER (len(systems) > 1) FROM core.party`).Scan(
+			&sum.Parties, &sum.Persons, &sum.Companies, &sum.MultiSystem); err != nil {
+			return nil, fmt.Errorf("count parties: %w", err)
+		}
 		sum.Seconds = time.Since(start).Seconds()
 		if err := recordRun(ctx, conn, sum, prev.lastSeq, prev.modelJSON, start); err != nil {
 			return nil, err
