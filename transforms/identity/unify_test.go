@@ -1,0 +1,328 @@
+package identity_test
+
+import (
+	"context"
+	"encoding/csv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"cdp/internal/synthbank"
+	"cdp/pipeline"
+	"cdp/pipeline/config"
+	"cdp/transforms/identity"
+	"cdp/warehouse"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// bank is a generated bank in a project folder, ingested into its warehouse.
+type bank struct {
+	t   *testing.T
+	dir string
+	p   *config.Project
+}
+
+func newBank(t *testing.T, parties, days int) *bank {
+	t.Helper()
+	dir := t.TempDir()
+	yaml := `warehouse: {path: wh.duckdb}
+feeds:
+  - {name: credit, path: feeds/credit}
+  - {name: wealth, path: feeds/wealth}
+  - {name: card, path: feeds/card}
+  - {name: ebank, path: feeds/ebank}
+`
+	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synthbank.Generate(context.Background(), synthbank.Options{
+		Out: dir, Parties: parties, Days: days, Seed: 11,
+		End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := config.Load(filepath.Join(dir, "cdp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bank{t: t, dir: dir, p: p}
+}
+
+func (b *bank) open() *warehouse.Warehouse {
+	b.t.Helper()
+	w, err := warehouse.Open(context.Background(), b.p.WarehousePath(), warehouse.Options{})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func (b *bank) ingest(w *warehouse.Warehouse) {
+	b.t.Helper()
+	rep, err := pipeline.Ingest(context.Background(), b.p, w, pipeline.IngestOptions{Logger: quiet})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if n := rep.Count("failed"); n > 0 {
+		b.t.Fatalf("%d files failed to load", n)
+	}
+}
+
+func unify(t *testing.T, w *warehouse.Warehouse, full bool) *identity.Summary {
+	t.Helper()
+	s, err := identity.Unify(context.Background(), w, identity.Options{Full: full, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// xrefParties maps system:source_key to party id.
+func xrefParties(t *testing.T, w *warehouse.Warehouse) map[string]string {
+	t.Helper()
+	rows, err := w.DB().Query(`SELECT system || ':' || source_key, party_id FROM core.party_xref`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, p string
+		rows.Scan(&k, &p)
+		out[k] = p
+	}
+	return out
+}
+
+// tableDigest is a fingerprint of a whole table's contents but the id of
+// the run that last wrote it.
+func tableDigest(t *testing.T, w *warehouse.Warehouse, table string) string {
+	t.Helper()
+	var d string
+	if err := w.DB().QueryRow(`SELECT coalesce(md5(string_agg(CAST(r AS VARCHAR), '|' ORDER BY CAST(r AS VARCHAR))), '')
+		FROM (SELECT COLUMNS(c -> c <> 'run_id') FROM ` + table + `) r`).Scan(&d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestUnify_GeneratedBankMeetsTheBars unifies a generated bank and scores
+// it against the generator's ground truth: pairwise precision ≥ 0.99 and
+// recall ≥ 0.97 for source keys → parties; every planted relationship is
+// a relationship between two different parties, not a merge.
+func TestUnify_GeneratedBankMeetsTheBars(t *testing.T) {
+	b := newBank(t, 4000, 1)
+	w := b.open()
+	b.ingest(w)
+	s := unify(t, w, false)
+	if s.Mode != "full" || s.Records == 0 || s.Parties == 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	ev, err := identity.EvaluateTruth(context.Background(), w.DB(), filepath.Join(b.dir, "truth", "xref.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pairwise %+v bcubed %+v over %d records (%d truth records not loaded)", ev.Pairwise, ev.BCubed, ev.Records, ev.Unmatched)
+	if ev.Pairwise.Precision < 0.99 || ev.Pairwise.Recall < 0.97 {
+		t.Errorf("pairwise precision %.4f recall %.4f, want ≥ 0.99 and ≥ 0.97", ev.Pairwise.Precision, ev.Pairwise.Recall)
+	}
+	if ev.Records < s.Records*99/100 {
+		t.Errorf("only %d of %d records found in the truth", ev.Records, s.Records)
+	}
+
+	// Planted links: the two parties stay apart and are related.
+	ours := xrefParties(t, w)
+	truthParty := map[string]string{} // truth party → our party (by its first record)
+	f, _ := os.Open(filepath.Join(b.dir, "truth", "xref.csv"))
+	recs, _ := csv.NewReader(f).ReadAll()
+	f.Close()
+	for _, r := range recs[1:] {
+		if p, ok := ours[r[0]+":"+r[1]]; ok {
+			if _, seen := truthParty[r[2]]; !seen {
+				truthParty[r[2]] = p
+			}
+		}
+	}
+	rel := map[string]bool{}
+	rows, err := w.DB().Query(`SELECT party_id, related_party_id, rel_type FROM core.party_relationship`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a, c, k string
+		rows.Scan(&a, &c, &k)
+		rel[a+" "+c+" "+k], rel[c+" "+a+" "+k] = true, true
+	}
+	rows.Close()
+	f, _ = os.Open(filepath.Join(b.dir, "truth", "links.csv"))
+	links, _ := csv.NewReader(f).ReadAll()
+	f.Close()
+	kinds := map[string]string{"legal_rep": "legal_representative", "supplementary_card": "supplementary_card", "shared_mobile": "shared_mobile"}
+	found, merged, total := map[string]int{}, 0, map[string]int{}
+	for _, l := range links[1:] {
+		a, c := truthParty[l[0]], truthParty[l[1]]
+		if a == "" || c == "" {
+			continue
+		}
+		total[l[2]]++
+		if a == c {
+			merged++
+			t.Errorf("planted %s link %s–%s merged into one party %s", l[2], l[0], l[1], a)
+			continue
+		}
+		if rel[a+" "+c+" "+kinds[l[2]]] {
+			found[l[2]]++
+		}
+	}
+	for k, n := range total {
+		t.Logf("%s: %d of %d planted links found", k, found[k], n)
+		if found[k] < n*95/100 {
+			t.Errorf("%s: only %d of %d planted links are relationships", k, found[k], n)
+		}
+	}
+	if len(total) < 3 {
+		t.Errorf("planted link kinds %v: want legal_rep, supplementary_card and shared_mobile", total)
+	}
+}
+
+// TestUnify_RerunWithoutNewDataChangesNothing: a second run finds nothing
+// new and leaves every core table byte for byte as it was.
+func TestUnify_RerunWithoutNewDataChangesNothing(t *testing.T) {
+	b := newBank(t, 800, 1)
+	w := b.open()
+	b.ingest(w)
+	unify(t, w, false)
+	tables := []string{"core.party", "core.party_xref", "core.party_link", "core.party_relationship", "ops.identity_events"}
+	before := map[string]string{}
+	for _, tb := range tables {
+		before[tb] = tableDigest(t, w, tb)
+	}
+	s := unify(t, w, false)
+	if s.Mode != "unchanged" || s.Active != 0 {
+		t.Errorf("rerun: mode %s with %d active records, want unchanged and 0", s.Mode, s.Active)
+	}
+	for _, tb := range tables {
+		if after := tableDigest(t, w, tb); after != before[tb] {
+			t.Errorf("%s changed on a rerun with no new data", tb)
+		}
+	}
+	// Even a full rerun (model re-estimated, every pair compared again)
+	// issues no new ids and changes no party.
+	s = unify(t, w, true)
+	if s.NewParties != 0 || s.Merges != 0 || s.Splits != 0 || s.ChangedParties != 0 {
+		t.Errorf("full rerun: %d new, %d merges, %d splits, %d changed parties; want none", s.NewParties, s.Merges, s.Splits, s.ChangedParties)
+	}
+	for _, tb := range tables {
+		if after := tableDigest(t, w, tb); after != before[tb] {
+			t.Errorf("%s changed on a full rerun with no new data", tb)
+		}
+	}
+}
+
+// TestUnify_IncrementalDayKeepsUnchangedPartiesIDs withholds the last day's
+// snapshot files, unifies, then delivers them: the incremental run compares
+// only the changed records, and every party whose records did not change
+// keeps its id (and its members).
+func TestUnify_IncrementalDayKeepsUnchangedPartiesIDs(t *testing.T) {
+	b := newBank(t, 1500, 3)
+	last := "20261120"
+	held := filepath.Join(t.TempDir(), "held")
+	var moved [][2]string
+	filepath.Walk(filepath.Join(b.dir, "feeds"), func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && (strings.Contains(path, last) || strings.Contains(path, "2026-11-20")) {
+			dst := filepath.Join(held, strings.ReplaceAll(path, string(os.PathSeparator), "_"))
+			os.MkdirAll(held, 0o755)
+			if err := os.Rename(path, dst); err != nil {
+				t.Fatal(err)
+			}
+			moved = append(moved, [2]string{dst, path})
+		}
+		return nil
+	})
+	if len(moved) == 0 {
+		t.Fatal("no files of the last day found to hold back")
+	}
+	w := b.open()
+	b.ingest(w)
+	first := unify(t, w, false)
+	before := xrefParties(t, w)
+	hashes := recordHashes(t, w)
+
+	for _, m := range moved {
+		if err := os.Rename(m[0], m[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.ingest(w)
+	s := unify(t, w, false)
+	if s.Mode != "incremental" {
+		t.Fatalf("second run mode %s, want incremental", s.Mode)
+	}
+	if s.Active == 0 || s.Active >= s.Records/2 {
+		t.Errorf("incremental run compared %d of %d records; want the changed few", s.Active, s.Records)
+	}
+	after := xrefParties(t, w)
+	newHashes := recordHashes(t, w)
+
+	// Group the first run's records by party; a party is unchanged when every
+	// record kept its hash and no record joined it.
+	members := map[string][]string{}
+	for k, p := range before {
+		members[p] = append(members[p], k)
+	}
+	joined := map[string]bool{} // old party ids that gained a record
+	for k, p := range after {
+		if old, ok := before[k]; !ok || old != p {
+			joined[p] = true
+		}
+	}
+	unchanged, changedIDs := 0, 0
+	for p, keys := range members {
+		same := !joined[p]
+		for _, k := range keys {
+			if newHashes[k] != hashes[k] {
+				same = false
+			}
+		}
+		if !same {
+			continue
+		}
+		unchanged++
+		for _, k := range keys {
+			if after[k] != p {
+				changedIDs++
+				t.Errorf("record %s of unchanged party %s now in %s", k, p, after[k])
+			}
+		}
+	}
+	t.Logf("first run %d parties; incremental: %d active of %d records, %d unchanged parties, %d merges, %d splits",
+		first.Parties, s.Active, s.Records, unchanged, s.Merges, s.Splits)
+	if unchanged < first.Parties*9/10 {
+		t.Errorf("only %d of %d parties unchanged: the test withheld too much", unchanged, first.Parties)
+	}
+	if changedIDs != 0 {
+		t.Errorf("%d records of unchanged parties changed party", changedIDs)
+	}
+}
+
+func recordHashes(t *testing.T, w *warehouse.Warehouse) map[string]uint64 {
+	t.Helper()
+	rows, err := w.DB().Query(`SELECT system || ':' || source_key, record_hash FROM core.party_xref`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var k string
+		var h uint64
+		rows.Scan(&k, &h)
+		out[k] = h
+	}
+	return out
+}
