@@ -24,7 +24,7 @@ func prepare(f Field, raw, alt []string) column {
 	if f.Kind == KindDate {
 		c.date = make([]int32, len(raw))
 	}
-	if f.Kind == KindName || f.Kind == KindAddress {
+	if f.Kind == KindName || f.Kind == KindAddress || f.Kind == KindDate {
 		c.alt = make([]string, len(raw))
 	}
 	for i, s := range raw {
@@ -33,14 +33,18 @@ func prepare(f Field, raw, alt []string) column {
 		switch f.Kind {
 		case KindDate:
 			c.date[i] = noDate
+			c.alt[i] = v // as written, for comparing with a value that is not a date
 			if v != "" {
-				if d, ok := parseDate(strings.TrimSpace(s), f.Format); ok {
+				if d, ok := parseDate(v, f.Format); ok {
+					// Equal days written differently (1980-1-5, 19800105)
+					// agree exactly and share blocks: compare the canonical form.
 					c.date[i] = d
+					c.val[i] = epoch.AddDate(0, 0, int(d)).Format("20060102")
 				}
 			}
 		case KindName, KindAddress:
 			if alt != nil && alt[i] != "" {
-				c.alt[i] = alt[i]
+				c.alt[i] = fold(alt[i])
 			} else if v != "" {
 				c.alt[i] = sortedTokens(v)
 			}
@@ -218,7 +222,11 @@ func (c *column) compare(i, j int, s *scratch) int {
 			}
 			return 0
 		}
-		// One or both are not dates: compare them as text.
+		// One or both are not dates (day 31 of a 30-day month, month 24):
+		// compare them as written.
+		if a, b = c.alt[i], c.alt[j]; a == b {
+			return top
+		}
 		if oneEdit(a, b) {
 			return 2
 		}

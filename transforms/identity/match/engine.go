@@ -143,6 +143,9 @@ func Link(ctx context.Context, d *Data, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("field %q has %d values, want %d", d.Fields[f].Name, len(v), n)
 		}
 	}
+	if err := d.check(n); err != nil {
+		return nil, err
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.NumCPU()
 	}
@@ -178,9 +181,42 @@ func Link(ctx context.Context, d *Data, cfg Config) (*Result, error) {
 	}
 	res.Model = r.estimate(perRule, res.Stats.TotalPairs)
 	res.Edges = r.score(pairs, &res.Model)
+	// Workers finish blocks in any order; edges come out in record order.
+	sort.Slice(res.Edges, func(i, j int) bool {
+		if res.Edges[i].A != res.Edges[j].A {
+			return res.Edges[i].A < res.Edges[j].A
+		}
+		return res.Edges[i].B < res.Edges[j].B
+	})
 	res.Stats.Matches = len(res.Edges)
 	r.cluster(res)
 	return res, nil
+}
+
+// check verifies that the optional per-record slices fit the records.
+func (d *Data) check(n int) error {
+	for _, c := range []struct {
+		name string
+		len  int
+	}{{"Key", len(d.Key)}, {"Partition", len(d.Partition)}, {"Source", len(d.Source)}, {"Active", len(d.Active)}, {"Truth", len(d.Truth)}} {
+		if c.len != 0 && c.len != n {
+			return fmt.Errorf("%s has %d entries for %d records", c.name, c.len, n)
+		}
+	}
+	for f, a := range d.Alt {
+		if a != nil && len(a) != n {
+			return fmt.Errorf("Alt[%d] has %d entries for %d records", f, len(a), n)
+		}
+	}
+	if d.LinkOnly && len(d.Source) != n {
+		return fmt.Errorf("LinkOnly needs a Source for every record")
+	}
+	for _, e := range d.Prior {
+		if e.A < 0 || e.B < 0 || int(e.A) >= n || int(e.B) >= n {
+			return fmt.Errorf("prior edge %d–%d outside the %d records", e.A, e.B, n)
+		}
+	}
+	return nil
 }
 
 // termFrequencies counts each prepared value's share of its field.

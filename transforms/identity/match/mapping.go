@@ -207,6 +207,9 @@ func (m *Mapping) readOne(t *Table, path string, source uint8, truthColumn strin
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		id := fmt.Sprintf("%d", line)
+		if t.Data.LinkOnly {
+			id = fmt.Sprintf("%d:%d", source+1, line) // line numbers repeat across inputs
+		}
 		if idCol >= 0 {
 			id = strings.Clone(rec[idCol])
 		}

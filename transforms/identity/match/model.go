@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // estimate measures u on random pairs, estimates m by EM per blocking rule
@@ -32,17 +33,16 @@ func (r *run) estimate(perRule []map[uint32]float64, totalPairs float64) Model {
 		for _, f := range r.rules[ri] {
 			excluded[f] = true
 		}
+		fixed := make([]bool, nf)
 		for f := range m.Fields {
-			if _, ok := r.cfg.Weights[m.Fields[f].Name]; ok {
-				excluded[f] = true // configured: fixed, not estimated
-			}
+			_, fixed[f] = r.cfg.Weights[m.Fields[f].Name] // configured: in the likelihood, not estimated
 		}
-		est, lambda, n := r.em(counts, m.Fields, excluded)
+		est, lambda, n := r.em(counts, m.Fields, excluded, fixed)
 		if e := lambda * n; e > matches {
 			matches = e
 		}
 		for f := range m.Fields {
-			if excluded[f] || est[f] == nil {
+			if excluded[f] || fixed[f] || est[f] == nil {
 				continue
 			}
 			if sums[f] == nil {
@@ -124,34 +124,24 @@ func (r *run) sampleU(totalPairs float64) [][]float64 {
 			total += g.pairs
 			cum = append(cum, total)
 		}
-		workers := r.cfg.Workers
-		per := r.cfg.SamplePairs / workers
-		partial := make([][][]float64, workers)
+		// A fixed number of shards, each with its own seed, so the sample
+		// (and so the model) does not depend on the number of workers.
+		const shards = 16
+		partial := make([][][]float64, shards)
+		var next atomic.Int64
 		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			partial[w] = make([][]float64, nf)
-			for f := range partial[w] {
-				partial[w][f] = make([]float64, len(counts[f]))
-			}
+		for w := 0; w < r.cfg.Workers; w++ {
 			wg.Add(1)
-			go func(w int) {
+			go func() {
 				defer wg.Done()
-				rng := rand.New(rand.NewPCG(r.cfg.Seed, uint64(w)+1))
-				var s scratch
-				for k := 0; k < per; {
-					gi := sort.SearchFloat64s(cum, rng.Float64()*total)
-					if gi >= len(groups) {
-						gi = len(groups) - 1
+				for {
+					sh := int(next.Add(1) - 1)
+					if sh >= shards {
+						return
 					}
-					g := groups[gi].members
-					i, j := g[rng.IntN(len(g))], g[rng.IntN(len(g))]
-					if i == j || r.d.LinkOnly && r.d.Source[i] == r.d.Source[j] {
-						continue
-					}
-					add(partial[w], i, j, &s)
-					k++
+					partial[sh] = r.sampleShard(groups, cum, total, sh, shards, add)
 				}
-			}(w)
+			}()
 		}
 		wg.Wait()
 		for w := range partial {
@@ -162,6 +152,40 @@ func (r *run) sampleU(totalPairs float64) [][]float64 {
 			}
 		}
 	}
+	return uProbabilities(counts)
+}
+
+// sampleShard draws shard sh's share of the random pairs.
+func (r *run) sampleShard(groups []sampleGroup, cum []float64, total float64, sh, shards int, add func([][]float64, int32, int32, *scratch)) [][]float64 {
+	out := make([][]float64, len(r.cols))
+	for f := range out {
+		out[f] = make([]float64, r.cols[f].kind.levels())
+	}
+	per := r.cfg.SamplePairs / shards
+	if sh == shards-1 {
+		per += r.cfg.SamplePairs % shards
+	}
+	rng := rand.New(rand.NewPCG(r.cfg.Seed, uint64(sh)+1))
+	var s scratch
+	for k, tries := 0, 0; k < per && tries < 100*per; tries++ {
+		gi := sort.SearchFloat64s(cum, rng.Float64()*total)
+		if gi >= len(groups) {
+			gi = len(groups) - 1
+		}
+		g := groups[gi].members
+		i, j := g[rng.IntN(len(g))], g[rng.IntN(len(g))]
+		if i == j || r.d.LinkOnly && r.d.Source[i] == r.d.Source[j] {
+			continue
+		}
+		add(out, i, j, &s)
+		k++
+	}
+	return out
+}
+
+// uProbabilities turns level counts among random pairs into u.
+func uProbabilities(counts [][]float64) [][]float64 {
+	nf := len(counts)
 	u := make([][]float64, nf)
 	for f, c := range counts {
 		var total float64
@@ -218,7 +242,7 @@ func (r *run) samplingGroups() []sampleGroup {
 // em estimates m for the non-excluded fields and the match share lambda on
 // one rule's pattern counts, u held fixed. It returns nil rows for excluded
 // fields, lambda and the number of pairs.
-func (r *run) em(counts map[uint32]float64, fields []FieldModel, excluded []bool) ([][]float64, float64, float64) {
+func (r *run) em(counts map[uint32]float64, fields []FieldModel, excluded, fixed []bool) ([][]float64, float64, float64) {
 	nf := len(fields)
 	m := make([][]float64, nf)
 	for f := range fields {
@@ -279,7 +303,7 @@ func (r *run) em(counts map[uint32]float64, fields []FieldModel, excluded []bool
 		change := math.Abs(matched/n - lambda)
 		lambda = math.Min(math.Max(matched/n, 1e-9), 1-1e-9)
 		for f := range m {
-			if excluded[f] || den[f] == 0 {
+			if excluded[f] || fixed[f] || den[f] == 0 {
 				continue
 			}
 			for l := range m[f] {

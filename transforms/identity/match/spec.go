@@ -120,7 +120,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxBlock <= 0 {
 		c.MaxBlock = 1000
 	}
-	if c.Threshold <= 0 || c.Threshold >= 1 {
+	if c.Threshold == 0 {
 		c.Threshold = 0.5
 	}
 	if c.SamplePairs <= 0 {
@@ -152,6 +152,12 @@ func validate(fields []Field, c Config) error {
 			return fmt.Errorf("field %q named twice", f.Name)
 		}
 		seen[f.Name] = true
+	}
+	if c.Threshold < 0 || c.Threshold >= 1 {
+		return fmt.Errorf("threshold %v: a match probability between 0 and 1 (exclusive)", c.Threshold)
+	}
+	if c.Prior < 0 || c.Prior >= 1 {
+		return fmt.Errorf("prior %v: a probability between 0 and 1 (exclusive)", c.Prior)
 	}
 	for i, rule := range c.Blocking {
 		if len(rule) == 0 {
