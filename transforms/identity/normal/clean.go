@@ -60,18 +60,40 @@ func isHan(r rune) bool {
 // It returns s itself when nothing changes, so an already clean value costs
 // no allocation.
 func cleanCode(s string, dashes bool) string {
-	i := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || c <= ' ' || c == 0x7F || c >= 'a' && c <= 'z' || dashes && c == '-' {
-			break
-		}
-	}
+	i := cleanPrefix(s, dashes)
 	if i == len(s) {
 		return s
 	}
 	b := make([]byte, i, len(s))
 	copy(b, s[:i])
+	return string(appendCleanRunes(b, s, i, dashes))
+}
+
+// appendClean appends the cleaned s (as cleanCode) to b and reports whether
+// cleaning changed anything.
+func appendClean(b []byte, s string, dashes bool) ([]byte, bool) {
+	i := cleanPrefix(s, dashes)
+	b = append(b, s[:i]...)
+	if i == len(s) {
+		return b, false
+	}
+	return appendCleanRunes(b, s, i, dashes), true
+}
+
+// cleanPrefix returns the length of the prefix of s that cleaning keeps as
+// it is.
+func cleanPrefix(s string, dashes bool) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || c <= ' ' || c == 0x7F || c >= 'a' && c <= 'z' || dashes && c == '-' {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// appendCleanRunes cleans s[i:] rune by rune onto b.
+func appendCleanRunes(b []byte, s string, i int, dashes bool) []byte {
 	for _, r := range s[i:] {
 		r = foldWidth(r)
 		switch {
@@ -84,7 +106,7 @@ func cleanCode(s string, dashes bool) string {
 		}
 		b = utf8.AppendRune(b, r)
 	}
-	return string(b)
+	return b
 }
 
 // isDash reports hyphens, dashes and minus signs (after width folding).

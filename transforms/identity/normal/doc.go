@@ -29,13 +29,13 @@ package normal
 // Problem codes shared by the normalisers. A Problem is "" when the value is
 // valid.
 const (
-	ProblemEmpty        = "empty"               // nothing but blanks
-	ProblemBadLength    = "bad_length"          // not a length the kind can have
-	ProblemBadChar      = "bad_char"            // a character the kind does not allow
-	ProblemBadCheck     = "bad_check"           // check character wrong
-	ProblemBadBirthDate = "bad_birth_date"      // resident ID: digits 7-14 not a date in 1900..2100
-	ProblemBadRegion    = "bad_region"          // resident ID: region code 000000
-	ProblemBadPrefix    = "bad_prefix"          // phone: 11 digits starting 10, 11 or 12
-	ProblemForeign      = "foreign"             // phone: an international number other than +86
+	ProblemEmpty         = "empty"               // nothing but blanks
+	ProblemBadLength     = "bad_length"          // not a length the kind can have
+	ProblemBadChar       = "bad_char"            // a character the kind does not allow
+	ProblemBadCheck      = "bad_check"           // check character wrong
+	ProblemBadBirthDate  = "bad_birth_date"      // resident ID: digits 7-14 not a date in 1900..2100
+	ProblemBadRegion     = "bad_region"          // resident ID: region code 000000
+	ProblemBadPrefix     = "bad_prefix"          // phone: 11 digits starting 10, 11 or 12
+	ProblemForeign       = "foreign"             // phone: an international number other than +86
 	ProblemBirthMismatch = "birth_date_mismatch" // CheckBirth: keyed birth date disagrees with the ID
 )

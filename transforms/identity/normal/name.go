@@ -28,12 +28,15 @@ func PersonName(s string) string { return normName(s, false) }
 //     Latin letters or digits: "上海华锐\n有限公司" → "上海华锐有限公司";
 //   - 有限责任公司 becomes 有限公司 (also 有限責任公司, which is simplified
 //     first); 股份有限公司 stays as it is, it is a different legal form;
-//   - punctuation, the middle dot included, becomes a word break (apostrophes are
-//     dropped: Xi'an → xian), and the trailing legal form is REMOVED, however
-//     it was written: "Co., Ltd.", "Company Limited", "Co Ltd", "Ltd",
-//     "Limited", "Inc", "Incorporated", "Corp", "Corporation", "LLC", "PLC"
-//     (all of them, in any order, as long as a word remains):
-//     "Shanghai Huarui Trading Co., Ltd." → "shanghai huarui trading".
+//   - punctuation, the middle dot included, becomes a word break; apostrophes
+//     are dropped (Xi'an → xian);
+//   - the Latin legal form at the end is REMOVED (chosen over rewriting it to
+//     one canonical suffix: the English forms do not map one-to-one to the
+//     Chinese ones), however it was written: "Co., Ltd.", "Company Limited",
+//     "Co Ltd", "Ltd", "Limited", "Inc", "Incorporated", "Corp",
+//     "Corporation", "LLC", "PLC", stacked in any order, as long as something
+//     is left: "Shanghai Huarui Trading Co., Ltd." → "shanghai huarui
+//     trading", "Co., Ltd." alone → "co".
 func CompanyName(s string) string { return normName(s, true) }
 
 // normName is the single pass behind PersonName and CompanyName: it writes

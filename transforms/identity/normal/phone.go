@@ -95,7 +95,9 @@ func Mobile(s string) Phone {
 
 // isLandline reports whether d is a mainland landline: area code 10 or 2X
 // (2 digits) or 3X-9X plus one more (3 digits), then a 7- or 8-digit
-// subscriber number not starting with 0 or 1. off is 1 when d starts with
+// subscriber number not starting with 0. (Ordinary subscriber numbers start
+// with 2-8, but source systems key test and service numbers too; a number
+// that is not a mobile is only kept apart, never matched on.) off is 1 when d starts with
 // the trunk 0 and 0 when it does not.
 func isLandline(d string, off int) bool {
 	if len(d) < off+2 || off == 1 && d[0] != '0' {
@@ -117,7 +119,7 @@ func isLandline(d string, off int) bool {
 	if len(a) < area+7 || len(a) > area+8 {
 		return false
 	}
-	return a[area] != '0' && a[area] != '1'
+	return a[area] != '0'
 }
 
 // cleanPhone drops separators (blanks, dashes, dots, brackets of both

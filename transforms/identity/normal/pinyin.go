@@ -1,6 +1,7 @@
 package normal
 
 import (
+	"sync"
 	"unicode/utf8"
 
 	pinyin "github.com/mozillazg/go-pinyin"
@@ -25,8 +26,8 @@ import (
 //     chong, 缪 miao …, and the compound surnames 尉迟 yuchi, 万俟 moqi, 单于
 //     chanyu, 澹台 tantai);
 //   - a few place names and words common in company names read as a whole
-//     (重庆 chongqing, 厦门 xiamen, 成都 chengdu, 长沙 changsha, 长春
-//     changchun, 银行 yinhang …).
+//     (重庆 chongqing, 厦门 xiamen, 成都 chengdu, 佛山 foshan, 长沙 changsha,
+//     长春 changchun, 银行 yinhang …).
 func Pinyin(s string) string {
 	var arr [64]byte
 	b := arr[:0]
@@ -52,7 +53,7 @@ func Pinyin(s string) string {
 		}
 		r = simplifyRune(r)
 		// A two-character reading: compound surname or phrase.
-		if i < len(s) {
+		if i < len(s) && pairStart(r) {
 			r2, n2 := utf8.DecodeRuneInString(s[i:])
 			r2 = simplifyRune(r2)
 			if py, ok := pairReading(r, r2, firstHan); ok {
@@ -77,12 +78,24 @@ func Pinyin(s string) string {
 // appendHanPinyin appends go-pinyin's first reading of r without tones.
 // This is what pinyin.LazyPinyin(string(r), pinyin.NewArgs()) returns
 // (TestPinyinMatchesLibrary checks every character of the dictionary), but
-// without its regular expressions and allocations.
+// without its regular expressions and allocations: the basic CJK block is
+// read from a dense table built on first use, other characters from the
+// library's map.
 func appendHanPinyin(b []byte, r rune) []byte {
+	if i := r - t2sBase; i >= 0 && int(i) < len(t2s) {
+		t := hanTable()
+		return append(b, t.syllables[t.index[i]]...)
+	}
 	reading, ok := pinyin.PinyinDict[int(r)]
 	if !ok {
 		return b
 	}
+	return appendToneless(b, reading)
+}
+
+// appendToneless appends the first reading of a comma-separated list of
+// toned readings, tone marks dropped.
+func appendToneless(b []byte, reading string) []byte {
 	for i := 0; i < len(reading); {
 		c := reading[i]
 		if c == ',' {
@@ -101,6 +114,34 @@ func appendHanPinyin(b []byte, r rune) []byte {
 	}
 	return b
 }
+
+// hanReadings is the dense reading table of U+4E00..U+9FFF: index holds a
+// syllable number per character (0 = no reading, syllables[0] = "").
+type hanReadings struct {
+	index     [len(t2s)]uint16
+	syllables []string
+}
+
+var hanTable = sync.OnceValue(func() *hanReadings {
+	t := &hanReadings{syllables: []string{""}}
+	ids := map[string]uint16{"": 0}
+	var buf []byte
+	for i := range t.index {
+		reading, ok := pinyin.PinyinDict[t2sBase+i]
+		if !ok {
+			continue
+		}
+		buf = appendToneless(buf[:0], reading)
+		id, ok := ids[string(buf)]
+		if !ok {
+			id = uint16(len(t.syllables))
+			ids[string(buf)] = id
+			t.syllables = append(t.syllables, string(buf))
+		}
+		t.index[i] = id
+	}
+	return t
+})
 
 // latinBase maps a Latin letter with a pinyin tone mark, or ü, to the ASCII
 // letter a pinyin key uses (ü → v); 0 for anything else.
@@ -176,6 +217,15 @@ func surnameReading(r rune) string {
 	return ""
 }
 
+// pairStart reports the first characters of pairReading's pairs.
+func pairStart(r rune) bool {
+	switch r {
+	case '尉', '万', '单', '澹', '重', '厦', '成', '首', '长', '银', '佛', '番', '乐', '都', '蚌', '六':
+		return true
+	}
+	return false
+}
+
 // pairReading reads two characters as one word: a compound surname (only at
 // the start) or a place name or word whose first character's default
 // reading is wrong there.
@@ -213,6 +263,16 @@ func pairReading(r1, r2 rune, first bool) (string, bool) {
 		return "changcheng", true
 	case [2]rune{'银', '行'}:
 		return "yinhang", true
+	case [2]rune{'佛', '山'}:
+		return "foshan", true
+	case [2]rune{'长', '治'}:
+		return "changzhi", true
+	case [2]rune{'番', '禺'}:
+		return "panyu", true
+	case [2]rune{'乐', '清'}:
+		return "yueqing", true
+	case [2]rune{'都', '江'}:
+		return "dujiang", true
 	case [2]rune{'蚌', '埠'}:
 		return "bengbu", true
 	case [2]rune{'六', '安'}:

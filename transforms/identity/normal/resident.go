@@ -52,81 +52,100 @@ func residentCheck[T string | []byte](first17 T) byte {
 
 // ResidentID normalises a resident identity number as a source system keyed
 // it: blanks anywhere, lower-case x, full-width digits, the 15-digit form.
+// A canonical input costs one allocation (the birth date); a cleaned or
+// upgraded one also one (ID and birth date share it).
 func ResidentID(s string) PersonID {
-	id := cleanCode(s, false)
-	p := PersonID{ID: id}
-	switch len(id) {
+	var arr [32]byte
+	b, changed := appendClean(arr[:0], s, false)
+	var p PersonID
+	switch len(b) {
 	case 0:
 		p.Problem = ProblemEmpty
 		return p
-	case 18:
-		return resident18(p)
 	case 15:
-		return resident15(p)
-	}
-	p.Problem = ProblemBadLength
-	return p
-}
-
-func resident18(p PersonID) PersonID {
-	id := p.ID
-	if isDigit(id[16]) {
-		p.Male = sex(id[16])
-	}
-	okDate := validDate8(id[6:14])
-	if okDate {
-		p.Birth = formatDate8(id[6:14])
-	}
-	last := id[17]
-	if !allDigits(id[:17]) || !isDigit(last) && last != 'X' {
-		p.Problem = ProblemBadChar
+		return resident15(s, b, changed)
+	case 18:
+	default:
+		p.ID = idString(s, b, changed)
+		p.Problem = ProblemBadLength
 		return p
 	}
-	if ResidentCheck(id[:17]) != last {
+	if isDigit(b[16]) {
+		p.Male = sex(b[16])
+	}
+	okDate := validDate8(b[6:14])
+	switch {
+	case !allDigitsB(b[:17]) || !isDigit(b[17]) && b[17] != 'X':
+		p.Problem = ProblemBadChar
+	case residentCheck(b[:17]) != b[17]:
 		p.Problem = ProblemBadCheck
-		return p
-	}
-	if !okDate {
+	case !okDate:
 		p.Problem = ProblemBadBirthDate
-		return p
-	}
-	if id[:6] == "000000" {
+	case string(b[:6]) == "000000":
 		p.Problem = ProblemBadRegion
-		return p
+	default:
+		p.Valid = true
 	}
-	p.Valid = true
+	switch {
+	case okDate && changed:
+		both := string(appendDate(b, b[6:14]))
+		p.ID, p.Birth = both[:18], both[18:]
+	case okDate:
+		p.ID, p.Birth = s, formatDate8(b[6:14])
+	default:
+		p.ID = idString(s, b, changed)
+	}
 	return p
 }
 
-func resident15(p PersonID) PersonID {
-	id := p.ID
-	if !allDigits(id) {
-		if isDigit(id[14]) {
-			p.Male = sex(id[14])
+// idString is the cleaned ID as a string: s itself when cleaning changed
+// nothing.
+func idString(s string, b []byte, changed bool) string {
+	if changed {
+		return string(b)
+	}
+	return s
+}
+
+func allDigitsB(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
 		}
+	}
+	return true
+}
+
+func resident15(s string, id []byte, changed bool) PersonID {
+	var p PersonID
+	if isDigit(id[14]) {
+		p.Male = sex(id[14])
+	}
+	if !allDigitsB(id) {
+		p.ID = idString(s, id, changed)
 		p.Problem = ProblemBadChar
 		return p
 	}
-	p.Male = sex(id[14])
 	// One allocation for both strings: the 18-digit ID and its birth date.
 	var b [28]byte
 	copy(b[:6], id[:6])
 	b[6], b[7] = '1', '9'
 	copy(b[8:17], id[6:15])
-	okDate := validDate8(b[6:14])
-	if !okDate {
+	if !validDate8(b[6:14]) {
+		p.ID = idString(s, id, changed)
 		p.Problem = ProblemBadBirthDate
 		return p
 	}
 	b[17] = residentCheck(b[:17])
 	appendDate(b[18:18], b[6:14])
-	both := string(b[:])
-	p.Birth = both[18:]
-	if id[:6] == "000000" {
+	if string(id[:6]) == "000000" {
+		p.Birth = string(b[18:])
+		p.ID = idString(s, id, changed)
 		p.Problem = ProblemBadRegion
 		return p
 	}
-	p.ID = both[:18]
+	both := string(b[:])
+	p.ID, p.Birth = both[:18], both[18:]
 	p.Valid, p.Upgraded = true, true
 	return p
 }
@@ -178,7 +197,7 @@ func appendDate[T string | []byte](b []byte, d T) []byte {
 	return b
 }
 
-func formatDate8(d string) string {
+func formatDate8[T string | []byte](d T) string {
 	var b [10]byte
 	return string(appendDate(b[:0], d))
 }

@@ -47,8 +47,8 @@ func simplifyRune(r rune) rune {
 func Simplify(s string) string {
 	for i, r := range s {
 		if simplifyRune(r) != r {
-			b := make([]byte, i, len(s))
-			copy(b, s[:i])
+			var arr [128]byte
+			b := append(arr[:0], s[:i]...)
 			for i < len(s) {
 				r, n := utf8.DecodeRuneInString(s[i:])
 				if v := simplifyRune(r); v != r {

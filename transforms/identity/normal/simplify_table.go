@@ -5,9 +5,11 @@ package normal
 // whose traditional form is also an ordinary simplified character with a
 // different meaning (乾, 於, 藉, 瞭, 徵, 蘋, 葯 …) are deliberately absent.
 // Every simplified character is left alone by the table (it is never itself a
-// traditional key), so Simplify is idempotent; TestSimplifyTable checks that,
-// the pairing, and that every traditional character the synthetic generator
-// uses is covered. Add pairs anywhere, two runes at a time.
+// traditional key), so Simplify is idempotent. TestSimplifyTable checks that
+// and the pairing; TestSimplifyUndoesGeneratorTraditional that every
+// traditional character the synthetic generator writes is covered. Every
+// pair was also checked against OpenCC's TSCharacters table when it was
+// written. Add pairs anywhere, two runes at a time.
 const t2sPairs = "" +
 	// Surnames (单姓 and the characters of 复姓).
 	"陳陈張张劉刘楊杨黃黄趙赵吳吴孫孙馬马鄭郑羅罗謝谢韓韩馮冯鄧邓葉叶" +
