@@ -4,134 +4,69 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 
-	"cdp/transforms/identity/normal"
+	"cdp/warehouse"
 )
 
-// relationship is one core.party_relationship row.
-type relationship struct {
-	a, b, kind, evidence string
-}
+// relationshipsSQL rebuilds core.party_relationship from core.party_xref and
+// the latest card accounts snapshot: parties that are related but not the
+// same. %[1]s is the run id literal, %[2]d the largest shared-mobile group.
+const relationshipsSQL = `
+DELETE FROM core.party_relationship;
+INSERT INTO core.party_relationship (party_id, related_party_id, rel_type, evidence, run_id)
+WITH accounts AS (
+    SELECT card_account_id, holder_id, primary_holder_id FROM raw.card_accounts
+    WHERE primary_holder_id IS NOT NULL AND primary_holder_id <> holder_id
+    QUALIFY row_number() OVER (PARTITION BY card_account_id
+        ORDER BY replace(regexp_extract(_source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', '') DESC, _load_id DESC) = 1
+), mobiles AS (
+    SELECT mobile, party_id, min(system || ':' || source_key) AS ref
+    FROM core.party_xref WHERE party_type = 'P' AND mobile_valid GROUP BY ALL
+), families AS (
+    SELECT mobile, string_agg(ref, ',' ORDER BY ref) AS refs FROM mobiles
+    GROUP BY mobile HAVING count(*) BETWEEN 2 AND %[2]d
+), rels AS (
+    -- a company and the person whose resident ID is its legal representative's
+    SELECT c.party_id, p.party_id AS related_party_id, 'legal_representative' AS rel_type,
+           c.system || ':' || c.source_key AS evidence
+    FROM core.party_xref c JOIN core.party_xref p ON p.match_key = 'R' || c.legal_rep_id AND p.party_type = 'P'
+    WHERE c.party_type = 'C' AND c.legal_rep_id IS NOT NULL
+    UNION ALL
+    -- a supplementary card's holder and its primary holder
+    SELECT h.party_id, ph.party_id, 'supplementary_card', 'card:' || a.card_account_id
+    FROM accounts a
+    JOIN core.party_xref h ON h.system = 'card' AND h.source_key = a.holder_id
+    JOIN core.party_xref ph ON ph.system = 'card' AND ph.source_key = a.primary_holder_id
+    UNION ALL
+    -- persons of different parties sharing a mobile, in a group no bigger than a family
+    SELECT a.party_id, b.party_id, 'shared_mobile', f.refs
+    FROM mobiles a JOIN mobiles b ON a.mobile = b.mobile AND a.party_id < b.party_id
+    JOIN families f ON f.mobile = a.mobile
+)
+SELECT party_id, related_party_id, rel_type, min(evidence), %[1]s FROM rels
+WHERE party_id <> related_party_id
+GROUP BY party_id, related_party_id, rel_type
+ORDER BY party_id, related_party_id, rel_type`
 
-type relResult struct {
-	rows []relationship
-	err  error
-}
-
-// supplementaryQuery lists supplementary cards in the latest accounts
-// snapshot: the card's holder and its primary holder.
-const supplementaryQuery = `
-SELECT card_account_id, holder_id, primary_holder_id
-FROM raw.card_accounts
-WHERE primary_holder_id IS NOT NULL AND primary_holder_id <> holder_id
-QUALIFY row_number() OVER (PARTITION BY card_account_id
-    ORDER BY replace(regexp_extract(_source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', '') DESC, _load_id DESC) = 1
-ORDER BY card_account_id`
-
-// relationships finds parties that are related but not the same: a
-// company's legal representative, a supplementary card's primary holder,
-// and persons sharing a mobile (a family, in a group no larger than
-// SharedMobileMax). Rows are sorted and unique.
-func relationships(ctx context.Context, conn *sql.Conn, recs []*record, cluster []int32, partyOf []string, cfg Config) relResult {
-	partyOfRec := func(i int) string { return partyOf[cluster[i]] }
-	byKey := map[string]string{}
-	byRef := map[string]string{}
-	for i, r := range recs {
-		byRef[r.ref()] = partyOfRec(i)
-		if r.matchKey != "" && r.ptype == "P" {
-			byKey[r.matchKey] = partyOfRec(i)
-		}
+// rebuildRelationships replaces core.party_relationship and counts the
+// relationships by type (on conn, inside the caller's transaction).
+func rebuildRelationships(ctx context.Context, conn *sql.Conn, runID string, cfg Config) (map[string]int, error) {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(relationshipsSQL, warehouse.Literal(runID), cfg.SharedMobileMax)); err != nil {
+		return nil, fmt.Errorf("core.party_relationship: %w", err)
 	}
-	seen := map[relationship]bool{}
-	var out []relationship
-	add := func(a, b, kind, evidence string) {
-		if a == "" || b == "" || a == b {
-			return
-		}
-		k := relationship{a: a, b: b, kind: kind}
-		if kind == "shared_mobile" && b < a {
-			k.a, k.b = b, a
-		}
-		if seen[k] {
-			return
-		}
-		seen[k] = true
-		k.evidence = evidence
-		out = append(out, k)
-	}
-	for i, r := range recs {
-		if r.ptype != "C" || r.legalRepID == "" {
-			continue
-		}
-		if id := normal.ResidentID(r.legalRepID); id.Valid {
-			add(partyOfRec(i), byKey["R"+id.ID], "legal_representative", r.ref())
-		}
-	}
-	rows, err := conn.QueryContext(ctx, supplementaryQuery)
+	rows, err := conn.QueryContext(ctx, `SELECT rel_type, count(*) FROM core.party_relationship GROUP BY ALL`)
 	if err != nil {
-		return relResult{err: fmt.Errorf("read supplementary cards: %w", err)}
+		return nil, err
 	}
+	defer rows.Close()
+	out := map[string]int{}
 	for rows.Next() {
-		var account, holder, primary string
-		if err := rows.Scan(&account, &holder, &primary); err != nil {
-			rows.Close()
-			return relResult{err: err}
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
 		}
-		add(byRef["card:"+holder], byRef["card:"+primary], "supplementary_card", "card:"+account)
+		out[k] = n
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return relResult{err: err}
-	}
-	// Persons sharing a mobile, by party.
-	byMobile := map[string][]string{}
-	evidence := map[string][]string{}
-	for i, r := range recs {
-		if r.ptype != "P" || !r.mobileValid {
-			continue
-		}
-		p := partyOfRec(i)
-		ps := byMobile[r.nMobile]
-		if !contains(ps, p) {
-			byMobile[r.nMobile] = append(ps, p)
-			evidence[r.nMobile] = append(evidence[r.nMobile], r.ref())
-		}
-	}
-	mobiles := make([]string, 0, len(byMobile))
-	for m, ps := range byMobile {
-		if len(ps) > 1 && len(ps) <= cfg.SharedMobileMax {
-			mobiles = append(mobiles, m)
-		}
-	}
-	sort.Strings(mobiles)
-	for _, m := range mobiles {
-		ps := byMobile[m]
-		ev := refsJoin(append([]string(nil), evidence[m]...))
-		for x := 0; x < len(ps); x++ {
-			for y := x + 1; y < len(ps); y++ {
-				add(ps[x], ps[y], "shared_mobile", ev)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		x, y := out[i], out[j]
-		if x.a != y.a {
-			return x.a < y.a
-		}
-		if x.b != y.b {
-			return x.b < y.b
-		}
-		return x.kind < y.kind
-	})
-	return relResult{rows: out}
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return out, rows.Err()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"hash/fnv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -31,6 +30,8 @@ type record struct {
 	loadID                                             int64
 	// normalised
 	nName, nAlt, nID, idProblem, matchKey, nBirth, nMobile string
+	legalRepKey                                            string // companies: the valid resident ID of the legal representative
+	active                                                 bool   // new or changed: compared in this run
 	idValid, mobileValid, hanName                          bool
 	gender                                                 string
 	hash                                                   uint64
@@ -39,65 +40,75 @@ type record struct {
 // ref is "system:source_key", how records are named in lineage columns.
 func (r *record) ref() string { return r.system + ":" + r.key }
 
-// sourceQuery selects the latest version of every source customer record.
-// The business date comes from the snapshot's file name (customers_20261120.csv,
-// dt=2026-11-20); a later load of the same date (a correction) wins.
+// sourceQuery selects the latest version of every source customer record
+// in loads after a given load id (0: all). The business date comes from the
+// snapshot's file name (customers_20261120.csv, dt=2026-11-20); a later load
+// of the same date (a correction) wins. An incremental run keeps only
+// records that are new or whose fields changed since unification last saw
+// them, and never lets an older snapshot delivered late replace a newer one.
 const sourceQuery = `
 WITH src AS (
     SELECT 'credit' AS system, cust_no AS source_key, cust_type AS party_type, name, id_type, id_no, mobile,
            CAST(birth_date AS VARCHAR) AS birth_date, industry_code, CAST(annual_revenue AS VARCHAR) AS annual_revenue,
            legal_rep_name, legal_rep_id_no, NULL AS employer, NULL AS annual_income, NULL AS risk_level,
            NULL AS segment, rm_id, branch_code, _source, _load_id
-    FROM raw.credit_customers
+    FROM raw.credit_customers WHERE _load_id > %[1]d
     UNION ALL
     SELECT 'wealth', client_id, CASE WHEN id_type IN ('USCC', 'ORG_CODE', 'OTHER') THEN 'C' ELSE 'P' END,
            name, id_type, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, risk_level, segment, rm_id, NULL,
            _source, _load_id
-    FROM raw.wealth_clients
+    FROM raw.wealth_clients WHERE _load_id > %[1]d
     UNION ALL
     SELECT 'card', holder_id, 'P', name, id_type, id_no, mobile, CAST(birth_date AS VARCHAR), NULL, NULL, NULL, NULL,
            employer, CAST(annual_income AS VARCHAR), NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.card_holders
+    FROM raw.card_holders WHERE _load_id > %[1]d
     UNION ALL
     SELECT 'ebank', user_id, CASE WHEN user_type = 'CORPORATE' THEN 'C' ELSE 'P' END, name,
            NULL, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.ebank_users
+    FROM raw.ebank_users WHERE _load_id > %[1]d
+), latest AS (
+    SELECT *, replace(regexp_extract(_source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', '') AS business_date,
+           hash(party_type, name, id_type, id_no, mobile, birth_date, industry_code, annual_revenue, legal_rep_name,
+                legal_rep_id_no, employer, annual_income, risk_level, segment, rm_id, branch_code) AS record_hash
+    FROM src
+    QUALIFY row_number() OVER (PARTITION BY system, source_key ORDER BY business_date DESC, _load_id DESC) = 1
 )
-SELECT system, source_key, party_type, name, id_type, id_no, mobile, birth_date, industry_code, annual_revenue,
-       legal_rep_name, legal_rep_id_no, employer, annual_income, risk_level, segment, rm_id, branch_code,
-       replace(regexp_extract(_source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', '') AS business_date, _load_id
-FROM src
-QUALIFY row_number() OVER (PARTITION BY system, source_key ORDER BY business_date DESC, _load_id DESC) = 1
-ORDER BY system, source_key`
+SELECT l.system, l.source_key, l.party_type, l.name, l.id_type, l.id_no, l.mobile, l.birth_date, l.industry_code,
+       l.annual_revenue, l.legal_rep_name, l.legal_rep_id_no, l.employer, l.annual_income, l.risk_level, l.segment,
+       l.rm_id, l.branch_code, l.business_date, l._load_id, l.record_hash
+FROM latest l %[2]s
+ORDER BY l.system, l.source_key`
 
-// readRecords loads every source record, normalised.
-func readRecords(ctx context.Context, conn *sql.Conn) ([]*record, error) {
+// changedOnly is the incremental filter of sourceQuery.
+const changedOnly = `LEFT JOIN core.party_xref x ON x.system = l.system AND x.source_key = l.source_key
+WHERE x.party_id IS NULL OR (x.record_hash <> l.record_hash AND l.business_date >= x.business_date)`
+
+// readRecords loads the source records of loads after afterLoad (0: all);
+// with changed, only those new or changed since the last run.
+func readRecords(ctx context.Context, conn *sql.Conn, afterLoad int64, changed bool) ([]*record, error) {
+	filter := ""
+	if changed {
+		filter = changedOnly
+	}
 	var out []*record
-	err := warehouse.QueryArrow(ctx, conn, sourceQuery, func(b arrow.RecordBatch) error {
-		str := func(c int) *array.String { return b.Column(c).(*array.String) }
-		get := func(a *array.String, i int) string {
-			if a.IsNull(i) {
-				return ""
-			}
-			// Value points into the batch, which is released after fn.
-			return strings.Clone(a.Value(i))
-		}
+	err := warehouse.QueryArrow(ctx, conn, fmt.Sprintf(sourceQuery, afterLoad, filter), func(b arrow.RecordBatch) error {
 		cols := make([]*array.String, 19)
 		for c := range cols {
-			cols[c] = str(c)
+			cols[c] = b.Column(c).(*array.String)
 		}
 		loads := b.Column(19).(*array.Int64)
+		hashes := b.Column(20).(*array.Uint64)
 		for i := 0; i < int(b.NumRows()); i++ {
-			r := &record{
-				system: get(cols[0], i), key: get(cols[1], i), ptype: get(cols[2], i),
-				name: get(cols[3], i), idType: get(cols[4], i), idNo: get(cols[5], i), mobile: get(cols[6], i),
-				birth: get(cols[7], i), industry: get(cols[8], i), revenue: get(cols[9], i),
-				legalRepName: get(cols[10], i), legalRepID: get(cols[11], i), employer: get(cols[12], i),
-				income: get(cols[13], i), riskLevel: get(cols[14], i), segment: get(cols[15], i),
-				rmID: get(cols[16], i), branch: get(cols[17], i), bizDate: get(cols[18], i),
-				loadID: loads.Value(i),
-			}
-			out = append(out, r)
+			get := func(c int) string { return getString(cols[c], i) }
+			out = append(out, &record{
+				system: get(0), key: get(1), ptype: get(2),
+				name: get(3), idType: get(4), idNo: get(5), mobile: get(6),
+				birth: get(7), industry: get(8), revenue: get(9),
+				legalRepName: get(10), legalRepID: get(11), employer: get(12),
+				income: get(13), riskLevel: get(14), segment: get(15),
+				rmID: get(16), branch: get(17), bizDate: get(18),
+				loadID: loads.Value(i), hash: hashes.Value(i),
+			})
 		}
 		return nil
 	})
@@ -107,16 +118,61 @@ func readRecords(ctx context.Context, conn *sql.Conn) ([]*record, error) {
 	return out, nil
 }
 
-// normalise fills the normalised fields and the change hash of r.
-func (r *record) normalise() {
-	h := fnv.New64a()
-	for _, s := range []string{r.ptype, r.name, r.idType, r.idNo, r.mobile, r.birth, r.industry, r.revenue,
-		r.legalRepName, r.legalRepID, r.employer, r.income, r.riskLevel, r.segment, r.rmID, r.branch} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+// getString copies a value out of a batch (Value points into the batch,
+// which is released after the callback).
+func getString(a *array.String, i int) string {
+	if a.IsNull(i) {
+		return ""
 	}
-	r.hash = h.Sum64()
+	return strings.Clone(a.Value(i))
+}
 
+// xrefColumns rebuild a record from core.party_xref: the normalised
+// identity and the attributes the golden record needs.
+const xrefColumns = `x.system, x.source_key, x.party_id, x.party_type, x.name, x.id_type, x.id_no, x.id_problem,
+	x.match_key, CAST(x.birth_date AS VARCHAR), x.mobile, x.legal_rep_id, x.industry_code,
+	CAST(x.annual_revenue AS VARCHAR), x.legal_rep_name, x.employer, CAST(x.annual_income AS VARCHAR), x.risk_level,
+	x.segment, x.rm_id, x.branch_code, x.business_date, coalesce(x.updated_run, ''),
+	x.id_valid, x.mobile_valid, x.load_id, x.record_hash`
+
+// stored is a record as the last run left it, with its party.
+type stored struct {
+	rec            *record
+	party, updated string
+}
+
+// readStored loads xref rows (query selects xrefColumns).
+func readStored(ctx context.Context, conn *sql.Conn, query string) ([]stored, error) {
+	var out []stored
+	err := warehouse.QueryArrow(ctx, conn, query, func(b arrow.RecordBatch) error {
+		cols := make([]*array.String, 23)
+		for c := range cols {
+			cols[c] = b.Column(c).(*array.String)
+		}
+		idValid := b.Column(23).(*array.Boolean)
+		mobValid := b.Column(24).(*array.Boolean)
+		loads := b.Column(25).(*array.Int64)
+		hashes := b.Column(26).(*array.Uint64)
+		for i := 0; i < int(b.NumRows()); i++ {
+			get := func(c int) string { return getString(cols[c], i) }
+			r := &record{
+				system: get(0), key: get(1), ptype: get(3), nName: get(4), idType: get(5), nID: get(6),
+				idProblem: get(7), matchKey: get(8), nBirth: get(9), nMobile: get(10), legalRepKey: get(11),
+				industry: get(12), revenue: get(13), legalRepName: get(14), employer: get(15), income: get(16),
+				riskLevel: get(17), segment: get(18), rmID: get(19), branch: get(20), bizDate: get(21),
+				idValid: !idValid.IsNull(i) && idValid.Value(i), mobileValid: !mobValid.IsNull(i) && mobValid.Value(i),
+				loadID: loads.Value(i), hash: hashes.Value(i),
+			}
+			r.derive()
+			out = append(out, stored{rec: r, party: get(2), updated: get(22)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// normalise fills the normalised fields of a record read from raw.
+func (r *record) normalise() {
 	if r.ptype == "C" {
 		r.nName = normal.CompanyName(r.name)
 		c := normal.CreditCode(r.idNo)
@@ -128,6 +184,11 @@ func (r *record) normalise() {
 		} else if c.Valid {
 			r.matchKey = "L" + c.Code
 		}
+		if r.legalRepID != "" {
+			if p := normal.ResidentID(r.legalRepID); p.Valid {
+				r.legalRepKey = p.ID
+			}
+		}
 	} else {
 		r.nName = normal.PersonName(r.name)
 		if r.idType == "PASSPORT" {
@@ -138,12 +199,6 @@ func (r *record) normalise() {
 			r.nID, r.idValid, r.idProblem = p.ID, p.Valid, p.Problem
 			if p.Valid {
 				r.matchKey = "R" + p.ID
-				switch p.Male {
-				case 1:
-					r.gender = "M"
-				case 2:
-					r.gender = "F"
-				}
 			}
 			r.nBirth = p.Birth
 		}
@@ -153,10 +208,27 @@ func (r *record) normalise() {
 			}
 		}
 	}
-	r.nAlt = normal.Pinyin(r.nName)
-	r.hanName = hasHan(r.nName)
+	if r.nID == "" {
+		r.idValid = false
+	}
 	m := normal.Mobile(r.mobile)
 	r.nMobile, r.mobileValid = m.Number, m.Kind == normal.MobileCN
+	r.derive()
+}
+
+// derive fills what follows from the normalised fields alone.
+func (r *record) derive() {
+	r.nAlt = normal.Pinyin(r.nName)
+	r.hanName = hasHan(r.nName)
+	r.gender = ""
+	if r.ptype == "P" && r.idValid {
+		switch normal.ResidentID(r.nID).Male {
+		case 1:
+			r.gender = "M"
+		case 2:
+			r.gender = "F"
+		}
+	}
 }
 
 // normBirth turns a DATE rendered as text into YYYY-MM-DD.

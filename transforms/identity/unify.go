@@ -173,51 +173,75 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	}
 	defer conn.Close()
 
-	recs, err := readRecords(ctx, conn)
+	last, err := loadLastRun(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	normaliseAll(recs)
-	log.Info("unify: source records read", "records", len(recs), "seconds", round(time.Since(start)))
-
-	prev, err := loadState(ctx, conn)
-	if err != nil {
-		return nil, err
+	var maxLoad int64
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(l), 0) FROM (
+		SELECT max(_load_id) AS l FROM raw.credit_customers UNION ALL SELECT max(_load_id) FROM raw.wealth_clients
+		UNION ALL SELECT max(_load_id) FROM raw.card_holders UNION ALL SELECT max(_load_id) FROM raw.ebank_users)`).Scan(&maxLoad); err != nil {
+		return nil, fmt.Errorf("unify: %w", err)
 	}
-	sum := &Summary{RunID: o.RunID, Records: len(recs), ByRule: map[string]int{}, Relationships: map[string]int{}}
-	active := make([]bool, len(recs))
-	index := make(map[string]int32, len(recs))
-	for i, r := range recs {
-		index[r.ref()] = int32(i)
-		p, ok := prev.xref[r.ref()]
-		if !ok || p.hash != r.hash {
-			active[i] = true
+	full := o.Full || last.model == nil
+	sum := &Summary{RunID: o.RunID, ByRule: map[string]int{}, Relationships: map[string]int{}}
+	prev := &state{xref: map[string]prevRecord{}, partyRows: map[string]prevParty{}, lastSeq: last.lastSeq}
+	var recs []*record
+	var links []storedLink
+	if full {
+		sum.Mode = "full"
+		if recs, err = readRecords(ctx, conn, 0, false); err != nil {
+			return nil, err
+		}
+		normaliseAll(recs)
+		if err := prev.loadAll(ctx, conn); err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			r.active = true
+		}
+	} else {
+		sum.Mode = "incremental"
+		changed, err := readRecords(ctx, conn, last.lastLoad, true)
+		if err != nil {
+			return nil, err
+		}
+		if len(changed) == 0 {
+			sum.Mode = "unchanged"
+			if err := countParties(ctx, conn, sum); err != nil {
+				return nil, err
+			}
+			sum.Seconds = time.Since(start).Seconds()
+			if err := recordRun(ctx, conn, sum, last.lastSeq, maxLoad, last.modelJSON, start); err != nil {
+				return nil, err
+			}
+			log.Info("unify: nothing changed", "parties", sum.Parties)
+			return sum, nil
+		}
+		normaliseAll(changed)
+		for _, r := range changed {
+			r.active = true
+		}
+		if recs, links, err = prev.loadContext(ctx, conn, changed, cfg); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].system != recs[j].system {
+			return recs[i].system < recs[j].system
+		}
+		return recs[i].key < recs[j].key
+	})
+	for _, r := range recs {
+		sum.Records++
+		if r.active {
 			sum.Active++
 		}
-		if !r.idValid && r.idNo != "" {
+		if !r.idValid && r.nID != "" {
 			sum.InvalidIDs++
 		}
 	}
-	full := o.Full || prev.model == nil
-	switch {
-	case full:
-		sum.Mode = "full"
-	case sum.Active == 0 && len(prev.xref) == len(recs):
-		sum.Mode = "unchanged"
-		if err := conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (party_type = 'P'),
-			count(*) FILTER (party_type = 'C'), count(*) FILTER (len(systems) > 1) FROM core.party`).Scan(
-			&sum.Parties, &sum.Persons, &sum.Companies, &sum.MultiSystem); err != nil {
-			return nil, fmt.Errorf("count parties: %w", err)
-		}
-		sum.Seconds = time.Since(start).Seconds()
-		if err := recordRun(ctx, conn, sum, prev.lastSeq, prev.modelJSON, start); err != nil {
-			return nil, err
-		}
-		log.Info("unify: nothing changed", "records", len(recs))
-		return sum, nil
-	default:
-		sum.Mode = "incremental"
-	}
+	log.Info("unify: records read", "mode", sum.Mode, "records", sum.Records, "active", sum.Active, "seconds", round(time.Since(start)))
 
 	d := &match.Data{Fields: fields, Values: make([][]string, len(fields)), Alt: make([][]string, len(fields))}
 	for f := range fields {
@@ -226,71 +250,59 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	d.Alt[0] = make([]string, len(recs))
 	d.Key = make([]string, len(recs))
 	d.Partition = make([]string, len(recs))
+	index := make(map[string]int32, len(recs))
 	for i, r := range recs {
+		index[r.ref()] = int32(i)
 		d.Values[0][i], d.Values[1][i], d.Values[2][i], d.Values[3][i] = r.nName, r.nID, r.nBirth, r.nMobile
 		d.Alt[0][i] = r.nAlt
 		d.Key[i] = r.matchKey
 		d.Partition[i] = r.ptype
 	}
-	mcfg := match.Config{Blocking: cfg.Blocking, MaxBlock: cfg.MaxBlock, Threshold: cfg.Threshold}
+	// Term frequencies would differ between a full run and the slice of
+	// records an incremental run sees; without them, a pair scores the same
+	// whichever run compares it.
+	mcfg := match.Config{Blocking: cfg.Blocking, MaxBlock: cfg.MaxBlock, Threshold: cfg.Threshold, NoTermFrequency: true}
+	modelJSON := last.modelJSON
 	if !full {
-		d.Active = active
-		for _, l := range prev.links {
+		d.Active = make([]bool, len(recs))
+		for i, r := range recs {
+			d.Active[i] = r.active
+		}
+		for _, l := range links {
 			a, okA := index[l.a]
 			b, okB := index[l.b]
-			if okA && okB && !active[a] && !active[b] {
-				d.Prior = append(d.Prior, match.Edge{A: a, B: b, Prob: l.prob})
+			if okA && okB && !recs[a].active && !recs[b].active {
+				d.Prior = append(d.Prior, match.Edge{A: min(a, b), B: max(a, b), Prob: l.prob})
 			}
 		}
 		mcfg.Weights = map[string]match.Weights{}
-		for _, f := range prev.model.Fields {
+		for _, f := range last.model.Fields {
 			mcfg.Weights[f.Name] = match.Weights{M: f.M, U: f.U}
 		}
-		mcfg.Prior = prev.model.Prior
+		mcfg.Prior = last.model.Prior
 	}
 	res, err := match.Link(ctx, d, mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("unify: %w", err)
 	}
+	if full {
+		b, err := json.Marshal(res.Model)
+		if err != nil {
+			return nil, err
+		}
+		modelJSON = b
+	}
 	sum.Candidates, sum.Matched, sum.Refused = res.Stats.Candidates, res.Stats.Matches, res.Stats.Refused
-	log.Info("unify: matched", "mode", sum.Mode, "active", sum.Active, "candidate_pairs", res.Stats.Candidates,
-		"links", res.Stats.Matches, "clusters", res.Stats.Clusters, "seconds", round(time.Since(start)))
-
-	links := append(d.Prior[:len(d.Prior):len(d.Prior)], res.Edges...)
-	model := res.Model
-	modelJSON, err := json.Marshal(model)
-	if err != nil {
-		return nil, err
-	}
-	if !full {
-		modelJSON = prev.modelJSON
-	}
+	log.Info("unify: matched", "candidate_pairs", res.Stats.Candidates, "links", res.Stats.Matches,
+		"refused", res.Stats.Refused, "seconds", round(time.Since(start)))
 
 	ids := assignIDs(recs, res.Cluster, prev, o.RunID)
 	sum.NewParties, sum.Merges, sum.Splits = ids.created, countKind(ids.events, "merge"), countKind(ids.events, "split")
 	parties := goldenRecords(recs, res.Cluster, ids.partyOf, cfg)
-	rels := relationships(ctx, conn, recs, res.Cluster, ids.partyOf, cfg)
-	if rels.err != nil {
-		return nil, rels.err
-	}
-	for _, p := range parties {
-		sum.Parties++
-		if p.ptype == "P" {
-			sum.Persons++
-		} else {
-			sum.Companies++
-		}
-		if len(p.systems) > 1 {
-			sum.MultiSystem++
-		}
-	}
-	for _, rel := range rels.rows {
-		sum.Relationships[rel.kind]++
-	}
-
 	if err := write(ctx, conn, writeSet{
-		runID: o.RunID, recs: recs, res: res, ids: ids, parties: parties, links: links,
-		rels: rels.rows, prev: prev, sum: sum, modelJSON: string(modelJSON), start: start,
+		runID: o.RunID, full: full, recs: recs, res: res, ids: ids, parties: parties,
+		links: append(d.Prior[:len(d.Prior):len(d.Prior)], res.Edges...), prev: prev, sum: sum,
+		modelJSON: modelJSON, start: start, maxLoad: maxLoad, cfg: cfg,
 	}); err != nil {
 		return nil, err
 	}
@@ -298,6 +310,16 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	log.Info("unify: done", "mode", sum.Mode, "parties", sum.Parties, "new", sum.NewParties,
 		"merges", sum.Merges, "splits", sum.Splits, "seconds", round(time.Since(start)))
 	return sum, nil
+}
+
+// countParties fills the party counts of a summary from core.party.
+func countParties(ctx context.Context, conn *sql.Conn, sum *Summary) error {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (party_type = 'P'),
+		count(*) FILTER (party_type = 'C'), count(*) FILTER (len(systems) > 1) FROM core.party`).Scan(
+		&sum.Parties, &sum.Persons, &sum.Companies, &sum.MultiSystem); err != nil {
+		return fmt.Errorf("count parties: %w", err)
+	}
+	return nil
 }
 
 func round(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
@@ -333,17 +355,11 @@ func normaliseAll(recs []*record) {
 	wg.Wait()
 }
 
-// state is what earlier runs left.
+// state is what earlier runs left, for the records this run looks at.
 type state struct {
 	xref      map[string]prevRecord
-	links     []storedLink
-	model     *match.Model
-	modelJSON []byte
-	lastSeq   int64
-	parties   int
-	// partyRows holds each party's golden-record fingerprint and runs, so
-	// an unchanged party keeps its updated_run.
 	partyRows map[string]prevParty
+	lastSeq   int64
 }
 
 type prevRecord struct {
@@ -361,69 +377,173 @@ type storedLink struct {
 	prob float64
 }
 
-func loadState(ctx context.Context, conn *sql.Conn) (*state, error) {
-	st := &state{xref: map[string]prevRecord{}, partyRows: map[string]prevParty{}}
+// lastRun is what ops.identity_runs says: the model of the last full run,
+// the last party number issued and the last raw load seen.
+type lastRun struct {
+	model     *match.Model
+	modelJSON []byte
+	lastSeq   int64
+	lastLoad  int64
+}
+
+func loadLastRun(ctx context.Context, conn *sql.Conn) (*lastRun, error) {
+	l := &lastRun{}
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(last_party_seq), 0), coalesce(max(last_load_id), 0)
+		FROM ops.identity_runs`).Scan(&l.lastSeq, &l.lastLoad); err != nil {
+		return nil, fmt.Errorf("read ops.identity_runs: %w", err)
+	}
+	var model sql.NullString
+	err := conn.QueryRowContext(ctx, `SELECT CAST(model AS VARCHAR) FROM ops.identity_runs
+		WHERE mode = 'full' ORDER BY finished_at DESC LIMIT 1`).Scan(&model)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("read ops.identity_runs: %w", err)
+	}
+	var parties int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM core.party_xref`).Scan(&parties); err != nil {
+		return nil, err
+	}
+	if model.Valid && parties > 0 {
+		var m match.Model
+		if err := json.Unmarshal([]byte(model.String), &m); err != nil {
+			return nil, fmt.Errorf("ops.identity_runs model: %w", err)
+		}
+		l.model, l.modelJSON = &m, []byte(model.String)
+	}
+	return l, nil
+}
+
+// loadAll reads every record's and party's earlier state (a full run).
+func (st *state) loadAll(ctx context.Context, conn *sql.Conn) error {
 	rows, err := conn.QueryContext(ctx, `SELECT system || ':' || source_key, party_id, record_hash, coalesce(updated_run, '') FROM core.party_xref`)
 	if err != nil {
-		return nil, fmt.Errorf("read core.party_xref: %w", err)
+		return fmt.Errorf("read core.party_xref: %w", err)
 	}
 	for rows.Next() {
 		var ref string
 		var p prevRecord
 		if err := rows.Scan(&ref, &p.party, &p.hash, &p.updated); err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
 		st.xref[ref] = p
 	}
 	rows.Close()
-	rows, err = conn.QueryContext(ctx, `SELECT a_system || ':' || a_key, b_system || ':' || b_key, probability FROM core.party_link`)
+	return st.loadParties(ctx, conn, `SELECT party_id, fingerprint, created_run, updated_run FROM core.party`)
+}
+
+func (st *state) loadParties(ctx context.Context, conn *sql.Conn, query string) error {
+	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("read core.party_link: %w", err)
+		return fmt.Errorf("read core.party: %w", err)
 	}
-	for rows.Next() {
-		var l storedLink
-		if err := rows.Scan(&l.a, &l.b, &l.prob); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		st.links = append(st.links, l)
-	}
-	rows.Close()
-	rows, err = conn.QueryContext(ctx, `SELECT party_id, fingerprint, created_run, updated_run FROM core.party`)
-	if err != nil {
-		return nil, fmt.Errorf("read core.party: %w", err)
-	}
+	defer rows.Close()
 	for rows.Next() {
 		var id string
 		var p prevParty
 		var created, updated sql.NullString
 		if err := rows.Scan(&id, &p.fingerprint, &created, &updated); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		p.createdRun, p.update = created.String, updated.String
 		st.partyRows[id] = p
 	}
-	rows.Close()
-	st.parties = len(st.partyRows)
-	var model sql.NullString
-	err = conn.QueryRowContext(ctx, `SELECT CAST(model AS VARCHAR), last_party_seq FROM ops.identity_runs
-		WHERE mode = 'full' ORDER BY finished_at DESC LIMIT 1`).Scan(&model, &st.lastSeq)
-	if err != nil && err != sql.ErrNoRows {
-		return nil, fmt.Errorf("read ops.identity_runs: %w", err)
+	return rows.Err()
+}
+
+// loadContext finds what an incremental run must look at besides the
+// changed records: every record of every party that a changed record could
+// join (sharing its identifier, or a blocking value where one side has no
+// identifier) or that it belonged to, with their stored links. It returns
+// the records (changed ones in their new version) and the links, and fills
+// st with their earlier state.
+func (st *state) loadContext(ctx context.Context, conn *sql.Conn, changed []*record, cfg Config) ([]*record, []storedLink, error) {
+	keys := newSink("cdp_unify_keys", i64("rule"), str("ptype"), str("key"), boolean("keyless"))
+	refs := newSink("cdp_unify_changed", str("system"), str("source_key"))
+	fieldIdx := map[string]int{}
+	for i, f := range fields {
+		fieldIdx[f.Name] = i
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(last_party_seq), 0) FROM ops.identity_runs`).Scan(&st.lastSeq); err != nil {
-		return nil, err
-	}
-	if model.Valid && len(st.xref) > 0 {
-		var m match.Model
-		if err := json.Unmarshal([]byte(model.String), &m); err != nil {
-			return nil, fmt.Errorf("ops.identity_runs model: %w", err)
+	for _, r := range changed {
+		refs.row(r.system, r.key)
+		if r.matchKey != "" {
+			keys.row(int64(-1), r.ptype, r.matchKey, false)
 		}
-		st.model, st.modelJSON = &m, []byte(model.String)
+		vals := [...]string{r.nName, r.nID, r.nBirth, r.nMobile}
+		for ri, rule := range cfg.Blocking {
+			parts := make([]string, 0, len(rule))
+			for _, f := range rule {
+				if v := vals[fieldIdx[f]]; v != "" {
+					parts = append(parts, v)
+				}
+			}
+			if len(parts) == len(rule) {
+				keys.row(int64(ri), r.ptype, strings.Join(parts, "\x00"), r.matchKey == "")
+			}
+		}
 	}
-	return st, nil
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_unify_keys (rule BIGINT, ptype VARCHAR, key VARCHAR, keyless BOOLEAN);
+		CREATE OR REPLACE TEMP TABLE cdp_unify_changed (system VARCHAR, source_key VARCHAR)`); err != nil {
+		return nil, nil, err
+	}
+	for _, s := range []*sink{keys, refs} {
+		if err := s.flush(ctx, conn); err != nil {
+			return nil, nil, err
+		}
+	}
+	expr := map[string]string{"name": "x.name", "id_no": "x.id_no", "birth_date": "CAST(x.birth_date AS VARCHAR)", "mobile": "x.mobile"}
+	hits := []string{
+		`SELECT x.party_id FROM core.party_xref x JOIN cdp_unify_changed c USING (system, source_key)`,
+		`SELECT x.party_id FROM core.party_xref x JOIN cdp_unify_keys k ON k.rule = -1 AND k.key = x.match_key`,
+	}
+	for ri, rule := range cfg.Blocking {
+		parts := make([]string, len(rule))
+		for i, f := range rule {
+			parts[i] = expr[f]
+		}
+		hits = append(hits, fmt.Sprintf(`SELECT x.party_id FROM core.party_xref x JOIN cdp_unify_keys k
+			ON k.rule = %d AND k.ptype = x.party_type AND k.key = %s WHERE k.keyless OR x.match_key IS NULL`,
+			ri, strings.Join(parts, " || chr(0) || ")))
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_unify_parties AS `+strings.Join(hits, " UNION ")); err != nil {
+		return nil, nil, fmt.Errorf("find the parties changed records touch: %w", err)
+	}
+	old, err := readStored(ctx, conn, `SELECT `+xrefColumns+` FROM core.party_xref x
+		WHERE x.party_id IN (SELECT party_id FROM cdp_unify_parties) ORDER BY x.system, x.source_key`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the parties changed records touch: %w", err)
+	}
+	isChanged := map[string]bool{}
+	for _, r := range changed {
+		isChanged[r.ref()] = true
+	}
+	recs := append([]*record(nil), changed...)
+	for _, s := range old {
+		st.xref[s.rec.ref()] = prevRecord{party: s.party, updated: s.updated, hash: s.rec.hash}
+		if !isChanged[s.rec.ref()] {
+			recs = append(recs, s.rec)
+		}
+	}
+	if err := st.loadParties(ctx, conn, `SELECT party_id, fingerprint, created_run, updated_run FROM core.party
+		WHERE party_id IN (SELECT party_id FROM cdp_unify_parties)`); err != nil {
+		return nil, nil, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT l.a_system || ':' || l.a_key, l.b_system || ':' || l.b_key, l.probability
+		FROM core.party_link l
+		JOIN core.party_xref a ON a.system = l.a_system AND a.source_key = l.a_key
+		WHERE a.party_id IN (SELECT party_id FROM cdp_unify_parties)`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read core.party_link: %w", err)
+	}
+	defer rows.Close()
+	var links []storedLink
+	for rows.Next() {
+		var l storedLink
+		if err := rows.Scan(&l.a, &l.b, &l.prob); err != nil {
+			return nil, nil, err
+		}
+		links = append(links, l)
+	}
+	return recs, links, rows.Err()
 }
 
 // event is a merge or split.

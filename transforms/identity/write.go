@@ -11,15 +11,17 @@ import (
 
 type writeSet struct {
 	runID     string
+	full      bool
+	maxLoad   int64
+	cfg       Config
 	recs      []*record
 	res       *match.Result
 	ids       idPlan
 	parties   []*party
 	links     []match.Edge
-	rels      []relationship
 	prev      *state
 	sum       *Summary
-	modelJSON string
+	modelJSON []byte
 	start     time.Time
 }
 
@@ -34,17 +36,40 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
 	}()
-	for _, t := range []string{"core.party_xref", "core.party", "core.party_link", "core.party_relationship"} {
-		if _, err := conn.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-			return fmt.Errorf("clear %s: %w", t, err)
+	recs, res := ws.recs, ws.res
+	// A full run replaces everything; an incremental one the records and
+	// parties it looked at (whole parties, see loadContext).
+	clear := []string{"DELETE FROM core.party_xref", "DELETE FROM core.party", "DELETE FROM core.party_link"}
+	if !ws.full {
+		refs := newSink("cdp_unify_refs", str("system"), str("source_key"))
+		for _, r := range recs {
+			refs.row(r.system, r.key)
+		}
+		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_unify_refs (system VARCHAR, source_key VARCHAR)`); err != nil {
+			return err
+		}
+		if err := refs.flush(ctx, conn); err != nil {
+			return err
+		}
+		clear = []string{
+			`DELETE FROM core.party_xref x USING cdp_unify_refs r WHERE x.system = r.system AND x.source_key = r.source_key`,
+			`DELETE FROM core.party WHERE party_id IN (SELECT party_id FROM cdp_unify_parties)`,
+			`DELETE FROM core.party_link l USING cdp_unify_refs r WHERE l.a_system = r.system AND l.a_key = r.source_key`,
+			`DELETE FROM core.party_link l USING cdp_unify_refs r WHERE l.b_system = r.system AND l.b_key = r.source_key`,
 		}
 	}
-	recs, res := ws.recs, ws.res
+	for _, q := range clear {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("unify: %s: %w", q, err)
+		}
+	}
 
 	xref := newSink("core.party_xref", str("system"), str("source_key"), str("party_id"), str("party_type"),
 		str("rule"), f64("score"), str("matched_to"), str("name"), str("id_no"), boolean("id_valid"),
-		str("id_problem"), str("birth_date"), str("mobile"), u64("record_hash"), str("business_date"),
-		i64("load_id"), str("updated_run"))
+		str("id_problem"), str("birth_date"), str("mobile"), str("match_key"), boolean("mobile_valid"),
+		str("id_type"), str("legal_rep_id"), str("industry_code"), str("annual_revenue"), str("legal_rep_name"),
+		str("employer"), str("annual_income"), str("risk_level"), str("segment"), str("rm_id"), str("branch_code"),
+		u64("record_hash"), str("business_date"), i64("load_id"), str("updated_run"))
 	for i, r := range recs {
 		pid := ws.ids.partyOf[res.Cluster[i]]
 		via := res.Via[i]
@@ -69,8 +94,10 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		if p, ok := ws.prev.xref[r.ref()]; ok && p.party == pid && p.hash == r.hash && p.updated != "" {
 			updated = p.updated
 		}
-		xref.row(r.system, r.key, pid, r.ptype, rule, via.Prob, matched, r.nName, r.nID, r.idValid && r.nID != "",
-			r.idProblem, r.nBirth, r.nMobile, r.hash, r.bizDate, r.loadID, updated)
+		xref.row(r.system, r.key, pid, r.ptype, rule, via.Prob, matched, r.nName, r.nID, r.idValid,
+			r.idProblem, r.nBirth, r.nMobile, r.matchKey, r.mobileValid, r.idType, r.legalRepKey, r.industry,
+			r.revenue, r.legalRepName, r.employer, r.income, r.riskLevel, r.segment, r.rmID, r.branch,
+			r.hash, r.bizDate, r.loadID, updated)
 	}
 	if err := xref.flush(ctx, conn); err != nil {
 		return err
@@ -113,12 +140,12 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		return err
 	}
 
-	rl := newSink("core.party_relationship", str("party_id"), str("related_party_id"), str("rel_type"),
-		str("evidence"), str("run_id"))
-	for _, r := range ws.rels {
-		rl.row(r.a, r.b, r.kind, r.evidence, ws.runID)
+	rels, err := rebuildRelationships(ctx, conn, ws.runID, ws.cfg)
+	if err != nil {
+		return err
 	}
-	if err := rl.flush(ctx, conn); err != nil {
+	ws.sum.Relationships = rels
+	if err := countParties(ctx, conn, ws.sum); err != nil {
 		return err
 	}
 
@@ -129,7 +156,7 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 			return fmt.Errorf("ops.identity_events: %w", err)
 		}
 	}
-	if err := recordRun(ctx, conn, ws.sum, ws.ids.lastSeq, []byte(ws.modelJSON), ws.start); err != nil {
+	if err := recordRun(ctx, conn, ws.sum, ws.ids.lastSeq, ws.maxLoad, ws.modelJSON, ws.start); err != nil {
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
@@ -140,14 +167,14 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 
 // recordRun appends the run to ops.identity_runs (inside the caller's
 // transaction when there is one).
-func recordRun(ctx context.Context, conn *sql.Conn, s *Summary, lastSeq int64, model []byte, start time.Time) error {
+func recordRun(ctx context.Context, conn *sql.Conn, s *Summary, lastSeq, lastLoad int64, model []byte, start time.Time) error {
 	var m any
 	if len(model) > 0 {
 		m = string(model)
 	}
-	_, err := conn.ExecContext(ctx, `INSERT INTO ops.identity_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := conn.ExecContext(ctx, `INSERT INTO ops.identity_runs VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.RunID, s.Mode, start, s.Records, s.Active, s.Candidates, s.Matched, s.Parties, s.NewParties,
-		s.Merges, s.Splits, lastSeq, m)
+		s.Merges, s.Splits, lastSeq, lastLoad, m)
 	if err != nil {
 		return fmt.Errorf("ops.identity_runs: %w", err)
 	}

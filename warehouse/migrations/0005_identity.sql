@@ -50,7 +50,21 @@ CREATE TABLE IF NOT EXISTS core.party_xref (
     id_problem    VARCHAR,               -- why an ID is not trusted (bad_check, ...)
     birth_date    DATE,
     mobile        VARCHAR,
-    record_hash   UBIGINT NOT NULL,      -- of the raw identity fields: a change makes the record active again
+    match_key     VARCHAR,               -- R+resident ID or O+organisation code when valid: the deterministic key
+    mobile_valid  BOOLEAN,               -- a mainland mobile (1[3-9] and 9 digits)
+    id_type       VARCHAR,               -- as delivered
+    legal_rep_id  VARCHAR,               -- companies: the legal representative's resident ID, when valid
+    -- the record's other attributes as delivered, for the golden record
+    industry_code  VARCHAR,
+    annual_revenue DECIMAL(18,2),
+    legal_rep_name VARCHAR,
+    employer       VARCHAR,
+    annual_income  DECIMAL(18,2),
+    risk_level     VARCHAR,
+    segment        VARCHAR,
+    rm_id          VARCHAR,
+    branch_code    VARCHAR,
+    record_hash   UBIGINT NOT NULL,      -- of the raw fields: a change makes the record active again
     business_date VARCHAR,               -- the snapshot the record was last seen in
     load_id       BIGINT,
     updated_run   VARCHAR
@@ -103,5 +117,6 @@ CREATE TABLE IF NOT EXISTS ops.identity_runs (
     merges          BIGINT,
     splits          BIGINT,
     last_party_seq  BIGINT NOT NULL,     -- highest party id number issued so far
+    last_load_id    BIGINT NOT NULL,     -- highest raw load seen: the next incremental run reads later loads only
     model           JSON
 );
