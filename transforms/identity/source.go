@@ -66,11 +66,13 @@ WITH src AS (
     SELECT 'ebank', user_id, CASE WHEN user_type = 'CORPORATE' THEN 'C' ELSE 'P' END, name,
            NULL, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, _source, _load_id
     FROM raw.ebank_users WHERE _load_id > %[1]d
-), latest AS (
+), hashed AS (
     SELECT *, replace(regexp_extract(_source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', '') AS business_date,
            hash(party_type, name, id_type, id_no, mobile, birth_date, industry_code, annual_revenue, legal_rep_name,
                 legal_rep_id_no, employer, annual_income, risk_level, segment, rm_id, branch_code) AS record_hash
     FROM src
+), latest AS (
+    SELECT * FROM hashed %[3]s
     QUALIFY row_number() OVER (PARTITION BY system, source_key ORDER BY business_date DESC, _load_id DESC) = 1
 )
 SELECT l.system, l.source_key, l.party_type, l.name, l.id_type, l.id_no, l.mobile, l.birth_date, l.industry_code,
@@ -79,6 +81,13 @@ SELECT l.system, l.source_key, l.party_type, l.name, l.id_type, l.id_no, l.mobil
 FROM latest l %[2]s
 ORDER BY l.system, l.source_key`
 
+// candidatesOnly narrows an incremental read before the window: only keys
+// with at least one delivered version unification has not seen. (The window
+// then still picks the latest version among all of that key's new rows.)
+const candidatesOnly = `WHERE (system, source_key) IN (
+    SELECT h.system, h.source_key FROM hashed h ANTI JOIN core.party_xref x
+    ON x.system = h.system AND x.source_key = h.source_key AND x.record_hash = h.record_hash)`
+
 // changedOnly is the incremental filter of sourceQuery.
 const changedOnly = `LEFT JOIN core.party_xref x ON x.system = l.system AND x.source_key = l.source_key
 WHERE x.party_id IS NULL OR (x.record_hash <> l.record_hash AND l.business_date >= x.business_date)`
@@ -86,12 +95,12 @@ WHERE x.party_id IS NULL OR (x.record_hash <> l.record_hash AND l.business_date 
 // readRecords loads the source records of loads after afterLoad (0: all);
 // with changed, only those new or changed since the last run.
 func readRecords(ctx context.Context, conn *sql.Conn, afterLoad int64, changed bool) ([]*record, error) {
-	filter := ""
+	filter, narrow := "", ""
 	if changed {
-		filter = changedOnly
+		filter, narrow = changedOnly, candidatesOnly
 	}
 	var out []*record
-	err := warehouse.QueryArrow(ctx, conn, fmt.Sprintf(sourceQuery, afterLoad, filter), func(b arrow.RecordBatch) error {
+	err := warehouse.QueryArrow(ctx, conn, fmt.Sprintf(sourceQuery, afterLoad, filter, narrow), func(b arrow.RecordBatch) error {
 		cols := make([]*array.String, 19)
 		for c := range cols {
 			cols[c] = b.Column(c).(*array.String)
