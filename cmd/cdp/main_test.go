@@ -30,7 +30,9 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
 	for _, want := range []string{"1. generated a bank of 1500 parties × 2 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
-		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config "} {
+		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config ",
+		"5. unify ", "(full): ", "records joined by: ", "resident_id=", "credit_code=", "probabilistic=",
+		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
@@ -49,10 +51,54 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 		t.Fatalf("status: %v\n%s", err, out)
 	}
 	// A second ingest, with the embedded broker restarted from its data dir,
-	// loads nothing new.
+	// loads nothing new; a second unify finds nothing to do.
 	out, err = run(t, "ingest", "--config", cfg)
 	if err != nil || !strings.Contains(out, "0 loaded") || !strings.Contains(out, "rows: 0 in") {
 		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	out, err = run(t, "unify", "--config", cfg, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Mode    string `json:"mode"`
+		Parties int    `json:"parties"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Mode != "unchanged" || sum.Parties == 0 {
+		t.Fatalf("unify rerun: %v %+v\n%s", err, sum, out)
+	}
+
+	// profile finds a party by its id, by a member's mobile and by a source
+	// key, masking PII unless asked.
+	out, err = run(t, "sql", "--config", cfg, "--format", "csv", `SELECT p.party_id, x.mobile, x.source_key, p.id_no
+		FROM core.party p JOIN core.party_xref x USING (party_id)
+		WHERE p.party_type = 'P' AND x.mobile_valid AND p.id_valid AND p.source_records > 1 ORDER BY p.party_id LIMIT 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ = csv.NewReader(strings.NewReader(out)).ReadAll()
+	if len(recs) != 2 {
+		t.Fatalf("no multi-record person: %q", out)
+	}
+	party, mobile, key, idNo := recs[1][0], recs[1][1], recs[1][2], recs[1][3]
+	for _, arg := range []string{party, mobile[:3] + "-" + mobile[3:7] + "-" + mobile[7:], key, strings.ToLower(idNo)} {
+		out, err = run(t, "profile", "--config", cfg, arg)
+		if err != nil {
+			t.Fatalf("profile %s: %v", arg, err)
+		}
+		if !strings.HasPrefix(out, party) || !strings.Contains(out, "Source records") {
+			t.Errorf("profile %s does not show party %s:\n%s", arg, party, out)
+		}
+		if strings.Contains(out, idNo) || strings.Contains(out, mobile) {
+			t.Errorf("profile %s shows an unmasked ID or mobile:\n%s", arg, out)
+		}
+	}
+	out, err = run(t, "profile", "--config", cfg, "--unmask", "--format", "json", party)
+	if err != nil || !strings.Contains(out, idNo) {
+		t.Fatalf("profile --unmask: %v\n%s", err, out)
+	}
+	if _, err := run(t, "profile", "--config", cfg, "P9999999999"); err == nil || !strings.Contains(err.Error(), "no party matches") {
+		t.Errorf("profile of an unknown id: %v", err)
 	}
 }
 

@@ -256,6 +256,15 @@ func TestLoad_WrongTypesNameWhatIsWanted(t *testing.T) {
 func TestLoad_RejectsInvalidValues(t *testing.T) {
 	const feedsHead = "feeds:\n  - name: credit\n    path: feeds/credit\n"
 	tests := []struct{ name, src, want string }{
+		{"identity threshold out of range",
+			"identity:\n  threshold: 90\n",
+			`cdp.yaml:2:3: identity.threshold: a match probability between 0 and 1 (exclusive), not 90`},
+		{"identity blocking on an unknown field",
+			"identity:\n  blocking:\n    - [name]\n    - [surname, mobile]\n",
+			`cdp.yaml:4:8: identity.blocking[1][0]: unknown field "surname"; the fields are name, id_no, birth_date, mobile`},
+		{"identity trust with an unknown system",
+			"identity:\n  trust:\n    mobile: [ebank, crm]\n",
+			`cdp.yaml:3:5: identity.trust.mobile: unknown system "crm"; the systems are credit, wealth, card, ebank`},
 		{"unknown encoding",
 			feedsHead + "  - name: card\n    path: feeds/card\n    encoding: big5\n",
 			`cdp.yaml:6:5: feeds[1].encoding: unknown encoding "big5" (want utf-8, gbk or gb18030)`},
