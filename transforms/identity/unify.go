@@ -143,6 +143,7 @@ type Summary struct {
 	ByRule         map[string]int `json:"records_by_rule"`
 	InvalidIDs     int            `json:"invalid_ids"`
 	Refused        int            `json:"refused_merges"`
+	SkippedBlocks  int            `json:"skipped_blocks"`
 	Relationships  map[string]int `json:"relationships"`
 	Seconds        float64        `json:"seconds"`
 	ChangedParties int            `json:"changed_parties"`
@@ -293,6 +294,10 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		modelJSON = b
 	}
 	sum.Candidates, sum.Matched, sum.Refused = res.Stats.Candidates, res.Stats.Matches, res.Stats.Refused
+	sum.SkippedBlocks = res.Stats.SkippedBlocks
+	if sum.SkippedBlocks > 0 {
+		log.Warn("unify: blocks larger than identity.max_block were not compared", "blocks", sum.SkippedBlocks, "max_block", cfg.MaxBlock)
+	}
 	log.Info("unify: matched", "candidate_pairs", res.Stats.Candidates, "links", res.Stats.Matches,
 		"refused", res.Stats.Refused, "seconds", round(time.Since(start)))
 
@@ -635,6 +640,3 @@ func assignIDs(recs []*record, cluster []int32, prev *state, runID string) idPla
 
 // partyID renders the n-th issued party id.
 func partyID(n int64) string { return fmt.Sprintf("P%010d", n) }
-
-// refsJoin is a stable, readable list of record refs.
-func refsJoin(refs []string) string { sort.Strings(refs); return strings.Join(refs, ",") }
