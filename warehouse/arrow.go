@@ -23,6 +23,16 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, rr array.Rec
 		}
 		cols += `"` + f.Name + `"`
 	}
+	n, err := execWithView(ctx, conn, rr, view, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", table, cols, cols, view))
+	if err != nil {
+		return 0, fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// execWithView registers rr as the Arrow view name on conn, runs query
+// (which reads the view) and drops the view; it returns the rows affected.
+func execWithView(ctx context.Context, conn *sql.Conn, rr array.RecordReader, view, query string) (int64, error) {
 	var n int64
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
@@ -35,7 +45,7 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, rr array.Rec
 		}
 		defer release()
 		ex := dc.(driver.ExecerContext)
-		r, err := ex.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", table, cols, cols, view), nil)
+		r, err := ex.ExecContext(ctx, query, nil)
 		if err != nil {
 			return err
 		}
@@ -45,10 +55,7 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, rr array.Rec
 		_, err = ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
 		return err
 	})
-	if err != nil {
-		return 0, fmt.Errorf("insert into %s: %w", table, err)
-	}
-	return n, nil
+	return n, err
 }
 
 // QueryArrow runs query on conn and hands each result batch to fn; the

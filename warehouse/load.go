@@ -286,28 +286,7 @@ func insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (i
 		}
 		defer conn.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", before))
 	}
-	var n int64
-	err := conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		release, err := ar.RegisterView(l.Records, view)
-		if err != nil {
-			return err
-		}
-		defer release()
-		r, err := dc.(driver.ExecerContext).ExecContext(ctx, query, nil)
-		if err != nil {
-			return err
-		}
-		n, err = r.RowsAffected()
-		if err != nil {
-			return err
-		}
-		_, err = dc.(driver.ExecerContext).ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
-		return err
-	})
+	n, err := execWithView(ctx, conn, l.Records, view, query)
 	if err != nil {
 		// The reader's own error (a parse failure that ends the file) is the
 		// more useful one; DuckDB only sees a failed stream.
