@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,6 +36,23 @@ precision and recall against the generator's ground truth.`,
 			return benchUnify(cmd.Context(), g, cmd.OutOrStdout(), records, data)
 		},
 	}
+	child := &cobra.Command{
+		Use: "unify-project CONFIG", Hidden: true, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g.config = args[0]
+			p, w, err := g.openProject(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			s, err := identity.Unify(cmd.Context(), w, identity.Options{Config: p.Identity, Logger: g.logger})
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(childReport{Summary: s, PeakRSS: peakRSS()})
+		},
+	}
+	cmd.AddCommand(child)
 	cmd.Flags().IntVar(&records, "records", 1_000_000, "source customer records to unify (about 2.3 per party)")
 	cmd.Flags().StringVar(&data, "data", "", "project folder to generate into or reuse (default: a temp folder, removed after)")
 	return cmd
@@ -143,14 +159,21 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir
 	return nil
 }
 
-// childUnify runs `cdp unify` in a child process: its summary, peak RSS and
-// wall time.
+// childReport is what the hidden unify-project command prints.
+type childReport struct {
+	Summary *identity.Summary `json:"summary"`
+	PeakRSS int64             `json:"peak_rss_bytes"` // the child's own VmHWM
+}
+
+// childUnify runs unify in a child process: its summary, peak RSS and wall
+// time. The child reads its own VmHWM: the rusage of a child forked from a
+// large parent would report the parent's peak.
 func childUnify(ctx context.Context, cfgPath string) (*identity.Summary, int64, float64, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "unify", "--config", cfgPath, "--format", "json", "--log-level", "warn")
+	cmd := exec.CommandContext(ctx, exe, "bench", "unify", "unify-project", cfgPath, "--log-level", "warn")
 	cmd.Stderr = os.Stderr
 	t0 := time.Now()
 	b, err := cmd.Output()
@@ -158,13 +181,9 @@ func childUnify(ctx context.Context, cfgPath string) (*identity.Summary, int64, 
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("child unify: %w", err)
 	}
-	var s identity.Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, 0, 0, fmt.Errorf("child unify output: %w", err)
+	var r childReport
+	if err := json.Unmarshal(b, &r); err != nil || r.Summary == nil {
+		return nil, 0, 0, fmt.Errorf("child unify output %q: %v", b, err)
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024
-	}
-	return &s, rss, sec, nil
+	return r.Summary, r.PeakRSS, sec, nil
 }
