@@ -5,7 +5,7 @@ TAGS     := duckdb_arrow
 BIN      := bin/cdp
 export CGO_ENABLED := 1
 
-.PHONY: build demo test vet bench install clean
+.PHONY: build demo test vet bench bench-unify install clean
 
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/cdp
@@ -27,6 +27,10 @@ vet:
 # Ingest throughput against DuckDB's own readers and memory at 1x/10x.
 bench: build
 	./$(BIN) bench ingest --memory
+
+# Identity unification of 1M source records, full and one incremental day.
+bench-unify: build
+	./$(BIN) bench unify --records 1000000
 
 install:
 	$(GO) install -tags $(TAGS) ./cmd/cdp
