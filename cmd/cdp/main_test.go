@@ -47,7 +47,8 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	if len(recs) != 2 || recs[1][0] == "0" || recs[1][0] != recs[1][1] {
 		t.Fatalf("events after the demo: %q", out)
 	}
-	if out, err = run(t, "status", "--config", cfg); err != nil || !strings.Contains(out, "Rejected rows by reason") {
+	if out, err = run(t, "status", "--config", cfg); err != nil || !strings.Contains(out, "Rejected rows by reason") ||
+		!strings.Contains(out, "Identity unification") || !strings.Contains(out, " full ") {
 		t.Fatalf("status: %v\n%s", err, out)
 	}
 	// A second ingest, with the embedded broker restarted from its data dir,

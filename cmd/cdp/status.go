@@ -39,12 +39,16 @@ SELECT run_id, min(started_at) AS started, max(finished_at) AS finished,
        count(*) FILTER (WHERE status = 'pending') AS pending,
        sum(rows_loaded) AS rows_loaded
 FROM ops.loads GROUP BY run_id ORDER BY started DESC LIMIT 5`},
+	{"Identity unification (recent runs; merges and splits in ops.identity_events)", `
+SELECT run_id, mode, finished_at AS finished, records, active_records AS compared, parties,
+       new_parties, merges, splits
+FROM ops.identity_runs ORDER BY finished_at DESC LIMIT 5`},
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show loads, inputs waiting or failed, rejects by reason and stream checkpoints",
+		Short: "Show loads, inputs waiting or failed, rejects by reason, stream checkpoints and unify runs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, w, err := g.openProject(cmd.Context())
