@@ -26,6 +26,12 @@ var loadSeq = 9000
 // put inserts one raw row as if a snapshot of the given date delivered it.
 func put(t *testing.T, w *warehouse.Warehouse, table, date string, cols []string, vals ...any) {
 	t.Helper()
+	putSource(t, w, table, table+"_"+date+".x", cols, vals...)
+}
+
+// putSource inserts one raw row with the given _source.
+func putSource(t *testing.T, w *warehouse.Warehouse, table, source string, cols []string, vals ...any) {
+	t.Helper()
 	loadSeq++
 	ph := ""
 	for range vals {
@@ -35,8 +41,8 @@ func put(t *testing.T, w *warehouse.Warehouse, table, date string, cols []string
 	for _, c := range cols {
 		list += c + ", "
 	}
-	q := fmt.Sprintf(`INSERT INTO %s (%s_load_id, _source, _ingested_at) VALUES (%s%d, '%s_%s.x', now())`,
-		table, list, ph, loadSeq, table, date)
+	q := fmt.Sprintf(`INSERT INTO %s (%s_load_id, _source, _ingested_at) VALUES (%s%d, '%s', now())`,
+		table, list, ph, loadSeq, source)
 	if _, err := w.DB().Exec(q, vals...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -170,5 +176,126 @@ func TestUnify_RelatedPartiesAreNotMerged(t *testing.T) {
 	}
 	if x["credit:ZC1"] == x["credit:YC1"] {
 		t.Error("the company and its legal representative are one party")
+	}
+}
+
+// partition is the set of same-party record pairs, as "a|b" strings, for
+// the given refs.
+func samePartyPairs(x map[string]string, refs []string) map[string]bool {
+	out := map[string]bool{}
+	for i, a := range refs {
+		for _, b := range refs[i+1:] {
+			if x[a] != "" && x[a] == x[b] {
+				out[a+"|"+b] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestUnify_IncrementalAgreesWithFull replays deliveries that once made
+// incremental runs diverge from a full run, and checks after each that a
+// full run from scratch would group the records the same way:
+//   - a record with no ID linked to two people with different IDs: it joins
+//     the first; when that person changes, it must move to the second, as a
+//     full run would (the refused link is kept, not dropped);
+//   - a late, older snapshot must not undo a newer one;
+//   - a source whose file name carries no date still counts as a change.
+func TestUnify_IncrementalAgreesWithFull(t *testing.T) {
+	b := newBank(t, 600, 1)
+	w := b.open()
+	b.ingest(w)
+	idA := residentID("440305", "19880808", "111")
+	idB := residentID("440305", "19880808", "222")
+	const mob = "13566667777"
+	put(t, w, "raw.credit_customers", "20261120", creditCols, "QA", "P", "司马光", "ID_CARD", idA, mob, "1988-08-08", nil, nil)
+	put(t, w, "raw.wealth_clients", "20261120", wealthCols, "QB", "司马光", "ID_CARD", idB, mob)
+	put(t, w, "raw.card_holders", "20261120", cardCols, "QX", "司马光", "ID_CARD", nil, mob, "1988-08-08")
+	put(t, w, "raw.card_holders", "20261201", cardCols, "QL", "诸葛亮", "ID_CARD", nil, "13411112222", nil)
+	putSource(t, w, "raw.card_holders", "card/HOLDERS.del:2", cardCols, "QN", "王安石", "ID_CARD", nil, "13300001111", nil)
+	s := unify(t, w, false)
+	if s.Refused == 0 {
+		t.Fatal("the record without an ID did not link to both people")
+	}
+	refs := []string{"credit:QA", "wealth:QB", "card:QX"}
+	check := func(step string) map[string]string {
+		t.Helper()
+		inc := xrefParties(t, w)
+		// A fresh full run on a copy of the state: same grouping?
+		unify(t, w, true)
+		full := xrefParties(t, w)
+		pi, pf := samePartyPairs(inc, refs), samePartyPairs(full, refs)
+		if fmt.Sprint(pi) != fmt.Sprint(pf) {
+			t.Errorf("%s: incremental groups %v, a full run %v", step, pi, pf)
+		}
+		return full
+	}
+	x := check("first run")
+	if x["card:QX"] != x["credit:QA"] {
+		t.Fatalf("QX joined %s, want QA's party %s (first in order)", x["card:QX"], x["credit:QA"])
+	}
+
+	// QA changes name and mobile: QX now only matches QB.
+	put(t, w, "raw.credit_customers", "20261121", creditCols, "QA", "P", "司马迁", "ID_CARD", idA, "13500000000", "1988-08-08", nil, nil)
+	s = unify(t, w, false)
+	if s.Mode != "incremental" {
+		t.Fatalf("mode %s", s.Mode)
+	}
+	inc := xrefParties(t, w)
+	if inc["card:QX"] != inc["wealth:QB"] {
+		t.Errorf("after QA changed, QX is in %s, QB in %s: want together", inc["card:QX"], inc["wealth:QB"])
+	}
+	check("after QA changed")
+
+	// A newer snapshot delivers QL unchanged; then an older one arrives late
+	// with a different mobile: the newer version stands.
+	put(t, w, "raw.card_holders", "20261225", cardCols, "QL", "诸葛亮", "ID_CARD", nil, "13411112222", nil)
+	unify(t, w, false)
+	put(t, w, "raw.card_holders", "20261210", cardCols, "QL", "诸葛亮", "ID_CARD", nil, "13999999999", nil)
+	unify(t, w, false)
+	var mobile string
+	w.DB().QueryRow(`SELECT mobile FROM core.party_xref WHERE system = 'card' AND source_key = 'QL'`).Scan(&mobile)
+	if mobile != "13411112222" {
+		t.Errorf("a late older snapshot replaced QL's mobile with %s", mobile)
+	}
+
+	// A source without a date in its name: a change is still a change.
+	putSource(t, w, "raw.card_holders", "card/HOLDERS.del:3", cardCols, "QN", "王安石", "ID_CARD", nil, "13300002222", nil)
+	if s = unify(t, w, false); s.Active != 1 {
+		t.Errorf("changed record from a dateless source: %d active, want 1", s.Active)
+	}
+	w.DB().QueryRow(`SELECT mobile FROM core.party_xref WHERE system = 'card' AND source_key = 'QN'`).Scan(&mobile)
+	if mobile != "13300002222" {
+		t.Errorf("QN's mobile is %s after its change", mobile)
+	}
+}
+
+// TestUnify_SupplementaryCardRelationshipFollowsTheLatestSnapshot: a card
+// that stops being supplementary stops relating its holders, even when no
+// customer record changed.
+func TestUnify_SupplementaryCardRelationshipFollowsTheLatestSnapshot(t *testing.T) {
+	b := newBank(t, 300, 1)
+	w := b.open()
+	b.ingest(w)
+	holder, primary := "ZH1", "ZH2"
+	put(t, w, "raw.card_holders", "20261120", cardCols, holder, "欧阳娜", "ID_CARD", residentID("320505", "19900101", "122"), "13600000001", nil)
+	put(t, w, "raw.card_holders", "20261120", cardCols, primary, "欧阳修", "ID_CARD", residentID("320505", "19620101", "131"), "13600000002", nil)
+	accCols := []string{"card_account_id", "holder_id", "primary_holder_id", "product_tier", "status"}
+	put(t, w, "raw.card_accounts", "20261120", accCols, "ZZACC", holder, primary, "GOLD", "ACTIVE")
+	unify(t, w, false)
+	count := func() int {
+		var n int
+		w.DB().QueryRow(`SELECT count(*) FROM core.party_relationship WHERE evidence = 'card:ZZACC'`).Scan(&n)
+		return n
+	}
+	if count() != 1 {
+		t.Fatalf("supplementary card ZZACC: %d relationships, want 1", count())
+	}
+	put(t, w, "raw.card_accounts", "20261125", accCols, "ZZACC", holder, nil, "GOLD", "ACTIVE")
+	if s := unify(t, w, false); s.Mode != "unchanged" {
+		t.Fatalf("mode %s, want unchanged (no customer record changed)", s.Mode)
+	}
+	if count() != 0 {
+		t.Errorf("ZZACC is no longer supplementary but still relates its holders")
 	}
 }

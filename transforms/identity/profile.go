@@ -183,6 +183,9 @@ func MaskMobile(s string) string {
 
 // maskArg hides an identifier the user typed before it reaches an error.
 func maskArg(s string) string {
+	if m := normal.Mobile(s); m.Kind == normal.MobileCN {
+		return MaskMobile(m.Number)
+	}
 	digits := 0
 	for _, r := range s {
 		if r >= '0' && r <= '9' {

@@ -15,10 +15,12 @@ const relationshipsSQL = `
 DELETE FROM core.party_relationship;
 INSERT INTO core.party_relationship (party_id, related_party_id, rel_type, evidence, run_id)
 WITH accounts AS (
-    SELECT card_account_id, holder_id, primary_holder_id FROM raw.card_accounts
+    -- the latest version of each account first, then only supplementary ones
+    SELECT * FROM (
+        SELECT card_account_id, holder_id, primary_holder_id FROM raw.card_accounts
+        QUALIFY row_number() OVER (PARTITION BY card_account_id
+            ORDER BY ` + businessDateSQL + ` DESC, _load_id DESC, _source DESC) = 1)
     WHERE primary_holder_id IS NOT NULL AND primary_holder_id <> holder_id
-    QUALIFY row_number() OVER (PARTITION BY card_account_id
-        ORDER BY replace(regexp_extract(_source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', '') DESC, _load_id DESC) = 1
 ), mobiles AS (
     SELECT mobile, party_id, min(system || ':' || source_key) AS ref
     FROM core.party_xref WHERE party_type = 'P' AND mobile_valid GROUP BY ALL

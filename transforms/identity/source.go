@@ -47,38 +47,17 @@ func (r *record) ref() string { return r.system + ":" + r.key }
 // records that are new or whose fields changed since unification last saw
 // them, and never lets an older snapshot delivered late replace a newer one.
 const sourceQuery = `
-WITH src AS (
-    SELECT 'credit' AS system, cust_no AS source_key, cust_type AS party_type, name, id_type, id_no, mobile,
-           CAST(birth_date AS VARCHAR) AS birth_date, industry_code, CAST(annual_revenue AS VARCHAR) AS annual_revenue,
-           legal_rep_name, legal_rep_id_no, NULL AS employer, NULL AS annual_income, NULL AS risk_level,
-           NULL AS segment, rm_id, branch_code, _source, _load_id
-    FROM raw.credit_customers WHERE _load_id > %[1]d
-    UNION ALL
-    SELECT 'wealth', client_id, CASE WHEN id_type IN ('USCC', 'ORG_CODE', 'OTHER') THEN 'C' ELSE 'P' END,
-           name, id_type, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, risk_level, segment, rm_id, NULL,
-           _source, _load_id
-    FROM raw.wealth_clients WHERE _load_id > %[1]d
-    UNION ALL
-    SELECT 'card', holder_id, 'P', name, id_type, id_no, mobile, CAST(birth_date AS VARCHAR), NULL, NULL, NULL, NULL,
-           employer, CAST(annual_income AS VARCHAR), NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.card_holders WHERE _load_id > %[1]d
-    UNION ALL
-    SELECT 'ebank', user_id, CASE WHEN user_type = 'CORPORATE' THEN 'C' ELSE 'P' END, name,
-           NULL, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.ebank_users WHERE _load_id > %[1]d
-), hashed AS (
-    SELECT *, replace(regexp_extract(_source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', '') AS business_date,
-           hash(party_type, name, id_type, id_no, mobile, birth_date, industry_code, annual_revenue, legal_rep_name,
-                legal_rep_id_no, employer, annual_income, risk_level, segment, rm_id, branch_code) AS record_hash
+WITH src AS (` + sourceUnion + `), hashed AS (
+    SELECT *, ` + businessDateSQL + ` AS business_date, ` + recordHashSQL + ` AS record_hash
     FROM src
 ), latest AS (
-    SELECT * FROM hashed %[3]s
-    QUALIFY row_number() OVER (PARTITION BY system, source_key ORDER BY business_date DESC, _load_id DESC) = 1
+    SELECT * FROM hashed %[4]s
+    QUALIFY row_number() OVER (PARTITION BY system, source_key ORDER BY business_date DESC, _load_id DESC, _source DESC) = 1
 )
 SELECT l.system, l.source_key, l.party_type, l.name, l.id_type, l.id_no, l.mobile, l.birth_date, l.industry_code,
        l.annual_revenue, l.legal_rep_name, l.legal_rep_id_no, l.employer, l.annual_income, l.risk_level, l.segment,
        l.rm_id, l.branch_code, l.business_date, l._load_id, l.record_hash
-FROM latest l %[2]s
+FROM latest l %[3]s
 ORDER BY l.system, l.source_key`
 
 // candidatesOnly narrows an incremental read before the window: only keys
@@ -88,19 +67,67 @@ const candidatesOnly = `WHERE (system, source_key) IN (
     SELECT h.system, h.source_key FROM hashed h ANTI JOIN core.party_xref x
     ON x.system = h.system AND x.source_key = h.source_key AND x.record_hash = h.record_hash)`
 
+// sourceUnion is every customer record row of loads in (%[1]d, %[2]d],
+// in one shape.
+const sourceUnion = `
+    SELECT 'credit' AS system, cust_no AS source_key, cust_type AS party_type, name, id_type, id_no, mobile,
+           CAST(birth_date AS VARCHAR) AS birth_date, industry_code, CAST(annual_revenue AS VARCHAR) AS annual_revenue,
+           legal_rep_name, legal_rep_id_no, NULL AS employer, NULL AS annual_income, NULL AS risk_level,
+           NULL AS segment, rm_id, branch_code, _source, _load_id
+    FROM raw.credit_customers WHERE _load_id > %[1]d AND _load_id <= %[2]d
+    UNION ALL
+    SELECT 'wealth', client_id, CASE WHEN id_type IN ('USCC', 'ORG_CODE', 'OTHER') THEN 'C' ELSE 'P' END,
+           name, id_type, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, risk_level, segment, rm_id, NULL,
+           _source, _load_id
+    FROM raw.wealth_clients WHERE _load_id > %[1]d AND _load_id <= %[2]d
+    UNION ALL
+    SELECT 'card', holder_id, 'P', name, id_type, id_no, mobile, CAST(birth_date AS VARCHAR), NULL, NULL, NULL, NULL,
+           employer, CAST(annual_income AS VARCHAR), NULL, NULL, NULL, NULL, _source, _load_id
+    FROM raw.card_holders WHERE _load_id > %[1]d AND _load_id <= %[2]d
+    UNION ALL
+    SELECT 'ebank', user_id, CASE WHEN user_type = 'CORPORATE' THEN 'C' ELSE 'P' END, name,
+           NULL, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, _source, _load_id
+    FROM raw.ebank_users WHERE _load_id > %[1]d AND _load_id <= %[2]d
+`
+
 // changedOnly is the incremental filter of sourceQuery.
 const changedOnly = `LEFT JOIN core.party_xref x ON x.system = l.system AND x.source_key = l.source_key
-WHERE x.party_id IS NULL OR (x.record_hash <> l.record_hash AND l.business_date >= x.business_date)`
+WHERE x.party_id IS NULL OR (x.record_hash <> l.record_hash AND l.business_date >= coalesce(x.business_date, ''))`
 
-// readRecords loads the source records of loads after afterLoad (0: all);
+// businessDateSQL is the snapshot date of a raw row, YYYYMMDD, from the
+// path part of its _source (customers_20261120.csv:17,
+// clients/dt=2026-11-20/part-0.parquet:5); ” when the name carries none.
+const businessDateSQL = `coalesce(replace(regexp_extract(split_part(_source, ':', 1), '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')`
+
+// recordHashSQL fingerprints a source row's fields: a change makes the
+// record active again.
+const recordHashSQL = `hash(party_type, name, id_type, id_no, mobile, birth_date, industry_code, annual_revenue,
+    legal_rep_name, legal_rep_id_no, employer, annual_income, risk_level, segment, rm_id, branch_code)`
+
+// bumpDatesSQL moves a record's business date forward when a newer snapshot
+// delivered it unchanged, so that a late older snapshot cannot pass for a
+// change later. %[1]d is the last load seen, %[2]d the newest one.
+const bumpDatesSQL = `
+UPDATE core.party_xref x SET business_date = n.business_date
+FROM (
+    SELECT system, source_key, max(business_date) AS business_date,
+           arg_max(record_hash, business_date) AS record_hash
+    FROM (SELECT system, source_key, ` + businessDateSQL + ` AS business_date, ` + recordHashSQL + ` AS record_hash
+          FROM (` + sourceUnion + `))
+    GROUP BY ALL
+) n
+WHERE x.system = n.system AND x.source_key = n.source_key AND x.record_hash = n.record_hash
+  AND n.business_date > coalesce(x.business_date, '')`
+
+// readRecords loads the source records of loads in (afterLoad, upTo];
 // with changed, only those new or changed since the last run.
-func readRecords(ctx context.Context, conn *sql.Conn, afterLoad int64, changed bool) ([]*record, error) {
+func readRecords(ctx context.Context, conn *sql.Conn, afterLoad, upTo int64, changed bool) ([]*record, error) {
 	filter, narrow := "", ""
 	if changed {
 		filter, narrow = changedOnly, candidatesOnly
 	}
 	var out []*record
-	err := warehouse.QueryArrow(ctx, conn, fmt.Sprintf(sourceQuery, afterLoad, filter, narrow), func(b arrow.RecordBatch) error {
+	err := warehouse.QueryArrow(ctx, conn, fmt.Sprintf(sourceQuery, afterLoad, upTo, filter, narrow), func(b arrow.RecordBatch) error {
 		cols := make([]*array.String, 19)
 		for c := range cols {
 			cols[c] = b.Column(c).(*array.String)

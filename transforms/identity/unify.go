@@ -178,10 +178,15 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	if err != nil {
 		return nil, err
 	}
-	var maxLoad int64
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(l), 0) FROM (
-		SELECT max(_load_id) AS l FROM raw.credit_customers UNION ALL SELECT max(_load_id) FROM raw.wealth_clients
-		UNION ALL SELECT max(_load_id) FROM raw.card_holders UNION ALL SELECT max(_load_id) FROM raw.ebank_users)`).Scan(&maxLoad); err != nil {
+	// Loads up to maxLoad are this run's; a load committed while it runs
+	// is the next run's. (Ingest and unify of one warehouse run one after
+	// the other: a load that began before a later one but committed after
+	// this read would be missed by incremental runs; --full reads all.)
+	var maxLoad, accountsLoad int64
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(l), 0), coalesce(max(l) FILTER (t = 'a'), 0) FROM (
+		SELECT max(_load_id) AS l, 'c' AS t FROM raw.credit_customers UNION ALL SELECT max(_load_id), 'c' FROM raw.wealth_clients
+		UNION ALL SELECT max(_load_id), 'c' FROM raw.card_holders UNION ALL SELECT max(_load_id), 'c' FROM raw.ebank_users
+		UNION ALL SELECT max(_load_id), 'a' FROM raw.card_accounts)`).Scan(&maxLoad, &accountsLoad); err != nil {
 		return nil, fmt.Errorf("unify: %w", err)
 	}
 	full := o.Full || last.model == nil
@@ -191,7 +196,7 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	var links []storedLink
 	if full {
 		sum.Mode = "full"
-		if recs, err = readRecords(ctx, conn, 0, false); err != nil {
+		if recs, err = readRecords(ctx, conn, 0, maxLoad, false); err != nil {
 			return nil, err
 		}
 		normaliseAll(recs)
@@ -203,17 +208,17 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		}
 	} else {
 		sum.Mode = "incremental"
-		changed, err := readRecords(ctx, conn, last.lastLoad, true)
+		changed, err := readRecords(ctx, conn, last.lastLoad, maxLoad, true)
 		if err != nil {
 			return nil, err
 		}
+		// Records a newer snapshot delivered unchanged: move their date on.
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(bumpDatesSQL, last.lastLoad, maxLoad)); err != nil {
+			return nil, fmt.Errorf("unify: advance snapshot dates: %w", err)
+		}
 		if len(changed) == 0 {
 			sum.Mode = "unchanged"
-			if err := countParties(ctx, conn, sum); err != nil {
-				return nil, err
-			}
-			sum.Seconds = time.Since(start).Seconds()
-			if err := recordRun(ctx, conn, sum, last.lastSeq, maxLoad, last.modelJSON, start); err != nil {
+			if err := unchangedRun(ctx, conn, sum, last, maxLoad, accountsLoad > last.lastLoad, cfg, start); err != nil {
 				return nil, err
 			}
 			log.Info("unify: nothing changed", "parties", sum.Parties)
@@ -315,6 +320,33 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	log.Info("unify: done", "mode", sum.Mode, "parties", sum.Parties, "new", sum.NewParties,
 		"merges", sum.Merges, "splits", sum.Splits, "seconds", round(time.Since(start)))
 	return sum, nil
+}
+
+// unchangedRun records a run that found no changed record; new card
+// accounts alone still refresh the relationships.
+func unchangedRun(ctx context.Context, conn *sql.Conn, sum *Summary, last *lastRun, maxLoad int64, accounts bool, cfg Config, start time.Time) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	if accounts {
+		if sum.Relationships, err = rebuildRelationships(ctx, conn, sum.RunID, cfg); err != nil {
+			return err
+		}
+	}
+	if err = countParties(ctx, conn, sum); err != nil {
+		return err
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	if err = recordRun(ctx, conn, sum, last.lastSeq, maxLoad, last.modelJSON, start); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
 }
 
 // countParties fills the party counts of a summary from core.party.
@@ -511,6 +543,29 @@ func (st *state) loadContext(ctx context.Context, conn *sql.Conn, changed []*rec
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_unify_parties AS `+strings.Join(hits, " UNION ")); err != nil {
 		return nil, nil, fmt.Errorf("find the parties changed records touch: %w", err)
+	}
+	// A stored link between two parties (a union refused because of two
+	// different identifiers) ties their fate: when one is looked at again,
+	// so is the other, and the link is kept.
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_unify_cross AS
+		SELECT DISTINCT xa.party_id AS pa, xb.party_id AS pb FROM core.party_link l
+		JOIN core.party_xref xa ON xa.system = l.a_system AND xa.source_key = l.a_key
+		JOIN core.party_xref xb ON xb.system = l.b_system AND xb.source_key = l.b_key
+		WHERE xa.party_id <> xb.party_id`); err != nil {
+		return nil, nil, fmt.Errorf("read links across parties: %w", err)
+	}
+	for {
+		r, err := conn.ExecContext(ctx, `INSERT INTO cdp_unify_parties
+			SELECT DISTINCT other FROM (
+				SELECT pb AS other FROM cdp_unify_cross WHERE pa IN (SELECT party_id FROM cdp_unify_parties)
+				UNION SELECT pa FROM cdp_unify_cross WHERE pb IN (SELECT party_id FROM cdp_unify_parties))
+			WHERE other NOT IN (SELECT party_id FROM cdp_unify_parties)`)
+		if err != nil {
+			return nil, nil, fmt.Errorf("follow links across parties: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			break
+		}
 	}
 	old, err := readStored(ctx, conn, `SELECT `+xrefColumns+` FROM core.party_xref x
 		WHERE x.party_id IN (SELECT party_id FROM cdp_unify_parties) ORDER BY x.system, x.source_key`)
