@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"cdp/transforms/identity/normal"
@@ -45,6 +46,13 @@ func putSource(t *testing.T, w *warehouse.Warehouse, table, source string, cols 
 		table, list, ph, loadSeq, source)
 	if _, err := w.DB().Exec(q, vals...); err != nil {
 		t.Fatalf("%s: %v", q, err)
+	}
+	// The load's ledger row, as ingest writes it.
+	entity := strings.Replace(strings.TrimPrefix(table, "raw."), "_", ".", 1)
+	if _, err := w.DB().Exec(`INSERT INTO ops.loads (load_id, feed, entity, kind, source, status, started_at)
+		VALUES (?, ?, ?, 'file', ?, 'loaded', now())`, loadSeq, strings.Split(entity, ".")[0], entity,
+		strings.SplitN(source, ":", 2)[0]); err != nil {
+		t.Fatal(err)
 	}
 }
 

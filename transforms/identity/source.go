@@ -90,9 +90,21 @@ const sourceUnion = `
     FROM raw.ebank_users WHERE _load_id > %[1]d AND _load_id <= %[2]d
 `
 
-// changedOnly is the incremental filter of sourceQuery.
+// changedOnly is the incremental filter of sourceQuery: new keys, and
+// changed versions from a snapshot no older than the newest one the last run
+// had seen for that system (a late older snapshot is not a change; a source
+// whose file names carry no date always is). %d is the last run's load.
 const changedOnly = `LEFT JOIN core.party_xref x ON x.system = l.system AND x.source_key = l.source_key
-WHERE x.party_id IS NULL OR (x.record_hash <> l.record_hash AND l.business_date >= coalesce(x.business_date, ''))`
+LEFT JOIN (
+    SELECT split_part(entity, '.', 1) AS system,
+           max(coalesce(replace(regexp_extract(source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')) AS seen
+    FROM ops.loads
+    WHERE status = 'loaded' AND load_id <= %d
+      AND entity IN ('credit.customers', 'wealth.clients', 'card.holders', 'ebank.users')
+    GROUP BY 1
+) w ON w.system = l.system
+WHERE x.party_id IS NULL
+   OR (x.record_hash <> l.record_hash AND (l.business_date = '' OR l.business_date >= coalesce(w.seen, '')))`
 
 // businessDateSQL is the snapshot date of a raw row, YYYYMMDD, from the
 // path part of its _source (customers_20261120.csv:17,
@@ -104,27 +116,12 @@ const businessDateSQL = `coalesce(replace(regexp_extract(split_part(_source, ':'
 const recordHashSQL = `hash(party_type, name, id_type, id_no, mobile, birth_date, industry_code, annual_revenue,
     legal_rep_name, legal_rep_id_no, employer, annual_income, risk_level, segment, rm_id, branch_code)`
 
-// bumpDatesSQL moves a record's business date forward when a newer snapshot
-// delivered it unchanged, so that a late older snapshot cannot pass for a
-// change later. %[1]d is the last load seen, %[2]d the newest one.
-const bumpDatesSQL = `
-UPDATE core.party_xref x SET business_date = n.business_date
-FROM (
-    SELECT system, source_key, max(business_date) AS business_date,
-           arg_max(record_hash, business_date) AS record_hash
-    FROM (SELECT system, source_key, ` + businessDateSQL + ` AS business_date, ` + recordHashSQL + ` AS record_hash
-          FROM (` + sourceUnion + `))
-    GROUP BY ALL
-) n
-WHERE x.system = n.system AND x.source_key = n.source_key AND x.record_hash = n.record_hash
-  AND n.business_date > coalesce(x.business_date, '')`
-
 // readRecords loads the source records of loads in (afterLoad, upTo];
 // with changed, only those new or changed since the last run.
 func readRecords(ctx context.Context, conn *sql.Conn, afterLoad, upTo int64, changed bool) ([]*record, error) {
 	filter, narrow := "", ""
 	if changed {
-		filter, narrow = changedOnly, candidatesOnly
+		filter, narrow = fmt.Sprintf(changedOnly, afterLoad), candidatesOnly
 	}
 	var out []*record
 	err := warehouse.QueryArrow(ctx, conn, fmt.Sprintf(sourceQuery, afterLoad, upTo, filter, narrow), func(b arrow.RecordBatch) error {

@@ -212,10 +212,6 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		if err != nil {
 			return nil, err
 		}
-		// Records a newer snapshot delivered unchanged: move their date on.
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(bumpDatesSQL, last.lastLoad, maxLoad)); err != nil {
-			return nil, fmt.Errorf("unify: advance snapshot dates: %w", err)
-		}
 		if len(changed) == 0 {
 			sum.Mode = "unchanged"
 			if err := unchangedRun(ctx, conn, sum, last, maxLoad, accountsLoad > last.lastLoad, cfg, start); err != nil {
