@@ -544,10 +544,7 @@ func (st *state) loadContext(ctx context.Context, conn *sql.Conn, changed []*rec
 	// different identifiers) ties their fate: when one is looked at again,
 	// so is the other, and the link is kept.
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_unify_cross AS
-		SELECT DISTINCT xa.party_id AS pa, xb.party_id AS pb FROM core.party_link l
-		JOIN core.party_xref xa ON xa.system = l.a_system AND xa.source_key = l.a_key
-		JOIN core.party_xref xb ON xb.system = l.b_system AND xb.source_key = l.b_key
-		WHERE xa.party_id <> xb.party_id`); err != nil {
+		SELECT DISTINCT a_party_id AS pa, b_party_id AS pb FROM core.party_link WHERE a_party_id <> b_party_id`); err != nil {
 		return nil, nil, fmt.Errorf("read links across parties: %w", err)
 	}
 	for {
@@ -584,9 +581,7 @@ func (st *state) loadContext(ctx context.Context, conn *sql.Conn, changed []*rec
 		return nil, nil, err
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT l.a_system || ':' || l.a_key, l.b_system || ':' || l.b_key, l.probability
-		FROM core.party_link l
-		JOIN core.party_xref a ON a.system = l.a_system AND a.source_key = l.a_key
-		WHERE a.party_id IN (SELECT party_id FROM cdp_unify_parties)`)
+		FROM core.party_link l WHERE l.a_party_id IN (SELECT party_id FROM cdp_unify_parties)`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read core.party_link: %w", err)
 	}

@@ -131,10 +131,10 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 	}
 
 	lk := newSink("core.party_link", str("a_system"), str("a_key"), str("b_system"), str("b_key"),
-		f64("probability"), str("run_id"))
+		f64("probability"), str("a_party_id"), str("b_party_id"), str("run_id"))
 	for _, e := range ws.links {
 		a, b := recs[e.A], recs[e.B]
-		lk.row(a.system, a.key, b.system, b.key, e.Prob, ws.runID)
+		lk.row(a.system, a.key, b.system, b.key, e.Prob, ws.ids.partyOf[res.Cluster[e.A]], ws.ids.partyOf[res.Cluster[e.B]], ws.runID)
 	}
 	if err := lk.flush(ctx, conn); err != nil {
 		return err

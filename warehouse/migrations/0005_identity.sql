@@ -78,6 +78,8 @@ CREATE TABLE IF NOT EXISTS core.party_link (
     b_system    VARCHAR NOT NULL,
     b_key       VARCHAR NOT NULL,
     probability DOUBLE NOT NULL,
+    a_party_id  VARCHAR NOT NULL,         -- the parties of both ends (different when the union was
+    b_party_id  VARCHAR NOT NULL,         -- refused for two different identifiers)
     run_id      VARCHAR
 );
 
