@@ -229,9 +229,13 @@ func TestUnify_IncrementalAgreesWithFull(t *testing.T) {
 	check := func(step string) map[string]string {
 		t.Helper()
 		inc := xrefParties(t, w)
-		// A fresh full run on a copy of the state: same grouping?
+		rels := tableDigest(t, w, "core.party_relationship")
+		// A full run over the same input: same grouping, same relationships?
 		unify(t, w, true)
 		full := xrefParties(t, w)
+		if tableDigest(t, w, "core.party_relationship") != rels {
+			t.Errorf("%s: relationships after the incremental run differ from a full run's", step)
+		}
 		pi, pf := samePartyPairs(inc, refs), samePartyPairs(full, refs)
 		if fmt.Sprint(pi) != fmt.Sprint(pf) {
 			t.Errorf("%s: incremental groups %v, a full run %v", step, pi, pf)

@@ -224,9 +224,11 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		for _, r := range changed {
 			r.active = true
 		}
+		read := time.Now()
 		if recs, links, err = prev.loadContext(ctx, conn, changed, cfg); err != nil {
 			return nil, err
 		}
+		log.Debug("unify: parties the changes touch read", "records", len(recs), "links", len(links), "seconds", round(time.Since(read)))
 	}
 	sort.Slice(recs, func(i, j int) bool {
 		if recs[i].system != recs[j].system {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"cdp/transforms/identity/match"
@@ -52,6 +53,9 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 			return err
 		}
 		clear = []string{
+			// The mobiles these records had, for the shared-mobile groups.
+			`CREATE OR REPLACE TEMP TABLE cdp_unify_mobiles AS SELECT DISTINCT x.mobile FROM core.party_xref x
+				JOIN cdp_unify_refs r USING (system, source_key) WHERE x.party_type = 'P' AND x.mobile_valid`,
 			`DELETE FROM core.party_xref x USING cdp_unify_refs r WHERE x.system = r.system AND x.source_key = r.source_key`,
 			`DELETE FROM core.party WHERE party_id IN (SELECT party_id FROM cdp_unify_parties)`,
 			`DELETE FROM core.party_link l USING cdp_unify_refs r WHERE l.a_system = r.system AND l.a_key = r.source_key`,
@@ -140,7 +144,24 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		return err
 	}
 
-	rels, err := rebuildRelationships(ctx, conn, ws.runID, ws.cfg)
+	t0 := time.Now()
+	var rels map[string]int
+	if ws.full {
+		rels, err = rebuildRelationships(ctx, conn, ws.runID, ws.cfg)
+	} else {
+		for _, q := range []string{
+			`INSERT INTO cdp_unify_mobiles SELECT DISTINCT x.mobile FROM core.party_xref x
+				JOIN cdp_unify_refs r USING (system, source_key) WHERE x.party_type = 'P' AND x.mobile_valid`,
+			`CREATE OR REPLACE TEMP TABLE cdp_unify_affected AS SELECT party_id FROM cdp_unify_parties
+				UNION SELECT x.party_id FROM core.party_xref x JOIN cdp_unify_refs r USING (system, source_key)`,
+		} {
+			if _, err = conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("unify: %w", err)
+			}
+		}
+		rels, err = updateRelationships(ctx, conn, ws.runID, ws.cfg)
+	}
+	slog.Debug("unify: relationships rebuilt", "seconds", time.Since(t0).Seconds())
 	if err != nil {
 		return err
 	}
