@@ -3,7 +3,8 @@
 // rules. It reads raw.* and core.* and writes core.* and mart.*; it never
 // talks to a source or a broker.
 //
-// It is empty until the unification stage lands (see the project issues);
-// the folder exists so the layout the design names is in place from the
-// start.
+// Sub-packages: identity (records → parties, stable ids, golden records,
+// relationships), identity/match (the record-linkage engine, also behind
+// `cdp link`) and identity/normal (identity value normalisers). Tags, tiers,
+// the 360° view and signals land here with their issues.
 package transforms
