@@ -31,8 +31,9 @@ func InsertArrow(ctx context.Context, conn *sql.Conn, table string, rr array.Rec
 }
 
 // execWithView registers rr as the Arrow view name on conn, runs query
-// (which reads the view) and drops the view; it returns the rows affected.
-func execWithView(ctx context.Context, conn *sql.Conn, rr array.RecordReader, view, query string) (int64, error) {
+// (which reads the view) with args and drops the view; it returns the rows
+// affected.
+func execWithView(ctx context.Context, conn *sql.Conn, rr array.RecordReader, view, query string, args ...driver.NamedValue) (int64, error) {
 	var n int64
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
@@ -45,7 +46,7 @@ func execWithView(ctx context.Context, conn *sql.Conn, rr array.RecordReader, vi
 		}
 		defer release()
 		ex := dc.(driver.ExecerContext)
-		r, err := ex.ExecContext(ctx, query, nil)
+		r, err := ex.ExecContext(ctx, query, args)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/duckdb/duckdb-go/v2"
 
 	"cdp/connectors/contract"
 )
@@ -395,26 +394,11 @@ func insertRejects(ctx context.Context, conn *sql.Conn, l Load, loadID int64, re
 	}
 	defer rr.Release()
 	view := fmt.Sprintf("cdp_rejects_%d", viewSeq.Add(1))
-	return conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		release, err := ar.RegisterView(rr, view)
-		if err != nil {
-			return err
-		}
-		defer release()
-		ex := dc.(driver.ExecerContext)
-		_, err = ex.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ops.rejects
-			SELECT %d, $1, $2, $3, position, line, "partition", "offset", reason, detail, raw, now() FROM %s`, loadID, view),
-			[]driver.NamedValue{{Ordinal: 1, Value: l.Feed}, {Ordinal: 2, Value: l.Entity.ID()}, {Ordinal: 3, Value: l.Source}})
-		if err != nil {
-			return err
-		}
-		_, err = ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
-		return err
-	})
+	_, err = execWithView(ctx, conn, rr, view, fmt.Sprintf(`INSERT INTO ops.rejects
+		SELECT %d, $1, $2, $3, position, line, "partition", "offset", reason, detail, raw, now() FROM %s`, loadID, view),
+		driver.NamedValue{Ordinal: 1, Value: l.Feed}, driver.NamedValue{Ordinal: 2, Value: l.Entity.ID()},
+		driver.NamedValue{Ordinal: 3, Value: l.Source})
+	return err
 }
 
 func advanceCheckpoint(ctx context.Context, conn *sql.Conn, l Load, res Result) error {
