@@ -129,3 +129,16 @@ func (w *Warehouse) TemporarySetting(ctx context.Context, name, value string) (r
 func Literal(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+// SnapshotDateSQL is the SQL expression for the business date (YYYYMMDD) of
+// a raw row of table alias (or unqualified when alias is ""), taken from the
+// path part of its _source: customers_20261120.csv:17 and
+// clients/dt=2026-11-20/part-0.parquet:5 both give 20261120; the empty string when the
+// name carries no date.
+func SnapshotDateSQL(alias string) string {
+	col := "_source"
+	if alias != "" {
+		col = alias + "._source"
+	}
+	return `coalesce(replace(regexp_extract(split_part(` + col + `, ':', 1), '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')`
+}

@@ -17,6 +17,7 @@ import (
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
+	"cdp/transforms/core"
 	"cdp/transforms/identity"
 	"cdp/warehouse"
 )
@@ -30,8 +31,8 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Short: "Run the whole pipeline on a generated bank, no setup needed",
 		Long: `Generate a synthetic bank, start an embedded Kafka-protocol broker on
 127.0.0.1, stream the e-banking events through it, ingest everything into a
-DuckDB warehouse, unify the customer records into parties and print what
-happened.
+DuckDB warehouse, unify the customer records into parties, build the core
+model and print what happened.
 
 The demo leaves a working project in --dir: its cdp.yaml, the generated
 feeds and the warehouse, so every other command works on it with
@@ -156,6 +157,14 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		sum(source_records) AS source_records FROM core.party GROUP BY ALL ORDER BY 3 DESC LIMIT 12`); err != nil {
 		return err
 	}
+	// 6. The core model.
+	ms, err := core.Build(ctx, w, g.logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "\n6. ")
+	printModelSummary(out, ms)
+
 	var example string
 	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) = 4
 		AND EXISTS (SELECT 1 FROM core.party_xref x WHERE x.party_id = p.party_id AND x.rule = 'probabilistic')
@@ -171,6 +180,7 @@ Try:
   %[3]s status --config %[4]s
   %[3]s profile --config %[4]s %[5]s
   %[3]s sql --config %[4]s "SELECT rule, count(*) FROM core.party_xref GROUP BY ALL"
+  %[3]s sql --config %[4]s "SELECT as_of_date, sum(aum) FROM core.aum_daily GROUP BY ALL ORDER BY 1"
   %[3]s sql --config %[4]s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
   %[3]s sql --config %[4]s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
 `, abs, time.Since(started).Seconds(), os.Args[0], cfgPath, example)

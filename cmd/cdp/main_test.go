@@ -32,7 +32,8 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	for _, want := range []string{"1. generated a bank of 1500 parties × 2 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
 		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config ",
 		"5. unify ", "(full): ", "records joined by: ", "resident_id=", "credit_code=", "probabilistic=",
-		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config "} {
+		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config ",
+		"6. core model built in ", "core.aum_daily", "core.card_txn"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

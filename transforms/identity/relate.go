@@ -27,7 +27,7 @@ WHERE c.party_type = 'C' AND c.legal_rep_id IS NOT NULL {{scope}}`
 
 // supplementarySQL: a supplementary card's holder and its primary holder,
 // from the latest version of each account.
-const supplementarySQL = `INSERT INTO cdp_rels
+var supplementarySQL = `INSERT INTO cdp_rels
 WITH accounts AS (
     SELECT * FROM (
         SELECT card_account_id, holder_id, primary_holder_id FROM raw.card_accounts {{scope}}

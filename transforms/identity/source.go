@@ -46,7 +46,7 @@ func (r *record) ref() string { return r.system + ":" + r.key }
 // of the same date (a correction) wins. An incremental run keeps only
 // records that are new or whose fields changed since unification last saw
 // them, and never lets an older snapshot delivered late replace a newer one.
-const sourceQuery = `
+var sourceQuery = `
 WITH src AS (` + sourceUnion + `), hashed AS (
     SELECT *, ` + businessDateSQL + ` AS business_date, ` + recordHashSQL + ` AS record_hash
     FROM src
@@ -109,7 +109,7 @@ WHERE x.party_id IS NULL
 // businessDateSQL is the snapshot date of a raw row, YYYYMMDD, from the
 // path part of its _source (customers_20261120.csv:17,
 // clients/dt=2026-11-20/part-0.parquet:5); ” when the name carries none.
-const businessDateSQL = `coalesce(replace(regexp_extract(split_part(_source, ':', 1), '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')`
+var businessDateSQL = warehouse.SnapshotDateSQL("")
 
 // recordHashSQL fingerprints a source row's fields: a change makes the
 // record active again.

@@ -214,6 +214,9 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		}
 		if len(changed) == 0 {
 			sum.Mode = "unchanged"
+			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM core.party_xref`).Scan(&sum.Records); err != nil {
+				return nil, err
+			}
 			if err := unchangedRun(ctx, conn, sum, last, maxLoad, accountsLoad > last.lastLoad, cfg, start); err != nil {
 				return nil, err
 			}
