@@ -102,6 +102,16 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	if _, err := run(t, "profile", "--config", cfg, "P9999999999"); err == nil || !strings.Contains(err.Error(), "no party matches") {
 		t.Errorf("profile of an unknown id: %v", err)
 	}
+
+	// The built-in tag catalog compiles against the demo's core model.
+	if out, err = run(t, "tags", "validate", "--config", cfg); err != nil || !strings.Contains(out, "tags valid: natural=") {
+		t.Errorf("tags validate: %v\n%s", err, out)
+	}
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "x.yaml"), []byte("category: assets\nowner: o\ntags:\n  - id: t1\n    name_zh: 一\n    name_en: One\n    type: int\n    description: d\n    sql: SELECT party_id, name AS value FROM core.party\n"), 0o644)
+	if _, err = run(t, "tags", "validate", "--config", cfg, "--catalog", bad); err == nil || !strings.Contains(err.Error(), "x.yaml:9: t1: value is VARCHAR, which a tag of type int cannot hold") {
+		t.Errorf("tags validate of a bad catalog: %v", err)
+	}
 }
 
 func TestInit_WritesAProjectThatIngests(t *testing.T) {

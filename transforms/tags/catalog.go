@@ -1,0 +1,273 @@
+// Package tags owns the tag catalog: tags declared in YAML files, one file
+// per category, each tag an SQL definition over the core tables that yields
+// one value per party. This part loads and checks the catalog and writes its
+// documentation; computing tag values and their history lands with the rest
+// of the "describe every customer" issue.
+//
+// A catalog file:
+//
+//	category: assets                  # natural | assets | behaviour | risk | relationships
+//	owner: wealth-analytics           # default owner of the file's tags
+//	tags:
+//	  - id: aum_tier                  # lower-case letters, digits, _; unique in the catalog
+//	    name_zh: 资产规模层级
+//	    name_en: AUM tier
+//	    type: enum                    # string | enum | int | decimal | bool
+//	    values: [lt_1m, 1m_6m, ge_6m] # enum only: every value the SQL may give
+//	    description: …
+//	    sql: |                        # columns party_id and value; at most one row per party
+//	      SELECT party_id, … AS value FROM core.aum_daily …
+//
+// Every problem names the file and line it is on.
+package tags
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed catalog/*.yaml
+var builtin embed.FS
+
+// Builtin is the catalog that ships with cdp.
+func Builtin() fs.FS {
+	sub, _ := fs.Sub(builtin, "catalog")
+	return sub
+}
+
+// Categories in catalog order, with their names.
+var Categories = []struct{ ID, ZH, EN string }{
+	{"natural", "自然属性", "Natural attributes"},
+	{"assets", "资产", "Assets"},
+	{"behaviour", "行为", "Behaviour"},
+	{"risk", "风险偏好", "Risk preference"},
+	{"relationships", "关系", "Relationships"},
+}
+
+// Types a tag's value may have.
+var Types = []string{"string", "enum", "int", "decimal", "bool"}
+
+// Tag is one declared tag.
+type Tag struct {
+	ID          string   `yaml:"id"`
+	NameZH      string   `yaml:"name_zh"`
+	NameEN      string   `yaml:"name_en"`
+	Type        string   `yaml:"type"`
+	Values      []string `yaml:"values"`
+	Description string   `yaml:"description"`
+	SQL         string   `yaml:"sql"`
+	Owner       string   `yaml:"owner"`
+
+	Category string `yaml:"-"`
+	File     string `yaml:"-"`
+	Line     int    `yaml:"-"` // of the tag
+	SQLLine  int    `yaml:"-"` // of its sql: key
+}
+
+// Catalog is a loaded set of tags, in file then declaration order.
+type Catalog struct {
+	Tags []*Tag
+}
+
+// Problem is one thing wrong in a catalog file.
+type Problem struct {
+	File string
+	Line int
+	Tag  string // "" for the file as a whole
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	s := p.File
+	if p.Line > 0 {
+		s += fmt.Sprintf(":%d", p.Line)
+	}
+	if p.Tag != "" {
+		s += ": " + p.Tag
+	}
+	return s + ": " + p.Msg
+}
+
+// Problems is every problem found, in file and line order.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+type file struct {
+	Category string `yaml:"category"`
+	Owner    string `yaml:"owner"`
+	Tags     []*Tag `yaml:"tags"`
+	tagNodes []*yaml.Node
+}
+
+var (
+	idPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	unknownKey = regexp.MustCompile(`^line (\d+): field (\S+) not found`)
+)
+
+// Load reads every *.yaml file of fsys (the files a directory holds, or
+// Builtin()). It returns the catalog and, when anything is wrong, Problems;
+// checks that need the warehouse (the SQL) are Validate's.
+func Load(fsys fs.FS) (*Catalog, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no *.yaml tag files")
+	}
+	cat := &Catalog{}
+	var probs Problems
+	seen := map[string]*Tag{}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		f, ps := parseFile(name, data)
+		probs = append(probs, ps...)
+		if f == nil {
+			continue
+		}
+		for _, t := range f.Tags {
+			if prev, dup := seen[t.ID]; dup && t.ID != "" {
+				probs = append(probs, Problem{name, t.Line, t.ID, fmt.Sprintf("id declared twice (first in %s:%d)", prev.File, prev.Line)})
+				continue
+			}
+			seen[t.ID] = t
+			cat.Tags = append(cat.Tags, t)
+		}
+	}
+	if len(probs) > 0 {
+		return cat, probs
+	}
+	return cat, nil
+}
+
+func parseFile(name string, data []byte) (*file, Problems) {
+	var probs Problems
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, Problems{{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, Problems{{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
+		}
+		for _, e := range te.Errors {
+			if m := unknownKey.FindStringSubmatch(e); m != nil {
+				line, _ := strconv.Atoi(m[1])
+				probs = append(probs, Problem{File: name, Line: line, Msg: fmt.Sprintf("unknown key %q", m[2])})
+			} else {
+				probs = append(probs, Problem{File: name, Msg: e})
+			}
+		}
+		return nil, probs
+	}
+	// Lines of each tag and its sql key.
+	if len(root.Content) > 0 {
+		doc := root.Content[0]
+		for k := 0; k+1 < len(doc.Content); k += 2 {
+			if doc.Content[k].Value != "tags" {
+				continue
+			}
+			for i, n := range doc.Content[k+1].Content {
+				if i >= len(f.Tags) {
+					break
+				}
+				f.Tags[i].Line = n.Line
+				f.Tags[i].SQLLine = n.Line
+				for j := 0; j+1 < len(n.Content); j += 2 {
+					if n.Content[j].Value == "sql" {
+						f.Tags[i].SQLLine = n.Content[j].Line
+					}
+				}
+			}
+		}
+	}
+	known := false
+	for _, c := range Categories {
+		known = known || c.ID == f.Category
+	}
+	if !known {
+		probs = append(probs, Problem{File: name, Line: 1, Msg: fmt.Sprintf("category %q: want one of natural, assets, behaviour, risk, relationships", f.Category)})
+	}
+	if len(f.Tags) == 0 {
+		probs = append(probs, Problem{File: name, Line: 1, Msg: "no tags"})
+	}
+	for _, t := range f.Tags {
+		t.File, t.Category = name, f.Category
+		if t.Owner == "" {
+			t.Owner = f.Owner
+		}
+		bad := func(format string, args ...any) {
+			probs = append(probs, Problem{File: name, Line: t.Line, Tag: t.ID, Msg: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case t.ID == "":
+			bad("every tag needs an id")
+		case !idPattern.MatchString(t.ID):
+			bad("id %q: lower-case letters, digits and _, starting with a letter", t.ID)
+		}
+		if t.NameZH == "" || t.NameEN == "" {
+			bad("name_zh and name_en are both required")
+		}
+		if t.Description == "" {
+			bad("description is required: analysts read it in the catalog docs")
+		}
+		if t.Owner == "" {
+			bad("owner is required (on the tag or the file)")
+		}
+		if !contains(Types, t.Type) {
+			bad("type %q: want one of %s", t.Type, strings.Join(Types, ", "))
+		}
+		if t.Type == "enum" && len(t.Values) < 2 {
+			bad("an enum needs values: (two or more)")
+		}
+		if t.Type != "enum" && len(t.Values) > 0 {
+			bad("values: is only for type enum")
+		}
+		if strings.TrimSpace(t.SQL) == "" {
+			bad("sql is required")
+		}
+	}
+	return &f, probs
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ByCategory groups the catalog's tags by category, in Categories order.
+func (c *Catalog) ByCategory() map[string][]*Tag {
+	out := map[string][]*Tag{}
+	for _, t := range c.Tags {
+		out[t.Category] = append(out[t.Category], t)
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package tags
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"cdp/warehouse"
+)
+
+func TestLoad_BuiltinCatalogHasEveryCategory(t *testing.T) {
+	cat, err := Load(Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := cat.ByCategory()
+	for _, c := range Categories {
+		if len(by[c.ID]) == 0 {
+			t.Errorf("category %s has no tags", c.ID)
+		}
+	}
+	for _, tg := range cat.Tags {
+		if tg.File == "" || tg.Line == 0 || tg.SQLLine <= tg.Line {
+			t.Errorf("%s: position %s:%d, sql at %d", tg.ID, tg.File, tg.Line, tg.SQLLine)
+		}
+	}
+}
+
+func TestLoad_ProblemsNameFileAndLine(t *testing.T) {
+	good := "  - id: ok_tag\n    name_zh: 好\n    name_en: Good\n    type: int\n    description: d\n    sql: SELECT 1\n"
+	fsys := fstest.MapFS{
+		"a.yaml": {Data: []byte("category: assets\nowner: o\ntags:\n" + good +
+			"  - id: Bad-Id\n    name_zh: 坏\n    name_en: Bad\n    type: text\n    description: d\n    sql: SELECT 1\n" +
+			"  - id: no_values\n    name_zh: 枚\n    name_en: Enum\n    type: enum\n    description: d\n    sql: SELECT 1\n")},
+		"b.yaml": {Data: []byte("category: wealth\ntags:\n" + good)},
+		"c.yaml": {Data: []byte("category: risk\nowner: o\ntags:\n  - id: x\n    name_zh: x\n    name_en: x\n    typ: int\n")},
+	}
+	_, err := Load(fsys)
+	var probs Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("err = %v, want Problems", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`a.yaml:10: Bad-Id: id "Bad-Id": lower-case letters`,
+		`a.yaml:10: Bad-Id: type "text": want one of string, enum, int, decimal, bool`,
+		`a.yaml:16: no_values: an enum needs values: (two or more)`,
+		`b.yaml:1: category "wealth": want one of natural, assets, behaviour, risk, relationships`,
+		`b.yaml:3: ok_tag: id declared twice (first in a.yaml:4)`,
+		`b.yaml:3: ok_tag: owner is required (on the tag or the file)`,
+		`c.yaml:7: unknown key "typ"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestValidate_ChecksTheSQLAgainstTheWarehouse(t *testing.T) {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	tag := func(id, typ, sql string, values ...string) *Tag {
+		return &Tag{ID: id, Type: typ, SQL: sql, Values: values, File: "t.yaml", Line: 3, SQLLine: 9}
+	}
+	cat := &Catalog{Tags: []*Tag{
+		tag("fine", "enum", "SELECT * FROM (VALUES ('P1', 'a'), ('P2', 'b')) t(party_id, value)", "a", "b"),
+		tag("no_table", "int", "SELECT party_id, 1 AS value FROM core.nowhere"),
+		tag("columns", "int", "SELECT 'P1' AS party, 1 AS value"),
+		tag("typed", "bool", "SELECT 'P1' AS party_id, 'yes' AS value"),
+		tag("twice", "int", "SELECT * FROM (VALUES ('P1', 1), ('P1', 2)) t(party_id, value)"),
+		tag("stray", "enum", "SELECT * FROM (VALUES ('P1', 'a'), ('P2', 'z')) t(party_id, value)", "a", "b"),
+		tag("decimal_ok", "decimal", "SELECT 'P1' AS party_id, 1.5 AS value"),
+	}}
+	err = Validate(ctx, w.DB(), cat)
+	if err == nil {
+		t.Fatal("no problems found")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"t.yaml:9: no_table: sql does not compile: ",
+		"t.yaml:9: columns: sql gives columns party, value; want party_id, value",
+		"t.yaml:9: typed: value is VARCHAR, which a tag of type bool cannot hold",
+		"t.yaml:9: twice: sql gives 1 parties more than one row",
+		"t.yaml:9: stray: value z not among the declared values",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
+	}
+	for _, ok := range []string{"fine:", "decimal_ok:"} {
+		if strings.Contains(msg, ok) {
+			t.Errorf("a good tag was reported:\n%s", msg)
+		}
+	}
+}
+
+func TestDocs_ListEveryTagUnderItsCategory(t *testing.T) {
+	cat, err := Load(Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Docs(&b, cat); err != nil {
+		t.Fatal(err)
+	}
+	doc := b.String()
+	for _, c := range Categories {
+		if !strings.Contains(doc, "## "+c.ZH+" "+c.EN) {
+			t.Errorf("docs lack the %s heading", c.ID)
+		}
+	}
+	for _, tg := range cat.Tags {
+		if !strings.Contains(doc, "| `"+tg.ID+"` | "+tg.NameZH+" | ") || !strings.Contains(doc, "<code>"+tg.ID+"</code> definition") {
+			t.Errorf("docs lack tag %s", tg.ID)
+		}
+	}
+}

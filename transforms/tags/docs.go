@@ -1,0 +1,37 @@
+package tags
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Docs writes the catalog as Markdown for analysts: per category, a table
+// of the tags, then each tag's definition.
+func Docs(w io.Writer, cat *Catalog) error {
+	by := cat.ByCategory()
+	fmt.Fprintf(w, "# Tag catalog\n\n%d tags in %d categories. Each tag is one value per party, computed by its SQL over the core tables.\n\n", len(cat.Tags), len(by))
+	for _, c := range Categories {
+		ts := by[c.ID]
+		if len(ts) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "## %s %s (`%s`, %d tags)\n\n", c.ZH, c.EN, c.ID, len(ts))
+		fmt.Fprintln(w, "| id | 名称 | name | type | values | description | owner |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
+		for _, t := range ts {
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s |\n", t.ID, cell(t.NameZH), cell(t.NameEN), t.Type,
+				cell(strings.Join(t.Values, ", ")), cell(t.Description), cell(t.Owner))
+		}
+		fmt.Fprintln(w)
+		for _, t := range ts {
+			fmt.Fprintf(w, "<details><summary><code>%s</code> definition (%s:%d)</summary>\n\n```sql\n%s\n```\n</details>\n\n",
+				t.ID, t.File, t.Line, strings.TrimSpace(t.SQL))
+		}
+	}
+	return nil
+}
+
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(strings.TrimSpace(s))
+}

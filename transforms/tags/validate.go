@@ -1,0 +1,106 @@
+package tags
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// typeOK says which DuckDB column types a declared tag type accepts.
+func typeOK(declared, duck string) bool {
+	duck = strings.ToUpper(duck)
+	switch declared {
+	case "string", "enum":
+		return duck == "VARCHAR"
+	case "int":
+		return strings.HasSuffix(duck, "INT") || duck == "BIGINT" || duck == "INTEGER" || duck == "SMALLINT" || duck == "TINYINT" || duck == "HUGEINT"
+	case "decimal":
+		return strings.HasPrefix(duck, "DECIMAL") || duck == "DOUBLE" || duck == "FLOAT" || typeOK("int", duck)
+	case "bool":
+		return duck == "BOOLEAN"
+	}
+	return false
+}
+
+// Validate checks every tag's SQL against the warehouse: it compiles, gives
+// exactly the columns party_id (VARCHAR) and value (of the declared type),
+// at most one row per party, and for an enum only its declared values.
+// Problems name the file and the line of the tag's sql: key.
+func Validate(ctx context.Context, db *sql.DB, cat *Catalog) error {
+	var probs Problems
+	for _, t := range cat.Tags {
+		bad := func(format string, args ...any) {
+			probs = append(probs, Problem{File: t.File, Line: t.SQLLine, Tag: t.ID, Msg: fmt.Sprintf(format, args...)})
+		}
+		query := strings.TrimRight(strings.TrimSpace(t.SQL), ";")
+		rows, err := db.QueryContext(ctx, "DESCRIBE "+query)
+		if err != nil {
+			bad("sql does not compile: %s", firstLine(err.Error()))
+			continue
+		}
+		var cols, types []string
+		for rows.Next() {
+			vals := make([]any, 6)
+			ptrs := make([]any, 6)
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return err
+			}
+			cols = append(cols, fmt.Sprint(vals[0]))
+			types = append(types, fmt.Sprint(vals[1]))
+		}
+		rows.Close()
+		if len(cols) != 2 || cols[0] != "party_id" || cols[1] != "value" {
+			bad("sql gives columns %s; want party_id, value", strings.Join(cols, ", "))
+			continue
+		}
+		if types[0] != "VARCHAR" {
+			bad("party_id is %s; want VARCHAR", types[0])
+		}
+		if !typeOK(t.Type, types[1]) {
+			bad("value is %s, which a tag of type %s cannot hold", types[1], t.Type)
+			continue
+		}
+		var dup int64
+		var stray sql.NullString
+		check := fmt.Sprintf(`SELECT count(*) - count(DISTINCT party_id), NULL FROM (%s)`, query)
+		if t.Type == "enum" {
+			check = fmt.Sprintf(`SELECT count(*) - count(DISTINCT party_id),
+				string_agg(DISTINCT value, ', ') FILTER (value IS NOT NULL AND value NOT IN (%s)) FROM (%s)`,
+				quoteList(t.Values), query)
+		}
+		if err := db.QueryRowContext(ctx, check).Scan(&dup, &stray); err != nil {
+			bad("sql fails when run: %s", firstLine(err.Error()))
+			continue
+		}
+		if dup > 0 {
+			bad("sql gives %d parties more than one row", dup)
+		}
+		if stray.Valid && stray.String != "" {
+			bad("value %s not among the declared values", stray.String)
+		}
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	return nil
+}
+
+func quoteList(vals []string) string {
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	}
+	return strings.Join(q, ", ")
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
