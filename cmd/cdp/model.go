@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -22,8 +21,8 @@ lineage (source_ref, load_id). Rows whose source record was never unified
 keep a NULL party_id and are counted, not dropped. Run it after cdp unify.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format %q: want text or json", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			_, w, err := g.openProject(cmd.Context())
 			if err != nil {
@@ -34,16 +33,10 @@ keep a NULL party_id and are counted, not dropped. Run it after cdp unify.`,
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(sum)
-			}
-			printModelSummary(cmd.OutOrStdout(), sum)
-			return nil
+			return emit(cmd.OutOrStdout(), format, sum, printModelSummary)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text | json")
+	formatFlag(cmd, &format)
 	return cmd
 }
 

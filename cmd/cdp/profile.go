@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -26,8 +25,8 @@ mobile number, an exact name, or a source system key, and prints it.
 ID numbers and mobiles are masked unless --unmask is given.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format %q: want text or json", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			_, w, err := g.openProject(cmd.Context())
 			if err != nil {
@@ -38,16 +37,10 @@ ID numbers and mobiles are masked unless --unmask is given.`,
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(p)
-			}
-			printProfile(cmd.OutOrStdout(), p)
-			return nil
+			return emit(cmd.OutOrStdout(), format, p, printProfile)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text | json")
+	formatFlag(cmd, &format)
 	cmd.Flags().BoolVar(&unmask, "unmask", false, "show ID numbers and mobiles in full")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -29,8 +28,8 @@ are incremental: they compare only new and changed records and keep the
 links between unchanged ones. --full starts over (ids are still kept).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format %q: want text or json", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			p, w, err := g.openProject(cmd.Context())
 			if err != nil {
@@ -41,17 +40,11 @@ links between unchanged ones. --full starts over (ids are still kept).`,
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(sum)
-			}
-			printUnifySummary(cmd.OutOrStdout(), sum)
-			return nil
+			return emit(cmd.OutOrStdout(), format, sum, printUnifySummary)
 		},
 	}
 	cmd.Flags().BoolVar(&full, "full", false, "re-estimate the model and compare every record")
-	cmd.Flags().StringVar(&format, "format", "text", "text | json")
+	formatFlag(cmd, &format)
 	return cmd
 }
 
