@@ -19,6 +19,7 @@ import (
 	"cdp/pipeline/config"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
+	"cdp/transforms/tags"
 	"cdp/warehouse"
 )
 
@@ -32,7 +33,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Long: `Generate a synthetic bank, start an embedded Kafka-protocol broker on
 127.0.0.1, stream the e-banking events through it, ingest everything into a
 DuckDB warehouse, unify the customer records into parties, build the core
-model and print what happened.
+model, compute the tags and print what happened.
 
 The demo leaves a working project in --dir: its cdp.yaml, the generated
 feeds and the warehouse, so every other command works on it with
@@ -165,6 +166,23 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	fmt.Fprint(out, "\n6. ")
 	printModelSummary(out, ms)
 
+	// 7. Tags.
+	cat, err := tags.Load(tags.Builtin())
+	if err != nil {
+		return err
+	}
+	ts, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: g.logger})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "\n7. ")
+	printTagRun(out, ts)
+	if err := queryTable(ctx, out, w, `SELECT tag_id, count(*) AS parties, count(DISTINCT value) AS "values",
+		arg_max(value, n) AS most_common FROM (SELECT tag_id, value, count(*) OVER (PARTITION BY tag_id, value) AS n FROM mart.tags)
+		GROUP BY tag_id ORDER BY tag_id`); err != nil {
+		return err
+	}
+
 	var example string
 	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) = 4
 		AND EXISTS (SELECT 1 FROM core.party_xref x WHERE x.party_id = p.party_id AND x.rule = 'probabilistic')
@@ -181,6 +199,8 @@ Try:
   %[3]s profile --config %[4]s %[5]s
   %[3]s sql --config %[4]s "SELECT rule, count(*) FROM core.party_xref GROUP BY ALL"
   %[3]s sql --config %[4]s "SELECT as_of_date, sum(aum) FROM core.aum_daily GROUP BY ALL ORDER BY 1"
+  %[3]s sql --config %[4]s "SELECT tag_id, value, valid_from, valid_to FROM mart.tag_history WHERE party_id = '%[5]s'"
+  %[3]s tags docs --out tags.md
   %[3]s sql --config %[4]s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
   %[3]s sql --config %[4]s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
 `, abs, time.Since(started).Seconds(), os.Args[0], cfgPath, example)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -82,6 +83,51 @@ Every problem names the file and line. Build the core model first (cdp model).`,
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
-	cmd.AddCommand(validate, docs)
+	var asOf, format string
+	runCmd := &cobra.Command{
+		Use:   "run",
+		Short: "Compute every tag for every party: mart.tags now, mart.tag_history over time, mart.tag_changes per run",
+		Long: `run computes the catalog's tags over the core model (build it first with
+cdp model) as of a business date (--as-of, default the newest snapshot day),
+in one transaction: current values in mart.tags, their history in
+mart.tag_history (valid_from <= day < valid_to), and what this run changed in
+mart.tag_changes. A run for a date before the last run's is refused; a second
+run for the same date replaces that date's values.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			var day time.Time
+			if asOf != "" {
+				d, err := time.Parse("2006-01-02", asOf)
+				if err != nil {
+					return fmt.Errorf("--as-of %q: want YYYY-MM-DD", asOf)
+				}
+				day = d
+			}
+			cat, err := load()
+			if err != nil {
+				return err
+			}
+			_, w, err := g.openProject(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			sum, err := tags.Run(cmd.Context(), w, cat, tags.RunOptions{AsOf: day, Logger: g.logger})
+			if err != nil {
+				return err
+			}
+			return emit(cmd.OutOrStdout(), format, sum, printTagRun)
+		},
+	}
+	runCmd.Flags().StringVar(&asOf, "as-of", "", "business date YYYY-MM-DD (default: the newest snapshot day)")
+	formatFlag(runCmd, &format)
+	cmd.AddCommand(validate, docs, runCmd)
 	return cmd
+}
+
+func printTagRun(w io.Writer, s *tags.RunSummary) {
+	fmt.Fprintf(w, "tags %s as of %s: %d tags, %d values, %d changed in %.1fs\n", s.RunID, s.AsOf, s.Tags, s.Values, s.Changes, s.Seconds)
 }

@@ -1,0 +1,220 @@
+package tags_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"cdp/internal/synthbank"
+	"cdp/pipeline"
+	"cdp/pipeline/config"
+	"cdp/transforms/core"
+	"cdp/transforms/identity"
+	"cdp/transforms/tags"
+	"cdp/warehouse"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// values reads party|tag → value from a query giving those three columns.
+func values(t *testing.T, w *warehouse.Warehouse, q string, args ...any) map[string]string {
+	t.Helper()
+	rows, err := w.DB().Query(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var p, tag string
+		var v *string
+		if err := rows.Scan(&p, &tag, &v); err != nil {
+			t.Fatal(err)
+		}
+		s := "<null>"
+		if v != nil {
+			s = *v
+		}
+		out[p+"|"+tag] = s
+	}
+	return out
+}
+
+// TestRun_HistoryAnswersEachDay delivers a bank day by day; after each day
+// it unifies, builds the core model and runs the tags. Afterwards, the
+// history asked about each day gives exactly the tags that day's run
+// computed, and each run's recorded changes are the difference between
+// consecutive days.
+func TestRun_HistoryAnswersEachDay(t *testing.T) {
+	dir := t.TempDir()
+	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
+	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
+		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
+	}
+	os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644)
+	ctx := context.Background()
+	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: 1200, Days: 3, Seed: 9,
+		End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	days := []string{"2026-11-18", "2026-11-19", "2026-11-20"}
+	// Hold back the later days' files.
+	held := t.TempDir()
+	moved := map[string][][2]string{}
+	filepath.Walk(filepath.Join(dir, "feeds"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		for _, d := range days[1:] {
+			if strings.Contains(p, strings.ReplaceAll(d, "-", "")) || strings.Contains(p, d) {
+				dst := filepath.Join(held, strings.ReplaceAll(p, string(os.PathSeparator), "_"))
+				if err := os.Rename(p, dst); err != nil {
+					t.Fatal(err)
+				}
+				moved[d] = append(moved[d], [2]string{dst, p})
+			}
+		}
+		return nil
+	})
+	if len(moved[days[1]]) == 0 || len(moved[days[2]]) == 0 {
+		t.Fatal("no later-day files found to hold back")
+	}
+	p, err := config.Load(filepath.Join(dir, "cdp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := warehouse.Open(ctx, p.WarehousePath(), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cat, err := tags.Load(tags.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshots := map[string]map[string]string{}
+	var runs []*tags.RunSummary
+	for _, d := range days {
+		for _, m := range moved[d] {
+			if err := os.Rename(m[0], m[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: quiet}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := identity.Unify(ctx, w, identity.Options{Logger: quiet}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := core.Build(ctx, w, quiet); err != nil {
+			t.Fatal(err)
+		}
+		s, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.AsOf != d {
+			t.Fatalf("run after delivering %s is as of %s", d, s.AsOf)
+		}
+		runs = append(runs, s)
+		snapshots[d] = values(t, w, `SELECT party_id, tag_id, value FROM mart.tags`)
+	}
+	for i, d := range days {
+		got := values(t, w, `SELECT party_id, tag_id, value FROM mart.tag_history
+			WHERE valid_from <= CAST(? AS DATE) AND (valid_to IS NULL OR valid_to > CAST(? AS DATE))`, d, d)
+		want := snapshots[d]
+		if len(got) != len(want) {
+			t.Errorf("%s: history gives %d values, the run computed %d", d, len(got), len(want))
+		}
+		wrong := 0
+		for k, v := range want {
+			if got[k] != v {
+				wrong++
+				if wrong <= 3 {
+					t.Errorf("%s: %s is %q in history, %q in that day's run", d, k, got[k], v)
+				}
+			}
+		}
+		if i == 0 {
+			continue
+		}
+		// The run's recorded changes are exactly the day-to-day difference.
+		prev := snapshots[days[i-1]]
+		diff := 0
+		for k, v := range want {
+			if prev[k] != v {
+				diff++
+			}
+		}
+		for k := range prev {
+			if _, ok := want[k]; !ok {
+				diff++
+			}
+		}
+		if int64(diff) != runs[i].Changes {
+			t.Errorf("%s: run recorded %d changes, the snapshots differ in %d", d, runs[i].Changes, diff)
+		}
+		if diff == 0 {
+			t.Errorf("%s: nothing changed from %s: the test proves nothing", d, days[i-1])
+		}
+		var logged int64
+		w.DB().QueryRow(`SELECT count(*) FROM mart.tag_changes WHERE run_id = ?`, runs[i].RunID).Scan(&logged)
+		if logged != runs[i].Changes {
+			t.Errorf("%s: %d rows in mart.tag_changes, run says %d", d, logged, runs[i].Changes)
+		}
+	}
+	// A run for an earlier day is refused.
+	if _, err := tags.Run(ctx, w, cat, tags.RunOptions{AsOf: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), Logger: quiet}); err == nil {
+		t.Error("a run for an earlier day was accepted")
+	}
+}
+
+// TestRun_EveryShippedTagTakesTwoValues: on a generated bank shaped like
+// the demo's (a week of feeds: overdue loans appear within it) every tag in
+// the catalog separates parties (a tag with one value tells nothing).
+func TestRun_EveryShippedTagTakesTwoValues(t *testing.T) {
+	dir := t.TempDir()
+	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
+	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
+		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
+	}
+	os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644)
+	ctx := context.Background()
+	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: 3000, Days: 7, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := config.Load(filepath.Join(dir, "cdp.yaml"))
+	w, err := warehouse.Open(ctx, p.WarehousePath(), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: quiet})
+	identity.Unify(ctx, w, identity.Options{Logger: quiet})
+	core.Build(ctx, w, quiet)
+	cat, _ := tags.Load(tags.Builtin())
+	if err := tags.Validate(ctx, w.DB(), cat); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	distinct := map[string]int{}
+	rows, _ := w.DB().Query(`SELECT tag_id, count(DISTINCT value) FROM mart.tags GROUP BY ALL`)
+	for rows.Next() {
+		var id string
+		var n int
+		rows.Scan(&id, &n)
+		distinct[id] = n
+	}
+	rows.Close()
+	for _, tg := range cat.Tags {
+		if distinct[tg.ID] < 2 {
+			t.Errorf("tag %s takes %d distinct values on the generated bank, want ≥ 2", tg.ID, distinct[tg.ID])
+		}
+	}
+}

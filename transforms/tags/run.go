@@ -1,0 +1,156 @@
+package tags
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"cdp/warehouse"
+)
+
+// RunOptions are one tag run's settings.
+type RunOptions struct {
+	// AsOf is the business date the run describes; zero means the newest
+	// snapshot day in core.aum_daily (else today).
+	AsOf   time.Time
+	RunID  string
+	Logger *slog.Logger
+}
+
+// RunSummary is what a tag run did.
+type RunSummary struct {
+	RunID   string         `json:"run_id"`
+	AsOf    string         `json:"as_of"`
+	Tags    int            `json:"tags"`
+	Values  int64          `json:"values"`
+	Changes int64          `json:"changes"`
+	ByTag   map[string]int `json:"changes_by_tag,omitempty"`
+	Seconds float64        `json:"seconds"`
+}
+
+// Run computes every tag of the catalog for every party and records, in one
+// transaction, the current values (mart.tags), their history
+// (mart.tag_history: the value a party had on any day is the row with
+// valid_from ≤ day < valid_to) and what changed (mart.tag_changes).
+//
+// Runs go forward in business time: a run for a date before the last run's
+// is refused. A second run for the same date replaces that date's values.
+func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions) (*RunSummary, error) {
+	start := time.Now()
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if o.RunID == "" {
+		o.RunID = "tags-" + start.UTC().Format("20060102T150405.000")
+	}
+	conn, err := w.DB().Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	asOf := o.AsOf.Format("2006-01-02")
+	if o.AsOf.IsZero() {
+		if err := conn.QueryRowContext(ctx, `SELECT CAST(coalesce(max(as_of_date), current_date) AS VARCHAR) FROM core.aum_daily`).Scan(&asOf); err != nil {
+			return nil, fmt.Errorf("tags: the as-of date: %w (build the core model first: cdp model)", err)
+		}
+	}
+	var last sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM ops.tag_runs`).Scan(&last); err != nil {
+		return nil, err
+	}
+	if last.Valid && asOf < last.String {
+		return nil, fmt.Errorf("tags: as of %s is before the last run's %s: history only moves forward", asOf, last.String)
+	}
+
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_values (party_id VARCHAR, tag_id VARCHAR, value VARCHAR)`); err != nil {
+		return nil, err
+	}
+	for _, t := range cat.Tags {
+		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%s) WHERE party_id IS NOT NULL`,
+			warehouse.Literal(t.ID), strings.TrimRight(strings.TrimSpace(t.SQL), ";"))
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+		}
+	}
+	lit := warehouse.Literal
+	day := "DATE " + lit(asOf)
+	run := lit(o.RunID)
+	tagList := make([]string, len(cat.Tags))
+	for i, t := range cat.Tags {
+		tagList[i] = lit(t.ID)
+	}
+	// Only the catalog's tags are compared: a tag removed from the catalog
+	// keeps its last values rather than vanishing from history.
+	inCatalog := "tag_id IN (" + strings.Join(tagList, ", ") + ")"
+	stmts := []string{
+		// What differs from the current values (NULL-safe: a value appearing
+		// or disappearing is a change too).
+		`CREATE OR REPLACE TEMP TABLE cdp_tag_diff AS
+		 SELECT coalesce(n.party_id, o.party_id) AS party_id, coalesce(n.tag_id, o.tag_id) AS tag_id,
+		        o.value AS old_value, n.value AS new_value, n.party_id IS NULL AS gone
+		 FROM cdp_tag_values n
+		 FULL JOIN (SELECT * FROM mart.tags WHERE ` + inCatalog + `) o
+		   ON o.party_id = n.party_id AND o.tag_id = n.tag_id
+		 WHERE o.party_id IS NULL OR n.party_id IS NULL OR o.value IS DISTINCT FROM n.value`,
+		`INSERT INTO mart.tag_changes SELECT ` + run + `, ` + day + `, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`,
+		// History: a value that began today and changes again today is
+		// replaced, not closed with an empty interval.
+		`DELETE FROM mart.tag_history h USING cdp_tag_diff d
+		 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL AND h.valid_from = ` + day,
+		`UPDATE mart.tag_history h SET valid_to = ` + day + ` FROM cdp_tag_diff d
+		 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL`,
+		`INSERT INTO mart.tag_history SELECT party_id, tag_id, new_value, ` + day + `, NULL, ` + run + `
+		 FROM cdp_tag_diff WHERE NOT gone`,
+		// Current values: changed ones get a new since; all get this as_of.
+		`DELETE FROM mart.tags t USING cdp_tag_diff d WHERE t.party_id = d.party_id AND t.tag_id = d.tag_id`,
+		`INSERT INTO mart.tags SELECT party_id, tag_id, new_value, ` + day + `, ` + day + ` FROM cdp_tag_diff WHERE NOT gone`,
+		`UPDATE mart.tags SET as_of = ` + day + ` WHERE ` + inCatalog,
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("tags: %w", err)
+		}
+	}
+	sum := &RunSummary{RunID: o.RunID, AsOf: asOf, Tags: len(cat.Tags), ByTag: map[string]int{}}
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdp_tag_values), (SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT tag_id, count(*) FROM cdp_tag_diff GROUP BY ALL`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sum.ByTag[id] = n
+	}
+	rows.Close()
+	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_runs VALUES (?, CAST(? AS DATE), ?, now(), ?, ?, ?)`,
+		o.RunID, asOf, start, sum.Tags, sum.Values, sum.Changes); err != nil {
+		return nil, fmt.Errorf("ops.tag_runs: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, fmt.Errorf("commit the tag run: %w", err)
+	}
+	committed = true
+	sum.Seconds = time.Since(start).Seconds()
+	log.Info("tags computed", "as_of", asOf, "values", sum.Values, "changes", sum.Changes, "seconds", sum.Seconds)
+	return sum, nil
+}
