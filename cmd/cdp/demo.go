@@ -20,6 +20,7 @@ import (
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
 	"cdp/transforms/tags"
+	"cdp/transforms/tiers"
 	"cdp/warehouse"
 )
 
@@ -182,6 +183,14 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		GROUP BY tag_id ORDER BY tag_id`); err != nil {
 		return err
 	}
+
+	// 8. Value tiers.
+	vs, err := tiers.Build(ctx, w, p.Tiers, g.logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "\n8. ")
+	printTiers(out, vs)
 
 	var example string
 	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) = 4

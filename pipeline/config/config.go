@@ -34,6 +34,7 @@ import (
 
 	"cdp/connectors/contract"
 	"cdp/transforms/identity"
+	"cdp/transforms/tiers"
 )
 
 // Project is a loaded, defaulted and validated cdp.yaml.
@@ -44,6 +45,7 @@ type Project struct {
 	Kafka     Kafka           `yaml:"kafka"`
 	Ingest    Ingest          `yaml:"ingest"`
 	Identity  identity.Config `yaml:"identity"`
+	Tiers     tiers.Config    `yaml:"tiers"`
 	Feeds     []Feed          `yaml:"feeds"`
 }
 

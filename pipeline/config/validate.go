@@ -49,6 +49,11 @@ func (p *Project) validate(d *decoder) {
 	p.validateKafka(d)
 	p.validateIngest(d)
 	p.validateIdentity(d)
+	p.Tiers = p.Tiers.WithDefaults()
+	for _, problem := range p.Tiers.Check() {
+		key, msg, _ := strings.Cut(problem, ": ")
+		d.fieldErrorf("tiers."+key, "%s", msg)
+	}
 	p.validateFeeds(d)
 }
 

@@ -1,0 +1,174 @@
+// Package tiers scores every party's value and assigns its key-account tier:
+// 战略核心 (core) / 重点培育 (growth) / 潜力挖掘 (base), companies by annual
+// revenue and persons by AUM (thresholds in config); an RFM score; the
+// key-account value model, a weighted sum of historical, potential and
+// strategic value; and the lifecycle stage. mart.value_tier keeps the
+// inputs that decided each, so a tier can always be explained.
+//
+// A build is one transaction and replaces mart.value_tier whole, as of the
+// newest snapshot day of the core model.
+package tiers
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"cdp/warehouse"
+)
+
+// Config is the tiers section of cdp.yaml.
+type Config struct {
+	// CompanyRevenue are the annual revenue floors (CNY) of core and growth.
+	CompanyRevenue []float64 `yaml:"company_revenue"`
+	// PersonAUM are the AUM floors (CNY) of core and growth.
+	PersonAUM []float64 `yaml:"person_aum"`
+	// Weights of historical, potential and strategic value in the value
+	// score; they must add up to 1.
+	Weights Weights `yaml:"weights"`
+	// DormantDays without any activity make a party dormant.
+	DormantDays int `yaml:"dormant_days"`
+	// TrendPercent of AUM change over the last 30 days that counts as
+	// growing (up) or declining (down).
+	TrendPercent float64 `yaml:"trend_percent"`
+}
+
+// Weights of the value model.
+type Weights struct {
+	Historical float64 `yaml:"historical"`
+	Potential  float64 `yaml:"potential"`
+	Strategic  float64 `yaml:"strategic"`
+}
+
+// DefaultConfig is what an empty tiers section means: the bank's
+// key-account bands (5亿 / 1亿 revenue, CNY 6M / 1M AUM).
+func DefaultConfig() Config {
+	return Config{
+		CompanyRevenue: []float64{500_000_000, 100_000_000},
+		PersonAUM:      []float64{6_000_000, 1_000_000},
+		Weights:        Weights{Historical: 0.5, Potential: 0.3, Strategic: 0.2},
+		DormantDays:    90,
+		TrendPercent:   10,
+	}
+}
+
+// WithDefaults fills what c leaves out.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	if len(c.CompanyRevenue) == 0 {
+		c.CompanyRevenue = d.CompanyRevenue
+	}
+	if len(c.PersonAUM) == 0 {
+		c.PersonAUM = d.PersonAUM
+	}
+	if c.Weights == (Weights{}) {
+		c.Weights = d.Weights
+	}
+	if c.DormantDays == 0 {
+		c.DormantDays = d.DormantDays
+	}
+	if c.TrendPercent == 0 {
+		c.TrendPercent = d.TrendPercent
+	}
+	return c
+}
+
+// Check reports what is wrong with a (defaulted) config, one message per
+// problem, each starting with the key.
+func (c Config) Check() []string {
+	var out []string
+	for _, b := range []struct {
+		key string
+		v   []float64
+	}{{"company_revenue", c.CompanyRevenue}, {"person_aum", c.PersonAUM}} {
+		if len(b.v) != 2 || b.v[0] <= b.v[1] || b.v[1] <= 0 {
+			out = append(out, fmt.Sprintf("%s: want two floors, core above growth, both above 0 (like [500000000, 100000000]), not %v", b.key, b.v))
+		}
+	}
+	w := c.Weights
+	if w.Historical < 0 || w.Potential < 0 || w.Strategic < 0 || abs(w.Historical+w.Potential+w.Strategic-1) > 1e-9 {
+		out = append(out, fmt.Sprintf("weights: historical, potential and strategic must be ≥ 0 and add up to 1, not %v + %v + %v", w.Historical, w.Potential, w.Strategic))
+	}
+	if c.DormantDays < 0 {
+		out = append(out, fmt.Sprintf("dormant_days: must be 1 or more, not %d", c.DormantDays))
+	}
+	if c.TrendPercent < 0 {
+		out = append(out, fmt.Sprintf("trend_percent: must be above 0, not %v", c.TrendPercent))
+	}
+	return out
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+//go:embed value_tier.sql
+var valueTierSQL string
+
+// Mix is one tier's share of a party type.
+type Mix struct {
+	PartyType string  `json:"party_type"`
+	Tier      string  `json:"tier"`
+	Parties   int64   `json:"parties"`
+	Share     float64 `json:"share"`
+}
+
+// Summary is what a build did.
+type Summary struct {
+	AsOf    string  `json:"as_of"`
+	Parties int64   `json:"parties"`
+	Mix     []Mix   `json:"mix"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Build replaces mart.value_tier.
+func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Logger) (*Summary, error) {
+	cfg = cfg.WithDefaults()
+	if problems := cfg.Check(); len(problems) > 0 {
+		return nil, fmt.Errorf("tiers: %s", strings.Join(problems, "; "))
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	start := time.Now()
+	conn, err := w.DB().Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	r := strings.NewReplacer(
+		"{{company_core}}", fmt.Sprint(cfg.CompanyRevenue[0]), "{{company_growth}}", fmt.Sprint(cfg.CompanyRevenue[1]),
+		"{{person_core}}", fmt.Sprint(cfg.PersonAUM[0]), "{{person_growth}}", fmt.Sprint(cfg.PersonAUM[1]),
+		"{{w_historical}}", fmt.Sprint(cfg.Weights.Historical), "{{w_potential}}", fmt.Sprint(cfg.Weights.Potential),
+		"{{w_strategic}}", fmt.Sprint(cfg.Weights.Strategic), "{{dormant_days}}", fmt.Sprint(cfg.DormantDays),
+		"{{trend}}", fmt.Sprint(cfg.TrendPercent/100),
+	)
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION; "+r.Replace(valueTierSQL)+"; COMMIT"); err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return nil, fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)
+	}
+	sum := &Summary{}
+	rows, err := conn.QueryContext(ctx, `SELECT party_type, tier, count(*), count(*) / sum(count(*)) OVER (PARTITION BY party_type),
+		CAST(max(as_of) AS VARCHAR) FROM mart.value_tier GROUP BY party_type, tier ORDER BY party_type DESC, min(tier_rank)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Mix
+		if err := rows.Scan(&m.PartyType, &m.Tier, &m.Parties, &m.Share, &sum.AsOf); err != nil {
+			return nil, err
+		}
+		sum.Parties += m.Parties
+		sum.Mix = append(sum.Mix, m)
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	log.Info("value tiers built", "parties", sum.Parties, "seconds", sum.Seconds)
+	return sum, rows.Err()
+}

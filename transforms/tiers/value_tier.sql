@@ -1,0 +1,82 @@
+-- mart.value_tier: one row per party with its tier, scores, lifecycle stage
+-- and the inputs that decided them, as of the newest snapshot day of the
+-- core model. {{...}} are the tiers settings of cdp.yaml.
+CREATE OR REPLACE TABLE mart.value_tier AS
+WITH day AS (
+    SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
+), aum AS (
+    SELECT party_id, aum FROM core.aum_daily, day WHERE as_of_date = day.d
+), aum_30 AS (
+    -- AUM at the start of the last 30 days (the first day with holdings in them)
+    SELECT party_id, arg_min(aum, as_of_date) AS aum_start
+    FROM core.aum_daily, day WHERE as_of_date >= day.d - INTERVAL 30 DAY GROUP BY party_id
+), credit AS (
+    SELECT party_id, sum(balance) FILTER (status = 'ACTIVE') AS credit, min(start_date) AS first_loan
+    FROM core.loan WHERE party_id IS NOT NULL GROUP BY party_id
+), cards AS (
+    SELECT a.party_id, min(a.open_date) AS first_card,
+           sum(t.amount) FILTER (t.txn_type = 'PURCHASE') AS spend, count(t.txn_id) AS txns, max(t.txn_time) AS last_txn
+    FROM core.card_account a LEFT JOIN core.card_txn t USING (card_account_id)
+    WHERE a.party_id IS NOT NULL GROUP BY a.party_id
+), digital AS (
+    SELECT party_id, count(*) AS events, max(ts) AS last_event,
+           sum(amount) FILTER (event_type IN ('TRANSFER_OUT', 'TRANSFER_IN', 'FX_SETTLEMENT', 'BILL_PAY', 'PAYROLL')) AS settled
+    FROM core.digital_event WHERE party_id IS NOT NULL GROUP BY party_id
+), trades AS (
+    SELECT party_id, count(*) AS trades, max(trade_time) AS last_trade, sum(amount_cny) AS traded
+    FROM core.trade WHERE party_id IS NOT NULL GROUP BY party_id
+), holdings_since AS (
+    SELECT party_id, min(open_date) AS first_holding FROM core.holding WHERE party_id IS NOT NULL GROUP BY party_id
+), rels AS (
+    SELECT party_id, count(*) AS relationships FROM (
+        SELECT party_id FROM core.party_relationship UNION ALL SELECT related_party_id FROM core.party_relationship)
+    GROUP BY party_id
+), inputs AS (
+    SELECT p.party_id, p.party_type, day.d AS as_of,
+           coalesce(a.aum, 0) AS aum, a30.aum_start, p.annual_revenue, p.annual_income,
+           coalesce(c.credit, 0) AS credit_balance, coalesce(k.spend, 0) AS card_spend,
+           coalesce(k.txns, 0) + coalesce(g.events, 0) + coalesce(t.trades, 0) AS activity,
+           coalesce(k.spend, 0) + coalesce(g.settled, 0) + coalesce(t.traded, 0) AS monetary,
+           CAST(greatest(k.last_txn, g.last_event, t.last_trade) AS DATE) AS last_activity,
+           least(c.first_loan, k.first_card, h.first_holding) AS first_seen,
+           len(p.systems) AS systems, coalesce(r.relationships, 0) AS relationships
+    FROM core.party p CROSS JOIN day
+    LEFT JOIN aum a USING (party_id) LEFT JOIN aum_30 a30 USING (party_id) LEFT JOIN credit c USING (party_id)
+    LEFT JOIN cards k USING (party_id) LEFT JOIN digital g USING (party_id) LEFT JOIN trades t USING (party_id)
+    LEFT JOIN holdings_since h USING (party_id) LEFT JOIN rels r USING (party_id)
+), scored AS (
+    SELECT *,
+           CASE WHEN party_type = 'C' THEN 'annual_revenue' ELSE 'aum' END AS tier_basis,
+           CASE WHEN party_type = 'C' THEN coalesce(annual_revenue, 0) ELSE aum END AS basis_value,
+           -- historical: what the party brings now; potential: its capacity;
+           -- strategic: breadth of the relationship. Each 0–100 within its type.
+           round(100 * percent_rank() OVER (PARTITION BY party_type ORDER BY aum + credit_balance + card_spend), 1) AS historical,
+           round(100 * percent_rank() OVER (PARTITION BY party_type ORDER BY coalesce(annual_revenue, annual_income, 0) + aum), 1) AS potential,
+           round(100 * (0.7 * systems / 4.0 + 0.3 * least(relationships, 5) / 5.0), 1) AS strategic,
+           ntile(5) OVER (PARTITION BY party_type ORDER BY last_activity NULLS FIRST) AS recency,
+           ntile(5) OVER (PARTITION BY party_type ORDER BY activity) AS frequency,
+           ntile(5) OVER (PARTITION BY party_type ORDER BY monetary) AS monetary_score
+    FROM inputs
+)
+SELECT party_id, party_type,
+       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_core}} ELSE {{person_core}} END) THEN 'core'
+            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_growth}} ELSE {{person_growth}} END) THEN 'growth'
+            ELSE 'base' END AS tier,
+       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_core}} ELSE {{person_core}} END) THEN '战略核心'
+            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_growth}} ELSE {{person_growth}} END) THEN '重点培育'
+            ELSE '潜力挖掘' END AS tier_zh,
+       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_core}} ELSE {{person_core}} END) THEN 1
+            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_growth}} ELSE {{person_growth}} END) THEN 2
+            ELSE 3 END AS tier_rank,
+       tier_basis, basis_value,
+       historical, potential, strategic,
+       round({{w_historical}} * historical + {{w_potential}} * potential + {{w_strategic}} * strategic, 1) AS value_score,
+       recency, frequency, monetary_score, recency * 100 + frequency * 10 + monetary_score AS rfm,
+       CASE WHEN last_activity IS NULL OR last_activity < as_of - INTERVAL {{dormant_days}} DAY THEN 'dormant'
+            WHEN aum_start > 0 AND aum < aum_start * (1 - {{trend}}) THEN 'declining'
+            WHEN first_seen >= as_of - INTERVAL 90 DAY THEN 'new'
+            WHEN aum_start > 0 AND aum > aum_start * (1 + {{trend}}) THEN 'growing'
+            ELSE 'mature' END AS lifecycle,
+       aum, aum_start, annual_revenue, annual_income, credit_balance, card_spend, activity, monetary,
+       last_activity, first_seen, systems, relationships, as_of
+FROM scored
