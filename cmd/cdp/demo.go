@@ -21,6 +21,7 @@ import (
 	"cdp/transforms/identity"
 	"cdp/transforms/tags"
 	"cdp/transforms/tiers"
+	"cdp/transforms/view"
 	"cdp/warehouse"
 )
 
@@ -191,6 +192,14 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	}
 	fmt.Fprint(out, "\n8. ")
 	printTiers(out, vs)
+
+	// 9. The 360° view.
+	v3, err := view.Build(ctx, w, g.logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "\n9. ")
+	printView(out, v3)
 
 	var example string
 	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) = 4

@@ -76,7 +76,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "text | json (structured logs go to stderr)")
 	root.AddCommand(
 		newInitCmd(g), newGenCmd(g), newIngestCmd(g), newSQLCmd(g), newStatusCmd(g),
-		newDemoCmd(g), newBenchCmd(g), newLinkCmd(g), newUnifyCmd(g), newModelCmd(g), newTagsCmd(g), newTiersCmd(g), newProfileCmd(g),
+		newDemoCmd(g), newBenchCmd(g), newLinkCmd(g), newUnifyCmd(g), newModelCmd(g), newTagsCmd(g), newTiersCmd(g), newViewCmd(g), newProfileCmd(g),
 	)
 	return root
 }

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/spf13/cobra"
+
+	"cdp/cmd/cdp/render"
 
 	"cdp/transforms/identity"
 )
@@ -50,6 +53,9 @@ func show(v any) string {
 	case nil:
 		return "—"
 	case time.Time:
+		if render.Location != nil && !(v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0) {
+			v = v.In(render.Location)
+		}
 		if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 {
 			return v.Format("2006-01-02")
 		}
@@ -80,6 +86,43 @@ func printProfile(w io.Writer, p *identity.Profile) {
 		}
 		if len(parts) > 0 {
 			fmt.Fprintf(w, "  %-16s %s\n", label, strings.Join(parts, "  "))
+		}
+	}
+	if v := p.View; v != nil {
+		fmt.Fprintf(w, "  %-16s %s %s   value score %s (historical %s, potential %s, strategic %s)   RFM %s   %s\n", "tier",
+			show(v["tier_zh"]), show(v["tier"]), show(v["value_score"]), show(v["historical"]), show(v["potential"]),
+			show(v["strategic"]), show(v["rfm"]), show(v["lifecycle"]))
+		fmt.Fprintf(w, "  %-16s %s   30-day %s%%   90-day %s%%\n", "AUM", money(v["aum"]), show(v["aum_trend_30d_pct"]), show(v["aum_trend_90d_pct"]))
+		fmt.Fprintf(w, "  %-16s deposits %s  WMP %s  funds %s  insurance %s  trusts/private %s\n", "holdings",
+			money(v["deposits"]), money(v["wmp"]), money(v["funds"]), money(v["insurance"]), money(v["trusts_private_funds"]))
+		fmt.Fprintf(w, "  %-16s exposure %s in %s active loans, worst five-class %s, max overdue %s days\n", "credit",
+			money(v["credit_exposure"]), show(v["active_loans"]), show(v["worst_five_class"]), show(v["max_overdue_days"]))
+		fmt.Fprintf(w, "  %-16s %s accounts, best %s, limit %s; 30-day spend %s in %s transactions\n", "cards",
+			show(v["card_accounts"]), show(v["best_card_tier"]), money(v["card_limit"]), money(v["card_spend_30d"]), show(v["card_txns_30d"]))
+		fmt.Fprintf(w, "  %-16s %s events in 30 days, last login %s, cross-border %s\n", "digital",
+			show(v["digital_events_30d"]), show(v["last_login"]), show(v["cross_border_30d"]))
+		if tags := asMap(v["tags"]); len(tags) > 0 {
+			keys := make([]string, 0, len(tags))
+			for k := range tags {
+				keys = append(keys, fmt.Sprint(k))
+			}
+			sort.Strings(keys)
+			var parts []string
+			for _, k := range keys {
+				parts = append(parts, k+"="+fmt.Sprint(tags[k]))
+			}
+			label, line := "tags", ""
+			for _, part := range parts {
+				if line != "" && len(line)+len(part) > 100 {
+					fmt.Fprintf(w, "  %-16s %s\n", label, line)
+					label, line = "", ""
+				}
+				if line != "" {
+					line += "  "
+				}
+				line += part
+			}
+			fmt.Fprintf(w, "  %-16s %s\n", label, line)
 		}
 	}
 	line("ID", "id_type", "id_no")
@@ -127,4 +170,52 @@ func printProfile(w io.Writer, p *identity.Profile) {
 	if p.Masked {
 		fmt.Fprintln(w, "\n(ID numbers and mobiles masked; --unmask shows them)")
 	}
+}
+
+// money renders an amount with thousands separators.
+func money(v any) string {
+	s := show(v)
+	if v == nil {
+		return s
+	}
+	var f float64
+	if _, err := fmt.Sscan(fmt.Sprint(v), &f); err != nil {
+		return s
+	}
+	neg := f < 0
+	if neg {
+		f = -f
+	}
+	whole := fmt.Sprintf("%.0f", f)
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// asMap reads a DuckDB MAP value.
+func asMap(v any) map[any]any {
+	switch m := v.(type) {
+	case duckdb.Map:
+		return m
+	case map[any]any:
+		return m
+	case duckdb.OrderedMap:
+		return asMap(&m)
+	case *duckdb.OrderedMap:
+		out := map[any]any{}
+		vals := m.Values()
+		for i, k := range m.Keys() {
+			out[k] = vals[i]
+		}
+		return out
+	}
+	return nil
 }

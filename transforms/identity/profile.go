@@ -23,6 +23,8 @@ type Profile struct {
 	Events  []map[string]any `json:"identity_events"`
 	Others  []string         `json:"other_matches,omitempty"` // further parties the argument matched
 	Masked  bool             `json:"masked"`
+	// View is the party's mart.customer_360 row, once cdp view has built it.
+	View map[string]any `json:"customer_360,omitempty"`
 }
 
 // ErrNoParty is returned when nothing matches the lookup.
@@ -74,6 +76,18 @@ func LookupProfile(ctx context.Context, db *sql.DB, arg string, unmask bool) (*P
 		JOIN core.party o ON o.party_id = CASE WHEN r.party_id = ? THEN r.related_party_id ELSE r.party_id END
 		WHERE ? IN (r.party_id, r.related_party_id) ORDER BY 1, 2`, mask, p.PartyID, p.PartyID, p.PartyID, p.PartyID); err != nil {
 		return nil, err
+	}
+	// The 360° view, when it has been built (cdp view).
+	var has360 bool
+	if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'customer_360'`).Scan(&has360); err == nil && has360 {
+		rows, err := queryMaps(ctx, db, `SELECT * EXCLUDE (party_id, name, id_no_masked, mobile_masked) FROM mart.customer_360 WHERE party_id = ?`,
+			func(_ string, v any) any { return v }, p.PartyID)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) > 0 {
+			p.View = rows[0]
+		}
 	}
 	if p.Events, err = queryMaps(ctx, db, `SELECT run_id, happened_at, kind, old_party_id, new_party_id, records FROM ops.identity_events
 		WHERE ? IN (old_party_id, new_party_id) ORDER BY happened_at, kind`, mask, p.PartyID); err != nil {

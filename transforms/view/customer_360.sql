@@ -1,0 +1,83 @@
+-- mart.customer_360: one wide row per party, as of the newest snapshot day.
+-- Identity is masked here (ID numbers keep their first 6 and last 4
+-- characters, mobiles their first 3 and last 4); the full values stay in
+-- core.party. Needs the core model, mart.value_tier and mart.tags.
+CREATE OR REPLACE TABLE mart.customer_360 AS
+WITH day AS (
+    SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
+), aum AS (
+    SELECT a.party_id,
+           arg_max(a.aum, a.as_of_date) AS aum_now,
+           arg_min(a.aum, a.as_of_date) FILTER (a.as_of_date >= day.d - INTERVAL 30 DAY) AS aum_30d_start,
+           arg_min(a.aum, a.as_of_date) FILTER (a.as_of_date >= day.d - INTERVAL 90 DAY) AS aum_90d_start
+    FROM core.aum_daily a, day GROUP BY a.party_id
+), holdings AS (
+    SELECT party_id,
+           sum(amount_cny) FILTER (product_type IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')) AS deposits,
+           sum(amount_cny) FILTER (product_type = 'WMP') AS wmp,
+           sum(amount_cny) FILTER (product_type = 'FUND') AS funds,
+           sum(amount_cny) FILTER (product_type = 'INSURANCE') AS insurance,
+           sum(amount_cny) FILTER (product_type IN ('TRUST', 'PRIVATE_FUND')) AS trusts_private_funds,
+           count(DISTINCT product_type) AS product_types
+    FROM core.holding WHERE party_id IS NOT NULL GROUP BY party_id
+), credit AS (
+    SELECT party_id, sum(balance) FILTER (status = 'ACTIVE') AS credit_exposure,
+           count(*) FILTER (status = 'ACTIVE') AS active_loans, max(five_class) AS worst_five_class,
+           max(overdue_days) AS max_overdue_days
+    FROM core.loan WHERE party_id IS NOT NULL GROUP BY party_id
+), cards AS (
+    SELECT a.party_id, count(DISTINCT a.card_account_id) AS card_accounts,
+           arg_max(a.product_tier, CASE a.product_tier WHEN 'INFINITE' THEN 5 WHEN 'DIAMOND' THEN 4
+               WHEN 'PLATINUM' THEN 3 WHEN 'GOLD' THEN 2 ELSE 1 END) AS best_card_tier,
+           sum(DISTINCT a.credit_limit) AS card_limit
+    FROM core.card_account a WHERE a.party_id IS NOT NULL GROUP BY a.party_id
+), spend AS (
+    SELECT t.party_id, sum(t.amount) FILTER (t.txn_type = 'PURCHASE') AS card_spend_30d, count(*) AS card_txns_30d
+    FROM core.card_txn t, day WHERE t.party_id IS NOT NULL AND CAST(t.txn_time AS DATE) > day.d - INTERVAL 30 DAY
+    GROUP BY t.party_id
+), digital AS (
+    SELECT e.party_id, count(*) AS digital_events_30d, max(e.ts) FILTER (e.event_type = 'LOGIN') AS last_login,
+           bool_or(coalesce(e.cross_border, false)) AS cross_border
+    FROM core.digital_event e, day WHERE e.party_id IS NOT NULL AND CAST(e.ts AS DATE) > day.d - INTERVAL 30 DAY
+    GROUP BY e.party_id
+), rels AS (
+    SELECT party_id,
+           count(*) FILTER (rel_type = 'legal_representative' AND role = 'company') AS legal_representatives,
+           count(*) FILTER (rel_type = 'legal_representative' AND role = 'person') AS companies_represented,
+           count(*) FILTER (rel_type IN ('shared_mobile', 'supplementary_card')) AS family_links,
+           list(DISTINCT other ORDER BY other) AS related_parties
+    FROM (SELECT party_id, related_party_id AS other, rel_type, 'company' AS role FROM core.party_relationship
+          UNION ALL SELECT related_party_id, party_id, rel_type, 'person' FROM core.party_relationship)
+    GROUP BY party_id
+), tag_map AS (
+    SELECT party_id, map_from_entries(list((tag_id, value) ORDER BY tag_id)) AS tags
+    FROM mart.tags GROUP BY party_id
+)
+SELECT p.party_id, p.party_type, p.name,
+       CASE WHEN length(p.id_no) > 10 THEN left(p.id_no, 6) || repeat('*', length(p.id_no) - 10) || right(p.id_no, 4)
+            WHEN p.id_no IS NOT NULL THEN repeat('*', length(p.id_no)) END AS id_no_masked,
+       p.id_type, p.id_valid,
+       CASE WHEN length(p.mobile) > 7 THEN left(p.mobile, 3) || repeat('*', length(p.mobile) - 7) || right(p.mobile, 4) END AS mobile_masked,
+       p.gender, p.birth_date, p.industry_code, p.annual_revenue, p.annual_income, p.risk_level, p.segment,
+       p.rm_id, p.branch_code, p.systems,
+       v.tier, v.tier_zh, v.value_score, v.historical, v.potential, v.strategic, v.rfm, v.lifecycle,
+       coalesce(a.aum_now, 0) AS aum,
+       CASE WHEN a.aum_30d_start > 0 THEN CAST(100 * (a.aum_now - a.aum_30d_start) / a.aum_30d_start AS DECIMAL(12, 2)) END AS aum_trend_30d_pct,
+       CASE WHEN a.aum_90d_start > 0 THEN CAST(100 * (a.aum_now - a.aum_90d_start) / a.aum_90d_start AS DECIMAL(12, 2)) END AS aum_trend_90d_pct,
+       coalesce(h.deposits, 0) AS deposits, coalesce(h.wmp, 0) AS wmp, coalesce(h.funds, 0) AS funds,
+       coalesce(h.insurance, 0) AS insurance, coalesce(h.trusts_private_funds, 0) AS trusts_private_funds,
+       coalesce(h.product_types, 0) AS product_types,
+       coalesce(c.credit_exposure, 0) AS credit_exposure, coalesce(c.active_loans, 0) AS active_loans,
+       c.worst_five_class, coalesce(c.max_overdue_days, 0) AS max_overdue_days,
+       coalesce(k.card_accounts, 0) AS card_accounts, k.best_card_tier, coalesce(k.card_limit, 0) AS card_limit,
+       coalesce(s.card_spend_30d, 0) AS card_spend_30d, coalesce(s.card_txns_30d, 0) AS card_txns_30d,
+       coalesce(g.digital_events_30d, 0) AS digital_events_30d, g.last_login, coalesce(g.cross_border, false) AS cross_border_30d,
+       coalesce(r.legal_representatives, 0) AS legal_representatives, coalesce(r.companies_represented, 0) AS companies_represented,
+       coalesce(r.family_links, 0) AS family_links, coalesce(r.related_parties, []) AS related_parties,
+       coalesce(t.tags, MAP {}) AS tags,
+       day.d AS as_of
+FROM core.party p CROSS JOIN day
+LEFT JOIN mart.value_tier v USING (party_id)
+LEFT JOIN aum a USING (party_id) LEFT JOIN holdings h USING (party_id) LEFT JOIN credit c USING (party_id)
+LEFT JOIN cards k USING (party_id) LEFT JOIN spend s USING (party_id) LEFT JOIN digital g USING (party_id)
+LEFT JOIN rels r USING (party_id) LEFT JOIN tag_map t USING (party_id)

@@ -1,0 +1,73 @@
+package view_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"cdp/internal/testbank"
+	"cdp/transforms/tags"
+	"cdp/transforms/tiers"
+	"cdp/transforms/view"
+)
+
+// TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources: the 360 view has one
+// row per party, never shows a full ID number or mobile, and agrees with the
+// tables it summarises.
+func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
+	b := testbank.Load(t, 1500, 3, 4)
+	ctx := context.Background()
+	cat, err := tags.Load(tags.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tags.Run(ctx, b.W, cat, tags.RunOptions{Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := view.Build(ctx, b.W, testbank.Quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := b.W.DB()
+	var parties, distinct int64
+	db.QueryRow(`SELECT count(*), count(DISTINCT party_id) FROM core.party`).Scan(&parties, &distinct)
+	if sum.Parties != parties || parties != distinct {
+		t.Errorf("%d rows in the view for %d parties", sum.Parties, parties)
+	}
+	checks := map[string]string{
+		"a full ID number or mobile": `SELECT count(*) FROM mart.customer_360 v JOIN core.party p USING (party_id)
+			WHERE v.id_no_masked = p.id_no OR v.mobile_masked = p.mobile
+			   OR (p.id_no IS NOT NULL AND position('*' IN v.id_no_masked) = 0)`,
+		"an AUM other than the core model's newest day": `SELECT count(*) FROM mart.customer_360 v
+			LEFT JOIN core.aum_daily a ON a.party_id = v.party_id AND a.as_of_date = v.as_of
+			WHERE v.aum <> coalesce(a.aum, 0)`,
+		"a tier other than mart.value_tier's": `SELECT count(*) FROM mart.customer_360 v JOIN mart.value_tier t USING (party_id)
+			WHERE v.tier IS DISTINCT FROM t.tier`,
+		"a different number of tags than mart.tags": `SELECT count(*) FROM mart.customer_360 v
+			LEFT JOIN (SELECT party_id, count(*) AS n FROM mart.tags GROUP BY ALL) t USING (party_id)
+			WHERE cardinality(v.tags) <> coalesce(t.n, 0)`,
+		"a credit exposure other than the active loans'": `SELECT count(*) FROM mart.customer_360 v
+			LEFT JOIN (SELECT party_id, sum(balance) AS b FROM core.loan WHERE status = 'ACTIVE' GROUP BY ALL) l USING (party_id)
+			WHERE v.credit_exposure <> coalesce(l.b, 0)`,
+	}
+	for what, q := range checks {
+		var n int64
+		if err := db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if n != 0 {
+			t.Errorf("%d rows show %s", n, what)
+		}
+	}
+	var withHoldings, withCards, withTags int64
+	db.QueryRow(`SELECT count(*) FILTER (aum > 0), count(*) FILTER (card_accounts > 0), count(*) FILTER (cardinality(tags) > 0) FROM mart.customer_360`).Scan(&withHoldings, &withCards, &withTags)
+	if withHoldings == 0 || withCards == 0 || withTags == 0 {
+		t.Errorf("view lacks data: %d with AUM, %d with cards, %d with tags", withHoldings, withCards, withTags)
+	}
+	if !strings.HasPrefix(sum.AsOf, "2026-11-20") {
+		t.Errorf("as of %s, want the newest snapshot day 2026-11-20", sum.AsOf)
+	}
+}
