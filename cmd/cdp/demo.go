@@ -179,9 +179,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	}
 	fmt.Fprint(out, "\n7. ")
 	printTagRun(out, ts)
-	if err := queryTable(ctx, out, w, `SELECT tag_id, count(*) AS parties, count(DISTINCT value) AS "values",
-		arg_max(value, n) AS most_common FROM (SELECT tag_id, value, count(*) OVER (PARTITION BY tag_id, value) AS n FROM mart.tags)
-		GROUP BY tag_id ORDER BY tag_id`); err != nil {
+	if err := printTagMix(ctx, out, w, cat); err != nil {
 		return err
 	}
 
@@ -207,6 +205,11 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		ORDER BY party_id LIMIT 1`).Scan(&example)
 	if example == "" {
 		example = "P0000000001"
+	}
+	if card, err := identity.LookupProfile(ctx, w.DB(), example, false); err == nil {
+		fmt.Fprintln(out, "\nA sample 360 card (cdp profile):")
+		fmt.Fprintln(out)
+		printProfile(out, card)
 	}
 
 	abs, _ := filepath.Abs(p.WarehousePath())
@@ -260,4 +263,37 @@ func topicSize(ctx context.Context, brokers []string, topic string) (int64, erro
 		n += last - first
 	}
 	return n, nil
+}
+
+// printTagMix prints, per catalog category, how many tags were computed and
+// a few of them with their most common value.
+func printTagMix(ctx context.Context, out io.Writer, w *warehouse.Warehouse, cat *tags.Catalog) error {
+	common := map[string]string{}
+	rows, err := w.DB().QueryContext(ctx, `SELECT tag_id, arg_max(value, n ORDER BY n, value) || ' (' || max(n) || ')'
+		FROM (SELECT tag_id, value, count(*) AS n FROM mart.tags GROUP BY ALL) GROUP BY tag_id`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		common[id] = v
+	}
+	rows.Close()
+	by := cat.ByCategory()
+	for _, c := range tags.Categories {
+		ts := by[c.ID]
+		var sample []string
+		for i, t := range ts {
+			if i == 3 {
+				break
+			}
+			sample = append(sample, t.ID+" → "+common[t.ID])
+		}
+		fmt.Fprintf(out, "   %-14s %3d tags, e.g. %s\n", c.ID, len(ts), strings.Join(sample, "; "))
+	}
+	return nil
 }

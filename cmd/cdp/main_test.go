@@ -33,7 +33,7 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config ",
 		"5. unify ", "(full): ", "records joined by: ", "resident_id=", "credit_code=", "probabilistic=",
 		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config ",
-		"6. core model built in ", "core.aum_daily", "core.card_txn", "7. tags ", "aum_tier", "preferred_channel", "8. value tiers as of ", "战略核心 core", "9. mart.customer_360 as of "} {
+		"6. core model built in ", "core.aum_daily", "core.card_txn", "7. tags ", "aum_tier", "preferred_channel", "8. value tiers as of ", "战略核心 core", "9. mart.customer_360 as of ", "A sample 360 card", "value score"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
