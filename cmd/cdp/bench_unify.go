@@ -16,12 +16,18 @@ import (
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
+	"cdp/transforms/core"
 	"cdp/transforms/identity"
+	"cdp/transforms/tags"
+	"cdp/transforms/tiers"
+	"cdp/transforms/view"
+	"cdp/warehouse"
 )
 
 func newBenchUnifyCmd(g *globals) *cobra.Command {
 	var records int
 	var data string
+	var describe bool
 	cmd := &cobra.Command{
 		Use:   "unify",
 		Short: "Identity unification at scale: a full run, then one incremental day, timed, with peak RSS and accuracy",
@@ -33,7 +39,7 @@ unify, the incremental run as a fraction of the full one, and pairwise
 precision and recall against the generator's ground truth.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return benchUnify(cmd.Context(), g, cmd.OutOrStdout(), records, data)
+			return benchUnify(cmd.Context(), g, cmd.OutOrStdout(), records, data, describe)
 		},
 	}
 	child := &cobra.Command{
@@ -53,12 +59,31 @@ precision and recall against the generator's ground truth.`,
 		},
 	}
 	cmd.AddCommand(child)
+	cmd.Flags().BoolVar(&describe, "describe", false, "after each unify, also time the core model, tags, tiers and the 360 view (in a child process)")
+	describeChild := &cobra.Command{
+		Use: "describe-project CONFIG", Hidden: true, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g.config = args[0]
+			p, w, err := g.openProject(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			r, err := describeAll(cmd.Context(), g, p, w)
+			if err != nil {
+				return err
+			}
+			r.PeakRSS = peakRSS()
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
+		},
+	}
+	cmd.AddCommand(describeChild)
 	cmd.Flags().IntVar(&records, "records", 1_000_000, "source customer records to unify (about 2.3 per party)")
 	cmd.Flags().StringVar(&data, "data", "", "project folder to generate into or reuse (default: a temp folder, removed after)")
 	return cmd
 }
 
-func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir string) error {
+func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir string, describe bool) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "cdp-bench-unify-")
 		if err != nil {
@@ -123,6 +148,12 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir
 	if err != nil {
 		return err
 	}
+	var d1, d2 *describeReport
+	if describe {
+		if d1, err = childDescribe(ctx, cfgPath); err != nil {
+			return err
+		}
+	}
 	for _, m := range moved {
 		if err := os.Rename(m[0], m[1]); err != nil {
 			return err
@@ -136,6 +167,11 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir
 	inc, incRSS, incSec, err := childUnify(ctx, cfgPath)
 	if err != nil {
 		return err
+	}
+	if describe {
+		if d2, err = childDescribe(ctx, cfgPath); err != nil {
+			return err
+		}
 	}
 	w, err := openWarehouse(ctx, p)
 	if err != nil {
@@ -154,6 +190,15 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir
 	fmt.Fprintf(out, "%-26s %12.1f %12.1f\n", "wall seconds (process)", fullSec, incSec)
 	fmt.Fprintf(out, "%-26s %12.0f %12.0f\n", "peak RSS MB", float64(fullRSS)/(1<<20), float64(incRSS)/(1<<20))
 	fmt.Fprintf(out, "\nincremental / full: %.1f%% of the time\n", 100*incSec/fullSec)
+	if describe {
+		fmt.Fprintf(out, "\ndescribe (model + tags + tiers + 360), process seconds: %-10s %10s\n", "day 1", "day 2")
+		for _, st := range []string{"model", "tags", "tiers", "view"} {
+			fmt.Fprintf(out, "  %-52s %10.1f %10.1f\n", st, d1.Seconds[st], d2.Seconds[st])
+		}
+		fmt.Fprintf(out, "  %-52s %10.1f %10.1f\n", "total", d1.Total, d2.Total)
+		fmt.Fprintf(out, "  %-52s %10.0f %10.0f\n", "peak RSS MB", float64(d1.PeakRSS)/(1<<20), float64(d2.PeakRSS)/(1<<20))
+		fmt.Fprintf(out, "  day 2 (every stage recomputed in full) / day 1: %.0f%%\n", 100*d2.Total/d1.Total)
+	}
 	fmt.Fprintf(out, "against the ground truth: pairwise precision %.4f recall %.4f F1 %.4f; B-cubed F1 %.4f (%d records)\n",
 		ev.Pairwise.Precision, ev.Pairwise.Recall, ev.Pairwise.F1, ev.BCubed.F1, ev.Records)
 	return nil
@@ -186,4 +231,62 @@ func childUnify(ctx context.Context, cfgPath string) (*identity.Summary, int64, 
 		return nil, 0, 0, fmt.Errorf("child unify output %q: %v", b, err)
 	}
 	return r.Summary, r.PeakRSS, sec, nil
+}
+
+// describeReport is what the hidden describe-project command prints.
+type describeReport struct {
+	Seconds map[string]float64 `json:"seconds"`
+	Total   float64            `json:"total"`
+	Tags    int                `json:"tags"`
+	PeakRSS int64              `json:"peak_rss_bytes"`
+}
+
+// describeAll runs the describe stages in order and times each.
+func describeAll(ctx context.Context, g *globals, p *config.Project, w *warehouse.Warehouse) (*describeReport, error) {
+	r := &describeReport{Seconds: map[string]float64{}}
+	start := time.Now()
+	step := func(name string, fn func() error) error {
+		t0 := time.Now()
+		err := fn()
+		r.Seconds[name] = time.Since(t0).Seconds()
+		return err
+	}
+	cat, err := tags.Load(tags.Builtin())
+	if err != nil {
+		return nil, err
+	}
+	r.Tags = len(cat.Tags)
+	if err := step("model", func() error { _, err := core.Build(ctx, w, g.logger); return err }); err != nil {
+		return nil, err
+	}
+	if err := step("tags", func() error { _, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: g.logger}); return err }); err != nil {
+		return nil, err
+	}
+	if err := step("tiers", func() error { _, err := tiers.Build(ctx, w, p.Tiers, g.logger); return err }); err != nil {
+		return nil, err
+	}
+	if err := step("view", func() error { _, err := view.Build(ctx, w, g.logger); return err }); err != nil {
+		return nil, err
+	}
+	r.Total = time.Since(start).Seconds()
+	return r, nil
+}
+
+// childDescribe runs describeAll in a child process.
+func childDescribe(ctx context.Context, cfgPath string) (*describeReport, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "unify", "describe-project", cfgPath, "--log-level", "warn")
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("child describe: %w", err)
+	}
+	var r describeReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("child describe output %q: %v", b, err)
+	}
+	return &r, nil
 }
