@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -120,9 +121,37 @@ func TestTemporarySetting_RestoresTheValueBefore(t *testing.T) {
 		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&during)
 		restore()
 		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&after)
+		// The limit is really back, not only displayed: a 400 MB list (which
+		// cannot spill) builds. (DuckDB's RESET shows the default again but
+		// keeps the buffer pool at the temporary limit.)
+		var n int64 = 50000000
+		if o.MemoryLimit == "" {
+			err = w.DB().QueryRow("SELECT len(list(i)) FROM range(50000000) t(i)").Scan(&n)
+		}
 		w.Close()
-		if during == before || after != before {
+		// current_setting() shows a rounded size, so compare to 1%.
+		if during == before || !closeSize(t, after, before) {
 			t.Fatalf("opened with %q: memory_limit before %q, during %q, after %q", o.MemoryLimit, before, during, after)
 		}
+		if err != nil || n != 50000000 {
+			t.Fatalf("opened with %q: after restoring memory_limit, a 400 MB list fails: %v", o.MemoryLimit, err)
+		}
 	}
+}
+
+// closeSize compares two DuckDB sizes ("18.8 GiB", "953.6 MiB") to 1%.
+func closeSize(t *testing.T, a, b string) bool {
+	t.Helper()
+	parse := func(s string) float64 {
+		var v float64
+		var unit string
+		fmt.Sscanf(s, "%f %s", &v, &unit)
+		mult := map[string]float64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "bytes": 1}[unit]
+		if mult == 0 {
+			t.Fatalf("size %q", s)
+		}
+		return v * mult
+	}
+	x, y := parse(a), parse(b)
+	return x > 0.99*y && x < 1.01*y
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -111,16 +112,23 @@ func ignoreReadOnly(err error) error {
 // returned restore is called, which puts back the value the warehouse was
 // opened with (or DuckDB's default). Loads use it to cap DuckDB's memory.
 func (w *Warehouse) TemporarySetting(ctx context.Context, name, value string) (restore func(), err error) {
+	// What to put back: the value given at open, else the current one.
+	// current_setting() shows a size rounded ("18.8 GiB"), which is close
+	// enough; RESET is not used because DuckDB's RESET memory_limit shows
+	// the default again but leaves the buffer pool at the temporary limit.
+	back, configured := w.opened[name]
+	if !configured {
+		if err := w.db.QueryRowContext(ctx, "SELECT current_setting("+Literal(name)+")").Scan(&back); err != nil {
+			return nil, fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
 	if _, err := w.db.ExecContext(ctx, fmt.Sprintf("SET %s = %s", name, Literal(value))); err != nil {
 		return nil, fmt.Errorf("setting %s = %s: %w", name, value, err)
 	}
 	return func() {
-		// current_setting() shows a rounded size ("18.8 GiB"): restore from
-		// what was configured, not from what was displayed.
-		if v, ok := w.opened[name]; ok {
-			w.db.ExecContext(context.Background(), fmt.Sprintf("SET %s = %s", name, Literal(v)))
-		} else {
-			w.db.ExecContext(context.Background(), "RESET "+name)
+		v := strings.ReplaceAll(back, " ", "")
+		if _, err := w.db.ExecContext(context.Background(), fmt.Sprintf("SET %s = %s", name, Literal(v))); err != nil {
+			slog.Warn("could not restore a DuckDB setting", "setting", name, "value", v, "error", err)
 		}
 	}, nil
 }
