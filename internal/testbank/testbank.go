@@ -30,9 +30,16 @@ type Bank struct {
 	W       *warehouse.Warehouse
 }
 
-// Load generates parties × days (seed, ending 2026-11-20), ingests it,
-// unifies it and builds the core model. The warehouse closes with the test.
-func Load(t testing.TB, parties, days int, seed int64) *Bank {
+// Options shape the generated bank.
+type Options struct {
+	Parties, Days int
+	Seed          int64
+	BadRowRate    float64 // share of rows damaged on purpose (rejected at ingest)
+}
+
+// Load generates a bank (ending 2026-11-20), ingests it, unifies it and
+// builds the core model. The warehouse closes with the test.
+func Load(t testing.TB, o Options) *Bank {
 	t.Helper()
 	dir := t.TempDir()
 	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
@@ -43,8 +50,8 @@ func Load(t testing.TB, parties, days int, seed int64) *Bank {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: parties, Days: days, Seed: seed,
-		End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err != nil {
+	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.Parties, Days: o.Days, Seed: o.Seed,
+		BadRowRate: o.BadRowRate, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := config.Load(filepath.Join(dir, "cdp.yaml"))

@@ -2,62 +2,28 @@ package core_test
 
 import (
 	"context"
-	"encoding/csv"
-	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
-	"cdp/internal/synthbank"
-	"cdp/pipeline"
-	"cdp/pipeline/config"
+	"cdp/internal/testbank"
 	"cdp/transforms/core"
-	"cdp/transforms/identity"
 	"cdp/warehouse"
 )
 
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = testbank.Quiet
 
-// builtBank generates a bank, ingests it, unifies it and builds the core
-// model.
-func builtBank(t *testing.T, parties, days int) (*warehouse.Warehouse, string, *core.Summary) {
+// builtBank generates a bank with some damaged rows, ingests it, unifies
+// it and builds the core model.
+func builtBank(t *testing.T, parties, days int) (*warehouse.Warehouse, *testbank.Bank, *core.Summary) {
 	t.Helper()
-	dir := t.TempDir()
-	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
-	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
-		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
-	}
-	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: parties, Days: days, Seed: 5,
-		BadRowRate: 0.002, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := config.Load(filepath.Join(dir, "cdp.yaml"))
+	b := testbank.Load(t, testbank.Options{Parties: parties, Days: days, Seed: 5, BadRowRate: 0.002})
+	// Load built the model once; building again gives the summary.
+	sum, err := core.Build(context.Background(), b.W, testbank.Quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := warehouse.Open(ctx, p.WarehousePath(), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	if _, err := pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := identity.Unify(ctx, w, identity.Options{Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := core.Build(ctx, w, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w, dir, sum
+	return b.W, b, sum
 }
 
 func count(t *testing.T, w *warehouse.Warehouse, q string) int64 {
@@ -127,39 +93,10 @@ func TestBuild_EveryRawRowOnceWithItsParty(t *testing.T) {
 // TestBuild_AUMMatchesTheGroundTruth: a person's AUM on the first day is the
 // sum of their wealth holdings that the generator recorded.
 func TestBuild_AUMMatchesTheGroundTruth(t *testing.T) {
-	w, dir, _ := builtBank(t, 1500, 2)
-	// Our party of each truth party (by its first source record).
-	ours := map[string]string{}
-	rows, err := w.DB().Query(`SELECT system || ':' || source_key, party_id FROM core.party_xref`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byRef := map[string]string{}
-	for rows.Next() {
-		var k, p string
-		rows.Scan(&k, &p)
-		byRef[k] = p
-	}
-	rows.Close()
-	read := func(name string) [][]string {
-		f, err := os.Open(filepath.Join(dir, "truth", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		recs, err := csv.NewReader(f).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return recs
-	}
-	for _, r := range read("xref.csv")[1:] {
-		if _, ok := ours[r[2]]; !ok {
-			ours[r[2]] = byRef[r[0]+":"+r[1]]
-		}
-	}
+	w, b, _ := builtBank(t, 1500, 2)
+	ours := b.OurParty(t)
 	aum := map[string]float64{}
-	rows, err = w.DB().Query(`SELECT party_id, CAST(aum AS DOUBLE) FROM core.aum_daily
+	rows, err := w.DB().Query(`SELECT party_id, CAST(aum AS DOUBLE) FROM core.aum_daily
 		WHERE as_of_date = (SELECT min(as_of_date) FROM core.aum_daily)`)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +109,7 @@ func TestBuild_AUMMatchesTheGroundTruth(t *testing.T) {
 	}
 	rows.Close()
 	checked, wrong := 0, 0
-	for _, r := range read("parties.csv")[1:] {
+	for _, r := range b.Truth(t, "parties.csv") {
 		if r[1] != "person" || r[9] == "" {
 			continue
 		}

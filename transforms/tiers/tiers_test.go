@@ -14,7 +14,7 @@ import (
 // out 15/35/50 within ±3 points for persons and for companies, and nearly
 // every party gets the tier the generator planted.
 func TestBuild_ReproducesThePlantedTierMix(t *testing.T) {
-	b := testbank.Load(t, 4000, 2, 3)
+	b := testbank.Load(t, testbank.Options{Parties: 4000, Days: 2, Seed: 3})
 	sum, err := tiers.Build(context.Background(), b.W, tiers.Config{}, testbank.Quiet)
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 // row per party, never shows a full ID number or mobile, and agrees with the
 // tables it summarises.
 func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
-	b := testbank.Load(t, 1500, 3, 4)
+	b := testbank.Load(t, testbank.Options{Parties: 1500, Days: 3, Seed: 4})
 	ctx := context.Background()
 	cat, err := tags.Load(tags.Builtin())
 	if err != nil {
