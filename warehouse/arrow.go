@@ -80,3 +80,21 @@ func QueryArrow(ctx context.Context, conn *sql.Conn, query string, fn func(arrow
 		return rr.Err()
 	})
 }
+
+// InTx runs fn inside one transaction on conn: it commits when fn returns
+// nil, and rolls back when fn fails or the commit does. Every statement fn
+// runs must use conn.
+func InTx(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

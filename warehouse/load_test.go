@@ -155,3 +155,42 @@ func closeSize(t *testing.T, a, b string) bool {
 	x, y := parse(a), parse(b)
 	return x > 0.99*y && x < 1.01*y
 }
+
+// TestInTx_CommitsOrRollsBackAsOne: a failing step undoes the steps before
+// it; a successful run keeps them all.
+func TestInTx_CommitsOrRollsBackAsOne(t *testing.T) {
+	ctx := context.Background()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	conn, err := w.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.ExecContext(ctx, "CREATE TABLE t (i INTEGER)")
+	boom := fmt.Errorf("boom")
+	err = InTx(ctx, conn, func() error {
+		if _, err := conn.ExecContext(ctx, "INSERT INTO t VALUES (1)"); err != nil {
+			return err
+		}
+		return boom
+	})
+	var n int
+	conn.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n)
+	if err != boom || n != 0 {
+		t.Fatalf("failed transaction: err %v, %d rows kept", err, n)
+	}
+	if err := InTx(ctx, conn, func() error {
+		_, err := conn.ExecContext(ctx, "INSERT INTO t VALUES (1), (2)")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	conn.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n)
+	if n != 2 {
+		t.Fatalf("committed transaction left %d rows, want 2", n)
+	}
+}

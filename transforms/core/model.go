@@ -68,31 +68,24 @@ func Build(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (*Summ
 		return nil, err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return nil, err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			conn.ExecContext(context.Background(), "ROLLBACK")
+	sum := &Summary{}
+	err = warehouse.InTx(ctx, conn, func() error {
+		if _, err := conn.ExecContext(ctx, statements()); err != nil {
+			return err
 		}
-	}()
-	if _, err := conn.ExecContext(ctx, statements()); err != nil {
+		for _, t := range Tables {
+			c := TableCount{Table: t}
+			q := fmt.Sprintf(`SELECT count(*), count(*) FILTER (party_id IS NULL) FROM %s`, t)
+			if err := conn.QueryRowContext(ctx, q).Scan(&c.Rows, &c.NoParty); err != nil {
+				return fmt.Errorf("count %s: %w", t, err)
+			}
+			sum.Tables = append(sum.Tables, c)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("build the core model: %w", err)
 	}
-	sum := &Summary{}
-	for _, t := range Tables {
-		c := TableCount{Table: t}
-		q := fmt.Sprintf(`SELECT count(*), count(*) FILTER (party_id IS NULL) FROM %s`, t)
-		if err := conn.QueryRowContext(ctx, q).Scan(&c.Rows, &c.NoParty); err != nil {
-			return nil, fmt.Errorf("count %s: %w", t, err)
-		}
-		sum.Tables = append(sum.Tables, c)
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return nil, fmt.Errorf("commit the core model: %w", err)
-	}
-	committed = true
 	sum.Seconds = time.Since(start).Seconds()
 	log.Info("core model built", "seconds", round(sum.Seconds))
 	return sum, nil

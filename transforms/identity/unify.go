@@ -325,29 +325,19 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 
 // unchangedRun records a run that found no changed record; new card
 // accounts alone still refresh the relationships.
-func unchangedRun(ctx context.Context, conn *sql.Conn, sum *Summary, last *lastRun, maxLoad int64, accounts bool, cfg Config, start time.Time) (err error) {
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			conn.ExecContext(context.Background(), "ROLLBACK")
+func unchangedRun(ctx context.Context, conn *sql.Conn, sum *Summary, last *lastRun, maxLoad int64, accounts bool, cfg Config, start time.Time) error {
+	return warehouse.InTx(ctx, conn, func() (err error) {
+		if accounts {
+			if sum.Relationships, err = rebuildRelationships(ctx, conn, sum.RunID, cfg); err != nil {
+				return err
+			}
 		}
-	}()
-	if accounts {
-		if sum.Relationships, err = rebuildRelationships(ctx, conn, sum.RunID, cfg); err != nil {
+		if err = countParties(ctx, conn, sum); err != nil {
 			return err
 		}
-	}
-	if err = countParties(ctx, conn, sum); err != nil {
-		return err
-	}
-	sum.Seconds = time.Since(start).Seconds()
-	if err = recordRun(ctx, conn, sum, last.lastSeq, maxLoad, last.modelJSON, start); err != nil {
-		return err
-	}
-	_, err = conn.ExecContext(ctx, "COMMIT")
-	return err
+		sum.Seconds = time.Since(start).Seconds()
+		return recordRun(ctx, conn, sum, last.lastSeq, maxLoad, last.modelJSON, start)
+	})
 }
 
 // countParties fills the party counts of a summary from core.party.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cdp/transforms/identity/match"
+	"cdp/warehouse"
 )
 
 type writeSet struct {
@@ -28,15 +29,14 @@ type writeSet struct {
 
 // write replaces the identity tables and appends the ledgers in one
 // transaction.
-func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
+func write(ctx context.Context, conn *sql.Conn, ws writeSet) error {
+	if err := warehouse.InTx(ctx, conn, func() error { return writeAll(ctx, conn, ws) }); err != nil {
+		return fmt.Errorf("unify: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			conn.ExecContext(context.Background(), "ROLLBACK")
-		}
-	}()
+	return nil
+}
+
+func writeAll(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 	recs, res := ws.recs, ws.res
 	// A full run replaces everything; an incremental one the records and
 	// parties it looked at (whole parties, see loadContext).
@@ -177,13 +177,7 @@ func write(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 			return fmt.Errorf("ops.identity_events: %w", err)
 		}
 	}
-	if err := recordRun(ctx, conn, ws.sum, ws.ids.lastSeq, ws.maxLoad, ws.modelJSON, ws.start); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("commit unify: %w", err)
-	}
-	return nil
+	return recordRun(ctx, conn, ws.sum, ws.ids.lastSeq, ws.maxLoad, ws.modelJSON, ws.start)
 }
 
 // recordRun appends the run to ops.identity_runs (inside the caller's

@@ -66,15 +66,22 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 		return nil, fmt.Errorf("tags: as of %s is before the last run's %s: history only moves forward", asOf, last.String)
 	}
 
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return nil, err
+	var sum *RunSummary
+	err = warehouse.InTx(ctx, conn, func() (err error) {
+		sum, err = compute(ctx, conn, cat, asOf, o.RunID, start)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			conn.ExecContext(context.Background(), "ROLLBACK")
-		}
-	}()
+	sum.Seconds = time.Since(start).Seconds()
+	log.Info("tags computed", "as_of", asOf, "values", sum.Values, "changes", sum.Changes, "seconds", sum.Seconds)
+	return sum, nil
+}
+
+// compute fills mart.tags, mart.tag_history, mart.tag_changes and
+// ops.tag_runs on conn, inside the caller's transaction.
+func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID string, start time.Time) (*RunSummary, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_values (party_id VARCHAR, tag_id VARCHAR, value VARCHAR)`); err != nil {
 		return nil, err
 	}
@@ -87,7 +94,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 	}
 	lit := warehouse.Literal
 	day := "DATE " + lit(asOf)
-	run := lit(o.RunID)
+	run := lit(runID)
 	tagList := make([]string, len(cat.Tags))
 	for i, t := range cat.Tags {
 		tagList[i] = lit(t.ID)
@@ -121,10 +128,10 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("tags: %w", err)
+			return nil, err
 		}
 	}
-	sum := &RunSummary{RunID: o.RunID, AsOf: asOf, Tags: len(cat.Tags), ByTag: map[string]int{}}
+	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), ByTag: map[string]int{}}
 	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdp_tag_values), (SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
 		return nil, err
 	}
@@ -143,14 +150,8 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 	}
 	rows.Close()
 	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_runs VALUES (?, CAST(? AS DATE), ?, now(), ?, ?, ?)`,
-		o.RunID, asOf, start, sum.Tags, sum.Values, sum.Changes); err != nil {
+		runID, asOf, start, sum.Tags, sum.Values, sum.Changes); err != nil {
 		return nil, fmt.Errorf("ops.tag_runs: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return nil, fmt.Errorf("commit the tag run: %w", err)
-	}
-	committed = true
-	sum.Seconds = time.Since(start).Seconds()
-	log.Info("tags computed", "as_of", asOf, "values", sum.Values, "changes", sum.Changes, "seconds", sum.Seconds)
 	return sum, nil
 }

@@ -149,8 +149,10 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 		"{{w_strategic}}", fmt.Sprint(cfg.Weights.Strategic), "{{dormant_days}}", fmt.Sprint(cfg.DormantDays),
 		"{{trend}}", fmt.Sprint(cfg.TrendPercent/100),
 	)
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION; "+r.Replace(valueTierSQL)+"; COMMIT"); err != nil {
-		conn.ExecContext(context.Background(), "ROLLBACK")
+	if err := warehouse.InTx(ctx, conn, func() error {
+		_, err := conn.ExecContext(ctx, r.Replace(valueTierSQL))
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)
 	}
 	sum := &Summary{}
