@@ -1,17 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"cdp/pipeline/config"
 	"cdp/transforms/core"
+	"cdp/warehouse"
 )
 
 func newModelCmd(g *globals) *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return stageCmd(g, &cobra.Command{
 		Use:   "model",
 		Short: "Build the core model (holdings, AUM by day, trades, loans, repayments, cards, card transactions, digital events) keyed by party",
 		Long: `model rebuilds the core.* tables from raw.* and the parties of the last
@@ -19,25 +21,9 @@ cdp unify, in one transaction: typed, de-duplicated (a row delivered again in
 a later snapshot replaces its earlier version), each row with its source
 lineage (source_ref, load_id). Rows whose source record was never unified
 keep a NULL party_id and are counted, not dropped. Run it after cdp unify.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
-			}
-			_, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			sum, err := core.Build(cmd.Context(), w, g.logger)
-			if err != nil {
-				return err
-			}
-			return emit(cmd.OutOrStdout(), format, sum, printModelSummary)
-		},
-	}
-	formatFlag(cmd, &format)
-	return cmd
+	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*core.Summary, error) {
+		return core.Build(ctx, w, g.logger)
+	}, printModelSummary)
 }
 
 func printModelSummary(w io.Writer, s *core.Summary) {

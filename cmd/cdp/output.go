@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"cdp/pipeline/config"
+	"cdp/warehouse"
 )
 
 // formatFlag adds --format text|json to cmd.
@@ -30,4 +34,28 @@ func emit[T any](w io.Writer, format string, v T, text func(io.Writer, T)) error
 	}
 	text(w, v)
 	return nil
+}
+
+// stageCmd builds a command that opens the project, runs one stage over its
+// warehouse and prints the stage's summary as text or JSON (--format).
+func stageCmd[T any](g *globals, cmd *cobra.Command, run func(context.Context, *config.Project, *warehouse.Warehouse) (T, error), text func(io.Writer, T)) *cobra.Command {
+	var format string
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if err := checkFormat(format); err != nil {
+			return err
+		}
+		p, w, err := g.openProject(c.Context())
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		sum, err := run(c.Context(), p, w)
+		if err != nil {
+			return err
+		}
+		return emit(c.OutOrStdout(), format, sum, text)
+	}
+	formatFlag(cmd, &format)
+	return cmd
 }

@@ -1,17 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"cdp/pipeline/config"
 	"cdp/transforms/tiers"
+	"cdp/warehouse"
 )
 
 func newTiersCmd(g *globals) *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
+	return stageCmd(g, &cobra.Command{
 		Use:   "tiers",
 		Short: "Score every party and assign its key-account tier (mart.value_tier)",
 		Long: `tiers rebuilds mart.value_tier from the core model (build it first with
@@ -19,25 +21,9 @@ cdp model): the tier 战略核心 core / 重点培育 growth / 潜力挖掘 base
 annual revenue, persons by AUM; thresholds under tiers: in cdp.yaml), the
 value score weighing historical, potential and strategic value, RFM scores,
 the lifecycle stage, and the inputs that decided each.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
-			}
-			p, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			sum, err := tiers.Build(cmd.Context(), w, p.Tiers, g.logger)
-			if err != nil {
-				return err
-			}
-			return emit(cmd.OutOrStdout(), format, sum, printTiers)
-		},
-	}
-	formatFlag(cmd, &format)
-	return cmd
+	}, func(ctx context.Context, p *config.Project, w *warehouse.Warehouse) (*tiers.Summary, error) {
+		return tiers.Build(ctx, w, p.Tiers, g.logger)
+	}, printTiers)
 }
 
 func printTiers(w io.Writer, s *tiers.Summary) {

@@ -1,19 +1,21 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
 
 	"github.com/spf13/cobra"
 
+	"cdp/pipeline/config"
 	"cdp/transforms/identity"
+	"cdp/warehouse"
 )
 
 func newUnifyCmd(g *globals) *cobra.Command {
 	var full bool
-	var format string
-	cmd := &cobra.Command{
+	cmd := stageCmd(g, &cobra.Command{
 		Use:   "unify",
 		Short: "Decide which source customer records are the same party: core.party, core.party_xref, relationships",
 		Long: `Unify the credit, wealth, card and e-banking customer records into parties.
@@ -26,25 +28,10 @@ gains records, and merges and splits are logged in ops.identity_events.
 The first run is full (estimates the model, compares everything). Later runs
 are incremental: they compare only new and changed records and keep the
 links between unchanged ones. --full starts over (ids are still kept).`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
-			}
-			p, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			sum, err := identity.Unify(cmd.Context(), w, identity.Options{Config: p.Identity, Full: full, Logger: g.logger})
-			if err != nil {
-				return err
-			}
-			return emit(cmd.OutOrStdout(), format, sum, printUnifySummary)
-		},
-	}
+	}, func(ctx context.Context, p *config.Project, w *warehouse.Warehouse) (*identity.Summary, error) {
+		return identity.Unify(ctx, w, identity.Options{Config: p.Identity, Full: full, Logger: g.logger})
+	}, printUnifySummary)
 	cmd.Flags().BoolVar(&full, "full", false, "re-estimate the model and compare every record")
-	formatFlag(cmd, &format)
 	return cmd
 }
 
