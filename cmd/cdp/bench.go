@@ -417,16 +417,12 @@ func readMaybeGzip(path string) ([]byte, error) {
 // printPeakRSS prints VmHWM, this process's own peak RSS (the parent's
 // rusage of a child would also count pages shared before exec).
 func printPeakRSS(w io.Writer) error {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return err
+	kb := peakRSS() >> 10
+	if kb == 0 {
+		return fmt.Errorf("no VmHWM in /proc/self/status")
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			fmt.Fprintln(w, strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")))
-		}
-	}
-	return nil
+	_, err := fmt.Fprintf(w, "%d kB\n", kb)
+	return err
 }
 
 // childPeakRSS runs a hidden bench command in a child process and returns

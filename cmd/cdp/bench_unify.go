@@ -214,23 +214,34 @@ type childReport struct {
 // time. The child reads its own VmHWM: the rusage of a child forked from a
 // large parent would report the parent's peak.
 func childUnify(ctx context.Context, cfgPath string) (*identity.Summary, int64, float64, error) {
-	exe, err := os.Executable()
-	if err != nil {
+	var r childReport
+	t0 := time.Now()
+	if err := runChild(ctx, &r, "bench", "unify", "unify-project", cfgPath, "--log-level", "warn"); err != nil {
 		return nil, 0, 0, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "unify", "unify-project", cfgPath, "--log-level", "warn")
-	cmd.Stderr = os.Stderr
-	t0 := time.Now()
-	b, err := cmd.Output()
-	sec := time.Since(t0).Seconds()
+	if r.Summary == nil {
+		return nil, 0, 0, fmt.Errorf("child unify printed no summary")
+	}
+	return r.Summary, r.PeakRSS, time.Since(t0).Seconds(), nil
+}
+
+// runChild runs cdp with args in a child process and decodes the one JSON
+// object it prints into out.
+func runChild(ctx context.Context, out any, args ...string) error {
+	exe, err := os.Executable()
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("child unify: %w", err)
+		return err
 	}
-	var r childReport
-	if err := json.Unmarshal(b, &r); err != nil || r.Summary == nil {
-		return nil, 0, 0, fmt.Errorf("child unify output %q: %v", b, err)
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("child %s: %w", strings.Join(args, " "), err)
 	}
-	return r.Summary, r.PeakRSS, sec, nil
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("child %s printed %q: %w", strings.Join(args, " "), b, err)
+	}
+	return nil
 }
 
 // describeReport is what the hidden describe-project command prints.
@@ -274,19 +285,9 @@ func describeAll(ctx context.Context, g *globals, p *config.Project, w *warehous
 
 // childDescribe runs describeAll in a child process.
 func childDescribe(ctx context.Context, cfgPath string) (*describeReport, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "unify", "describe-project", cfgPath, "--log-level", "warn")
-	cmd.Stderr = os.Stderr
-	b, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("child describe: %w", err)
-	}
 	var r describeReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("child describe output %q: %v", b, err)
+	if err := runChild(ctx, &r, "bench", "unify", "describe-project", cfgPath, "--log-level", "warn"); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }

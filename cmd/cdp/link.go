@@ -171,19 +171,3 @@ func printLinkReport(w io.Writer, r *linkReport) {
 		fmt.Fprintf(w, "clusters written  %s\n", r.Out)
 	}
 }
-
-// peakRSS reads the process's peak resident set size (VmHWM) on Linux; 0
-// elsewhere.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
