@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,9 +38,10 @@ type Options struct {
 	BadRowRate    float64 // share of rows damaged on purpose (rejected at ingest)
 }
 
-// Load generates a bank (ending 2026-11-20), ingests it, unifies it and
-// builds the core model. The warehouse closes with the test.
-func Load(t testing.TB, o Options) *Bank {
+// Generate writes a generated bank (ending 2026-11-20) and its cdp.yaml to
+// a temp project and opens its warehouse, empty. The warehouse closes with
+// the test.
+func Generate(t testing.TB, o Options) *Bank {
 	t.Helper()
 	dir := t.TempDir()
 	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
@@ -63,16 +65,35 @@ func Load(t testing.TB, o Options) *Bank {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	if _, err := pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: Quiet}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := identity.Unify(ctx, w, identity.Options{Logger: Quiet}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := core.Build(ctx, w, Quiet); err != nil {
-		t.Fatal(err)
-	}
 	return &Bank{Dir: dir, Project: p, W: w}
+}
+
+// Ingest loads what is new in the bank's feeds; a file that fails fails
+// the test.
+func (b *Bank) Ingest(t testing.TB) {
+	t.Helper()
+	rep, err := pipeline.Ingest(context.Background(), b.Project, b.W, pipeline.IngestOptions{Logger: Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rep.Count("failed"); n > 0 {
+		t.Fatalf("%d files failed to load", n)
+	}
+}
+
+// Load generates a bank, ingests it, unifies it and builds the core model.
+func Load(t testing.TB, o Options) *Bank {
+	t.Helper()
+	b := Generate(t, o)
+	b.Ingest(t)
+	ctx := context.Background()
+	if _, err := identity.Unify(ctx, b.W, identity.Options{Logger: Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.Build(ctx, b.W, Quiet); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // Truth reads a ground-truth CSV (parties.csv, xref.csv …) without its header.
@@ -112,4 +133,50 @@ func (b *Bank) OurParty(t testing.TB) map[string]string {
 		}
 	}
 	return out
+}
+
+// HoldBack moves the feed files of the given business days (YYYY-MM-DD)
+// out of the feeds folder, as if they had not arrived yet; Deliver puts one
+// day's back.
+func (b *Bank) HoldBack(t testing.TB, days ...string) *Held {
+	t.Helper()
+	h := &Held{dir: t.TempDir(), files: map[string][][2]string{}}
+	err := filepath.Walk(filepath.Join(b.Dir, "feeds"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		for _, d := range days {
+			if strings.Contains(p, strings.ReplaceAll(d, "-", "")) || strings.Contains(p, d) {
+				dst := filepath.Join(h.dir, strings.ReplaceAll(p, string(os.PathSeparator), "_"))
+				h.files[d] = append(h.files[d], [2]string{dst, p})
+				return os.Rename(p, dst)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range days {
+		if len(h.files[d]) == 0 {
+			t.Fatalf("no feed files of %s to hold back", d)
+		}
+	}
+	return h
+}
+
+// Held is feed files held back by day.
+type Held struct {
+	dir   string
+	files map[string][][2]string
+}
+
+// Deliver puts a held day's files back in the feeds folder.
+func (h *Held) Deliver(t testing.TB, day string) {
+	t.Helper()
+	for _, m := range h.files[day] {
+		if err := os.Rename(m[0], m[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

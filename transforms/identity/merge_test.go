@@ -82,8 +82,8 @@ func nullable(s string) any {
 //	       a new id, logged; X1 and X3 keep the surviving id.
 func TestUnify_MergesAndSplitsKeepTheDocumentedIDs(t *testing.T) {
 	b := newBank(t, 600, 1)
-	w := b.open()
-	b.ingest(w)
+	w := b.W
+	b.Ingest(t)
 	idA := residentID("110105", "19800102", "123")
 	const m1, m2, m4 = "13812340001", "13912340002", "13712340004"
 	put(t, w, "raw.credit_customers", "20261120", creditCols, "XC1", "P", "欧阳锋", "ID_CARD", idA, m1, "1980-01-02", nil, nil)
@@ -158,8 +158,8 @@ func TestUnify_MergesAndSplitsKeepTheDocumentedIDs(t *testing.T) {
 // relationship between two parties.
 func TestUnify_RelatedPartiesAreNotMerged(t *testing.T) {
 	b := newBank(t, 600, 1)
-	w := b.open()
-	b.ingest(w)
+	w := b.W
+	b.Ingest(t)
 	idB := residentID("310115", "19750505", "211")
 	idC := residentID("310115", "19750505", "358") // a different person, same birthday
 	const mob = "13655550001"
@@ -211,8 +211,8 @@ func samePartyPairs(x map[string]string, refs []string) map[string]bool {
 //   - a source whose file name carries no date still counts as a change.
 func TestUnify_IncrementalAgreesWithFull(t *testing.T) {
 	b := newBank(t, 600, 1)
-	w := b.open()
-	b.ingest(w)
+	w := b.W
+	b.Ingest(t)
 	idA := residentID("440305", "19880808", "111")
 	idB := residentID("440305", "19880808", "222")
 	const mob = "13566667777"
@@ -287,8 +287,8 @@ func TestUnify_IncrementalAgreesWithFull(t *testing.T) {
 // customer record changed.
 func TestUnify_SupplementaryCardRelationshipFollowsTheLatestSnapshot(t *testing.T) {
 	b := newBank(t, 300, 1)
-	w := b.open()
-	b.ingest(w)
+	w := b.W
+	b.Ingest(t)
 	holder, primary := "ZH1", "ZH2"
 	put(t, w, "raw.card_holders", "20261120", cardCols, holder, "欧阳娜", "ID_CARD", residentID("320505", "19900101", "122"), "13600000001", nil)
 	put(t, w, "raw.card_holders", "20261120", cardCols, primary, "欧阳修", "ID_CARD", residentID("320505", "19620101", "131"), "13600000002", nil)

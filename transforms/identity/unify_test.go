@@ -6,71 +6,17 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
-	"cdp/internal/synthbank"
-	"cdp/pipeline"
-	"cdp/pipeline/config"
+	"cdp/internal/testbank"
 	"cdp/transforms/identity"
 	"cdp/warehouse"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// bank is a generated bank in a project folder, ingested into its warehouse.
-type bank struct {
-	t   *testing.T
-	dir string
-	p   *config.Project
-}
-
-func newBank(t *testing.T, parties, days int) *bank {
-	t.Helper()
-	dir := t.TempDir()
-	yaml := `warehouse: {path: wh.duckdb}
-feeds:
-  - {name: credit, path: feeds/credit}
-  - {name: wealth, path: feeds/wealth}
-  - {name: card, path: feeds/card}
-  - {name: ebank, path: feeds/ebank}
-`
-	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := synthbank.Generate(context.Background(), synthbank.Options{
-		Out: dir, Parties: parties, Days: days, Seed: 11,
-		End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := config.Load(filepath.Join(dir, "cdp.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &bank{t: t, dir: dir, p: p}
-}
-
-func (b *bank) open() *warehouse.Warehouse {
-	b.t.Helper()
-	w, err := warehouse.Open(context.Background(), b.p.WarehousePath(), warehouse.Options{})
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Cleanup(func() { w.Close() })
-	return w
-}
-
-func (b *bank) ingest(w *warehouse.Warehouse) {
-	b.t.Helper()
-	rep, err := pipeline.Ingest(context.Background(), b.p, w, pipeline.IngestOptions{Logger: quiet})
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if n := rep.Count("failed"); n > 0 {
-		b.t.Fatalf("%d files failed to load", n)
-	}
+func newBank(t *testing.T, parties, days int) *testbank.Bank {
+	return testbank.Generate(t, testbank.Options{Parties: parties, Days: days, Seed: 11})
 }
 
 func unify(t *testing.T, w *warehouse.Warehouse, full bool) *identity.Summary {
@@ -117,13 +63,13 @@ func tableDigest(t *testing.T, w *warehouse.Warehouse, table string) string {
 // a relationship between two different parties, not a merge.
 func TestUnify_GeneratedBankMeetsTheBars(t *testing.T) {
 	b := newBank(t, 4000, 1)
-	w := b.open()
-	b.ingest(w)
+	w := b.W
+	b.Ingest(t)
 	s := unify(t, w, false)
 	if s.Mode != "full" || s.Records == 0 || s.Parties == 0 {
 		t.Fatalf("summary %+v", s)
 	}
-	ev, err := identity.EvaluateTruth(context.Background(), w.DB(), filepath.Join(b.dir, "truth", "xref.csv"))
+	ev, err := identity.EvaluateTruth(context.Background(), w.DB(), filepath.Join(b.Dir, "truth", "xref.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +84,7 @@ func TestUnify_GeneratedBankMeetsTheBars(t *testing.T) {
 	// Planted links: the two parties stay apart and are related.
 	ours := xrefParties(t, w)
 	truthParty := map[string]string{} // truth party → our party (by its first record)
-	f, _ := os.Open(filepath.Join(b.dir, "truth", "xref.csv"))
+	f, _ := os.Open(filepath.Join(b.Dir, "truth", "xref.csv"))
 	recs, _ := csv.NewReader(f).ReadAll()
 	f.Close()
 	for _, r := range recs[1:] {
@@ -159,7 +105,7 @@ func TestUnify_GeneratedBankMeetsTheBars(t *testing.T) {
 		rel[a+" "+c+" "+k], rel[c+" "+a+" "+k] = true, true
 	}
 	rows.Close()
-	f, _ = os.Open(filepath.Join(b.dir, "truth", "links.csv"))
+	f, _ = os.Open(filepath.Join(b.Dir, "truth", "links.csv"))
 	links, _ := csv.NewReader(f).ReadAll()
 	f.Close()
 	kinds := map[string]string{"legal_rep": "legal_representative", "supplementary_card": "supplementary_card", "shared_mobile": "shared_mobile"}
@@ -194,8 +140,8 @@ func TestUnify_GeneratedBankMeetsTheBars(t *testing.T) {
 // new and leaves every core table byte for byte as it was.
 func TestUnify_RerunWithoutNewDataChangesNothing(t *testing.T) {
 	b := newBank(t, 800, 1)
-	w := b.open()
-	b.ingest(w)
+	w := b.W
+	b.Ingest(t)
 	unify(t, w, false)
 	tables := []string{"core.party", "core.party_xref", "core.party_link", "core.party_relationship", "ops.identity_events"}
 	before := map[string]string{}
@@ -230,35 +176,15 @@ func TestUnify_RerunWithoutNewDataChangesNothing(t *testing.T) {
 // keeps its id (and its members).
 func TestUnify_IncrementalDayKeepsUnchangedPartiesIDs(t *testing.T) {
 	b := newBank(t, 1500, 3)
-	last := "20261120"
-	held := filepath.Join(t.TempDir(), "held")
-	var moved [][2]string
-	filepath.Walk(filepath.Join(b.dir, "feeds"), func(path string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && (strings.Contains(path, last) || strings.Contains(path, "2026-11-20")) {
-			dst := filepath.Join(held, strings.ReplaceAll(path, string(os.PathSeparator), "_"))
-			os.MkdirAll(held, 0o755)
-			if err := os.Rename(path, dst); err != nil {
-				t.Fatal(err)
-			}
-			moved = append(moved, [2]string{dst, path})
-		}
-		return nil
-	})
-	if len(moved) == 0 {
-		t.Fatal("no files of the last day found to hold back")
-	}
-	w := b.open()
-	b.ingest(w)
+	held := b.HoldBack(t, "2026-11-20")
+	w := b.W
+	b.Ingest(t)
 	first := unify(t, w, false)
 	before := xrefParties(t, w)
 	hashes := recordHashes(t, w)
 
-	for _, m := range moved {
-		if err := os.Rename(m[0], m[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b.ingest(w)
+	held.Deliver(t, "2026-11-20")
+	b.Ingest(t)
 	s := unify(t, w, false)
 	if s.Mode != "incremental" {
 		t.Fatalf("second run mode %s, want incremental", s.Mode)

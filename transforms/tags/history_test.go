@@ -3,15 +3,10 @@ package tags_test
 import (
 	"context"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"cdp/internal/synthbank"
-	"cdp/pipeline"
-	"cdp/pipeline/config"
+	"cdp/internal/testbank"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
 	"cdp/transforms/tags"
@@ -50,48 +45,10 @@ func values(t *testing.T, w *warehouse.Warehouse, q string, args ...any) map[str
 // computed, and each run's recorded changes are the difference between
 // consecutive days.
 func TestRun_HistoryAnswersEachDay(t *testing.T) {
-	dir := t.TempDir()
-	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
-	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
-		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
-	}
-	os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644)
-	ctx := context.Background()
-	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: 1200, Days: 3, Seed: 9,
-		End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatal(err)
-	}
+	b := testbank.Generate(t, testbank.Options{Parties: 1200, Days: 3, Seed: 9})
+	ctx, w := context.Background(), b.W
 	days := []string{"2026-11-18", "2026-11-19", "2026-11-20"}
-	// Hold back the later days' files.
-	held := t.TempDir()
-	moved := map[string][][2]string{}
-	filepath.Walk(filepath.Join(dir, "feeds"), func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		for _, d := range days[1:] {
-			if strings.Contains(p, strings.ReplaceAll(d, "-", "")) || strings.Contains(p, d) {
-				dst := filepath.Join(held, strings.ReplaceAll(p, string(os.PathSeparator), "_"))
-				if err := os.Rename(p, dst); err != nil {
-					t.Fatal(err)
-				}
-				moved[d] = append(moved[d], [2]string{dst, p})
-			}
-		}
-		return nil
-	})
-	if len(moved[days[1]]) == 0 || len(moved[days[2]]) == 0 {
-		t.Fatal("no later-day files found to hold back")
-	}
-	p, err := config.Load(filepath.Join(dir, "cdp.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := warehouse.Open(ctx, p.WarehousePath(), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	held := b.HoldBack(t, days[1:]...)
 	cat, err := tags.Load(tags.Builtin())
 	if err != nil {
 		t.Fatal(err)
@@ -99,14 +56,10 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 	snapshots := map[string]map[string]string{}
 	var runs []*tags.RunSummary
 	for _, d := range days {
-		for _, m := range moved[d] {
-			if err := os.Rename(m[0], m[1]); err != nil {
-				t.Fatal(err)
-			}
+		if d != days[0] {
+			held.Deliver(t, d)
 		}
-		if _, err := pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: quiet}); err != nil {
-			t.Fatal(err)
-		}
+		b.Ingest(t)
 		if _, err := identity.Unify(ctx, w, identity.Options{Logger: quiet}); err != nil {
 			t.Fatal(err)
 		}
@@ -177,26 +130,12 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 // the demo's (a week of feeds: overdue loans appear within it) every tag in
 // the catalog separates parties (a tag with one value tells nothing).
 func TestRun_EveryShippedTagTakesTwoValues(t *testing.T) {
-	dir := t.TempDir()
-	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
-	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
-		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
-	}
-	os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644)
-	ctx := context.Background()
-	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: 3000, Days: 7, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	p, _ := config.Load(filepath.Join(dir, "cdp.yaml"))
-	w, err := warehouse.Open(ctx, p.WarehousePath(), warehouse.Options{})
+	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 1})
+	ctx, w := context.Background(), b.W
+	cat, err := tags.Load(tags.Builtin())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
-	pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: quiet})
-	identity.Unify(ctx, w, identity.Options{Logger: quiet})
-	core.Build(ctx, w, quiet)
-	cat, _ := tags.Load(tags.Builtin())
 	if err := tags.Validate(ctx, w.DB(), cat); err != nil {
 		t.Fatal(err)
 	}
