@@ -2,6 +2,7 @@ package match
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -276,37 +277,17 @@ func digitsOnly(s string) string {
 // insertion, deletion or transposition of adjacent characters (bytes for
 // ASCII, runes otherwise).
 func oneEdit(a, b string) bool {
-	if !isASCII(a) || !isASCII(b) {
-		return oneEditRunes([]rune(a), []rune(b))
+	if isASCII(a) && isASCII(b) {
+		return oneEditSeq([]byte(a), []byte(b))
 	}
-	la, lb := len(a), len(b)
-	if la < lb {
-		a, b, la, lb = b, a, lb, la
-	}
-	if la-lb > 1 {
-		return false
-	}
-	i := 0
-	for i < lb && a[i] == b[i] {
-		i++
-	}
-	if la == lb {
-		if i == la {
-			return false
-		}
-		if a[i+1:] == b[i+1:] {
-			return true
-		}
-		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
-	}
-	return a[i+1:] == b[i:]
+	return oneEditSeq([]rune(a), []rune(b))
 }
 
-func oneEditRunes(a, b []rune) bool {
-	la, lb := len(a), len(b)
-	if la < lb {
-		a, b, la, lb = b, a, lb, la
+func oneEditSeq[T comparable](a, b []T) bool {
+	if len(a) < len(b) {
+		a, b = b, a
 	}
+	la, lb := len(a), len(b)
 	if la-lb > 1 {
 		return false
 	}
@@ -314,27 +295,16 @@ func oneEditRunes(a, b []rune) bool {
 	for i < lb && a[i] == b[i] {
 		i++
 	}
-	eq := func(x, y []rune) bool {
-		if len(x) != len(y) {
-			return false
-		}
-		for k := range x {
-			if x[k] != y[k] {
-				return false
-			}
-		}
-		return true
-	}
 	if la == lb {
 		if i == la {
 			return false
 		}
-		if eq(a[i+1:], b[i+1:]) {
+		if slices.Equal(a[i+1:], b[i+1:]) {
 			return true
 		}
-		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && eq(a[i+2:], b[i+2:])
+		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && slices.Equal(a[i+2:], b[i+2:])
 	}
-	return eq(a[i+1:], b[i:])
+	return slices.Equal(a[i+1:], b[i:])
 }
 
 func isASCII(s string) bool {
