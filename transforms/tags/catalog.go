@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -238,7 +239,7 @@ func parseFile(name string, data []byte) (*file, Problems) {
 		if t.Owner == "" {
 			bad("owner is required (on the tag or the file)")
 		}
-		if !contains(Types, t.Type) {
+		if !slices.Contains(Types, t.Type) {
 			bad("type %q: want one of %s", t.Type, strings.Join(Types, ", "))
 		}
 		if t.Type == "enum" && len(t.Values) < 2 {
@@ -252,15 +253,6 @@ func parseFile(name string, data []byte) (*file, Problems) {
 		}
 	}
 	return &f, probs
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ByCategory groups the catalog's tags by category, in Categories order.
