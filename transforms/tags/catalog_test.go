@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"cdp/transforms/core"
 	"cdp/warehouse"
 )
 
@@ -121,5 +122,32 @@ func TestDocs_ListEveryTagUnderItsCategory(t *testing.T) {
 		if !strings.Contains(doc, "| `"+tg.ID+"` | "+tg.NameZH+" | ") || !strings.Contains(doc, "<code>"+tg.ID+"</code> definition") {
 			t.Errorf("docs lack tag %s", tg.ID)
 		}
+	}
+}
+
+// TestRun_RefusesToDateARunWithoutData: on a warehouse with no snapshot yet,
+// a run without --as-of is refused rather than dated today (which would
+// block every later run for the real business dates).
+func TestRun_RefusesToDateARunWithoutData(t *testing.T) {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := core.Build(ctx, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := Load(Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, w, cat, RunOptions{}); err == nil || !strings.Contains(err.Error(), "no snapshot day") {
+		t.Fatalf("run on an empty warehouse: %v", err)
+	}
+	var runs int
+	w.DB().QueryRow(`SELECT count(*) FROM ops.tag_runs`).Scan(&runs)
+	if runs != 0 {
+		t.Errorf("%d runs recorded", runs)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // RunOptions are one tag run's settings.
 type RunOptions struct {
 	// AsOf is the business date the run describes; zero means the newest
-	// snapshot day in core.aum_daily (else today).
+	// snapshot day in core.aum_daily (an error when there is none).
 	AsOf   time.Time
 	RunID  string
 	Logger *slog.Logger
@@ -54,9 +54,16 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 	defer conn.Close()
 	asOf := o.AsOf.Format("2006-01-02")
 	if o.AsOf.IsZero() {
-		if err := conn.QueryRowContext(ctx, `SELECT CAST(coalesce(max(as_of_date), current_date) AS VARCHAR) FROM core.aum_daily`).Scan(&asOf); err != nil {
+		var newest sql.NullString
+		if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of_date) AS VARCHAR) FROM core.aum_daily`).Scan(&newest); err != nil {
 			return nil, fmt.Errorf("tags: the as-of date: %w (build the core model first: cdp model)", err)
 		}
+		// Not today: a run dated today on an empty warehouse would refuse
+		// every later run for the real (earlier) business dates.
+		if !newest.Valid {
+			return nil, fmt.Errorf("tags: no snapshot day in core.aum_daily to date the run: ingest the feeds and run cdp unify and cdp model first, or give --as-of")
+		}
+		asOf = newest.String
 	}
 	var last sql.NullString
 	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM ops.tag_runs`).Scan(&last); err != nil {

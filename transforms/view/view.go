@@ -36,7 +36,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (*Summ
 		return nil, fmt.Errorf("build mart.customer_360: %w (run cdp model, cdp tags run and cdp tiers first)", err)
 	}
 	s := &Summary{}
-	if err := w.DB().QueryRowContext(ctx, `SELECT count(*), CAST(max(as_of) AS VARCHAR) FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
+	if err := w.DB().QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
 		return nil, err
 	}
 	s.Seconds = time.Since(start).Seconds()
