@@ -45,6 +45,7 @@ var migrations = []migration{
 	fileMigration(4, "0004_file_mtime.sql"),
 	fileMigration(5, "0005_identity.sql"),
 	fileMigration(6, "0006_tags.sql"),
+	fileMigration(7, "0007_signals.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

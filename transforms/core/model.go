@@ -30,7 +30,7 @@ var modelSQL string
 
 // Tables are the core model's tables, in build order.
 var Tables = []string{
-	"core.holding_daily", "core.holding", "core.aum_daily", "core.trade", "core.loan", "core.repayment",
+	"core.holding_daily", "core.holding", "core.aum_daily", "core.trade", "core.loan_daily", "core.loan", "core.repayment",
 	"core.card_account", "core.card_txn", "core.digital_event",
 }
 

@@ -45,6 +45,7 @@ func TestBuild_EveryRawRowOnceWithItsParty(t *testing.T) {
 		"core.holding_daily": `SELECT count(DISTINCT (client_id, product_code, as_of_date)) FROM raw.wealth_holdings`,
 		"core.trade":         `SELECT count(DISTINCT trade_id) FROM raw.wealth_trades`,
 		"core.loan":          `SELECT count(DISTINCT loan_no) FROM raw.credit_loans`,
+		"core.loan_daily":    `SELECT count(DISTINCT (loan_no, ` + warehouse.SnapshotDateSQL("raw.credit_loans") + `)) FROM raw.credit_loans`,
 		"core.repayment":     `SELECT count(DISTINCT (loan_no, due_date)) FROM raw.credit_repayments`,
 		"core.card_account":  `SELECT count(DISTINCT card_account_id) FROM raw.card_accounts`,
 		"core.card_txn":      `SELECT count(DISTINCT txn_id) FROM raw.card_txns`,

@@ -22,18 +22,15 @@
 package tags
 
 import (
-	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"cdp/internal/decl"
 )
 
 //go:embed catalog/*.yaml
@@ -79,47 +76,19 @@ type Catalog struct {
 	Tags []*Tag
 }
 
-// Problem is one thing wrong in a catalog file.
-type Problem struct {
-	File string
-	Line int
-	Tag  string // "" for the file as a whole
-	Msg  string
-}
-
-func (p Problem) Error() string {
-	s := p.File
-	if p.Line > 0 {
-		s += fmt.Sprintf(":%d", p.Line)
-	}
-	if p.Tag != "" {
-		s += ": " + p.Tag
-	}
-	return s + ": " + p.Msg
-}
+// Problem is one thing wrong in a catalog file (Item is the tag id).
+type Problem = decl.Problem
 
 // Problems is every problem found, in file and line order.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+type Problems = decl.Problems
 
 type file struct {
 	Category string `yaml:"category"`
 	Owner    string `yaml:"owner"`
 	Tags     []*Tag `yaml:"tags"`
-	tagNodes []*yaml.Node
 }
 
-var (
-	idPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	unknownKey = regexp.MustCompile(`^line (\d+): field (\S+) not found`)
-)
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Load reads every *.yaml file of fsys (the files a directory holds, or
 // Builtin()). It returns the catalog and, when anything is wrong, Problems;
@@ -148,7 +117,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		}
 		for _, t := range f.Tags {
 			if prev, dup := seen[t.ID]; dup && t.ID != "" {
-				probs = append(probs, Problem{name, t.Line, t.ID, fmt.Sprintf("id declared twice (first in %s:%d)", prev.File, prev.Line)})
+				probs = append(probs, Problem{File: name, Line: t.Line, Item: t.ID, Msg: fmt.Sprintf("id declared twice (first in %s:%d)", prev.File, prev.Line)})
 				continue
 			}
 			seen[t.ID] = t
@@ -162,48 +131,14 @@ func Load(fsys fs.FS) (*Catalog, error) {
 }
 
 func parseFile(name string, data []byte) (*file, Problems) {
-	var probs Problems
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, Problems{{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
-	}
 	var f file
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return nil, Problems{{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
-		}
-		for _, e := range te.Errors {
-			if m := unknownKey.FindStringSubmatch(e); m != nil {
-				line, _ := strconv.Atoi(m[1])
-				probs = append(probs, Problem{File: name, Line: line, Msg: fmt.Sprintf("unknown key %q", m[2])})
-			} else {
-				probs = append(probs, Problem{File: name, Msg: e})
-			}
-		}
+	lines, probs := decl.Decode(name, data, &f, "tags")
+	if probs != nil {
 		return nil, probs
 	}
-	// Lines of each tag and its sql key.
-	if len(root.Content) > 0 {
-		doc := root.Content[0]
-		for k := 0; k+1 < len(doc.Content); k += 2 {
-			if doc.Content[k].Value != "tags" {
-				continue
-			}
-			for i, n := range doc.Content[k+1].Content {
-				if i >= len(f.Tags) {
-					break
-				}
-				f.Tags[i].Line = n.Line
-				f.Tags[i].SQLLine = n.Line
-				for j := 0; j+1 < len(n.Content); j += 2 {
-					if n.Content[j].Value == "sql" {
-						f.Tags[i].SQLLine = n.Content[j].Line
-					}
-				}
-			}
+	for i, l := range lines {
+		if i < len(f.Tags) {
+			f.Tags[i].Line, f.Tags[i].SQLLine = l.Line, l.Key("sql")
 		}
 	}
 	known := false
@@ -222,7 +157,7 @@ func parseFile(name string, data []byte) (*file, Problems) {
 			t.Owner = f.Owner
 		}
 		bad := func(format string, args ...any) {
-			probs = append(probs, Problem{File: name, Line: t.Line, Tag: t.ID, Msg: fmt.Sprintf(format, args...)})
+			probs = append(probs, Problem{File: name, Line: t.Line, Item: t.ID, Msg: fmt.Sprintf(format, args...)})
 		}
 		switch {
 		case t.ID == "":

@@ -31,7 +31,7 @@ func Validate(ctx context.Context, db *sql.DB, cat *Catalog) error {
 	var probs Problems
 	for _, t := range cat.Tags {
 		bad := func(format string, args ...any) {
-			probs = append(probs, Problem{File: t.File, Line: t.SQLLine, Tag: t.ID, Msg: fmt.Sprintf(format, args...)})
+			probs = append(probs, Problem{File: t.File, Line: t.SQLLine, Item: t.ID, Msg: fmt.Sprintf(format, args...)})
 		}
 		query := strings.TrimRight(strings.TrimSpace(t.SQL), ";")
 		rows, err := db.QueryContext(ctx, "DESCRIBE "+query)

@@ -1,0 +1,131 @@
+package signals
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"cdp/warehouse"
+)
+
+// Event is the JSON body of a signal event (schemas/signal.json).
+type Event struct {
+	SignalID   string          `json:"signal_id"`
+	State      string          `json:"state"` // opened | updated | closed | expired
+	RuleID     string          `json:"rule_id"`
+	RuleName   string          `json:"rule_name"`
+	RuleNameZH string          `json:"rule_name_zh"`
+	Kind       string          `json:"kind"`
+	PartyID    string          `json:"party_id"`
+	PartyType  string          `json:"party_type,omitempty"`
+	PartyName  string          `json:"party_name,omitempty"`
+	Tier       string          `json:"tier,omitempty"`
+	RMID       string          `json:"rm_id,omitempty"`
+	Branch     string          `json:"branch_code,omitempty"`
+	Score      float64         `json:"score"`
+	Priority   string          `json:"priority"`
+	Reason     string          `json:"reason"`
+	Action     string          `json:"action"`
+	Product    string          `json:"product,omitempty"`
+	Evidence   json.RawMessage `json:"evidence"`
+	OpenedOn   string          `json:"opened_on"`
+	ValidUntil string          `json:"valid_until"`
+	ClosedOn   string          `json:"closed_on,omitempty"`
+	AsOf       string          `json:"as_of"`
+}
+
+type partyInfo struct{ typ, name, tier, rm, branch string }
+
+// signalEvents builds one outbox event per transition.
+func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, changed []*signal, transitions map[*signal]string, asOf string, o RunOptions) ([]warehouse.Event, error) {
+	var moved []*signal
+	for _, s := range changed {
+		if transitions[s] != "" {
+			moved = append(moved, s)
+		}
+	}
+	if len(moved) == 0 {
+		return nil, nil
+	}
+	info, err := partyInfos(ctx, conn, moved)
+	if err != nil {
+		return nil, err
+	}
+	events := make([]warehouse.Event, 0, len(moved))
+	for _, s := range moved {
+		state := transitions[s]
+		p := info[s.Party]
+		e := Event{
+			SignalID: s.ID, State: state, RuleID: s.Rule, Kind: s.Kind, PartyID: s.Party,
+			PartyType: p.typ, PartyName: p.name, Tier: p.tier, RMID: p.rm, Branch: p.branch,
+			Score: s.Score, Priority: s.Priority, Reason: s.Reason, Action: s.Action, Product: s.Product,
+			Evidence: json.RawMessage(s.Evidence), OpenedOn: s.Opened, ValidUntil: s.Expires, ClosedOn: s.Closed, AsOf: asOf,
+		}
+		if r := byID[s.Rule]; r != nil {
+			e.RuleName, e.RuleNameZH = r.NameEN, r.NameZH
+		} else {
+			e.RuleName, e.RuleNameZH = s.Rule, s.Rule
+		}
+		body, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, warehouse.Event{
+			ID:    warehouse.EventID(s.ID, state, asOf, strconv.FormatFloat(s.Score, 'f', -1, 64)),
+			Topic: Topic(s.Kind), Key: s.Party, Type: "cdp.signal." + state,
+			Source: "/cdp/signals/" + s.Rule, Subject: s.Party, Time: o.Now, Data: body, Producer: o.RunID,
+		})
+	}
+	return events, nil
+}
+
+// partyInfos reads what an event says about each party: type, name, tier,
+// relationship manager and branch (never ID numbers or mobiles).
+func partyInfos(ctx context.Context, conn *sql.Conn, ss []*signal) (map[string]partyInfo, error) {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_signal_parties (party_id VARCHAR)`); err != nil {
+		return nil, err
+	}
+	stmt, err := conn.PrepareContext(ctx, `INSERT INTO cdp_signal_parties VALUES (?)`)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, s := range ss {
+		if !seen[s.Party] {
+			seen[s.Party] = true
+			if _, err := stmt.ExecContext(ctx, s.Party); err != nil {
+				stmt.Close()
+				return nil, err
+			}
+		}
+	}
+	stmt.Close()
+	tier := "CAST(NULL AS VARCHAR)"
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'mart' AND table_name = 'value_tier'`).Scan(&n); err != nil {
+		return nil, err
+	}
+	join := ""
+	if n > 0 {
+		tier, join = "v.tier", "LEFT JOIN mart.value_tier v USING (party_id)"
+	}
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT party_id, p.party_type, coalesce(p.name, ''), coalesce(%s, ''),
+		coalesce(p.rm_id, ''), coalesce(p.branch_code, '')
+		FROM cdp_signal_parties JOIN core.party p USING (party_id) %s`, tier, join))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]partyInfo{}
+	for rows.Next() {
+		var id string
+		var p partyInfo
+		if err := rows.Scan(&id, &p.typ, &p.name, &p.tier, &p.rm, &p.branch); err != nil {
+			return nil, err
+		}
+		out[id] = p
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,292 @@
+// Package signals turns the warehouse into churn warnings, cross-sell
+// signals and risk alerts for the CRMs. Signals are declared rules: YAML
+// files, one per kind, each rule an SQL query over the core and mart tables
+// that returns the parties it fires for with a score and the evidence its
+// reason template quotes.
+//
+// A rule file:
+//
+//	kind: churn                        # churn | cross_sell | risk
+//	owner: wealth-retention            # default owner of the file's rules
+//	rules:
+//	  - id: churn_aum_outflow          # lower-case letters, digits, _; unique
+//	    name_zh: 资产流出预警
+//	    name_en: AUM outflow
+//	    description: …
+//	    priority: high                 # high | medium | low
+//	    valid_days: 14                 # how long the RM has to act
+//	    product: ""                    # cross_sell: the product offered
+//	    action: Call the client …      # the suggested next step
+//	    params: {window_days: 30}      # {window_days} in the sql; cdp.yaml may override
+//	    reason: AUM fell {{pct .outflow_pct}} …   # text/template over the evidence
+//	    sql: |                         # party_id, score (0..100), evidence columns
+//	      SELECT party_id, … AS score, … FROM core.aum_daily WHERE as_of_date <= {as_of} …
+//
+// In the SQL, {as_of} is the run's business date (a DATE literal) and
+// {name} a parameter. Run keeps each signal's lifecycle in mart.signals and
+// writes every change to ops.outbox in the same transaction.
+package signals
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"cdp/internal/decl"
+)
+
+//go:embed rules/*.yaml
+var builtin embed.FS
+
+// Builtin is the rule set that ships with cdp.
+func Builtin() fs.FS {
+	sub, _ := fs.Sub(builtin, "rules")
+	return sub
+}
+
+// Kinds of signal, with the topic each is published to.
+var Kinds = []struct{ ID, ZH, EN, Topic string }{
+	{"churn", "流失预警", "Churn warnings", "cdp.signals.churn"},
+	{"cross_sell", "交叉销售", "Cross-sell signals", "cdp.signals.crosssell"},
+	{"risk", "风险预警", "Risk alerts", "cdp.signals.risk"},
+}
+
+// Topic is the topic signals of kind are published to.
+func Topic(kind string) string {
+	for _, k := range Kinds {
+		if k.ID == kind {
+			return k.Topic
+		}
+	}
+	return ""
+}
+
+// Priorities a rule may declare, highest first.
+var Priorities = []string{"high", "medium", "low"}
+
+// Rule is one declared signal rule.
+type Rule struct {
+	ID          string           `yaml:"id"`
+	NameZH      string           `yaml:"name_zh"`
+	NameEN      string           `yaml:"name_en"`
+	Description string           `yaml:"description"`
+	Priority    string           `yaml:"priority"`
+	ValidDays   int              `yaml:"valid_days"`
+	Product     string           `yaml:"product"`
+	Action      string           `yaml:"action"`
+	Params      map[string]any   `yaml:"params"`
+	Reason      string           `yaml:"reason"`
+	SQL         string           `yaml:"sql"`
+	Owner       string           `yaml:"owner"`
+	Behaviour   string           `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
+	Kind        string           `yaml:"-"`
+	File        string           `yaml:"-"`
+	Line        int              `yaml:"-"`
+	SQLLine     int              `yaml:"-"`
+	ReasonLine  int              `yaml:"-"`
+	reason      *template.Template
+}
+
+// Rules is a loaded rule set, in file then declaration order.
+type Rules struct {
+	Rules []*Rule
+}
+
+// Problem is one thing wrong in a rule file (Item is the rule id).
+type Problem = decl.Problem
+
+// Problems is every problem found, in file and line order.
+type Problems = decl.Problems
+
+type file struct {
+	Kind  string  `yaml:"kind"`
+	Owner string  `yaml:"owner"`
+	Rules []*Rule `yaml:"rules"`
+}
+
+var (
+	idPattern    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	placeholder  = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+	templateFunc = template.FuncMap{"money": Money, "pct": Pct, "date": Date, "num": Num}
+)
+
+// Load reads every *.yaml file of fsys (a directory's files, or Builtin()).
+// params overrides rule parameters: rule id → name → value. Checks that need
+// the warehouse are Validate's.
+func Load(fsys fs.FS, params map[string]map[string]any) (*Rules, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no *.yaml rule files")
+	}
+	rs := &Rules{}
+	var probs Problems
+	seen := map[string]*Rule{}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		var f file
+		lines, ps := decl.Decode(name, data, &f, "rules")
+		if ps != nil {
+			probs = append(probs, ps...)
+			continue
+		}
+		for i, l := range lines {
+			if i < len(f.Rules) {
+				f.Rules[i].Line, f.Rules[i].SQLLine, f.Rules[i].ReasonLine = l.Line, l.Key("sql"), l.Key("reason")
+			}
+		}
+		probs = append(probs, check(name, &f)...)
+		for _, r := range f.Rules {
+			if prev, dup := seen[r.ID]; dup && r.ID != "" {
+				probs = append(probs, Problem{File: name, Line: r.Line, Item: r.ID, Msg: fmt.Sprintf("id declared twice (first in %s:%d)", prev.File, prev.Line)})
+				continue
+			}
+			seen[r.ID] = r
+			rs.Rules = append(rs.Rules, r)
+		}
+	}
+	for id, over := range params {
+		r, ok := seen[id]
+		if !ok {
+			probs = append(probs, Problem{File: "cdp.yaml", Item: id, Msg: "signals.params names a rule that does not exist"})
+			continue
+		}
+		for k, v := range over {
+			if _, ok := r.Params[k]; !ok {
+				probs = append(probs, Problem{File: "cdp.yaml", Item: id, Msg: fmt.Sprintf("signals.params: the rule has no parameter %q (it has %s)", k, strings.Join(r.paramNames(), ", "))})
+				continue
+			}
+			r.Params[k] = v
+		}
+	}
+	if len(probs) > 0 {
+		return rs, probs
+	}
+	return rs, nil
+}
+
+func check(name string, f *file) Problems {
+	var probs Problems
+	if Topic(f.Kind) == "" {
+		probs = append(probs, Problem{File: name, Line: 1, Msg: fmt.Sprintf("kind %q: want churn, cross_sell or risk", f.Kind)})
+	}
+	if len(f.Rules) == 0 {
+		probs = append(probs, Problem{File: name, Line: 1, Msg: "no rules"})
+	}
+	for _, r := range f.Rules {
+		r.File, r.Kind = name, f.Kind
+		if r.Owner == "" {
+			r.Owner = f.Owner
+		}
+		bad := func(line int, format string, args ...any) {
+			probs = append(probs, Problem{File: name, Line: line, Item: r.ID, Msg: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case r.ID == "":
+			bad(r.Line, "every rule needs an id")
+		case !idPattern.MatchString(r.ID):
+			bad(r.Line, "id %q: lower-case letters, digits and _, starting with a letter", r.ID)
+		}
+		if r.NameZH == "" || r.NameEN == "" {
+			bad(r.Line, "name_zh and name_en are both required")
+		}
+		if r.Description == "" {
+			bad(r.Line, "description is required: it goes into the rule docs")
+		}
+		if r.Owner == "" {
+			bad(r.Line, "owner is required (on the rule or the file)")
+		}
+		if !slices.Contains(Priorities, r.Priority) {
+			bad(r.Line, "priority %q: want high, medium or low", r.Priority)
+		}
+		if r.ValidDays < 1 {
+			bad(r.Line, "valid_days must be 1 or more: how many days the relationship manager has to act")
+		}
+		if r.Action == "" {
+			bad(r.Line, "action is required: the next step the relationship manager should take")
+		}
+		if r.Kind == "cross_sell" && r.Product == "" {
+			bad(r.Line, "a cross_sell rule names the product it offers (product:)")
+		}
+		if strings.TrimSpace(r.SQL) == "" {
+			bad(r.SQLLine, "sql is required")
+		}
+		for _, m := range placeholder.FindAllStringSubmatch(r.SQL, -1) {
+			if _, ok := r.Params[m[1]]; !ok && m[1] != "as_of" {
+				bad(r.SQLLine, "the sql uses {%s}, which is neither {as_of} nor one of params:", m[1])
+			}
+		}
+		for k, v := range r.Params {
+			if _, err := paramLiteral(v); err != nil {
+				bad(r.Line, "params.%s: %v", k, err)
+			}
+		}
+		t, err := template.New(r.ID).Funcs(templateFunc).Option("missingkey=error").Parse(r.Reason)
+		switch {
+		case strings.TrimSpace(r.Reason) == "":
+			bad(r.ReasonLine, "reason is required: the words the relationship manager reads")
+		case err != nil:
+			bad(r.ReasonLine, "reason: %v", err)
+		default:
+			r.reason = t
+		}
+	}
+	return probs
+}
+
+func (r *Rule) paramNames() []string {
+	var names []string
+	for k := range r.Params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// paramLiteral is a parameter value as SQL: numbers as they are, strings
+// quoted.
+func paramLiteral(v any) (string, error) {
+	switch x := v.(type) {
+	case int:
+		return strconv.Itoa(x), nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'", nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", fmt.Errorf("%v (%T): want a number, a string or true/false", v, v)
+}
+
+// Query is the rule's SQL for business date asOf (YYYY-MM-DD), with its
+// parameters filled in.
+func (r *Rule) Query(asOf string) string {
+	q := strings.TrimRight(strings.TrimSpace(r.SQL), ";")
+	return placeholder.ReplaceAllStringFunc(q, func(m string) string {
+		name := m[1 : len(m)-1]
+		if name == "as_of" {
+			return "DATE '" + asOf + "'"
+		}
+		v, ok := r.Params[name]
+		if !ok {
+			return m
+		}
+		lit, _ := paramLiteral(v)
+		return lit
+	})
+}
