@@ -72,24 +72,24 @@ var Priorities = []string{"high", "medium", "low"}
 
 // Rule is one declared signal rule.
 type Rule struct {
-	ID          string           `yaml:"id"`
-	NameZH      string           `yaml:"name_zh"`
-	NameEN      string           `yaml:"name_en"`
-	Description string           `yaml:"description"`
-	Priority    string           `yaml:"priority"`
-	ValidDays   int              `yaml:"valid_days"`
-	Product     string           `yaml:"product"`
-	Action      string           `yaml:"action"`
-	Params      map[string]any   `yaml:"params"`
-	Reason      string           `yaml:"reason"`
-	SQL         string           `yaml:"sql"`
-	Owner       string           `yaml:"owner"`
-	Behaviour   string           `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
-	Kind        string           `yaml:"-"`
-	File        string           `yaml:"-"`
-	Line        int              `yaml:"-"`
-	SQLLine     int              `yaml:"-"`
-	ReasonLine  int              `yaml:"-"`
+	ID          string         `yaml:"id"`
+	NameZH      string         `yaml:"name_zh"`
+	NameEN      string         `yaml:"name_en"`
+	Description string         `yaml:"description"`
+	Priority    string         `yaml:"priority"`
+	ValidDays   int            `yaml:"valid_days"`
+	Product     string         `yaml:"product"`
+	Action      string         `yaml:"action"`
+	Params      map[string]any `yaml:"params"`
+	Reason      string         `yaml:"reason"`
+	SQL         string         `yaml:"sql"`
+	Owner       string         `yaml:"owner"`
+	Behaviour   string         `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
+	Kind        string         `yaml:"-"`
+	File        string         `yaml:"-"`
+	Line        int            `yaml:"-"`
+	SQLLine     int            `yaml:"-"`
+	ReasonLine  int            `yaml:"-"`
 	reason      *template.Template
 }
 
