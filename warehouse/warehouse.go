@@ -150,3 +150,28 @@ func SnapshotDateSQL(alias string) string {
 	}
 	return `coalesce(replace(regexp_extract(split_part(` + col + `, ':', 1), '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')`
 }
+
+// Column is one column of a query's result.
+type Column struct{ Name, Type string }
+
+// Describe compiles query without running it and returns its columns.
+func Describe(ctx context.Context, db *sql.DB, query string) ([]Column, error) {
+	rows, err := db.QueryContext(ctx, "DESCRIBE "+query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		vals := make([]any, 6)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		cols = append(cols, Column{fmt.Sprint(vals[0]), fmt.Sprint(vals[1])})
+	}
+	return cols, rows.Err()
+}

@@ -93,7 +93,27 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 			}
 		}
 		if i == 0 {
+			if !runs[0].Baseline || runs[0].Events != 0 {
+				t.Errorf("first run: baseline %v with %d events; want a baseline with none", runs[0].Baseline, runs[0].Events)
+			}
 			continue
+		}
+		// One outbox event per party with changes, carrying exactly the
+		// changes mart.tag_changes logged.
+		var parties, events, changes, matched int64
+		w.DB().QueryRow(`SELECT count(DISTINCT party_id) FROM mart.tag_changes WHERE run_id = ?`, runs[i].RunID).Scan(&parties)
+		if err := w.DB().QueryRow(`SELECT count(*), sum(json_array_length(data::JSON->'changes')) FROM ops.outbox
+			WHERE producer = ? AND topic = 'cdp.tags.changes' AND key = (data::JSON->>'party_id')`, runs[i].RunID).Scan(&events, &changes); err != nil {
+			t.Fatal(err)
+		}
+		w.DB().QueryRow(`SELECT count(*) FROM (
+			SELECT o.key AS party_id, c->>'tag_id' AS tag_id, c->>'new_value' AS v
+			FROM ops.outbox o, unnest(CAST(data::JSON->'changes' AS JSON[])) AS u(c) WHERE o.producer = ?) e
+			JOIN mart.tag_changes m ON m.run_id = ? AND m.party_id = e.party_id AND m.tag_id = e.tag_id
+			 AND m.new_value IS NOT DISTINCT FROM e.v`, runs[i].RunID, runs[i].RunID).Scan(&matched)
+		if events != parties || events != runs[i].Events || changes != runs[i].Changes || matched != changes {
+			t.Errorf("%s: %d tag-change events (run says %d) for %d parties with changes; %d changes in them, %d matching mart.tag_changes, run changed %d",
+				d, events, runs[i].Events, parties, changes, matched, runs[i].Changes)
 		}
 		// The run's recorded changes are exactly the day-to-day difference.
 		prev := snapshots[days[i-1]]

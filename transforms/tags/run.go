@@ -27,6 +27,11 @@ type RunSummary struct {
 	Tags    int            `json:"tags"`
 	Values  int64          `json:"values"`
 	Changes int64          `json:"changes"`
+	// Events is how many tag-change events (one per party with changes)
+	// went to the outbox; none on the baseline run, the first on an empty
+	// mart.tags, whose values CRMs take from cdp.profile or SQL instead.
+	Events   int64 `json:"events"`
+	Baseline bool  `json:"baseline,omitempty"`
 	ByTag   map[string]int `json:"changes_by_tag,omitempty"`
 	Seconds float64        `json:"seconds"`
 }
@@ -99,6 +104,10 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
 	}
+	var existing int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
+		return nil, err
+	}
 	lit := warehouse.Literal
 	day := "DATE " + lit(asOf)
 	run := lit(runID)
@@ -133,12 +142,20 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 		`INSERT INTO mart.tags SELECT party_id, tag_id, new_value, ` + day + `, ` + day + ` FROM cdp_tag_diff WHERE NOT gone`,
 		`UPDATE mart.tags SET as_of = ` + day + ` WHERE ` + inCatalog,
 	}
+	if existing > 0 {
+		stmts = append(stmts, tagEventsSQL(asOf, runID))
+	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, err
 		}
 	}
-	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), ByTag: map[string]int{}}
+	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), ByTag: map[string]int{}, Baseline: existing == 0}
+	if !sum.Baseline {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.outbox WHERE producer = ?`, runID).Scan(&sum.Events); err != nil {
+			return nil, err
+		}
+	}
 	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdp_tag_values), (SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
 		return nil, err
 	}
@@ -161,4 +178,24 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 		return nil, fmt.Errorf("ops.tag_runs: %w", err)
 	}
 	return sum, nil
+}
+
+// TagChangesTopic is the topic tag-change events go to.
+const TagChangesTopic = "cdp.tags.changes"
+
+// tagEventsSQL puts one event per party with changes into the outbox: the
+// party's changed tags with old and new values (schemas/tag-change.json).
+// The event id hashes the party, the day and the changes themselves, so a
+// rerun producing the same changes produces the same id.
+func tagEventsSQL(asOf, runID string) string {
+	lit := warehouse.Literal
+	return `INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
+		SELECT ` + warehouse.NextOutboxSeqSQL + ` + row_number() OVER (ORDER BY party_id),
+		       ` + warehouse.OutboxIDSQL("'tags'", "party_id", lit(asOf), "changes") + `,
+		       ` + lit(TagChangesTopic) + `, party_id, 'cdp.tags.changed', '/cdp/tags', party_id, now(),
+		       json_object('party_id', party_id, 'as_of', ` + lit(asOf) + `, 'run_id', ` + lit(runID) + `, 'changes', json(changes)),
+		       ` + lit(runID) + `, now()
+		FROM (SELECT party_id,
+		             CAST(to_json(list(struct_pack(tag_id := tag_id, old_value := old_value, new_value := new_value) ORDER BY tag_id)) AS VARCHAR) AS changes
+		      FROM cdp_tag_diff GROUP BY party_id)`
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"cdp/warehouse"
 )
 
 // typeOK says which DuckDB column types a declared tag type accepts.
@@ -34,26 +36,15 @@ func Validate(ctx context.Context, db *sql.DB, cat *Catalog) error {
 			probs = append(probs, Problem{File: t.File, Line: t.SQLLine, Item: t.ID, Msg: fmt.Sprintf(format, args...)})
 		}
 		query := strings.TrimRight(strings.TrimSpace(t.SQL), ";")
-		rows, err := db.QueryContext(ctx, "DESCRIBE "+query)
+		desc, err := warehouse.Describe(ctx, db, query)
 		if err != nil {
 			bad("sql does not compile: %s", firstLine(err.Error()))
 			continue
 		}
 		var cols, types []string
-		for rows.Next() {
-			vals := make([]any, 6)
-			ptrs := make([]any, 6)
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return err
-			}
-			cols = append(cols, fmt.Sprint(vals[0]))
-			types = append(types, fmt.Sprint(vals[1]))
+		for _, c := range desc {
+			cols, types = append(cols, c.Name), append(types, c.Type)
 		}
-		rows.Close()
 		if len(cols) != 2 || cols[0] != "party_id" || cols[1] != "value" {
 			bad("sql gives columns %s; want party_id, value", strings.Join(cols, ", "))
 			continue

@@ -1,0 +1,60 @@
+package signals
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Describe is the rule's description with its parameters filled in.
+func (r *Rule) Describe() string {
+	return placeholder.ReplaceAllStringFunc(strings.TrimSpace(r.Description), func(m string) string {
+		if v, ok := r.Params[m[1:len(m)-1]]; ok {
+			return fmt.Sprint(v)
+		}
+		return m
+	})
+}
+
+// Docs writes the rule set as Markdown for CRM teams and relationship
+// managers: per kind (and topic), a table of the rules, then each rule's
+// reason template, parameters and SQL.
+func Docs(w io.Writer, rules *Rules, cfg Config) error {
+	cfg = cfg.WithDefaults()
+	fmt.Fprintf(w, "# Signal rules\n\n%d rules. A rule fires for a party when its SQL returns the party; the reason is its template filled with the evidence the SQL returns.\n\n", len(rules.Rules))
+	fmt.Fprintf(w, "Lifecycle: a signal opens, is updated when its score rises, closes when the rule stops firing, and expires after its validity. "+
+		"The same rule is not sent to the same party again within %d days unless its score rises; "+
+		"a party gets at most %d cross-sell signals in any %d days, highest score first.\n\n", cfg.SuppressDays, cfg.CrossSellCap, cfg.CrossSellCapDays)
+	for _, k := range Kinds {
+		var rs []*Rule
+		for _, r := range rules.Rules {
+			if r.Kind == k.ID {
+				rs = append(rs, r)
+			}
+		}
+		if len(rs) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "## %s %s (`%s`, topic `%s`, %d rules)\n\n", k.ZH, k.EN, k.ID, k.Topic, len(rs))
+		fmt.Fprintln(w, "| id | 名称 | name | priority | valid days | product | when it fires | action | owner |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+		for _, r := range rs {
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s |\n", r.ID, cell(r.NameZH), cell(r.NameEN), r.Priority,
+				r.ValidDays, cell(r.Product), cell(r.Describe()), cell(r.Action), cell(r.Owner))
+		}
+		fmt.Fprintln(w)
+		for _, r := range rs {
+			var params []string
+			for _, p := range r.paramNames() {
+				params = append(params, fmt.Sprintf("`%s` = %v", p, r.Params[p]))
+			}
+			fmt.Fprintf(w, "<details><summary><code>%s</code> definition (%s:%d)</summary>\n\nReason: `%s`\n\nParameters: %s\n\n```sql\n%s\n```\n</details>\n\n",
+				r.ID, r.File, r.Line, strings.TrimSpace(r.Reason), strings.Join(append(params, "`as_of` = the run's date"), ", "), strings.TrimSpace(r.SQL))
+		}
+	}
+	return nil
+}
+
+func cell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(strings.TrimSpace(s))
+}
