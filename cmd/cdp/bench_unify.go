@@ -276,7 +276,7 @@ func describeAll(ctx context.Context, g *globals, p *config.Project, w *warehous
 	if err := step("tiers", func() error { _, err := tiers.Build(ctx, w, p.Tiers, g.logger); return err }); err != nil {
 		return nil, err
 	}
-	if err := step("view", func() error { _, err := view.Build(ctx, w, g.logger); return err }); err != nil {
+	if err := step("view", func() error { _, err := view.Build(ctx, w, view.Options{Logger: g.logger}); return err }); err != nil {
 		return nil, err
 	}
 	r.Total = time.Since(start).Seconds()

@@ -192,7 +192,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	printTiers(out, vs)
 
 	// 9. The 360° view.
-	v3, err := view.Build(ctx, w, g.logger)
+	v3, err := view.Build(ctx, w, view.Options{Logger: g.logger})
 	if err != nil {
 		return err
 	}

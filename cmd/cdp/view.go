@@ -23,7 +23,7 @@ credit exposure and worst five-class, cards and spend, digital activity,
 relationships, tags and relationship manager. cdp profile shows one row as a
 card.`,
 	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*view.Summary, error) {
-		return view.Build(ctx, w, g.logger)
+		return view.Build(ctx, w, view.Options{Logger: g.logger})
 	}, printView)
 }
 

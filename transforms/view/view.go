@@ -4,10 +4,15 @@
 // cards and spend, digital activity, relationships, tags and relationship
 // manager. It reads the core model, mart.value_tier and mart.tags, and is
 // rebuilt whole in one statement.
+//
+// The same transaction puts a profile summary of every party whose summary
+// changed into the outbox, for the compacted cdp.profile topic, and a
+// deletion (a tombstone) for every party that no longer exists (merged).
 package view
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
 	"fmt"
 	"log/slog"
@@ -19,27 +24,104 @@ import (
 //go:embed customer_360.sql
 var customer360SQL string
 
-// Summary is what a build did.
-type Summary struct {
-	Parties int64   `json:"parties"`
-	AsOf    string  `json:"as_of"`
-	Seconds float64 `json:"seconds"`
+// ProfileTopic is the compacted topic of profile summaries.
+const ProfileTopic = "cdp.profile"
+
+// Options are one build's settings.
+type Options struct {
+	Logger *slog.Logger
+	// AllowPII adds the full ID number and mobile to profile events; by
+	// default they carry neither.
+	AllowPII bool
+	RunID    string
 }
 
-// Build replaces mart.customer_360.
-func Build(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (*Summary, error) {
+// Summary is what a build did.
+type Summary struct {
+	Parties  int64   `json:"parties"`
+	AsOf     string  `json:"as_of"`
+	Profiles int64   `json:"profile_events"`
+	Deleted  int64   `json:"profile_deletions"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// Build replaces mart.customer_360 and queues the changed profile summaries.
+func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, error) {
+	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	start := time.Now()
-	if _, err := w.DB().ExecContext(ctx, customer360SQL); err != nil {
-		return nil, fmt.Errorf("build mart.customer_360: %w (run cdp model, cdp tags run and cdp tiers first)", err)
+	if o.RunID == "" {
+		o.RunID = "view-" + start.UTC().Format("20060102T150405.000")
 	}
+	conn, err := w.DB().Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
 	s := &Summary{}
-	if err := w.DB().QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
+	err = warehouse.InTx(ctx, conn, func() error {
+		if _, err := conn.ExecContext(ctx, customer360SQL); err != nil {
+			return fmt.Errorf("build mart.customer_360: %w (run cdp model, cdp tags run and cdp tiers first)", err)
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
+			return err
+		}
+		return queueProfiles(ctx, conn, o, s)
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.Seconds = time.Since(start).Seconds()
-	log.Info("customer 360 built", "parties", s.Parties, "seconds", s.Seconds)
+	log.Info("customer 360 built", "parties", s.Parties, "profile_events", s.Profiles, "profile_deletions", s.Deleted, "seconds", s.Seconds)
 	return s, nil
+}
+
+// queueProfiles puts the summaries that differ from the last ones queued
+// (ops.profile_state) into the outbox (schemas/profile.json). The hash
+// leaves out as_of, so a new day alone sends nothing.
+func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary) error {
+	pii := ""
+	if o.AllowPII {
+		pii = ", 'id_no', p.id_no, 'mobile', p.mobile"
+	}
+	run := warehouse.Literal(o.RunID)
+	stmts := []string{
+		`CREATE OR REPLACE TEMP TABLE cdp_profile AS
+		 SELECT party_id, as_of, body, md5(CAST(body AS VARCHAR)) AS hash FROM (
+		   SELECT c.party_id, c.as_of, json_object(
+		     'party_id', c.party_id, 'party_type', c.party_type, 'name', c.name, 'tier', c.tier, 'tier_zh', c.tier_zh,
+		     'value_score', c.value_score, 'lifecycle', c.lifecycle, 'segment', c.segment, 'risk_level', c.risk_level,
+		     'aum', c.aum, 'aum_trend_30d_pct', c.aum_trend_30d_pct, 'aum_trend_90d_pct', c.aum_trend_90d_pct,
+		     'deposits', c.deposits, 'product_types', c.product_types, 'credit_exposure', c.credit_exposure,
+		     'worst_five_class', c.worst_five_class, 'card_accounts', c.card_accounts, 'best_card_tier', c.best_card_tier,
+		     'digital_events_30d', c.digital_events_30d, 'systems', c.systems, 'related_parties', c.related_parties,
+		     'rm_id', c.rm_id, 'branch_code', c.branch_code` + pii + `) AS body
+		   FROM mart.customer_360 c LEFT JOIN core.party p USING (party_id))`,
+		`INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
+		 SELECT ` + warehouse.NextOutboxSeqSQL + ` + row_number() OVER (ORDER BY n.party_id),
+		        ` + warehouse.OutboxIDSQL("'profile'", "n.party_id", "n.hash") + `,
+		        '` + ProfileTopic + `', n.party_id, 'cdp.profile.updated', '/cdp/profile', n.party_id, now(),
+		        json_merge_patch(n.body, json_object('as_of', CAST(n.as_of AS VARCHAR))), ` + run + `, now()
+		 FROM cdp_profile n LEFT JOIN ops.profile_state s USING (party_id)
+		 WHERE s.hash IS DISTINCT FROM n.hash`,
+		// Parties gone (merged into another): a deletion, sent as a
+		// tombstone so compaction drops them.
+		`INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
+		 SELECT ` + warehouse.NextOutboxSeqSQL + ` + row_number() OVER (ORDER BY s.party_id),
+		        ` + warehouse.OutboxIDSQL("'profile-deleted'", "s.party_id", "s.hash") + `,
+		        '` + ProfileTopic + `', s.party_id, 'cdp.profile.deleted', '/cdp/profile', s.party_id, now(), '', ` + run + `, now()
+		 FROM ops.profile_state s ANTI JOIN cdp_profile n USING (party_id)`,
+		`DELETE FROM ops.profile_state`,
+		`INSERT INTO ops.profile_state SELECT party_id, hash, as_of FROM cdp_profile`,
+		`DROP TABLE cdp_profile`,
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("profile events: %w", err)
+		}
+	}
+	return conn.QueryRowContext(ctx, `SELECT count(*) FILTER (type = 'cdp.profile.updated'), count(*) FILTER (type = 'cdp.profile.deleted')
+		FROM ops.outbox WHERE producer = ?`, o.RunID).Scan(&s.Profiles, &s.Deleted)
 }

@@ -27,7 +27,7 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := view.Build(ctx, b.W, testbank.Quiet)
+	sum, err := view.Build(ctx, b.W, view.Options{Logger: testbank.Quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +69,42 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 	}
 	if !strings.HasPrefix(sum.AsOf, "2026-11-20") {
 		t.Errorf("as of %s, want the newest snapshot day 2026-11-20", sum.AsOf)
+	}
+
+	// Profile events: one per party on the first build, none with an ID
+	// number or mobile; an unchanged rebuild queues nothing; a party that
+	// changed is queued again, and one gone gets a deletion.
+	var events, pii int64
+	db.QueryRow(`SELECT count(*), count(*) FILTER (o.data LIKE '%' || p.id_no || '%' OR o.data LIKE '%' || p.mobile || '%')
+		FROM ops.outbox o JOIN core.party p ON p.party_id = o.key WHERE o.topic = 'cdp.profile'`).Scan(&events, &pii)
+	if events != parties || sum.Profiles != parties || pii != 0 {
+		t.Errorf("first build: %d profile events (summary %d) for %d parties, %d with PII", events, sum.Profiles, parties, pii)
+	}
+	again, err := view.Build(ctx, b.W, view.Options{Logger: testbank.Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Profiles != 0 || again.Deleted != 0 {
+		t.Errorf("unchanged rebuild queued %d profiles, %d deletions; want none", again.Profiles, again.Deleted)
+	}
+	var changed, gone string
+	db.QueryRow(`SELECT min(party_id), max(party_id) FROM core.party`).Scan(&changed, &gone)
+	if _, err := db.Exec(`UPDATE core.party SET rm_id = 'RM-NEW' WHERE party_id = ?`, changed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM core.party WHERE party_id = ?`, gone); err != nil {
+		t.Fatal(err)
+	}
+	third, err := view.Build(ctx, b.W, view.Options{Logger: testbank.Quiet, RunID: "third"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := db.QueryRow(`SELECT string_agg(type || ' ' || key || ' ' || coalesce(json_extract_string(nullif(data, ''), '$.rm_id'), '-'), ', ' ORDER BY seq)
+		FROM ops.outbox WHERE producer = 'third'`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "cdp.profile.updated " + changed + " RM-NEW, cdp.profile.deleted " + gone + " -"; got != want || third.Profiles != 1 || third.Deleted != 1 {
+		t.Errorf("after one change and one removal the outbox got %q; want %q", got, want)
 	}
 }
