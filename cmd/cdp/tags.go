@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -98,13 +97,9 @@ run for the same date replaces that date's values.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
-			var day time.Time
-			if asOf != "" {
-				d, err := time.Parse("2006-01-02", asOf)
-				if err != nil {
-					return fmt.Errorf("--as-of %q: want YYYY-MM-DD", asOf)
-				}
-				day = d
+			day, err := parseAsOf(asOf)
+			if err != nil {
+				return err
 			}
 			cat, err := load()
 			if err != nil {
@@ -130,4 +125,9 @@ run for the same date replaces that date's values.`,
 
 func printTagRun(w io.Writer, s *tags.RunSummary) {
 	fmt.Fprintf(w, "tags %s as of %s: %d tags, %d values, %d changed in %.1fs\n", s.RunID, s.AsOf, s.Tags, s.Values, s.Changes, s.Seconds)
+	if s.Baseline {
+		fmt.Fprintln(w, "  baseline run: no tag-change events (CRMs take the starting values from cdp.profile or SQL)")
+	} else {
+		fmt.Fprintf(w, "  %d tag-change events queued for cdp.tags.changes (one per party with changes)\n", s.Events)
+	}
 }

@@ -34,6 +34,7 @@ import (
 
 	"cdp/connectors/contract"
 	"cdp/transforms/identity"
+	"cdp/transforms/signals"
 	"cdp/transforms/tiers"
 )
 
@@ -46,6 +47,8 @@ type Project struct {
 	Ingest    Ingest          `yaml:"ingest"`
 	Identity  identity.Config `yaml:"identity"`
 	Tiers     tiers.Config    `yaml:"tiers"`
+	Signals   signals.Config  `yaml:"signals"`
+	Publish   Publish         `yaml:"publish"`
 	Feeds     []Feed          `yaml:"feeds"`
 }
 
@@ -89,6 +92,18 @@ type Embedded struct {
 	Listen     string `yaml:"listen"`     // default 127.0.0.1:19092
 	DataDir    string `yaml:"data_dir"`   // default kafka-data, relative to the project dir
 	Partitions int    `yaml:"partitions"` // default 6
+}
+
+// Publish is how events go from ops.outbox to Kafka (cdp publish).
+type Publish struct {
+	Batch             int               `yaml:"batch"`              // events per broker write; default 5000
+	MaxAttempts       int               `yaml:"max_attempts"`       // tries per write before the publish fails; default 3
+	TimeoutSeconds    int               `yaml:"timeout_seconds"`    // per write; default 30
+	CreateTopics      *bool             `yaml:"create_topics"`      // create missing topics; default true
+	Partitions        int               `yaml:"partitions"`         // of created topics; default 6
+	ReplicationFactor int               `yaml:"replication_factor"` // of created topics; default 1
+	Topics            map[string]string `yaml:"topics"`             // canonical topic → name to publish under
+	AllowPII          bool              `yaml:"allow_pii"`          // ID numbers and mobiles in events; default false
 }
 
 // Ingest tunes how feeds are loaded.

@@ -54,8 +54,47 @@ func (p *Project) validate(d *decoder) {
 		key, msg, _ := strings.Cut(problem, ": ")
 		d.fieldErrorf("tiers."+key, "%s", msg)
 	}
+	p.Signals = p.Signals.WithDefaults()
+	for _, problem := range p.Signals.Check() {
+		key, msg, _ := strings.Cut(problem, ": ")
+		d.fieldErrorf("signals."+key, "%s", msg)
+	}
+	p.validatePublish(d)
 	p.validateFeeds(d)
 }
+
+func (p *Project) validatePublish(d *decoder) {
+	pub := &p.Publish
+	for _, f := range []struct {
+		key string
+		v   *int
+		def int
+	}{{"batch", &pub.Batch, 5000}, {"max_attempts", &pub.MaxAttempts, 3}, {"timeout_seconds", &pub.TimeoutSeconds, 30},
+		{"partitions", &pub.Partitions, 6}, {"replication_factor", &pub.ReplicationFactor, 1}} {
+		switch {
+		case *f.v == 0:
+			*f.v = f.def
+		case *f.v < 0:
+			d.fieldErrorf("publish."+f.key, "must be 1 or more, not %d", *f.v)
+		}
+	}
+	if pub.CreateTopics == nil {
+		yes := true
+		pub.CreateTopics = &yes
+	}
+	for canonical := range pub.Topics {
+		known := false
+		for _, t := range PublishTopics {
+			known = known || t == canonical
+		}
+		if !known {
+			d.fieldErrorf("publish.topics."+canonical, "not a topic cdp publishes (want one of %s)", strings.Join(PublishTopics, ", "))
+		}
+	}
+}
+
+// PublishTopics are the canonical topics cdp publishes to (publish.topics may rename them).
+var PublishTopics = []string{"cdp.signals.churn", "cdp.signals.crosssell", "cdp.signals.risk", "cdp.tags.changes", "cdp.profile"}
 
 func (p *Project) validateWarehouse(d *decoder) {
 	w := &p.Warehouse

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cdp/pipeline"
+	"cdp/pipeline/config"
+	"cdp/warehouse"
+)
+
+func newPublishCmd(g *globals) *cobra.Command {
+	var brokers []string
+	var max int64
+	var format string
+	cmd := &cobra.Command{
+		Use:   "publish",
+		Short: "Send the outbox's events to Kafka, in order, marking each published once the broker acknowledged it",
+		Long: `publish drains ops.outbox to Kafka: signal events to cdp.signals.churn,
+cdp.signals.crosssell and cdp.signals.risk, tag changes to cdp.tags.changes,
+profile summaries to the compacted cdp.profile (names can be changed under
+publish.topics). Each event is a CloudEvents 1.0 message in binary mode (ce_*
+headers, JSON body) keyed by party_id, written with acks from all in-sync
+replicas. An event is marked published only after the broker acknowledged
+it. If the broker fails, publish exits non-zero, every unacknowledged event
+stays in the outbox (see cdp outbox status), and the next publish sends
+them; an event may then arrive twice, with the same ce_id, never zero times.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			p, w, err := g.openProject(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			sum, err := publish(cmd.Context(), g, p, w, brokers, max)
+			if sum != nil && err == nil {
+				return emit(cmd.OutOrStdout(), format, sum, printPublish)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringSliceVar(&brokers, "brokers", nil, "brokers host:port, replacing kafka.brokers")
+	cmd.Flags().Int64Var(&max, "max", 0, "publish at most this many events (default: all)")
+	formatFlag(cmd, &format)
+	return cmd
+}
+
+// publish drains the outbox to the project's brokers (or its embedded
+// broker, started for the duration), creating missing topics first.
+func publish(ctx context.Context, g *globals, p *config.Project, w *warehouse.Warehouse, brokers []string, max int64) (*pipeline.PublishSummary, error) {
+	if len(brokers) == 0 && len(p.Kafka.Brokers) == 0 && p.Kafka.Embedded.Enabled {
+		b, err := pipeline.StartEmbeddedBroker(p, g.logger)
+		if err != nil {
+			return nil, err
+		}
+		defer b.Close()
+		brokers = b.Addrs
+	}
+	if *p.Publish.CreateTopics {
+		if err := pipeline.EnsureTopics(ctx, p, brokers, pipeline.PublishTopics); err != nil {
+			return nil, fmt.Errorf("publish: %w (set publish.create_topics: false if the topics are managed elsewhere)", err)
+		}
+	}
+	writer, err := pipeline.NewPublisher(p, brokers)
+	if err != nil {
+		return nil, err
+	}
+	defer writer.Close()
+	return pipeline.Publish(ctx, w, writer, pipeline.PublishOptions{Batch: p.Publish.Batch, Max: max, Topics: p.Publish.Topics, Logger: g.logger})
+}
+
+func printPublish(w io.Writer, s *pipeline.PublishSummary) {
+	fmt.Fprintf(w, "published %d events in %d batches (%.1fs, %.0f/s); %d left in the outbox\n", s.Published, s.Batches, s.Seconds, s.PerSecond, s.Backlog)
+	topics := make([]string, 0, len(s.ByTopic))
+	for t := range s.ByTopic {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	for _, t := range topics {
+		fmt.Fprintf(w, "  %-24s %8d\n", t, s.ByTopic[t])
+	}
+}
+
+// OutboxStatus is what cdp outbox status reports.
+type OutboxStatus struct {
+	Events      int64         `json:"events"`
+	Published   int64         `json:"published"`
+	Backlog     int64         `json:"backlog"`
+	OldestAt    *time.Time    `json:"oldest_unpublished_at,omitempty"`
+	OldestAge   string        `json:"oldest_unpublished_age,omitempty"`
+	LastPublish *time.Time    `json:"last_published_at,omitempty"`
+	LastError   string        `json:"last_error,omitempty"`
+	Failing     int64         `json:"events_with_errors"`
+	Topics      []TopicStatus `json:"topics"`
+}
+
+// TopicStatus is one topic's share of the outbox.
+type TopicStatus struct {
+	Topic     string `json:"topic"`
+	Backlog   int64  `json:"backlog"`
+	Published int64  `json:"published"`
+}
+
+func newOutboxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "outbox", Short: "The transactional outbox of events waiting for Kafka"}
+	status := stageCmd(g, &cobra.Command{
+		Use:   "status",
+		Short: "Backlog, oldest unpublished event, last error, per topic",
+	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*OutboxStatus, error) {
+		return outboxStatus(ctx, w.DB())
+	}, printOutboxStatus)
+	cmd.AddCommand(status)
+	return cmd
+}
+
+func outboxStatus(ctx context.Context, db *sql.DB) (*OutboxStatus, error) {
+	s := &OutboxStatus{}
+	var oldest, last sql.NullTime
+	var lastErr sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT count(*), count(published_at), count(*) - count(published_at),
+		min(created_at) FILTER (published_at IS NULL), max(published_at),
+		arg_max(last_error, seq) FILTER (last_error IS NOT NULL AND published_at IS NULL),
+		count(*) FILTER (last_error IS NOT NULL AND published_at IS NULL)
+		FROM ops.outbox`).Scan(&s.Events, &s.Published, &s.Backlog, &oldest, &last, &lastErr, &s.Failing)
+	if err != nil {
+		return nil, fmt.Errorf("ops.outbox: %w", err)
+	}
+	if oldest.Valid {
+		s.OldestAt = &oldest.Time
+		s.OldestAge = time.Since(oldest.Time).Round(time.Second).String()
+	}
+	if last.Valid {
+		s.LastPublish = &last.Time
+	}
+	s.LastError = lastErr.String
+	rows, err := db.QueryContext(ctx, `SELECT topic, count(*) - count(published_at), count(published_at) FROM ops.outbox GROUP BY topic ORDER BY topic`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t TopicStatus
+		if err := rows.Scan(&t.Topic, &t.Backlog, &t.Published); err != nil {
+			return nil, err
+		}
+		s.Topics = append(s.Topics, t)
+	}
+	return s, rows.Err()
+}
+
+func printOutboxStatus(w io.Writer, s *OutboxStatus) {
+	fmt.Fprintf(w, "outbox: %d events, %d published, %d waiting\n", s.Events, s.Published, s.Backlog)
+	if s.OldestAt != nil {
+		fmt.Fprintf(w, "oldest waiting: queued %s (%s ago)\n", s.OldestAt.Local().Format(time.DateTime), s.OldestAge)
+	}
+	if s.LastPublish != nil {
+		fmt.Fprintf(w, "last published: %s\n", s.LastPublish.Local().Format(time.DateTime))
+	}
+	if s.LastError != "" {
+		fmt.Fprintf(w, "last error (%d waiting events failed at least once): %s\n", s.Failing, strings.TrimSpace(s.LastError))
+	}
+	for _, t := range s.Topics {
+		fmt.Fprintf(w, "  %-24s waiting %8d  published %8d\n", t.Topic, t.Backlog, t.Published)
+	}
+}
