@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -129,4 +130,52 @@ func splitHostPort(s string) (string, string, error) {
 		}
 	}
 	return "", "", fmt.Errorf("want host:port")
+}
+
+// ReadTopic reads every message a topic holds now, partition by partition
+// (the demo's read-back and tests; not a consumer for production). A topic
+// that does not exist holds nothing.
+func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
+	if err != nil {
+		return nil, err
+	}
+	parts, err := conn.ReadPartitions(topic)
+	conn.Close()
+	if err != nil {
+		return nil, nil
+	}
+	var out []kafka.Message
+	for _, pt := range parts {
+		lc, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, pt.ID)
+		if err != nil {
+			return nil, err
+		}
+		first, last, err := lc.ReadOffsets()
+		lc.Close()
+		if err != nil {
+			return nil, err
+		}
+		if last <= first {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: pt.ID, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+		if err := r.SetOffset(first); err != nil {
+			r.Close()
+			return nil, err
+		}
+		for {
+			m, err := r.ReadMessage(ctx)
+			if err != nil {
+				r.Close()
+				return nil, fmt.Errorf("read %s/%d: %w", topic, pt.ID, err)
+			}
+			out = append(out, m)
+			if m.Offset >= last-1 {
+				break
+			}
+		}
+		r.Close()
+	}
+	return out, nil
 }
