@@ -116,17 +116,7 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir
 	os.Remove(p.WarehousePath())
 
 	// Hold the second day back.
-	held := filepath.Join(dir, "held")
-	var moved [][2]string
-	err = filepath.Walk(filepath.Join(dir, "feeds"), func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() || !(strings.Contains(path, "20261120") || strings.Contains(path, "2026-11-20")) {
-			return err
-		}
-		dst := filepath.Join(held, strings.ReplaceAll(strings.TrimPrefix(path, dir), string(os.PathSeparator), "_"))
-		os.MkdirAll(held, 0o755)
-		moved = append(moved, [2]string{dst, path})
-		return os.Rename(path, dst)
-	})
+	deliver, err := holdBack(dir, end)
 	if err != nil {
 		return err
 	}
@@ -154,10 +144,8 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records int, dir
 			return err
 		}
 	}
-	for _, m := range moved {
-		if err := os.Rename(m[0], m[1]); err != nil {
-			return err
-		}
+	if err := deliver(); err != nil {
+		return err
 	}
 	t0 = time.Now()
 	if err := ingest(); err != nil {
@@ -290,4 +278,31 @@ func childDescribe(ctx context.Context, cfgPath string) (*describeReport, error)
 		return nil, err
 	}
 	return &r, nil
+}
+
+// holdBack moves the feed files of business day out of dir/feeds (into
+// dir/held), as if that day had not arrived yet; deliver moves them back.
+func holdBack(dir string, day time.Time) (deliver func() error, err error) {
+	held := filepath.Join(dir, "held")
+	compact, iso := day.Format("20060102"), day.Format(time.DateOnly)
+	var moved [][2]string
+	err = filepath.Walk(filepath.Join(dir, "feeds"), func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !(strings.Contains(path, compact) || strings.Contains(path, iso)) {
+			return err
+		}
+		dst := filepath.Join(held, strings.ReplaceAll(strings.TrimPrefix(path, dir), string(os.PathSeparator), "_"))
+		if err := os.MkdirAll(held, 0o755); err != nil {
+			return err
+		}
+		moved = append(moved, [2]string{dst, path})
+		return os.Rename(path, dst)
+	})
+	return func() error {
+		for _, m := range moved {
+			if err := os.Rename(m[0], m[1]); err != nil {
+				return fmt.Errorf("deliver %s: %w", m[1], err)
+			}
+		}
+		return nil
+	}, err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +18,10 @@ import (
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
+	"cdp/schemas"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
+	"cdp/transforms/signals"
 	"cdp/transforms/tags"
 	"cdp/transforms/tiers"
 	"cdp/transforms/view"
@@ -35,7 +38,10 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Long: `Generate a synthetic bank, start an embedded Kafka-protocol broker on
 127.0.0.1, stream the e-banking events through it, ingest everything into a
 DuckDB warehouse, unify the customer records into parties, build the core
-model, compute the tags and print what happened.
+model, tags, value tiers and the 360 view, evaluate the signal rules; then
+deliver the last business day (held back until now) and run the day again
+incrementally, publish every queued event to the broker and read a sample
+back from each topic, checked against the JSON schemas.
 
 The demo leaves a working project in --dir: its cdp.yaml, the generated
 feeds and the warehouse, so every other command works on it with
@@ -116,6 +122,14 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 			strings.Join(broker.Addrs, ","), topic, existing)
 	}
 
+	// The last business day is held back: the demo runs a first day, then
+	// delivers it and runs the next day incrementally.
+	lastDay := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	deliver, err := holdBack(dir, lastDay)
+	if err != nil {
+		return err
+	}
+
 	// 3. Ingest.
 	w, err := openWarehouse(ctx, p)
 	if err != nil {
@@ -192,12 +206,40 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	printTiers(out, vs)
 
 	// 9. The 360° view.
-	v3, err := view.Build(ctx, w, view.Options{Logger: g.logger})
+	v3, err := view.Build(ctx, w, view.Options{Logger: g.logger, AllowPII: p.Publish.AllowPII})
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(out, "\n9. ")
 	printView(out, v3)
+
+	// 10. Signals.
+	rules, err := loadRules(p, "")
+	if err != nil {
+		return err
+	}
+	ss, err := signals.Run(ctx, w, rules, p.Signals, signals.RunOptions{Logger: g.logger, AllowPII: p.Publish.AllowPII})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "\n10. ")
+	printSignalRun(out, ss)
+
+	// 11. The next business day.
+	if err := nextDay(ctx, g, out, p, w, deliver, cat, rules, broker.Addrs); err != nil {
+		return err
+	}
+
+	// 12. Publish, and read back.
+	ps, err := publish(ctx, g, p, w, broker.Addrs, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "\n12. ")
+	printPublish(out, ps)
+	if err := printReadBack(ctx, out, broker.Addrs, p); err != nil {
+		return err
+	}
 
 	var example string
 	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) = 4
@@ -222,6 +264,9 @@ Try:
   %[3]s sql --config %[4]s "SELECT as_of_date, sum(aum) FROM core.aum_daily GROUP BY ALL ORDER BY 1"
   %[3]s sql --config %[4]s "SELECT tag_id, value, valid_from, valid_to FROM mart.tag_history WHERE party_id = '%[5]s'"
   %[3]s tags docs --out tags.md
+  %[3]s signals docs --out signals.md
+  %[3]s sql --config %[4]s "SELECT rule_id, decision, count(*) FROM mart.signal_decisions GROUP BY ALL ORDER BY 1, 2"
+  %[3]s outbox status --config %[4]s
   %[3]s sql --config %[4]s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
   %[3]s sql --config %[4]s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
 `, abs, time.Since(started).Seconds(), os.Args[0], cfgPath, example)
@@ -296,4 +341,117 @@ func printTagMix(ctx context.Context, out io.Writer, w *warehouse.Warehouse, cat
 		fmt.Fprintf(out, "   %-14s %3d tags, e.g. %s\n", c.ID, len(ts), strings.Join(sample, "; "))
 	}
 	return nil
+}
+
+// nextDay delivers the held-back business day and runs it: ingest, unify
+// (incremental), model, tags (whose changes become events), tiers, view and
+// signals.
+func nextDay(ctx context.Context, g *globals, out io.Writer, p *config.Project, w *warehouse.Warehouse, deliver func() error,
+	cat *tags.Catalog, rules *signals.Rules, brokers []string) error {
+	if err := deliver(); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	rep, err := pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: g.logger, Brokers: brokers})
+	if rep == nil {
+		return err
+	}
+	_, rows, _, _ := rep.Totals()
+	us, err := identity.Unify(ctx, w, identity.Options{Config: p.Identity, Logger: g.logger})
+	if err != nil {
+		return err
+	}
+	if _, err := core.Build(ctx, w, g.logger); err != nil {
+		return err
+	}
+	ts, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: g.logger})
+	if err != nil {
+		return err
+	}
+	if _, err := tiers.Build(ctx, w, p.Tiers, g.logger); err != nil {
+		return err
+	}
+	vs, err := view.Build(ctx, w, view.Options{Logger: g.logger, AllowPII: p.Publish.AllowPII})
+	if err != nil {
+		return err
+	}
+	ss, err := signals.Run(ctx, w, rules, p.Signals, signals.RunOptions{Logger: g.logger, AllowPII: p.Publish.AllowPII})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n11. the next business day (%s) arrives and runs in %.1fs: %d rows ingested; unify %s (%d records re-decided); "+
+		"%d tag values changed for %d parties; %d profile summaries changed\n",
+		ts.AsOf, time.Since(t0).Seconds(), rows, us.Mode, us.Records, ts.Changes, ts.Events, vs.Profiles)
+	fmt.Fprint(out, "    ")
+	printSignalRun(out, ss)
+	return nil
+}
+
+// printReadBack reads every publish topic back from the broker, checks each
+// event against its JSON schema and CloudEvents headers, and prints one
+// sample per topic.
+func printReadBack(ctx context.Context, out io.Writer, brokers []string, p *config.Project) error {
+	fmt.Fprintln(out, "\nRead back from the broker (CloudEvents binary mode; each body checked against schemas/):")
+	for _, topic := range pipeline.PublishTopics {
+		name := topic
+		if r := p.Publish.Topics[topic]; r != "" {
+			name = r
+		}
+		msgs, err := pipeline.ReadTopic(ctx, brokers, name)
+		if err != nil {
+			return err
+		}
+		valid, tombstones := 0, 0
+		var sample *kafka.Message
+		for i, m := range msgs {
+			h := headers(m)
+			if m.Value == nil {
+				tombstones++
+				continue
+			}
+			if h["ce_specversion"] != "1.0" || h["ce_id"] == "" {
+				return fmt.Errorf("%s offset %d: not a CloudEvent: %v", name, m.Offset, h)
+			}
+			if err := schemas.Validate(h["ce_type"], m.Value); err != nil {
+				return fmt.Errorf("%s offset %d: %w", name, m.Offset, err)
+			}
+			valid++
+			if sample == nil || (h["ce_type"] == "cdp.signal.opened" && headers(*sample)["ce_type"] != "cdp.signal.opened") {
+				sample = &msgs[i]
+			}
+		}
+		fmt.Fprintf(out, "  %-22s %7d events, all valid", name, valid)
+		if tombstones > 0 {
+			fmt.Fprintf(out, ", %d tombstones", tombstones)
+		}
+		fmt.Fprintln(out)
+		if sample != nil {
+			h := headers(*sample)
+			fmt.Fprintf(out, "    key=%s ce_type=%s ce_id=%s\n", sample.Key, h["ce_type"], h["ce_id"])
+			var sig struct {
+				Rule   string  `json:"rule_id"`
+				Score  float64 `json:"score"`
+				Reason string  `json:"reason"`
+				Action string  `json:"action"`
+			}
+			if json.Unmarshal(sample.Value, &sig) == nil && sig.Reason != "" {
+				fmt.Fprintf(out, "    %s (score %.0f): %s\n    → %s\n", sig.Rule, sig.Score, sig.Reason, sig.Action)
+			} else {
+				body := []rune(string(sample.Value))
+				if len(body) > 240 {
+					body = append(body[:240], '…')
+				}
+				fmt.Fprintf(out, "    %s\n", string(body))
+			}
+		}
+	}
+	return nil
+}
+
+func headers(m kafka.Message) map[string]string {
+	h := map[string]string{}
+	for _, x := range m.Headers {
+		h[x.Key] = string(x.Value)
+	}
+	return h
 }

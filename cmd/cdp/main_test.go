@@ -5,11 +5,20 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cdp/pipeline"
+	"cdp/pipeline/config"
+	"cdp/schemas"
+	"cdp/transforms/signals"
 )
+
+var quiet = slog.New(slog.DiscardHandler)
 
 // run executes the cdp command line in-process and returns its stdout.
 func run(t *testing.T, args ...string) (string, error) {
@@ -25,20 +34,23 @@ func run(t *testing.T, args ...string) (string, error) {
 
 func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	out, err := run(t, "demo", "--dir", dir, "--parties", "1500", "--days", "2")
+	out, err := run(t, "demo", "--dir", dir, "--parties", "1500", "--days", "4")
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	for _, want := range []string{"1. generated a bank of 1500 parties × 2 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
+	for _, want := range []string{"1. generated a bank of 1500 parties × 4 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
 		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config ",
 		"5. unify ", "(full): ", "records joined by: ", "resident_id=", "credit_code=", "probabilistic=",
 		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config ",
-		"6. core model built in ", "core.aum_daily", "core.card_txn", "7. tags ", "aum_tier", "preferred_channel", "8. value tiers as of ", "战略核心 core", "9. mart.customer_360 as of ", "A sample 360 card", "value score"} {
+		"6. core model built in ", "core.aum_daily", "core.card_txn", "7. tags ", "aum_tier", "preferred_channel", "8. value tiers as of ", "战略核心 core", "9. mart.customer_360 as of ", "A sample 360 card", "value score",
+		"10. signals ", "11. the next business day (2026-11-20)", "tag values changed", "12. published ", "0 left in the outbox",
+		"cdp.signals.churn", "cdp.signals.crosssell", "cdp.signals.risk", "cdp.tags.changes", "cdp.profile", "events, all valid"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
 	cfg := filepath.Join(dir, "cdp.yaml")
+	checkPublishedEvents(t, cfg)
 	// Every other command works on the project it left.
 	out, err = run(t, "sql", "--config", cfg, "--format", "csv", "SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM raw.ebank_events")
 	if err != nil {
@@ -112,6 +124,25 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	if _, err = run(t, "tags", "validate", "--config", cfg, "--catalog", bad); err == nil || !strings.Contains(err.Error(), "x.yaml:9: t1: value is VARCHAR, which a tag of type int cannot hold") {
 		t.Errorf("tags validate of a bad catalog: %v", err)
 	}
+
+	// The built-in signal rules compile; a broken rule is named by file
+	// and line; the docs list every rule; the outbox is drained.
+	if out, err = run(t, "signals", "validate", "--config", cfg); err != nil || !strings.Contains(out, "12 rules valid: churn=5 cross_sell=5 risk=2") {
+		t.Errorf("signals validate: %v\n%s", err, out)
+	}
+	badRules := t.TempDir()
+	os.WriteFile(filepath.Join(badRules, "churn.yaml"), []byte("kind: churn\nowner: o\nrules:\n  - id: r1\n    name_zh: 一\n    name_en: One\n    description: d\n    priority: high\n    valid_days: 3\n    action: a\n    params: {}\n    reason: \"{{.missing}}\"\n    sql: SELECT party_id, 50 AS score, mobile FROM core.party\n"), 0o644)
+	_, err = run(t, "signals", "validate", "--config", cfg, "--rules", badRules)
+	if err == nil || !strings.Contains(err.Error(), "churn.yaml:13: r1: column mobile looks like an ID number or phone") ||
+		!strings.Contains(err.Error(), "churn.yaml:12: r1: reason:") {
+		t.Errorf("signals validate of a bad rule: %v", err)
+	}
+	if out, err = run(t, "signals", "docs", "--config", cfg); err != nil || !strings.Contains(out, "`xs_private_wealth`") || !strings.Contains(out, "topic `cdp.signals.risk`") {
+		t.Errorf("signals docs: %v\n%.500s", err, out)
+	}
+	if out, err = run(t, "outbox", "status", "--config", cfg); err != nil || !strings.Contains(out, " published, 0 waiting") {
+		t.Errorf("outbox status: %v\n%s", err, out)
+	}
 }
 
 func TestInit_WritesAProjectThatIngests(t *testing.T) {
@@ -164,4 +195,74 @@ func TestConfigErrorsNameFileLineAndField(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cdp.yaml:5:") || !strings.Contains(err.Error(), "feeds[0].encoding") {
 		t.Fatalf("error %v, want file:line and field", err)
 	}
+}
+
+// checkPublishedEvents reads back every topic the demo published to (from
+// the embedded broker's log) and checks each event on its own: CloudEvents
+// headers, key = subject = party, body valid against its JSON schema, no
+// ID number or mobile; and that the topics hold exactly the outbox's
+// events, each once.
+func checkPublishedEvents(t *testing.T, cfg string) {
+	t.Helper()
+	p, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := pipeline.StartEmbeddedBroker(p, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	seen := map[string]bool{}
+	byType := map[string]int{}
+	for _, topic := range pipeline.PublishTopics {
+		msgs, err := pipeline.ReadTopic(ctx, b.Addrs, topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			t.Errorf("%s: no events", topic)
+		}
+		for _, m := range msgs {
+			h := map[string]string{}
+			for _, x := range m.Headers {
+				h[x.Key] = string(x.Value)
+			}
+			where := fmt.Sprintf("%s offset %d", topic, m.Offset)
+			if h["ce_specversion"] != "1.0" || h["ce_id"] == "" || h["ce_source"] == "" || h["ce_time"] == "" || h["ce_subject"] != string(m.Key) {
+				t.Fatalf("%s: CloudEvents headers %v", where, h)
+			}
+			seen[h["ce_id"]] = true
+			byType[h["ce_type"]]++
+			if m.Value == nil {
+				continue // a tombstone
+			}
+			if h["content-type"] != "application/json" {
+				t.Errorf("%s: content-type %q", where, h["content-type"])
+			}
+			if err := schemas.Validate(h["ce_type"], m.Value); err != nil {
+				t.Errorf("%s: %v", where, err)
+			}
+			if red := signals.RedactPII(string(m.Value)); red != string(m.Value) {
+				t.Errorf("%s: an ID number or mobile in the event: %.300s", where, m.Value)
+			}
+		}
+	}
+	w, err := openWarehouse(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var published, distinct int
+	w.DB().QueryRow(`SELECT count(*), count(DISTINCT event_id) FROM ops.outbox WHERE published_at IS NOT NULL`).Scan(&published, &distinct)
+	if len(seen) != distinct || published != distinct {
+		t.Errorf("the topics hold %d distinct events; the outbox published %d (%d distinct ids)", len(seen), published, distinct)
+	}
+	for _, typ := range []string{"cdp.signal.opened", "cdp.signal.updated", "cdp.tags.changed", "cdp.profile.updated"} {
+		if byType[typ] == 0 {
+			t.Errorf("no %s events: %v", typ, byType)
+		}
+	}
+	t.Logf("events read back by type: %v", byType)
 }

@@ -9,6 +9,10 @@ type Config struct {
 	// SuppressDays: a rule that fired for a party is not sent again within
 	// this many days of its last event unless its score rises. Default 7.
 	SuppressDays int `yaml:"suppress_days"`
+	// UpdateMinRise: an open signal is re-sent as updated (and a suppressed
+	// one let through) only when its score rose by at least this much since
+	// it was last sent. Default 5 points.
+	UpdateMinRise float64 `yaml:"update_min_rise"`
 	// CrossSellCap: at most this many cross-sell signals open per party in
 	// any CrossSellCapDays days, across all cross-sell rules, highest score
 	// first. Default 2 per 7 days.
@@ -22,6 +26,9 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	if c.SuppressDays == 0 {
 		c.SuppressDays = 7
+	}
+	if c.UpdateMinRise == 0 {
+		c.UpdateMinRise = 5
 	}
 	if c.CrossSellCap == 0 {
 		c.CrossSellCap = 2
@@ -42,6 +49,9 @@ func (c Config) Check() []string {
 		if f.v < 0 {
 			out = append(out, fmt.Sprintf("%s: must be 0 or more, not %d", f.key, f.v))
 		}
+	}
+	if c.UpdateMinRise < 0 {
+		out = append(out, fmt.Sprintf("update_min_rise: must be 0 or more points, not %v", c.UpdateMinRise))
 	}
 	return out
 }

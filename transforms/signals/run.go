@@ -82,7 +82,8 @@ type decision struct {
 // Run evaluates every rule for business date AsOf and moves each signal
 // through its lifecycle — opened, updated (its score rose), closed (its
 // condition no longer holds) or expired (older than the rule's valid_days)
-// — applying suppression and the cross-sell cap. Signal rows, the decision
+// — applying suppression and the cross-sell cap. A score "rises" when it
+// gains at least cfg.UpdateMinRise points over the score last sent. Signal rows, the decision
 // log, the run row and the outbox events all commit in one transaction.
 func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, o RunOptions) (*RunSummary, error) {
 	start := time.Now()
@@ -330,7 +331,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 			delete(hitFor, k)
 			d.score = h.score
 			s.Score, s.Reason, s.Evidence, s.Updated = h.score, h.reason, evidenceJSON(h.evidence), asOf
-			if h.score > s.SentScore {
+			if h.score >= s.SentScore+cfg.UpdateMinRise {
 				d.what, d.why = Updated, fmt.Sprintf("score rose from %s to %s", fmtScore(s.SentScore), fmtScore(h.score))
 				s.Status, s.SentScore, s.SentOn = Updated, h.score, asOf
 				transitions[s] = Updated
@@ -354,9 +355,9 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		if hitFor[k] == nil {
 			continue
 		}
-		if ls, ok := lastSent[k]; ok && ls.on > addDays(asOf, -cfg.SuppressDays) && h.score <= ls.score {
+		if ls, ok := lastSent[k]; ok && ls.on > addDays(asOf, -cfg.SuppressDays) && h.score < ls.score+cfg.UpdateMinRise {
 			decisions = append(decisions, decision{h.rule, h.party, h.score, Suppressed,
-				fmt.Sprintf("sent on %s with score %s; not again within %d days unless the score rises", ls.on, fmtScore(ls.score), cfg.SuppressDays)})
+				fmt.Sprintf("sent on %s with score %s; not again within %d days unless the score rises by %s", ls.on, fmtScore(ls.score), cfg.SuppressDays, fmtScore(cfg.UpdateMinRise))})
 			continue
 		}
 		fresh = append(fresh, hitFor[k])
