@@ -174,4 +174,3 @@ func openTestWarehouse(t *testing.T, p interface{ WarehousePath() string }) *war
 	t.Cleanup(func() { w.Close() })
 	return w
 }
-

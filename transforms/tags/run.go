@@ -22,18 +22,18 @@ type RunOptions struct {
 
 // RunSummary is what a tag run did.
 type RunSummary struct {
-	RunID   string         `json:"run_id"`
-	AsOf    string         `json:"as_of"`
-	Tags    int            `json:"tags"`
-	Values  int64          `json:"values"`
-	Changes int64          `json:"changes"`
+	RunID   string `json:"run_id"`
+	AsOf    string `json:"as_of"`
+	Tags    int    `json:"tags"`
+	Values  int64  `json:"values"`
+	Changes int64  `json:"changes"`
 	// Events is how many tag-change events (one per party with changes)
 	// went to the outbox; none on the baseline run, the first on an empty
 	// mart.tags, whose values CRMs take from cdp.profile or SQL instead.
-	Events   int64 `json:"events"`
-	Baseline bool  `json:"baseline,omitempty"`
-	ByTag   map[string]int `json:"changes_by_tag,omitempty"`
-	Seconds float64        `json:"seconds"`
+	Events   int64          `json:"events"`
+	Baseline bool           `json:"baseline,omitempty"`
+	ByTag    map[string]int `json:"changes_by_tag,omitempty"`
+	Seconds  float64        `json:"seconds"`
 }
 
 // Run computes every tag of the catalog for every party and records, in one
