@@ -54,15 +54,24 @@ func Enqueue(ctx context.Context, conn *sql.Conn, events []Event) error {
 	if err := conn.QueryRowContext(ctx, "SELECT "+NextOutboxSeqSQL).Scan(&last); err != nil {
 		return fmt.Errorf("ops.outbox: %w", err)
 	}
-	stmt, err := conn.PrepareContext(ctx, `INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`)
-	if err != nil {
-		return fmt.Errorf("ops.outbox: %w", err)
-	}
-	defer stmt.Close()
-	for i, e := range events {
-		if _, err := stmt.ExecContext(ctx, last+int64(i)+1, e.ID, e.Topic, e.Key, e.Type, e.Source, e.Subject, e.Time, string(e.Data), e.Producer); err != nil {
-			return fmt.Errorf("ops.outbox: event %s: %w", e.ID, err)
+	// Multi-row inserts: one statement per 500 events (a statement per
+	// event costs DuckDB about 0.5 ms each).
+	const rowsPer = 500
+	for lo := 0; lo < len(events); lo += rowsPer {
+		hi := min(lo+rowsPer, len(events))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at) VALUES `)
+		args := make([]any, 0, (hi-lo)*10)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())")
+			e := events[i]
+			args = append(args, last+int64(i)+1, e.ID, e.Topic, e.Key, e.Type, e.Source, e.Subject, e.Time, string(e.Data), e.Producer)
+		}
+		if _, err := conn.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("ops.outbox: events %s…: %w", events[lo].ID, err)
 		}
 	}
 	return nil

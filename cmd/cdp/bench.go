@@ -78,7 +78,7 @@ processes and their peak RSS is reported.`,
 			return printPeakRSS(cmd.OutOrStdout())
 		},
 	}
-	cmd.AddCommand(ingest, one, bare, newBenchUnifyCmd(g))
+	cmd.AddCommand(ingest, one, bare, newBenchUnifyCmd(g), newBenchPublishCmd(g))
 	return cmd
 }
 
