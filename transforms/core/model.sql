@@ -39,7 +39,7 @@ QUALIFY row_number() OVER (PARTITION BY t.trade_id ORDER BY t._load_id DESC) = 1
 -- Loans by snapshot day: the series a five-class downgrade is read from.
 CREATE OR REPLACE TABLE core.loan_daily AS
 SELECT x.party_id, l.loan_no, l.balance, l.five_class, l.overdue_days, l.status,
-       CAST(strptime({{date:l}}, '%Y%m%d') AS DATE) AS as_of_date
+       CAST(strptime({{date:l}}, '%Y%m%d') AS DATE) AS as_of_date, l._source AS source_ref, l._load_id AS load_id
 FROM raw.credit_loans l
 LEFT JOIN core.party_xref x ON x.system = 'credit' AND x.source_key = l.cust_no
 QUALIFY row_number() OVER (PARTITION BY l.loan_no, {{date:l}} ORDER BY l._load_id DESC) = 1;
