@@ -129,7 +129,7 @@ func plain(v any) any {
 // PII patterns: a mainland resident ID number and a mainland mobile.
 var (
 	residentID = regexp.MustCompile(`\b\d{17}[\dXx]\b|\b\d{15}\b`)
-	mobile     = regexp.MustCompile(`(?:\+?86[- ]?)?\b1[3-9]\d{9}\b`)
+	mobile     = regexp.MustCompile(`\b1[3-9]\d[- ]?\d{4}[- ]?\d{4}\b`)
 )
 
 // RedactPII masks resident ID numbers and mobiles in s.
@@ -138,6 +138,6 @@ func RedactPII(s string) string {
 		return m[:6] + strings.Repeat("*", len(m)-10) + m[len(m)-4:]
 	})
 	return mobile.ReplaceAllStringFunc(s, func(m string) string {
-		return m[:len(m)-8] + "****" + m[len(m)-4:]
+		return m[:3] + strings.Repeat("*", len(m)-7) + m[len(m)-4:]
 	})
 }
