@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -103,4 +105,32 @@ func Decode(name string, data []byte, v any, listKey string) ([]Lines, Problems)
 		}
 	}
 	return lines, nil
+}
+
+// File is one declaration file read from a folder.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// ReadAll reads every *.yaml file of fsys, in name order; none is an error
+// (what names the kind of file, like "tag").
+func ReadAll(fsys fs.FS, what string) ([]File, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no *.yaml %s files", what)
+	}
+	sort.Strings(names)
+	files := make([]File, len(names))
+	for i, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		files[i] = File{name, data}
+	}
+	return files, nil
 }

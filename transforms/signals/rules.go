@@ -120,22 +120,15 @@ var (
 // params overrides rule parameters: rule id → name → value. Checks that need
 // the warehouse are Validate's.
 func Load(fsys fs.FS, params map[string]map[string]any) (*Rules, error) {
-	names, err := fs.Glob(fsys, "*.yaml")
+	files, err := decl.ReadAll(fsys, "rule")
 	if err != nil {
 		return nil, err
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no *.yaml rule files")
 	}
 	rs := &Rules{}
 	var probs Problems
 	seen := map[string]*Rule{}
-	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
+	for _, df := range files {
+		name, data := df.Name, df.Data
 		var f file
 		lines, ps := decl.Decode(name, data, &f, "rules")
 		if ps != nil {

@@ -83,8 +83,9 @@ type decision struct {
 // through its lifecycle — opened, updated (its score rose), closed (its
 // condition no longer holds) or expired (older than the rule's valid_days)
 // — applying suppression and the cross-sell cap. A score "rises" when it
-// gains at least cfg.UpdateMinRise points over the score last sent. Signal rows, the decision
-// log, the run row and the outbox events all commit in one transaction.
+// gains at least cfg.UpdateMinRise points over the score last sent. Signal
+// rows, the decision log, the run row and the outbox events all commit in
+// one transaction.
 func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, o RunOptions) (*RunSummary, error) {
 	start := time.Now()
 	cfg = cfg.WithDefaults()
@@ -103,23 +104,9 @@ func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, 
 		return nil, err
 	}
 	defer conn.Close()
-	asOf := o.AsOf.Format(time.DateOnly)
-	if o.AsOf.IsZero() {
-		var newest sql.NullString
-		if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of_date) AS VARCHAR) FROM core.aum_daily`).Scan(&newest); err != nil {
-			return nil, fmt.Errorf("signals: the as-of date: %w (build the core model first: cdp model)", err)
-		}
-		if !newest.Valid {
-			return nil, fmt.Errorf("signals: no snapshot day in core.aum_daily to date the run: ingest the feeds and run cdp unify and cdp model first, or give --as-of")
-		}
-		asOf = newest.String
-	}
-	var last sql.NullString
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM ops.signal_runs`).Scan(&last); err != nil {
-		return nil, err
-	}
-	if last.Valid && asOf < last.String {
-		return nil, fmt.Errorf("signals: as of %s is before the last run's %s: signal lifecycles only move forward", asOf, last.String)
+	asOf, err := warehouse.BusinessDate(ctx, conn, o.AsOf, "ops.signal_runs")
+	if err != nil {
+		return nil, fmt.Errorf("signals: %w", err)
 	}
 	sum := &RunSummary{RunID: o.RunID, AsOf: asOf, Rules: len(rules.Rules), Counts: map[string]int{}, ByRule: map[string]map[string]int{}}
 	var hits []hit

@@ -27,7 +27,6 @@ import (
 	"io/fs"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"cdp/internal/decl"
@@ -94,22 +93,15 @@ var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // Builtin()). It returns the catalog and, when anything is wrong, Problems;
 // checks that need the warehouse (the SQL) are Validate's.
 func Load(fsys fs.FS) (*Catalog, error) {
-	names, err := fs.Glob(fsys, "*.yaml")
+	files, err := decl.ReadAll(fsys, "tag")
 	if err != nil {
 		return nil, err
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no *.yaml tag files")
 	}
 	cat := &Catalog{}
 	var probs Problems
 	seen := map[string]*Tag{}
-	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
+	for _, df := range files {
+		name, data := df.Name, df.Data
 		f, ps := parseFile(name, data)
 		probs = append(probs, ps...)
 		if f == nil {

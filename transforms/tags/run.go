@@ -57,25 +57,9 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 		return nil, err
 	}
 	defer conn.Close()
-	asOf := o.AsOf.Format("2006-01-02")
-	if o.AsOf.IsZero() {
-		var newest sql.NullString
-		if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of_date) AS VARCHAR) FROM core.aum_daily`).Scan(&newest); err != nil {
-			return nil, fmt.Errorf("tags: the as-of date: %w (build the core model first: cdp model)", err)
-		}
-		// Not today: a run dated today on an empty warehouse would refuse
-		// every later run for the real (earlier) business dates.
-		if !newest.Valid {
-			return nil, fmt.Errorf("tags: no snapshot day in core.aum_daily to date the run: ingest the feeds and run cdp unify and cdp model first, or give --as-of")
-		}
-		asOf = newest.String
-	}
-	var last sql.NullString
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM ops.tag_runs`).Scan(&last); err != nil {
-		return nil, err
-	}
-	if last.Valid && asOf < last.String {
-		return nil, fmt.Errorf("tags: as of %s is before the last run's %s: history only moves forward", asOf, last.String)
+	asOf, err := warehouse.BusinessDate(ctx, conn, o.AsOf, "ops.tag_runs")
+	if err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
 	}
 
 	var sum *RunSummary
