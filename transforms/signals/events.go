@@ -87,21 +87,17 @@ func partyInfos(ctx context.Context, conn *sql.Conn, ss []*signal) (map[string]p
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_signal_parties (party_id VARCHAR)`); err != nil {
 		return nil, err
 	}
-	stmt, err := conn.PrepareContext(ctx, `INSERT INTO cdp_signal_parties VALUES (?)`)
-	if err != nil {
-		return nil, err
-	}
+	var ids [][]any
 	seen := map[string]bool{}
 	for _, s := range ss {
 		if !seen[s.Party] {
 			seen[s.Party] = true
-			if _, err := stmt.ExecContext(ctx, s.Party); err != nil {
-				stmt.Close()
-				return nil, err
-			}
+			ids = append(ids, []any{s.Party})
 		}
 	}
-	stmt.Close()
+	if err := warehouse.InsertRows(ctx, conn, "cdp_signal_parties", ids); err != nil {
+		return nil, err
+	}
 	tier := "CAST(NULL AS VARCHAR)"
 	var n int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'mart' AND table_name = 'value_tier'`).Scan(&n); err != nil {

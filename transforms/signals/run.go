@@ -427,17 +427,13 @@ func writeSignals(ctx context.Context, conn *sql.Conn, changed []*signal, runID 
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_signals_new AS SELECT * FROM mart.signals LIMIT 0`); err != nil {
 		return err
 	}
-	stmt, err := conn.PrepareContext(ctx, `INSERT INTO cdp_signals_new VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), ?,
-		CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE), CAST(nullif(?, '') AS DATE), ?, CAST(? AS DATE), ?)`)
-	if err != nil {
-		return err
+	rows := make([][]any, len(changed))
+	for i, s := range changed {
+		rows[i] = []any{s.ID, s.Rule, s.Kind, s.Party, s.Status, s.Score, s.Priority, s.Reason, s.Action,
+			nullIfEmpty(s.Product), s.Evidence, s.Opened, s.Updated, s.Expires, nullIfEmpty(s.Closed), s.SentScore, s.SentOn, runID}
 	}
-	defer stmt.Close()
-	for _, s := range changed {
-		if _, err := stmt.ExecContext(ctx, s.ID, s.Rule, s.Kind, s.Party, s.Status, s.Score, s.Priority, s.Reason, s.Action,
-			s.Product, s.Evidence, s.Opened, s.Updated, s.Expires, s.Closed, s.SentScore, s.SentOn, runID); err != nil {
-			return fmt.Errorf("mart.signals: %w", err)
-		}
+	if err := warehouse.InsertRows(ctx, conn, "cdp_signals_new", rows); err != nil {
+		return fmt.Errorf("mart.signals: %w", err)
 	}
 	for _, q := range []string{
 		`DELETE FROM mart.signals s USING cdp_signals_new n WHERE s.signal_id = n.signal_id`,
@@ -452,15 +448,19 @@ func writeSignals(ctx context.Context, conn *sql.Conn, changed []*signal, runID 
 }
 
 func writeDecisions(ctx context.Context, conn *sql.Conn, ds []decision, asOf, runID string) error {
-	stmt, err := conn.PrepareContext(ctx, `INSERT INTO mart.signal_decisions VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, nullif(?, ''))`)
-	if err != nil {
-		return err
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		rows[i] = []any{runID, asOf, d.rule.ID, d.rule.Kind, d.party, d.score, d.what, nullIfEmpty(d.why)}
 	}
-	defer stmt.Close()
-	for _, d := range ds {
-		if _, err := stmt.ExecContext(ctx, runID, asOf, d.rule.ID, d.rule.Kind, d.party, d.score, d.what, d.why); err != nil {
-			return fmt.Errorf("mart.signal_decisions: %w", err)
-		}
+	if err := warehouse.InsertRows(ctx, conn, "mart.signal_decisions", rows); err != nil {
+		return fmt.Errorf("mart.signal_decisions: %w", err)
 	}
 	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
