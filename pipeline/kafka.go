@@ -132,10 +132,15 @@ func splitHostPort(s string) (string, string, error) {
 	return "", "", fmt.Errorf("want host:port")
 }
 
-// ReadTopic reads every message a topic holds now, partition by partition
-// (the demo's read-back and tests; not a consumer for production). A topic
-// that does not exist holds nothing.
-func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+// PartitionRange is the offsets a partition holds: First ≤ offset < Last.
+type PartitionRange struct {
+	Partition   int
+	First, Last int64
+}
+
+// TopicRanges gives each partition's offset range; a topic that does not
+// exist has none.
+func TopicRanges(ctx context.Context, brokers []string, topic string) ([]PartitionRange, error) {
 	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
 	if err != nil {
 		return nil, err
@@ -145,7 +150,7 @@ func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Mes
 	if err != nil {
 		return nil, nil
 	}
-	var out []kafka.Message
+	var out []PartitionRange
 	for _, pt := range parts {
 		lc, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, pt.ID)
 		if err != nil {
@@ -156,11 +161,26 @@ func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Mes
 		if err != nil {
 			return nil, err
 		}
-		if last <= first {
+		out = append(out, PartitionRange{pt.ID, first, last})
+	}
+	return out, nil
+}
+
+// ReadTopic reads every message a topic holds now, partition by partition
+// (the demo's read-back and tests; not a consumer for production). A topic
+// that does not exist holds nothing.
+func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+	ranges, err := TopicRanges(ctx, brokers, topic)
+	if err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for _, pr := range ranges {
+		if pr.Last <= pr.First {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: pt.ID, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
-		if err := r.SetOffset(first); err != nil {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: pr.Partition, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+		if err := r.SetOffset(pr.First); err != nil {
 			r.Close()
 			return nil, err
 		}
@@ -168,10 +188,10 @@ func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Mes
 			m, err := r.ReadMessage(ctx)
 			if err != nil {
 				r.Close()
-				return nil, fmt.Errorf("read %s/%d: %w", topic, pt.ID, err)
+				return nil, fmt.Errorf("read %s/%d: %w", topic, pr.Partition, err)
 			}
 			out = append(out, m)
-			if m.Offset >= last-1 {
+			if m.Offset >= pr.Last-1 {
 				break
 			}
 		}

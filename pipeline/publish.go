@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"cdp/pipeline/config"
+	"cdp/transforms/view"
 	"cdp/warehouse"
 )
 
@@ -84,8 +85,14 @@ func Publish(ctx context.Context, w *warehouse.Warehouse, out MessageWriter, o P
 		err     error
 	}
 	readCtx, stopReading := context.WithCancel(ctx)
-	defer stopReading()
 	batches := make(chan batch, 1)
+	// Whatever way Publish returns, the reader is stopped and has finished
+	// with the warehouse first.
+	defer func() {
+		stopReading()
+		for range batches {
+		}
+	}()
 	go func() {
 		defer close(batches)
 		var read int64
@@ -137,7 +144,6 @@ func Publish(ctx context.Context, w *warehouse.Warehouse, out MessageWriter, o P
 		sum.Published += int64(len(acked))
 		sum.Batches++
 		if werr != nil {
-			stopReading()
 			sum.Seconds = time.Since(start).Seconds()
 			db.QueryRowContext(ctx, `SELECT count(*) FROM ops.outbox WHERE published_at IS NULL`).Scan(&sum.Backlog)
 			return sum, fmt.Errorf("publish: the broker did not acknowledge %d of %d events (first seq %d); %d published so far; "+
@@ -152,7 +158,6 @@ func Publish(ctx context.Context, w *warehouse.Warehouse, out MessageWriter, o P
 			lastLog = time.Now()
 		}
 	}
-	stopReading()
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM ops.outbox WHERE published_at IS NULL`).Scan(&sum.Backlog); err != nil {
 		return sum, err
 	}
@@ -314,7 +319,7 @@ func EnsureTopics(ctx context.Context, p *config.Project, brokers []string, topi
 			name = r
 		}
 		c := kafka.TopicConfig{Topic: name, NumPartitions: p.Publish.Partitions, ReplicationFactor: p.Publish.ReplicationFactor}
-		if t == "cdp.profile" {
+		if t == view.ProfileTopic {
 			c.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}
 		}
 		cfgs = append(cfgs, c)

@@ -285,27 +285,13 @@ func queryTable(ctx context.Context, out io.Writer, w *warehouse.Warehouse, q st
 
 // topicSize counts the messages a topic holds (0 when it does not exist).
 func topicSize(ctx context.Context, brokers []string, topic string) (int64, error) {
-	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
+	ranges, err := pipeline.TopicRanges(ctx, brokers, topic)
 	if err != nil {
 		return 0, fmt.Errorf("embedded broker: %w", err)
 	}
-	defer conn.Close()
-	parts, err := conn.ReadPartitions(topic)
-	if err != nil {
-		return 0, nil
-	}
 	var n int64
-	for _, pt := range parts {
-		lc, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, pt.ID)
-		if err != nil {
-			return 0, err
-		}
-		first, last, err := lc.ReadOffsets()
-		lc.Close()
-		if err != nil {
-			return 0, err
-		}
-		n += last - first
+	for _, r := range ranges {
+		n += r.Last - r.First
 	}
 	return n, nil
 }

@@ -15,6 +15,9 @@ import (
 
 	"cdp/connectors/contract"
 	"cdp/transforms/identity"
+	"cdp/transforms/signals"
+	"cdp/transforms/tags"
+	"cdp/transforms/view"
 )
 
 // Defaults of the keys that have one.
@@ -94,7 +97,14 @@ func (p *Project) validatePublish(d *decoder) {
 }
 
 // PublishTopics are the canonical topics cdp publishes to (publish.topics may rename them).
-var PublishTopics = []string{"cdp.signals.churn", "cdp.signals.crosssell", "cdp.signals.risk", "cdp.tags.changes", "cdp.profile"}
+// Each is declared by the stage that produces its events.
+var PublishTopics = func() []string {
+	var ts []string
+	for _, k := range signals.Kinds {
+		ts = append(ts, k.Topic)
+	}
+	return append(ts, tags.TagChangesTopic, view.ProfileTopic)
+}()
 
 func (p *Project) validateWarehouse(d *decoder) {
 	w := &p.Warehouse

@@ -82,9 +82,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 // (ops.profile_state) into the outbox (schemas/profile.json). The hash
 // leaves out as_of, so a new day alone sends nothing.
 func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary) error {
-	pii := ""
+	pii, join := "", ""
 	if o.AllowPII {
-		pii = ", 'id_no', p.id_no, 'mobile', p.mobile"
+		pii, join = ", 'id_no', p.id_no, 'mobile', p.mobile", "LEFT JOIN core.party p USING (party_id)"
 	}
 	run := warehouse.Literal(o.RunID)
 	stmts := []string{
@@ -98,7 +98,7 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary) e
 		     'worst_five_class', c.worst_five_class, 'card_accounts', c.card_accounts, 'best_card_tier', c.best_card_tier,
 		     'digital_events_30d', c.digital_events_30d, 'systems', c.systems, 'related_parties', c.related_parties,
 		     'rm_id', c.rm_id, 'branch_code', c.branch_code` + pii + `) AS body
-		   FROM mart.customer_360 c LEFT JOIN core.party p USING (party_id))`,
+		   FROM mart.customer_360 c ` + join + `)`,
 		`INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
 		 SELECT ` + warehouse.NextOutboxSeqSQL + ` + row_number() OVER (ORDER BY n.party_id),
 		        ` + warehouse.OutboxIDSQL("'profile'", "n.party_id", "n.hash") + `,

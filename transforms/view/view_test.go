@@ -107,4 +107,14 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 	if want := "cdp.profile.updated " + changed + " RM-NEW, cdp.profile.deleted " + gone + " -"; got != want || third.Profiles != 1 || third.Deleted != 1 {
 		t.Errorf("after one change and one removal the outbox got %q; want %q", got, want)
 	}
+	// publish.allow_pii adds the full ID number and mobile to the summaries.
+	if _, err := view.Build(ctx, b.W, view.Options{Logger: testbank.Quiet, RunID: "pii", AllowPII: true}); err != nil {
+		t.Fatal(err)
+	}
+	var withID, carrying int64
+	db.QueryRow(`SELECT count(*), count(*) FILTER (json_extract_string(o.data, '$.id_no') = p.id_no)
+		FROM ops.outbox o JOIN core.party p ON p.party_id = o.key WHERE o.producer = 'pii' AND p.id_no IS NOT NULL`).Scan(&withID, &carrying)
+	if withID == 0 || carrying != withID {
+		t.Errorf("with allow_pii, %d of %d summaries of parties with an ID number carry it", carrying, withID)
+	}
 }
