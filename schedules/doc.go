@@ -1,7 +1,25 @@
-// Package schedules will run the pipeline's jobs on cron schedules
-// (robfig/cron v3): dependencies, retries, no overlap, catch-up and
-// backfill, with run history in ops.job_runs.
+// Package schedules runs the pipeline's jobs: on cron schedules
+// (robfig/cron v3) in the daemon, by hand (cdp run) and over a range of
+// business dates (cdp backfill), with run history in ops.job_runs and
+// per-stage metrics in ops.job_stages.
 //
-// It is empty until the scheduling stage lands (see the project issues); the
-// folder exists so the layout the design names is in place from the start.
+// Guarantees:
+//   - A fire of a job runs the jobs it depends on first, in dependency order,
+//     each to success before the next starts; when one fails for good, the
+//     jobs after it are recorded as skipped, never run on stale inputs.
+//   - One job writes the warehouse at a time (DuckDB has one writer per file
+//     and stages rebuild shared tables); fires of different jobs queue.
+//   - A fire of a job that is still running is skipped (overlap: skip, and
+//     recorded so) or waits for it, at most one waiting (overlap: delay).
+//   - A failed attempt is retried after a backoff that doubles up to
+//     max_backoff; an attempt longer than timeout is cancelled and failed.
+//     When every retry is used the alert hook fires: an ERROR log line and/or
+//     a JSON POST to the webhook.
+//   - Fires missed while the daemon was down are caught up at start by each
+//     job's policy: none, latest (only the newest missed fire; the default)
+//     or all (each, oldest first). A job never fired before has missed
+//     nothing.
+//   - Every attempt is a row in ops.job_runs, written before it starts and
+//     closed when it ends; rows a dead daemon left "running" are closed as
+//     failed at the next start.
 package schedules

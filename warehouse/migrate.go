@@ -46,6 +46,7 @@ var migrations = []migration{
 	fileMigration(5, "0005_identity.sql"),
 	fileMigration(6, "0006_tags.sql"),
 	fileMigration(7, "0007_signals.sql"),
+	fileMigration(8, "0008_job_runs.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

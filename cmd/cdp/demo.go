@@ -214,7 +214,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	printView(out, v3)
 
 	// 10. Signals.
-	rules, err := loadRules(p, "")
+	rules, err := pipeline.LoadRules(p, "")
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	}
 
 	// 12. Publish, and read back.
-	ps, err := publish(ctx, g, p, w, broker.Addrs, 0)
+	ps, err := pipeline.PublishOutbox(ctx, p, w, broker.Addrs, 0, g.logger)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ them; an event may then arrive twice, with the same ce_id, never zero times.`,
 				return err
 			}
 			defer w.Close()
-			sum, err := publish(cmd.Context(), g, p, w, brokers, max)
+			sum, err := pipeline.PublishOutbox(cmd.Context(), p, w, brokers, max, g.logger)
 			if sum != nil && err == nil {
 				return emit(cmd.OutOrStdout(), format, sum, printPublish)
 			}
@@ -53,30 +53,6 @@ them; an event may then arrive twice, with the same ce_id, never zero times.`,
 	cmd.Flags().Int64Var(&max, "max", 0, "publish at most this many events (default: all)")
 	formatFlag(cmd, &format)
 	return cmd
-}
-
-// publish drains the outbox to the project's brokers (or its embedded
-// broker, started for the duration), creating missing topics first.
-func publish(ctx context.Context, g *globals, p *config.Project, w *warehouse.Warehouse, brokers []string, max int64) (*pipeline.PublishSummary, error) {
-	if len(brokers) == 0 && len(p.Kafka.Brokers) == 0 && p.Kafka.Embedded.Enabled {
-		b, err := pipeline.StartEmbeddedBroker(p, g.logger)
-		if err != nil {
-			return nil, err
-		}
-		defer b.Close()
-		brokers = b.Addrs
-	}
-	if *p.Publish.CreateTopics {
-		if err := pipeline.EnsureTopics(ctx, p, brokers, pipeline.PublishTopics); err != nil {
-			return nil, fmt.Errorf("publish: %w (set publish.create_topics: false if the topics are managed elsewhere)", err)
-		}
-	}
-	writer, err := pipeline.NewPublisher(p, brokers)
-	if err != nil {
-		return nil, err
-	}
-	defer writer.Close()
-	return pipeline.Publish(ctx, w, writer, pipeline.PublishOptions{Batch: p.Publish.Batch, Max: max, Topics: p.Publish.Topics, Logger: g.logger})
 }
 
 func printPublish(w io.Writer, s *pipeline.PublishSummary) {

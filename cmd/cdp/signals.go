@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"cdp/pipeline"
 	"cdp/pipeline/config"
 	"cdp/transforms/signals"
 )
@@ -24,26 +24,6 @@ func parseAsOf(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--as-of %q: want YYYY-MM-DD", s)
 	}
 	return d, nil
-}
-
-// loadRules loads the rule set: --rules, else the project's signals.rules,
-// else the built-in one, with the project's parameter overrides.
-func loadRules(p *config.Project, dir string) (*signals.Rules, error) {
-	var fsys fs.FS = signals.Builtin()
-	var params map[string]map[string]any
-	if p != nil {
-		params = p.Signals.Params
-		if dir == "" && p.Signals.Rules != "" {
-			dir = p.Resolve(p.Signals.Rules)
-		}
-	}
-	if dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("rules %s: not a folder of rule files", dir)
-		}
-		fsys = os.DirFS(dir)
-	}
-	return signals.Load(fsys, params)
 }
 
 func newSignalsCmd(g *globals) *cobra.Command {
@@ -79,7 +59,7 @@ publish.allow_pii). Every problem names the file and line.`,
 				return err
 			}
 			defer w.Close()
-			rules, err := loadRules(p, rulesDir)
+			rules, err := pipeline.LoadRules(p, rulesDir)
 			if err != nil {
 				return err
 			}
@@ -109,7 +89,7 @@ publish.allow_pii). Every problem names the file and line.`,
 					return err
 				}
 			}
-			rules, err := loadRules(p, rulesDir)
+			rules, err := pipeline.LoadRules(p, rulesDir)
 			if err != nil {
 				return err
 			}
@@ -156,7 +136,7 @@ run's is refused.`,
 				return err
 			}
 			defer w.Close()
-			rules, err := loadRules(p, rulesDir)
+			rules, err := pipeline.LoadRules(p, rulesDir)
 			if err != nil {
 				return err
 			}

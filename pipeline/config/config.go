@@ -49,6 +49,8 @@ type Project struct {
 	Tiers     tiers.Config    `yaml:"tiers"`
 	Signals   signals.Config  `yaml:"signals"`
 	Publish   Publish         `yaml:"publish"`
+	Schedules Schedules       `yaml:"schedules"`
+	Serve     Serve           `yaml:"serve"`
 	Feeds     []Feed          `yaml:"feeds"`
 }
 
@@ -223,3 +225,5 @@ func unwrapPathError(err error) string {
 	}
 	return err.Error()
 }
+
+func (f *Feed) setLine(n int) { f.Line = n }

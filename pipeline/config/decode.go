@@ -266,8 +266,8 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		d.decode(item, out.Index(i), child)
-		if f, ok := out.Index(i).Addr().Interface().(*Feed); ok {
-			f.Line = item.Line
+		if l, ok := out.Index(i).Addr().Interface().(interface{ setLine(int) }); ok {
+			l.setLine(item.Line)
 		}
 	}
 	v.Set(out)

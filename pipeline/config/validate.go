@@ -64,6 +64,8 @@ func (p *Project) validate(d *decoder) {
 	}
 	p.validatePublish(d)
 	p.validateFeeds(d)
+	p.validateSchedules(d)
+	p.validateServe(d)
 }
 
 func (p *Project) validatePublish(d *decoder) {

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"slices"
+	"time"
+)
+
+// Serve configures the daemon, cdp serve: its SQL endpoint for analysts, its
+// HTTP endpoint (health, metrics, status, triggers) and the snapshots it
+// publishes after each successful run.
+type Serve struct {
+	HTTP        string    `yaml:"http"`         // host:port of /healthz, /readyz, /metrics, /status; default 127.0.0.1:9464
+	SnapshotDir string    `yaml:"snapshot_dir"` // default snapshots, relative to the project dir
+	SQL         SQLServer `yaml:"sql"`
+}
+
+// SQLServer is the Postgres wire protocol endpoint. It serves the snapshot
+// published after the last successful run, read-only and locked down.
+type SQLServer struct {
+	Listen       string    `yaml:"listen"`        // host:port; default 127.0.0.1:5433; "off" disables it
+	QueryTimeout string    `yaml:"query_timeout"` // default 5m
+	MaxRows      int       `yaml:"max_rows"`      // rows per result; default 1000000, 0 in the file keeps the default
+	Users        []SQLUser `yaml:"users"`
+
+	QueryTimeoutDur time.Duration `yaml:"-"`
+}
+
+// SQLUser is one login of the SQL endpoint. Its password is read at start
+// from an environment variable or a file, never written in cdp.yaml.
+type SQLUser struct {
+	Name         string `yaml:"name"`
+	Role         string `yaml:"role"`          // analyst (mart and masked views) | engineer (every schema, read-only)
+	PasswordEnv  string `yaml:"password_env"`  // environment variable holding the password
+	PasswordFile string `yaml:"password_file"` // or a file holding it (relative to the project dir)
+}
+
+// Roles of the SQL endpoint.
+var Roles = []string{"analyst", "engineer"}
+
+// Defaults of the daemon.
+const (
+	DefaultServeHTTP   = "127.0.0.1:9464"
+	DefaultServeSQL    = "127.0.0.1:5433"
+	DefaultSnapshotDir = "snapshots"
+)
+
+func (p *Project) validateServe(d *decoder) {
+	s := &p.Serve
+	if s.HTTP == "" {
+		s.HTTP = DefaultServeHTTP
+	}
+	if err := checkHostPort(s.HTTP, true); err != nil {
+		d.fieldErrorf("serve.http", "%q: %v", s.HTTP, err)
+	}
+	if s.SnapshotDir == "" {
+		s.SnapshotDir = DefaultSnapshotDir
+	}
+	q := &s.SQL
+	if q.Listen == "" {
+		q.Listen = DefaultServeSQL
+	}
+	if q.Listen != "off" {
+		if err := checkHostPort(q.Listen, true); err != nil {
+			d.fieldErrorf("serve.sql.listen", "%q: %v (or off)", q.Listen, err)
+		}
+	}
+	q.QueryTimeoutDur = 5 * time.Minute
+	if q.QueryTimeout != "" {
+		v, err := time.ParseDuration(q.QueryTimeout)
+		if err != nil || v <= 0 {
+			d.fieldErrorf("serve.sql.query_timeout", "%q: want a duration like 30s or 5m", q.QueryTimeout)
+		}
+		q.QueryTimeoutDur = v
+	}
+	switch {
+	case q.MaxRows == 0:
+		q.MaxRows = 1_000_000
+	case q.MaxRows < 0:
+		d.fieldErrorf("serve.sql.max_rows", "must be 1 or more, not %d", q.MaxRows)
+	}
+	seen := map[string]bool{}
+	for i := range q.Users {
+		at := index("serve.sql.users", i)
+		u := &q.Users[i]
+		if u.Name == "" {
+			d.fieldErrorf(at+".name", "a user needs a name")
+		} else if seen[u.Name] {
+			d.fieldErrorf(at+".name", "user %q is declared twice", u.Name)
+		}
+		seen[u.Name] = true
+		if u.Role == "" {
+			u.Role = "analyst"
+		}
+		if !slices.Contains(Roles, u.Role) {
+			d.fieldErrorf(at+".role", "%q: want %s", u.Role, orList(Roles))
+		}
+		switch {
+		case u.PasswordEnv == "" && u.PasswordFile == "":
+			d.fieldErrorf(at, "user %q needs password_env (an environment variable) or password_file (a file) holding its password", u.Name)
+		case u.PasswordEnv != "" && u.PasswordFile != "":
+			d.fieldErrorf(at+".password_file", "give password_env or password_file, not both")
+		case u.PasswordEnv != "" && !envVarName.MatchString(u.PasswordEnv):
+			d.fieldErrorf(at+".password_env", "must name an environment variable (like CDP_ANALYST_PASSWORD) that holds the password, never the password itself")
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package schedules
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"cdp/pipeline/config"
+)
+
+// Alert is the JSON body posted to schedules.alert.webhook when a job fails
+// for good. It carries no customer data.
+type Alert struct {
+	Kind        string    `json:"kind"` // "job_failed"
+	Project     string    `json:"project"`
+	Host        string    `json:"host"`
+	Job         string    `json:"job"`
+	FiredJob    string    `json:"fired_job"`
+	FireID      string    `json:"fire_id"`
+	RunID       string    `json:"run_id"`
+	Trigger     string    `json:"trigger"`
+	ScheduledAt time.Time `json:"scheduled_at,omitzero"`
+	Attempts    int       `json:"attempts"`
+	Error       string    `json:"error"`
+	At          time.Time `json:"at"`
+}
+
+// alert raises the alert hook for a job that failed for good.
+func (s *Scheduler) alert(ctx context.Context, j *config.Job, res *FireResult, last Run, err error) {
+	s.o.Metrics.alerted(j.Name)
+	host, _ := os.Hostname()
+	a := Alert{Kind: "job_failed", Project: s.p.Path, Host: host, Job: j.Name, FiredJob: res.Fire.Job, FireID: res.FireID,
+		RunID: last.RunID, Trigger: res.Fire.Trigger, ScheduledAt: res.Fire.Scheduled, Attempts: last.Attempt, Error: err.Error(), At: time.Now()}
+	cfg := s.p.Schedules.Alert
+	if *cfg.Log {
+		s.log.Error("ALERT: job failed for good", "job", j.Name, "attempts", last.Attempt, "fire_id", res.FireID, "run_id", last.RunID, "err", err)
+	}
+	if cfg.Webhook == "" {
+		return
+	}
+	if werr := s.postAlert(context.WithoutCancel(ctx), cfg.Webhook, a); werr != nil {
+		s.log.Error("alert webhook failed", "job", j.Name, "err", werr)
+	}
+}
+
+func (s *Scheduler) postAlert(ctx context.Context, url string, a Alert) error {
+	body, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	var last error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			time.Sleep(time.Duration(try) * time.Second)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := s.o.HTTP.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 300 {
+			return nil
+		}
+		last = fmt.Errorf("POST %s: %s", url, resp.Status)
+	}
+	return last
+}

@@ -1,0 +1,402 @@
+package schedules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/robfig/cron/v3"
+
+	"cdp/pipeline"
+	"cdp/pipeline/config"
+	"cdp/warehouse"
+)
+
+// Triggers of a fire.
+const (
+	TriggerCron     = "cron"
+	TriggerCatchUp  = "catchup"
+	TriggerManual   = "manual"
+	TriggerBackfill = "backfill"
+)
+
+// Statuses of a run.
+const (
+	StatusRunning = "running"
+	StatusSuccess = "success"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+)
+
+// StageFunc runs one stage; pipeline.RunStage unless a test injects faults.
+type StageFunc func(ctx context.Context, env *pipeline.StageEnv, stage string) (pipeline.StageResult, error)
+
+// Options tune a Scheduler.
+type Options struct {
+	Logger  *slog.Logger
+	Brokers []string // for ingest streams and publish; nil = the project's
+	// Stage runs one stage; default pipeline.RunStage.
+	Stage StageFunc
+	// OnSuccess is called after a fire whose jobs all succeeded, before the
+	// fire returns (the daemon publishes its snapshots here).
+	OnSuccess func(ctx context.Context, f *FireResult)
+	// Metrics records what runs do; nil records nothing.
+	Metrics *Metrics
+	// HTTP posts alerts; default a client with a 10 s timeout.
+	HTTP *http.Client
+}
+
+// Fire is one request to run a job (and the jobs it depends on).
+type Fire struct {
+	Job          string
+	Trigger      string
+	Scheduled    time.Time // the cron time it stands for; zero by hand
+	BusinessDate time.Time // backfill: the date the dated stages run as of; zero = newest
+}
+
+// FireResult is what a fire did: one Run per attempt of each job, in order.
+type FireResult struct {
+	FireID string
+	Fire   Fire
+	Status string // success | failed | skipped
+	Runs   []Run
+	Err    error
+}
+
+// Scheduler runs jobs of one project against one open warehouse.
+type Scheduler struct {
+	p     *config.Project
+	w     *warehouse.Warehouse
+	o     Options
+	log   *slog.Logger
+	write sync.Mutex // one job writes the warehouse at a time
+
+	mu      sync.Mutex
+	running map[string]bool // fired jobs now running
+	queued  map[string]bool // fired jobs waiting for their previous fire (overlap: delay)
+	idle    *sync.Cond
+
+	cron *cron.Cron
+	base context.Context
+	wg   sync.WaitGroup
+}
+
+// New prepares a scheduler; Start starts its clock.
+func New(p *config.Project, w *warehouse.Warehouse, o Options) *Scheduler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Stage == nil {
+		o.Stage = pipeline.RunStage
+	}
+	if o.HTTP == nil {
+		o.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	s := &Scheduler{p: p, w: w, o: o, log: o.Logger, running: map[string]bool{}, queued: map[string]bool{}, base: context.Background()}
+	s.idle = sync.NewCond(&s.mu)
+	return s
+}
+
+// Start closes runs a dead process left open, catches up missed fires by
+// each job's policy (in the background) and starts the cron clock. Fires
+// run under ctx; Stop waits for them.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.base = ctx
+	if n, err := closeStale(ctx, s.w.DB()); err != nil {
+		return err
+	} else if n > 0 {
+		s.log.Warn("closed runs a stopped process left running", "runs", n)
+	}
+	s.cron = cron.New(cron.WithLocation(s.p.Schedules.Location), cron.WithParser(config.CronParser),
+		cron.WithLogger(cronLogger{s.log}))
+	var catchUps []Fire
+	now := time.Now()
+	for i := range s.p.Schedules.Jobs {
+		j := &s.p.Schedules.Jobs[i]
+		if j.Schedule == nil {
+			continue
+		}
+		name := j.Name
+		s.cron.Schedule(j.Schedule, cron.FuncJob(func() {
+			s.FireAsync(Fire{Job: name, Trigger: TriggerCron, Scheduled: time.Now().Truncate(time.Second)})
+		}))
+		missed, err := s.missed(ctx, j, now)
+		if err != nil {
+			return err
+		}
+		catchUps = append(catchUps, missed...)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for _, f := range catchUps {
+			if ctx.Err() != nil {
+				return
+			}
+			s.Fire(ctx, f)
+		}
+	}()
+	s.cron.Start()
+	for _, n := range s.NextFires() {
+		s.log.Info("scheduled", "job", n.Job, "cron", n.Cron, "next", n.Next.In(s.p.Schedules.Location).Format(time.DateTime))
+	}
+	return nil
+}
+
+// Stop stops the clock and waits for running fires to finish.
+func (s *Scheduler) Stop() {
+	if s.cron != nil {
+		<-s.cron.Stop().Done()
+	}
+	s.wg.Wait()
+}
+
+// missed lists the fires of j to catch up per its policy: cron times after
+// the last one recorded and not after now.
+func (s *Scheduler) missed(ctx context.Context, j *config.Job, now time.Time) ([]Fire, error) {
+	last, err := lastScheduled(ctx, s.w.DB(), j.Name)
+	if err != nil || last.IsZero() {
+		return nil, err
+	}
+	var times []time.Time
+	for t := j.Schedule.Next(last); !t.After(now); t = j.Schedule.Next(t) {
+		times = append(times, t)
+		if len(times) > 10_000 {
+			times = times[1:] // keep the newest 10,000
+		}
+	}
+	if len(times) == 0 {
+		return nil, nil
+	}
+	switch j.CatchUp {
+	case "none":
+		s.log.Warn("fires missed while the daemon was down are not caught up (catch_up: none)", "job", j.Name,
+			"missed", len(times), "first", times[0], "last", times[len(times)-1])
+		return nil, nil
+	case "latest":
+		times = times[len(times)-1:]
+	}
+	s.log.Info("catching up fires missed while the daemon was down", "job", j.Name, "policy", j.CatchUp, "fires", len(times))
+	fires := make([]Fire, len(times))
+	for i, t := range times {
+		fires[i] = Fire{Job: j.Name, Trigger: TriggerCatchUp, Scheduled: t}
+	}
+	return fires, nil
+}
+
+// FireAsync fires in the background (under the Start context).
+func (s *Scheduler) FireAsync(f Fire) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.Fire(s.base, f)
+	}()
+}
+
+// Fire runs f.Job, after the jobs it depends on, and returns when done.
+// A fire of a job already running is skipped or waits, per its overlap.
+func (s *Scheduler) Fire(ctx context.Context, f Fire) *FireResult {
+	res := &FireResult{FireID: uuid.NewString(), Fire: f}
+	job, err := s.p.Schedules.Job(f.Job)
+	if err != nil {
+		res.Status, res.Err = StatusFailed, err
+		return res
+	}
+	if !s.enter(job, f) {
+		run := s.newRun(res, job.Name, 0)
+		run.Status, run.EndedAt = StatusSkipped, run.StartedAt
+		run.Error = "the previous fire of this job is still running (overlap: " + job.Overlap + ")"
+		s.log.Warn("fire skipped: the job is still running", "job", job.Name, "trigger", f.Trigger, "overlap", job.Overlap)
+		s.save(&run)
+		res.Runs, res.Status = append(res.Runs, run), StatusSkipped
+		s.o.Metrics.run(run)
+		return res
+	}
+	defer s.leave(job.Name)
+
+	jobs, err := s.p.Schedules.Closure(job.Name)
+	if err != nil {
+		res.Status, res.Err = StatusFailed, err
+		return res
+	}
+	res.Status = StatusSuccess
+	for _, j := range jobs {
+		if res.Status != StatusSuccess {
+			run := s.newRun(res, j.Name, 0)
+			run.Status, run.EndedAt = StatusSkipped, run.StartedAt
+			run.Error = "not run: " + res.Err.Error()
+			s.save(&run)
+			res.Runs = append(res.Runs, run)
+			s.o.Metrics.run(run)
+			continue
+		}
+		if err := s.runJob(ctx, res, j); err != nil {
+			res.Status, res.Err = StatusFailed, fmt.Errorf("job %s failed: %w", j.Name, err)
+		}
+	}
+	if res.Status == StatusSuccess && s.o.OnSuccess != nil {
+		s.o.OnSuccess(ctx, res)
+	}
+	return res
+}
+
+// enter claims job for a fire; false when the fire is to be skipped.
+func (s *Scheduler) enter(job *config.Job, f Fire) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running[job.Name] {
+		s.running[job.Name] = true
+		return true
+	}
+	if job.Overlap != "delay" || s.queued[job.Name] {
+		return false
+	}
+	s.queued[job.Name] = true
+	for s.running[job.Name] {
+		s.idle.Wait()
+	}
+	s.queued[job.Name] = false
+	s.running[job.Name] = true
+	return true
+}
+
+func (s *Scheduler) leave(job string) {
+	s.mu.Lock()
+	s.running[job] = false
+	s.mu.Unlock()
+	s.idle.Broadcast()
+}
+
+func (s *Scheduler) newRun(res *FireResult, job string, attempt int) Run {
+	r := Run{RunID: uuid.NewString(), FireID: res.FireID, FiredJob: res.Fire.Job, Job: job, Trigger: res.Fire.Trigger, ScheduledAt: res.Fire.Scheduled,
+		StartedAt: time.Now(), Status: StatusRunning, Attempt: attempt}
+	if !res.Fire.BusinessDate.IsZero() {
+		r.BusinessDate = res.Fire.BusinessDate.Format(time.DateOnly)
+	}
+	return r
+}
+
+func (s *Scheduler) save(r *Run) {
+	if err := record(s.w.DB(), r); err != nil {
+		s.log.Error("run history not written", "job", r.Job, "run_id", r.RunID, "err", err)
+	}
+}
+
+// runJob runs j's attempts until one succeeds or the retries are used; the
+// last failure raises the alert.
+func (s *Scheduler) runJob(ctx context.Context, res *FireResult, j *config.Job) error {
+	wait := j.BackoffDur
+	for attempt := 1; ; attempt++ {
+		run, err := s.attempt(ctx, res, j, attempt)
+		res.Runs = append(res.Runs, run)
+		if err == nil {
+			return nil
+		}
+		if attempt > *j.Retries || ctx.Err() != nil {
+			s.alert(ctx, j, res, run, err)
+			return err
+		}
+		s.log.Warn("job attempt failed; retrying", "job", j.Name, "attempt", attempt, "retry_in", wait.String(), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			s.alert(ctx, j, res, run, err)
+			return err
+		}
+		wait = min(2*wait, j.MaxBackoffDur)
+	}
+}
+
+// attempt runs j's stages once, holding the write lock, within j's timeout.
+func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job, attempt int) (Run, error) {
+	s.write.Lock()
+	defer s.write.Unlock()
+	run := s.newRun(res, j.Name, attempt)
+	s.save(&run)
+	s.o.Metrics.started(j.Name)
+	s.log.Info("job started", "job", j.Name, "run_id", run.RunID, "trigger", run.Trigger, "attempt", attempt)
+
+	actx, cancel := context.WithTimeout(ctx, j.TimeoutDur)
+	defer cancel()
+	env := &pipeline.StageEnv{Project: s.p, W: s.w, Logger: s.log.With("job", j.Name, "run_id", run.RunID),
+		Feeds: j.Feeds, AsOf: res.Fire.BusinessDate, Brokers: s.o.Brokers}
+	var err error
+	for _, stage := range j.Stages {
+		started := time.Now()
+		r, serr := s.o.Stage(actx, env, stage)
+		r.Stage = stage
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && serr != nil {
+			serr = fmt.Errorf("timed out after %s (timeout: %s): %w", time.Since(run.StartedAt).Round(time.Second), j.Timeout, serr)
+		}
+		if rerr := recordStage(s.w.DB(), run.RunID, started, r, serr); rerr != nil {
+			s.log.Error("stage metrics not written", "err", rerr)
+		}
+		s.o.Metrics.stage(j.Name, r, serr)
+		run.Rows += r.Rows
+		run.Rejects += r.Rejects
+		if r.AsOf != "" && res.Fire.BusinessDate.IsZero() {
+			run.BusinessDate = r.AsOf
+		}
+		if serr != nil {
+			err = serr
+			break
+		}
+	}
+	run.EndedAt = time.Now()
+	run.Status = StatusSuccess
+	if err != nil {
+		run.Status, run.Error = StatusFailed, err.Error()
+	}
+	s.save(&run)
+	s.o.Metrics.run(run)
+	s.log.Info("job finished", "job", j.Name, "run_id", run.RunID, "status", run.Status, "rows", run.Rows,
+		"rejects", run.Rejects, "seconds", fmt.Sprintf("%.1f", run.Seconds()))
+	return run, err
+}
+
+// NextFire is when a scheduled job fires next.
+type NextFire struct {
+	Job  string    `json:"job"`
+	Cron string    `json:"cron"`
+	Next time.Time `json:"next"`
+}
+
+// NextFires lists the next fire time of every job with a cron.
+func (s *Scheduler) NextFires() []NextFire { return NextFires(s.p, time.Now()) }
+
+// NextFires lists the next fire time after now of every job with a cron.
+func NextFires(p *config.Project, now time.Time) []NextFire {
+	var out []NextFire
+	for _, j := range p.Schedules.Jobs {
+		if j.Schedule != nil {
+			out = append(out, NextFire{Job: j.Name, Cron: j.Cron, Next: j.Schedule.Next(now)})
+		}
+	}
+	return out
+}
+
+// Running lists the jobs now running.
+func (s *Scheduler) Running() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for j, r := range s.running {
+		if r {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// cronLogger sends robfig/cron's own messages to slog.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}
