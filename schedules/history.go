@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cdp/pipeline"
+	"cdp/pipeline/config"
 )
 
 // Run is one row of ops.job_runs.
@@ -152,4 +153,23 @@ func doneDates(ctx context.Context, db *sql.DB, job string) (map[string]bool, er
 		done[d] = true
 	}
 	return done, rows.Err()
+}
+
+// Status is what `cdp status` and the daemon's /status show about jobs.
+type Status struct {
+	At      time.Time  `json:"at"`
+	Daemon  bool       `json:"daemon"` // read from a running cdp serve
+	Running []string   `json:"running"`
+	Next    []NextFire `json:"next"`
+	Runs    []Run      `json:"runs"` // newest first
+}
+
+// ReadStatus reads the last runs and computes the next fire times.
+func ReadStatus(ctx context.Context, db *sql.DB, p *config.Project, running []string, runs int) (*Status, error) {
+	last, err := LastRuns(ctx, db, runs)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	return &Status{At: now, Running: running, Next: NextFires(p, now), Runs: last}, nil
 }

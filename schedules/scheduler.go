@@ -43,7 +43,8 @@ type Options struct {
 	// Stage runs one stage; default pipeline.RunStage.
 	Stage StageFunc
 	// OnSuccess is called after a fire whose jobs all succeeded, before the
-	// fire returns (the daemon publishes its snapshots here).
+	// fire returns, while no job writes (the daemon publishes its snapshots
+	// here).
 	OnSuccess func(ctx context.Context, f *FireResult)
 	// Metrics records what runs do; nil records nothing.
 	Metrics *Metrics
@@ -240,7 +241,9 @@ func (s *Scheduler) Fire(ctx context.Context, f Fire) *FireResult {
 		}
 	}
 	if res.Status == StatusSuccess && s.o.OnSuccess != nil {
+		s.write.Lock() // no other job writes while the hook reads the result
 		s.o.OnSuccess(ctx, res)
+		s.write.Unlock()
 	}
 	return res
 }

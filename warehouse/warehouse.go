@@ -65,7 +65,7 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "Conflicting lock") {
-			return nil, fmt.Errorf("warehouse %s is in use by another process (DuckDB allows one; query it through `cdp serve` or stop the other process): %w", path, err)
+			return nil, fmt.Errorf("warehouse %s is in use by another process (DuckDB allows one; query it through `cdp serve` or stop the other process): %w: %w", path, ErrLocked, err)
 		}
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
@@ -84,6 +84,10 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 	}
 	return w, nil
 }
+
+// ErrLocked is returned by Open when another process holds the file (a
+// running cdp serve, say).
+var ErrLocked = errors.New("warehouse locked")
 
 // Path is the warehouse file.
 func (w *Warehouse) Path() string { return w.path }

@@ -38,7 +38,7 @@ func main() {
 	}
 	fmt.Fprintln(os.Stderr, "cdp:", err)
 	switch {
-	case errors.Is(err, pipeline.ErrUnitsFailed):
+	case errors.Is(err, pipeline.ErrUnitsFailed), errors.Is(err, errJobFailed):
 		os.Exit(3)
 	case errors.Is(err, context.Canceled):
 		os.Exit(130)
@@ -77,7 +77,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.AddCommand(
 		newInitCmd(g), newGenCmd(g), newIngestCmd(g), newSQLCmd(g), newStatusCmd(g),
 		newDemoCmd(g), newBenchCmd(g), newLinkCmd(g), newUnifyCmd(g), newModelCmd(g), newTagsCmd(g), newTiersCmd(g), newViewCmd(g), newProfileCmd(g),
-		newSignalsCmd(g), newPublishCmd(g), newOutboxCmd(g),
+		newSignalsCmd(g), newPublishCmd(g), newOutboxCmd(g), newRunCmd(g), newBackfillCmd(g), newExportCmd(g),
 	)
 	return root
 }

@@ -9,7 +9,8 @@ import (
 	"cdp/warehouse"
 )
 
-// openProject loads the project file and opens its warehouse.
+// openProject loads the project file and opens its warehouse. When only
+// the warehouse fails to open, the project is returned with the error.
 func (g *globals) openProject(ctx context.Context) (*config.Project, *warehouse.Warehouse, error) {
 	p, err := config.Load(g.config)
 	if err != nil {
@@ -20,7 +21,7 @@ func (g *globals) openProject(ctx context.Context) (*config.Project, *warehouse.
 	}
 	w, err := openWarehouse(ctx, p)
 	if err != nil {
-		return nil, nil, err
+		return p, nil, err // the project, for callers that can do without the warehouse
 	}
 	return p, w, nil
 }

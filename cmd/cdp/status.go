@@ -3,12 +3,20 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"cdp/cmd/cdp/render"
+	"cdp/pipeline/config"
+	"cdp/schedules"
+	"cdp/warehouse"
 )
 
 // statusQueries are what `cdp status` shows, in order.
@@ -48,19 +56,76 @@ FROM ops.identity_runs ORDER BY finished_at DESC LIMIT 5`},
 func newStatusCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show loads, inputs waiting or failed, rejects by reason, stream checkpoints and unify runs",
-		Args:  cobra.NoArgs,
+		Short: "Show jobs (last runs, next fires), loads, inputs waiting or failed, rejects by reason, stream checkpoints and unify runs",
+		Long: `status shows the scheduled jobs (the last runs from ops.job_runs and when
+each cron fires next), then loads, inputs waiting or failed, rejects by
+reason, stream checkpoints and unify runs. While cdp serve holds the
+warehouse, status asks the daemon (serve.http) for the jobs part instead.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
 			p, w, err := g.openProject(cmd.Context())
+			if errors.Is(err, warehouse.ErrLocked) {
+				st, derr := daemonStatus(cmd.Context(), p)
+				if derr != nil {
+					return fmt.Errorf("%w; and the daemon: %v", err, derr)
+				}
+				fmt.Fprintf(out, "warehouse %s is held by cdp serve (%s); jobs as the daemon reports them:\n", p.WarehousePath(), p.Serve.HTTP)
+				printJobStatus(out, st)
+				return nil
+			}
 			if err != nil {
 				return err
 			}
 			defer w.Close()
-			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "warehouse %s\n", p.WarehousePath())
+			st, err := schedules.ReadStatus(cmd.Context(), w.DB(), p, nil, 15)
+			if err != nil {
+				return err
+			}
+			printJobStatus(out, st)
 			return printQueries(cmd.Context(), out, w.DB(), statusQueries)
 		},
 	}
+}
+
+func printJobStatus(out io.Writer, st *schedules.Status) {
+	if len(st.Next) > 0 {
+		fmt.Fprintln(out, "\nScheduled jobs (next fire, China time unless the spec says otherwise)")
+		for _, n := range st.Next {
+			fmt.Fprintf(out, "  %-16s %-28s next %s (in %s)\n", n.Job, n.Cron, n.Next.Format("2006-01-02 15:04:05 MST"),
+				time.Until(n.Next).Round(time.Second))
+		}
+	}
+	if len(st.Running) > 0 {
+		fmt.Fprintf(out, "\nRunning now: %s\n", strings.Join(st.Running, ", "))
+	}
+	fmt.Fprintln(out, "\nLast job runs (ops.job_runs, newest first)")
+	if len(st.Runs) == 0 {
+		fmt.Fprintln(out, "  none yet (cdp run JOB, or cdp serve runs the schedules)")
+		return
+	}
+	printRuns(out, st.Runs)
+}
+
+// daemonStatus asks the running cdp serve for its job status.
+func daemonStatus(ctx context.Context, p *config.Project) (*schedules.Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, daemonURL(p, "/status"), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("no cdp serve answers at %s: %w", p.Serve.HTTP, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s/status: %s", p.Serve.HTTP, resp.Status)
+	}
+	var st schedules.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("GET %s/status: %w", p.Serve.HTTP, err)
+	}
+	return &st, nil
 }
 
 func printQueries(ctx context.Context, out io.Writer, db *sql.DB, qs []struct{ title, sql string }) error {
