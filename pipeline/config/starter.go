@@ -22,6 +22,7 @@ type StarterOptions struct {
 	Brokers  []string // Kafka bootstrap brokers; with none, ebank_stream is disabled
 	Embedded bool     // use the in-process broker (and no Brokers); enables ebank_stream
 	Listen   string   // the embedded broker's address; default 127.0.0.1:19092
+	Demo     bool     // the demo's jobs and SQL users (passwords in secrets/)
 }
 
 // Starter renders the commented starter cdp.yaml: every key with its default
@@ -49,7 +50,8 @@ func Starter(o StarterOptions) []byte {
 		Embedded      bool
 		StreamEnabled bool
 		Listen        string
-	}{o.Brokers, o.Embedded, o.Embedded || len(o.Brokers) > 0, o.Listen})
+		Demo          bool
+	}{o.Brokers, o.Embedded, o.Embedded || len(o.Brokers) > 0, o.Listen, o.Demo})
 	if err != nil {
 		panic("config: starter template: " + err.Error()) // the template is fixed; a test covers it
 	}

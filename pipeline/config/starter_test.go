@@ -132,3 +132,33 @@ func TestStarter_FillsItsOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestStarter_DemoHasJobsAndSQLUsers(t *testing.T) {
+	p, err := Parse("cdp.yaml", Starter(StarterOptions{Embedded: true, Demo: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, j := range p.Schedules.Jobs {
+		if j.Schedule == nil {
+			t.Errorf("demo job %s has no schedule", j.Name)
+		}
+		names = append(names, j.Name)
+	}
+	if got := strings.Join(names, ","); got != "ebank,daily,publish" {
+		t.Errorf("demo jobs %s", got)
+	}
+	if daily, _ := p.Schedules.Job("daily"); len(daily.Stages) != len(Stages) {
+		t.Errorf("daily stages %v, want all", daily.Stages)
+	}
+	if len(p.Serve.SQL.Users) != 2 || p.Serve.SQL.Users[0].Role != "analyst" || p.Serve.SQL.Users[1].Role != "engineer" {
+		t.Errorf("demo SQL users %+v", p.Serve.SQL.Users)
+	}
+	plain, err := Parse("cdp.yaml", Starter(StarterOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Schedules.Jobs) != 0 || len(plain.Serve.SQL.Users) != 0 {
+		t.Errorf("the plain starter has jobs %v or users %v", plain.Schedules.Jobs, plain.Serve.SQL.Users)
+	}
+}

@@ -1,0 +1,250 @@
+package schedules
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"cdp/pipeline/config"
+	"cdp/warehouse"
+)
+
+// SQLEndpoint is the analysts' SQL server the daemon feeds snapshots to
+// (warehouse/pgserve).
+type SQLEndpoint interface {
+	// Publish makes the snapshot at path the one role's new queries read.
+	Publish(role, path string) error
+	// Ready reports whether every role with a user has a snapshot.
+	Ready() bool
+	// Serve answers connections on ln until ctx is done.
+	Serve(ctx context.Context, ln net.Listener) error
+}
+
+// DaemonOptions shape a daemon.
+type DaemonOptions struct {
+	Logger  *slog.Logger
+	Brokers []string
+	SQL     SQLEndpoint // nil: no SQL endpoint
+	// Roles the SQL endpoint serves: "analyst" gets the mart-only snapshot,
+	// "engineer" the full one. A full snapshot is published only when an
+	// engineer role is served.
+	Roles    []string
+	Registry *prometheus.Registry // nil: a new one
+	Stage    StageFunc            // tests inject faults; nil = pipeline.RunStage
+}
+
+// Daemon is cdp serve: the scheduler, the snapshots published after each
+// successful fire, the SQL endpoint that serves them, and the HTTP endpoint
+// (health, readiness, metrics, status, triggers).
+type Daemon struct {
+	p     *config.Project
+	w     *warehouse.Warehouse
+	o     DaemonOptions
+	log   *slog.Logger
+	Sched *Scheduler
+	reg   *prometheus.Registry
+
+	mu        sync.Mutex
+	started   bool
+	snapshots map[string]warehouse.SnapshotInfo // by kind
+	snapErr   error
+	snapAge   *prometheus.GaugeVec
+}
+
+// NewDaemon wires a daemon over an open warehouse.
+func NewDaemon(p *config.Project, w *warehouse.Warehouse, o DaemonOptions) *Daemon {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	d := &Daemon{p: p, w: w, o: o, log: o.Logger, reg: o.Registry, snapshots: map[string]warehouse.SnapshotInfo{}}
+	d.snapAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdp_snapshot_timestamp_seconds",
+		Help: "Unix time the snapshot the SQL endpoint serves was published, by kind (analyst, full)."}, []string{"kind"})
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		NewWarehouseCollector(w.DB()), d.snapAge)
+	d.Sched = New(p, w, Options{Logger: o.Logger, Brokers: o.Brokers, Metrics: NewMetrics(d.reg), Stage: o.Stage,
+		OnSuccess: func(ctx context.Context, _ *FireResult) { d.publishSnapshots(ctx) }})
+	return d
+}
+
+// Registry is where the daemon's metrics are; callers may add collectors.
+func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
+
+// snapshotKinds are the snapshots the served roles need.
+func (d *Daemon) snapshotKinds() []warehouse.SnapshotKind {
+	var kinds []warehouse.SnapshotKind
+	for _, r := range []struct {
+		role string
+		kind warehouse.SnapshotKind
+	}{{"analyst", warehouse.SnapshotAnalyst}, {"engineer", warehouse.SnapshotFull}} {
+		for _, have := range d.o.Roles {
+			if have == r.role {
+				kinds = append(kinds, r.kind)
+				break
+			}
+		}
+	}
+	return kinds
+}
+
+// SnapshotPath is where the snapshot of a kind is published.
+func SnapshotPath(p *config.Project, kind warehouse.SnapshotKind) string {
+	return filepath.Join(p.Resolve(p.Serve.SnapshotDir), string(kind)+".duckdb")
+}
+
+// publishSnapshots writes the snapshots the served roles read and hands
+// them to the SQL endpoint. Called while no job writes.
+func (d *Daemon) publishSnapshots(ctx context.Context) {
+	for _, kind := range d.snapshotKinds() {
+		path := SnapshotPath(d.p, kind)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			d.snapshotFailed(kind, err)
+			continue
+		}
+		info, err := d.w.Snapshot(ctx, path, kind)
+		if err != nil {
+			d.snapshotFailed(kind, err)
+			continue
+		}
+		role := "analyst"
+		if kind == warehouse.SnapshotFull {
+			role = "engineer"
+		}
+		if d.o.SQL != nil {
+			if err := d.o.SQL.Publish(role, path); err != nil {
+				d.snapshotFailed(kind, err)
+				continue
+			}
+		}
+		d.mu.Lock()
+		d.snapshots[string(kind)], d.snapErr = info, nil
+		d.mu.Unlock()
+		d.snapAge.WithLabelValues(string(kind)).SetToCurrentTime()
+		d.log.Info("snapshot published", "kind", kind, "path", path, "tables", info.Tables, "rows", info.Rows,
+			"mb", info.Bytes>>20, "seconds", fmt.Sprintf("%.1f", info.Took.Seconds()))
+	}
+}
+
+func (d *Daemon) snapshotFailed(kind warehouse.SnapshotKind, err error) {
+	d.mu.Lock()
+	d.snapErr = fmt.Errorf("%s snapshot: %w", kind, err)
+	d.mu.Unlock()
+	d.log.Error("snapshot not published; analysts keep the previous one", "kind", kind, "err", err)
+}
+
+// Run starts the daemon and blocks until ctx is done: it publishes the
+// current state as the first snapshot, listens for SQL and HTTP, starts the
+// schedules, and on cancellation stops taking fires and waits for running
+// ones.
+func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
+	d.log.Info("publishing the first snapshot")
+	d.publishSnapshots(ctx)
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() {
+		if err := srv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http %s: %w", httpLn.Addr(), err)
+		}
+	}()
+	if d.o.SQL != nil && sqlLn != nil {
+		go func() {
+			if err := d.o.SQL.Serve(ctx, sqlLn); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("sql %s: %w", sqlLn.Addr(), err)
+			}
+		}()
+	}
+	if err := d.Sched.Start(ctx); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.started = true
+	d.mu.Unlock()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	d.log.Info("stopping: no new fires; waiting for running jobs")
+	d.Sched.Stop()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	return err
+}
+
+// Handler serves /healthz, /readyz, /metrics, /status and POST /run/{job}.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := d.w.DB().PingContext(ctx); err != nil {
+			http.Error(w, "warehouse: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if reason := d.notReady(); reason != "" {
+			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		st, err := ReadStatus(r.Context(), d.w.DB(), d.p, d.Sched.Running(), 25)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		st.Daemon = true
+		writeJSON(w, http.StatusOK, st)
+	})
+	mux.HandleFunc("POST /run/{job}", func(w http.ResponseWriter, r *http.Request) {
+		job := r.PathValue("job")
+		if _, err := d.p.Schedules.Job(job); err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		d.Sched.FireAsync(Fire{Job: job, Trigger: TriggerManual})
+		writeJSON(w, http.StatusAccepted, map[string]string{"message": "fired job " + job})
+	})
+	return mux
+}
+
+// notReady says why the daemon is not ready, or "".
+func (d *Daemon) notReady() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case !d.started:
+		return "starting"
+	case d.o.SQL != nil && !d.o.SQL.Ready():
+		if d.snapErr != nil {
+			return "no snapshot for the SQL endpoint: " + d.snapErr.Error()
+		}
+		return "no snapshot for the SQL endpoint yet"
+	}
+	return ""
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
