@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,6 +34,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var dir string
 	var parties, days int
 	var seed int64
+	var serveAfter bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole pipeline on a generated bank, no setup needed",
@@ -46,7 +49,10 @@ back from each topic, checked against the JSON schemas.
 The demo leaves a working project in --dir: its cdp.yaml, the generated
 feeds and the warehouse, so every other command works on it with
 --config DIR/cdp.yaml. Running it again regenerates the same bytes and loads
-nothing twice.`,
+nothing twice.
+
+With --serve the demo then stays up as the daemon (cdp serve) with the demo
+project's schedules, and prints the psql line to query it; Ctrl-C stops it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("log-level") {
@@ -56,9 +62,10 @@ nothing twice.`,
 					return err
 				}
 			}
-			return runDemo(cmd.Context(), g, cmd.OutOrStdout(), dir, parties, days, seed)
+			return runDemo(cmd.Context(), g, cmd.OutOrStdout(), dir, parties, days, seed, serveAfter)
 		},
 	}
+	cmd.Flags().BoolVar(&serveAfter, "serve", false, "stay up as the daemon afterwards: schedules, SQL endpoint, metrics")
 	cmd.Flags().StringVar(&dir, "dir", "cdp-demo", "project folder to create or reuse")
 	cmd.Flags().IntVar(&parties, "parties", 50000, "parties in the synthetic bank")
 	cmd.Flags().IntVar(&days, "days", 7, "business days of feeds")
@@ -66,13 +73,16 @@ nothing twice.`,
 	return cmd
 }
 
-func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties, days int, seed int64) error {
+func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties, days int, seed int64, serveAfter bool) error {
 	started := time.Now()
 	cfgPath := filepath.Join(dir, "cdp.yaml")
 	if _, err := os.Stat(cfgPath); os.IsNotExist(err) {
-		if err := writeProject(dir, config.StarterOptions{Embedded: true, Listen: "127.0.0.1:0"}); err != nil {
+		if err := writeProject(dir, config.StarterOptions{Embedded: true, Listen: "127.0.0.1:0", Demo: true}); err != nil {
 			return err
 		}
+	}
+	if err := demoPasswords(dir); err != nil {
+		return err
 	}
 	p, err := config.Load(cfgPath)
 	if err != nil {
@@ -270,7 +280,50 @@ Try:
   %[3]s sql --config %[4]s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
   %[3]s sql --config %[4]s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
 `, abs, time.Since(started).Seconds(), os.Args[0], cfgPath, example)
-	return ierr
+	if !serveAfter || ierr != nil {
+		if !serveAfter {
+			fmt.Fprintf(out, "  %s demo --serve   # the same, then stay up as the daemon with SQL for psql\n", os.Args[0])
+		}
+		return ierr
+	}
+	fmt.Fprintln(out, "\nStaying up as the daemon (cdp serve); Ctrl-C stops it.")
+	if g.logLevel == "warn" { // the demo's quiet default; the daemon's log is its progress
+		g.logLevel = "info"
+		if err := g.setupLogging(); err != nil {
+			return err
+		}
+	}
+	for _, u := range p.Serve.SQL.Users {
+		if u.PasswordFile != "" {
+			fmt.Fprintf(out, "  %s: PGPASSWORD=$(cat %s) psql -h %s -U %s cdp\n", u.Role, p.Resolve(u.PasswordFile),
+				strings.Replace(p.Serve.SQL.Listen, ":", " -p ", 1), u.Name)
+		}
+	}
+	if len(p.Serve.SQL.Users) == 0 {
+		fmt.Fprintf(out, "  (%s predates the demo's SQL users: delete it to get them)\n", cfgPath)
+	}
+	return serve(ctx, g, out, p, w, broker.Addrs)
+}
+
+// demoPasswords writes random passwords for the demo's SQL users, once.
+func demoPasswords(dir string) error {
+	for _, name := range []string{"analyst", "engineer"} {
+		path := filepath.Join(dir, "secrets", name+".password")
+		if _, err := os.Stat(path); err == nil {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		b := make([]byte, 12)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func queryTable(ctx context.Context, out io.Writer, w *warehouse.Warehouse, q string) error {

@@ -71,7 +71,7 @@ warehouse, status asks the daemon (serve.http) for the jobs part instead.`,
 					return fmt.Errorf("%w; and the daemon: %v", err, derr)
 				}
 				fmt.Fprintf(out, "warehouse %s is held by cdp serve (%s); jobs as the daemon reports them:\n", p.WarehousePath(), p.Serve.HTTP)
-				printJobStatus(out, st)
+				printJobStatus(out, st, p.Schedules.Location)
 				return nil
 			}
 			if err != nil {
@@ -83,17 +83,17 @@ warehouse, status asks the daemon (serve.http) for the jobs part instead.`,
 			if err != nil {
 				return err
 			}
-			printJobStatus(out, st)
+			printJobStatus(out, st, p.Schedules.Location)
 			return printQueries(cmd.Context(), out, w.DB(), statusQueries)
 		},
 	}
 }
 
-func printJobStatus(out io.Writer, st *schedules.Status) {
+func printJobStatus(out io.Writer, st *schedules.Status, loc *time.Location) {
 	if len(st.Next) > 0 {
-		fmt.Fprintln(out, "\nScheduled jobs (next fire, China time unless the spec says otherwise)")
+		fmt.Fprintln(out, "\nScheduled jobs (next fire in schedules.time_zone)")
 		for _, n := range st.Next {
-			fmt.Fprintf(out, "  %-16s %-28s next %s (in %s)\n", n.Job, n.Cron, n.Next.Format("2006-01-02 15:04:05 MST"),
+			fmt.Fprintf(out, "  %-16s %-28s next %s (in %s)\n", n.Job, n.Cron, n.Next.In(loc).Format("2006-01-02 15:04:05 MST"),
 				time.Until(n.Next).Round(time.Second))
 		}
 	}

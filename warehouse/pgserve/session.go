@@ -1,0 +1,189 @@
+package pgserve
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	wire "github.com/jeroenrinzema/psql-wire"
+	"github.com/jeroenrinzema/psql-wire/codes"
+	psqlerr "github.com/jeroenrinzema/psql-wire/errors"
+	"github.com/jeroenrinzema/psql-wire/pkg/buffer"
+	"github.com/jeroenrinzema/psql-wire/pkg/types"
+)
+
+// session is one client connection, from login to close.
+type session struct {
+	user        User
+	remote      string
+	application string
+	pid, secret int32 // the key of cancel requests
+	inTx        atomic.Bool
+
+	mu     sync.Mutex
+	cancel context.CancelCauseFunc // of the statement running, if any
+}
+
+type sessionKey struct{}
+
+func sessionFrom(ctx context.Context) *session {
+	sess, _ := ctx.Value(sessionKey{}).(*session)
+	return sess
+}
+
+// running records the cancel function of the statement running (nil when
+// it ends).
+func (sess *session) running(cancel context.CancelCauseFunc) {
+	sess.mu.Lock()
+	sess.cancel = cancel
+	sess.mu.Unlock()
+}
+
+// interrupt cancels the statement running, if any.
+func (sess *session) interrupt(cause error) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.cancel != nil {
+		sess.cancel(cause)
+	}
+}
+
+// The messages of clear-text password authentication.
+const (
+	authOK                = 0
+	authCleartextPassword = 3
+)
+
+// errLoginRefused ends a connection whose login failed, after the client
+// was told why. It wraps io.EOF because psql-wire logs any other error
+// ending a connection as an unexpected server error.
+var errLoginRefused = fmt.Errorf("login refused: %w", io.EOF)
+
+// authenticate asks for a password and checks it. Unknown users and wrong
+// passwords get the same answer, after the same work.
+func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.Reader) (context.Context, error) {
+	w.Start(types.ServerAuth)
+	w.AddInt32(authCleartextPassword)
+	if err := w.End(); err != nil {
+		return ctx, err
+	}
+	t, _, err := r.ReadTypedMsg()
+	if err != nil {
+		return ctx, err
+	}
+	if t != types.ClientPassword {
+		return ctx, fmt.Errorf("expected a password message, got %s", t)
+	}
+	password, err := r.GetString()
+	if err != nil {
+		return ctx, err
+	}
+	params := wire.ClientParameters(ctx)
+	name := params[wire.ParamUsername]
+	user, ok := s.checkPassword(name, password)
+	if !ok {
+		s.authFailures.Add(1)
+		s.log.Warn("sql login refused", "user", name, "remote", remoteAddr(ctx))
+		refusal := psqlerr.WithSeverity(psqlerr.WithCode(
+			fmt.Errorf("password authentication failed for user %q", name), codes.InvalidPassword), psqlerr.LevelFatal)
+		if err := wire.WriteUnterminatedError(w, refusal); err != nil {
+			return ctx, err
+		}
+		return ctx, errLoginRefused
+	}
+	w.Start(types.ServerAuth)
+	w.AddInt32(authOK)
+	if err := w.End(); err != nil {
+		return ctx, err
+	}
+	sess := &session{user: user, remote: remoteAddr(ctx), application: params[wire.ParamApplicationName]}
+	return context.WithValue(ctx, sessionKey{}, sess), nil
+}
+
+// checkPassword compares digests in constant time, against a dummy for an
+// unknown user, so that neither the time nor the answer tells which users
+// exist.
+func (s *Server) checkPassword(name, password string) (User, bool) {
+	user, known := s.users[name]
+	want := sha256.Sum256([]byte(user.Password))
+	if !known {
+		want = s.dummyDigest
+	}
+	got := sha256.Sum256([]byte(password))
+	match := subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	return user, known && match
+}
+
+func remoteAddr(ctx context.Context) string {
+	if a := wire.RemoteAddress(ctx); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// backendKey gives the session its cancel key.
+func (s *Server) backendKey(ctx context.Context) (int32, int32) {
+	sess := sessionFrom(ctx)
+	var b [4]byte
+	rand.Read(b[:])
+	sess.pid = s.nextPID.Add(1)
+	sess.secret = int32(binary.BigEndian.Uint32(b[:]))
+	return sess.pid, sess.secret
+}
+
+// startSession registers a logged-in session.
+func (s *Server) startSession(ctx context.Context) (context.Context, error) {
+	sess := sessionFrom(ctx)
+	s.mu.Lock()
+	s.sessions[sess.pid] = sess
+	s.mu.Unlock()
+	s.sessionsOpen.Add(1)
+	s.log.Debug("sql session opened", "user", sess.user.Name, "role", sess.user.Role, "remote", sess.remote, "application", sess.application)
+	return ctx, nil
+}
+
+// endSession forgets a session whose connection closed.
+func (s *Server) endSession(ctx context.Context) error {
+	sess := sessionFrom(ctx)
+	s.mu.Lock()
+	delete(s.sessions, sess.pid)
+	s.mu.Unlock()
+	s.sessionsOpen.Add(-1)
+	s.log.Debug("sql session closed", "user", sess.user.Name, "remote", sess.remote)
+	return nil
+}
+
+// errCanceledByUser and errShuttingDown are why a statement was canceled.
+var (
+	errCanceledByUser = errors.New("canceling statement due to user request")
+	errShuttingDown   = errors.New("terminating connection: cdp serve is shutting down")
+)
+
+// cancelRequest cancels the statement a session is running, when the key
+// matches; Postgres ignores a wrong key silently, and so do we.
+func (s *Server) cancelRequest(ctx context.Context, pid, secret int32) error {
+	s.mu.Lock()
+	sess := s.sessions[pid]
+	s.mu.Unlock()
+	if sess == nil || subtle.ConstantTimeEq(sess.secret, secret) != 1 {
+		return nil
+	}
+	s.log.Debug("sql statement canceled by the client", "user", sess.user.Name)
+	sess.interrupt(errCanceledByUser)
+	return nil
+}
+
+// txStatus is what ReadyForQuery says about the session's transaction.
+func (s *Server) txStatus(ctx context.Context) types.ServerStatus {
+	if sess := sessionFrom(ctx); sess != nil && sess.inTx.Load() {
+		return types.ServerTransactionBlock
+	}
+	return types.ServerIdle
+}

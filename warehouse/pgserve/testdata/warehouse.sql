@@ -1,0 +1,17 @@
+-- A small warehouse for the SQL endpoint's tests: full identities in
+-- core.party, masked ones in mart.customer_360, a raw feed table.
+CREATE TABLE raw.demo_events AS
+SELECT range AS event_id, 'LOGIN' AS event_type FROM range(50);
+
+INSERT INTO core.party (party_id, party_type, name, id_no, mobile, source_records, fingerprint)
+SELECT 'P' || lpad(range::VARCHAR, 2, '0'), 'P', '客户' || range,
+       '11010519491231' || lpad(range::VARCHAR, 4, '0'), '1380013' || lpad(range::VARCHAR, 4, '0'), 1, range
+FROM range(20);
+
+CREATE TABLE mart.customer_360 AS
+SELECT party_id, name,
+       left(id_no, 6) || '********' || right(id_no, 4) AS id_no_masked,
+       left(mobile, 3) || '****' || right(mobile, 4) AS mobile_masked,
+       CAST(1000.5 + fingerprint AS DECIMAL(18, 2)) AS aum,
+       TIMESTAMPTZ '2026-11-20 02:00:00Z' AS updated_at
+FROM core.party;
