@@ -87,7 +87,9 @@ schedules:
 	}
 	// After the fire: the analyst snapshot holds the mart the fire built,
 	// and only the mart.
-	waitFor(t, func() bool { return snapshotCount(t, SnapshotPath(p, warehouse.SnapshotAnalyst), "mart.customer_360") > 0 })
+	waitFor(t, func() bool {
+		return snapshotCount(t, SnapshotPath(p, warehouse.SnapshotAnalyst), "mart.customer_360") > 0
+	})
 	if n := snapshotCount(t, SnapshotPath(p, warehouse.SnapshotAnalyst), "core.party"); n != -1 {
 		t.Errorf("the analyst snapshot has core.party (%d rows)", n)
 	}
@@ -112,7 +114,6 @@ schedules:
 		t.Errorf("/metrics cdp_outbox_backlog is not the outbox's %d", backlog)
 	}
 }
-
 
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
