@@ -18,6 +18,11 @@
 //     key; later copies, from the stream or an archive, become duplicate_key
 //     rejects that name where the kept copy came from.
 //
+// Ways out of the live file: Snapshot writes a consistent read-only copy
+// (the mart only, for analysts, or every schema) that OpenSnapshot opens
+// locked down for untrusted readers, and pgserve serves over the Postgres
+// wire protocol; Export writes core and mart as Parquet in Hive partitions.
+//
 // DuckDB lets one process hold the file; this package opens one connector per
 // process and every caller shares it.
 package warehouse
