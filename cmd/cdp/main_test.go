@@ -143,6 +143,29 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	if out, err = run(t, "outbox", "status", "--config", cfg); err != nil || !strings.Contains(out, " published, 0 waiting") {
 		t.Errorf("outbox status: %v\n%s", err, out)
 	}
+
+	// The demo project's jobs run by hand and by business date, and
+	// status shows them with their next fires.
+	if out, err = run(t, "run", "publish", "--config", cfg); err != nil || !strings.Contains(out, "of publish (manual): success") {
+		t.Errorf("run publish: %v\n%s", err, out)
+	}
+	if _, err = run(t, "run", "nightly", "--config", cfg); err == nil || !strings.Contains(err.Error(), `no job "nightly" (jobs: ebank, daily, publish)`) {
+		t.Errorf("run of an unknown job: %v", err)
+	}
+	out, err = run(t, "backfill", "daily", "--config", cfg, "--from", "2026-11-20", "--to", "2026-11-20")
+	if err != nil || !strings.Contains(out, "2026-11-20  ran      success") {
+		t.Errorf("backfill: %v\n%s", err, out)
+	}
+	out, err = run(t, "backfill", "daily", "--config", cfg, "--from", "2026-11-20", "--to", "2026-11-20", "--policy", "skip")
+	if err != nil || !strings.Contains(out, "2026-11-20  skipped") {
+		t.Errorf("backfill of a date done: %v\n%s", err, out)
+	}
+	out, err = run(t, "status", "--config", cfg)
+	for _, want := range []string{"Scheduled jobs", "daily", "0 30 2 * * *", "CST", "Last job runs", "backfill", "manual"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("status lacks %q: %v\n%s", want, err, out)
+		}
+	}
 }
 
 func TestInit_WritesAProjectThatIngests(t *testing.T) {
