@@ -59,6 +59,7 @@ type Daemon struct {
 	mu        sync.Mutex
 	started   bool
 	snapshots map[string]warehouse.SnapshotInfo // by kind
+	published map[warehouse.SnapshotKind]int
 	snapErr   error
 	snapAge   *prometheus.GaugeVec
 }
@@ -71,18 +72,41 @@ func NewDaemon(p *config.Project, w *warehouse.Warehouse, o DaemonOptions) *Daem
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	d := &Daemon{p: p, w: w, o: o, log: o.Logger, reg: o.Registry, snapshots: map[string]warehouse.SnapshotInfo{}}
+	d := &Daemon{p: p, w: w, o: o, log: o.Logger, reg: o.Registry, snapshots: map[string]warehouse.SnapshotInfo{},
+		published: map[warehouse.SnapshotKind]int{}}
 	d.snapAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdp_snapshot_timestamp_seconds",
 		Help: "Unix time the snapshot the SQL endpoint serves was published, by kind (analyst, full)."}, []string{"kind"})
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		NewWarehouseCollector(w.DB()), d.snapAge)
 	d.Sched = New(p, w, Options{Logger: o.Logger, Brokers: o.Brokers, Metrics: NewMetrics(d.reg), Stage: o.Stage,
-		OnSuccess: func(ctx context.Context, _ *FireResult) { d.publishSnapshots(ctx) }})
+		OnSuccess: d.afterFire})
 	return d
 }
 
 // Registry is where the daemon's metrics are; callers may add collectors.
 func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
+
+// afterFire publishes new snapshots after a successful fire that wrote
+// rows; a fire that changed nothing (publish with an empty outbox, ingest
+// with no new files) keeps the current ones.
+func (d *Daemon) afterFire(ctx context.Context, f *FireResult) {
+	var rows int64
+	for _, r := range f.Runs {
+		rows += r.Rows
+	}
+	if rows == 0 {
+		d.log.Debug("the fire wrote no rows; the snapshots stay", "job", f.Fire.Job)
+		return
+	}
+	d.publishSnapshots(ctx)
+}
+
+// Published counts the snapshots published so far, by kind.
+func (d *Daemon) Published(kind warehouse.SnapshotKind) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.published[kind]
+}
 
 // snapshotKinds are the snapshots the served roles need.
 func (d *Daemon) snapshotKinds() []warehouse.SnapshotKind {
@@ -132,6 +156,7 @@ func (d *Daemon) publishSnapshots(ctx context.Context) {
 		}
 		d.mu.Lock()
 		d.snapshots[string(kind)], d.snapErr = info, nil
+		d.published[kind]++
 		d.mu.Unlock()
 		d.snapAge.WithLabelValues(string(kind)).SetToCurrentTime()
 		d.log.Info("snapshot published", "kind", kind, "path", path, "tables", info.Tables, "rows", info.Rows,
@@ -148,9 +173,12 @@ func (d *Daemon) snapshotFailed(kind warehouse.SnapshotKind, err error) {
 
 // Run starts the daemon and blocks until ctx is done: it publishes the
 // current state as the first snapshot, listens for SQL and HTTP, starts the
-// schedules, and on cancellation stops taking fires and waits for running
-// ones.
+// schedules, and on cancellation stops taking fires, cancels running ones
+// (recorded as cancelled; cron fires among them are caught up at the next
+// start) and waits for them to end.
 func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx) // an endpoint failing stops the rest
+	defer cancel()
 	d.log.Info("publishing the first snapshot")
 	d.publishSnapshots(ctx)
 	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -160,6 +188,11 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 			errc <- fmt.Errorf("http %s: %w", httpLn.Addr(), err)
 		}
 	}()
+	shutdown := func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		srv.Shutdown(sctx)
+	}
 	if d.o.SQL != nil && sqlLn != nil {
 		go func() {
 			if err := d.o.SQL.Serve(ctx, sqlLn); err != nil && ctx.Err() == nil {
@@ -168,6 +201,7 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 		}()
 	}
 	if err := d.Sched.Start(ctx); err != nil {
+		shutdown()
 		return err
 	}
 	d.mu.Lock()
@@ -178,11 +212,10 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	d.log.Info("stopping: no new fires; waiting for running jobs")
+	d.log.Info("stopping: no new fires; running jobs are cancelled (each stage commits whole or not at all) and caught up at the next start")
+	cancel()
+	shutdown() // no more triggers over HTTP
 	d.Sched.Stop()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(sctx)
 	return err
 }
 
@@ -221,7 +254,10 @@ func (d *Daemon) Handler() http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
-		d.Sched.FireAsync(Fire{Job: job, Trigger: TriggerManual})
+		if !d.Sched.FireAsync(Fire{Job: job, Trigger: TriggerManual}) {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the daemon is starting or stopping; try again"})
+			return
+		}
 		writeJSON(w, http.StatusAccepted, map[string]string{"message": "fired job " + job})
 	})
 	return mux

@@ -36,6 +36,7 @@ schedules:
   jobs:
     - {name: describe, stages: [tags, tiers, view]}
     - {name: nightly, stages: [signals], depends_on: [describe], cron: "0 30 2 * * *"}
+    - {name: ingest, stages: [ingest]}
 `)
 	d := NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Roles: []string{"analyst", "engineer"}})
 	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -92,6 +93,15 @@ schedules:
 	})
 	if n := snapshotCount(t, SnapshotPath(p, warehouse.SnapshotAnalyst), "core.party"); n != -1 {
 		t.Errorf("the analyst snapshot has core.party (%d rows)", n)
+	}
+	// A fire that writes nothing (every file already loaded) keeps the
+	// snapshots.
+	published := d.Published(warehouse.SnapshotAnalyst)
+	if res := d.Sched.Fire(ctx, Fire{Job: "ingest", Trigger: TriggerManual}); res.Status != StatusSuccess || res.Runs[0].Rows != 0 {
+		t.Fatalf("ingest again: %+v", res)
+	}
+	if n := d.Published(warehouse.SnapshotAnalyst); n != published || n < 2 {
+		t.Errorf("analyst snapshots published: %d before an empty fire, %d after (want equal, ≥ 2)", published, n)
 	}
 	_, metrics := get(t, base+"/metrics")
 	for _, want := range []string{

@@ -9,8 +9,9 @@
 //     jobs after it are recorded as skipped, never run on stale inputs.
 //   - One job writes the warehouse at a time (DuckDB has one writer per file
 //     and stages rebuild shared tables); fires of different jobs queue.
-//   - A fire of a job that is still running is skipped (overlap: skip, and
-//     recorded so) or waits for it, at most one waiting (overlap: delay).
+//   - A fire of a job that is still running, alone or as a dependency of
+//     another fire, is skipped (overlap: skip, and recorded so) or waits for
+//     it, at most one waiting (overlap: delay).
 //   - A failed attempt is retried after a backoff that doubles up to
 //     max_backoff; an attempt longer than timeout is cancelled and failed.
 //     When every retry is used the alert hook fires: an ERROR log line and/or
@@ -20,6 +21,9 @@
 //     or all (each, oldest first). A job never fired before has missed
 //     nothing.
 //   - Every attempt is a row in ops.job_runs, written before it starts and
-//     closed when it ends; rows a dead daemon left "running" are closed as
-//     failed at the next start.
+//     closed when it ends. Stopping cancels running attempts (cancelled, no
+//     alert); rows a dead daemon left "running" are closed as cancelled at
+//     the next start; a cancelled cron fire counts as missed and is caught
+//     up by its policy.
+//   - A panicking stage fails its job; the process stays up.
 package schedules

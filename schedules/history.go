@@ -93,7 +93,7 @@ func recordStage(db *sql.DB, runID string, started time.Time, res pipeline.Stage
 
 // closeStale marks attempts a dead process left running as failed.
 func closeStale(ctx context.Context, db *sql.DB) (int64, error) {
-	res, err := db.ExecContext(ctx, `UPDATE ops.job_runs SET status = 'failed', ended_at = now(),
+	res, err := db.ExecContext(ctx, `UPDATE ops.job_runs SET status = 'cancelled', ended_at = now(),
 		error = 'the process running it stopped before it finished (closed at the next start)' WHERE status = 'running'`)
 	if err != nil {
 		return 0, fmt.Errorf("ops.job_runs: closing runs left running: %w", err)
@@ -126,10 +126,12 @@ func LastRuns(ctx context.Context, db *sql.DB, limit int) ([]Run, error) {
 }
 
 // lastScheduled is the newest cron time job was fired for (by cron or
-// catch-up), or zero.
+// catch-up) and not cancelled, or zero: a fire the process stopped during
+// counts as missed.
 func lastScheduled(ctx context.Context, db *sql.DB, job string) (time.Time, error) {
 	var t sql.NullTime
-	err := db.QueryRowContext(ctx, `SELECT max(scheduled_at) FROM ops.job_runs WHERE fired_job = ? AND trigger IN ('cron', 'catchup')`, job).Scan(&t)
+	err := db.QueryRowContext(ctx, `SELECT max(scheduled_at) FROM ops.job_runs
+		WHERE fired_job = ? AND trigger IN ('cron', 'catchup') AND status <> 'cancelled'`, job).Scan(&t)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("ops.job_runs: last fire of %s: %w", job, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -31,6 +32,9 @@ const (
 	StatusSuccess = "success"
 	StatusFailed  = "failed"
 	StatusSkipped = "skipped"
+	// StatusCancelled is an attempt the process stopped (shutdown, crash);
+	// a cancelled cron fire is caught up at the next start.
+	StatusCancelled = "cancelled"
 )
 
 // StageFunc runs one stage; pipeline.RunStage unless a test injects faults.
@@ -82,9 +86,10 @@ type Scheduler struct {
 	queued  map[string]bool // fired jobs waiting for their previous fire (overlap: delay)
 	idle    *sync.Cond
 
-	cron *cron.Cron
-	base context.Context
-	wg   sync.WaitGroup
+	cron     *cron.Cron
+	base     context.Context // of Start; nil before
+	stopping bool
+	wg       sync.WaitGroup
 }
 
 // New prepares a scheduler; Start starts its clock.
@@ -98,39 +103,56 @@ func New(p *config.Project, w *warehouse.Warehouse, o Options) *Scheduler {
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
-	s := &Scheduler{p: p, w: w, o: o, log: o.Logger, running: map[string]bool{}, queued: map[string]bool{}, base: context.Background()}
+	s := &Scheduler{p: p, w: w, o: o, log: o.Logger, running: map[string]bool{}, queued: map[string]bool{}}
 	s.idle = sync.NewCond(&s.mu)
 	return s
 }
 
 // Start closes runs a dead process left open, catches up missed fires by
 // each job's policy (in the background) and starts the cron clock. Fires
-// run under ctx; Stop waits for them.
+// run under ctx: cancelling it cancels running jobs (recorded as
+// cancelled, caught up at the next start); Stop waits for them.
 func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
 	s.base = ctx
+	s.mu.Unlock()
 	if n, err := closeStale(ctx, s.w.DB()); err != nil {
 		return err
 	} else if n > 0 {
-		s.log.Warn("closed runs a stopped process left running", "runs", n)
+		s.log.Warn("closed runs a stopped process left running (recorded as cancelled; cron fires among them are caught up)", "runs", n)
 	}
 	s.cron = cron.New(cron.WithLocation(s.p.Schedules.Location), cron.WithParser(config.CronParser),
 		cron.WithLogger(cronLogger{s.log}))
-	var catchUps []Fire
-	now := time.Now()
+	last := map[string]time.Time{}
 	for i := range s.p.Schedules.Jobs {
 		j := &s.p.Schedules.Jobs[i]
 		if j.Schedule == nil {
 			continue
 		}
-		name := j.Name
-		s.cron.Schedule(j.Schedule, cron.FuncJob(func() {
-			s.FireAsync(Fire{Job: name, Trigger: TriggerCron, Scheduled: time.Now().Truncate(time.Second)})
-		}))
-		missed, err := s.missed(ctx, j, now)
+		t, err := lastScheduled(ctx, s.w.DB(), j.Name)
 		if err != nil {
 			return err
 		}
-		catchUps = append(catchUps, missed...)
+		last[j.Name] = t
+		name := j.Name
+		var id cron.EntryID
+		id = s.cron.Schedule(j.Schedule, cron.FuncJob(func() {
+			// The cron time this fire stands for, even when it runs late.
+			at := s.cron.Entry(id).Prev
+			if at.IsZero() {
+				at = time.Now().Truncate(time.Second)
+			}
+			s.FireAsync(Fire{Job: name, Trigger: TriggerCron, Scheduled: at})
+		}))
+	}
+	// Fires up to now are caught up; the clock takes over from now.
+	now := time.Now()
+	s.cron.Start()
+	var catchUps []Fire
+	for i := range s.p.Schedules.Jobs {
+		if j := &s.p.Schedules.Jobs[i]; j.Schedule != nil {
+			catchUps = append(catchUps, s.missed(j, last[j.Name], now)...)
+		}
 	}
 	s.wg.Add(1)
 	go func() {
@@ -142,15 +164,17 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			s.Fire(ctx, f)
 		}
 	}()
-	s.cron.Start()
 	for _, n := range s.NextFires() {
 		s.log.Info("scheduled", "job", n.Job, "cron", n.Cron, "next", n.Next.In(s.p.Schedules.Location).Format(time.DateTime))
 	}
 	return nil
 }
 
-// Stop stops the clock and waits for running fires to finish.
+// Stop stops the clock, refuses new fires and waits for running ones.
 func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
 	if s.cron != nil {
 		<-s.cron.Stop().Done()
 	}
@@ -159,10 +183,9 @@ func (s *Scheduler) Stop() {
 
 // missed lists the fires of j to catch up per its policy: cron times after
 // the last one recorded and not after now.
-func (s *Scheduler) missed(ctx context.Context, j *config.Job, now time.Time) ([]Fire, error) {
-	last, err := lastScheduled(ctx, s.w.DB(), j.Name)
-	if err != nil || last.IsZero() {
-		return nil, err
+func (s *Scheduler) missed(j *config.Job, last, now time.Time) []Fire {
+	if last.IsZero() {
+		return nil
 	}
 	var times []time.Time
 	for t := j.Schedule.Next(last); !t.After(now); t = j.Schedule.Next(t) {
@@ -172,13 +195,13 @@ func (s *Scheduler) missed(ctx context.Context, j *config.Job, now time.Time) ([
 		}
 	}
 	if len(times) == 0 {
-		return nil, nil
+		return nil
 	}
 	switch j.CatchUp {
 	case "none":
 		s.log.Warn("fires missed while the daemon was down are not caught up (catch_up: none)", "job", j.Name,
 			"missed", len(times), "first", times[0], "last", times[len(times)-1])
-		return nil, nil
+		return nil
 	case "latest":
 		times = times[len(times)-1:]
 	}
@@ -187,16 +210,24 @@ func (s *Scheduler) missed(ctx context.Context, j *config.Job, now time.Time) ([
 	for i, t := range times {
 		fires[i] = Fire{Job: j.Name, Trigger: TriggerCatchUp, Scheduled: t}
 	}
-	return fires, nil
+	return fires
 }
 
-// FireAsync fires in the background (under the Start context).
-func (s *Scheduler) FireAsync(f Fire) {
+// FireAsync fires in the background under the Start context; false when
+// the scheduler has not started or is stopping.
+func (s *Scheduler) FireAsync(f Fire) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping || s.base == nil {
+		return false
+	}
+	ctx := s.base
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.Fire(s.base, f)
+		s.Fire(ctx, f)
 	}()
+	return true
 }
 
 // Fire runs f.Job, after the jobs it depends on, and returns when done.
@@ -208,22 +239,26 @@ func (s *Scheduler) Fire(ctx context.Context, f Fire) *FireResult {
 		res.Status, res.Err = StatusFailed, err
 		return res
 	}
-	if !s.enter(job, f) {
+	jobs, err := s.p.Schedules.Closure(job.Name)
+	if err != nil {
+		res.Status, res.Err = StatusFailed, err
+		return res
+	}
+	skip := func(why string) *FireResult {
 		run := s.newRun(res, job.Name, 0)
-		run.Status, run.EndedAt = StatusSkipped, run.StartedAt
-		run.Error = "the previous fire of this job is still running (overlap: " + job.Overlap + ")"
-		s.log.Warn("fire skipped: the job is still running", "job", job.Name, "trigger", f.Trigger, "overlap", job.Overlap)
+		run.Status, run.EndedAt, run.Error = StatusSkipped, run.StartedAt, why
 		s.save(&run)
 		res.Runs, res.Status = append(res.Runs, run), StatusSkipped
 		s.o.Metrics.run(run)
 		return res
 	}
-	defer s.leave(job.Name)
-
-	jobs, err := s.p.Schedules.Closure(job.Name)
-	if err != nil {
-		res.Status, res.Err = StatusFailed, err
-		return res
+	if busy := s.enter(ctx, job, jobs); busy != "" {
+		s.log.Warn("fire skipped: a job of it is still running", "job", job.Name, "running", busy, "trigger", f.Trigger, "overlap", job.Overlap)
+		return skip("job " + busy + " is still running (overlap: " + job.Overlap + ")")
+	}
+	defer s.leave(jobs)
+	if ctx.Err() != nil {
+		return skip("not run: the scheduler is stopping")
 	}
 	res.Status = StatusSuccess
 	for _, j := range jobs {
@@ -248,29 +283,41 @@ func (s *Scheduler) Fire(ctx context.Context, f Fire) *FireResult {
 	return res
 }
 
-// enter claims job for a fire; false when the fire is to be skipped.
-func (s *Scheduler) enter(job *config.Job, f Fire) bool {
+// enter claims every job of a fire (the fired job and its dependencies).
+// When one is already running it returns its name (skip the fire), or with
+// overlap: delay waits for it, at most one fire waiting per job.
+func (s *Scheduler) enter(ctx context.Context, fired *config.Job, jobs []*config.Job) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.running[job.Name] {
-		s.running[job.Name] = true
-		return true
+	busy := func() string {
+		for _, j := range jobs {
+			if s.running[j.Name] {
+				return j.Name
+			}
+		}
+		return ""
 	}
-	if job.Overlap != "delay" || s.queued[job.Name] {
-		return false
+	if b := busy(); b != "" {
+		if fired.Overlap != "delay" || s.queued[fired.Name] {
+			return b
+		}
+		s.queued[fired.Name] = true
+		for busy() != "" && ctx.Err() == nil {
+			s.idle.Wait()
+		}
+		s.queued[fired.Name] = false
 	}
-	s.queued[job.Name] = true
-	for s.running[job.Name] {
-		s.idle.Wait()
+	for _, j := range jobs {
+		s.running[j.Name] = true
 	}
-	s.queued[job.Name] = false
-	s.running[job.Name] = true
-	return true
+	return ""
 }
 
-func (s *Scheduler) leave(job string) {
+func (s *Scheduler) leave(jobs []*config.Job) {
 	s.mu.Lock()
-	s.running[job] = false
+	for _, j := range jobs {
+		s.running[j.Name] = false
+	}
 	s.mu.Unlock()
 	s.idle.Broadcast()
 }
@@ -293,14 +340,16 @@ func (s *Scheduler) save(r *Run) {
 // runJob runs j's attempts until one succeeds or the retries are used; the
 // last failure raises the alert.
 func (s *Scheduler) runJob(ctx context.Context, res *FireResult, j *config.Job) error {
-	wait := j.BackoffDur
+	wait := min(j.BackoffDur, j.MaxBackoffDur)
 	for attempt := 1; ; attempt++ {
 		run, err := s.attempt(ctx, res, j, attempt)
 		res.Runs = append(res.Runs, run)
-		if err == nil {
+		switch {
+		case err == nil:
 			return nil
-		}
-		if attempt > *j.Retries || ctx.Err() != nil {
+		case ctx.Err() != nil:
+			return err // the scheduler is stopping: cancelled, not failed for good
+		case attempt > *j.Retries:
 			s.alert(ctx, j, res, run, err)
 			return err
 		}
@@ -308,7 +357,6 @@ func (s *Scheduler) runJob(ctx context.Context, res *FireResult, j *config.Job) 
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			s.alert(ctx, j, res, run, err)
 			return err
 		}
 		wait = min(2*wait, j.MaxBackoffDur)
@@ -331,7 +379,7 @@ func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job,
 	var err error
 	for _, stage := range j.Stages {
 		started := time.Now()
-		r, serr := s.o.Stage(actx, env, stage)
+		r, serr := s.runStage(actx, env, stage)
 		r.Stage = stage
 		if errors.Is(actx.Err(), context.DeadlineExceeded) && serr != nil {
 			serr = fmt.Errorf("timed out after %s (timeout: %s): %w", time.Since(run.StartedAt).Round(time.Second), j.Timeout, serr)
@@ -352,7 +400,10 @@ func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job,
 	}
 	run.EndedAt = time.Now()
 	run.Status = StatusSuccess
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		run.Status, run.Error = StatusCancelled, "cancelled: the scheduler is stopping ("+err.Error()+")"
+	case err != nil:
 		run.Status, run.Error = StatusFailed, err.Error()
 	}
 	s.save(&run)
@@ -360,6 +411,18 @@ func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job,
 	s.log.Info("job finished", "job", j.Name, "run_id", run.RunID, "status", run.Status, "rows", run.Rows,
 		"rejects", run.Rejects, "seconds", fmt.Sprintf("%.1f", run.Seconds()))
 	return run, err
+}
+
+// runStage runs one stage, turning a panic into the stage's error: a bug
+// in one stage must fail its job, not stop the daemon.
+func (s *Scheduler) runStage(ctx context.Context, env *pipeline.StageEnv, stage string) (res pipeline.StageResult, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("stage panicked", "stage", stage, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("stage %s panicked: %v", stage, p)
+		}
+	}()
+	return s.o.Stage(ctx, env, stage)
 }
 
 // NextFire is when a scheduled job fires next.

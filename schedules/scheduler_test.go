@@ -380,3 +380,78 @@ schedules:
 		t.Fatalf("rerun of a date behind the history: %+v, %v; want it refused and the next date not run", res, err)
 	}
 }
+
+// Stopping the scheduler cancels a running job: recorded as cancelled, no
+// alert, and no fire is taken afterwards.
+func TestScheduler_ShutdownCancelsWithoutAlert(t *testing.T) {
+	p, w := emptyWarehouse(t, `
+schedules:
+  jobs:
+    - {name: tick, stages: [tiers], cron: "* * * * * *", retries: 3}
+`)
+	started := make(chan struct{}, 10)
+	stage := func(ctx context.Context, env *pipeline.StageEnv, name string) (pipeline.StageResult, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return pipeline.StageResult{}, ctx.Err()
+	}
+	reg := prometheus.NewRegistry()
+	s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage, Metrics: NewMetrics(reg)})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	cancel()
+	s.Stop()
+	if s.FireAsync(Fire{Job: "tick", Trigger: TriggerManual}) {
+		t.Error("a fire was taken after Stop")
+	}
+	var statuses []string
+	for _, r := range runs(t, w) {
+		statuses = append(statuses, r.Status)
+	}
+	if len(statuses) == 0 || statuses[0] != StatusCancelled || strings.Contains(strings.Join(statuses, ","), StatusFailed) {
+		t.Errorf("runs %v: want the running attempt cancelled, none failed", statuses)
+	}
+	if n := testutil.ToFloat64(s.o.Metrics.alerts.WithLabelValues("tick")); n != 0 {
+		t.Errorf("%v alerts for a job cancelled by shutdown", n)
+	}
+	if last, _ := lastScheduled(context.Background(), w.DB(), "tick"); !last.IsZero() {
+		t.Errorf("the cancelled fire counts as done (%v); it must be caught up", last)
+	}
+}
+
+// A fire of a job that is running as another fire's dependency is skipped
+// too.
+func TestScheduler_OverlapCoversDependencies(t *testing.T) {
+	p, w := emptyWarehouse(t, `
+schedules:
+  jobs:
+    - {name: dep, stages: [unify]}
+    - {name: top, stages: [tiers], depends_on: [dep]}
+`)
+	inDep, release := make(chan struct{}), make(chan struct{})
+	stage := func(ctx context.Context, env *pipeline.StageEnv, name string) (pipeline.StageResult, error) {
+		if name == "unify" {
+			select {
+			case inDep <- struct{}{}:
+				<-release
+			default:
+			}
+		}
+		return pipeline.StageResult{Rows: 1}, nil
+	}
+	s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage})
+	done := make(chan *FireResult)
+	go func() { done <- s.Fire(context.Background(), Fire{Job: "top", Trigger: TriggerManual}) }()
+	<-inDep
+	res := s.Fire(context.Background(), Fire{Job: "dep", Trigger: TriggerManual})
+	close(release)
+	if res.Status != StatusSkipped || !strings.Contains(res.Runs[0].Error, "job dep is still running") {
+		t.Errorf("fire of dep while top runs it: %s %+v", res.Status, res.Runs)
+	}
+	if top := <-done; top.Status != StatusSuccess {
+		t.Errorf("top: %s %v", top.Status, top.Err)
+	}
+}

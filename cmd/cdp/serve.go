@@ -37,8 +37,9 @@ process per file) and:
     no file access, ATTACH, INSTALL/LOAD or SET;
   - answers on serve.http: /healthz, /readyz, /metrics (Prometheus),
     /status (what cdp status shows) and POST /run/JOB (what cdp run does).
-Stop it with Ctrl-C or SIGTERM: it takes no new fires and waits for running
-jobs to finish.`,
+Stop it with Ctrl-C or SIGTERM: it takes no new fires and cancels running
+jobs (each stage commits whole or not at all); they are recorded as
+cancelled and caught up at the next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, w, err := g.openProject(cmd.Context())

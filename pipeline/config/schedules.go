@@ -161,7 +161,8 @@ func (p *Project) validateJob(d *decoder, j *Job, at string, loc *time.Location)
 		j.Schedule = sched
 	}
 	if j.Retries == nil {
-		j.Retries = &defaultRetry
+		r := defaultRetry
+		j.Retries = &r
 	} else if *j.Retries < 0 {
 		d.fieldErrorf(at+".retries", "must be 0 or more, not %d", *j.Retries)
 	}
@@ -181,6 +182,9 @@ func (p *Project) validateJob(d *decoder, j *Job, at string, loc *time.Location)
 			d.fieldErrorf(at+"."+f.key, "%q: want a duration like 30s, 5m or 2h", *f.s)
 		}
 		*f.d = v
+	}
+	if j.BackoffDur > j.MaxBackoffDur {
+		d.fieldErrorf(at+".backoff", "%s is longer than max_backoff (%s)", j.BackoffDur, j.MaxBackoffDur)
 	}
 	if j.Overlap == "" {
 		j.Overlap = "skip"

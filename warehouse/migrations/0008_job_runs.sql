@@ -4,8 +4,10 @@
 -- One row per attempt of a job. A fire of a job runs the jobs it depends on
 -- first; every job of one fire shares its fire_id.
 -- trigger: cron | catchup | manual | backfill.
--- status: running | success | failed | skipped.
--- A row left running by a daemon that died is closed as failed at the next start.
+-- status: running | success | failed | skipped | cancelled.
+-- cancelled: the process stopped during the attempt (shutdown, or a crash:
+-- rows left running are closed so at the next start); a cancelled cron fire
+-- is caught up.
 CREATE TABLE IF NOT EXISTS ops.job_runs (
     run_id         VARCHAR PRIMARY KEY,
     fire_id        VARCHAR NOT NULL,
