@@ -261,14 +261,11 @@ func exportDate(ctx context.Context, conn *sql.Conn, asked time.Time) (string, e
 	if !asked.IsZero() {
 		return asked.Format(time.DateOnly), nil
 	}
-	var newest sql.NullString
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of_date) AS VARCHAR) FROM core.aum_daily`).Scan(&newest); err != nil {
-		return "", fmt.Errorf("the business date to export: %w (build the core model first: cdp model, or give --date)", err)
+	day, err := NewestSnapshotDay(ctx, conn)
+	if err != nil {
+		return "", fmt.Errorf("the business date to export: %w, or give --date", err)
 	}
-	if !newest.Valid {
-		return "", errors.New("no snapshot day in core.aum_daily to date the export: run cdp model first, or give --date")
-	}
-	return newest.String, nil
+	return day, nil
 }
 
 // warnStaleMart warns when the mart stages last ran for another day than

@@ -181,6 +181,21 @@ func Describe(ctx context.Context, db *sql.DB, query string) ([]Column, error) {
 	return cols, rows.Err()
 }
 
+// NewestSnapshotDay is the newest business day in core.aum_daily (YYYY-MM-DD),
+// the date dated stages and exports default to. Never today: a run dated
+// today on an empty warehouse would refuse every later run for the real
+// (earlier) business dates.
+func NewestSnapshotDay(ctx context.Context, conn *sql.Conn) (string, error) {
+	var newest sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of_date) AS VARCHAR) FROM core.aum_daily`).Scan(&newest); err != nil {
+		return "", fmt.Errorf("newest snapshot day: %w (build the core model first: cdp model)", err)
+	}
+	if !newest.Valid {
+		return "", errors.New("no snapshot day in core.aum_daily: ingest the feeds and run cdp unify and cdp model first")
+	}
+	return newest.String, nil
+}
+
 // BusinessDate resolves the business date (YYYY-MM-DD) a dated run
 // describes: asOf when given, else the newest snapshot day in
 // core.aum_daily. A date before the newest as_of in runs (a run table) is
@@ -188,16 +203,11 @@ func Describe(ctx context.Context, db *sql.DB, query string) ([]Column, error) {
 func BusinessDate(ctx context.Context, conn *sql.Conn, asOf time.Time, runs string) (string, error) {
 	day := asOf.Format(time.DateOnly)
 	if asOf.IsZero() {
-		var newest sql.NullString
-		if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of_date) AS VARCHAR) FROM core.aum_daily`).Scan(&newest); err != nil {
-			return "", fmt.Errorf("the as-of date: %w (build the core model first: cdp model)", err)
+		newest, err := NewestSnapshotDay(ctx, conn)
+		if err != nil {
+			return "", fmt.Errorf("the as-of date: %w, or give --as-of", err)
 		}
-		// Not today: a run dated today on an empty warehouse would refuse
-		// every later run for the real (earlier) business dates.
-		if !newest.Valid {
-			return "", fmt.Errorf("no snapshot day in core.aum_daily to date the run: ingest the feeds and run cdp unify and cdp model first, or give --as-of")
-		}
-		day = newest.String
+		day = newest
 	}
 	var last sql.NullString
 	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM `+runs).Scan(&last); err != nil {

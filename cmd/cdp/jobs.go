@@ -176,24 +176,37 @@ func daemonURL(p *config.Project, path string) string {
 	return "http://" + p.Serve.HTTP + path
 }
 
-// fireOnDaemon asks the running daemon to fire job.
-func fireOnDaemon(ctx context.Context, out io.Writer, p *config.Project, job string) error {
+// askDaemon calls the running cdp serve of the project over serve.http
+// and decodes its JSON answer into out.
+func askDaemon(ctx context.Context, p *config.Project, method, path string, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, daemonURL(p, "/run/"+url.PathEscape(job)), nil)
+	req, err := http.NewRequestWithContext(ctx, method, daemonURL(p, path), nil)
+	if err != nil {
+		return err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("the warehouse is held by another process, and no cdp serve answers at %s: %w", p.Serve.HTTP, err)
+		return fmt.Errorf("no cdp serve answers at %s: %w", p.Serve.HTTP, err)
 	}
 	defer resp.Body.Close()
-	var body struct {
-		Message string `json:"message"`
-		Error   string `json:"error"`
-	}
-	json.NewDecoder(resp.Body).Decode(&body)
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("cdp serve at %s refused: %s", p.Serve.HTTP, body.Error)
+		var e struct{ Error string }
+		json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("cdp serve at %s: %s %s: %s %s", p.Serve.HTTP, method, path, resp.Status, e.Error)
 	}
-	fmt.Fprintf(out, "the running cdp serve (%s) %s; follow it with cdp status\n", p.Serve.HTTP, body.Message)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("cdp serve at %s: %s %s: %w", p.Serve.HTTP, method, path, err)
+	}
+	return nil
+}
+
+// fireOnDaemon asks the running daemon to fire job.
+func fireOnDaemon(ctx context.Context, out io.Writer, p *config.Project, job string) error {
+	var ok struct{ Message string }
+	if err := askDaemon(ctx, p, http.MethodPost, "/run/"+url.PathEscape(job), &ok); err != nil {
+		return fmt.Errorf("the warehouse is held by another process, and: %w", err)
+	}
+	fmt.Fprintf(out, "the running cdp serve (%s) %s; follow it with cdp status\n", p.Serve.HTTP, ok.Message)
 	return nil
 }

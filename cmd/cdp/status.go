@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -110,20 +109,9 @@ func printJobStatus(out io.Writer, st *schedules.Status, loc *time.Location) {
 
 // daemonStatus asks the running cdp serve for its job status.
 func daemonStatus(ctx context.Context, p *config.Project) (*schedules.Status, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, daemonURL(p, "/status"), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("no cdp serve answers at %s: %w", p.Serve.HTTP, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s/status: %s", p.Serve.HTTP, resp.Status)
-	}
 	var st schedules.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return nil, fmt.Errorf("GET %s/status: %w", p.Serve.HTTP, err)
+	if err := askDaemon(ctx, p, http.MethodGet, "/status", &st); err != nil {
+		return nil, err
 	}
 	return &st, nil
 }

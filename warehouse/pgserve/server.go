@@ -193,7 +193,7 @@ func (s *Server) Publish(role, path string) error {
 	if closeOld {
 		s.closeSnapshot(old)
 	}
-	s.log.Info("snapshot published", "role", role, "path", path)
+	s.log.Debug("serving a new snapshot", "role", role, "path", path)
 	return nil
 }
 
