@@ -105,6 +105,37 @@ func TestLoad_DuplicateKeysAcrossAndWithinLoadsAreRejected(t *testing.T) {
 	}
 }
 
+// With a pass size smaller than the load, the duplicate check runs in
+// slices of the key hash: every duplicate, within the load and against an
+// earlier one, must still be found exactly once.
+func TestLoad_DuplicateCheckInPassesFindsEveryDuplicate(t *testing.T) {
+	defer func(n int64) { dedupeKeysPerPass = n }(dedupeKeysPerPass)
+	dedupeKeysPerPass = 3
+	ctx := context.Background()
+	w := openTemp(t)
+	if _, err := w.Load(ctx, streamLoad(eventBatch(t, "A", "B", "C", "D"), 4, 4)); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 20 {
+		ids = append(ids, fmt.Sprintf("N%02d", i))
+	}
+	// Three copies of earlier keys, two in-load repeats (N03 twice more, N07 once more).
+	ids = append(ids, "A", "C", "D", "N03", "N03", "N07")
+	res, err := w.Load(ctx, streamLoad(eventBatch(t, ids...), int64(len(ids)), 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loaded != 20 || res.Rejected != 6 {
+		t.Fatalf("loaded %d rejected %d, want 20 and 6 (passes of %d keys)", res.Loaded, res.Rejected, dedupeKeysPerPass)
+	}
+	var distinct, total int
+	w.DB().QueryRow("SELECT count(DISTINCT event_id), count(*) FROM raw.ebank_events").Scan(&distinct, &total)
+	if distinct != 24 || total != 24 {
+		t.Fatalf("raw.ebank_events: %d rows, %d distinct ids; want 24 and 24", total, distinct)
+	}
+}
+
 func TestTemporarySetting_RestoresTheValueBefore(t *testing.T) {
 	ctx := context.Background()
 	for _, o := range []Options{{}, {MemoryLimit: "1GB"}} {

@@ -17,7 +17,9 @@ import (
 // chunks into Arrow batches. Batches leave in file order. At most
 // 2×workers chunks are in flight, so memory stays flat whatever the file size.
 
-const chunkSize = 4 << 20
+// chunkSize is 1 MB: as fast as 4 MB on `cdp bench ingest`, with a quarter of
+// the memory in flight.
+const chunkSize = 1 << 20
 
 type chunk struct {
 	seq       int

@@ -110,7 +110,7 @@ type Publish struct {
 
 // Ingest tunes how feeds are loaded.
 type Ingest struct {
-	MemoryLimit string `yaml:"memory_limit"` // DuckDB memory cap while loading, default 256MB
+	MemoryLimit string `yaml:"memory_limit"` // DuckDB memory cap while loading, default 64MB
 	Workers     int    `yaml:"workers"`      // 0 = number of CPUs
 	StreamBatch int    `yaml:"stream_batch"` // messages per stream transaction, default 50000
 	RequireOK   *bool  `yaml:"require_ok"`   // load a file only with a matching .ok control file; default true

@@ -54,7 +54,7 @@ feeds:
 		Kafka: Kafka{ClientID: "cdp", Embedded: Embedded{
 			Listen: "127.0.0.1:19092", DataDir: "kafka-data", Partitions: 6,
 		}},
-		Ingest: Ingest{MemoryLimit: "256MB", StreamBatch: 50000, RequireOK: &yes},
+		Ingest: Ingest{MemoryLimit: "64MB", StreamBatch: 50000, RequireOK: &yes},
 	}
 	if !reflect.DeepEqual(p.Warehouse, wantTop.Warehouse) {
 		t.Errorf("warehouse = %+v, want %+v", p.Warehouse, wantTop.Warehouse)
@@ -94,7 +94,7 @@ feeds:
 func TestLoad_EmptyFileIsAllDefaults(t *testing.T) {
 	for _, src := range []string{"", "# nothing yet\n", "---\n"} {
 		p := mustParse(t, src)
-		if p.Warehouse.Path != "warehouse.duckdb" || p.Ingest.MemoryLimit != "256MB" || len(p.Feeds) != 0 {
+		if p.Warehouse.Path != "warehouse.duckdb" || p.Ingest.MemoryLimit != "64MB" || len(p.Feeds) != 0 {
 			t.Errorf("Parse(%q) = %+v, want defaults and no feeds", src, p)
 		}
 	}

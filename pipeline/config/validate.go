@@ -28,7 +28,7 @@ const (
 	DefaultEmbeddedListen  = "127.0.0.1:19092"
 	DefaultEmbeddedDataDir = "kafka-data"
 	DefaultPartitions      = 6
-	DefaultIngestMemory    = "256MB"
+	DefaultIngestMemory    = "64MB"
 	DefaultStreamBatch     = 50000
 	DefaultStreamEntity    = "events"
 )
