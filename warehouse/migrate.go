@@ -47,6 +47,7 @@ var migrations = []migration{
 	fileMigration(6, "0006_tags.sql"),
 	fileMigration(7, "0007_signals.sql"),
 	fileMigration(8, "0008_job_runs.sql"),
+	fileMigration(9, "0009_model_builds.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

@@ -153,6 +153,12 @@ func SnapshotDateSQL(alias string) string {
 	if alias != "" {
 		col = alias + "._source"
 	}
+	return SnapshotDateOfSQL(col)
+}
+
+// SnapshotDateOfSQL is SnapshotDateSQL over any column holding a _source
+// value (core tables keep it as source_ref).
+func SnapshotDateOfSQL(col string) string {
 	return `coalesce(replace(regexp_extract(split_part(` + col + `, ':', 1), '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')`
 }
 

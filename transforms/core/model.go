@@ -16,10 +16,16 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	_ "embed"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"cdp/warehouse"
@@ -27,6 +33,9 @@ import (
 
 //go:embed model.sql
 var modelSQL string
+
+//go:embed incremental.sql
+var incrementalSQL string
 
 // Tables are the core model's tables, in build order.
 var Tables = []string{
@@ -42,23 +51,104 @@ type TableCount struct {
 	NoParty int64 `json:"rows_without_party"`
 }
 
+// Build modes.
+const (
+	ModeFull        = "full"
+	ModeIncremental = "incremental"
+)
+
 // Summary is what a build did.
 type Summary struct {
+	Mode string `json:"mode"`
+	// Reason says why a build was full.
+	Reason string `json:"reason,omitempty"`
+	// NewLoads is how many loads the build added (all, for a full one).
+	NewLoads int64 `json:"new_loads"`
+	// Moved is how many source records changed party since the last build
+	// (incremental builds).
+	Moved   int64        `json:"moved_records"`
 	Tables  []TableCount `json:"tables"`
 	Seconds float64      `json:"seconds"`
 }
 
-var datePlaceholder = regexp.MustCompile(`\{\{date:(\w+)\}\}`)
-
-// statements returns model.sql with its placeholders filled.
-func statements() string {
-	return datePlaceholder.ReplaceAllStringFunc(modelSQL, func(m string) string {
-		return warehouse.SnapshotDateSQL(datePlaceholder.FindStringSubmatch(m)[1])
-	})
+// Options are a build's settings.
+type Options struct {
+	// Full rebuilds every table from raw even when an incremental build
+	// would do.
+	Full   bool
+	Logger *slog.Logger
 }
 
-// Build rebuilds the core model from raw.* and core.party_xref.
+var datePlaceholder = regexp.MustCompile(`\{\{(date|refdate):(\w+)\}\}`)
+
+// fill returns sql with its placeholders filled: {{date:X}} and
+// {{refdate:X}} the snapshot date of raw or core row alias X, {{hwm}} the
+// newest load the last build read.
+func fill(sql string, hwm int64) string {
+	sql = datePlaceholder.ReplaceAllStringFunc(sql, func(m string) string {
+		p := datePlaceholder.FindStringSubmatch(m)
+		if p[1] == "refdate" {
+			return warehouse.SnapshotDateOfSQL(p[2] + ".source_ref")
+		}
+		return warehouse.SnapshotDateSQL(p[2])
+	})
+	return strings.ReplaceAll(sql, "{{hwm}}", strconv.FormatInt(hwm, 10))
+}
+
+// modelHash identifies the model's SQL: a build by another version is
+// followed by a full one.
+var modelHash = func() string {
+	h := sha256.Sum256([]byte(modelSQL + incrementalSQL))
+	return hex.EncodeToString(h[:8])
+}()
+
+// lastBuild is what ops.model_builds says of the newest build.
+type lastBuild struct {
+	found      bool
+	maxLoadID  int64
+	superseded int64
+	hash       string
+}
+
+// plan decides between a full and an incremental build: incremental when
+// an earlier build of this model exists and no load was superseded since
+// (a correction removes rows, which only a full build handles).
+func plan(ctx context.Context, conn *sql.Conn, full bool) (mode, reason string, last lastBuild, maxLoad, superseded int64, err error) {
+	if err = conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0), count(*) FILTER (status = 'superseded') FROM ops.loads`).Scan(&maxLoad, &superseded); err != nil {
+		return
+	}
+	err = conn.QueryRowContext(ctx, `SELECT max_load_id, superseded, model_hash FROM ops.model_builds ORDER BY built_at DESC LIMIT 1`).
+		Scan(&last.maxLoadID, &last.superseded, &last.hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		err = nil
+		return ModeFull, "first build", last, maxLoad, superseded, nil
+	case err != nil:
+		return
+	}
+	last.found = true
+	switch {
+	case full:
+		return ModeFull, "asked for (--full)", last, maxLoad, superseded, nil
+	case last.hash != modelHash:
+		return ModeFull, "the model changed since the last build", last, maxLoad, superseded, nil
+	case superseded != last.superseded:
+		return ModeFull, "a correction superseded a load since the last build", last, maxLoad, superseded, nil
+	}
+	return ModeIncremental, "", last, maxLoad, superseded, nil
+}
+
+// Build brings the core model up to date with raw.* and core.party_xref,
+// in one transaction: incrementally from the last build when it can (see
+// incremental.sql), else by rebuilding every table (model.sql). Both give
+// the same tables.
 func Build(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (*Summary, error) {
+	return BuildWith(ctx, w, Options{Logger: log})
+}
+
+// BuildWith is Build with options.
+func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, error) {
+	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
@@ -70,8 +160,25 @@ func Build(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (*Summ
 	defer conn.Close()
 	sum := &Summary{}
 	err = warehouse.InTx(ctx, conn, func() error {
-		if _, err := conn.ExecContext(ctx, statements()); err != nil {
+		mode, reason, last, maxLoad, superseded, err := plan(ctx, conn, o.Full)
+		if err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		sum.Mode, sum.Reason = mode, reason
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.loads WHERE load_id > ? AND status = 'loaded'`, last.maxLoadID).Scan(&sum.NewLoads); err != nil {
 			return err
+		}
+		q := fill(modelSQL, 0)
+		if mode == ModeIncremental {
+			q = fill(incrementalSQL, last.maxLoadID)
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+		if mode == ModeIncremental {
+			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM cdp_moved`).Scan(&sum.Moved); err != nil {
+				return err
+			}
 		}
 		for _, t := range Tables {
 			c := TableCount{Table: t}
@@ -81,14 +188,31 @@ func Build(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (*Summ
 			}
 			sum.Tables = append(sum.Tables, c)
 		}
-		return nil
+		for _, q := range []string{
+			`DELETE FROM core.model_xref`,
+			`INSERT INTO core.model_xref SELECT system, source_key, party_id FROM core.party_xref`,
+		} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("core.model_xref: %w", err)
+			}
+		}
+		_, err = conn.ExecContext(ctx, `INSERT INTO ops.model_builds VALUES (now(), ?, ?, ?, ?, ?, ?)`,
+			mode, nullIfEmpty(reason), maxLoad, superseded, modelHash, time.Since(start).Seconds())
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build the core model: %w", err)
 	}
 	sum.Seconds = time.Since(start).Seconds()
-	log.Info("core model built", "seconds", round(sum.Seconds))
+	log.Info("core model built", "mode", sum.Mode, "reason", sum.Reason, "new_loads", sum.NewLoads, "moved_records", sum.Moved, "seconds", round(sum.Seconds))
 	return sum, nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func round(s float64) float64 { return float64(int(s*1000)) / 1000 }

@@ -1,6 +1,7 @@
 -- The core model: one table per real-world thing, keyed by party_id, built
 -- from the raw layer and core.party_xref. Each table is rebuilt whole, in one
--- transaction with the others. party_id is NULL only when the source record
+-- transaction with the others (incremental.sql reaches the same tables from
+-- the last build's; keep the two in step). party_id is NULL only when the source record
 -- the row belongs to was never unified (its customer row was rejected, say);
 -- such rows are kept, not dropped. {{date:X}} is the snapshot date of raw
 -- row alias X, taken from its _source file name.
@@ -38,7 +39,7 @@ QUALIFY row_number() OVER (PARTITION BY t.trade_id ORDER BY t._load_id DESC) = 1
 
 -- Loans by snapshot day: the series a five-class downgrade is read from.
 CREATE OR REPLACE TABLE core.loan_daily AS
-SELECT x.party_id, l.loan_no, l.balance, l.five_class, l.overdue_days, l.status,
+SELECT x.party_id, l.loan_no, l.cust_no, l.balance, l.five_class, l.overdue_days, l.status,
        CAST(strptime({{date:l}}, '%Y%m%d') AS DATE) AS as_of_date, l._source AS source_ref, l._load_id AS load_id
 FROM raw.credit_loans l
 LEFT JOIN core.party_xref x ON x.system = 'credit' AND x.source_key = l.cust_no

@@ -4,10 +4,12 @@ import (
 	"context"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"cdp/internal/testbank"
 	"cdp/transforms/core"
+	"cdp/transforms/identity"
 	"cdp/warehouse"
 )
 
@@ -161,5 +163,108 @@ func TestBuild_RebuildIsIdempotent(t *testing.T) {
 		if digest(c.Table) != before[c.Table] {
 			t.Errorf("%s changed on a rebuild over the same input", c.Table)
 		}
+	}
+}
+
+// tableDiff counts the rows of table that are not in the snapshot copy and
+// the other way round (as multisets).
+func tableDiff(t *testing.T, w *warehouse.Warehouse, table, copy string) int64 {
+	t.Helper()
+	return count(t, w, `SELECT (SELECT count(*) FROM (SELECT * FROM `+table+` EXCEPT ALL SELECT * FROM `+copy+`))
+		+ (SELECT count(*) FROM (SELECT * FROM `+copy+` EXCEPT ALL SELECT * FROM `+table+`))`)
+}
+
+// compareWithFull copies the core tables as they are, rebuilds in full and
+// fails when any table differs from its copy.
+func compareWithFull(t *testing.T, w *warehouse.Warehouse, when string) {
+	t.Helper()
+	for _, table := range core.Tables {
+		copy := "cdp_inc_" + strings.TrimPrefix(table, "core.")
+		if _, err := w.DB().Exec(`CREATE OR REPLACE TABLE ` + copy + ` AS SELECT * FROM ` + table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full, err := core.BuildWith(context.Background(), w, core.Options{Full: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Mode != core.ModeFull {
+		t.Fatalf("--full built %q", full.Mode)
+	}
+	for _, table := range core.Tables {
+		copy := "cdp_inc_" + strings.TrimPrefix(table, "core.")
+		if n := count(t, w, `SELECT count(*) FROM `+table); n == 0 {
+			t.Fatalf("%s: %s is empty", when, table)
+		}
+		if diff := tableDiff(t, w, table, copy); diff != 0 {
+			t.Errorf("%s: %s built incrementally differs from a full build in %d rows", when, table, diff)
+		}
+	}
+}
+
+// TestBuild_IncrementalEqualsFull delivers a bank day by day, unifying and
+// building after each day: the builds after the first are incremental, and
+// each time every core table equals what a full rebuild gives. So it does
+// after records move between parties, as a merge moves them. A build with
+// nothing new changes nothing; a correction makes the next build full.
+func TestBuild_IncrementalEqualsFull(t *testing.T) {
+	b := testbank.Generate(t, testbank.Options{Parties: 1500, Days: 3, Seed: 7, BadRowRate: 0.002})
+	ctx, w := context.Background(), b.W
+	days := []string{"2026-11-18", "2026-11-19", "2026-11-20"}
+	held := b.HoldBack(t, days[1:]...)
+	for i, d := range days {
+		if i > 0 {
+			held.Deliver(t, d)
+		}
+		b.Ingest(t)
+		if _, err := identity.Unify(ctx, w, identity.Options{Logger: quiet}); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := core.Build(ctx, w, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMode := core.ModeIncremental
+		if i == 0 {
+			wantMode = core.ModeFull
+		}
+		if sum.Mode != wantMode || sum.NewLoads == 0 {
+			t.Fatalf("%s: build mode %q (%s) with %d new loads, want %s with some", d, sum.Mode, sum.Reason, sum.NewLoads, wantMode)
+		}
+		compareWithFull(t, w, d)
+	}
+	// One record of each system moves to another record's party.
+	for _, sys := range []string{"wealth", "credit", "card", "ebank"} {
+		if _, err := w.DB().Exec(`UPDATE core.party_xref SET party_id = (
+				SELECT max(party_id) FROM core.party_xref WHERE system = $1)
+			WHERE system = $1 AND source_key = (SELECT min(source_key) FROM core.party_xref WHERE system = $1)`, sys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := core.Build(ctx, w, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Mode != core.ModeIncremental || sum.Moved != 4 {
+		t.Fatalf("build after moving 4 records: mode %q, %d moved", sum.Mode, sum.Moved)
+	}
+	compareWithFull(t, w, "after moving records")
+
+	// Nothing new: the build is incremental and changes nothing.
+	if sum, err = core.Build(ctx, w, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Mode != core.ModeIncremental || sum.NewLoads != 0 || sum.Moved != 0 {
+		t.Fatalf("rebuild with nothing new: %+v", sum)
+	}
+	// A correction supersedes a load: the next build is full.
+	if _, err := w.DB().Exec(`UPDATE ops.loads SET status = 'superseded' WHERE load_id = (SELECT min(load_id) FROM ops.loads)`); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err = core.Build(ctx, w, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Mode != core.ModeFull || !strings.Contains(sum.Reason, "correction") {
+		t.Fatalf("build after a correction: mode %q reason %q, want full for the correction", sum.Mode, sum.Reason)
 	}
 }
