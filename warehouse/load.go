@@ -97,11 +97,14 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 		return res, fmt.Errorf("load %s: begin: %w", l.Source, err)
 	}
 	committed := false
+	restoreThreads := func() {}
 	defer func() {
 		if !committed {
 			// Use a fresh context: the caller's may be the one that was cancelled.
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
+		// After the transaction ends: a SET in an aborted one would fail.
+		restoreThreads()
 	}()
 
 	if err := conn.QueryRowContext(ctx, "SELECT nextval('ops.load_id_seq')").Scan(&res.LoadID); err != nil {
@@ -128,6 +131,14 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 	}
 	res.RowsIn = rowsIn
 
+	// From here to the commit (whose checkpoint writes the new blocks), one
+	// DuckDB thread: a second one's working memory made the peak grow with
+	// the table (a 20M-event file: +37% peak RSS over a 2M-event one with
+	// two threads, +10% with one; cdp bench ingest --memory).
+	if restoreThreads, err = capThreads(ctx, conn, 1); err != nil {
+		restoreThreads = func() {}
+		return res, fmt.Errorf("load %s: %w", l.Source, err)
+	}
 	t0 = time.Now()
 	if l.Entity.UniqueKey != "" {
 		dups, err := rejectDuplicateKeys(ctx, conn, l, res.LoadID, inserted)
@@ -346,14 +357,6 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 	if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE _load_id <> %d)`, table, loadID)).Scan(&others); err != nil {
 		return 0, err
 	}
-	// One thread: a second one's working memory made the check's peak grow
-	// with the table (20M events: +40% peak RSS over a 2M-event file with
-	// two threads, +10% with one; cdp bench ingest --memory).
-	restore, err := capThreads(ctx, conn, 1)
-	if err != nil {
-		return 0, err
-	}
-	defer restore()
 	passes := max(1, (loadRows+dedupeKeysPerPass-1)/dedupeKeysPerPass)
 	for p := range passes {
 		slice := "true"
