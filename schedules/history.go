@@ -9,6 +9,7 @@ import (
 
 	"cdp/pipeline"
 	"cdp/pipeline/config"
+	"cdp/warehouse"
 )
 
 // Run is one row of ops.job_runs.
@@ -45,13 +46,6 @@ func nullTime(t time.Time) any {
 	return t
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // record writes or rewrites the row of r. It uses its own context: the
 // outcome of a cancelled attempt must still be written.
 func record(db *sql.DB, r *Run) error {
@@ -60,8 +54,8 @@ func record(db *sql.DB, r *Run) error {
 	_, err := db.ExecContext(ctx, `INSERT OR REPLACE INTO ops.job_runs
 		(run_id, fire_id, fired_job, job, trigger, scheduled_at, business_date, started_at, ended_at, status, attempt, rows, rejects, error)
 		VALUES (?, ?, ?, ?, ?, ?, CAST(? AS DATE), ?, ?, ?, ?, ?, ?, ?)`,
-		r.RunID, r.FireID, r.FiredJob, r.Job, r.Trigger, nullTime(r.ScheduledAt), nullString(r.BusinessDate), r.StartedAt,
-		nullTime(r.EndedAt), r.Status, r.Attempt, r.Rows, r.Rejects, nullString(r.Error))
+		r.RunID, r.FireID, r.FiredJob, r.Job, r.Trigger, nullTime(r.ScheduledAt), warehouse.NullString(r.BusinessDate), r.StartedAt,
+		nullTime(r.EndedAt), r.Status, r.Attempt, r.Rows, r.Rejects, warehouse.NullString(r.Error))
 	if err != nil {
 		return fmt.Errorf("ops.job_runs: recording %s of job %s: %w", r.RunID, r.Job, err)
 	}
@@ -84,7 +78,7 @@ func recordStage(db *sql.DB, runID string, started time.Time, res pipeline.Stage
 		}
 	}
 	_, err := db.ExecContext(ctx, `INSERT INTO ops.job_stages (run_id, stage, started_at, seconds, rows, rejects, status, error, summary)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, runID, res.Stage, started, res.Seconds, res.Rows, res.Rejects, status, nullString(msg), summary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, runID, res.Stage, started, res.Seconds, res.Rows, res.Rejects, status, warehouse.NullString(msg), summary)
 	if err != nil {
 		return fmt.Errorf("ops.job_stages: recording stage %s of %s: %w", res.Stage, runID, err)
 	}

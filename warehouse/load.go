@@ -170,7 +170,7 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.loads (load_id, run_id, feed, entity, kind, source, md5, bytes,
 		rows_in, rows_loaded, rows_rejected, rows_replaced, status, started_at, finished_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`,
-		res.LoadID, l.RunID, l.Feed, l.Entity.ID(), l.Kind, l.Source, nullString(l.MD5), l.Bytes,
+		res.LoadID, l.RunID, l.Feed, l.Entity.ID(), l.Kind, l.Source, NullString(l.MD5), l.Bytes,
 		res.RowsIn, res.Loaded, res.Rejected, res.Replaced, StatusLoaded, started); err != nil {
 		return res, fmt.Errorf("load %s: ledger: %w", l.Source, err)
 	}
@@ -205,7 +205,8 @@ func (r *crashingReader) Next() bool {
 // transaction (tests only).
 func SetCrashHook(f func(point string)) { crashHook = f }
 
-func nullString(s string) any {
+// NullString is s as a SQL argument, NULL when empty.
+func NullString(s string) any {
 	if s == "" {
 		return nil
 	}
@@ -512,7 +513,7 @@ func (w *Warehouse) RecordAttempt(ctx context.Context, a Attempt) (int64, error)
 	err := w.db.QueryRowContext(ctx, `INSERT INTO ops.loads (load_id, run_id, feed, entity, kind, source, md5, bytes,
 		status, error, started_at, finished_at)
 		VALUES (nextval('ops.load_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) RETURNING load_id`,
-		a.RunID, a.Feed, a.Entity, a.Kind, a.Source, nullString(a.MD5), a.Bytes, a.Status, nullString(msg), a.Started).Scan(&id)
+		a.RunID, a.Feed, a.Entity, a.Kind, a.Source, NullString(a.MD5), a.Bytes, a.Status, NullString(msg), a.Started).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("record attempt for %s: %w", a.Source, err)
 	}

@@ -197,7 +197,7 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			}
 		}
 		_, err = conn.ExecContext(ctx, `INSERT INTO ops.model_builds VALUES (now(), ?, ?, ?, ?, ?, ?)`,
-			mode, nullIfEmpty(reason), maxLoad, superseded, modelHash, time.Since(start).Seconds())
+			mode, warehouse.NullString(reason), maxLoad, superseded, modelHash, time.Since(start).Seconds())
 		return err
 	})
 	if err != nil {
@@ -206,13 +206,6 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 	sum.Seconds = time.Since(start).Seconds()
 	log.Info("core model built", "mode", sum.Mode, "reason", sum.Reason, "new_loads", sum.NewLoads, "moved_records", sum.Moved, "seconds", round(sum.Seconds))
 	return sum, nil
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func round(s float64) float64 { return float64(int(s*1000)) / 1000 }

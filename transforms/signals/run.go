@@ -430,7 +430,7 @@ func writeSignals(ctx context.Context, conn *sql.Conn, changed []*signal, runID 
 	rows := make([][]any, len(changed))
 	for i, s := range changed {
 		rows[i] = []any{s.ID, s.Rule, s.Kind, s.Party, s.Status, s.Score, s.Priority, s.Reason, s.Action,
-			nullIfEmpty(s.Product), s.Evidence, s.Opened, s.Updated, s.Expires, nullIfEmpty(s.Closed), s.SentScore, s.SentOn, runID}
+			warehouse.NullString(s.Product), s.Evidence, s.Opened, s.Updated, s.Expires, warehouse.NullString(s.Closed), s.SentScore, s.SentOn, runID}
 	}
 	if err := warehouse.InsertRows(ctx, conn, "cdp_signals_new", rows); err != nil {
 		return fmt.Errorf("mart.signals: %w", err)
@@ -450,17 +450,10 @@ func writeSignals(ctx context.Context, conn *sql.Conn, changed []*signal, runID 
 func writeDecisions(ctx context.Context, conn *sql.Conn, ds []decision, asOf, runID string) error {
 	rows := make([][]any, len(ds))
 	for i, d := range ds {
-		rows[i] = []any{runID, asOf, d.rule.ID, d.rule.Kind, d.party, d.score, d.what, nullIfEmpty(d.why)}
+		rows[i] = []any{runID, asOf, d.rule.ID, d.rule.Kind, d.party, d.score, d.what, warehouse.NullString(d.why)}
 	}
 	if err := warehouse.InsertRows(ctx, conn, "mart.signal_decisions", rows); err != nil {
 		return fmt.Errorf("mart.signal_decisions: %w", err)
 	}
 	return nil
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
