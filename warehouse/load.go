@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -97,14 +98,11 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 		return res, fmt.Errorf("load %s: begin: %w", l.Source, err)
 	}
 	committed := false
-	restoreThreads := func() {}
 	defer func() {
 		if !committed {
 			// Use a fresh context: the caller's may be the one that was cancelled.
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
-		// After the transaction ends: a SET in an aborted one would fail.
-		restoreThreads()
 	}()
 
 	if err := conn.QueryRowContext(ctx, "SELECT nextval('ops.load_id_seq')").Scan(&res.LoadID); err != nil {
@@ -120,7 +118,7 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 		l.Records = &crashingReader{RecordReader: l.Records}
 	}
 	t0 := time.Now()
-	inserted, err := insertRecords(ctx, conn, l, res.LoadID)
+	inserted, err := w.insertRecords(ctx, conn, l, res.LoadID)
 	res.InsertSeconds = time.Since(t0).Seconds()
 	if err != nil {
 		return res, fmt.Errorf("load %s: %w", l.Source, err)
@@ -133,12 +131,14 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 
 	// From here to the commit (whose checkpoint writes the new blocks), one
 	// DuckDB thread: a second one's working memory made the peak grow with
-	// the table (a 20M-event file: +37% peak RSS over a 2M-event one with
-	// two threads, +10% with one; cdp bench ingest --memory).
-	if restoreThreads, err = capThreads(ctx, conn, 1); err != nil {
-		restoreThreads = func() {}
+	// the table (a 20M-event file: +37–40% peak RSS over a 2M-event one with
+	// two threads, +23% with one; cdp bench ingest --memory). The setting is
+	// global, so it is set outside this transaction.
+	restoreThreads, err := w.TemporarySetting(ctx, "threads", "1")
+	if err != nil {
 		return res, fmt.Errorf("load %s: %w", l.Source, err)
 	}
+	defer restoreThreads()
 	t0 = time.Now()
 	if l.Entity.UniqueKey != "" {
 		dups, err := rejectDuplicateKeys(ctx, conn, l, res.LoadID, inserted)
@@ -290,7 +290,7 @@ func restoreDuplicateCopies(ctx context.Context, conn *sql.Conn, l Load, gone st
 	return err
 }
 
-func insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (int64, error) {
+func (w *Warehouse) insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (int64, error) {
 	var cols []string
 	for _, c := range l.Entity.Columns {
 		cols = append(cols, c.Name)
@@ -300,7 +300,7 @@ func insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (i
 	query := fmt.Sprintf(`INSERT INTO %s (%s, _extra, _load_id, _source, _ingested_at)
 		SELECT %s, _extra, %d, %s, now() FROM %s`, l.Entity.Table(), colList, colList, loadID, l.SourceSQL, view)
 	if l.InsertThreads > 0 {
-		restore, err := capThreads(ctx, conn, l.InsertThreads)
+		restore, err := w.TemporarySetting(ctx, "threads", strconv.Itoa(l.InsertThreads))
 		if err != nil {
 			return 0, err
 		}
@@ -316,19 +316,6 @@ func insertRecords(ctx context.Context, conn *sql.Conn, l Load, loadID int64) (i
 		return 0, err
 	}
 	return n, nil
-}
-
-// capThreads sets DuckDB's threads on conn until restore puts back the
-// value before.
-func capThreads(ctx context.Context, conn *sql.Conn, n int) (restore func(), err error) {
-	var before int
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&before); err != nil {
-		return nil, err
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET threads = %d", n)); err != nil {
-		return nil, err
-	}
-	return func() { conn.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", before)) }, nil
 }
 
 // rejectDuplicateKeys moves rows of this load whose unique key is already

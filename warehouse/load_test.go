@@ -113,6 +113,8 @@ func TestLoad_DuplicateCheckInPassesFindsEveryDuplicate(t *testing.T) {
 	dedupeKeysPerPass = 3
 	ctx := context.Background()
 	w := openTemp(t)
+	var threads string
+	w.DB().QueryRow("SELECT current_setting('threads')").Scan(&threads)
 	if _, err := w.Load(ctx, streamLoad(eventBatch(t, "A", "B", "C", "D"), 4, 4)); err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +135,12 @@ func TestLoad_DuplicateCheckInPassesFindsEveryDuplicate(t *testing.T) {
 	w.DB().QueryRow("SELECT count(DISTINCT event_id), count(*) FROM raw.ebank_events").Scan(&distinct, &total)
 	if distinct != 24 || total != 24 {
 		t.Fatalf("raw.ebank_events: %d rows, %d distinct ids; want 24 and 24", total, distinct)
+	}
+	// The check ran on one thread; the setting is back as it was.
+	var after string
+	w.DB().QueryRow("SELECT current_setting('threads')").Scan(&after)
+	if after != threads || threads == "" {
+		t.Fatalf("threads %q after the loads, %q before", after, threads)
 	}
 }
 
