@@ -102,40 +102,47 @@ var modelHash = func() string {
 	return hex.EncodeToString(h[:8])
 }()
 
-// lastBuild is what ops.model_builds says of the newest build.
-type lastBuild struct {
-	found      bool
-	maxLoadID  int64
-	superseded int64
-	hash       string
+// buildPlan is how a build goes: full or incremental from the load after
+// from (the newest load the last build read; 0 before the first build).
+type buildPlan struct {
+	mode, reason string
+	from         int64
+	// The state this build records: the newest load and how many loads
+	// were superseded.
+	maxLoad, superseded int64
 }
 
 // plan decides between a full and an incremental build: incremental when
 // an earlier build of this model exists and no load was superseded since
 // (a correction removes rows, which only a full build handles).
-func plan(ctx context.Context, conn *sql.Conn, full bool) (mode, reason string, last lastBuild, maxLoad, superseded int64, err error) {
-	if err = conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0), count(*) FILTER (status = 'superseded') FROM ops.loads`).Scan(&maxLoad, &superseded); err != nil {
-		return
+func plan(ctx context.Context, conn *sql.Conn, full bool) (buildPlan, error) {
+	var p buildPlan
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0), count(*) FILTER (status = 'superseded') FROM ops.loads`).Scan(&p.maxLoad, &p.superseded); err != nil {
+		return p, err
 	}
-	err = conn.QueryRowContext(ctx, `SELECT max_load_id, superseded, model_hash FROM ops.model_builds ORDER BY built_at DESC LIMIT 1`).
-		Scan(&last.maxLoadID, &last.superseded, &last.hash)
+	var superseded int64
+	var hash string
+	err := conn.QueryRowContext(ctx, `SELECT max_load_id, superseded, model_hash FROM ops.model_builds ORDER BY built_at DESC LIMIT 1`).
+		Scan(&p.from, &superseded, &hash)
+	p.mode = ModeFull
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		err = nil
-		return ModeFull, "first build", last, maxLoad, superseded, nil
+		p.reason = "first build"
 	case err != nil:
-		return
-	}
-	last.found = true
-	switch {
+		return p, err
 	case full:
-		return ModeFull, "asked for (--full)", last, maxLoad, superseded, nil
-	case last.hash != modelHash:
-		return ModeFull, "the model changed since the last build", last, maxLoad, superseded, nil
-	case superseded != last.superseded:
-		return ModeFull, "a correction superseded a load since the last build", last, maxLoad, superseded, nil
+		p.reason = "asked for (--full)"
+	case hash != modelHash:
+		p.reason = "the model changed since the last build"
+	case superseded != p.superseded:
+		p.reason = "a correction superseded a load since the last build"
+	default:
+		p.mode = ModeIncremental
 	}
-	return ModeIncremental, "", last, maxLoad, superseded, nil
+	if p.mode == ModeFull {
+		p.from = 0 // a full build reads every load
+	}
+	return p, nil
 }
 
 // Build brings the core model up to date with raw.* and core.party_xref,
@@ -160,22 +167,22 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 	defer conn.Close()
 	sum := &Summary{}
 	err = warehouse.InTx(ctx, conn, func() error {
-		mode, reason, last, maxLoad, superseded, err := plan(ctx, conn, o.Full)
+		p, err := plan(ctx, conn, o.Full)
 		if err != nil {
 			return fmt.Errorf("plan: %w", err)
 		}
-		sum.Mode, sum.Reason = mode, reason
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.loads WHERE load_id > ? AND status = 'loaded'`, last.maxLoadID).Scan(&sum.NewLoads); err != nil {
+		sum.Mode, sum.Reason = p.mode, p.reason
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.loads WHERE load_id > ? AND status = 'loaded'`, p.from).Scan(&sum.NewLoads); err != nil {
 			return err
 		}
 		q := fill(modelSQL, 0)
-		if mode == ModeIncremental {
-			q = fill(incrementalSQL, last.maxLoadID)
+		if p.mode == ModeIncremental {
+			q = fill(incrementalSQL, p.from)
 		}
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return err
 		}
-		if mode == ModeIncremental {
+		if p.mode == ModeIncremental {
 			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM cdp_moved`).Scan(&sum.Moved); err != nil {
 				return err
 			}
@@ -197,7 +204,7 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			}
 		}
 		_, err = conn.ExecContext(ctx, `INSERT INTO ops.model_builds VALUES (now(), ?, ?, ?, ?, ?, ?)`,
-			mode, warehouse.NullString(reason), maxLoad, superseded, modelHash, time.Since(start).Seconds())
+			p.mode, warehouse.NullString(p.reason), p.maxLoad, p.superseded, modelHash, time.Since(start).Seconds())
 		return err
 	})
 	if err != nil {
