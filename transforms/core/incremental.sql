@@ -39,6 +39,12 @@ UPDATE core.card_account t SET primary_party_id = m.party_id FROM cdp_moved m
 WHERE m.system = 'card' AND t.primary_holder_id = m.source_key;
 UPDATE core.digital_event t SET party_id = m.party_id FROM cdp_moved m
 WHERE m.system = 'ebank' AND t.user_id = m.source_key;
+UPDATE core.activity_day t SET party_id = m.party_id FROM cdp_moved m
+WHERE t.src IN ('wealth', 'ebank') AND m.system = t.src AND t.src_key = m.source_key;
+
+-- The (source account, day) pairs whose activity sums must be summed again:
+-- those of rows added or replaced below.
+CREATE OR REPLACE TEMP TABLE cdp_activity_keys (src VARCHAR, src_key VARCHAR, day DATE);
 
 -- Loans and card accounts whose party changed, or that a new snapshot
 -- replaces below: their repayments and transactions follow them.
@@ -73,7 +79,8 @@ SELECT party_id, as_of_date,
        sum(amount_cny) AS aum,
        coalesce(sum(amount_cny) FILTER (product_type IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')), 0) AS deposits,
        coalesce(sum(amount_cny) FILTER (product_type NOT IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')), 0) AS investments,
-       count(*) AS holdings
+       count(*) AS holdings,
+       min(open_date) AS first_open_date
 FROM core.holding_daily
 WHERE party_id IS NOT NULL
   AND (as_of_date IN (SELECT as_of_date FROM cdp_aum_days) OR party_id IN (SELECT party_id FROM cdp_aum_parties))
@@ -87,6 +94,10 @@ FROM raw.wealth_trades t
 LEFT JOIN core.party_xref x ON x.system = 'wealth' AND x.source_key = t.client_id
 WHERE t._load_id > {{hwm}}
 QUALIFY row_number() OVER (PARTITION BY t.trade_id ORDER BY t._load_id DESC) = 1;
+INSERT INTO cdp_activity_keys
+SELECT 'wealth', client_id, CAST(trade_time AS DATE) FROM cdp_new
+UNION ALL
+SELECT 'wealth', t.client_id, CAST(t.trade_time AS DATE) FROM core.trade t SEMI JOIN cdp_new n ON t.trade_id = n.trade_id;
 DELETE FROM core.trade t USING cdp_new n WHERE t.trade_id = n.trade_id;
 INSERT INTO core.trade SELECT * FROM cdp_new;
 
@@ -133,7 +144,8 @@ INSERT INTO core.repayment
 SELECT l.party_id, n.loan_no, n.due_date, n.paid_date, n.principal_due, n.principal_paid, n.interest_paid, n.source_ref, n.load_id
 FROM cdp_new n LEFT JOIN core.loan l USING (loan_no);
 UPDATE core.repayment t SET party_id = l.party_id FROM core.loan l
-WHERE t.loan_no = l.loan_no AND t.loan_no IN (SELECT loan_no FROM cdp_touched_loans);
+WHERE t.loan_no = l.loan_no AND t.loan_no IN (SELECT loan_no FROM cdp_touched_loans)
+  AND t.party_id IS DISTINCT FROM l.party_id;
 
 -- Card accounts: a new snapshot replaces the current row when it is newer.
 CREATE OR REPLACE TEMP TABLE cdp_new AS
@@ -160,10 +172,18 @@ FROM raw.card_txns t
 LEFT JOIN core.card_account a USING (card_account_id)
 WHERE t._load_id > {{hwm}}
 QUALIFY row_number() OVER (PARTITION BY t.txn_id ORDER BY t._load_id DESC) = 1;
+INSERT INTO cdp_activity_keys
+SELECT 'card', card_account_id, CAST(txn_time AS DATE) FROM cdp_new
+UNION ALL
+SELECT 'card', t.card_account_id, CAST(t.txn_time AS DATE) FROM core.card_txn t SEMI JOIN cdp_new n ON t.txn_id = n.txn_id;
 DELETE FROM core.card_txn t USING cdp_new n WHERE t.txn_id = n.txn_id;
 INSERT INTO core.card_txn SELECT * FROM cdp_new;
 UPDATE core.card_txn t SET party_id = a.party_id FROM core.card_account a
-WHERE t.card_account_id = a.card_account_id AND t.card_account_id IN (SELECT card_account_id FROM cdp_touched_cards);
+WHERE t.card_account_id = a.card_account_id AND t.card_account_id IN (SELECT card_account_id FROM cdp_touched_cards)
+  AND t.party_id IS DISTINCT FROM a.party_id;
+UPDATE core.activity_day t SET party_id = a.party_id FROM core.card_account a
+WHERE t.src = 'card' AND t.src_key = a.card_account_id AND t.src_key IN (SELECT card_account_id FROM cdp_touched_cards)
+  AND t.party_id IS DISTINCT FROM a.party_id;
 
 -- Digital events (unique by event_id at ingest).
 INSERT INTO core.digital_event
@@ -173,5 +193,13 @@ SELECT x.party_id, e.event_id, e.user_id, e.ts, e.channel, e.event_type, e.amoun
 FROM raw.ebank_events e
 LEFT JOIN core.party_xref x ON x.system = 'ebank' AND x.source_key = e.user_id
 WHERE e._load_id > {{hwm}};
+INSERT INTO cdp_activity_keys
+SELECT DISTINCT 'ebank', user_id, CAST(ts AS DATE) FROM core.digital_event WHERE load_id > {{hwm}};
+
+-- Activity sums of the pairs touched (activity.sql).
+DELETE FROM core.activity_day t USING (SELECT DISTINCT * FROM cdp_activity_keys) k
+WHERE t.src = k.src AND t.src_key = k.src_key AND t.day = k.day;
+INSERT INTO core.activity_day BY NAME {{activity}};
 
 DROP TABLE cdp_new;
+DROP TABLE cdp_activity_keys;

@@ -37,10 +37,13 @@ var modelSQL string
 //go:embed incremental.sql
 var incrementalSQL string
 
+//go:embed activity.sql
+var activitySQL string
+
 // Tables are the core model's tables, in build order.
 var Tables = []string{
 	"core.holding_daily", "core.holding", "core.aum_daily", "core.trade", "core.loan_daily", "core.loan", "core.repayment",
-	"core.card_account", "core.card_txn", "core.digital_event",
+	"core.card_account", "core.card_txn", "core.digital_event", "core.activity_day",
 }
 
 // TableCount is one table's size after a build.
@@ -81,10 +84,29 @@ type Options struct {
 
 var datePlaceholder = regexp.MustCompile(`\{\{(date|refdate):(\w+)\}\}`)
 
+// activityKeys are the columns core.activity_day's src_key and day come
+// from, by source table.
+var activityKeys = map[string][2]string{
+	"card": {"card_account_id", "txn_time"}, "ebank": {"user_id", "ts"}, "wealth": {"client_id", "trade_time"},
+}
+
+var onlyPlaceholder = regexp.MustCompile(`\{\{only:(\w+)\}\}`)
+
 // fill returns sql with its placeholders filled: {{date:X}} and
 // {{refdate:X}} the snapshot date of raw or core row alias X, {{hwm}} the
-// newest load the last build read.
-func fill(sql string, hwm int64) string {
+// newest load the last build read, {{activity}} the activity query
+// (activity.sql) over every row in a full build and over the
+// (source account, day) pairs in cdp_activity_keys in an incremental one.
+func fill(sql string, hwm int64, incremental bool) string {
+	activity := onlyPlaceholder.ReplaceAllStringFunc(activitySQL, func(m string) string {
+		if !incremental {
+			return "true"
+		}
+		src := onlyPlaceholder.FindStringSubmatch(m)[1]
+		k := activityKeys[src]
+		return fmt.Sprintf("(%s, CAST(%s AS DATE)) IN (SELECT src_key, day FROM cdp_activity_keys WHERE src = '%s')", k[0], k[1], src)
+	})
+	sql = strings.ReplaceAll(sql, "{{activity}}", activity)
 	sql = datePlaceholder.ReplaceAllStringFunc(sql, func(m string) string {
 		p := datePlaceholder.FindStringSubmatch(m)
 		if p[1] == "refdate" {
@@ -98,7 +120,7 @@ func fill(sql string, hwm int64) string {
 // modelHash identifies the model's SQL: a build by another version is
 // followed by a full one.
 var modelHash = func() string {
-	h := sha256.Sum256([]byte(modelSQL + incrementalSQL))
+	h := sha256.Sum256([]byte(modelSQL + incrementalSQL + activitySQL))
 	return hex.EncodeToString(h[:8])
 }()
 
@@ -175,9 +197,9 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.loads WHERE load_id > ? AND status = 'loaded'`, p.from).Scan(&sum.NewLoads); err != nil {
 			return err
 		}
-		q := fill(modelSQL, 0)
+		q := fill(modelSQL, 0, false)
 		if p.mode == ModeIncremental {
-			q = fill(incrementalSQL, p.from)
+			q = fill(incrementalSQL, p.from, true)
 		}
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return err

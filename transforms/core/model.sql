@@ -25,7 +25,9 @@ SELECT party_id, as_of_date,
        sum(amount_cny) AS aum,
        coalesce(sum(amount_cny) FILTER (product_type IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')), 0) AS deposits,
        coalesce(sum(amount_cny) FILTER (product_type NOT IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')), 0) AS investments,
-       count(*) AS holdings
+       count(*) AS holdings,
+       -- The earliest opening date of the day's holdings (customer since).
+       min(open_date) AS first_open_date
 FROM core.holding_daily WHERE party_id IS NOT NULL
 GROUP BY party_id, as_of_date;
 
@@ -88,3 +90,7 @@ SELECT x.party_id, e.event_id, e.user_id, e.ts, e.channel, e.event_type, e.amoun
        e._source AS source_ref, e._load_id AS load_id
 FROM raw.ebank_events e
 LEFT JOIN core.party_xref x ON x.system = 'ebank' AND x.source_key = e.user_id;
+
+-- Activity per source account and day (activity.sql), oldest day first.
+CREATE OR REPLACE TABLE core.activity_day AS
+SELECT * FROM ({{activity}}) ORDER BY day;

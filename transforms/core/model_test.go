@@ -78,13 +78,23 @@ func TestBuild_EveryRawRowOnceWithItsParty(t *testing.T) {
 			t.Errorf("%s: %d rows without a party, want %d", table, got, want)
 		}
 	}
+	// The activity sums count every transaction, event and trade once, under
+	// the party of its row.
+	for src, table := range map[string]string{"card": "core.card_txn", "ebank": "core.digital_event", "wealth": "core.trade"} {
+		q := `SELECT (SELECT count(*) FROM (SELECT party_id, count(*) FROM ` + table + ` GROUP BY ALL
+		                                   EXCEPT SELECT party_id, sum(n) FROM core.activity_day WHERE src = '` + src + `' GROUP BY ALL))
+		           + (SELECT count(*) FROM core.activity_day WHERE src = '` + src + `' AND n < 1)`
+		if n := count(t, w, q); n != 0 {
+			t.Errorf("core.activity_day: %d parties' %s counts differ from %s", n, src, table)
+		}
+	}
 	// Holdings now are the newest day's.
 	if n := count(t, w, `SELECT count(DISTINCT as_of_date) FROM core.holding`); n != 1 {
 		t.Errorf("core.holding spans %d days, want 1", n)
 	}
 	// Lineage: every row names its raw source.
 	for _, table := range core.Tables {
-		if table == "core.aum_daily" {
+		if table == "core.aum_daily" || table == "core.activity_day" {
 			continue
 		}
 		if n := count(t, w, `SELECT count(*) FROM `+table+` WHERE source_ref IS NULL OR load_id IS NULL`); n != 0 {

@@ -64,7 +64,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 
 	var sum *RunSummary
 	err = warehouse.InTx(ctx, conn, func() (err error) {
-		sum, err = compute(ctx, conn, cat, asOf, o.RunID, start)
+		sum, err = compute(ctx, conn, cat, asOf, o.RunID, start, log)
 		return err
 	})
 	if err != nil {
@@ -77,16 +77,18 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 
 // compute fills mart.tags, mart.tag_history, mart.tag_changes and
 // ops.tag_runs on conn, inside the caller's transaction.
-func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID string, start time.Time) (*RunSummary, error) {
+func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID string, start time.Time, log *slog.Logger) (*RunSummary, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_values (party_id VARCHAR, tag_id VARCHAR, value VARCHAR)`); err != nil {
 		return nil, err
 	}
 	for _, t := range cat.Tags {
 		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%s) WHERE party_id IS NOT NULL`,
 			warehouse.Literal(t.ID), strings.TrimRight(strings.TrimSpace(t.SQL), ";"))
+		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
+		log.Debug("tag computed", "tag", t.ID, "seconds", time.Since(t0).Seconds())
 	}
 	var existing int64
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
@@ -129,10 +131,12 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 	if existing > 0 {
 		stmts = append(stmts, tagEventsSQL(asOf, runID))
 	}
-	for _, q := range stmts {
+	for i, q := range stmts {
+		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, err
 		}
+		log.Debug("tag values written", "step", i, "seconds", time.Since(t0).Seconds())
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), ByTag: map[string]int{}, Baseline: existing == 0}
 	if !sum.Baseline {
