@@ -67,6 +67,19 @@ func TestBuild_ReproducesThePlantedTierMix(t *testing.T) {
 	if stages < 2 {
 		t.Errorf("only %d lifecycle stage(s) on the generated bank", stages)
 	}
+	// A rebuild over the same input scores every party the same, ties
+	// (many parties active on the same last day) included.
+	if _, err := b.W.DB().Exec(`CREATE TABLE main.first_build AS SELECT * FROM mart.value_tier`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tiers.Build(context.Background(), b.W, tiers.Config{}, testbank.Quiet); err != nil {
+		t.Fatal(err)
+	}
+	var differ int
+	b.W.DB().QueryRow(`SELECT count(*) FROM (SELECT * FROM mart.value_tier EXCEPT ALL SELECT * FROM main.first_build)`).Scan(&differ)
+	if differ != 0 {
+		t.Errorf("a rebuild over the same input changed %d parties' rows", differ)
+	}
 }
 
 func TestConfig_ChecksThresholdsAndWeights(t *testing.T) {

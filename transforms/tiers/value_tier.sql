@@ -14,17 +14,20 @@ WITH day AS (
     SELECT party_id, sum(balance) FILTER (status = 'ACTIVE') AS credit, min(start_date) AS first_loan
     FROM core.loan WHERE party_id IS NOT NULL GROUP BY party_id
 ), cards AS (
-    SELECT a.party_id, min(a.open_date) AS first_card,
-           sum(t.amount) FILTER (t.txn_type = 'PURCHASE') AS spend, count(t.txn_id) AS txns, max(t.txn_time) AS last_txn
-    FROM core.card_account a LEFT JOIN core.card_txn t USING (card_account_id)
+    -- Card, e-banking and wealth activity come from the per-day sums
+    -- (core.activity_day), not from every transaction of the history.
+    SELECT a.party_id, min(a.open_date) AS first_card, any_value(u.spend) AS spend,
+           coalesce(any_value(u.txns), 0) AS txns, any_value(u.last_txn) AS last_txn
+    FROM core.card_account a
+    LEFT JOIN (SELECT party_id, sum(purchase_amount) AS spend, CAST(sum(n) AS BIGINT) AS txns, max(last_at) AS last_txn
+               FROM core.activity_day WHERE src = 'card' AND party_id IS NOT NULL GROUP BY party_id) u USING (party_id)
     WHERE a.party_id IS NOT NULL GROUP BY a.party_id
 ), digital AS (
-    SELECT party_id, count(*) AS events, max(ts) AS last_event,
-           sum(amount) FILTER (event_type IN ('TRANSFER_OUT', 'TRANSFER_IN', 'FX_SETTLEMENT', 'BILL_PAY', 'PAYROLL')) AS settled
-    FROM core.digital_event WHERE party_id IS NOT NULL GROUP BY party_id
+    SELECT party_id, CAST(sum(n) AS BIGINT) AS events, max(last_at) AS last_event, sum(settled_amount) AS settled
+    FROM core.activity_day WHERE src = 'ebank' AND party_id IS NOT NULL GROUP BY party_id
 ), trades AS (
-    SELECT party_id, count(*) AS trades, max(trade_time) AS last_trade, sum(amount_cny) AS traded
-    FROM core.trade WHERE party_id IS NOT NULL GROUP BY party_id
+    SELECT party_id, CAST(sum(n) AS BIGINT) AS trades, max(last_at) AS last_trade, sum(traded_amount) AS traded
+    FROM core.activity_day WHERE src = 'wealth' AND party_id IS NOT NULL GROUP BY party_id
 ), holdings_since AS (
     SELECT party_id, min(open_date) AS first_holding FROM core.holding WHERE party_id IS NOT NULL GROUP BY party_id
 ), rels AS (
@@ -53,9 +56,10 @@ WITH day AS (
            round(100 * percent_rank() OVER (PARTITION BY party_type ORDER BY aum + credit_balance + card_spend), 1) AS historical,
            round(100 * percent_rank() OVER (PARTITION BY party_type ORDER BY coalesce(annual_revenue, annual_income, 0) + aum), 1) AS potential,
            round(100 * (0.7 * systems / 4.0 + 0.3 * least(relationships, 5) / 5.0), 1) AS strategic,
-           ntile(5) OVER (PARTITION BY party_type ORDER BY last_activity NULLS FIRST) AS recency,
-           ntile(5) OVER (PARTITION BY party_type ORDER BY activity) AS frequency,
-           ntile(5) OVER (PARTITION BY party_type ORDER BY monetary) AS monetary_score
+           -- (party_id breaks ties, so a rerun scores every party the same)
+           ntile(5) OVER (PARTITION BY party_type ORDER BY last_activity NULLS FIRST, party_id) AS recency,
+           ntile(5) OVER (PARTITION BY party_type ORDER BY activity, party_id) AS frequency,
+           ntile(5) OVER (PARTITION BY party_type ORDER BY monetary, party_id) AS monetary_score
     FROM inputs
 )
 SELECT party_id, party_type,

@@ -6,11 +6,13 @@ CREATE OR REPLACE TABLE mart.customer_360 AS
 WITH day AS (
     SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
 ), aum AS (
+    -- AUM on the newest day (0 without holdings that day) and at the start
+    -- of the last 30 and 90 days (the first day with holdings in them).
     SELECT a.party_id,
-           arg_max(a.aum, a.as_of_date) AS aum_now,
+           coalesce(any_value(a.aum) FILTER (a.as_of_date = day.d), 0) AS aum_now,
            arg_min(a.aum, a.as_of_date) FILTER (a.as_of_date >= day.d - INTERVAL 30 DAY) AS aum_30d_start,
-           arg_min(a.aum, a.as_of_date) FILTER (a.as_of_date >= day.d - INTERVAL 90 DAY) AS aum_90d_start
-    FROM core.aum_daily a, day GROUP BY a.party_id
+           arg_min(a.aum, a.as_of_date) AS aum_90d_start
+    FROM core.aum_daily a, day WHERE a.as_of_date >= day.d - INTERVAL 90 DAY GROUP BY a.party_id
 ), holdings AS (
     SELECT party_id,
            sum(amount_cny) FILTER (product_type IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')) AS deposits,
@@ -32,14 +34,15 @@ WITH day AS (
            sum(DISTINCT a.credit_limit) AS card_limit
     FROM core.card_account a WHERE a.party_id IS NOT NULL GROUP BY a.party_id
 ), spend AS (
-    SELECT t.party_id, sum(t.amount) FILTER (t.txn_type = 'PURCHASE') AS card_spend_30d, count(*) AS card_txns_30d
-    FROM core.card_txn t, day WHERE t.party_id IS NOT NULL AND CAST(t.txn_time AS DATE) > day.d - INTERVAL 30 DAY
-    GROUP BY t.party_id
+    -- Card and e-banking activity of the last 30 days, from the per-day sums.
+    SELECT a.party_id, sum(a.purchase_amount) AS card_spend_30d, CAST(sum(a.n) AS BIGINT) AS card_txns_30d
+    FROM core.activity_day a, day WHERE a.src = 'card' AND a.party_id IS NOT NULL AND a.day > day.d - INTERVAL 30 DAY
+    GROUP BY a.party_id
 ), digital AS (
-    SELECT e.party_id, count(*) AS digital_events_30d, max(e.ts) FILTER (e.event_type = 'LOGIN') AS last_login,
-           bool_or(coalesce(e.cross_border, false)) AS cross_border
-    FROM core.digital_event e, day WHERE e.party_id IS NOT NULL AND CAST(e.ts AS DATE) > day.d - INTERVAL 30 DAY
-    GROUP BY e.party_id
+    SELECT a.party_id, CAST(sum(a.n) AS BIGINT) AS digital_events_30d, max(a.last_login) AS last_login,
+           sum(a.cross_border_events) > 0 AS cross_border
+    FROM core.activity_day a, day WHERE a.src = 'ebank' AND a.party_id IS NOT NULL AND a.day > day.d - INTERVAL 30 DAY
+    GROUP BY a.party_id
 ), rels AS (
     SELECT party_id,
            count(*) FILTER (rel_type = 'legal_representative' AND role = 'company') AS legal_representatives,
