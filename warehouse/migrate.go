@@ -48,6 +48,7 @@ var migrations = []migration{
 	fileMigration(7, "0007_signals.sql"),
 	fileMigration(8, "0008_job_runs.sql"),
 	fileMigration(9, "0009_model_builds.sql"),
+	fileMigration(10, "0010_tag_inputs.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

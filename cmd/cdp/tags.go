@@ -83,6 +83,7 @@ Every problem names the file and line. Build the core model first (cdp model).`,
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
 	var asOf, format string
+	var full bool
 	runCmd := &cobra.Command{
 		Use:   "run",
 		Short: "Compute every tag for every party: mart.tags now, mart.tag_history over time, mart.tag_changes per run",
@@ -91,7 +92,11 @@ cdp model) as of a business date (--as-of, default the newest snapshot day),
 in one transaction: current values in mart.tags, their history in
 mart.tag_history (valid_from <= day < valid_to), and what this run changed in
 mart.tag_changes. A run for a date before the last run's is refused; a second
-run for the same date replaces that date's values.`,
+run for the same date replaces that date's values.
+
+A tag whose SQL and input tables (every core.*/mart.* table its SQL names,
+compared by a hash of their rows) are as when it was last computed is
+skipped: its values cannot have changed. --full computes every tag.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
@@ -110,7 +115,7 @@ run for the same date replaces that date's values.`,
 				return err
 			}
 			defer w.Close()
-			sum, err := tags.Run(cmd.Context(), w, cat, tags.RunOptions{AsOf: day, Logger: g.logger})
+			sum, err := tags.Run(cmd.Context(), w, cat, tags.RunOptions{AsOf: day, Full: full, Logger: g.logger})
 			if err != nil {
 				return err
 			}
@@ -118,13 +123,15 @@ run for the same date replaces that date's values.`,
 		},
 	}
 	runCmd.Flags().StringVar(&asOf, "as-of", "", "business date YYYY-MM-DD (default: the newest snapshot day)")
+	runCmd.Flags().BoolVar(&full, "full", false, "compute every tag, also those whose inputs are unchanged")
 	formatFlag(runCmd, &format)
 	cmd.AddCommand(validate, docs, runCmd)
 	return cmd
 }
 
 func printTagRun(w io.Writer, s *tags.RunSummary) {
-	fmt.Fprintf(w, "tags %s as of %s: %d tags, %d values, %d changed in %.1fs\n", s.RunID, s.AsOf, s.Tags, s.Values, s.Changes, s.Seconds)
+	fmt.Fprintf(w, "tags %s as of %s: %d tags (%d skipped, inputs unchanged), %d values computed, %d changed in %.1fs\n",
+		s.RunID, s.AsOf, s.Tags, s.Unchanged, s.Values, s.Changes, s.Seconds)
 	if s.Baseline {
 		fmt.Fprintln(w, "  baseline run: no tag-change events (CRMs take the starting values from cdp.profile or SQL)")
 	} else {

@@ -201,8 +201,12 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 		if p.mode == ModeIncremental {
 			q = fill(incrementalSQL, p.from, true)
 		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return err
+		for i, stmt := range statements(q) {
+			t0 := time.Now()
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("statement %d (%s): %w", i+1, firstLine(stmt), err)
+			}
+			log.Debug("core model statement", "n", i+1, "statement", firstLine(stmt), "seconds", round(time.Since(t0).Seconds()))
 		}
 		if p.mode == ModeIncremental {
 			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM cdp_moved`).Scan(&sum.Moved); err != nil {
@@ -238,3 +242,43 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 }
 
 func round(s float64) float64 { return float64(int(s*1000)) / 1000 }
+
+// statements splits a model script into its statements: each ends with a
+// semicolon at the end of a line that is not a comment (the scripts keep
+// semicolons out of strings). Comment lines before a statement stay with it.
+func statements(script string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.SplitAfter(script, "\n") {
+		cur.WriteString(line)
+		if t := strings.TrimSpace(line); strings.HasSuffix(t, ";") && !strings.HasPrefix(t, "--") {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(stripComments(cur.String())) != "" {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// firstLine is a statement's first line that is not a comment, for logs
+// and errors.
+func firstLine(stmt string) string {
+	for _, l := range strings.Split(stmt, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--") {
+			return l
+		}
+	}
+	return ""
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}

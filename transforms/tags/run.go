@@ -2,9 +2,13 @@ package tags
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,18 +19,24 @@ import (
 type RunOptions struct {
 	// AsOf is the business date the run describes; zero means the newest
 	// snapshot day in core.aum_daily (an error when there is none).
-	AsOf   time.Time
-	RunID  string
+	AsOf  time.Time
+	RunID string
+	// Full computes every tag; by default a tag whose SQL and input tables
+	// are unchanged since it was last computed is skipped (ops.tag_inputs).
+	Full   bool
 	Logger *slog.Logger
 }
 
 // RunSummary is what a tag run did.
 type RunSummary struct {
-	RunID   string `json:"run_id"`
-	AsOf    string `json:"as_of"`
-	Tags    int    `json:"tags"`
-	Values  int64  `json:"values"`
-	Changes int64  `json:"changes"`
+	RunID string `json:"run_id"`
+	AsOf  string `json:"as_of"`
+	Tags  int    `json:"tags"`
+	// Unchanged is how many tags were skipped because nothing they read
+	// changed since they were last computed; Values counts the others'.
+	Unchanged int   `json:"unchanged_skipped"`
+	Values    int64 `json:"values"`
+	Changes   int64 `json:"changes"`
 	// Events is how many tag-change events (one per party with changes)
 	// went to the outbox; none on the baseline run, the first on an empty
 	// mart.tags, whose values CRMs take from cdp.profile or SQL instead.
@@ -64,7 +74,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 
 	var sum *RunSummary
 	err = warehouse.InTx(ctx, conn, func() (err error) {
-		sum, err = compute(ctx, conn, cat, asOf, o.RunID, start, log)
+		sum, err = compute(ctx, conn, cat, asOf, o, start, log)
 		return err
 	})
 	if err != nil {
@@ -77,11 +87,33 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 
 // compute fills mart.tags, mart.tag_history, mart.tag_changes and
 // ops.tag_runs on conn, inside the caller's transaction.
-func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID string, start time.Time, log *slog.Logger) (*RunSummary, error) {
+func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o RunOptions, start time.Time, log *slog.Logger) (*RunSummary, error) {
+	runID := o.RunID
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_values (party_id VARCHAR, tag_id VARCHAR, value VARCHAR)`); err != nil {
 		return nil, err
 	}
+	var existing int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
+		return nil, err
+	}
+	inputs, err := tagInputs(ctx, conn, cat)
+	if err != nil {
+		return nil, err
+	}
+	last := map[string]string{}
+	if existing > 0 && !o.Full {
+		if last, err = lastInputs(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
+	var computed []*Tag
 	for _, t := range cat.Tags {
+		if last[t.ID] == inputs[t.ID] {
+			continue // nothing it reads changed: neither did its values
+		}
+		computed = append(computed, t)
+	}
+	for _, t := range computed {
 		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%s) WHERE party_id IS NOT NULL`,
 			warehouse.Literal(t.ID), strings.TrimRight(strings.TrimSpace(t.SQL), ";"))
 		t0 := time.Now()
@@ -89,10 +121,6 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
 		log.Debug("tag computed", "tag", t.ID, "seconds", time.Since(t0).Seconds())
-	}
-	var existing int64
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
-		return nil, err
 	}
 	lit := warehouse.Literal
 	day := "DATE " + lit(asOf)
@@ -104,6 +132,12 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 	// Only the catalog's tags are compared: a tag removed from the catalog
 	// keeps its last values rather than vanishing from history.
 	inCatalog := "tag_id IN (" + strings.Join(tagList, ", ") + ")"
+	// Of those, only the tags computed: a skipped one keeps its values.
+	computedList := []string{"NULL"}
+	for _, t := range computed {
+		computedList = append(computedList, lit(t.ID))
+	}
+	inComputed := "tag_id IN (" + strings.Join(computedList, ", ") + ")"
 	stmts := []string{
 		// What differs from the current values (NULL-safe: a value appearing
 		// or disappearing is a change too).
@@ -111,7 +145,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 		 SELECT coalesce(n.party_id, o.party_id) AS party_id, coalesce(n.tag_id, o.tag_id) AS tag_id,
 		        o.value AS old_value, n.value AS new_value, n.party_id IS NULL AS gone
 		 FROM cdp_tag_values n
-		 FULL JOIN (SELECT * FROM mart.tags WHERE ` + inCatalog + `) o
+		 FULL JOIN (SELECT * FROM mart.tags WHERE ` + inComputed + `) o
 		   ON o.party_id = n.party_id AND o.tag_id = n.tag_id
 		 WHERE o.party_id IS NULL OR n.party_id IS NULL OR o.value IS DISTINCT FROM n.value`,
 		`INSERT INTO mart.tag_changes SELECT ` + run + `, ` + day + `, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`,
@@ -127,6 +161,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 		`DELETE FROM mart.tags t USING cdp_tag_diff d WHERE t.party_id = d.party_id AND t.tag_id = d.tag_id`,
 		`INSERT INTO mart.tags SELECT party_id, tag_id, new_value, ` + day + `, ` + day + ` FROM cdp_tag_diff WHERE NOT gone`,
 		`UPDATE mart.tags SET as_of = ` + day + ` WHERE ` + inCatalog,
+		`DELETE FROM ops.tag_inputs WHERE ` + inComputed,
 	}
 	if existing > 0 {
 		stmts = append(stmts, tagEventsSQL(asOf, runID))
@@ -138,7 +173,13 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 		}
 		log.Debug("tag values written", "step", i, "seconds", time.Since(t0).Seconds())
 	}
-	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), ByTag: map[string]int{}, Baseline: existing == 0}
+	for _, t := range computed {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_inputs VALUES (?, ?, now())`, t.ID, inputs[t.ID]); err != nil {
+			return nil, fmt.Errorf("ops.tag_inputs: %w", err)
+		}
+	}
+	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
+		ByTag: map[string]int{}, Baseline: existing == 0}
 	if !sum.Baseline {
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.outbox WHERE producer = ?`, runID).Scan(&sum.Events); err != nil {
 			return nil, err
@@ -166,6 +207,70 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf, runID stri
 		return nil, fmt.Errorf("ops.tag_runs: %w", err)
 	}
 	return sum, nil
+}
+
+var tableRef = regexp.MustCompile(`(?i)\b(core|mart|raw|ops)\.([a-z_][a-z0-9_]*)\b`)
+
+// tagInputs returns, for every tag, a hash of its SQL and of the contents
+// of each table it reads (row count and the sum of the rows' hashes, so
+// that any change to any row shows): equal hashes mean equal values, as a
+// tag is SQL over those tables alone.
+func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog) (map[string]string, error) {
+	prints := map[string]string{}
+	out := map[string]string{}
+	for _, t := range cat.Tags {
+		var tables []string
+		for _, m := range tableRef.FindAllStringSubmatch(t.SQL, -1) {
+			tables = append(tables, strings.ToLower(m[1]+"."+m[2]))
+		}
+		slices.Sort(tables)
+		tables = slices.Compact(tables)
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\x00", t.SQL)
+		for _, tb := range tables {
+			p, ok := prints[tb]
+			if !ok {
+				schema, name, _ := strings.Cut(tb, ".")
+				var exists bool
+				if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`,
+					schema, name).Scan(&exists); err != nil {
+					return nil, err
+				}
+				p = "missing " + time.Now().String() // computed every run; its own SQL says what is wrong
+				if exists {
+					var n int64
+					var sum string
+					q := `SELECT count(*), CAST(coalesce(sum(hash(t)), 0) AS VARCHAR) FROM ` + tb + ` t`
+					if err := conn.QueryRowContext(ctx, q).Scan(&n, &sum); err != nil {
+						return nil, fmt.Errorf("fingerprint %s: %w", tb, err)
+					}
+					p = fmt.Sprintf("%d:%s", n, sum)
+				}
+				prints[tb] = p
+			}
+			fmt.Fprintf(h, "%s=%s\x00", tb, p)
+		}
+		out[t.ID] = hex.EncodeToString(h.Sum(nil)[:16])
+	}
+	return out, nil
+}
+
+// lastInputs returns the input hash each tag was last computed with.
+func lastInputs(ctx context.Context, conn *sql.Conn) (map[string]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT tag_id, inputs FROM ops.tag_inputs`)
+	if err != nil {
+		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, in string
+		if err := rows.Scan(&id, &in); err != nil {
+			return nil, err
+		}
+		out[id] = in
+	}
+	return out, rows.Err()
 }
 
 // TagChangesTopic is the topic tag-change events go to.
