@@ -400,7 +400,7 @@ func addColumns(ctx context.Context, conn *sql.Conn, t *exportTable, unmask bool
 
 // addColumn adds one column to the select list.
 func (t *exportTable) addColumn(column, typ string, unmask bool) {
-	ident := quoteIdent(column)
+	ident := Ident(column)
 	mask := ""
 	switch {
 	case idNumberColumn.MatchString(column):
@@ -426,11 +426,6 @@ func (t *exportTable) addColumn(column, typ string, unmask bool) {
 	t.columns = append(t.columns, ExportColumn{Name: column, Type: typ})
 }
 
-// quoteIdent quotes a SQL identifier.
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
 // stageTable writes one table's partition under the staging folder.
 func stageTable(ctx context.Context, conn *sql.Conn, t exportTable, date, staging string) (ExportedTable, error) {
 	rel := t.partition(date)
@@ -439,7 +434,7 @@ func stageTable(ctx context.Context, conn *sql.Conn, t exportTable, date, stagin
 		return ExportedTable{}, fmt.Errorf("export %s: %w", t.qualified(), err)
 	}
 	copySQL := fmt.Sprintf(`COPY (SELECT %s FROM %s.%s) TO %s (FORMAT parquet, COMPRESSION zstd, FILE_SIZE_BYTES %s)`,
-		strings.Join(t.selectList, ", "), quoteIdent(t.schema), quoteIdent(t.name), Literal(dir), Literal(exportFileBytes))
+		strings.Join(t.selectList, ", "), Ident(t.schema), Ident(t.name), Literal(dir), Literal(exportFileBytes))
 	res, err := conn.ExecContext(ctx, copySQL)
 	if err != nil {
 		return ExportedTable{}, fmt.Errorf("export %s: %w", t.qualified(), err)

@@ -136,7 +136,7 @@ func (w *Warehouse) writeSnapshot(ctx context.Context, tmp string, kind Snapshot
 
 // copyFullSnapshot copies every schema, with its views, sequences and macros.
 func copyFullSnapshot(ctx context.Context, conn *sql.Conn, source, alias string) error {
-	if _, err := conn.ExecContext(ctx, "COPY FROM DATABASE "+quoteIdent(source)+" TO "+alias); err != nil {
+	if _, err := conn.ExecContext(ctx, "COPY FROM DATABASE "+Ident(source)+" TO "+alias); err != nil {
 		return fmt.Errorf("copy the warehouse: %w", err)
 	}
 	return nil
@@ -154,7 +154,7 @@ func copyMartSnapshot(ctx context.Context, conn *sql.Conn, source, alias string)
 	}
 	for _, name := range relations {
 		q := fmt.Sprintf("CREATE TABLE %s.%s.%s AS SELECT * FROM %s.%s.%s",
-			alias, martSchema, quoteIdent(name), quoteIdent(source), martSchema, quoteIdent(name))
+			alias, martSchema, Ident(name), Ident(source), martSchema, Ident(name))
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("copy %s.%s: %w", martSchema, name, err)
 		}

@@ -138,6 +138,11 @@ func (w *Warehouse) TemporarySetting(ctx context.Context, name, value string) (r
 	}, nil
 }
 
+// Ident quotes s as a SQL identifier.
+func Ident(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
 // Literal quotes s as a SQL string literal.
 func Literal(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"

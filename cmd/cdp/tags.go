@@ -94,9 +94,10 @@ mart.tag_history (valid_from <= day < valid_to), and what this run changed in
 mart.tag_changes. A run for a date before the last run's is refused; a second
 run for the same date replaces that date's values.
 
-A tag whose SQL and input tables (every core.*/mart.* table its SQL names,
-compared by a hash of their rows) are as when it was last computed is
-skipped: its values cannot have changed. --full computes every tag.`,
+A tag whose SQL and input tables (every table its SQL reads, compared by a
+hash of their rows) are as when it was last computed is skipped: its values
+cannot have changed. Tags calling now(), current_date, random() and the like
+are computed every run; --full computes every tag.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {

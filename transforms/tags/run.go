@@ -5,9 +5,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -209,50 +209,122 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	return sum, nil
 }
 
-var tableRef = regexp.MustCompile(`(?i)\b(core|mart|raw|ops)\.([a-z_][a-z0-9_]*)\b`)
-
 // tagInputs returns, for every tag, a hash of its SQL and of the contents
 // of each table it reads (row count and the sum of the rows' hashes, so
 // that any change to any row shows): equal hashes mean equal values, as a
-// tag is SQL over those tables alone.
+// tag is SQL over those tables alone. A tag that calls a function whose
+// result changes by itself (now(), current_date, random() …), names a table
+// that does not exist, or does not parse gets a hash of its own every run,
+// so it is always computed.
 func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog) (map[string]string, error) {
-	prints := map[string]string{}
+	prints := map[string]string{} // table → fingerprint; "" for a name that is not a table (a CTE)
+	fingerprint := func(schema, name string) (string, error) {
+		key := schema + "." + name
+		if p, ok := prints[key]; ok {
+			return p, nil
+		}
+		var exists bool
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`,
+			schema, name).Scan(&exists); err != nil {
+			return "", err
+		}
+		p := ""
+		if exists {
+			var n int64
+			var sum string
+			q := `SELECT count(*), CAST(coalesce(sum(hash(t)), 0) AS VARCHAR) FROM ` + warehouse.Ident(schema) + `.` + warehouse.Ident(name) + ` t`
+			if err := conn.QueryRowContext(ctx, q).Scan(&n, &sum); err != nil {
+				return "", fmt.Errorf("fingerprint %s: %w", key, err)
+			}
+			p = fmt.Sprintf("%d:%s", n, sum)
+		}
+		prints[key] = p
+		return p, nil
+	}
 	out := map[string]string{}
 	for _, t := range cat.Tags {
-		var tables []string
-		for _, m := range tableRef.FindAllStringSubmatch(t.SQL, -1) {
-			tables = append(tables, strings.ToLower(m[1]+"."+m[2]))
-		}
-		slices.Sort(tables)
-		tables = slices.Compact(tables)
 		h := sha256.New()
 		fmt.Fprintf(h, "%s\x00", t.SQL)
+		tables, volatile, err := tagReads(ctx, conn, t.SQL)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+		}
 		for _, tb := range tables {
-			p, ok := prints[tb]
-			if !ok {
-				schema, name, _ := strings.Cut(tb, ".")
-				var exists bool
-				if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`,
-					schema, name).Scan(&exists); err != nil {
-					return nil, err
-				}
-				p = "missing " + time.Now().String() // computed every run; its own SQL says what is wrong
-				if exists {
-					var n int64
-					var sum string
-					q := `SELECT count(*), CAST(coalesce(sum(hash(t)), 0) AS VARCHAR) FROM ` + tb + ` t`
-					if err := conn.QueryRowContext(ctx, q).Scan(&n, &sum); err != nil {
-						return nil, fmt.Errorf("fingerprint %s: %w", tb, err)
-					}
-					p = fmt.Sprintf("%d:%s", n, sum)
-				}
-				prints[tb] = p
+			schema, name := tb[0], tb[1]
+			if schema == "" {
+				schema = "main" // unqualified: a table of the default schema, or else a CTE
 			}
-			fmt.Fprintf(h, "%s=%s\x00", tb, p)
+			p, err := fingerprint(schema, name)
+			if err != nil {
+				return nil, err
+			}
+			if p == "" && tb[0] != "" {
+				volatile = true // a table that is not there: the tag's own SQL says so
+			}
+			fmt.Fprintf(h, "%s.%s=%s\x00", schema, name, p)
+		}
+		if volatile {
+			fmt.Fprintf(h, "%d", time.Now().UnixNano())
 		}
 		out[t.ID] = hex.EncodeToString(h.Sum(nil)[:16])
 	}
 	return out, nil
+}
+
+// volatileFuncs give a different result from run to run over the same
+// tables; volatileNames are the ones SQL writes without parentheses.
+var (
+	volatileFuncs = map[string]bool{"now": true, "today": true, "get_current_time": true, "get_current_timestamp": true,
+		"transaction_timestamp": true, "current_localtimestamp": true, "current_localtime": true, "random": true,
+		"uuid": true, "gen_random_uuid": true, "setseed": true, "nextval": true, "currval": true}
+	volatileNames = map[string]bool{"current_date": true, "current_timestamp": true, "current_time": true,
+		"localtimestamp": true, "localtime": true}
+)
+
+// tagReads parses sql with DuckDB (json_serialize_sql) and returns the
+// tables it names, as [schema, name] ("" when unqualified), and whether it
+// calls a volatile function. SQL that does not parse counts as volatile.
+func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (tables [][2]string, volatile bool, err error) {
+	var tree string
+	if err := conn.QueryRowContext(ctx, `SELECT CAST(json_serialize_sql(`+warehouse.Literal(sqlText)+`) AS VARCHAR)`).Scan(&tree); err != nil {
+		return nil, false, fmt.Errorf("parse: %w", err)
+	}
+	var root any
+	if err := json.Unmarshal([]byte(tree), &root); err != nil {
+		return nil, false, fmt.Errorf("parse tree: %w", err)
+	}
+	if m, ok := root.(map[string]any); !ok || m["error"] == true {
+		return nil, true, nil
+	}
+	var walk func(n any)
+	walk = func(n any) {
+		switch v := n.(type) {
+		case map[string]any:
+			if v["type"] == "BASE_TABLE" {
+				schema, _ := v["schema_name"].(string)
+				name, _ := v["table_name"].(string)
+				tables = append(tables, [2]string{strings.ToLower(schema), strings.ToLower(name)})
+			}
+			if f, ok := v["function_name"].(string); ok && volatileFuncs[strings.ToLower(f)] {
+				volatile = true
+			}
+			if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" && len(cols) == 1 {
+				if c, ok := cols[0].(string); ok && volatileNames[strings.ToLower(c)] {
+					volatile = true
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(root)
+	slices.SortFunc(tables, func(a, b [2]string) int { return strings.Compare(a[0]+"."+a[1], b[0]+"."+b[1]) })
+	return slices.Compact(tables), volatile, nil
 }
 
 // lastInputs returns the input hash each tag was last computed with.

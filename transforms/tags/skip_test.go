@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"testing"
+	"testing/fstest"
 
 	"cdp/internal/testbank"
 	"cdp/transforms/tags"
@@ -63,5 +64,39 @@ func TestRun_SkipsTagsWhoseInputsAreUnchanged(t *testing.T) {
 	}
 	if s := run(true); s.Unchanged != 0 || s.Changes != 0 {
 		t.Errorf("full run after skipping runs: skipped %d, %d changes; want none of either", s.Unchanged, s.Changes)
+	}
+
+	// A tag calling a function whose result changes by itself is computed
+	// every run; a CTE's name is not taken for a table.
+	own, err := tags.Load(fstest.MapFS{"x.yaml": {Data: []byte(`category: natural
+owner: test
+tags:
+  - id: test_people
+    name_zh: 测
+    name_en: People
+    type: int
+    description: d
+    sql: |
+      WITH people AS (SELECT party_id FROM core.party WHERE party_type = 'P')
+      SELECT party_id, 1 AS value FROM people
+  - id: test_days_old
+    name_zh: 测
+    name_en: Days
+    type: int
+    description: d
+    sql: |
+      SELECT party_id, date_diff('day', DATE '2020-01-01', current_date) AS value FROM core.party
+`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{0, 1, 1} {
+		s, err := tags.Run(ctx, w, own, tags.RunOptions{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && s.Unchanged != want || i == 0 && s.Values == 0 {
+			t.Errorf("own catalog, run %d: skipped %d, want %d (test_days_old reads current_date)", i+1, s.Unchanged, want)
+		}
 	}
 }
