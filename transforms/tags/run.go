@@ -125,19 +125,32 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	lit := warehouse.Literal
 	day := "DATE " + lit(asOf)
 	run := lit(runID)
-	tagList := make([]string, len(cat.Tags))
-	for i, t := range cat.Tags {
-		tagList[i] = lit(t.ID)
+	// The catalog's tags, and which of them were computed, as tables: a
+	// semi-join on them costs a fraction of an IN list of 127 literals
+	// over millions of rows.
+	ids := func(name string, tags []*Tag) error {
+		q := `CREATE OR REPLACE TEMP TABLE ` + name + ` (tag_id VARCHAR, inputs VARCHAR)`
+		if len(tags) > 0 {
+			vals := make([]string, len(tags))
+			for i, t := range tags {
+				vals[i] = "(" + lit(t.ID) + ", " + lit(inputs[t.ID]) + ")"
+			}
+			q = `CREATE OR REPLACE TEMP TABLE ` + name + ` AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) v(tag_id, inputs)`
+		}
+		_, err := conn.ExecContext(ctx, q)
+		return err
+	}
+	if err := ids("cdp_tag_catalog", cat.Tags); err != nil {
+		return nil, err
+	}
+	if err := ids("cdp_tag_computed", computed); err != nil {
+		return nil, err
 	}
 	// Only the catalog's tags are compared: a tag removed from the catalog
 	// keeps its last values rather than vanishing from history.
-	inCatalog := "tag_id IN (" + strings.Join(tagList, ", ") + ")"
+	inCatalog := "tag_id IN (SELECT tag_id FROM cdp_tag_catalog)"
 	// Of those, only the tags computed: a skipped one keeps its values.
-	computedList := []string{"NULL"}
-	for _, t := range computed {
-		computedList = append(computedList, lit(t.ID))
-	}
-	inComputed := "tag_id IN (" + strings.Join(computedList, ", ") + ")"
+	inComputed := "tag_id IN (SELECT tag_id FROM cdp_tag_computed)"
 	stmts := []string{
 		// What differs from the current values (NULL-safe: a value appearing
 		// or disappearing is a change too).
@@ -173,10 +186,8 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		log.Debug("tag values written", "step", i, "seconds", time.Since(t0).Seconds())
 	}
-	for _, t := range computed {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_inputs VALUES (?, ?, now())`, t.ID, inputs[t.ID]); err != nil {
-			return nil, fmt.Errorf("ops.tag_inputs: %w", err)
-		}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_inputs SELECT tag_id, inputs, now() FROM cdp_tag_computed`); err != nil {
+		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
 		ByTag: map[string]int{}, Baseline: existing == 0}
