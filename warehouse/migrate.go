@@ -49,6 +49,7 @@ var migrations = []migration{
 	fileMigration(8, "0008_job_runs.sql"),
 	fileMigration(9, "0009_model_builds.sql"),
 	fileMigration(10, "0010_tag_inputs.sql"),
+	fileMigration(11, "0011_table_prints.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

@@ -96,7 +96,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
 		return nil, err
 	}
-	inputs, err := tagInputs(ctx, conn, cat)
+	inputs, err := tagInputs(ctx, conn, cat, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -221,14 +221,41 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 }
 
 // tagInputs returns, for every tag, a hash of its SQL and of the contents
-// of each table it reads (row count and the sum of the rows' hashes, so
-// that any change to any row shows): equal hashes mean equal values, as a
-// tag is SQL over those tables alone. A tag that calls a function whose
-// result changes by itself (now(), current_date, random() …), names a table
-// that does not exist, or does not parse gets a hash of its own every run,
-// so it is always computed.
-func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog) (map[string]string, error) {
-	prints := map[string]string{} // table → fingerprint; "" for a name that is not a table (a CTE)
+// of each table it reads: equal hashes mean equal values, as a tag is SQL
+// over those tables alone. A table's print is its row count and the sum of
+// its rows' hashes, so that any change to any row shows; but a table whose
+// row count differs from the last run's (ops.table_prints) has changed for
+// sure, and is not read at all: its print is then unique to this run (the
+// daily case for the big tables, whose reading would grow with history).
+// The next run that finds its count unchanged reads it, and computes its
+// tags once more. A tag that calls a function whose result changes by
+// itself (now(), current_date, random() …), names a table that does not
+// exist, or does not parse gets a hash of its own every run, so it is
+// always computed.
+func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, runID string) (map[string]string, error) {
+	type stored struct {
+		count int64
+		print string
+	}
+	last := map[string]stored{}
+	rows, err := conn.QueryContext(ctx, `SELECT table_name, row_count, print FROM ops.table_prints`)
+	if err != nil {
+		return nil, fmt.Errorf("ops.table_prints: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		var st stored
+		if err := rows.Scan(&name, &st.count, &st.print); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		last[name] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	prints := map[string]string{} // table → print; "" for a name that is not a table (a CTE)
 	fingerprint := func(schema, name string) (string, error) {
 		key := schema + "." + name
 		if p, ok := prints[key]; ok {
@@ -239,15 +266,28 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog) (map[string]st
 			schema, name).Scan(&exists); err != nil {
 			return "", err
 		}
-		p := ""
-		if exists {
-			var n int64
+		if !exists {
+			prints[key] = ""
+			return "", nil
+		}
+		table := warehouse.Ident(schema) + `.` + warehouse.Ident(name)
+		var n int64
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+			return "", fmt.Errorf("count %s: %w", key, err)
+		}
+		p := fmt.Sprintf("%d:changed in %s at %d", n, runID, time.Now().UnixNano())
+		if st, ok := last[key]; !ok || st.count == n {
 			var sum string
-			q := `SELECT count(*), CAST(coalesce(sum(hash(t)), 0) AS VARCHAR) FROM ` + warehouse.Ident(schema) + `.` + warehouse.Ident(name) + ` t`
-			if err := conn.QueryRowContext(ctx, q).Scan(&n, &sum); err != nil {
+			if err := conn.QueryRowContext(ctx, `SELECT CAST(coalesce(sum(hash(t)), 0) AS VARCHAR) FROM `+table+` t`).Scan(&sum); err != nil {
 				return "", fmt.Errorf("fingerprint %s: %w", key, err)
 			}
 			p = fmt.Sprintf("%d:%s", n, sum)
+		}
+		if _, err := conn.ExecContext(ctx, `DELETE FROM ops.table_prints WHERE table_name = ?`, key); err != nil {
+			return "", fmt.Errorf("ops.table_prints: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.table_prints VALUES (?, ?, ?, ?)`, key, n, p, runID); err != nil {
+			return "", fmt.Errorf("ops.table_prints: %w", err)
 		}
 		prints[key] = p
 		return p, nil
@@ -372,6 +412,6 @@ func tagEventsSQL(asOf, runID string) string {
 		       json_object('party_id', party_id, 'as_of', ` + lit(asOf) + `, 'run_id', ` + lit(runID) + `, 'changes', json(changes)),
 		       ` + lit(runID) + `, now()
 		FROM (SELECT party_id,
-		             CAST(to_json(list(struct_pack(tag_id := tag_id, old_value := old_value, new_value := new_value) ORDER BY tag_id)) AS VARCHAR) AS changes
+		             CAST(to_json(list_sort(list(struct_pack(tag_id := tag_id, old_value := old_value, new_value := new_value)))) AS VARCHAR) AS changes
 		      FROM cdp_tag_diff GROUP BY party_id)`
 }

@@ -3,6 +3,7 @@ package tags_test
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -61,6 +62,27 @@ func TestRun_SkipsTagsWhoseInputsAreUnchanged(t *testing.T) {
 	w.DB().QueryRow(`SELECT value FROM mart.tags WHERE party_id = ? AND tag_id = 'gender'`, person).Scan(&now)
 	if now != flipped {
 		t.Errorf("%s's gender tag is %q, want %q", person, now, flipped)
+	}
+
+	// A new row: core.party's count changed, which proves it changed without
+	// reading it, so its readers run. The next run reads it once to learn its
+	// print (and computes its readers once more, changing nothing); the one
+	// after skips every tag.
+	if _, err := w.DB().Exec(`INSERT INTO core.party SELECT * REPLACE (party_id || 'X' AS party_id) FROM core.party WHERE party_id = ?`, person); err != nil {
+		t.Fatal(err)
+	}
+	s = run(false)
+	var print string
+	w.DB().QueryRow(`SELECT print FROM ops.table_prints WHERE table_name = 'core.party'`).Scan(&print)
+	if s.Unchanged != len(cat.Tags)-readers || s.ByTag["gender"] != 1 || !strings.Contains(print, "changed in") {
+		t.Errorf("after a new row in core.party: skipped %d, want %d; gender changes %d, want 1; its print %q, want one of a changed count",
+			s.Unchanged, len(cat.Tags)-readers, s.ByTag["gender"], print)
+	}
+	if s := run(false); s.Unchanged != len(cat.Tags)-readers || s.Changes != 0 {
+		t.Errorf("the run after: skipped %d, want %d; %d changes, want 0", s.Unchanged, len(cat.Tags)-readers, s.Changes)
+	}
+	if s := run(false); s.Unchanged != len(cat.Tags) {
+		t.Errorf("the run after that: skipped %d, want all %d", s.Unchanged, len(cat.Tags))
 	}
 	if s := run(true); s.Unchanged != 0 || s.Changes != 0 {
 		t.Errorf("full run after skipping runs: skipped %d, %d changes; want none of either", s.Unchanged, s.Changes)
