@@ -62,13 +62,15 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	defer conn.Close()
 	s := &Summary{}
 	err = warehouse.InTx(ctx, conn, func() error {
+		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, customer360SQL); err != nil {
 			return fmt.Errorf("build mart.customer_360: %w (run cdp model, cdp tags run and cdp tiers first)", err)
 		}
+		log.Debug("customer 360 rows built", "seconds", time.Since(t0).Seconds())
 		if err := conn.QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
 			return err
 		}
-		return queueProfiles(ctx, conn, o, s)
+		return queueProfiles(ctx, conn, o, s, log)
 	})
 	if err != nil {
 		return nil, err
@@ -81,7 +83,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 // queueProfiles puts the summaries that differ from the last ones queued
 // (ops.profile_state) into the outbox (schemas/profile.json). The hash
 // leaves out as_of, so a new day alone sends nothing.
-func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary) error {
+func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, log *slog.Logger) error {
 	pii, join := "", ""
 	if o.AllowPII {
 		pii, join = ", 'id_no', p.id_no, 'mobile', p.mobile", "LEFT JOIN core.party p USING (party_id)"
@@ -117,10 +119,12 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary) e
 		`INSERT INTO ops.profile_state SELECT party_id, hash, as_of FROM cdp_profile`,
 		`DROP TABLE cdp_profile`,
 	}
-	for _, q := range stmts {
+	for i, q := range stmts {
+		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("profile events: %w", err)
 		}
+		log.Debug("profile events", "step", i, "seconds", time.Since(t0).Seconds())
 	}
 	return conn.QueryRowContext(ctx, `SELECT count(*) FILTER (type = 'cdp.profile.updated'), count(*) FILTER (type = 'cdp.profile.deleted')
 		FROM ops.outbox WHERE producer = ?`, o.RunID).Scan(&s.Profiles, &s.Deleted)
