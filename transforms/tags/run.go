@@ -233,23 +233,19 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 // exist, or does not parse gets a hash of its own every run, so it is
 // always computed.
 func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, runID string) (map[string]string, error) {
-	type stored struct {
-		count int64
-		print string
-	}
-	last := map[string]stored{}
-	rows, err := conn.QueryContext(ctx, `SELECT table_name, row_count, print FROM ops.table_prints`)
+	lastCount := map[string]int64{}
+	rows, err := conn.QueryContext(ctx, `SELECT table_name, row_count FROM ops.table_prints`)
 	if err != nil {
 		return nil, fmt.Errorf("ops.table_prints: %w", err)
 	}
 	for rows.Next() {
 		var name string
-		var st stored
-		if err := rows.Scan(&name, &st.count, &st.print); err != nil {
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		last[name] = st
+		lastCount[name] = n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -276,7 +272,7 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, runID string) 
 			return "", fmt.Errorf("count %s: %w", key, err)
 		}
 		p := fmt.Sprintf("%d:changed in %s at %d", n, runID, time.Now().UnixNano())
-		if st, ok := last[key]; !ok || st.count == n {
+		if was, ok := lastCount[key]; !ok || was == n {
 			var sum string
 			if err := conn.QueryRowContext(ctx, `SELECT CAST(coalesce(sum(hash(t)), 0) AS VARCHAR) FROM `+table+` t`).Scan(&sum); err != nil {
 				return "", fmt.Errorf("fingerprint %s: %w", key, err)
