@@ -102,8 +102,9 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	}
 	last := map[string]string{}
 	if existing > 0 && !o.Full {
-		if last, err = lastInputs(ctx, conn); err != nil {
-			return nil, err
+		// the input hash each tag was last computed with
+		if last, err = keyed[string](ctx, conn, `SELECT tag_id, inputs FROM ops.tag_inputs`); err != nil {
+			return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 		}
 	}
 	var computed []*Tag
@@ -190,7 +191,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
-		ByTag: map[string]int{}, Baseline: existing == 0}
+		Baseline: existing == 0}
 	if !sum.Baseline {
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.outbox WHERE producer = ?`, runID).Scan(&sum.Events); err != nil {
 			return nil, err
@@ -199,20 +200,9 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdp_tag_values), (SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT tag_id, count(*) FROM cdp_tag_diff GROUP BY ALL`)
-	if err != nil {
+	if sum.ByTag, err = keyed[int](ctx, conn, `SELECT tag_id, count(*) FROM cdp_tag_diff GROUP BY ALL`); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		sum.ByTag[id] = n
-	}
-	rows.Close()
 	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_runs VALUES (?, CAST(? AS DATE), ?, now(), ?, ?, ?)`,
 		runID, asOf, start, sum.Tags, sum.Values, sum.Changes); err != nil {
 		return nil, fmt.Errorf("ops.tag_runs: %w", err)
@@ -233,23 +223,9 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 // exist, or does not parse gets a hash of its own every run, so it is
 // always computed.
 func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, runID string) (map[string]string, error) {
-	lastCount := map[string]int64{}
-	rows, err := conn.QueryContext(ctx, `SELECT table_name, row_count FROM ops.table_prints`)
+	lastCount, err := keyed[int64](ctx, conn, `SELECT table_name, row_count FROM ops.table_prints`)
 	if err != nil {
 		return nil, fmt.Errorf("ops.table_prints: %w", err)
-	}
-	for rows.Next() {
-		var name string
-		var n int64
-		if err := rows.Scan(&name, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		lastCount[name] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	prints := map[string]string{} // table → print; "" for a name that is not a table (a CTE)
 	fingerprint := func(schema, name string) (string, error) {
@@ -374,20 +350,21 @@ func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (tables [][2]
 	return slices.Compact(tables), volatile, nil
 }
 
-// lastInputs returns the input hash each tag was last computed with.
-func lastInputs(ctx context.Context, conn *sql.Conn) (map[string]string, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT tag_id, inputs FROM ops.tag_inputs`)
+// keyed runs a query of two columns, a key and a value, into a map.
+func keyed[V any](ctx context.Context, conn *sql.Conn, q string) (map[string]V, error) {
+	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	out := map[string]V{}
 	for rows.Next() {
-		var id, in string
-		if err := rows.Scan(&id, &in); err != nil {
+		var k string
+		var v V
+		if err := rows.Scan(&k, &v); err != nil {
 			return nil, err
 		}
-		out[id] = in
+		out[k] = v
 	}
 	return out, rows.Err()
 }
