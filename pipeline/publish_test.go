@@ -2,14 +2,17 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"cdp/outbox"
 	"cdp/warehouse"
 )
 
@@ -35,18 +38,18 @@ func queueEvents(t *testing.T, w *warehouse.Warehouse, n int) map[string]bool {
 	}
 	defer conn.Close()
 	ids := map[string]bool{}
-	var evs []warehouse.Event
+	var evs []outbox.Event
 	for i := range n {
 		party := fmt.Sprintf("P%06d", i%50)
-		e := warehouse.Event{
-			ID: warehouse.EventID("test", fmt.Sprint(i)), Topic: PublishTopics[i%len(PublishTopics)], Key: party,
-			Type: "cdp.test", Source: "/cdp/test", Subject: party, Time: time.Now(), Producer: "test",
-			Data: fmt.Appendf(nil, `{"party_id":%q,"n":%d}`, party, i),
+		e := outbox.Event{
+			ID: outbox.EventID("test", fmt.Sprint(i)), Topic: PublishTopics[i%len(PublishTopics)], Key: party,
+			Type: "cdp.tags.changed", Source: "/cdp/test", Subject: party, Time: time.Now(), Producer: "test",
+			Data: fmt.Appendf(nil, `{"party_id":%q,"as_of":"2026-11-20","run_id":"test","changes":[{"tag_id":"n","old_value":null,"new_value":"%d"}]}`, party, i),
 		}
 		ids[e.ID] = true
 		evs = append(evs, e)
 	}
-	if err := warehouse.InTx(ctx, conn, func() error { return warehouse.Enqueue(ctx, conn, evs) }); err != nil {
+	if err := warehouse.InTx(ctx, conn, func() error { return outbox.Enqueue(ctx, conn, evs) }); err != nil {
 		t.Fatal(err)
 	}
 	return ids
@@ -85,7 +88,7 @@ func TestPublish_BrokerOutageLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := false
-	sum, err := Publish(ctx, w, writer, PublishOptions{Batch: 500, Logger: quiet, AfterBatch: func(n int64) {
+	sum, err := outbox.Relay(ctx, w.DB(), writer, outbox.RelayOptions{Batch: 500, Logger: quiet, AfterBatch: func(n int64) {
 		if n >= 1500 && !stopped {
 			stopped = true
 			broker.Close()
@@ -114,7 +117,7 @@ func TestPublish_BrokerOutageLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer writer.Close()
-	sum, err = Publish(ctx, w, writer, PublishOptions{Batch: 500, Logger: quiet})
+	sum, err = outbox.Relay(ctx, w.DB(), writer, outbox.RelayOptions{Batch: 500, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +139,7 @@ func TestPublish_BrokerOutageLosesNothing(t *testing.T) {
 			for _, x := range m.Headers {
 				h[x.Key] = string(x.Value)
 			}
-			if h["ce_specversion"] != "1.0" || h["ce_type"] != "cdp.test" || h["content-type"] != "application/json" || h["ce_subject"] != string(m.Key) {
+			if h["ce_specversion"] != "1.0" || h["ce_type"] != "cdp.tags.changed" || h["content-type"] != "application/json" || h["ce_subject"] != string(m.Key) {
 				t.Fatalf("%s: CloudEvents headers wrong: %v", topic, h)
 			}
 			id := h["ce_id"]
@@ -145,8 +148,18 @@ func TestPublish_BrokerOutageLosesNothing(t *testing.T) {
 				continue
 			}
 			got[id] = true
-			var n int
-			fmt.Sscanf(string(m.Value[strings.Index(string(m.Value), `"n":`)+4:]), "%d", &n)
+			var body struct {
+				Changes []struct {
+					New string `json:"new_value"`
+				} `json:"changes"`
+			}
+			if err := json.Unmarshal(m.Value, &body); err != nil || len(body.Changes) != 1 {
+				t.Fatalf("%s: body %s: %v", topic, m.Value, err)
+			}
+			n, err := strconv.Atoi(body.Changes[0].New)
+			if err != nil {
+				t.Fatalf("%s: body %s: %v", topic, m.Value, err)
+			}
 			if prev, ok := last[string(m.Key)]; ok && n < prev {
 				t.Errorf("%s: party %s event %d after %d: order broken", topic, m.Key, n, prev)
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"cdp/outbox"
 	"cdp/pipeline/config"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
@@ -155,7 +156,7 @@ func runStage(ctx context.Context, env *StageEnv, stage string) (StageResult, er
 // PublishOutbox drains the outbox to brokers (default: the project's, or
 // its embedded broker, started for the duration), creating missing topics
 // first. At most max events when max > 0.
-func PublishOutbox(ctx context.Context, p *config.Project, w *warehouse.Warehouse, brokers []string, max int64, log *slog.Logger) (*PublishSummary, error) {
+func PublishOutbox(ctx context.Context, p *config.Project, w *warehouse.Warehouse, brokers []string, max int64, log *slog.Logger) (*outbox.RelaySummary, error) {
 	if len(brokers) == 0 && len(p.Kafka.Brokers) == 0 && p.Kafka.Embedded.Enabled {
 		b, err := StartEmbeddedBroker(p, log)
 		if err != nil {
@@ -174,7 +175,7 @@ func PublishOutbox(ctx context.Context, p *config.Project, w *warehouse.Warehous
 		return nil, err
 	}
 	defer writer.Close()
-	return Publish(ctx, w, writer, PublishOptions{Batch: p.Publish.Batch, Max: max, Topics: p.Publish.Topics, Logger: log})
+	return outbox.Relay(ctx, w.DB(), writer, outbox.RelayOptions{Batch: p.Publish.Batch, Max: max, Topics: p.Publish.Topics, Logger: log})
 }
 
 // ingestBrief is the part of an ingest report worth keeping in run history.

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"cdp/outbox"
 	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
@@ -77,7 +78,7 @@ func NewDaemon(p *config.Project, w *warehouse.Warehouse, o DaemonOptions) *Daem
 	d.snapAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdp_snapshot_timestamp_seconds",
 		Help: "Unix time the snapshot the SQL endpoint serves was published, by kind (analyst, full)."}, []string{"kind"})
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		NewWarehouseCollector(w.DB()), d.snapAge)
+		NewWarehouseCollector(w.DB()), outbox.Collector(w.DB()), d.snapAge)
 	d.Sched = New(p, w, Options{Logger: o.Logger, Brokers: o.Brokers, Metrics: NewMetrics(d.reg), Stage: o.Stage,
 		OnSuccess: d.afterFire})
 	return d

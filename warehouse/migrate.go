@@ -50,6 +50,7 @@ var migrations = []migration{
 	fileMigration(9, "0009_model_builds.sql"),
 	fileMigration(10, "0010_tag_inputs.sql"),
 	fileMigration(11, "0011_table_prints.sql"),
+	fileMigration(12, "0012_outbox_checked.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

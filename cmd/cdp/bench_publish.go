@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"cdp/outbox"
 	"cdp/pipeline"
 	"cdp/warehouse"
 )
@@ -56,22 +57,22 @@ func benchPublish(ctx context.Context, g *globals, out io.Writer, events, batch,
 		return err
 	}
 	t0 := time.Now()
-	evs := make([]warehouse.Event, events)
+	evs := make([]outbox.Event, events)
 	for i := range evs {
 		party := fmt.Sprintf("P%010d", i%100000)
-		evs[i] = warehouse.Event{
-			ID: warehouse.EventID("bench", fmt.Sprint(i)), Topic: pipeline.PublishTopics[i%3], Key: party,
+		evs[i] = outbox.Event{
+			ID: outbox.EventID("bench", fmt.Sprint(i)), Topic: pipeline.PublishTopics[i%3], Key: party,
 			Type: "cdp.signal.opened", Source: "/cdp/signals/churn_aum_outflow", Subject: party, Time: time.Now(), Producer: "bench",
-			Data: fmt.Appendf(nil, `{"signal_id":"%032d","state":"opened","rule_id":"churn_aum_outflow","kind":"churn","party_id":%q,"score":87,"priority":"high","reason":"AUM fell 41.3%% in 30 days, from 8,120,000 on 10-21 to 4,766,000; risk level C3","action":"Call the client within 3 working days.","evidence":{"aum_now":4766000}}`, i, party),
+			Data: fmt.Appendf(nil, `{"signal_id":"%032d","state":"opened","rule_id":"churn_aum_outflow","rule_name":"AUM outflow","rule_name_zh":"资产流出预警","kind":"churn","party_id":%q,"score":87,"priority":"high","reason":"AUM fell 41.3%% in 30 days, from 8,120,000 on 10-21 to 4,766,000","action":"Call the client within 3 working days.","evidence":{"aum_now":4766000},"opened_on":"2026-11-20","valid_until":"2026-12-04","as_of":"2026-11-20"}`, i, party),
 		}
 	}
-	err = warehouse.InTx(ctx, conn, func() error { return warehouse.Enqueue(ctx, conn, evs) })
+	err = warehouse.InTx(ctx, conn, func() error { return outbox.Enqueue(ctx, conn, evs) })
 	conn.Close()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "queued %d events in the outbox in %.1fs\n", events, time.Since(t0).Seconds())
-	msgs, err := pipeline.PendingMessages(ctx, w, nil)
+	msgs, err := outbox.Pending(ctx, w.DB(), nil)
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func benchPublish(ctx context.Context, g *globals, out io.Writer, events, batch,
 		wr := newWriter()
 		defer wr.Close()
 		start := time.Now()
-		sum, err := pipeline.Publish(ctx, w, wr, pipeline.PublishOptions{Batch: batch, Logger: g.logger})
+		sum, err := outbox.Relay(ctx, w.DB(), wr, outbox.RelayOptions{Batch: batch, Logger: g.logger})
 		if err != nil {
 			return 0, err
 		}

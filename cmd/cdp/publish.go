@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"sort"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cdp/outbox"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
 	"cdp/warehouse"
@@ -55,7 +55,7 @@ them; an event may then arrive twice, with the same ce_id, never zero times.`,
 	return cmd
 }
 
-func printPublish(w io.Writer, s *pipeline.PublishSummary) {
+func printPublish(w io.Writer, s *outbox.RelaySummary) {
 	fmt.Fprintf(w, "published %d events in %d batches (%.1fs, %.0f/s); %d left in the outbox\n", s.Published, s.Batches, s.Seconds, s.PerSecond, s.Backlog)
 	topics := make([]string, 0, len(s.ByTopic))
 	for t := range s.ByTopic {
@@ -67,74 +67,19 @@ func printPublish(w io.Writer, s *pipeline.PublishSummary) {
 	}
 }
 
-// OutboxStatus is what cdp outbox status reports.
-type OutboxStatus struct {
-	Events      int64         `json:"events"`
-	Published   int64         `json:"published"`
-	Backlog     int64         `json:"backlog"`
-	OldestAt    *time.Time    `json:"oldest_unpublished_at,omitempty"`
-	OldestAge   string        `json:"oldest_unpublished_age,omitempty"`
-	LastPublish *time.Time    `json:"last_published_at,omitempty"`
-	LastError   string        `json:"last_error,omitempty"`
-	Failing     int64         `json:"events_with_errors"`
-	Topics      []TopicStatus `json:"topics"`
-}
-
-// TopicStatus is one topic's share of the outbox.
-type TopicStatus struct {
-	Topic     string `json:"topic"`
-	Backlog   int64  `json:"backlog"`
-	Published int64  `json:"published"`
-}
-
 func newOutboxCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "outbox", Short: "The transactional outbox of events waiting for Kafka"}
 	status := stageCmd(g, &cobra.Command{
 		Use:   "status",
 		Short: "Backlog, oldest unpublished event, last error, per topic",
-	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*OutboxStatus, error) {
-		return outboxStatus(ctx, w.DB())
+	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*outbox.Status, error) {
+		return outbox.ReadStatus(ctx, w.DB())
 	}, printOutboxStatus)
 	cmd.AddCommand(status)
 	return cmd
 }
 
-func outboxStatus(ctx context.Context, db *sql.DB) (*OutboxStatus, error) {
-	s := &OutboxStatus{}
-	var oldest, last sql.NullTime
-	var lastErr sql.NullString
-	err := db.QueryRowContext(ctx, `SELECT count(*), count(published_at), count(*) - count(published_at),
-		min(created_at) FILTER (published_at IS NULL), max(published_at),
-		arg_max(last_error, seq) FILTER (last_error IS NOT NULL AND published_at IS NULL),
-		count(*) FILTER (last_error IS NOT NULL AND published_at IS NULL)
-		FROM ops.outbox`).Scan(&s.Events, &s.Published, &s.Backlog, &oldest, &last, &lastErr, &s.Failing)
-	if err != nil {
-		return nil, fmt.Errorf("ops.outbox: %w", err)
-	}
-	if oldest.Valid {
-		s.OldestAt = &oldest.Time
-		s.OldestAge = time.Since(oldest.Time).Round(time.Second).String()
-	}
-	if last.Valid {
-		s.LastPublish = &last.Time
-	}
-	s.LastError = lastErr.String
-	rows, err := db.QueryContext(ctx, `SELECT topic, count(*) - count(published_at), count(published_at) FROM ops.outbox GROUP BY topic ORDER BY topic`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t TopicStatus
-		if err := rows.Scan(&t.Topic, &t.Backlog, &t.Published); err != nil {
-			return nil, err
-		}
-		s.Topics = append(s.Topics, t)
-	}
-	return s, rows.Err()
-}
-
-func printOutboxStatus(w io.Writer, s *OutboxStatus) {
+func printOutboxStatus(w io.Writer, s *outbox.Status) {
 	fmt.Fprintf(w, "outbox: %d events, %d published, %d waiting\n", s.Events, s.Published, s.Backlog)
 	if s.OldestAt != nil {
 		fmt.Fprintf(w, "oldest waiting: queued %s (%s ago)\n", s.OldestAt.Local().Format(time.DateTime), s.OldestAge)

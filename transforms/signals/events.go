@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"cdp/outbox"
 	"cdp/warehouse"
 )
 
@@ -39,7 +40,7 @@ type Event struct {
 type partyInfo struct{ typ, name, tier, rm, branch string }
 
 // signalEvents builds one outbox event per transition.
-func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, changed []*signal, transitions map[*signal]string, asOf string, o RunOptions) ([]warehouse.Event, error) {
+func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, changed []*signal, transitions map[*signal]string, asOf string, o RunOptions) ([]outbox.Event, error) {
 	var moved []*signal
 	for _, s := range changed {
 		if transitions[s] != "" {
@@ -53,7 +54,7 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 	if err != nil {
 		return nil, err
 	}
-	events := make([]warehouse.Event, 0, len(moved))
+	events := make([]outbox.Event, 0, len(moved))
 	for _, s := range moved {
 		state := transitions[s]
 		p := info[s.Party]
@@ -72,8 +73,8 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 		if err != nil {
 			return nil, err
 		}
-		events = append(events, warehouse.Event{
-			ID:    warehouse.EventID(s.ID, state, asOf, strconv.FormatFloat(s.Score, 'f', -1, 64)),
+		events = append(events, outbox.Event{
+			ID:    outbox.EventID(s.ID, state, asOf, strconv.FormatFloat(s.Score, 'f', -1, 64)),
 			Topic: Topic(s.Kind), Key: s.Party, Type: "cdp.signal." + state,
 			Source: "/cdp/signals/" + s.Rule, Subject: s.Party, Time: o.Now, Data: body, Producer: o.RunID,
 		})

@@ -38,7 +38,7 @@ import (
 	"strings"
 	"text/template"
 
-	"cdp/internal/decl"
+	"cdp/decl"
 )
 
 //go:embed rules/*.yaml

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"cdp/outbox"
 	"cdp/warehouse"
 )
 
@@ -370,7 +371,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		}
 		k := rp{h.rule.ID, h.party}
 		s := &signal{
-			ID:   warehouse.EventID(h.rule.ID, h.party, asOf, strconv.Itoa(lastSent[k].n)),
+			ID:   outbox.EventID(h.rule.ID, h.party, asOf, strconv.Itoa(lastSent[k].n)),
 			Rule: h.rule.ID, Kind: h.rule.Kind, Party: h.party, Status: "open", Score: h.score,
 			Priority: h.rule.Priority, Reason: h.reason, Action: h.rule.Action, Product: h.rule.Product,
 			Evidence: evidenceJSON(h.evidence), Opened: asOf, Updated: asOf, Expires: addDays(asOf, h.rule.ValidDays),
@@ -397,7 +398,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	if err != nil {
 		return err
 	}
-	if err := warehouse.Enqueue(ctx, conn, events); err != nil {
+	if err := outbox.Enqueue(ctx, conn, events); err != nil {
 		return err
 	}
 	sum.Events = len(events)

@@ -29,7 +29,7 @@ import (
 	"slices"
 	"strings"
 
-	"cdp/internal/decl"
+	"cdp/decl"
 )
 
 //go:embed catalog/*.yaml

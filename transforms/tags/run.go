@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"cdp/outbox"
 	"cdp/warehouse"
 )
 
@@ -177,9 +178,6 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		`UPDATE mart.tags SET as_of = ` + day + ` WHERE ` + inCatalog,
 		`DELETE FROM ops.tag_inputs WHERE ` + inComputed,
 	}
-	if existing > 0 {
-		stmts = append(stmts, tagEventsSQL(asOf, runID))
-	}
 	for i, q := range stmts {
 		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -193,8 +191,8 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
 		Baseline: existing == 0}
 	if !sum.Baseline {
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.outbox WHERE producer = ?`, runID).Scan(&sum.Events); err != nil {
-			return nil, err
+		if sum.Events, err = queueTagEvents(ctx, conn, asOf, runID); err != nil {
+			return nil, fmt.Errorf("tag-change events: %w", err)
 		}
 	}
 	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdp_tag_values), (SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
@@ -372,19 +370,19 @@ func keyed[V any](ctx context.Context, conn *sql.Conn, q string) (map[string]V, 
 // TagChangesTopic is the topic tag-change events go to.
 const TagChangesTopic = "cdp.tags.changes"
 
-// tagEventsSQL puts one event per party with changes into the outbox: the
-// party's changed tags with old and new values (schemas/tag-change.json).
-// The event id hashes the party, the day and the changes themselves, so a
-// rerun producing the same changes produces the same id.
-func tagEventsSQL(asOf, runID string) string {
+// queueTagEvents puts one event per party with changes into the outbox:
+// the party's changed tags with old and new values
+// (schemas/tag-change.json). The event id hashes the party, the day and the
+// changes themselves, so a rerun producing the same changes produces the
+// same id.
+func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string) (int64, error) {
 	lit := warehouse.Literal
-	return `INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
-		SELECT ` + warehouse.NextOutboxSeqSQL + ` + row_number() OVER (ORDER BY party_id),
-		       ` + warehouse.OutboxIDSQL("'tags'", "party_id", lit(asOf), "changes") + `,
-		       ` + lit(TagChangesTopic) + `, party_id, 'cdp.tags.changed', '/cdp/tags', party_id, now(),
-		       json_object('party_id', party_id, 'as_of', ` + lit(asOf) + `, 'run_id', ` + lit(runID) + `, 'changes', json(changes)),
-		       ` + lit(runID) + `, now()
+	return outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'tags'", "party_id", lit(asOf), "changes")+` AS event_id,
+		       `+lit(TagChangesTopic)+` AS topic, party_id AS key, 'cdp.tags.changed' AS type, '/cdp/tags' AS source,
+		       party_id AS subject, now() AS time,
+		       CAST(json_object('party_id', party_id, 'as_of', `+lit(asOf)+`, 'run_id', `+lit(runID)+`, 'changes', json(changes)) AS VARCHAR) AS data,
+		       `+lit(runID)+` AS producer
 		FROM (SELECT party_id,
 		             CAST(to_json(list_sort(list(struct_pack(tag_id := tag_id, old_value := old_value, new_value := new_value)))) AS VARCHAR) AS changes
-		      FROM cdp_tag_diff GROUP BY party_id)`
+		      FROM cdp_tag_diff GROUP BY party_id)`, "key")
 }

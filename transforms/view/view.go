@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"time"
 
+	"cdp/outbox"
 	"cdp/warehouse"
 )
 
@@ -89,8 +90,11 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		pii, join = ", 'id_no', p.id_no, 'mobile', p.mobile", "LEFT JOIN core.party p USING (party_id)"
 	}
 	run := warehouse.Literal(o.RunID)
-	stmts := []string{
-		`CREATE OR REPLACE TEMP TABLE cdp_profile AS
+	steps := []struct {
+		what string
+		run  func() error
+	}{
+		{"summaries", exec(ctx, conn, `CREATE OR REPLACE TEMP TABLE cdp_profile AS
 		 SELECT party_id, as_of, body, md5(CAST(body AS VARCHAR)) AS hash FROM (
 		   SELECT c.party_id, c.as_of, json_object(
 		     'party_id', c.party_id, 'party_type', c.party_type, 'name', c.name, 'tier', c.tier, 'tier_zh', c.tier_zh,
@@ -99,33 +103,44 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		     'deposits', c.deposits, 'product_types', c.product_types, 'credit_exposure', c.credit_exposure,
 		     'worst_five_class', c.worst_five_class, 'card_accounts', c.card_accounts, 'best_card_tier', c.best_card_tier,
 		     'digital_events_30d', c.digital_events_30d, 'systems', c.systems, 'related_parties', c.related_parties,
-		     'rm_id', c.rm_id, 'branch_code', c.branch_code` + pii + `) AS body
-		   FROM mart.customer_360 c ` + join + `)`,
-		`INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
-		 SELECT ` + warehouse.NextOutboxSeqSQL + ` + row_number() OVER (ORDER BY n.party_id),
-		        ` + warehouse.OutboxIDSQL("'profile'", "n.party_id", "n.hash") + `,
-		        '` + ProfileTopic + `', n.party_id, 'cdp.profile.updated', '/cdp/profile', n.party_id, now(),
-		        json_merge_patch(n.body, json_object('as_of', CAST(n.as_of AS VARCHAR))), ` + run + `, now()
-		 FROM cdp_profile n LEFT JOIN ops.profile_state s USING (party_id)
-		 WHERE s.hash IS DISTINCT FROM n.hash`,
+		     'rm_id', c.rm_id, 'branch_code', c.branch_code`+pii+`) AS body
+		   FROM mart.customer_360 c `+join+`)`)},
+		{"changed summaries", func() (err error) {
+			s.Profiles, err = outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'profile'", "n.party_id", "n.hash")+` AS event_id,
+			        '`+ProfileTopic+`' AS topic, n.party_id AS key, 'cdp.profile.updated' AS type, '/cdp/profile' AS source,
+			        n.party_id AS subject, now() AS time,
+			        CAST(json_merge_patch(n.body, json_object('as_of', CAST(n.as_of AS VARCHAR))) AS VARCHAR) AS data, `+run+` AS producer
+			 FROM cdp_profile n LEFT JOIN ops.profile_state s USING (party_id)
+			 WHERE s.hash IS DISTINCT FROM n.hash`, "key")
+			return err
+		}},
 		// Parties gone (merged into another): a deletion, sent as a
 		// tombstone so compaction drops them.
-		`INSERT INTO ops.outbox (seq, event_id, topic, key, type, source, subject, time, data, producer, created_at)
-		 SELECT ` + warehouse.NextOutboxSeqSQL + ` + row_number() OVER (ORDER BY s.party_id),
-		        ` + warehouse.OutboxIDSQL("'profile-deleted'", "s.party_id", "s.hash") + `,
-		        '` + ProfileTopic + `', s.party_id, 'cdp.profile.deleted', '/cdp/profile', s.party_id, now(), '', ` + run + `, now()
-		 FROM ops.profile_state s ANTI JOIN cdp_profile n USING (party_id)`,
-		`DELETE FROM ops.profile_state`,
-		`INSERT INTO ops.profile_state SELECT party_id, hash, as_of FROM cdp_profile`,
-		`DROP TABLE cdp_profile`,
+		{"deletions", func() (err error) {
+			s.Deleted, err = outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'profile-deleted'", "s.party_id", "s.hash")+` AS event_id,
+			        '`+ProfileTopic+`' AS topic, s.party_id AS key, 'cdp.profile.deleted' AS type, '/cdp/profile' AS source,
+			        s.party_id AS subject, now() AS time, '' AS data, `+run+` AS producer
+			 FROM ops.profile_state s ANTI JOIN cdp_profile n USING (party_id)`, "key")
+			return err
+		}},
+		{"state", exec(ctx, conn, `DELETE FROM ops.profile_state`)},
+		{"state", exec(ctx, conn, `INSERT INTO ops.profile_state SELECT party_id, hash, as_of FROM cdp_profile`)},
+		{"cleanup", exec(ctx, conn, `DROP TABLE cdp_profile`)},
 	}
-	for i, q := range stmts {
+	for _, st := range steps {
 		t0 := time.Now()
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("profile events: %w", err)
+		if err := st.run(); err != nil {
+			return fmt.Errorf("profile events: %s: %w", st.what, err)
 		}
-		log.Debug("profile events", "step", i, "seconds", time.Since(t0).Seconds())
+		log.Debug("profile events", "step", st.what, "seconds", time.Since(t0).Seconds())
 	}
-	return conn.QueryRowContext(ctx, `SELECT count(*) FILTER (type = 'cdp.profile.updated'), count(*) FILTER (type = 'cdp.profile.deleted')
-		FROM ops.outbox WHERE producer = ?`, o.RunID).Scan(&s.Profiles, &s.Deleted)
+	return nil
+}
+
+// exec is a step running one statement.
+func exec(ctx context.Context, conn *sql.Conn, q string) func() error {
+	return func() error {
+		_, err := conn.ExecContext(ctx, q)
+		return err
+	}
 }
