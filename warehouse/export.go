@@ -11,10 +11,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"cdp/pii"
 )
 
 // ExportSchemas are the layers an export may write; raw and ops stay in
@@ -25,24 +26,6 @@ var ExportSchemas = []string{"core", "mart"}
 // further file (data_1.parquet …): large enough for few files, small enough
 // for Spark and Trino to split the work.
 const exportFileBytes = "512MB"
-
-// PII columns, by name (any case, also with a _masked suffix): the columns
-// of the warehouse and the feed contracts that hold a full ID number
-// (id_no, legal_rep_id_no, legal_rep_id, and match_key, which is "R" + the
-// resident ID) or a phone number (mobile, phone, tel).
-var (
-	idNumberColumn = regexp.MustCompile(`(?i)(^|_)(id_no|id_number|cert_no|legal_rep_id|match_key)(_masked)?$`)
-	phoneColumn    = regexp.MustCompile(`(?i)(^|_)(mobile|phone|tel)(_no|_number)?(_masked)?$`)
-)
-
-// The masks of mart.customer_360 (transforms/view/customer_360.sql): ID
-// numbers keep their first 6 and last 4 characters, mobiles their first 3
-// and last 4. Both leave an already masked value as it is.
-const (
-	maskIDNumberSQL = `CASE WHEN length(%[1]s) > 10 THEN left(%[1]s, 6) || repeat('*', length(%[1]s) - 10) || right(%[1]s, 4)
-		WHEN %[1]s IS NOT NULL THEN repeat('*', length(%[1]s)) END`
-	maskPhoneSQL = `CASE WHEN length(%[1]s) > 7 THEN left(%[1]s, 3) || repeat('*', length(%[1]s) - 7) || right(%[1]s, 4) END`
-)
 
 // ExportOptions say what to export, where, and for which business date.
 type ExportOptions struct {
@@ -401,15 +384,9 @@ func addColumns(ctx context.Context, conn *sql.Conn, t *exportTable, unmask bool
 // addColumn adds one column to the select list.
 func (t *exportTable) addColumn(column, typ string, unmask bool) {
 	ident := Ident(column)
-	mask := ""
+	class := pii.ClassOf(t.schema, t.name, column)
 	switch {
-	case idNumberColumn.MatchString(column):
-		mask = maskIDNumberSQL
-	case phoneColumn.MatchString(column):
-		mask = maskPhoneSQL
-	}
-	switch {
-	case mask == "":
+	case !class.Masked():
 		t.selectList = append(t.selectList, ident)
 	case unmask:
 		t.selectList = append(t.selectList, ident)
@@ -417,10 +394,10 @@ func (t *exportTable) addColumn(column, typ string, unmask bool) {
 	default:
 		value := ident
 		if typ != "VARCHAR" {
-			// A phone kept as a number is masked as text.
+			// A phone kept as a number, or JSON, is masked as text.
 			value, typ = "CAST("+ident+" AS VARCHAR)", "VARCHAR"
 		}
-		t.selectList = append(t.selectList, fmt.Sprintf(mask, value)+" AS "+ident)
+		t.selectList = append(t.selectList, pii.MaskSQL(class, value)+" AS "+ident)
 		t.masked = append(t.masked, column)
 	}
 	t.columns = append(t.columns, ExportColumn{Name: column, Type: typ})

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"cdp/connectors/contract"
+	"cdp/pii"
 )
 
 //go:embed migrations/*.sql
@@ -51,6 +52,9 @@ var migrations = []migration{
 	fileMigration(10, "0010_tag_inputs.sql"),
 	fileMigration(11, "0011_table_prints.sql"),
 	fileMigration(12, "0012_outbox_checked.sql"),
+	// The PII masks as DuckDB macros (cdp/pii). A change to them is a new
+	// migration that runs pii.MacrosSQL again (CREATE OR REPLACE).
+	{version: 13, name: "pii masks: mask_id, mask_mobile, mask_text", sql: func() (string, error) { return pii.MacrosSQL, nil }},
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cdp/pii"
 	"cdp/pipeline"
 )
 
@@ -97,7 +98,7 @@ func (g *globals) setupLogging() error {
 	default:
 		return fmt.Errorf("--log-format %q: want text or json", g.logFormat)
 	}
-	g.logger = slog.New(h)
+	g.logger = slog.New(pii.LogHandler(h)) // no ID number or mobile reaches a log line
 	slog.SetDefault(g.logger)
 	return nil
 }

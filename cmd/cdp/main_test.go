@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"cdp/pii"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
 	"cdp/schemas"
-	"cdp/transforms/signals"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -267,7 +267,7 @@ func checkPublishedEvents(t *testing.T, cfg string) {
 			if err := schemas.Validate(h["ce_type"], m.Value); err != nil {
 				t.Errorf("%s: %v", where, err)
 			}
-			if red := signals.RedactPII(string(m.Value)); red != string(m.Value) {
+			if red := pii.Redact(string(m.Value)); red != string(m.Value) {
 				t.Errorf("%s: an ID number or mobile in the event: %.300s", where, m.Value)
 			}
 		}

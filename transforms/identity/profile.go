@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"cdp/pii"
 	"cdp/transforms/identity/normal"
 )
 
@@ -45,20 +46,17 @@ func LookupProfile(ctx context.Context, db *sql.DB, arg string, unmask bool) (*P
 		return nil, fmt.Errorf("%w %q (tried party id, resident ID, credit code, mobile and name)", ErrNoParty, maskArg(arg))
 	}
 	p := &Profile{PartyID: ids[0], Lookup: how, Others: ids[1:], Masked: !unmask}
-	mask := func(col string, v any) any {
-		s, ok := v.(string)
-		if !ok || unmask {
-			return v
+	// Masks by the PII policy's classification of the table's columns.
+	masker := func(table string) func(col string, v any) any {
+		return func(col string, v any) any {
+			s, ok := v.(string)
+			if !ok || unmask {
+				return v
+			}
+			return pii.Mask(pii.ClassOf("core", table, col), s)
 		}
-		switch col {
-		case "id_no", "legal_rep_id_no":
-			return MaskID(s)
-		case "mobile":
-			return MaskMobile(s)
-		}
-		return v
 	}
-	rows, err := queryMaps(ctx, db, `SELECT * EXCLUDE (fingerprint) FROM core.party WHERE party_id = ?`, mask, p.PartyID)
+	rows, err := queryMaps(ctx, db, `SELECT * EXCLUDE (fingerprint) FROM core.party WHERE party_id = ?`, masker("party"), p.PartyID)
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +65,14 @@ func LookupProfile(ctx context.Context, db *sql.DB, arg string, unmask bool) (*P
 	}
 	p.Party = rows[0]
 	if p.Records, err = queryMaps(ctx, db, `SELECT system, source_key, name, id_no, id_valid, id_problem, birth_date, mobile,
-		rule, round(score, 4) AS score, matched_to, business_date FROM core.party_xref WHERE party_id = ? ORDER BY system, source_key`, mask, p.PartyID); err != nil {
+		rule, round(score, 4) AS score, matched_to, business_date FROM core.party_xref WHERE party_id = ? ORDER BY system, source_key`, masker("party_xref"), p.PartyID); err != nil {
 		return nil, err
 	}
 	if p.Related, err = queryMaps(ctx, db, `SELECT r.rel_type, CASE WHEN r.party_id = ? THEN r.related_party_id ELSE r.party_id END AS other_party,
 		o.name AS other_name, CASE WHEN r.party_id = ? THEN 'from' ELSE 'to' END AS direction, r.evidence
 		FROM core.party_relationship r
 		JOIN core.party o ON o.party_id = CASE WHEN r.party_id = ? THEN r.related_party_id ELSE r.party_id END
-		WHERE ? IN (r.party_id, r.related_party_id) ORDER BY 1, 2`, mask, p.PartyID, p.PartyID, p.PartyID, p.PartyID); err != nil {
+		WHERE ? IN (r.party_id, r.related_party_id) ORDER BY 1, 2`, masker("party_relationship"), p.PartyID, p.PartyID, p.PartyID, p.PartyID); err != nil {
 		return nil, err
 	}
 	// The 360° view, when it has been built (cdp view).
@@ -90,7 +88,7 @@ func LookupProfile(ctx context.Context, db *sql.DB, arg string, unmask bool) (*P
 		}
 	}
 	if p.Events, err = queryMaps(ctx, db, `SELECT run_id, happened_at, kind, old_party_id, new_party_id, records FROM ops.identity_events
-		WHERE ? IN (old_party_id, new_party_id) ORDER BY happened_at, kind`, mask, p.PartyID); err != nil {
+		WHERE ? IN (old_party_id, new_party_id) ORDER BY happened_at, kind`, masker("identity_events"), p.PartyID); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -175,30 +173,10 @@ func queryMaps(ctx context.Context, db *sql.DB, query string, mask func(string, 
 	return out, rows.Err()
 }
 
-// MaskID keeps the first six and last four characters of an identifier:
-// enough to tell records apart, not enough to use.
-func MaskID(s string) string {
-	r := []rune(s)
-	if len(r) <= 10 {
-		keep := len(r) / 5
-		return strings.Repeat("*", len(r)-keep) + string(r[len(r)-keep:])
-	}
-	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
-}
-
-// MaskMobile keeps the first three and last four digits: 138****5678.
-func MaskMobile(s string) string {
-	r := []rune(s)
-	if len(r) <= 7 {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
-}
-
 // maskArg hides an identifier the user typed before it reaches an error.
 func maskArg(s string) string {
 	if m := normal.Mobile(s); m.Kind == normal.MobileCN {
-		return MaskMobile(m.Number)
+		return pii.MaskMobile(m.Number)
 	}
 	digits := 0
 	for _, r := range s {
@@ -207,7 +185,7 @@ func maskArg(s string) string {
 		}
 	}
 	if digits >= 7 {
-		return MaskID(s)
+		return pii.MaskID(s)
 	}
 	return s
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -124,20 +123,4 @@ func plain(v any) any {
 		return math.Round(x*100) / 100
 	}
 	return v
-}
-
-// PII patterns: a mainland resident ID number and a mainland mobile.
-var (
-	residentID = regexp.MustCompile(`\b\d{17}[\dXx]\b|\b\d{15}\b`)
-	mobile     = regexp.MustCompile(`\b1[3-9]\d[- ]?\d{4}[- ]?\d{4}\b`)
-)
-
-// RedactPII masks resident ID numbers and mobiles in s.
-func RedactPII(s string) string {
-	s = residentID.ReplaceAllStringFunc(s, func(m string) string {
-		return m[:6] + strings.Repeat("*", len(m)-10) + m[len(m)-4:]
-	})
-	return mobile.ReplaceAllStringFunc(s, func(m string) string {
-		return m[:3] + strings.Repeat("*", len(m)-7) + m[len(m)-4:]
-	})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cdp/outbox"
+	"cdp/pii"
 	"cdp/warehouse"
 )
 
@@ -188,7 +189,7 @@ func evaluate(ctx context.Context, conn *sql.Conn, r *Rule, asOf string, allowPI
 			}
 			v := plain(vals[i])
 			if s, ok := v.(string); ok && !allowPII {
-				v = RedactPII(s)
+				v = pii.Redact(s)
 			}
 			h.evidence[c] = v
 		}
@@ -198,7 +199,7 @@ func evaluate(ctx context.Context, conn *sql.Conn, r *Rule, asOf string, allowPI
 		}
 		h.reason = b.String()
 		if !allowPII {
-			h.reason = RedactPII(h.reason)
+			h.reason = pii.Redact(h.reason)
 		}
 		out = append(out, h)
 	}

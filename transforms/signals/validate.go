@@ -5,15 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
+	"cdp/pii"
 	"cdp/warehouse"
 )
-
-// piiColumn matches column names that would carry ID numbers or phones.
-var piiColumn = regexp.MustCompile(`(?i)(^|_)(id_no|id_number|cert_no|mobile|phone|tel)($|_)`)
 
 // Validate checks every rule's SQL against the warehouse: it compiles (for
 // today's date), returns party_id (VARCHAR) and a numeric score, returns
@@ -37,7 +34,7 @@ func Validate(ctx context.Context, db *sql.DB, rules *Rules, asOf string, allowP
 			if c.Name != "party_id" && c.Name != "score" {
 				sample[c.Name] = sampleValue(c.Type)
 			}
-			if !allowPII && piiColumn.MatchString(c.Name) {
+			if !allowPII && pii.ClassOfName(c.Name).Masked() {
 				bad(r.SQLLine, "column %s looks like an ID number or phone: events carry none unless publish.allow_pii is true", c.Name)
 			}
 		}

@@ -1,7 +1,7 @@
 -- mart.customer_360: one wide row per party, as of the newest snapshot day.
--- Identity is masked here (ID numbers keep their first 6 and last 4
--- characters, mobiles their first 3 and last 4); the full values stay in
--- core.party. Needs the core model, mart.value_tier and mart.tags.
+-- Identity is masked here by the PII policy's macros (cdp/pii: ID numbers
+-- keep their first 6 and last 4 characters, mobiles their first 3 and last
+-- 4); the full values stay in core.party. Needs the core model, mart.value_tier and mart.tags.
 CREATE OR REPLACE TABLE mart.customer_360 AS
 WITH day AS (
     SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
@@ -60,10 +60,9 @@ WITH day AS (
     FROM mart.tags GROUP BY party_id
 )
 SELECT p.party_id, p.party_type, p.name,
-       CASE WHEN length(p.id_no) > 10 THEN left(p.id_no, 6) || repeat('*', length(p.id_no) - 10) || right(p.id_no, 4)
-            WHEN p.id_no IS NOT NULL THEN repeat('*', length(p.id_no)) END AS id_no_masked,
+       mask_id(p.id_no) AS id_no_masked,
        p.id_type, p.id_valid,
-       CASE WHEN length(p.mobile) > 7 THEN left(p.mobile, 3) || repeat('*', length(p.mobile) - 7) || right(p.mobile, 4) END AS mobile_masked,
+       mask_mobile(p.mobile) AS mobile_masked,
        p.gender, p.birth_date, p.industry_code, p.annual_revenue, p.annual_income, p.risk_level, p.segment,
        p.rm_id, p.branch_code, p.systems,
        v.tier, v.tier_zh, v.value_score, v.historical, v.potential, v.strategic, v.rfm, v.lifecycle,
