@@ -57,6 +57,9 @@ type Load struct {
 	// InsertThreads, when set, caps DuckDB's threads while the batches stream
 	// in: the connector's parse workers are busy on the other cores then.
 	InsertThreads int
+	// DedupeKeysPerPass bounds the keys the duplicate check hashes at once;
+	// 0 means DefaultDedupeKeysPerPass.
+	DedupeKeysPerPass int64
 }
 
 // StreamOffset is the next offset to read from a topic partition.
@@ -80,10 +83,10 @@ type Result struct {
 
 var viewSeq atomic.Int64
 
-// dedupeKeysPerPass bounds the keys the duplicate check hashes at once: a
-// million keys fit the 64MB a load runs under by default (measured on
-// DuckDB 1.5 with 20M event ids). A variable so tests can force passes.
-var dedupeKeysPerPass int64 = 1_000_000
+// DefaultDedupeKeysPerPass bounds the keys the duplicate check hashes at
+// once: a million keys fit the 64MB a load runs under by default (measured
+// on DuckDB 1.5 with 20M event ids).
+const DefaultDedupeKeysPerPass = 1_000_000
 
 // Load commits one load: rows, rejects, ledger row and checkpoint in one
 // transaction.
@@ -334,7 +337,7 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 	// load, and a probe of the table with this load's keys as the build side,
 	// so the cost follows the load's size more than the table's. Both hash
 	// every key of the load, so a large load is checked in passes over
-	// slices of the key hash, each of at most dedupeKeysPerPass keys: the
+	// slices of the key hash, each of at most DedupeKeysPerPass keys: the
 	// memory the check needs stays the same whatever the file's size, and
 	// fits the small ingest.memory_limit a load runs under.
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s AS SELECT %s AS k FROM %s LIMIT 0`, keys, key, table)); err != nil {
@@ -345,7 +348,11 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 	if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE _load_id <> %d)`, table, loadID)).Scan(&others); err != nil {
 		return 0, err
 	}
-	passes := max(1, (loadRows+dedupeKeysPerPass-1)/dedupeKeysPerPass)
+	perPass := l.DedupeKeysPerPass
+	if perPass <= 0 {
+		perPass = DefaultDedupeKeysPerPass
+	}
+	passes := max(1, (loadRows+perPass-1)/perPass)
 	for p := range passes {
 		slice := "true"
 		if passes > 1 {

@@ -109,8 +109,7 @@ func TestLoad_DuplicateKeysAcrossAndWithinLoadsAreRejected(t *testing.T) {
 // slices of the key hash: every duplicate, within the load and against an
 // earlier one, must still be found exactly once.
 func TestLoad_DuplicateCheckInPassesFindsEveryDuplicate(t *testing.T) {
-	defer func(n int64) { dedupeKeysPerPass = n }(dedupeKeysPerPass)
-	dedupeKeysPerPass = 3
+	const perPass = 3
 	ctx := context.Background()
 	w := openTemp(t)
 	var threads string
@@ -124,12 +123,14 @@ func TestLoad_DuplicateCheckInPassesFindsEveryDuplicate(t *testing.T) {
 	}
 	// Three copies of earlier keys, two in-load repeats (N03 twice more, N07 once more).
 	ids = append(ids, "A", "C", "D", "N03", "N03", "N07")
-	res, err := w.Load(ctx, streamLoad(eventBatch(t, ids...), int64(len(ids)), 30))
+	l := streamLoad(eventBatch(t, ids...), int64(len(ids)), 30)
+	l.DedupeKeysPerPass = perPass
+	res, err := w.Load(ctx, l)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Loaded != 20 || res.Rejected != 6 {
-		t.Fatalf("loaded %d rejected %d, want 20 and 6 (passes of %d keys)", res.Loaded, res.Rejected, dedupeKeysPerPass)
+		t.Fatalf("loaded %d rejected %d, want 20 and 6 (passes of %d keys)", res.Loaded, res.Rejected, perPass)
 	}
 	var distinct, total int
 	w.DB().QueryRow("SELECT count(DISTINCT event_id), count(*) FROM raw.ebank_events").Scan(&distinct, &total)
