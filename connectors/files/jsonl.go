@@ -16,7 +16,7 @@ import (
 // openJSONL parses one JSON object per line (the caller has already
 // unwrapped gzip).
 func openJSONL(e *contract.Entity, rel string, r io.Reader, closer io.Closer, loc *time.Location, workers int, bytesIn *atomic.Int64) *orderedReader {
-	split := lineSplitter(r, 0, 1, bytesIn)
+	split := lineSplitter(r, 0, false, 1, bytesIn)
 	return newOrderedReader(e.BatchSchema(), split, func() chunkParser { return newJSONLParser(e, rel, loc) }, workers, bytesIn, closer)
 }
 
@@ -34,7 +34,7 @@ func newJSONLParser(e *contract.Entity, rel string, loc *time.Location) *jsonlPa
 func (p *jsonlParser) release() { p.b.Release() }
 
 func (p *jsonlParser) parse(c chunk) parsed {
-	defer chunkPool.Put(&c.data)
+	defer putChunk(c.data)
 	out := parsed{seq: c.seq}
 	data := c.data
 	line := c.firstLine

@@ -111,19 +111,29 @@ func openText(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o t
 	if o.quoted {
 		csvDelim = o.delim
 	}
-	split := lineSplitter(br, csvDelim, 2, bytesIn)
+	split := lineSplitter(br, csvDelim, o.gb(), 2, bytesIn)
 	return newOrderedReader(e.BatchSchema(), split, func() chunkParser { return newTextParser(e, rel, h, o, loc) }, workers, bytesIn, closer), nil
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// putChunk hands a parsed chunk's buffer back to the pool, unless it grew for
+// a record longer than a chunk: every later chunk, of any file, is read into
+// a pooled buffer, so a bigger one would become the chunk size.
+func putChunk(b []byte) {
+	if cap(b) == chunkSize {
+		chunkPool.Put(&b)
+	}
+}
 
 // maxRecord bounds one record: a quote that never closes must fail the file
 // with a clear error, not read the rest of it into memory.
 const maxRecord = 64 << 20
 
 // lineSplitter cuts r into chunks ending at a newline; for CSV (csvDelim
-// set), only at a newline that ends a record, outside any quoted field.
-func lineSplitter(r io.Reader, csvDelim byte, startLine int64, bytesIn *atomic.Int64) splitFunc {
+// set), only at a newline that ends a record, outside any quoted field. gb:
+// the bytes are GBK/GB18030 (see csvRecordEnd).
+func lineSplitter(r io.Reader, csvDelim byte, gb bool, startLine int64, bytesIn *atomic.Int64) splitFunc {
 	return func(ctx context.Context, emit func([]byte, int64) error) error {
 		bp := chunkPool.Get().(*[]byte)
 		buf := (*bp)[:cap(*bp)]
@@ -142,7 +152,7 @@ func lineSplitter(r io.Reader, csvDelim byte, startLine int64, bytesIn *atomic.I
 			}
 			cut := have
 			if !eof {
-				cut = boundary(buf[:have], csvDelim)
+				cut = boundary(buf[:have], csvDelim, gb)
 				if cut == 0 { // one record longer than the buffer
 					if len(buf) >= maxRecord {
 						return fmt.Errorf("the record at line %d is longer than %d MB (a quote that never closes?); nothing loaded", line, maxRecord>>20)
@@ -177,7 +187,7 @@ var nl = []byte{'\n'}
 
 // boundary is the length of b's complete records: up to and including the
 // last newline that ends a record (0 if none does).
-func boundary(b []byte, csvDelim byte) int {
+func boundary(b []byte, csvDelim byte, gb bool) int {
 	if csvDelim == 0 {
 		return bytes.LastIndexByte(b, '\n') + 1
 	}
@@ -186,7 +196,7 @@ func boundary(b []byte, csvDelim byte) int {
 	}
 	cut, pos := 0, 0
 	for pos < len(b) {
-		end, _, complete := csvRecordEnd(b, pos, csvDelim)
+		end, _, complete := csvRecordEnd(b, pos, csvDelim, gb)
 		if !complete {
 			break
 		}
@@ -200,8 +210,10 @@ func boundary(b []byte, csvDelim byte) int {
 // pos, and how many newlines inside quoted fields it passed. A quote opens a
 // quoted field only at the start of a field; anywhere else it is an ordinary
 // byte (the row is then rejected as malformed, alone). complete is false
-// when b ends before the record does.
-func csvRecordEnd(b []byte, pos int, delim byte) (end, inner int, complete bool) {
+// when b ends before the record does. gb: b is GBK/GB18030, read a character
+// at a time outside quotes, since a trail byte can equal a delimiter of 0x40
+// or above (a quote after it does not start a field).
+func csvRecordEnd(b []byte, pos int, delim byte, gb bool) (end, inner int, complete bool) {
 	i := pos
 	for {
 		if i < len(b) && b[i] == '"' { // a quoted field
@@ -223,6 +235,9 @@ func csvRecordEnd(b []byte, pos int, delim byte) (end, inner int, complete bool)
 		}
 		// The rest of the field, up to a delimiter or the end of the line.
 		for i < len(b) && b[i] != delim && b[i] != '\n' {
+			if gb && b[i] >= 0x81 && b[i] <= 0xFE && i+1 < len(b) && gbTrail(b[i+1]) {
+				i++ // a lead byte: its trail byte is part of the character
+			}
 			i++
 		}
 		if i == len(b) {
@@ -272,7 +287,7 @@ func (p *textParser) release() {
 }
 
 func (p *textParser) parse(c chunk) parsed {
-	defer chunkPool.Put(&c.data)
+	defer putChunk(c.data)
 	out := parsed{seq: c.seq}
 	data := c.data
 	utf8OK := !p.o.gb() && utf8.Valid(data)
@@ -314,9 +329,13 @@ func (p *textParser) recordEnd(data []byte, pos int) (int, int) {
 		}
 		return pos + idx, 0
 	}
-	end, inner, _ := csvRecordEnd(data, pos, p.o.delim)
+	end, inner, _ := csvRecordEnd(data, pos, p.o.delim, p.o.gb())
 	return end, inner
 }
+
+// gbTrail: c can follow a GBK/GB18030 lead byte (0x30–0x39 starts a
+// four-byte character, read as two pairs). '\n', '"', ',' and '\r' never can.
+func gbTrail(c byte) bool { return c >= 0x30 && c <= 0x39 || c >= 0x40 && c <= 0xFE && c != 0x7F }
 
 func (p *textParser) row(rec []byte, line int64, utf8OK bool) *rows.Problem {
 	if p.o.decodeFirst() {
