@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"cdp/connectors/contract"
-	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
 
@@ -38,7 +37,7 @@ func crashChild(path, at string) {
 			}
 		}
 	})
-	c, err := config.Load(path)
+	c, err := LoadProject(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -48,7 +47,7 @@ func crashChild(path, at string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	_, err = Ingest(context.Background(), c, w, IngestOptions{Logger: quiet})
+	_, err = Ingest(context.Background(), c.Project, w, IngestOptions{Logger: quiet})
 	w.Close()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -15,7 +15,6 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
 
@@ -50,9 +49,9 @@ feeds:
 	return &project{t: t, dir: dir}
 }
 
-func (p *project) config() *config.Project {
+func (p *project) config() *Project {
 	p.t.Helper()
-	c, err := config.Load(filepath.Join(p.dir, "cdp.yaml"))
+	c, err := LoadProject(filepath.Join(p.dir, "cdp.yaml"))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -90,7 +89,7 @@ func (p *project) ingest(feeds ...string) (*IngestReport, error) {
 		p.t.Fatal(err)
 	}
 	defer w.Close()
-	return Ingest(context.Background(), c, w, IngestOptions{Feeds: feeds, Logger: quiet})
+	return Ingest(context.Background(), c.Project, w, IngestOptions{Feeds: feeds, Logger: quiet})
 }
 
 // query runs fn against the project's warehouse.

@@ -8,7 +8,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"cdp/outbox"
-	"cdp/pipeline/config"
 	"cdp/transforms/view"
 )
 
@@ -17,8 +16,8 @@ import (
 // the Java client does, so each customer's events stay in order on one
 // partition), batched synchronous writes, TLS and SASL from the project's
 // kafka section.
-func NewPublisher(p *config.Project, brokers []string) (*kafka.Writer, error) {
-	addrs, dialer, err := KafkaClient(p, brokers)
+func NewPublisher(p *Project, brokers []string) (*kafka.Writer, error) {
+	addrs, dialer, err := KafkaClient(p.Project, brokers)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +40,8 @@ func NewPublisher(p *config.Project, brokers []string) (*kafka.Writer, error) {
 
 // EnsureTopics creates the publish topics that do not exist yet: partitions
 // and replication from the publish section, cdp.profile compacted.
-func EnsureTopics(ctx context.Context, p *config.Project, brokers []string, topics []string) error {
-	addrs, dialer, err := KafkaClient(p, brokers)
+func EnsureTopics(ctx context.Context, p *Project, brokers []string, topics []string) error {
+	addrs, dialer, err := KafkaClient(p.Project, brokers)
 	if err != nil {
 		return err
 	}
@@ -63,6 +62,3 @@ func EnsureTopics(ctx context.Context, p *config.Project, brokers []string, topi
 	}
 	return nil
 }
-
-// PublishTopics are the topics cdp publishes to, by canonical name.
-var PublishTopics = config.PublishTopics

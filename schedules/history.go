@@ -63,7 +63,7 @@ func record(db *sql.DB, r *Run) error {
 }
 
 // recordStage writes one stage's metrics.
-func recordStage(db *sql.DB, runID string, started time.Time, res pipeline.StageResult, stageErr error) error {
+func recordStage(db *sql.DB, runID string, started time.Time, res pipeline.Result, stageErr error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	status, msg := "success", ""
@@ -72,7 +72,11 @@ func recordStage(db *sql.DB, runID string, started time.Time, res pipeline.Stage
 	}
 	var summary any
 	if res.Summary != nil {
-		b, err := json.Marshal(res.Summary)
+		kept := res.Summary
+		if b, ok := kept.(interface{ Brief() any }); ok {
+			kept = b.Brief() // what is worth keeping of a long summary
+		}
+		b, err := json.Marshal(kept)
 		if err == nil {
 			summary = string(b)
 		}

@@ -72,7 +72,7 @@ func (m *Metrics) run(r Run) {
 	}
 }
 
-func (m *Metrics) stage(job string, r pipeline.StageResult, err error) {
+func (m *Metrics) stage(job string, r pipeline.Result, err error) {
 	if m == nil {
 		return
 	}

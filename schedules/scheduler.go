@@ -37,19 +37,22 @@ const (
 	StatusCancelled = "cancelled"
 )
 
-// StageFunc runs one stage; pipeline.RunStage unless a test injects faults.
-type StageFunc func(ctx context.Context, env *pipeline.StageEnv, stage string) (pipeline.StageResult, error)
+// StageFunc runs one stage; pipeline.Run unless a test injects faults.
+type StageFunc func(ctx context.Context, env *pipeline.Env, stage string) (pipeline.Result, error)
 
 // Options tune a Scheduler.
 type Options struct {
 	Logger  *slog.Logger
 	Brokers []string // for ingest streams and publish; nil = the project's
-	// Stage runs one stage; default pipeline.RunStage.
+	// Stage runs one stage; default pipeline.Run.
 	Stage StageFunc
 	// OnSuccess is called after a fire whose jobs all succeeded, before the
 	// fire returns, while no job writes (the daemon publishes its snapshots
 	// here).
 	OnSuccess func(ctx context.Context, f *FireResult)
+	// OnStage, if set, is told of every stage an attempt ran, as it ends
+	// (the demo prints each stage's summary as it goes).
+	OnStage func(job string, r pipeline.Result, err error)
 	// Metrics records what runs do; nil records nothing.
 	Metrics *Metrics
 	// HTTP posts alerts; default a client with a 10 s timeout.
@@ -75,7 +78,7 @@ type FireResult struct {
 
 // Scheduler runs jobs of one project against one open warehouse.
 type Scheduler struct {
-	p     *config.Project
+	p     *pipeline.Project
 	w     *warehouse.Warehouse
 	o     Options
 	log   *slog.Logger
@@ -93,12 +96,12 @@ type Scheduler struct {
 }
 
 // New prepares a scheduler; Start starts its clock.
-func New(p *config.Project, w *warehouse.Warehouse, o Options) *Scheduler {
+func New(p *pipeline.Project, w *warehouse.Warehouse, o Options) *Scheduler {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.Stage == nil {
-		o.Stage = pipeline.RunStage
+		o.Stage = pipeline.Run
 	}
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 10 * time.Second}
@@ -374,7 +377,7 @@ func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job,
 
 	actx, cancel := context.WithTimeout(ctx, j.TimeoutDur)
 	defer cancel()
-	env := &pipeline.StageEnv{Project: s.p, W: s.w, Logger: s.log.With("job", j.Name, "run_id", run.RunID),
+	env := &pipeline.Env{Project: s.p, W: s.w, Logger: s.log.With("job", j.Name, "run_id", run.RunID),
 		Feeds: j.Feeds, AsOf: res.Fire.BusinessDate, Brokers: s.o.Brokers}
 	var err error
 	for _, stage := range j.Stages {
@@ -388,6 +391,9 @@ func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job,
 			s.log.Error("stage metrics not written", "err", rerr)
 		}
 		s.o.Metrics.stage(j.Name, r, serr)
+		if s.o.OnStage != nil {
+			s.o.OnStage(j.Name, r, serr)
+		}
 		run.Rows += r.Rows
 		run.Rejects += r.Rejects
 		if r.AsOf != "" && res.Fire.BusinessDate.IsZero() {
@@ -415,7 +421,7 @@ func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job,
 
 // runStage runs one stage, turning a panic into the stage's error: a bug
 // in one stage must fail its job, not stop the daemon.
-func (s *Scheduler) runStage(ctx context.Context, env *pipeline.StageEnv, stage string) (res pipeline.StageResult, err error) {
+func (s *Scheduler) runStage(ctx context.Context, env *pipeline.Env, stage string) (res pipeline.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("stage panicked", "stage", stage, "panic", p, "stack", string(debug.Stack()))
@@ -433,7 +439,7 @@ type NextFire struct {
 }
 
 // NextFires lists the next fire time of every job with a cron.
-func (s *Scheduler) NextFires() []NextFire { return NextFires(s.p, time.Now()) }
+func (s *Scheduler) NextFires() []NextFire { return NextFires(s.p.Project, time.Now()) }
 
 // NextFires lists the next fire time after now of every job with a cron.
 func NextFires(p *config.Project, now time.Time) []NextFire {

@@ -20,31 +20,17 @@ import (
 
 	"cdp/internal/testbank"
 	"cdp/pipeline"
-	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
 
 // withJobs appends a schedules: section to the bank's cdp.yaml and loads it.
-func withJobs(t *testing.T, dir, schedules string) *config.Project {
-	t.Helper()
-	path := filepath.Join(dir, "cdp.yaml")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, append(b, []byte(schedules)...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+func withJobs(t *testing.T, dir, schedules string) *pipeline.Project {
+	return testbank.WithConfig(t, dir, schedules)
 }
 
 // emptyWarehouse is a project with no feeds and the given schedules, and its
 // open warehouse.
-func emptyWarehouse(t *testing.T, schedules string) (*config.Project, *warehouse.Warehouse) {
+func emptyWarehouse(t *testing.T, schedules string) (*pipeline.Project, *warehouse.Warehouse) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte("warehouse: {path: wh.duckdb}\n"), 0o644); err != nil {
@@ -95,14 +81,14 @@ schedules:
 	first.Store(true)
 	var mu sync.Mutex
 	var stages []string
-	stage := func(ctx context.Context, env *pipeline.StageEnv, name string) (pipeline.StageResult, error) {
+	stage := func(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
 		if first.Swap(false) {
 			time.Sleep(2500 * time.Millisecond)
 		}
 		mu.Lock()
 		stages = append(stages, name)
 		mu.Unlock()
-		return pipeline.RunStage(ctx, env, name)
+		return pipeline.Run(ctx, env, name)
 	}
 	ctx := context.Background()
 	s := New(p, b.W, Options{Logger: testbank.Quiet, Stage: stage})
@@ -251,9 +237,9 @@ schedules:
   jobs:
     - {name: slow, stages: [tiers], retries: 0, timeout: 200ms}
 `)
-	stage := func(ctx context.Context, env *pipeline.StageEnv, name string) (pipeline.StageResult, error) {
+	stage := func(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
 		<-ctx.Done()
-		return pipeline.StageResult{}, ctx.Err()
+		return pipeline.Result{}, ctx.Err()
 	}
 	s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage})
 	res := s.Fire(context.Background(), Fire{Job: "slow", Trigger: TriggerManual})
@@ -273,9 +259,9 @@ schedules:
     - {name: tick, stages: [tiers], cron: "* * * * * *", catch_up: `+policy+`}
 `)
 			var calls atomic.Int64
-			stage := func(ctx context.Context, env *pipeline.StageEnv, name string) (pipeline.StageResult, error) {
+			stage := func(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
 				calls.Add(1)
-				return pipeline.StageResult{Rows: 1}, nil
+				return pipeline.Result{Rows: 1}, nil
 			}
 			ctx := context.Background()
 			s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage})
@@ -390,10 +376,10 @@ schedules:
     - {name: tick, stages: [tiers], cron: "* * * * * *", retries: 3}
 `)
 	started := make(chan struct{}, 10)
-	stage := func(ctx context.Context, env *pipeline.StageEnv, name string) (pipeline.StageResult, error) {
+	stage := func(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
 		started <- struct{}{}
 		<-ctx.Done()
-		return pipeline.StageResult{}, ctx.Err()
+		return pipeline.Result{}, ctx.Err()
 	}
 	reg := prometheus.NewRegistry()
 	s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage, Metrics: NewMetrics(reg)})
@@ -432,7 +418,7 @@ schedules:
     - {name: top, stages: [tiers], depends_on: [dep]}
 `)
 	inDep, release := make(chan struct{}), make(chan struct{})
-	stage := func(ctx context.Context, env *pipeline.StageEnv, name string) (pipeline.StageResult, error) {
+	stage := func(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
 		if name == "unify" {
 			select {
 			case inDep <- struct{}{}:
@@ -440,7 +426,7 @@ schedules:
 			default:
 			}
 		}
-		return pipeline.StageResult{Rows: 1}, nil
+		return pipeline.Result{Rows: 1}, nil
 	}
 	s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage})
 	done := make(chan *FireResult)

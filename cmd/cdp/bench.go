@@ -28,7 +28,6 @@ import (
 	"cdp/connectors/contract"
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
-	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
 
@@ -327,7 +326,7 @@ func benchProject(work string, c benchCase, file, name, memLimit string) (string
 }
 
 func ingestProject(ctx context.Context, path string) (*pipeline.IngestReport, error) {
-	p, err := config.Load(path)
+	p, err := pipeline.LoadProject(path)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +335,7 @@ func ingestProject(ctx context.Context, path string) (*pipeline.IngestReport, er
 		return nil, err
 	}
 	defer w.Close()
-	return pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: quietLogger()})
+	return pipeline.Ingest(ctx, p.Project, w, pipeline.IngestOptions{Logger: quietLogger()})
 }
 
 func bareLoad(ctx context.Context, path, sql string) (float64, error) {

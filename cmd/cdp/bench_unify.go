@@ -15,12 +15,8 @@ import (
 
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
-	"cdp/pipeline/config"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
-	"cdp/transforms/tags"
-	"cdp/transforms/tiers"
-	"cdp/transforms/view"
 	"cdp/warehouse"
 )
 
@@ -56,11 +52,11 @@ day is compared with.`,
 				return err
 			}
 			defer w.Close()
-			s, err := identity.Unify(cmd.Context(), w, identity.Options{Config: p.Identity, Logger: g.logger})
+			res, err := pipeline.Run(cmd.Context(), &pipeline.Env{Project: p, W: w, Logger: g.logger}, "unify")
 			if err != nil {
 				return err
 			}
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(childReport{Summary: s, PeakRSS: peakRSS()})
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(childReport{Summary: res.Summary.(*identity.Summary), PeakRSS: peakRSS()})
 		},
 	}
 	cmd.AddCommand(child)
@@ -120,7 +116,7 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 			return err
 		}
 	}
-	p, err := config.Load(cfgPath)
+	p, err := pipeline.LoadProject(cfgPath)
 	if err != nil {
 		return err
 	}
@@ -137,7 +133,7 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 			return err
 		}
 		defer w.Close()
-		_, err = pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: g.logger})
+		_, err = pipeline.Run(ctx, &pipeline.Env{Project: p, W: w, Logger: g.logger}, "ingest")
 		return err
 	}
 	t0 := time.Now()
@@ -259,41 +255,26 @@ type describeReport struct {
 	ModelMode string `json:"model_mode"`
 }
 
-// describeAll runs the describe stages in order and times each.
-func describeAll(ctx context.Context, g *globals, p *config.Project, w *warehouse.Warehouse, full bool) (*describeReport, error) {
+// describeAll runs the describe stages in order, through the pipeline's
+// registry, and times each.
+func describeAll(ctx context.Context, g *globals, p *pipeline.Project, w *warehouse.Warehouse, full bool) (*describeReport, error) {
 	r := &describeReport{Seconds: map[string]float64{}}
 	start := time.Now()
-	step := func(name string, fn func() error) error {
-		t0 := time.Now()
-		err := fn()
-		r.Seconds[name] = time.Since(t0).Seconds()
-		return err
-	}
-	cat, err := tags.Load(tags.Builtin())
+	env := &pipeline.Env{Project: p, W: w, Logger: g.logger, Full: full}
+	cat, err := env.Catalog()
 	if err != nil {
 		return nil, err
 	}
 	r.Tags = len(cat.Tags)
-	if err := step("model", func() error {
-		s, err := core.BuildWith(ctx, w, core.Options{Full: full, Logger: g.logger})
-		if err == nil {
+	for _, stage := range []string{"model", "tags", "tiers", "view"} {
+		res, err := pipeline.Run(ctx, env, stage)
+		r.Seconds[stage] = res.Seconds
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := res.Summary.(*core.Summary); ok {
 			r.ModelMode = s.Mode
 		}
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := step("tags", func() error {
-		_, err := tags.Run(ctx, w, cat, tags.RunOptions{Full: full, Logger: g.logger})
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := step("tiers", func() error { _, err := tiers.Build(ctx, w, p.Tiers, g.logger); return err }); err != nil {
-		return nil, err
-	}
-	if err := step("view", func() error { _, err := view.Build(ctx, w, view.Options{Logger: g.logger}); return err }); err != nil {
-		return nil, err
 	}
 	r.Total = time.Since(start).Seconds()
 	return r, nil

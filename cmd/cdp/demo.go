@@ -18,9 +18,12 @@ import (
 	"cdp/cmd/cdp/render"
 	"cdp/connectors/contract"
 	"cdp/internal/synthbank"
+	"cdp/outbox"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
+	"cdp/schedules"
 	"cdp/schemas"
+	"cdp/serve"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
 	"cdp/transforms/signals"
@@ -84,7 +87,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	if err := demoPasswords(dir); err != nil {
 		return err
 	}
-	p, err := config.Load(cfgPath)
+	p, err := pipeline.LoadProject(cfgPath)
 	if err != nil {
 		return err
 	}
@@ -106,7 +109,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		filepath.Join(dir, "feeds"), filepath.Join(dir, "truth"))
 
 	// 2. The embedded broker, and the e-banking stream through it.
-	broker, err := pipeline.StartEmbeddedBroker(p, g.logger)
+	broker, err := pipeline.StartEmbeddedBroker(p.Project, g.logger)
 	if err != nil {
 		return err
 	}
@@ -140,113 +143,43 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		return err
 	}
 
-	// 3. Ingest.
 	w, err := openWarehouse(ctx, p)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	rep, ierr := pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: g.logger, Progress: prog, Brokers: broker.Addrs})
-	if rep == nil {
-		return ierr
+	// 3–10: the demo project's own daily job (every stage of the DAG), as
+	// the daemon fires it, each stage's summary printed as it ends.
+	job, err := p.Schedules.Job(demoJob)
+	if err != nil {
+		return fmt.Errorf("%s: %w (it predates the demo's jobs: delete it to get them)", cfgPath, err)
 	}
-	fmt.Fprintf(out, "3. ingest: ")
-	printIngestReport(out, rep)
-
-	// 4. What is in the warehouse.
-	var parts []string
-	for _, e := range contract.Entities {
-		parts = append(parts, fmt.Sprintf("SELECT '%s' AS \"table\", count(*) AS \"rows\", count(DISTINCT _load_id) AS loads FROM %s", e.Table(), e.Table()))
-	}
-	fmt.Fprintln(out, "\nRows per raw table:")
-	if err := queryTable(ctx, out, w, strings.Join(parts, " UNION ALL ")+" ORDER BY 1"); err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "\nRejected rows by reason (every one kept in ops.rejects with its raw text and position;")
-	fmt.Fprintln(out, "duplicate_key = e-banking events delivered twice, by Kafka redelivery or in both stream and archive: loaded once):")
-	if err := queryTable(ctx, out, w, `SELECT reason, count(*) AS "rows", min(position) AS example FROM ops.rejects r
-		JOIN ops.loads l USING (load_id) WHERE l.status = 'loaded' GROUP BY reason ORDER BY 2 DESC`); err != nil {
-		return err
-	}
-	// 5. Identity unification.
-	us, err := identity.Unify(ctx, w, identity.Options{Config: p.Identity, Logger: g.logger})
+	cat, err := (&pipeline.Env{Project: p}).Catalog()
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(out, "\n5. ")
-	printUnifySummary(out, us)
-	if ev, err := identity.EvaluateTruth(ctx, w.DB(), filepath.Join(dir, "truth", "xref.csv")); err == nil {
-		fmt.Fprintf(out, "checked against the generator's ground truth (truth/xref.csv): pairwise precision %.4f, recall %.4f, F1 %.4f over %d source records\n",
-			ev.Pairwise.Precision, ev.Pairwise.Recall, ev.Pairwise.F1, ev.Records)
-	}
-	fmt.Fprintln(out, "\nParties by the systems that know them:")
-	if err := queryTable(ctx, out, w, `SELECT party_type AS type, array_to_string(systems, '+') AS systems, count(*) AS parties,
-		sum(source_records) AS source_records FROM core.party GROUP BY ALL ORDER BY 3 DESC LIMIT 12`); err != nil {
-		return err
-	}
-	// 6. The core model.
-	ms, err := core.Build(ctx, w, g.logger)
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(out, "\n6. ")
-	printModelSummary(out, ms)
-
-	// 7. Tags.
-	cat, err := tags.Load(tags.Builtin())
-	if err != nil {
-		return err
-	}
-	ts, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: g.logger})
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(out, "\n7. ")
-	printTagRun(out, ts)
-	if err := printTagMix(ctx, out, w, cat); err != nil {
+	d := &demoDay{ctx: ctx, out: out, w: w, dir: dir, cat: cat, first: true}
+	sched := schedules.New(p, w, schedules.Options{Logger: g.logger, Brokers: broker.Addrs, OnStage: d.stage})
+	if err := fireDemo(ctx, sched, job.Name, d); err != nil {
 		return err
 	}
 
-	// 8. Value tiers.
-	vs, err := tiers.Build(ctx, w, p.Tiers, g.logger)
-	if err != nil {
+	// 11. The next business day, through the same job.
+	if err := deliver(); err != nil {
 		return err
 	}
-	fmt.Fprint(out, "\n8. ")
-	printTiers(out, vs)
+	d.first, d.results = false, map[string]pipeline.Result{}
+	t0 = time.Now()
+	if err := fireDemo(ctx, sched, job.Name, d); err != nil {
+		return err
+	}
+	d.printNextDay(time.Since(t0))
 
-	// 9. The 360° view.
-	v3, err := view.Build(ctx, w, view.Options{Logger: g.logger, AllowPII: p.Publish.AllowPII})
-	if err != nil {
-		return err
+	// 12. What the day's publish stage sent, read back.
+	if ps, ok := d.results["publish"].Summary.(*outbox.RelaySummary); ok {
+		fmt.Fprint(out, "\n12. ")
+		printPublish(out, ps)
 	}
-	fmt.Fprint(out, "\n9. ")
-	printView(out, v3)
-
-	// 10. Signals.
-	rules, err := pipeline.LoadRules(p, "")
-	if err != nil {
-		return err
-	}
-	ss, err := signals.Run(ctx, w, rules, p.Signals, signals.RunOptions{Logger: g.logger, AllowPII: p.Publish.AllowPII})
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(out, "\n10. ")
-	printSignalRun(out, ss)
-
-	// 11. The next business day.
-	if err := nextDay(ctx, g, out, p, w, deliver, cat, rules, broker.Addrs); err != nil {
-		return err
-	}
-
-	// 12. Publish, and read back.
-	ps, err := pipeline.PublishOutbox(ctx, p, w, broker.Addrs, 0, g.logger)
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(out, "\n12. ")
-	printPublish(out, ps)
 	if err := printReadBack(ctx, out, broker.Addrs, p); err != nil {
 		return err
 	}
@@ -280,11 +213,9 @@ Try:
   %[3]s sql --config %[4]s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
   %[3]s sql --config %[4]s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
 `, abs, time.Since(started).Seconds(), os.Args[0], cfgPath, example)
-	if !serveAfter || ierr != nil {
-		if !serveAfter {
-			fmt.Fprintf(out, "  %s demo --serve   # the same, then stay up as the daemon with SQL for psql\n", os.Args[0])
-		}
-		return ierr
+	if !serveAfter {
+		fmt.Fprintf(out, "  %s demo --serve   # the same, then stay up as the daemon with SQL for psql\n", os.Args[0])
+		return nil
 	}
 	fmt.Fprintln(out, "\nStaying up as the daemon (cdp serve); Ctrl-C stops it.")
 	if g.logLevel == "warn" { // the demo's quiet default; the daemon's log is its progress
@@ -302,7 +233,120 @@ Try:
 	if len(p.Serve.SQL.Users) == 0 {
 		fmt.Fprintf(out, "  (%s predates the demo's SQL users: delete it to get them)\n", cfgPath)
 	}
-	return serve(ctx, g, out, p, w, broker.Addrs)
+	return serve.Serve(ctx, p, w, serve.Options{Logger: g.logger, Brokers: broker.Addrs, Out: out})
+}
+
+// demoJob is the demo project's job that runs every stage of the DAG.
+const demoJob = "daily"
+
+// fireDemo fires the demo's job by hand and fails with its error.
+func fireDemo(ctx context.Context, s *schedules.Scheduler, job string, d *demoDay) error {
+	res := s.Fire(ctx, schedules.Fire{Job: job, Trigger: schedules.TriggerManual})
+	if d.err != nil {
+		return d.err
+	}
+	if res.Status != schedules.StatusSuccess {
+		return fmt.Errorf("the demo's %s job: %v", job, res.Err)
+	}
+	return nil
+}
+
+// demoDay prints what each stage of the demo's job did: on the first day
+// each stage as it ends, with a look into the warehouse; on the next day
+// one line for the whole run.
+type demoDay struct {
+	ctx     context.Context
+	out     io.Writer
+	w       *warehouse.Warehouse
+	dir     string
+	cat     *tags.Catalog
+	first   bool
+	results map[string]pipeline.Result
+	err     error // a failure to print
+}
+
+func (d *demoDay) stage(_ string, r pipeline.Result, err error) {
+	if err != nil || d.err != nil {
+		return
+	}
+	if !d.first {
+		d.results[r.Stage] = r
+		return
+	}
+	out := d.out
+	switch s := r.Summary.(type) {
+	case *pipeline.IngestReport:
+		fmt.Fprintf(out, "3. ingest: ")
+		printIngestReport(out, s)
+		d.err = d.printLoaded()
+	case *identity.Summary:
+		fmt.Fprint(out, "\n5. ")
+		printUnifySummary(out, s)
+		d.err = d.printParties()
+	case *core.Summary:
+		fmt.Fprint(out, "\n6. ")
+		printModelSummary(out, s)
+	case *tags.RunSummary:
+		fmt.Fprint(out, "\n7. ")
+		printTagRun(out, s)
+		d.err = printTagMix(d.ctx, out, d.w, d.cat)
+	case *tiers.Summary:
+		fmt.Fprint(out, "\n8. ")
+		printTiers(out, s)
+	case *view.Summary:
+		fmt.Fprint(out, "\n9. ")
+		printView(out, s)
+	case *signals.RunSummary:
+		fmt.Fprint(out, "\n10. ")
+		printSignalRun(out, s)
+	case *outbox.RelaySummary:
+		fmt.Fprintf(out, "    the first day's events went to the broker: %d published in %.1fs\n", s.Published, s.Seconds)
+	}
+}
+
+// printLoaded shows what is in the raw layer and what was rejected.
+func (d *demoDay) printLoaded() error {
+	var parts []string
+	for _, e := range contract.Entities {
+		parts = append(parts, fmt.Sprintf("SELECT '%s' AS \"table\", count(*) AS \"rows\", count(DISTINCT _load_id) AS loads FROM %s", e.Table(), e.Table()))
+	}
+	fmt.Fprintln(d.out, "\nRows per raw table:")
+	if err := queryTable(d.ctx, d.out, d.w, strings.Join(parts, " UNION ALL ")+" ORDER BY 1"); err != nil {
+		return err
+	}
+	fmt.Fprintln(d.out, "\nRejected rows by reason (every one kept in ops.rejects with its raw text and position;")
+	fmt.Fprintln(d.out, "duplicate_key = e-banking events delivered twice, by Kafka redelivery or in both stream and archive: loaded once):")
+	return queryTable(d.ctx, d.out, d.w, `SELECT reason, count(*) AS "rows", min(position) AS example FROM ops.rejects r
+		JOIN ops.loads l USING (load_id) WHERE l.status = 'loaded' GROUP BY reason ORDER BY 2 DESC`)
+}
+
+// printParties checks the parties against the generator's truth and shows
+// them by the systems that know them.
+func (d *demoDay) printParties() error {
+	if ev, err := identity.EvaluateTruth(d.ctx, d.w.DB(), filepath.Join(d.dir, "truth", "xref.csv")); err == nil {
+		fmt.Fprintf(d.out, "checked against the generator's ground truth (truth/xref.csv): pairwise precision %.4f, recall %.4f, F1 %.4f over %d source records\n",
+			ev.Pairwise.Precision, ev.Pairwise.Recall, ev.Pairwise.F1, ev.Records)
+	}
+	fmt.Fprintln(d.out, "\nParties by the systems that know them:")
+	return queryTable(d.ctx, d.out, d.w, `SELECT party_type AS type, array_to_string(systems, '+') AS systems, count(*) AS parties,
+		sum(source_records) AS source_records FROM core.party GROUP BY ALL ORDER BY 3 DESC LIMIT 12`)
+}
+
+// printNextDay sums up the second day's run in a line.
+func (d *demoDay) printNextDay(took time.Duration) {
+	r := d.results
+	us, _ := r["unify"].Summary.(*identity.Summary)
+	ts, _ := r["tags"].Summary.(*tags.RunSummary)
+	vs, _ := r["view"].Summary.(*view.Summary)
+	ss, _ := r["signals"].Summary.(*signals.RunSummary)
+	if us == nil || ts == nil || vs == nil || ss == nil {
+		return
+	}
+	fmt.Fprintf(d.out, "\n11. the next business day (%s) arrives and runs in %.1fs: %d rows ingested; unify %s (%d records re-decided); "+
+		"%d tag values changed for %d parties; %d profile summaries changed\n",
+		ts.AsOf, took.Seconds(), r["ingest"].Rows, us.Mode, us.Records, ts.Changes, ts.Events, vs.Profiles)
+	fmt.Fprint(d.out, "    ")
+	printSignalRun(d.out, ss)
 }
 
 // demoPasswords writes random passwords for the demo's SQL users, once.
@@ -382,54 +426,10 @@ func printTagMix(ctx context.Context, out io.Writer, w *warehouse.Warehouse, cat
 	return nil
 }
 
-// nextDay delivers the held-back business day and runs it: ingest, unify
-// (incremental), model, tags (whose changes become events), tiers, view and
-// signals.
-func nextDay(ctx context.Context, g *globals, out io.Writer, p *config.Project, w *warehouse.Warehouse, deliver func() error,
-	cat *tags.Catalog, rules *signals.Rules, brokers []string) error {
-	if err := deliver(); err != nil {
-		return err
-	}
-	t0 := time.Now()
-	rep, err := pipeline.Ingest(ctx, p, w, pipeline.IngestOptions{Logger: g.logger, Brokers: brokers})
-	if rep == nil {
-		return err
-	}
-	_, rows, _, _ := rep.Totals()
-	us, err := identity.Unify(ctx, w, identity.Options{Config: p.Identity, Logger: g.logger})
-	if err != nil {
-		return err
-	}
-	if _, err := core.Build(ctx, w, g.logger); err != nil {
-		return err
-	}
-	ts, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: g.logger})
-	if err != nil {
-		return err
-	}
-	if _, err := tiers.Build(ctx, w, p.Tiers, g.logger); err != nil {
-		return err
-	}
-	vs, err := view.Build(ctx, w, view.Options{Logger: g.logger, AllowPII: p.Publish.AllowPII})
-	if err != nil {
-		return err
-	}
-	ss, err := signals.Run(ctx, w, rules, p.Signals, signals.RunOptions{Logger: g.logger, AllowPII: p.Publish.AllowPII})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\n11. the next business day (%s) arrives and runs in %.1fs: %d rows ingested; unify %s (%d records re-decided); "+
-		"%d tag values changed for %d parties; %d profile summaries changed\n",
-		ts.AsOf, time.Since(t0).Seconds(), rows, us.Mode, us.Records, ts.Changes, ts.Events, vs.Profiles)
-	fmt.Fprint(out, "    ")
-	printSignalRun(out, ss)
-	return nil
-}
-
 // printReadBack reads every publish topic back from the broker, checks each
 // event against its JSON schema and CloudEvents headers, and prints one
 // sample per topic.
-func printReadBack(ctx context.Context, out io.Writer, brokers []string, p *config.Project) error {
+func printReadBack(ctx context.Context, out io.Writer, brokers []string, p *pipeline.Project) error {
 	fmt.Fprintln(out, "\nRead back from the broker (CloudEvents binary mode; each body checked against schemas/):")
 	for _, topic := range pipeline.PublishTopics {
 		name := topic

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"cdp/pipeline"
-	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
 
@@ -55,7 +54,7 @@ writes them in full.`,
 			return nil
 		},
 	}
-	stageCmd(g, cmd, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (warehouse.ExportReport, error) {
+	projectCmd(g, cmd, func(ctx context.Context, _ *pipeline.Project, w *warehouse.Warehouse) (warehouse.ExportReport, error) {
 		prog := pipeline.TerminalProgress(os.Stderr)
 		defer prog.Done()
 		o.Logger, o.Version, o.Progress = g.logger, cdpVersion(), exportProgress(prog)

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -33,10 +32,10 @@ Exit status: 0 when everything loaded or waits, 3 when some input failed.`,
 				return err
 			}
 			defer w.Close()
-			rep, err := pipeline.Ingest(cmd.Context(), p, w, pipeline.IngestOptions{
-				Feeds: feeds, Logger: g.logger, Progress: pipeline.TerminalProgress(os.Stderr),
-			})
-			if rep != nil {
+			env := g.env(p, w)
+			env.Feeds = feeds
+			res, err := pipeline.Run(cmd.Context(), env, "ingest")
+			if rep, ok := res.Summary.(*pipeline.IngestReport); ok {
 				printIngestReport(cmd.OutOrStdout(), rep)
 			}
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cdp/pipeline"
 	"cdp/pipeline/config"
 )
 
@@ -46,7 +47,7 @@ func writeProject(dir string, o config.StarterOptions) error {
 	if err := os.WriteFile(path, config.Starter(o), 0o644); err != nil {
 		return err
 	}
-	p, err := config.Load(path)
+	p, err := pipeline.LoadProject(path)
 	if err != nil {
 		return fmt.Errorf("the starter project does not load (a bug): %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cdp/pipeline/config"
+	"cdp/pipeline"
 	"cdp/schedules"
 	"cdp/warehouse"
 )
@@ -172,13 +172,13 @@ func printBackfill(w io.Writer, days []schedules.BackfillDate) {
 }
 
 // daemonURL is the HTTP address of the project's cdp serve.
-func daemonURL(p *config.Project, path string) string {
+func daemonURL(p *pipeline.Project, path string) string {
 	return "http://" + p.Serve.HTTP + path
 }
 
 // askDaemon calls the running cdp serve of the project over serve.http
 // and decodes its JSON answer into out.
-func askDaemon(ctx context.Context, p *config.Project, method, path string, out any) error {
+func askDaemon(ctx context.Context, p *pipeline.Project, method, path string, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, daemonURL(p, path), nil)
@@ -202,7 +202,7 @@ func askDaemon(ctx context.Context, p *config.Project, method, path string, out 
 }
 
 // fireOnDaemon asks the running daemon to fire job.
-func fireOnDaemon(ctx context.Context, out io.Writer, p *config.Project, job string) error {
+func fireOnDaemon(ctx context.Context, out io.Writer, p *pipeline.Project, job string) error {
 	var ok struct{ Message string }
 	if err := askDaemon(ctx, p, http.MethodPost, "/run/"+url.PathEscape(job), &ok); err != nil {
 		return fmt.Errorf("the warehouse is held by another process, and: %w", err)

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"cdp/pipeline/config"
+	"cdp/pipeline"
 	"cdp/transforms/core"
-	"cdp/warehouse"
 )
 
 func newModelCmd(g *globals) *cobra.Command {
@@ -29,9 +27,7 @@ last build and re-points the rows of source records that changed party since
 (ops.model_builds records each build). It is full (every table rebuilt from
 raw) on the first build, after a correction superseded a load, when the
 model's SQL changed, or with --full. Both give the same tables.`,
-	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*core.Summary, error) {
-		return core.BuildWith(ctx, w, core.Options{Full: full, Logger: g.logger})
-	}, printModelSummary)
+	}, "model", func(env *pipeline.Env) error { env.Full = full; return nil }, printModelSummary)
 	cmd.Flags().BoolVar(&full, "full", false, "rebuild every table from raw, even when an incremental build would do")
 	return cmd
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cdp/pipeline/config"
+	"cdp/pipeline"
 	"cdp/warehouse"
 )
 
@@ -39,9 +39,9 @@ func emit[T any](w io.Writer, format string, v T, text func(io.Writer, T)) error
 	return nil
 }
 
-// stageCmd builds a command that opens the project, runs one stage over its
-// warehouse and prints the stage's summary as text or JSON (--format).
-func stageCmd[T any](g *globals, cmd *cobra.Command, run func(context.Context, *config.Project, *warehouse.Warehouse) (T, error), text func(io.Writer, T)) *cobra.Command {
+// projectCmd builds a command that opens the project, runs over its
+// warehouse and prints what it returns as text or JSON (--format).
+func projectCmd[T any](g *globals, cmd *cobra.Command, run func(context.Context, *pipeline.Project, *warehouse.Warehouse) (T, error), text func(io.Writer, T)) *cobra.Command {
 	var format string
 	cmd.Args = cobra.NoArgs
 	cmd.RunE = func(c *cobra.Command, args []string) error {
@@ -61,6 +61,30 @@ func stageCmd[T any](g *globals, cmd *cobra.Command, run func(context.Context, *
 	}
 	formatFlag(cmd, &format)
 	return cmd
+}
+
+// stageCmd builds the command of one stage: it opens the project, runs the
+// stage through the pipeline's registry (configure sets what the flags ask
+// for on the Env) and prints the stage's summary as text or JSON.
+func stageCmd[T any](g *globals, cmd *cobra.Command, stage string, configure func(*pipeline.Env) error, text func(io.Writer, T)) *cobra.Command {
+	return projectCmd(g, cmd, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (T, error) {
+		var zero T
+		env := g.env(p, w)
+		if configure != nil {
+			if err := configure(env); err != nil {
+				return zero, err
+			}
+		}
+		res, err := pipeline.Run(ctx, env, stage)
+		if err != nil {
+			return zero, err
+		}
+		sum, ok := res.Summary.(T)
+		if !ok {
+			return zero, fmt.Errorf("stage %s summed up as %T, not %T", stage, res.Summary, zero)
+		}
+		return sum, nil
+	}, text)
 }
 
 // peakRSS reads the process's peak resident set size (VmHWM) on Linux; 0

@@ -12,7 +12,6 @@ import (
 
 	"cdp/outbox"
 	"cdp/pipeline"
-	"cdp/pipeline/config"
 	"cdp/warehouse"
 )
 
@@ -42,8 +41,10 @@ them; an event may then arrive twice, with the same ce_id, never zero times.`,
 				return err
 			}
 			defer w.Close()
-			sum, err := pipeline.PublishOutbox(cmd.Context(), p, w, brokers, max, g.logger)
-			if sum != nil && err == nil {
+			env := g.env(p, w)
+			env.Brokers, env.MaxEvents = brokers, max
+			res, err := pipeline.Run(cmd.Context(), env, "publish")
+			if sum, ok := res.Summary.(*outbox.RelaySummary); ok && err == nil {
 				return emit(cmd.OutOrStdout(), format, sum, printPublish)
 			}
 			return err
@@ -69,10 +70,10 @@ func printPublish(w io.Writer, s *outbox.RelaySummary) {
 
 func newOutboxCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "outbox", Short: "The transactional outbox of events waiting for Kafka"}
-	status := stageCmd(g, &cobra.Command{
+	status := projectCmd(g, &cobra.Command{
 		Use:   "status",
 		Short: "Backlog, oldest unpublished event, last error, per topic",
-	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*outbox.Status, error) {
+	}, func(ctx context.Context, _ *pipeline.Project, w *warehouse.Warehouse) (*outbox.Status, error) {
 		return outbox.ReadStatus(ctx, w.DB())
 	}, printOutboxStatus)
 	cmd.AddCommand(status)

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"cdp/pipeline"
-	"cdp/pipeline/config"
 	"cdp/transforms/signals"
 )
 
@@ -27,12 +26,13 @@ func parseAsOf(s string) (time.Time, error) {
 }
 
 func newSignalsCmd(g *globals) *cobra.Command {
-	var rulesDir string
+	var ruleFolders []string
 	cmd := &cobra.Command{
 		Use:   "signals",
 		Short: "Churn warnings, cross-sell signals and risk alerts: check the rules, document them, run them",
 	}
-	cmd.PersistentFlags().StringVar(&rulesDir, "rules", "", "folder of rule YAML files (default: signals.rules in cdp.yaml, else the rules built into cdp)")
+	cmd.PersistentFlags().StringSliceVar(&ruleFolders, "rules", nil,
+		"folder of rule YAML files added to the project's rules (the built-in rules and signals.rules in cdp.yaml); repeatable")
 	var asOf string
 	validate := &cobra.Command{
 		Use:   "validate",
@@ -59,11 +59,13 @@ publish.allow_pii). Every problem names the file and line.`,
 				return err
 			}
 			defer w.Close()
-			rules, err := pipeline.LoadRules(p, rulesDir)
+			env := g.env(p, w)
+			env.RuleFolders = ruleFolders
+			rules, err := env.Rules()
 			if err != nil {
 				return err
 			}
-			if err := signals.Validate(cmd.Context(), w.DB(), rules, day, p.Publish.AllowPII); err != nil {
+			if err := signals.Validate(cmd.Context(), w.DB(), rules, day, env.PII().InEvents); err != nil {
 				return err
 			}
 			n := map[string]int{}
@@ -82,21 +84,17 @@ publish.allow_pii). Every problem names the file and line.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The docs need no warehouse; a project, when there is one,
-			// adds its rules folder and parameters.
-			var p *config.Project
-			if _, err := os.Stat(g.config); err == nil {
-				if p, err = config.Load(g.config); err != nil {
-					return err
-				}
-			}
-			rules, err := pipeline.LoadRules(p, rulesDir)
+			// adds its rule folders and parameters.
+			env, err := g.docsEnv()
 			if err != nil {
 				return err
 			}
-			cfg := signals.Config{}
-			if p != nil {
-				cfg = p.Signals
+			env.RuleFolders = ruleFolders
+			rules, err := env.Rules()
+			if err != nil {
+				return err
 			}
+			cfg := env.Project.Signals
 			var w io.Writer = cmd.OutOrStdout()
 			if out != "" {
 				f, err := os.Create(out)
@@ -110,8 +108,8 @@ publish.allow_pii). Every problem names the file and line.`,
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
-	var runAsOf, format string
-	run := &cobra.Command{
+	var runAsOf string
+	run := stageCmd(g, &cobra.Command{
 		Use:   "run",
 		Short: "Evaluate every rule and move signals through their lifecycle; changes go to ops.outbox",
 		Long: `run evaluates every rule as of a business date (--as-of, default the newest
@@ -122,33 +120,12 @@ and the cross-sell cap (signals.crosssell_cap per crosssell_cap_days); logs
 every decision with its reason (mart.signal_decisions) and puts one event per
 change into ops.outbox for cdp publish. A run for a date before the last
 run's is refused.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
-			}
-			day, err := parseAsOf(runAsOf)
-			if err != nil {
-				return err
-			}
-			p, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			rules, err := pipeline.LoadRules(p, rulesDir)
-			if err != nil {
-				return err
-			}
-			sum, err := signals.Run(cmd.Context(), w, rules, p.Signals, signals.RunOptions{AsOf: day, Logger: g.logger, AllowPII: p.Publish.AllowPII})
-			if err != nil {
-				return err
-			}
-			return emit(cmd.OutOrStdout(), format, sum, printSignalRun)
-		},
-	}
+	}, "signals", func(env *pipeline.Env) (err error) {
+		env.AsOf, err = parseAsOf(runAsOf)
+		env.RuleFolders = ruleFolders
+		return err
+	}, printSignalRun)
 	run.Flags().StringVar(&runAsOf, "as-of", "", "business date YYYY-MM-DD (default: the newest snapshot day)")
-	formatFlag(run, &format)
 	cmd.AddCommand(validate, docs, run)
 	return cmd
 }

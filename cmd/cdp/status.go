@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cdp/cmd/cdp/render"
-	"cdp/pipeline/config"
+	"cdp/pipeline"
 	"cdp/schedules"
 	"cdp/warehouse"
 )
@@ -78,7 +78,7 @@ warehouse, status asks the daemon (serve.http) for the jobs part instead.`,
 			}
 			defer w.Close()
 			fmt.Fprintf(out, "warehouse %s\n", p.WarehousePath())
-			st, err := schedules.ReadStatus(cmd.Context(), w.DB(), p, nil, 15)
+			st, err := schedules.ReadStatus(cmd.Context(), w.DB(), p.Project, nil, 15)
 			if err != nil {
 				return err
 			}
@@ -108,7 +108,7 @@ func printJobStatus(out io.Writer, st *schedules.Status, loc *time.Location) {
 }
 
 // daemonStatus asks the running cdp serve for its job status.
-func daemonStatus(ctx context.Context, p *config.Project) (*schedules.Status, error) {
+func daemonStatus(ctx context.Context, p *pipeline.Project) (*schedules.Status, error) {
 	var st schedules.Status
 	if err := askDaemon(ctx, p, http.MethodGet, "/status", &st); err != nil {
 		return nil, err

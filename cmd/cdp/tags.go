@@ -3,31 +3,22 @@ package main
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"cdp/pipeline"
 	"cdp/transforms/tags"
 )
 
 func newTagsCmd(g *globals) *cobra.Command {
-	var catalog string
-	load := func() (*tags.Catalog, error) {
-		var fsys fs.FS = tags.Builtin()
-		if catalog != "" {
-			if st, err := os.Stat(catalog); err != nil || !st.IsDir() {
-				return nil, fmt.Errorf("--catalog %s: not a folder of tag files", catalog)
-			}
-			fsys = os.DirFS(catalog)
-		}
-		return tags.Load(fsys)
-	}
+	var catalogs []string
 	cmd := &cobra.Command{
 		Use:   "tags",
-		Short: "The tag catalog: check it against the warehouse, write its documentation",
+		Short: "The tag catalog: check it against the warehouse, write its documentation, compute it",
 	}
-	cmd.PersistentFlags().StringVar(&catalog, "catalog", "", "folder of tag YAML files (default: the catalog built into cdp)")
+	cmd.PersistentFlags().StringSliceVar(&catalogs, "catalog", nil,
+		"folder of tag YAML files added to the project's catalog (the built-in tags and tags.catalogs in cdp.yaml); repeatable")
 	validate := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the catalog: unique ids, required fields, SQL that compiles with columns party_id and value of the declared type",
@@ -38,15 +29,17 @@ declared type, at most one row per party, and only declared enum values.
 Every problem names the file and line. Build the core model first (cdp model).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat, err := load()
-			if err != nil {
-				return err
-			}
-			_, w, err := g.openProject(cmd.Context())
+			p, w, err := g.openProject(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer w.Close()
+			env := g.env(p, w)
+			env.Catalogs = catalogs
+			cat, err := env.Catalog()
+			if err != nil {
+				return err
+			}
 			if err := tags.Validate(cmd.Context(), w.DB(), cat); err != nil {
 				return err
 			}
@@ -65,7 +58,14 @@ Every problem names the file and line. Build the core model first (cdp model).`,
 		Short: "Write the catalog as Markdown for analysts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat, err := load()
+			// The docs need no warehouse; a project, when there is one,
+			// adds its catalogs.
+			env, err := g.docsEnv()
+			if err != nil {
+				return err
+			}
+			env.Catalogs = catalogs
+			cat, err := env.Catalog()
 			if err != nil {
 				return err
 			}
@@ -82,9 +82,9 @@ Every problem names the file and line. Build the core model first (cdp model).`,
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
-	var asOf, format string
+	var asOf string
 	var full bool
-	runCmd := &cobra.Command{
+	runCmd := stageCmd(g, &cobra.Command{
 		Use:   "run",
 		Short: "Compute every tag for every party: mart.tags now, mart.tag_history over time, mart.tag_changes per run",
 		Long: `run computes the catalog's tags over the core model (build it first with
@@ -98,34 +98,13 @@ A tag whose SQL and input tables (every table its SQL reads, compared by a
 hash of their rows) are as when it was last computed is skipped: its values
 cannot have changed. Tags calling now(), current_date, random() and the like
 are computed every run; --full computes every tag.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
-			}
-			day, err := parseAsOf(asOf)
-			if err != nil {
-				return err
-			}
-			cat, err := load()
-			if err != nil {
-				return err
-			}
-			_, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			sum, err := tags.Run(cmd.Context(), w, cat, tags.RunOptions{AsOf: day, Full: full, Logger: g.logger})
-			if err != nil {
-				return err
-			}
-			return emit(cmd.OutOrStdout(), format, sum, printTagRun)
-		},
-	}
+	}, "tags", func(env *pipeline.Env) (err error) {
+		env.AsOf, err = parseAsOf(asOf)
+		env.Full, env.Catalogs = full, catalogs
+		return err
+	}, printTagRun)
 	runCmd.Flags().StringVar(&asOf, "as-of", "", "business date YYYY-MM-DD (default: the newest snapshot day)")
 	runCmd.Flags().BoolVar(&full, "full", false, "compute every tag, also those whose inputs are unchanged")
-	formatFlag(runCmd, &format)
 	cmd.AddCommand(validate, docs, runCmd)
 	return cmd
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"cdp/pipeline/config"
 	"cdp/transforms/tiers"
-	"cdp/warehouse"
 )
 
 func newTiersCmd(g *globals) *cobra.Command {
@@ -21,9 +18,7 @@ cdp model): the tier 战略核心 core / 重点培育 growth / 潜力挖掘 base
 annual revenue, persons by AUM; thresholds under tiers: in cdp.yaml), the
 value score weighing historical, potential and strategic value, RFM scores,
 the lifecycle stage, and the inputs that decided each.`,
-	}, func(ctx context.Context, p *config.Project, w *warehouse.Warehouse) (*tiers.Summary, error) {
-		return tiers.Build(ctx, w, p.Tiers, g.logger)
-	}, printTiers)
+	}, "tiers", nil, printTiers)
 }
 
 func printTiers(w io.Writer, s *tiers.Summary) {

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"sort"
 
 	"github.com/spf13/cobra"
 
-	"cdp/pipeline/config"
+	"cdp/pipeline"
 	"cdp/transforms/identity"
-	"cdp/warehouse"
 )
 
 func newUnifyCmd(g *globals) *cobra.Command {
@@ -28,9 +26,7 @@ gains records, and merges and splits are logged in ops.identity_events.
 The first run is full (estimates the model, compares everything). Later runs
 are incremental: they compare only new and changed records and keep the
 links between unchanged ones. --full starts over (ids are still kept).`,
-	}, func(ctx context.Context, p *config.Project, w *warehouse.Warehouse) (*identity.Summary, error) {
-		return identity.Unify(ctx, w, identity.Options{Config: p.Identity, Full: full, Logger: g.logger})
-	}, printUnifySummary)
+	}, "unify", func(env *pipeline.Env) error { env.Full = full; return nil }, printUnifySummary)
 	cmd.Flags().BoolVar(&full, "full", false, "re-estimate the model and compare every record")
 	return cmd
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"cdp/pipeline/config"
 	"cdp/transforms/view"
-	"cdp/warehouse"
 )
 
 func newViewCmd(g *globals) *cobra.Command {
@@ -22,9 +19,7 @@ tier and scores, holdings by product type, AUM and its 30/90-day trend,
 credit exposure and worst five-class, cards and spend, digital activity,
 relationships, tags and relationship manager. cdp profile shows one row as a
 card.`,
-	}, func(ctx context.Context, _ *config.Project, w *warehouse.Warehouse) (*view.Summary, error) {
-		return view.Build(ctx, w, view.Options{Logger: g.logger})
-	}, printView)
+	}, "view", nil, printView)
 }
 
 func printView(w io.Writer, s *view.Summary) {

@@ -15,9 +15,6 @@ import (
 
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
-	"cdp/pipeline/config"
-	"cdp/transforms/core"
-	"cdp/transforms/identity"
 	"cdp/warehouse"
 )
 
@@ -27,7 +24,7 @@ var Quiet = slog.New(slog.DiscardHandler)
 // Bank is a loaded generated bank.
 type Bank struct {
 	Dir     string
-	Project *config.Project
+	Project *pipeline.Project
 	W       *warehouse.Warehouse
 }
 
@@ -56,7 +53,7 @@ func Generate(t testing.TB, o Options) *Bank {
 		BadRowRate: o.BadRowRate, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := config.Load(filepath.Join(dir, "cdp.yaml"))
+	p, err := pipeline.LoadProject(filepath.Join(dir, "cdp.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +69,11 @@ func Generate(t testing.TB, o Options) *Bank {
 // the test.
 func (b *Bank) Ingest(t testing.TB) {
 	t.Helper()
-	rep, err := pipeline.Ingest(context.Background(), b.Project, b.W, pipeline.IngestOptions{Logger: Quiet})
+	res, err := pipeline.Run(context.Background(), b.Env(), "ingest")
 	if err != nil {
 		t.Fatal(err)
 	}
+	rep := res.Summary.(*pipeline.IngestReport)
 	if n := rep.Count("failed"); n > 0 {
 		t.Fatalf("%d files failed to load", n)
 	}
@@ -86,14 +84,28 @@ func Load(t testing.TB, o Options) *Bank {
 	t.Helper()
 	b := Generate(t, o)
 	b.Ingest(t)
-	ctx := context.Background()
-	if _, err := identity.Unify(ctx, b.W, identity.Options{Logger: Quiet}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := core.Build(ctx, b.W, Quiet); err != nil {
-		t.Fatal(err)
-	}
+	b.Run(t, "unify", "model")
 	return b
+}
+
+// Env is a quiet environment to run the bank's stages in.
+func (b *Bank) Env() *pipeline.Env {
+	return &pipeline.Env{Project: b.Project, W: b.W, Logger: Quiet}
+}
+
+// Run runs stages of the pipeline over the bank, in order, through the
+// registry; a failure fails the test.
+func (b *Bank) Run(t testing.TB, stages ...string) []pipeline.Result {
+	t.Helper()
+	var out []pipeline.Result
+	for _, s := range stages {
+		res, err := pipeline.Run(context.Background(), b.Env(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res)
+	}
+	return out
 }
 
 // Truth reads a ground-truth CSV (parties.csv, xref.csv …) without its header.
@@ -179,4 +191,23 @@ func (h *Held) Deliver(t testing.TB, day string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// WithConfig appends YAML (a schedules: section, say) to the project file in
+// dir and loads the project.
+func WithConfig(t testing.TB, dir, yaml string) *pipeline.Project {
+	t.Helper()
+	path := filepath.Join(dir, "cdp.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, []byte(yaml)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.LoadProject(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

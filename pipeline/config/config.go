@@ -33,25 +33,45 @@ import (
 	"path/filepath"
 
 	"cdp/connectors/contract"
-	"cdp/transforms/identity"
-	"cdp/transforms/signals"
-	"cdp/transforms/tiers"
 )
 
-// Project is a loaded, defaulted and validated cdp.yaml.
+// Project is a loaded, defaulted and validated cdp.yaml: the keys of the
+// project as a whole. Each stage's own section (identity:, tags:, tiers:,
+// signals:, publish:) decodes into that stage's options type, named by the
+// Extension the pipeline passes to Load.
 type Project struct {
-	Path      string          `yaml:"-"` // absolute path of the loaded file
-	Dir       string          `yaml:"-"` // its directory; relative paths in the file resolve against it
-	Warehouse Warehouse       `yaml:"warehouse"`
-	Kafka     Kafka           `yaml:"kafka"`
-	Ingest    Ingest          `yaml:"ingest"`
-	Identity  identity.Config `yaml:"identity"`
-	Tiers     tiers.Config    `yaml:"tiers"`
-	Signals   signals.Config  `yaml:"signals"`
-	Publish   Publish         `yaml:"publish"`
-	Schedules Schedules       `yaml:"schedules"`
-	Serve     Serve           `yaml:"serve"`
-	Feeds     []Feed          `yaml:"feeds"`
+	Path      string    `yaml:"-"` // absolute path of the loaded file
+	Dir       string    `yaml:"-"` // its directory; relative paths in the file resolve against it
+	Warehouse Warehouse `yaml:"warehouse"`
+	Kafka     Kafka     `yaml:"kafka"`
+	Ingest    Ingest    `yaml:"ingest"`
+	Schedules Schedules `yaml:"schedules"`
+	Serve     Serve     `yaml:"serve"`
+	Feeds     []Feed    `yaml:"feeds"`
+}
+
+// Extension is what the pipeline adds to the project file: the stages a
+// job may run, in DAG order, and the sections the stages own.
+type Extension struct {
+	Stages   []string
+	Sections []Section
+}
+
+// Section is a top-level key of cdp.yaml whose value a stage owns. It is
+// decoded as strictly as the rest (unknown keys, wrong types, every problem
+// with its line) into Into, a pointer to the stage's options; then Defaults
+// fills what the file left out and Check reports what is wrong, each
+// problem as "field: message" with the field relative to the section
+// ("weights", "blocking[1][0]").
+type Section struct {
+	Key      string
+	Into     any
+	Defaults func()
+	Check    func() []string
+	// ListOnly names fields of the section that must be written as a YAML
+	// list, with what to say when one is a single value: for a key whose
+	// meaning changed with its form.
+	ListOnly map[string]string
 }
 
 // Warehouse is the DuckDB file and its resource limits.
@@ -96,18 +116,6 @@ type Embedded struct {
 	Partitions int    `yaml:"partitions"` // default 6
 }
 
-// Publish is how events go from ops.outbox to Kafka (cdp publish).
-type Publish struct {
-	Batch             int               `yaml:"batch"`              // events per broker write; default 5000
-	MaxAttempts       int               `yaml:"max_attempts"`       // tries per write before the publish fails; default 3
-	TimeoutSeconds    int               `yaml:"timeout_seconds"`    // per write; default 30
-	CreateTopics      *bool             `yaml:"create_topics"`      // create missing topics; default true
-	Partitions        int               `yaml:"partitions"`         // of created topics; default 6
-	ReplicationFactor int               `yaml:"replication_factor"` // of created topics; default 1
-	Topics            map[string]string `yaml:"topics"`             // canonical topic → name to publish under
-	AllowPII          bool              `yaml:"allow_pii"`          // ID numbers and mobiles in events; default false
-}
-
 // Ingest tunes how feeds are loaded.
 type Ingest struct {
 	MemoryLimit string `yaml:"memory_limit"` // DuckDB memory cap while loading, default 64MB
@@ -139,8 +147,9 @@ const (
 	KindKafka = "kafka"
 )
 
-// Load reads, decodes, defaults and validates the project file at path.
-func Load(path string) (*Project, error) {
+// Load reads, decodes, defaults and validates the project file at path,
+// with the stage sections x names.
+func Load(path string, x Extension) (*Project, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &Error{File: path, Msg: `no project file here; run "cdp init" to write a starter one`, cause: err}
@@ -148,21 +157,21 @@ func Load(path string) (*Project, error) {
 	if err != nil {
 		return nil, &Error{File: path, Msg: "cannot read the project file: " + unwrapPathError(err), cause: err}
 	}
-	return Parse(path, data)
+	return Parse(path, data, x)
 }
 
 // Parse decodes, defaults and validates data as the project file at path.
 // path names the file in errors and anchors relative paths; it is not read.
-func Parse(path string, data []byte) (*Project, error) {
+func Parse(path string, data []byte, x Extension) (*Project, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: err.Error(), cause: err}
 	}
 	p := &Project{Path: abs, Dir: filepath.Dir(abs)}
 	d := newDecoder(path)
-	if d.decodeFile(data, p) {
+	if d.decodeFile(data, p, x.Sections) {
 		d.validating = true
-		p.validate(d)
+		p.validate(d, x)
 	}
 	if err := d.err(); err != nil {
 		return nil, err

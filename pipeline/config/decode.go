@@ -100,7 +100,7 @@ func (d *decoder) err() error {
 
 // decodeFile decodes data into p and reports whether there was a mapping to
 // validate: false after a syntax error or with a root that is not a mapping.
-func (d *decoder) decodeFile(data []byte, p *Project) bool {
+func (d *decoder) decodeFile(data []byte, p *Project, sections []Section) bool {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -125,8 +125,43 @@ func (d *decoder) decodeFile(data []byte, p *Project) bool {
 		d.errorf(root, "", "the project file must be a mapping of warehouse:, kafka:, ingest: and feeds:, not %s", describe(root))
 		return false
 	}
-	d.decode(root, reflect.ValueOf(p).Elem(), "")
+	d.decodeRoot(root, reflect.ValueOf(p).Elem(), sections)
 	return true
+}
+
+// decodeRoot decodes the file's top-level mapping: the project's own keys
+// into p, and each stage's section into that stage's options.
+func (d *decoder) decodeRoot(n *yaml.Node, p reflect.Value, sections []Section) {
+	fields := yamlFields(p.Type())
+	known := fieldNames(fields)
+	owned := map[string]Section{}
+	for _, s := range sections {
+		owned[s.Key] = s
+		known = append(known, s.Key)
+	}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		name := key.Value
+		if prev, dup := seen[name]; dup {
+			d.errorf(key, name, "is written twice (first at line %d)", prev.Line)
+			continue
+		}
+		seen[name] = key
+		d.keys[name] = key
+		d.values[name] = val
+		if idx, ok := fields[name]; ok {
+			d.decode(val, p.Field(idx), name)
+			continue
+		}
+		if s, ok := owned[name]; ok {
+			d.decode(val, reflect.ValueOf(s.Into).Elem(), name)
+			continue
+		}
+		delete(d.keys, name)
+		delete(d.values, name)
+		d.errorf(key, name, "unknown key %q %s", name, suggest(name, known))
+	}
 }
 
 var syntaxLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)

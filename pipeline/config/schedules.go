@@ -50,9 +50,6 @@ type Job struct {
 
 func (j *Job) setLine(n int) { j.Line = n }
 
-// Stages of the pipeline DAG, in the order they run.
-var Stages = []string{"ingest", "unify", "model", "tags", "tiers", "view", "signals", "publish"}
-
 // CronParser parses job specs: five fields or six with seconds first,
 // descriptors (@daily, @every 5m) and a CRON_TZ= prefix.
 var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -66,7 +63,7 @@ var (
 	defaultBackof = 30 * time.Second
 )
 
-func (p *Project) validateSchedules(d *decoder) {
+func (p *Project) validateSchedules(d *decoder, stages []string) {
 	s := &p.Schedules
 	if s.TimeZone == "" {
 		s.TimeZone = DefaultZone
@@ -104,7 +101,7 @@ func (p *Project) validateSchedules(d *decoder) {
 		default:
 			names[j.Name] = j.Line
 		}
-		p.validateJob(d, j, at, loc)
+		p.validateJob(d, j, at, loc, stages)
 	}
 	for i := range s.Jobs {
 		for k, dep := range s.Jobs[i].DependsOn {
@@ -118,21 +115,21 @@ func (p *Project) validateSchedules(d *decoder) {
 	}
 }
 
-func (p *Project) validateJob(d *decoder, j *Job, at string, loc *time.Location) {
+func (p *Project) validateJob(d *decoder, j *Job, at string, loc *time.Location, stages []string) {
 	if len(j.Stages) == 0 {
-		d.fieldErrorf(at+".stages", "a job needs stages: some of %s, or all", strings.Join(Stages, ", "))
+		d.fieldErrorf(at+".stages", "a job needs stages: some of %s, or all", strings.Join(stages, ", "))
 	}
 	if len(j.Stages) == 1 && j.Stages[0] == "all" {
-		j.Stages = slices.Clone(Stages)
+		j.Stages = slices.Clone(stages)
 	}
 	last := -1
 	for k, st := range j.Stages {
-		n := slices.Index(Stages, st)
+		n := slices.Index(stages, st)
 		switch {
 		case n < 0:
-			d.fieldErrorf(index(at+".stages", k), "unknown stage %q (want %s, or all)", st, orList(Stages))
+			d.fieldErrorf(index(at+".stages", k), "unknown stage %q (want %s, or all)", st, orList(stages))
 		case n <= last:
-			d.fieldErrorf(index(at+".stages", k), "stage %q is out of order: stages run in the order %s", st, strings.Join(Stages, " → "))
+			d.fieldErrorf(index(at+".stages", k), "stage %q is out of order: stages run in the order %s", st, strings.Join(stages, " → "))
 		default:
 			last = n
 		}

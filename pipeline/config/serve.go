@@ -64,14 +64,14 @@ func (p *Project) validateServe(d *decoder) {
 			d.fieldErrorf("serve.sql.listen", "%q: %v (or off)", q.Listen, err)
 		}
 	}
-	q.QueryTimeoutDur = 5 * time.Minute
-	if q.QueryTimeout != "" {
-		v, err := time.ParseDuration(q.QueryTimeout)
-		if err != nil || v <= 0 {
-			d.fieldErrorf("serve.sql.query_timeout", "%q: want a duration like 30s or 5m", q.QueryTimeout)
-		}
-		q.QueryTimeoutDur = v
+	if q.QueryTimeout == "" {
+		q.QueryTimeout = "5m"
 	}
+	v, err := time.ParseDuration(q.QueryTimeout)
+	if err != nil || v <= 0 {
+		d.fieldErrorf("serve.sql.query_timeout", "%q: want a duration like 30s or 5m", q.QueryTimeout)
+	}
+	q.QueryTimeoutDur = v
 	switch {
 	case q.MaxRows == 0:
 		q.MaxRows = 1_000_000

@@ -14,10 +14,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"cdp/connectors/contract"
-	"cdp/transforms/identity"
-	"cdp/transforms/signals"
-	"cdp/transforms/tags"
-	"cdp/transforms/view"
 )
 
 // Defaults of the keys that have one.
@@ -47,66 +43,44 @@ var (
 )
 
 // validate fills defaults and records every problem in d.
-func (p *Project) validate(d *decoder) {
+func (p *Project) validate(d *decoder, x Extension) {
 	p.validateWarehouse(d)
 	p.validateKafka(d)
 	p.validateIngest(d)
-	p.validateIdentity(d)
-	p.Tiers = p.Tiers.WithDefaults()
-	for _, problem := range p.Tiers.Check() {
-		key, msg, _ := strings.Cut(problem, ": ")
-		d.fieldErrorf("tiers."+key, "%s", msg)
+	for _, s := range x.Sections {
+		validateSection(d, s)
 	}
-	p.Signals = p.Signals.WithDefaults()
-	for _, problem := range p.Signals.Check() {
-		key, msg, _ := strings.Cut(problem, ": ")
-		d.fieldErrorf("signals."+key, "%s", msg)
-	}
-	p.validatePublish(d)
 	p.validateFeeds(d)
-	p.validateSchedules(d)
+	p.validateSchedules(d, x.Stages)
 	p.validateServe(d)
 }
 
-func (p *Project) validatePublish(d *decoder) {
-	pub := &p.Publish
-	for _, f := range []struct {
-		key string
-		v   *int
-		def int
-	}{{"batch", &pub.Batch, 5000}, {"max_attempts", &pub.MaxAttempts, 3}, {"timeout_seconds", &pub.TimeoutSeconds, 30},
-		{"partitions", &pub.Partitions, 6}, {"replication_factor", &pub.ReplicationFactor, 1}} {
-		switch {
-		case *f.v == 0:
-			*f.v = f.def
-		case *f.v < 0:
-			d.fieldErrorf("publish."+f.key, "must be 1 or more, not %d", *f.v)
+// validateSection fills a stage section's defaults and reports its
+// problems at the fields they name.
+func validateSection(d *decoder, s Section) {
+	for field, hint := range s.ListOnly {
+		if n := d.values[s.Key+"."+field]; n != nil && n.Kind == yaml.ScalarNode && !isNull(n) && strings.TrimSpace(n.Value) != "" {
+			d.fieldErrorf(s.Key+"."+field, "%s", hint)
 		}
 	}
-	if pub.CreateTopics == nil {
-		yes := true
-		pub.CreateTopics = &yes
+	if s.Defaults != nil {
+		s.Defaults()
 	}
-	for canonical := range pub.Topics {
-		known := false
-		for _, t := range PublishTopics {
-			known = known || t == canonical
+	if s.Check == nil {
+		return
+	}
+	for _, problem := range s.Check() {
+		key, msg, ok := strings.Cut(problem, ": ")
+		if !ok {
+			key, msg = "", problem
 		}
-		if !known {
-			d.fieldErrorf("publish.topics."+canonical, "not a topic cdp publishes (want one of %s)", strings.Join(PublishTopics, ", "))
+		field := s.Key
+		if key != "" {
+			field += "." + key
 		}
+		d.fieldErrorf(field, "%s", msg)
 	}
 }
-
-// PublishTopics are the canonical topics cdp publishes to (publish.topics may rename them).
-// Each is declared by the stage that produces its events.
-var PublishTopics = func() []string {
-	var ts []string
-	for _, k := range signals.Kinds {
-		ts = append(ts, k.Topic)
-	}
-	return append(ts, tags.TagChangesTopic, view.ProfileTopic)
-}()
 
 func (p *Project) validateWarehouse(d *decoder) {
 	w := &p.Warehouse
@@ -245,59 +219,6 @@ func (p *Project) validateIngest(d *decoder) {
 	if in.RequireOK == nil {
 		yes := true
 		in.RequireOK = &yes
-	}
-}
-
-func (p *Project) validateIdentity(d *decoder) {
-	id := &p.Identity
-	def := identity.DefaultConfig()
-	if id.Threshold == 0 {
-		id.Threshold = def.Threshold
-	} else if id.Threshold <= 0 || id.Threshold >= 1 {
-		d.fieldErrorf("identity.threshold", "a match probability between 0 and 1 (exclusive), not %v", id.Threshold)
-	}
-	if id.MaxBlock < 0 {
-		d.fieldErrorf("identity.max_block", "must be 2 or more, not %d", id.MaxBlock)
-	}
-	if id.MaxBlock == 0 {
-		id.MaxBlock = def.MaxBlock
-	}
-	if id.SharedMobileMax < 0 {
-		d.fieldErrorf("identity.shared_mobile_max", "must be 2 or more, not %d", id.SharedMobileMax)
-	}
-	if id.SharedMobileMax == 0 {
-		id.SharedMobileMax = def.SharedMobileMax
-	}
-	if len(id.Blocking) == 0 {
-		id.Blocking = def.Blocking
-	}
-	for i, rule := range id.Blocking {
-		if len(rule) == 0 {
-			d.fieldErrorf(fmt.Sprintf("identity.blocking[%d]", i), "an empty rule; list one or more of %s", strings.Join(identity.FieldNames(), ", "))
-		}
-		for j, f := range rule {
-			if !slices.Contains(identity.FieldNames(), f) {
-				d.fieldErrorf(fmt.Sprintf("identity.blocking[%d][%d]", i, j), "unknown field %q; the fields are %s", f, strings.Join(identity.FieldNames(), ", "))
-			}
-		}
-	}
-	if id.Trust == nil {
-		id.Trust = map[string][]string{}
-	}
-	for attr, systems := range id.Trust {
-		if !slices.Contains(identity.TrustAttributes, attr) {
-			d.fieldErrorf("identity.trust."+attr, "unknown attribute; trust orders are for %s", strings.Join(identity.TrustAttributes, ", "))
-		}
-		for _, s := range systems {
-			if !slices.Contains(identity.Systems, s) {
-				d.fieldErrorf("identity.trust."+attr, "unknown system %q; the systems are %s", s, strings.Join(identity.Systems, ", "))
-			}
-		}
-	}
-	for attr, systems := range def.Trust {
-		if _, ok := id.Trust[attr]; !ok {
-			id.Trust[attr] = systems
-		}
 	}
 }
 

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -91,6 +92,75 @@ func DefaultConfig() Config {
 	}
 }
 
+// WithDefaults fills what the identity section left out.
+func (c Config) WithDefaults() Config {
+	d := DefaultConfig()
+	if c.Threshold == 0 {
+		c.Threshold = d.Threshold
+	}
+	if c.MaxBlock == 0 {
+		c.MaxBlock = d.MaxBlock
+	}
+	if c.SharedMobileMax == 0 {
+		c.SharedMobileMax = d.SharedMobileMax
+	}
+	if len(c.Blocking) == 0 {
+		c.Blocking = d.Blocking
+	}
+	if c.Trust == nil {
+		c.Trust = map[string][]string{}
+	}
+	for k, v := range d.Trust {
+		if _, ok := c.Trust[k]; !ok {
+			c.Trust[k] = v
+		}
+	}
+	return c
+}
+
+// Check lists what is wrong with the section, each as "field: problem".
+func (c Config) Check() []string {
+	var out []string
+	if c.Threshold <= 0 || c.Threshold >= 1 {
+		out = append(out, fmt.Sprintf("threshold: a match probability between 0 and 1 (exclusive), not %v", c.Threshold))
+	}
+	if c.MaxBlock < 0 {
+		out = append(out, fmt.Sprintf("max_block: must be 2 or more, not %d", c.MaxBlock))
+	}
+	if c.SharedMobileMax < 0 {
+		out = append(out, fmt.Sprintf("shared_mobile_max: must be 2 or more, not %d", c.SharedMobileMax))
+	}
+	names := FieldNames()
+	for i, rule := range c.Blocking {
+		if len(rule) == 0 {
+			out = append(out, fmt.Sprintf("blocking[%d]: an empty rule; list one or more of %s", i, strings.Join(names, ", ")))
+		}
+		for j, f := range rule {
+			if !slices.Contains(names, f) {
+				out = append(out, fmt.Sprintf("blocking[%d][%d]: unknown field %q; the fields are %s", i, j, f, strings.Join(names, ", ")))
+			}
+		}
+	}
+	attrs := make([]string, 0, len(c.Trust))
+	for a := range c.Trust {
+		attrs = append(attrs, a)
+	}
+	sort.Strings(attrs)
+	for _, attr := range attrs {
+		if !slices.Contains(TrustAttributes, attr) {
+			out = append(out, fmt.Sprintf("trust.%s: unknown attribute; trust orders are for %s", attr, strings.Join(TrustAttributes, ", ")))
+		}
+		for _, s := range c.Trust[attr] {
+			if !slices.Contains(Systems, s) {
+				out = append(out, fmt.Sprintf("trust.%s: unknown system %q; the systems are %s", attr, s, strings.Join(Systems, ", ")))
+			}
+		}
+	}
+	return out
+}
+
+// withDefaults is WithDefaults for a run, where a non-positive number
+// (never from a checked project file) also takes the default.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	if c.Threshold <= 0 {

@@ -4,8 +4,13 @@ import "fmt"
 
 // Config is the signals: section of cdp.yaml.
 type Config struct {
-	// Rules is a folder of rule files replacing the built-in set ("" = built in).
-	Rules string `yaml:"rules"`
+	// Rules are folders of rule files whose rules add to the built-in set
+	// (relative to cdp.yaml).
+	Rules []string `yaml:"rules"`
+	// Builtin false leaves the built-in rules out: only the folders' rules.
+	Builtin *bool `yaml:"builtin"`
+	// Disable switches built-in rules off by id.
+	Disable []string `yaml:"disable"`
 	// SuppressDays: a rule that fired for a party is not sent again within
 	// this many days of its last event unless its score rises. Default 7.
 	SuppressDays int `yaml:"suppress_days"`
@@ -24,6 +29,10 @@ type Config struct {
 
 // WithDefaults fills what the file left out.
 func (c Config) WithDefaults() Config {
+	if c.Builtin == nil {
+		yes := true
+		c.Builtin = &yes
+	}
 	if c.SuppressDays == 0 {
 		c.SuppressDays = 7
 	}
@@ -55,3 +64,11 @@ func (c Config) Check() []string {
 	}
 	return out
 }
+
+// UsesBuiltin reports whether the built-in rules are part of the project's.
+func (c Config) UsesBuiltin() bool { return c.Builtin == nil || *c.Builtin }
+
+// RulesHint is what to say to a project that still writes signals.rules as
+// one folder: it used to replace the built-in rules and now adds to them.
+const RulesHint = "signals.rules is now a list of folders whose rules add to the built-in ones " +
+	"(a single folder used to replace them): write rules: [your-folder], and to keep only your own rules as before add builtin: false under signals:"

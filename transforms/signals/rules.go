@@ -29,6 +29,7 @@ package signals
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -85,6 +86,7 @@ type Rule struct {
 	SQL         string         `yaml:"sql"`
 	Owner       string         `yaml:"owner"`
 	Behaviour   string         `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
+	Replaces    bool           `yaml:"replaces"`  // a project's rule replacing the built-in rule of its id
 	Kind        string         `yaml:"-"`
 	File        string         `yaml:"-"`
 	Line        int            `yaml:"-"`
@@ -116,15 +118,54 @@ var (
 	templateFunc = template.FuncMap{"money": Money, "pct": Pct, "date": Date, "num": Num}
 )
 
-// Load reads every *.yaml file of fsys (a directory's files, or Builtin()).
-// params overrides rule parameters: rule id → name → value. Checks that need
-// the warehouse are Validate's.
+// Declared is the rule's id and place, for layering a project's rules on
+// the built-in ones.
+func (r *Rule) Declared() (string, string, int, bool) { return r.ID, r.File, r.Line, r.Replaces }
+
+// Load reads every *.yaml file of fsys (a directory's files, or Builtin())
+// as one rule set. params overrides rule parameters: rule id → name →
+// value. Checks that need the warehouse are Validate's.
 func Load(fsys fs.FS, params map[string]map[string]any) (*Rules, error) {
 	files, err := decl.ReadAll(fsys, "rule")
 	if err != nil {
 		return nil, err
 	}
-	rs := &Rules{}
+	rules, probs := parseFiles(files)
+	return finish(rules, probs, params)
+}
+
+// Open loads the rules a project uses: the built-in rules (all of them,
+// less those cfg.Disable names, or none with builtin: false), then the
+// rules of every folder, in order, with cfg.Params applied. A folder's rule
+// with a built-in rule's id replaces it only when it says replaces: true;
+// otherwise that is a problem naming both files.
+func Open(cfg Config, folders ...string) (*Rules, error) {
+	files, err := decl.ReadAll(Builtin(), "rule")
+	if err != nil {
+		return nil, err
+	}
+	builtin, probs := parseFiles(files)
+	var project []*Rule
+	for _, dir := range folders {
+		files, err := decl.ReadDir(dir, "rule")
+		if err != nil {
+			return nil, fmt.Errorf("signals.rules: %w", err)
+		}
+		rules, ps := parseFiles(files)
+		probs = append(probs, ps...)
+		project = append(project, rules...)
+	}
+	rules, ps := decl.Layer(builtin, decl.LayerOptions{What: "rule", Key: "signals", Builtin: cfg.UsesBuiltin(), Disable: cfg.Disable}, project)
+	rs, err := finish(rules, append(probs, ps...), cfg.Params)
+	if err == nil && len(rs.Rules) == 0 {
+		return rs, errors.New("no signal rules: signals.builtin is false and signals.rules names no rules")
+	}
+	return rs, err
+}
+
+// parseFiles parses rule files into rules, refusing an id declared twice.
+func parseFiles(files []decl.File) ([]*Rule, Problems) {
+	var out []*Rule
 	var probs Problems
 	seen := map[string]*Rule{}
 	for _, df := range files {
@@ -147,16 +188,31 @@ func Load(fsys fs.FS, params map[string]map[string]any) (*Rules, error) {
 				continue
 			}
 			seen[r.ID] = r
-			rs.Rules = append(rs.Rules, r)
+			out = append(out, r)
 		}
 	}
-	for id, over := range params {
-		r, ok := seen[id]
+	return out, probs
+}
+
+// finish applies the parameter overrides of cdp.yaml.
+func finish(rules []*Rule, probs Problems, params map[string]map[string]any) (*Rules, error) {
+	rs := &Rules{Rules: rules}
+	byID := map[string]*Rule{}
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
+	ids := make([]string, 0, len(params))
+	for id := range params {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		r, ok := byID[id]
 		if !ok {
 			probs = append(probs, Problem{File: "cdp.yaml", Item: id, Msg: "signals.params names a rule that does not exist"})
 			continue
 		}
-		for k, v := range over {
+		for k, v := range params[id] {
 			if _, ok := r.Params[k]; !ok {
 				probs = append(probs, Problem{File: "cdp.yaml", Item: id, Msg: fmt.Sprintf("signals.params: the rule has no parameter %q (it has %s)", k, strings.Join(r.paramNames(), ", "))})
 				continue

@@ -23,6 +23,7 @@ package tags
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -63,6 +64,8 @@ type Tag struct {
 	Description string   `yaml:"description"`
 	SQL         string   `yaml:"sql"`
 	Owner       string   `yaml:"owner"`
+	// Replaces says a project's tag replaces the built-in tag of its id.
+	Replaces bool `yaml:"replaces"`
 
 	Category string `yaml:"-"`
 	File     string `yaml:"-"`
@@ -89,37 +92,102 @@ type file struct {
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// Declared is the tag's id and place, for layering a project's catalog on
+// the built-in one.
+func (t *Tag) Declared() (string, string, int, bool) { return t.ID, t.File, t.Line, t.Replaces }
+
+// Config is the tags: section of cdp.yaml: which catalogs a project uses.
+type Config struct {
+	// Catalogs are folders of tag files whose tags add to the built-in
+	// catalog (relative to cdp.yaml).
+	Catalogs []string `yaml:"catalogs"`
+	// Builtin false leaves the built-in catalog out: only the folders' tags.
+	Builtin *bool `yaml:"builtin"`
+	// Disable switches built-in tags off by id.
+	Disable []string `yaml:"disable"`
+}
+
+// WithDefaults fills what the section left out.
+func (c Config) WithDefaults() Config {
+	if c.Builtin == nil {
+		yes := true
+		c.Builtin = &yes
+	}
+	return c
+}
+
+// UsesBuiltin reports whether the built-in catalog is part of the project's.
+func (c Config) UsesBuiltin() bool { return c.Builtin == nil || *c.Builtin }
+
 // Load reads every *.yaml file of fsys (the files a directory holds, or
-// Builtin()). It returns the catalog and, when anything is wrong, Problems;
-// checks that need the warehouse (the SQL) are Validate's.
+// Builtin()) as one catalog. It returns the catalog and, when anything is
+// wrong, Problems; checks that need the warehouse (the SQL) are Validate's.
 func Load(fsys fs.FS) (*Catalog, error) {
 	files, err := decl.ReadAll(fsys, "tag")
 	if err != nil {
 		return nil, err
 	}
-	cat := &Catalog{}
+	tags, probs := parseFiles(files)
+	if len(probs) > 0 {
+		return &Catalog{Tags: tags}, probs
+	}
+	return &Catalog{Tags: tags}, nil
+}
+
+// Open loads the catalog a project uses: the built-in tags (all of them,
+// less those cfg.Disable names, or none with builtin: false), then the
+// tags of every folder, in order. A folder's tag with a built-in tag's id
+// replaces it only when it says replaces: true; otherwise that is a problem
+// naming both files.
+func Open(cfg Config, folders ...string) (*Catalog, error) {
+	files, err := decl.ReadAll(Builtin(), "tag")
+	if err != nil {
+		return nil, err
+	}
+	builtin, probs := parseFiles(files)
+	var project []*Tag
+	for _, dir := range folders {
+		files, err := decl.ReadDir(dir, "tag")
+		if err != nil {
+			return nil, fmt.Errorf("tags.catalogs: %w", err)
+		}
+		tags, ps := parseFiles(files)
+		probs = append(probs, ps...)
+		project = append(project, tags...)
+	}
+	tags, ps := decl.Layer(builtin, decl.LayerOptions{What: "tag", Key: "tags", Builtin: cfg.UsesBuiltin(), Disable: cfg.Disable}, project)
+	probs = append(probs, ps...)
+	cat := &Catalog{Tags: tags}
+	if len(probs) > 0 {
+		return cat, probs
+	}
+	if len(cat.Tags) == 0 {
+		return cat, errors.New("the catalog is empty: tags.builtin is false and tags.catalogs names no tags")
+	}
+	return cat, nil
+}
+
+// parseFiles parses tag files into tags, refusing an id declared twice.
+func parseFiles(files []decl.File) ([]*Tag, Problems) {
+	var out []*Tag
 	var probs Problems
 	seen := map[string]*Tag{}
 	for _, df := range files {
-		name, data := df.Name, df.Data
-		f, ps := parseFile(name, data)
+		f, ps := parseFile(df.Name, df.Data)
 		probs = append(probs, ps...)
 		if f == nil {
 			continue
 		}
 		for _, t := range f.Tags {
 			if prev, dup := seen[t.ID]; dup && t.ID != "" {
-				probs = append(probs, Problem{File: name, Line: t.Line, Item: t.ID, Msg: fmt.Sprintf("id declared twice (first in %s:%d)", prev.File, prev.Line)})
+				probs = append(probs, Problem{File: df.Name, Line: t.Line, Item: t.ID, Msg: fmt.Sprintf("id declared twice (first in %s:%d)", prev.File, prev.Line)})
 				continue
 			}
 			seen[t.ID] = t
-			cat.Tags = append(cat.Tags, t)
+			out = append(out, t)
 		}
 	}
-	if len(probs) > 0 {
-		return cat, probs
-	}
-	return cat, nil
+	return out, probs
 }
 
 func parseFile(name string, data []byte) (*file, Problems) {

@@ -1,4 +1,4 @@
-package schedules
+package serve
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,7 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"cdp/outbox"
+	"cdp/pipeline"
 	"cdp/pipeline/config"
+	"cdp/schedules"
 	"cdp/warehouse"
 )
 
@@ -42,20 +45,28 @@ type DaemonOptions struct {
 	// "engineer" the full one. A full snapshot is published only when an
 	// engineer role is served.
 	Roles    []string
-	Registry *prometheus.Registry // nil: a new one
-	Stage    StageFunc            // tests inject faults; nil = pipeline.RunStage
+	Registry *prometheus.Registry  // nil: a new one
+	Stage    schedules.StageFunc   // tests inject faults; nil = pipeline.Run
+	Relay    func(context.Context) // the continuous relay's drain; nil = pipeline.Relay with the daemon's brokers
 }
 
 // Daemon is cdp serve: the scheduler, the snapshots published after each
-// successful fire, the SQL endpoint that serves them, and the HTTP endpoint
-// (health, readiness, metrics, status, triggers).
+// successful fire, the SQL endpoint that serves them, the HTTP endpoint
+// (health, readiness, metrics, status, triggers) and, with
+// publish.continuous, the outbox relay.
 type Daemon struct {
-	p     *config.Project
+	p     *pipeline.Project
 	w     *warehouse.Warehouse
 	o     DaemonOptions
 	log   *slog.Logger
-	Sched *Scheduler
+	Sched *schedules.Scheduler
 	reg   *prometheus.Registry
+
+	// relaying keeps one relay at a time: the publish stage of a job and
+	// the continuous relay would otherwise mark the same events.
+	relaying sync.Mutex
+	kick     chan struct{} // wakes the continuous relay
+	relays   atomic.Int64  // continuous drains done
 
 	mu        sync.Mutex
 	started   bool
@@ -66,22 +77,38 @@ type Daemon struct {
 }
 
 // NewDaemon wires a daemon over an open warehouse.
-func NewDaemon(p *config.Project, w *warehouse.Warehouse, o DaemonOptions) *Daemon {
+func NewDaemon(p *pipeline.Project, w *warehouse.Warehouse, o DaemonOptions) *Daemon {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
+	if o.Stage == nil {
+		o.Stage = pipeline.Run
+	}
 	d := &Daemon{p: p, w: w, o: o, log: o.Logger, reg: o.Registry, snapshots: map[string]warehouse.SnapshotInfo{},
-		published: map[warehouse.SnapshotKind]int{}}
+		published: map[warehouse.SnapshotKind]int{}, kick: make(chan struct{}, 1)}
+	if d.o.Relay == nil {
+		d.o.Relay = d.relayOnce
+	}
 	d.snapAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdp_snapshot_timestamp_seconds",
 		Help: "Unix time the snapshot the SQL endpoint serves was published, by kind (analyst, full)."}, []string{"kind"})
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		NewWarehouseCollector(w.DB()), outbox.Collector(w.DB()), d.snapAge)
-	d.Sched = New(p, w, Options{Logger: o.Logger, Brokers: o.Brokers, Metrics: NewMetrics(d.reg), Stage: o.Stage,
-		OnSuccess: d.afterFire})
+	d.Sched = schedules.New(p, w, schedules.Options{Logger: o.Logger, Brokers: o.Brokers, Metrics: schedules.NewMetrics(d.reg),
+		Stage: d.stage, OnSuccess: d.afterFire})
 	return d
+}
+
+// stage runs a job's stage; the publish stage waits for the continuous
+// relay, so that only one relay marks events at a time.
+func (d *Daemon) stage(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
+	if name == "publish" {
+		d.relaying.Lock()
+		defer d.relaying.Unlock()
+	}
+	return d.o.Stage(ctx, env, name)
 }
 
 // Registry is where the daemon's metrics are; callers may add collectors.
@@ -90,7 +117,7 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.reg }
 // afterFire publishes new snapshots after a successful fire that wrote
 // rows; a fire that changed nothing (publish with an empty outbox, ingest
 // with no new files) keeps the current ones.
-func (d *Daemon) afterFire(ctx context.Context, f *FireResult) {
+func (d *Daemon) afterFire(ctx context.Context, f *schedules.FireResult) {
 	var rows int64
 	for _, r := range f.Runs {
 		rows += r.Rows
@@ -100,7 +127,53 @@ func (d *Daemon) afterFire(ctx context.Context, f *FireResult) {
 		return
 	}
 	d.publishSnapshots(ctx)
+	d.wakeRelay()
 }
+
+// wakeRelay asks the continuous relay to drain now (a fire may have queued
+// events); a wake while one is pending is enough.
+func (d *Daemon) wakeRelay() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// relayLoop is the continuous relay (publish.continuous): it drains the
+// outbox when woken after a fire and at least every publish.interval, until
+// ctx is done. A failed drain (the broker is down) leaves the events in the
+// outbox for the next.
+func (d *Daemon) relayLoop(ctx context.Context) {
+	t := time.NewTicker(d.p.Publish.IntervalDur)
+	defer t.Stop()
+	for {
+		d.o.Relay(ctx)
+		d.relays.Add(1)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// relayOnce drains the outbox once, logging what it did.
+func (d *Daemon) relayOnce(ctx context.Context) {
+	d.relaying.Lock()
+	defer d.relaying.Unlock()
+	env := &pipeline.Env{Project: d.p, W: d.w, Logger: d.log.With("relay", "continuous"), Brokers: d.o.Brokers}
+	s, err := pipeline.Relay(ctx, env)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		d.log.Error("relay failed; the events stay in the outbox for the next drain", "err", err)
+	case s != nil && s.Published > 0:
+		d.log.Info("relayed", "events", s.Published, "backlog", s.Backlog)
+	}
+}
+
+// Relays counts the continuous relay's drains so far.
+func (d *Daemon) Relays() int64 { return d.relays.Load() }
 
 // Published counts the snapshots published so far, by kind.
 func (d *Daemon) Published(kind warehouse.SnapshotKind) int {
@@ -135,7 +208,7 @@ func SnapshotPath(p *config.Project, kind warehouse.SnapshotKind) string {
 // them to the SQL endpoint. Called while no job writes.
 func (d *Daemon) publishSnapshots(ctx context.Context) {
 	for _, kind := range d.snapshotKinds() {
-		path := SnapshotPath(d.p, kind)
+		path := SnapshotPath(d.p.Project, kind)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			d.snapshotFailed(kind, err)
 			continue
@@ -205,6 +278,14 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 		shutdown()
 		return err
 	}
+	var relay sync.WaitGroup
+	if d.p.Publish.Continuous {
+		relay.Add(1)
+		go func() {
+			defer relay.Done()
+			d.relayLoop(ctx)
+		}()
+	}
 	d.mu.Lock()
 	d.started = true
 	d.mu.Unlock()
@@ -217,6 +298,7 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 	cancel()
 	shutdown() // no more triggers over HTTP
 	d.Sched.Stop()
+	relay.Wait()
 	return err
 }
 
@@ -241,7 +323,7 @@ func (d *Daemon) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		st, err := ReadStatus(r.Context(), d.w.DB(), d.p, d.Sched.Running(), 25)
+		st, err := schedules.ReadStatus(r.Context(), d.w.DB(), d.p.Project, d.Sched.Running(), 25)
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 			return
@@ -255,7 +337,7 @@ func (d *Daemon) Handler() http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 			return
 		}
-		if !d.Sched.FireAsync(Fire{Job: job, Trigger: TriggerManual}) {
+		if !d.Sched.FireAsync(schedules.Fire{Job: job, Trigger: schedules.TriggerManual}) {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the daemon is starting or stopping; try again"})
 			return
 		}

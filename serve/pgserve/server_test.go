@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"cdp/serve/pgserve"
 	"cdp/warehouse"
-	"cdp/warehouse/pgserve"
 )
 
 //go:embed testdata/warehouse.sql

@@ -1,4 +1,4 @@
-package schedules
+package serve
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"cdp/serve/pgserve"
 )
 
 // warehouseCollector reads the load ledgers' gauges from the warehouse at
@@ -65,5 +67,35 @@ func (c *warehouseCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.loaded, prometheus.CounterValue, float64(loaded))
 	for _, m := range rejects {
 		ch <- m
+	}
+}
+
+// sqlCollector exposes the SQL endpoint's counters to Prometheus.
+type sqlCollector struct{ s *pgserve.Server }
+
+var (
+	sqlSessions = prometheus.NewDesc("cdp_sql_sessions", "Open SQL sessions.", nil, nil)
+	sqlQueries  = prometheus.NewDesc("cdp_sql_queries_total", "SQL statements received, refused ones included.", nil, nil)
+	sqlErrors   = prometheus.NewDesc("cdp_sql_query_errors_total", "SQL statements that failed (errors, timeouts, results over max_rows).", nil, nil)
+	sqlRefused  = prometheus.NewDesc("cdp_sql_refused_total", "SQL statements refused as writes, file access, ATTACH, INSTALL/LOAD or SET.", nil, nil)
+	sqlAuth     = prometheus.NewDesc("cdp_sql_auth_failures_total", "Failed SQL logins.", nil, nil)
+	sqlRunning  = prometheus.NewDesc("cdp_sql_running", "SQL statements running, by role.", []string{"role"}, nil)
+)
+
+func (c sqlCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{sqlSessions, sqlQueries, sqlErrors, sqlRefused, sqlAuth, sqlRunning} {
+		ch <- d
+	}
+}
+
+func (c sqlCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	ch <- prometheus.MustNewConstMetric(sqlSessions, prometheus.GaugeValue, float64(st.Sessions))
+	ch <- prometheus.MustNewConstMetric(sqlQueries, prometheus.CounterValue, float64(st.Queries))
+	ch <- prometheus.MustNewConstMetric(sqlErrors, prometheus.CounterValue, float64(st.QueryErrors))
+	ch <- prometheus.MustNewConstMetric(sqlRefused, prometheus.CounterValue, float64(st.Refused))
+	ch <- prometheus.MustNewConstMetric(sqlAuth, prometheus.CounterValue, float64(st.AuthFailures))
+	for role, snap := range st.Snapshots {
+		ch <- prometheus.MustNewConstMetric(sqlRunning, prometheus.GaugeValue, float64(snap.Running), role)
 	}
 }

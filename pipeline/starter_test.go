@@ -1,20 +1,22 @@
-package config
+package pipeline
 
 import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"cdp/pipeline/config"
 )
 
 func TestStarter_ParsesAndIsCommented(t *testing.T) {
-	for _, o := range []StarterOptions{
+	for _, o := range []config.StarterOptions{
 		{},
 		{Brokers: []string{"kafka-1:9093", "kafka-2:9093"}},
 		{Embedded: true, FeedsDir: "/srv/drop"},
 		{Embedded: true, Brokers: []string{"ignored:9092"}},
 	} {
-		text := string(Starter(o))
-		if _, err := Parse("cdp.yaml", []byte(text)); err != nil {
+		text := string(config.Starter(o))
+		if _, err := ParseProject("cdp.yaml", []byte(text)); err != nil {
 			t.Errorf("Starter(%+v) does not parse:\n%v", o, err)
 		}
 		comments := 0
@@ -32,15 +34,15 @@ func TestStarter_ParsesAndIsCommented(t *testing.T) {
 // Every key the decoder knows appears in the starter, so users find them all
 // in one place.
 func TestStarter_WritesEveryKey(t *testing.T) {
-	text := string(Starter(StarterOptions{}))
+	text := string(config.Starter(config.StarterOptions{}))
 	var walk func(t reflect.Type, path string)
 	walk = func(typ reflect.Type, path string) {
-		for name, i := range yamlFields(typ) {
+		for name, i := range yamlKeys(typ) {
 			if !strings.Contains(text, name+":") {
 				t.Errorf("starter does not mention %s%s:", path, name)
 			}
 			ft := typ.Field(i).Type
-			if ft.Kind() == reflect.Slice {
+			if ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
@@ -48,13 +50,42 @@ func TestStarter_WritesEveryKey(t *testing.T) {
 			}
 		}
 	}
-	walk(reflect.TypeFor[Project](), "")
+	walk(reflect.TypeFor[config.Project](), "")
+	// and every key of every stage's own section
+	p := &Project{}
+	for _, sec := range p.extension().Sections {
+		if !strings.Contains(text, "\n"+sec.Key+":") {
+			t.Errorf("starter has no %s: section", sec.Key)
+		}
+		walk(reflect.TypeOf(sec.Into).Elem(), sec.Key+".")
+	}
+}
+
+// yamlKeys maps a struct's yaml keys to field indexes.
+func yamlKeys(t reflect.Type) map[string]int {
+	out := map[string]int{}
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag != "" && tag != "-" {
+			out[tag] = i
+		}
+	}
+	return out
+}
+
+func mustParse(t *testing.T, src string) *Project {
+	t.Helper()
+	p, err := ParseProject("cdp.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("ParseProject: %v", err)
+	}
+	return p
 }
 
 // The values the starter writes are the defaults: deleting any line of it
 // changes nothing.
 func TestStarter_RoundTripsEveryDefault(t *testing.T) {
-	starter, err := Parse("cdp.yaml", Starter(StarterOptions{}))
+	starter, err := ParseProject("cdp.yaml", config.Starter(config.StarterOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,27 +122,38 @@ func TestStarter_RoundTripsEveryDefault(t *testing.T) {
 	if !reflect.DeepEqual(starter.Feeds, minimal.Feeds) {
 		t.Errorf("feeds:\nstarter %+v\ndefault %+v", starter.Feeds, minimal.Feeds)
 	}
+	for _, sec := range []struct {
+		key           string
+		starter, mini any
+	}{{"identity", starter.Identity, minimal.Identity}, {"tags", starter.Tags, minimal.Tags}, {"tiers", starter.Tiers, minimal.Tiers},
+		{"signals", starter.Signals, minimal.Signals}, {"publish", starter.Publish, minimal.Publish},
+		{"schedules", starter.Schedules.TimeZone + starter.Schedules.CatchUp, minimal.Schedules.TimeZone + minimal.Schedules.CatchUp},
+		{"serve", starter.Serve, minimal.Serve}} {
+		if !reflect.DeepEqual(sec.starter, sec.mini) {
+			t.Errorf("%s:\nstarter %+v\ndefault %+v", sec.key, sec.starter, sec.mini)
+		}
+	}
 }
 
 func TestStarter_FillsItsOptions(t *testing.T) {
 	tests := []struct {
 		name         string
-		opts         StarterOptions
+		opts         config.StarterOptions
 		wantBrokers  []string
 		wantEmbedded bool
 		wantStream   bool
 		wantCredit   string
 	}{
-		{"no broker: stream disabled", StarterOptions{}, nil, false, false, "feeds/credit"},
-		{"brokers: stream enabled", StarterOptions{Brokers: []string{"kafka-1:9093", "kafka-2:9093"}},
+		{"no broker: stream disabled", config.StarterOptions{}, nil, false, false, "feeds/credit"},
+		{"brokers: stream enabled", config.StarterOptions{Brokers: []string{"kafka-1:9093", "kafka-2:9093"}},
 			[]string{"kafka-1:9093", "kafka-2:9093"}, false, true, "feeds/credit"},
-		{"embedded: stream enabled", StarterOptions{Embedded: true}, nil, true, true, "feeds/credit"},
-		{"embedded wins over brokers", StarterOptions{Embedded: true, Brokers: []string{"k:9092"}}, nil, true, true, "feeds/credit"},
-		{"feeds dir", StarterOptions{FeedsDir: "/srv/bank drop"}, nil, false, false, "/srv/bank drop/credit"},
+		{"embedded: stream enabled", config.StarterOptions{Embedded: true}, nil, true, true, "feeds/credit"},
+		{"embedded wins over brokers", config.StarterOptions{Embedded: true, Brokers: []string{"k:9092"}}, nil, true, true, "feeds/credit"},
+		{"feeds dir", config.StarterOptions{FeedsDir: "/srv/bank drop"}, nil, false, false, "/srv/bank drop/credit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := Parse("cdp.yaml", Starter(tt.opts))
+			p, err := ParseProject("cdp.yaml", config.Starter(tt.opts))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +176,7 @@ func TestStarter_FillsItsOptions(t *testing.T) {
 }
 
 func TestStarter_DemoHasJobsAndSQLUsers(t *testing.T) {
-	p, err := Parse("cdp.yaml", Starter(StarterOptions{Embedded: true, Demo: true}))
+	p, err := ParseProject("cdp.yaml", config.Starter(config.StarterOptions{Embedded: true, Demo: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +190,13 @@ func TestStarter_DemoHasJobsAndSQLUsers(t *testing.T) {
 	if got := strings.Join(names, ","); got != "ebank,daily,publish" {
 		t.Errorf("demo jobs %s", got)
 	}
-	if daily, _ := p.Schedules.Job("daily"); len(daily.Stages) != len(Stages) {
+	if daily, _ := p.Schedules.Job("daily"); len(daily.Stages) != len(DAG) {
 		t.Errorf("daily stages %v, want all", daily.Stages)
 	}
 	if len(p.Serve.SQL.Users) != 2 || p.Serve.SQL.Users[0].Role != "analyst" || p.Serve.SQL.Users[1].Role != "engineer" {
 		t.Errorf("demo SQL users %+v", p.Serve.SQL.Users)
 	}
-	plain, err := Parse("cdp.yaml", Starter(StarterOptions{}))
+	plain, err := ParseProject("cdp.yaml", config.Starter(config.StarterOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"cdp/warehouse/pgserve"
+	"cdp/serve/pgserve"
 )
 
 // pgx speaks the extended protocol (Parse, Describe, Bind, Execute) and

@@ -1,4 +1,4 @@
-package schedules
+package serve
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cdp/internal/testbank"
+	"cdp/schedules"
 	"cdp/warehouse"
 )
 
@@ -31,7 +32,7 @@ func get(t *testing.T, url string) (int, string) {
 // and answers health, readiness, status, metrics and run triggers.
 func TestDaemon_HTTPSnapshotsAndTriggers(t *testing.T) {
 	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 23, BadRowRate: 0.01})
-	p := withJobs(t, b.Dir, `
+	p := testbank.WithConfig(t, b.Dir, `
 schedules:
   jobs:
     - {name: describe, stages: [tags, tiers, view]}
@@ -58,7 +59,7 @@ schedules:
 		t.Errorf("/healthz %d %q", code, body)
 	}
 	// The start snapshot: the core model, no mart tables built yet.
-	if n := snapshotCount(t, SnapshotPath(p, warehouse.SnapshotFull), "core.party"); n == 0 {
+	if n := snapshotCount(t, SnapshotPath(p.Project, warehouse.SnapshotFull), "core.party"); n == 0 {
 		t.Errorf("full snapshot at start has no core.party rows")
 	}
 
@@ -73,12 +74,12 @@ schedules:
 	if resp, _ := http.Post(base+"/run/nope", "", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("POST /run/nope: %s, want 404", resp.Status)
 	}
-	var st Status
+	var st schedules.Status
 	waitFor(t, func() bool {
 		_, body := get(t, base+"/status")
-		st = Status{}
+		st = schedules.Status{}
 		json.Unmarshal([]byte(body), &st)
-		return len(st.Runs) == 2 && st.Runs[0].Status == StatusSuccess
+		return len(st.Runs) == 2 && st.Runs[0].Status == schedules.StatusSuccess
 	})
 	if !st.Daemon || st.Runs[0].Job != "nightly" || st.Runs[1].Job != "describe" || len(st.Next) != 1 || st.Next[0].Job != "nightly" {
 		t.Errorf("/status %+v", st)
@@ -89,15 +90,15 @@ schedules:
 	// After the fire: the analyst snapshot holds the mart the fire built,
 	// and only the mart.
 	waitFor(t, func() bool {
-		return snapshotCount(t, SnapshotPath(p, warehouse.SnapshotAnalyst), "mart.customer_360") > 0
+		return snapshotCount(t, SnapshotPath(p.Project, warehouse.SnapshotAnalyst), "mart.customer_360") > 0
 	})
-	if n := snapshotCount(t, SnapshotPath(p, warehouse.SnapshotAnalyst), "core.party"); n != -1 {
+	if n := snapshotCount(t, SnapshotPath(p.Project, warehouse.SnapshotAnalyst), "core.party"); n != -1 {
 		t.Errorf("the analyst snapshot has core.party (%d rows)", n)
 	}
 	// A fire that writes nothing (every file already loaded) keeps the
 	// snapshots.
 	published := d.Published(warehouse.SnapshotAnalyst)
-	if res := d.Sched.Fire(ctx, Fire{Job: "ingest", Trigger: TriggerManual}); res.Status != StatusSuccess || res.Runs[0].Rows != 0 {
+	if res := d.Sched.Fire(ctx, schedules.Fire{Job: "ingest", Trigger: schedules.TriggerManual}); res.Status != schedules.StatusSuccess || res.Runs[0].Rows != 0 {
 		t.Fatalf("ingest again: %+v", res)
 	}
 	if n := d.Published(warehouse.SnapshotAnalyst); n != published || n < 2 {
