@@ -55,7 +55,11 @@ func (s *Scheduler) postAlert(ctx context.Context, url string, a Alert) error {
 	var last error
 	for try := 0; try < 3; try++ {
 		if try > 0 {
-			time.Sleep(time.Duration(try) * time.Second)
+			select {
+			case <-s.clock.After(time.Duration(try) * time.Second):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/robfig/cron/v3"
 
 	"cdp/pipeline"
 	"cdp/pipeline/config"
@@ -53,6 +52,11 @@ type Options struct {
 	// OnStage, if set, is told of every stage an attempt ran, as it ends
 	// (the demo prints each stage's summary as it goes).
 	OnStage func(job string, r pipeline.Result, err error)
+	// OnFire, if set, is told of every fire as it ends (tests wait on it).
+	OnFire func(*FireResult)
+	// Clock is the time cron fires, catch-up and backoff go by; nil is the
+	// system clock.
+	Clock Clock
 	// Metrics records what runs do; nil records nothing.
 	Metrics *Metrics
 	// HTTP posts alerts; default a client with a 10 s timeout.
@@ -89,7 +93,8 @@ type Scheduler struct {
 	queued  map[string]bool // fired jobs waiting for their previous fire (overlap: delay)
 	idle    *sync.Cond
 
-	cron     *cron.Cron
+	clock    Clock
+	stop     chan struct{}   // closed by Stop: the cron clock ends
 	base     context.Context // of Start; nil before
 	stopping bool
 	wg       sync.WaitGroup
@@ -106,7 +111,11 @@ func New(p *pipeline.Project, w *warehouse.Warehouse, o Options) *Scheduler {
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
-	s := &Scheduler{p: p, w: w, o: o, log: o.Logger, running: map[string]bool{}, queued: map[string]bool{}}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	s := &Scheduler{p: p, w: w, o: o, log: o.Logger, running: map[string]bool{}, queued: map[string]bool{}, clock: o.Clock,
+		stop: make(chan struct{})}
 	s.idle = sync.NewCond(&s.mu)
 	return s
 }
@@ -124,8 +133,6 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	} else if n > 0 {
 		s.log.Warn("closed runs a stopped process left running (recorded as cancelled; cron fires among them are caught up)", "runs", n)
 	}
-	s.cron = cron.New(cron.WithLocation(s.p.Schedules.Location), cron.WithParser(config.CronParser),
-		cron.WithLogger(cronLogger{s.log}))
 	last := map[string]time.Time{}
 	for i := range s.p.Schedules.Jobs {
 		j := &s.p.Schedules.Jobs[i]
@@ -137,20 +144,14 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			return err
 		}
 		last[j.Name] = t
-		name := j.Name
-		var id cron.EntryID
-		id = s.cron.Schedule(j.Schedule, cron.FuncJob(func() {
-			// The cron time this fire stands for, even when it runs late.
-			at := s.cron.Entry(id).Prev
-			if at.IsZero() {
-				at = time.Now().Truncate(time.Second)
-			}
-			s.FireAsync(Fire{Job: name, Trigger: TriggerCron, Scheduled: at})
-		}))
 	}
 	// Fires up to now are caught up; the clock takes over from now.
-	now := time.Now()
-	s.cron.Start()
+	now := s.clock.Now()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.tick(ctx, s.stop)
+	}()
 	var catchUps []Fire
 	for i := range s.p.Schedules.Jobs {
 		if j := &s.p.Schedules.Jobs[i]; j.Schedule != nil {
@@ -176,10 +177,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 // Stop stops the clock, refuses new fires and waits for running ones.
 func (s *Scheduler) Stop() {
 	s.mu.Lock()
+	already := s.stopping
 	s.stopping = true
 	s.mu.Unlock()
-	if s.cron != nil {
-		<-s.cron.Stop().Done()
+	if !already {
+		close(s.stop)
 	}
 	s.wg.Wait()
 }
@@ -236,6 +238,15 @@ func (s *Scheduler) FireAsync(f Fire) bool {
 // Fire runs f.Job, after the jobs it depends on, and returns when done.
 // A fire of a job already running is skipped or waits, per its overlap.
 func (s *Scheduler) Fire(ctx context.Context, f Fire) *FireResult {
+	res := s.fire(ctx, f)
+	s.log.Info("fire ended", "job", f.Job, "fire_id", res.FireID, "trigger", f.Trigger, "status", res.Status)
+	if s.o.OnFire != nil {
+		s.o.OnFire(res)
+	}
+	return res
+}
+
+func (s *Scheduler) fire(ctx context.Context, f Fire) *FireResult {
 	res := &FireResult{FireID: uuid.NewString(), Fire: f}
 	job, err := s.p.Schedules.Job(f.Job)
 	if err != nil {
@@ -358,7 +369,7 @@ func (s *Scheduler) runJob(ctx context.Context, res *FireResult, j *config.Job) 
 		}
 		s.log.Warn("job attempt failed; retrying", "job", j.Name, "attempt", attempt, "retry_in", wait.String(), "err", err)
 		select {
-		case <-time.After(wait):
+		case <-s.clock.After(wait):
 		case <-ctx.Done():
 			return err
 		}
@@ -439,7 +450,7 @@ type NextFire struct {
 }
 
 // NextFires lists the next fire time of every job with a cron.
-func (s *Scheduler) NextFires() []NextFire { return NextFires(s.p.Project, time.Now()) }
+func (s *Scheduler) NextFires() []NextFire { return NextFires(s.p.Project, s.clock.Now()) }
 
 // NextFires lists the next fire time after now of every job with a cron.
 func NextFires(p *config.Project, now time.Time) []NextFire {
@@ -463,12 +474,4 @@ func (s *Scheduler) Running() []string {
 		}
 	}
 	return out
-}
-
-// cronLogger sends robfig/cron's own messages to slog.
-type cronLogger struct{ log *slog.Logger }
-
-func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
-func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error("cron: "+msg, append(kv, "err", err)...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -60,7 +61,8 @@ func runs(t *testing.T, w *warehouse.Warehouse) []Run {
 
 // A schedule firing every two seconds runs the whole pipeline DAG on a real
 // generated bank, each job after the ones it depends on, and skips the fire
-// that comes while the previous one still runs.
+// that comes while the previous one still runs. The scheduler's clock is
+// the test's: cron times come when the test moves it.
 func TestScheduler_CronRunsDAGInOrderAndSkipsOverlap(t *testing.T) {
 	b := testbank.Generate(t, testbank.Options{Parties: 300, Days: 2, Seed: 21})
 	p := withJobs(t, b.Dir, `
@@ -75,34 +77,40 @@ schedules:
       cron: "*/2 * * * * *"
       overlap: skip
 `)
-	// The first stage of the first fire is held for 2.5 s, so the next cron
-	// time (every 2 s) comes while the fire still runs.
+	// The first stage of the first fire waits for the test, so that the
+	// next cron time comes while the fire still runs.
+	started, release := make(chan struct{}), make(chan struct{})
 	var first atomic.Bool
 	first.Store(true)
 	var mu sync.Mutex
 	var stages []string
 	stage := func(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
 		if first.Swap(false) {
-			time.Sleep(2500 * time.Millisecond)
+			close(started)
+			<-release
 		}
 		mu.Lock()
 		stages = append(stages, name)
 		mu.Unlock()
 		return pipeline.Run(ctx, env, name)
 	}
-	ctx := context.Background()
-	s := New(p, b.W, Options{Logger: testbank.Quiet, Stage: stage})
-	if err := s.Start(ctx); err != nil {
+	clock := newFakeClock(time.Date(2026, 11, 21, 2, 0, 0, 0, p.Schedules.Location))
+	ended := make(fires, 8)
+	s := New(p, b.W, Options{Logger: testbank.Quiet, Stage: stage, Clock: clock, OnFire: ended.hook})
+	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		var n int
-		b.W.DB().QueryRow(`SELECT count(*) FROM ops.job_runs WHERE job = 'signals' AND status = 'success'`).Scan(&n)
-		if n >= 1 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+	clock.Armed(t)
+	clock.Advance(2 * time.Second) // 02:00:02: the first fire
+	<-started
+	clock.Armed(t)
+	clock.Advance(2 * time.Second) // 02:00:04, while the first still runs
+	if r := ended.next(t); r.Status != StatusSkipped || r.Fire.Scheduled.Second() != 4 {
+		t.Fatalf("the fire at 02:00:04 during the first: %s for %v, want skipped", r.Status, r.Fire.Scheduled)
+	}
+	close(release)
+	if r := ended.next(t); r.Status != StatusSuccess || r.Fire.Scheduled.Second() != 2 {
+		t.Fatalf("the first fire: %s for %v (%v)", r.Status, r.Fire.Scheduled, r.Err)
 	}
 	s.Stop()
 
@@ -115,7 +123,7 @@ schedules:
 		}
 	}
 	if fire == "" {
-		t.Fatalf("no successful fire of signals in 90 s: %+v", all)
+		t.Fatalf("no successful fire of signals: %+v", all)
 	}
 	var order []string
 	var prevEnd time.Time
@@ -192,14 +200,15 @@ schedules:
 `)
 	reg := prometheus.NewRegistry()
 	// A real publish to a port nothing listens on.
-	s := New(p, w, Options{Logger: testbank.Quiet, Brokers: []string{"127.0.0.1:1"}, Metrics: NewMetrics(reg)})
-	t0 := time.Now()
+	clock := newFakeClock(time.Now())
+	clock.auto = true // backoff waits are recorded, not waited for
+	s := New(p, w, Options{Logger: testbank.Quiet, Brokers: []string{"127.0.0.1:1"}, Metrics: NewMetrics(reg), Clock: clock})
 	res := s.Fire(context.Background(), Fire{Job: "after", Trigger: TriggerManual})
 	if res.Status != StatusFailed || res.Err == nil || !strings.Contains(res.Err.Error(), "job push failed") {
 		t.Fatalf("fire: status %s, err %v; want failed because push failed", res.Status, res.Err)
 	}
-	if took := time.Since(t0); took < 150*time.Millisecond {
-		t.Errorf("3 attempts with backoff 50ms then 100ms took only %v", took)
+	if got := fmt.Sprint(clock.waited); got != "[50ms 100ms]" {
+		t.Errorf("the attempts waited %s between them, want the backoff 50ms then 100ms", got)
 	}
 	all := runs(t, w)
 	var got []string
@@ -258,29 +267,33 @@ schedules:
   jobs:
     - {name: tick, stages: [tiers], cron: "* * * * * *", catch_up: `+policy+`}
 `)
-			var calls atomic.Int64
 			stage := func(ctx context.Context, env *pipeline.Env, name string) (pipeline.Result, error) {
-				calls.Add(1)
 				return pipeline.Result{Rows: 1}, nil
 			}
 			ctx := context.Background()
-			s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage})
+			clock := newFakeClock(time.Date(2026, 11, 21, 2, 0, 0, 0, p.Schedules.Location))
+			ended := make(fires, 16)
+			s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage, Clock: clock, OnFire: ended.hook})
 			if err := s.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			for calls.Load() == 0 {
-				time.Sleep(50 * time.Millisecond)
+			clock.Armed(t)
+			clock.Advance(time.Second)
+			if r := ended.next(t); r.Status != StatusSuccess {
+				t.Fatalf("the first fire: %s %v", r.Status, r.Err)
 			}
 			s.Stop()
-			last, _ := lastScheduled(ctx, w.DB(), "tick")
-			time.Sleep(3200 * time.Millisecond) // down: at least 3 fires missed
-			restart := time.Now()
-			s2 := New(p, w, Options{Logger: testbank.Quiet, Stage: stage})
+			last, err := lastScheduled(ctx, w.DB(), "tick")
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(3200 * time.Millisecond) // down: 3 fires missed
+			restart := clock.Now()
+			s2 := New(p, w, Options{Logger: testbank.Quiet, Stage: stage, Clock: clock})
 			if err := s2.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(300 * time.Millisecond)
-			s2.Stop()
+			s2.Stop() // waits for the catch-up fires
 			var caught []time.Time
 			for _, r := range runs(t, w) {
 				if r.Trigger == TriggerCatchUp {
@@ -289,8 +302,8 @@ schedules:
 			}
 			switch policy {
 			case "all":
-				if len(caught) < 3 {
-					t.Fatalf("caught up %d fires, want every missed second (≥ 3)", len(caught))
+				if len(caught) != 3 {
+					t.Fatalf("caught up %d fires, want every missed second (3)", len(caught))
 				}
 				for i, c := range caught {
 					if want := last.Add(time.Duration(i+1) * time.Second); !c.Equal(want) {
@@ -382,11 +395,14 @@ schedules:
 		return pipeline.Result{}, ctx.Err()
 	}
 	reg := prometheus.NewRegistry()
-	s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage, Metrics: NewMetrics(reg)})
+	clock := newFakeClock(time.Date(2026, 11, 21, 2, 0, 0, 0, p.Schedules.Location))
+	s := New(p, w, Options{Logger: testbank.Quiet, Stage: stage, Metrics: NewMetrics(reg), Clock: clock})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	clock.Armed(t)
+	clock.Advance(time.Second)
 	<-started
 	cancel()
 	s.Stop()

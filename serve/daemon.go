@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,9 +44,12 @@ type DaemonOptions struct {
 	// "engineer" the full one. A full snapshot is published only when an
 	// engineer role is served.
 	Roles    []string
-	Registry *prometheus.Registry  // nil: a new one
-	Stage    schedules.StageFunc   // tests inject faults; nil = pipeline.Run
-	Relay    func(context.Context) // the continuous relay's drain; nil = pipeline.Relay with the daemon's brokers
+	Registry *prometheus.Registry // nil: a new one
+	Stage    schedules.StageFunc  // tests inject faults; nil = pipeline.Run
+	// OnFire and AfterRelay, if set, are told of each fire and each
+	// continuous drain as they end (tests wait on them).
+	OnFire     func(*schedules.FireResult)
+	AfterRelay func(*outbox.RelaySummary, error)
 }
 
 // Daemon is cdp serve: the scheduler, the snapshots published after each
@@ -66,7 +68,7 @@ type Daemon struct {
 	// the continuous relay would otherwise mark the same events.
 	relaying sync.Mutex
 	kick     chan struct{} // wakes the continuous relay
-	relays   atomic.Int64  // continuous drains done
+	ready    chan struct{} // closed once Run has started everything
 
 	mu        sync.Mutex
 	started   bool
@@ -88,16 +90,13 @@ func NewDaemon(p *pipeline.Project, w *warehouse.Warehouse, o DaemonOptions) *Da
 		o.Stage = pipeline.Run
 	}
 	d := &Daemon{p: p, w: w, o: o, log: o.Logger, reg: o.Registry, snapshots: map[string]warehouse.SnapshotInfo{},
-		published: map[warehouse.SnapshotKind]int{}, kick: make(chan struct{}, 1)}
-	if d.o.Relay == nil {
-		d.o.Relay = d.relayOnce
-	}
+		published: map[warehouse.SnapshotKind]int{}, kick: make(chan struct{}, 1), ready: make(chan struct{})}
 	d.snapAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdp_snapshot_timestamp_seconds",
 		Help: "Unix time the snapshot the SQL endpoint serves was published, by kind (analyst, full)."}, []string{"kind"})
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		NewWarehouseCollector(w.DB()), outbox.Collector(w.DB()), d.snapAge)
 	d.Sched = schedules.New(p, w, schedules.Options{Logger: o.Logger, Brokers: o.Brokers, Metrics: schedules.NewMetrics(d.reg),
-		Stage: d.stage, OnSuccess: d.afterFire})
+		Stage: d.stage, OnSuccess: d.afterFire, OnFire: o.OnFire})
 	return d
 }
 
@@ -147,8 +146,7 @@ func (d *Daemon) relayLoop(ctx context.Context) {
 	t := time.NewTicker(d.p.Publish.IntervalDur)
 	defer t.Stop()
 	for {
-		d.o.Relay(ctx)
-		d.relays.Add(1)
+		d.relayOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -164,6 +162,9 @@ func (d *Daemon) relayOnce(ctx context.Context) {
 	defer d.relaying.Unlock()
 	env := &pipeline.Env{Project: d.p, W: d.w, Logger: d.log.With("relay", "continuous"), Brokers: d.o.Brokers}
 	s, err := pipeline.Relay(ctx, env)
+	if d.o.AfterRelay != nil {
+		defer d.o.AfterRelay(s, err)
+	}
 	switch {
 	case err != nil && ctx.Err() == nil:
 		d.log.Error("relay failed; the events stay in the outbox for the next drain", "err", err)
@@ -172,8 +173,9 @@ func (d *Daemon) relayOnce(ctx context.Context) {
 	}
 }
 
-// Relays counts the continuous relay's drains so far.
-func (d *Daemon) Relays() int64 { return d.relays.Load() }
+// Ready is closed once Run has published the first snapshots and started
+// the endpoints and the schedules.
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
 
 // Published counts the snapshots published so far, by kind.
 func (d *Daemon) Published(kind warehouse.SnapshotKind) int {
@@ -289,6 +291,8 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 	d.mu.Lock()
 	d.started = true
 	d.mu.Unlock()
+	close(d.ready)
+	d.log.Info("ready", "http", httpLn.Addr().String())
 	var err error
 	select {
 	case <-ctx.Done():

@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"cdp/internal/testbank"
+	"cdp/outbox"
+	"cdp/pipeline"
 	"cdp/schedules"
 	"cdp/warehouse"
 )
@@ -39,7 +43,9 @@ schedules:
     - {name: nightly, stages: [signals], depends_on: [describe], cron: "0 30 2 * * *"}
     - {name: ingest, stages: [ingest]}
 `)
-	d := NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Roles: []string{"analyst", "engineer"}})
+	fired := make(chan *schedules.FireResult, 4)
+	d := NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Roles: []string{"analyst", "engineer"},
+		OnFire: func(r *schedules.FireResult) { fired <- r }})
 	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +60,10 @@ schedules:
 			t.Error(err)
 		}
 	}()
-	waitFor(t, func() bool { code, _ := get(t, base+"/readyz"); return code == 200 })
+	await(t, "the daemon is ready", d.Ready())
+	if code, body := get(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz %d %q once ready", code, body)
+	}
 	if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
 		t.Errorf("/healthz %d %q", code, body)
 	}
@@ -74,24 +83,25 @@ schedules:
 	if resp, _ := http.Post(base+"/run/nope", "", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("POST /run/nope: %s, want 404", resp.Status)
 	}
+	if r := awaitValue(t, "the fire of nightly", fired); r.Fire.Job != "nightly" || r.Status != schedules.StatusSuccess {
+		t.Fatalf("fire of nightly: %s %v", r.Status, r.Err)
+	}
 	var st schedules.Status
-	waitFor(t, func() bool {
-		_, body := get(t, base+"/status")
-		st = schedules.Status{}
-		json.Unmarshal([]byte(body), &st)
-		return len(st.Runs) == 2 && st.Runs[0].Status == schedules.StatusSuccess
-	})
+	_, body := get(t, base+"/status")
+	if err := json.Unmarshal([]byte(body), &st); err != nil || len(st.Runs) != 2 || st.Runs[0].Status != schedules.StatusSuccess {
+		t.Fatalf("/status after the fire: %v\n%s", err, body)
+	}
 	if !st.Daemon || st.Runs[0].Job != "nightly" || st.Runs[1].Job != "describe" || len(st.Next) != 1 || st.Next[0].Job != "nightly" {
 		t.Errorf("/status %+v", st)
 	}
 	if h := st.Next[0].Next.In(p.Schedules.Location); h.Hour() != 2 || h.Minute() != 30 {
 		t.Errorf("next fire of nightly at %v, want 02:30 China time", h)
 	}
-	// After the fire: the analyst snapshot holds the mart the fire built,
-	// and only the mart.
-	waitFor(t, func() bool {
-		return snapshotCount(t, SnapshotPath(p.Project, warehouse.SnapshotAnalyst), "mart.customer_360") > 0
-	})
+	// After the fire (its snapshots are published before it ends): the
+	// analyst snapshot holds the mart the fire built, and only the mart.
+	if n := snapshotCount(t, SnapshotPath(p.Project, warehouse.SnapshotAnalyst), "mart.customer_360"); n <= 0 {
+		t.Errorf("the analyst snapshot after the fire has %d 360 rows", n)
+	}
 	if n := snapshotCount(t, SnapshotPath(p.Project, warehouse.SnapshotAnalyst), "core.party"); n != -1 {
 		t.Errorf("the analyst snapshot has core.party (%d rows)", n)
 	}
@@ -101,6 +111,7 @@ schedules:
 	if res := d.Sched.Fire(ctx, schedules.Fire{Job: "ingest", Trigger: schedules.TriggerManual}); res.Status != schedules.StatusSuccess || res.Runs[0].Rows != 0 {
 		t.Fatalf("ingest again: %+v", res)
 	}
+	<-fired
 	if n := d.Published(warehouse.SnapshotAnalyst); n != published || n < 2 {
 		t.Errorf("analyst snapshots published: %d before an empty fire, %d after (want equal, ≥ 2)", published, n)
 	}
@@ -126,14 +137,27 @@ schedules:
 	}
 }
 
-func waitFor(t *testing.T, ok func() bool) {
+// await waits for ch to be closed, failing the test after two minutes.
+func await(t *testing.T, what string, ch <-chan struct{}) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 60 s")
-		}
-		time.Sleep(100 * time.Millisecond)
+	select {
+	case <-ch:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("%s: not within two minutes", what)
+	}
+}
+
+// awaitValue waits for the next value on ch, failing the test after two
+// minutes.
+func awaitValue[T any](t *testing.T, what string, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("%s: not within two minutes", what)
+		var zero T
+		return zero
 	}
 }
 
@@ -157,4 +181,82 @@ func snapshotCount(t *testing.T, path, table string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// With publish.continuous the daemon relays the outbox itself: what a fire
+// queues reaches the broker without a publish job, every event once.
+func TestDaemon_ContinuousRelaySendsWhatAFireQueues(t *testing.T) {
+	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 25})
+	p := testbank.WithConfig(t, b.Dir, `
+publish: {continuous: true, interval: 1h}
+schedules:
+  jobs:
+    - {name: describe, stages: [tags, tiers, view, signals]}
+`)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	relayed := make(chan *outbox.RelaySummary, 8)
+	d := NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Brokers: c.ListenAddrs(),
+		AfterRelay: func(s *outbox.RelaySummary, err error) {
+			if err != nil {
+				t.Errorf("relay: %v", err)
+			}
+			relayed <- s
+		}})
+	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, httpLn, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	await(t, "the daemon is ready", d.Ready())
+	if s := awaitValue(t, "the relay at start", relayed); s == nil || s.Published != 0 {
+		t.Fatalf("the relay at start published %+v from an empty outbox", s)
+	}
+	if r := d.Sched.Fire(ctx, schedules.Fire{Job: "describe", Trigger: schedules.TriggerManual}); r.Status != schedules.StatusSuccess {
+		t.Fatalf("describe: %v", r.Err)
+	}
+	var queued int64
+	if err := b.W.DB().QueryRow(`SELECT count(*) FROM ops.outbox`).Scan(&queued); err != nil || queued == 0 {
+		t.Fatalf("the fire queued %d events (%v)", queued, err)
+	}
+	// The fire wakes the relay; it drains the outbox.
+	var sent int64
+	for sent < queued {
+		s := awaitValue(t, "the relay after the fire", relayed)
+		if s == nil {
+			t.Fatal("a relay after the fire failed")
+		}
+		sent += s.Published
+	}
+	if sent != queued {
+		t.Errorf("relayed %d of %d queued events", sent, queued)
+	}
+	var waiting int64
+	if err := b.W.DB().QueryRow(`SELECT count(*) FROM ops.outbox WHERE published_at IS NULL`).Scan(&waiting); err != nil || waiting != 0 {
+		t.Errorf("%d events still waiting (%v)", waiting, err)
+	}
+	var onBroker int64
+	for _, topic := range pipeline.PublishTopics {
+		ranges, err := pipeline.TopicRanges(ctx, c.ListenAddrs(), topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range ranges {
+			onBroker += r.Last - r.First
+		}
+	}
+	if onBroker != queued {
+		t.Errorf("the broker holds %d events, the outbox queued %d", onBroker, queued)
+	}
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
-	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,24 +18,6 @@ import (
 
 	"cdp/internal/testbank"
 )
-
-// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestMain lets a test run the cdp command line as a child process
 // (CDP_TEST_RUN_MAIN=1): the test binary is then cdp.
@@ -92,32 +74,27 @@ serve:
 	// The daemon is its own process, as in production: DuckDB's driver
 	// shares one database per file within a process, so only another
 	// process meets the lock that sends cdp status and cdp run to it.
-	var served syncBuffer
-	daemon := exec.Command(os.Args[0], "serve", "--config", cfg, "--log-level", "warn")
+	// The test follows the daemon by what it prints: its banner, then its
+	// log lines (JSON), each read as it is written.
+	daemon := exec.Command(os.Args[0], "serve", "--config", cfg, "--log-level", "info", "--log-format", "json")
 	daemon.Env = append(os.Environ(), "CDP_TEST_RUN_MAIN=1")
-	daemon.Stdout, daemon.Stderr = &served, &served
+	output, err := daemon.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemon.Stderr = daemon.Stdout
 	if err := daemon.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer daemon.Process.Kill()
-	addrs := regexp.MustCompile(`http\s+http://(\S+)[\s\S]*psql -h 127\.0\.0\.1 -p (\d+) -U ana cdp`)
-	var httpAddr, sqlPort string
-	waitUntil(t, func() bool {
-		m := addrs.FindStringSubmatch(served.String())
-		if m != nil {
-			httpAddr, sqlPort = m[1], m[2]
-		}
-		return m != nil
-	})
+	said := follow(output)
+	httpAddr := said.expect(t, `^\s+http\s+http://(\S+)`)[1]
+	sqlPort := said.expect(t, `psql -h 127\.0\.0\.1 -p (\d+) -U ana cdp`)[1]
+	said.expect(t, `"msg":"ready"`)
 	base := "http://" + httpAddr
-	waitUntil(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	if resp, err := http.Get(base + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/readyz once ready: %v %v", err, resp)
+	}
 
 	// The analyst sees the mart, masked.
 	got, err := psql(t, sqlPort, "ana", "s3cret-ana", "SELECT count(*) FROM mart.customer_360 WHERE id_no_masked LIKE '%*%'")
@@ -162,19 +139,19 @@ serve:
 	}
 	resp.Body.Close()
 	// While the daemon holds the warehouse, cdp status asks it.
-	var status string
-	var serr error
-	waitUntil(t, func() bool {
-		status, serr = run(t, "status", "--config", cfg)
-		return strings.Contains(status, "Running now: describe")
-	}, func() string { return fmt.Sprint(status, serr) })
+	said.expect(t, `"msg":"job started","job":"describe"`)
+	status, serr := run(t, "status", "--config", cfg)
+	if serr != nil || !strings.Contains(status, "Running now: describe") {
+		t.Errorf("status while describe runs: %v\n%s", serr, status)
+	}
 	mu.Lock()
 	before := answered
 	mu.Unlock()
-	waitUntil(t, func() bool {
-		status, serr = run(t, "status", "--config", cfg)
-		return !strings.Contains(status, "Running now") && strings.Count(status, "describe") >= 3
-	}, func() string { return fmt.Sprint(status, serr) })
+	said.expect(t, `"msg":"fire ended","job":"describe"`)
+	status, serr = run(t, "status", "--config", cfg)
+	if serr != nil || strings.Contains(status, "Running now") || strings.Count(status, "describe") < 3 {
+		t.Errorf("status after describe: %v\n%s", serr, status)
+	}
 	mu.Lock()
 	during := answered - before
 	mu.Unlock()
@@ -206,7 +183,7 @@ serve:
 	// SIGTERM: the daemon stops taking fires, waits for running ones and exits 0.
 	daemon.Process.Signal(syscall.SIGTERM)
 	if err := daemon.Wait(); err != nil {
-		t.Errorf("serve: %v\n%s", err, served.String())
+		t.Errorf("serve: %v", err)
 	}
 }
 
@@ -221,17 +198,60 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func waitUntil(t *testing.T, ok func() bool, show ...func() string) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			var state string
-			for _, f := range show {
-				state += f()
-			}
-			t.Fatal("condition not met in 90 s", state)
+// output is the lines a child process prints, kept as it prints them (the
+// child never waits for the test to read).
+type output struct {
+	mu    sync.Mutex
+	more  *sync.Cond
+	lines []string
+	next  int  // the first line expect has not looked at
+	ended bool // the child closed its output
+}
+
+func follow(r io.Reader) *output {
+	o := &output{}
+	o.more = sync.NewCond(&o.mu)
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			o.mu.Lock()
+			o.lines = append(o.lines, sc.Text())
+			o.mu.Unlock()
+			o.more.Broadcast()
 		}
-		time.Sleep(100 * time.Millisecond)
+		o.mu.Lock()
+		o.ended = true
+		o.mu.Unlock()
+		o.more.Broadcast()
+	}()
+	return o
+}
+
+// expect waits for the next line matching pattern and returns its
+// submatches; the test fails when the output ends or two minutes pass
+// first.
+func (o *output) expect(t *testing.T, pattern string) []string {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	late := time.AfterFunc(2*time.Minute, o.more.Broadcast)
+	defer late.Stop()
+	deadline := time.Now().Add(2 * time.Minute)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for {
+		for ; o.next < len(o.lines); o.next++ {
+			if m := re.FindStringSubmatch(o.lines[o.next]); m != nil {
+				o.next++
+				return m
+			}
+		}
+		switch {
+		case o.ended:
+			t.Fatalf("the output ended before a line matching %s:\n%s", pattern, strings.Join(o.lines, "\n"))
+		case time.Now().After(deadline):
+			t.Fatalf("no line matching %s within two minutes:\n%s", pattern, strings.Join(o.lines, "\n"))
+		}
+		o.more.Wait()
 	}
 }

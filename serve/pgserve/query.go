@@ -81,6 +81,8 @@ func (s *Server) onSnapshot(ctx context.Context, sess *session, fn func(context.
 	defer cancel(nil)
 	sess.running(cancel)
 	defer sess.running(nil)
+	s.observe(StatementStarted, sess.user.Role)
+	defer s.observe(StatementEnded, sess.user.Role)
 	conn, err := snap.db.Conn(ctx)
 	if err != nil {
 		return s.translate(ctx, sess.user.Role, err)

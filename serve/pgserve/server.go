@@ -78,6 +78,32 @@ type Options struct {
 	// Snapshot sets the memory limit, threads and time zone of each
 	// snapshot's DuckDB instance. The time zone also shows TIMESTAMPTZ.
 	Snapshot warehouse.SnapshotOptions
+	// Observe, if set, is told of sessions and statements as they start and
+	// end (tests wait on them).
+	Observe func(Event)
+}
+
+// Event is something that happened in the endpoint.
+type Event struct {
+	Kind EventKind
+	Role string
+}
+
+// EventKind says what happened.
+type EventKind string
+
+// The kinds of Event.
+const (
+	SessionOpened    EventKind = "session opened"
+	SessionClosed    EventKind = "session closed"
+	StatementStarted EventKind = "statement started"
+	StatementEnded   EventKind = "statement ended"
+)
+
+func (s *Server) observe(kind EventKind, role string) {
+	if s.o.Observe != nil {
+		s.o.Observe(Event{Kind: kind, Role: role})
+	}
 }
 
 // Server is the SQL endpoint.

@@ -43,6 +43,41 @@ type endpoint struct {
 	dir   string
 	logs  *syncBuffer
 	paths map[string]string // snapshot file by role
+
+	mu     sync.Mutex
+	seen   *sync.Cond
+	events map[pgserve.EventKind]int // what the server observed, by kind
+}
+
+func (e *endpoint) observe(ev pgserve.Event) {
+	e.mu.Lock()
+	e.events[ev.Kind]++
+	e.mu.Unlock()
+	e.seen.Broadcast()
+}
+
+// count is how many events of a kind the server reported so far.
+func (e *endpoint) count(kind pgserve.EventKind) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.events[kind]
+}
+
+// await waits until ok holds over the server's event counts, failing the
+// test after a minute.
+func (e *endpoint) await(what string, ok func(events map[pgserve.EventKind]int) bool) {
+	e.t.Helper()
+	late := time.AfterFunc(time.Minute, e.seen.Broadcast)
+	defer late.Stop()
+	deadline := time.Now().Add(time.Minute)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for !ok(e.events) {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not within a minute (events %v)", what, e.events)
+		}
+		e.seen.Wait()
+	}
 }
 
 type syncBuffer struct {
@@ -80,7 +115,9 @@ func serve(t *testing.T, o pgserve.Options, publish bool) *endpoint {
 	e := &endpoint{t: t, w: w, dir: dir, logs: &syncBuffer{}, paths: map[string]string{
 		pgserve.RoleAnalyst:  filepath.Join(dir, "snapshots", "analyst.duckdb"),
 		pgserve.RoleEngineer: filepath.Join(dir, "snapshots", "full.duckdb"),
-	}}
+	}, events: map[pgserve.EventKind]int{}}
+	e.seen = sync.NewCond(&e.mu)
+	o.Observe = e.observe
 	o.Users = []pgserve.User{
 		{Name: "analyst", Password: analystPassword, Role: pgserve.RoleAnalyst},
 		{Name: "engineer", Password: engineerPassword, Role: pgserve.RoleEngineer},
@@ -408,15 +445,11 @@ func TestServe_QueryTimeoutAndCancel(t *testing.T) {
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+analystPassword, "PGSSLMODE=disable", "PGGSSENCMODE=disable")
 	var se bytes.Buffer
 	cmd.Stderr = &se
+	started := e.count(pgserve.StatementStarted)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); e.srv.Stats().Snapshots[pgserve.RoleAnalyst].Running == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow statement never started")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.await("the slow statement starts", func(ev map[pgserve.EventKind]int) bool { return ev[pgserve.StatementStarted] > started })
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
 	if !strings.Contains(se.String(), "57014: canceling statement due to user request") {
@@ -426,25 +459,14 @@ func TestServe_QueryTimeoutAndCancel(t *testing.T) {
 
 // The daemon's life: a writer keeps loading the live warehouse, runs end
 // with a new snapshot published, and analysts keep querying throughout
-// without an error, seeing the answers move forward.
+// without an error, seeing the answers move forward with every snapshot.
 func TestServe_AnswersWhileTheWarehouseIsWrittenAndSnapshotsRepublished(t *testing.T) {
 	e := serve(t, pgserve.Options{}, true)
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	var inserted atomic.Int64
-	wg.Go(func() { // the writer
-		for n := 0; ctx.Err() == nil; n++ {
-			if _, err := e.w.DB().Exec(`INSERT INTO mart.customer_360 (party_id) SELECT 'W' || ? || '-' || range FROM range(10)`, n); err != nil {
-				t.Errorf("writer: %v", err)
-				return
-			}
-			inserted.Add(10)
-			time.Sleep(5 * time.Millisecond)
-		}
-	})
 	var queries atomic.Int64
 	seen := make(chan int, 1000)
-	wg.Go(func() { // an analyst
+	wg.Go(func() { // an analyst, querying all along
 		last := 0
 		for ctx.Err() == nil {
 			out, stderr, err := e.psql("analyst", analystPassword, `SELECT count(*) FROM mart.customer_360`)
@@ -463,34 +485,37 @@ func TestServe_AnswersWhileTheWarehouseIsWrittenAndSnapshotsRepublished(t *testi
 			queries.Add(1)
 		}
 	})
-	const rounds = 6
-	for range rounds { // the daemon: a run ends, a snapshot is published
-		time.Sleep(150 * time.Millisecond)
+	const rounds, start = 6, 20
+	want := start
+	for r := range rounds { // the daemon: a run writes, then a snapshot is published
+		if _, err := e.w.DB().Exec(`INSERT INTO mart.customer_360 (party_id) SELECT 'W' || ? || '-' || range FROM range(10)`, r); err != nil {
+			t.Fatalf("writer: %v", err)
+		}
+		want += 10
 		e.publish(pgserve.RoleAnalyst)
+		// The analyst, still querying, sees the new snapshot's count.
+		for got := 0; got < want; {
+			select {
+			case got = <-seen:
+			case <-time.After(time.Minute):
+				t.Fatalf("round %d: the analyst did not see %d rows within a minute", r, want)
+			}
+			if got > want {
+				t.Fatalf("round %d: the analyst saw %d rows, more than the %d written", r, got, want)
+			}
+		}
 	}
-	time.Sleep(150 * time.Millisecond)
 	stop()
 	wg.Wait()
-	close(seen)
-	var distinct []int
-	for n := range seen {
-		distinct = append(distinct, n)
+	t.Logf("%d queries answered over %d snapshots", queries.Load(), rounds)
+	if final := e.analyst(`SELECT count(*) FROM mart.customer_360`); final != strconv.Itoa(want) {
+		t.Errorf("final count %s, want %d", final, want)
 	}
-	if len(distinct) < 3 {
-		t.Errorf("the analyst saw %v over %d queries and %d snapshots: the answers should move forward", distinct, queries.Load(), rounds)
-	}
-	t.Logf("%d queries answered, counts seen %v, %d rows inserted", queries.Load(), distinct, inserted.Load())
-	// The last snapshot has every row the writer committed before it.
-	final := e.analyst(`SELECT count(*) FROM mart.customer_360`)
-	if n, _ := strconv.Atoi(final); n < 20+10 || n > 20+int(inserted.Load()) {
-		t.Errorf("final count %s with %d inserted", final, inserted.Load())
-	}
-	// The server ends a session just after psql leaves.
-	st := e.srv.Stats()
-	for deadline := time.Now().Add(5 * time.Second); st.Sessions != 0 && time.Now().Before(deadline); st = e.srv.Stats() {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if st.QueryErrors != 0 || st.Snapshots[pgserve.RoleAnalyst].Running != 0 || st.Sessions != 0 {
+	// The server ends every session once psql has left.
+	e.await("every session ends", func(ev map[pgserve.EventKind]int) bool {
+		return ev[pgserve.SessionClosed] == ev[pgserve.SessionOpened]
+	})
+	if st := e.srv.Stats(); st.QueryErrors != 0 || st.Snapshots[pgserve.RoleAnalyst].Running != 0 || st.Sessions != 0 {
 		t.Errorf("stats after the run: %+v", st)
 	}
 }

@@ -145,6 +145,7 @@ func (s *Server) startSession(ctx context.Context) (context.Context, error) {
 	s.sessions[sess.pid] = sess
 	s.mu.Unlock()
 	s.sessionsOpen.Add(1)
+	s.observe(SessionOpened, sess.user.Role)
 	s.log.Debug("sql session opened", "user", sess.user.Name, "role", sess.user.Role, "remote", sess.remote, "application", sess.application)
 	return ctx, nil
 }
@@ -156,6 +157,7 @@ func (s *Server) endSession(ctx context.Context) error {
 	delete(s.sessions, sess.pid)
 	s.mu.Unlock()
 	s.sessionsOpen.Add(-1)
+	s.observe(SessionClosed, sess.user.Role)
 	s.log.Debug("sql session closed", "user", sess.user.Name, "remote", sess.remote)
 	return nil
 }
