@@ -90,6 +90,11 @@ var Columns = map[string]Class{
 	"mart.customer_360.legal_representatives": None, // a count
 	"mart.signals.reason":                     FreeText,
 	"mart.signals.evidence":                   FreeText,
+	"core.party_relationship.evidence":        None, // system:source_key of the record that shows it
+	"mart.signal_decisions.detail":            None, // why: scores, dates, caps
+	"ops.rejects.reason":                      None, // a reason code
+	"ops.identity_events.detail":              None, // counts and party ids
+	"ops.model_builds.reason":                 None,
 	// ops: ledgers.
 	"ops.rejects.raw":             FreeText, // the rejected row's text
 	"ops.rejects.detail":          FreeText, // may quote the bad value
