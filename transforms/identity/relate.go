@@ -4,17 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
-	"cdp/warehouse"
+	"cdp/transforms/sqltext"
 )
 
 // Relationships are built one kind at a time into a temp table, then
 // de-duplicated into core.party_relationship: parties that are related but
 // not the same. (One statement with all three kinds as a UNION lets DuckDB
-// pick a plan that took minutes on a week of snapshots.) In the statements,
-// %[1]s is the run id literal, %[2]d the largest shared-mobile group, and
-// {{scope}} narrows an incremental run to the parties it rewrote.
+// pick a plan that took minutes on a week of snapshots.) In the statements
+// (cdp/transforms/sqltext), {run} is the run id, {shared_mobile_max} the
+// largest shared-mobile group, and {scope} narrows an incremental run to the
+// parties it rewrote.
 
 // legalRepSQL: a company and the person whose resident ID is its legal
 // representative's.
@@ -23,14 +25,14 @@ SELECT c.party_id, p.party_id, 'legal_representative', c.system || ':' || c.sour
 FROM core.party_xref c
 JOIN (SELECT DISTINCT match_key, party_id FROM core.party_xref WHERE party_type = 'P' AND match_key IS NOT NULL) p
   ON p.match_key = 'R' || c.legal_rep_id
-WHERE c.party_type = 'C' AND c.legal_rep_id IS NOT NULL {{scope}}`
+WHERE c.party_type = 'C' AND c.legal_rep_id IS NOT NULL {scope}`
 
 // supplementarySQL: a supplementary card's holder and its primary holder,
 // from the latest version of each account.
 var supplementarySQL = `INSERT INTO cdp_rels
 WITH accounts AS (
     SELECT * FROM (
-        SELECT card_account_id, holder_id, primary_holder_id FROM raw.card_accounts {{scope}}
+        SELECT card_account_id, holder_id, primary_holder_id FROM raw.card_accounts {scope}
         QUALIFY row_number() OVER (PARTITION BY card_account_id
             ORDER BY ` + businessDateSQL + ` DESC, _load_id DESC, _source DESC) = 1)
     WHERE primary_holder_id IS NOT NULL AND primary_holder_id <> holder_id
@@ -45,10 +47,10 @@ JOIN core.party_xref ph ON ph.system = 'card' AND ph.source_key = a.primary_hold
 const sharedMobileSQL = `INSERT INTO cdp_rels
 WITH mobiles AS (
     SELECT mobile, party_id, min(system || ':' || source_key) AS ref
-    FROM core.party_xref WHERE party_type = 'P' AND mobile_valid {{scope}} GROUP BY ALL
+    FROM core.party_xref WHERE party_type = 'P' AND mobile_valid {scope} GROUP BY ALL
 ), families AS (
     SELECT mobile, string_agg(ref, ',' ORDER BY ref) AS refs FROM mobiles
-    GROUP BY mobile HAVING count(*) BETWEEN 2 AND %[2]d
+    GROUP BY mobile HAVING count(*) BETWEEN 2 AND {shared_mobile_max}
 ), members AS (
     SELECT m.mobile, m.party_id FROM mobiles m SEMI JOIN families f ON f.mobile = m.mobile
 )
@@ -59,8 +61,8 @@ JOIN families f ON f.mobile = a.mobile`
 const relsTableSQL = `CREATE OR REPLACE TEMP TABLE cdp_rels (party_id VARCHAR, related_party_id VARCHAR, rel_type VARCHAR, evidence VARCHAR)`
 
 const relsInsertSQL = `INSERT INTO core.party_relationship (party_id, related_party_id, rel_type, evidence, run_id)
-SELECT party_id, related_party_id, rel_type, min(evidence), %[1]s FROM cdp_rels
-WHERE party_id <> related_party_id {{scope}}
+SELECT party_id, related_party_id, rel_type, min(evidence), {run} FROM cdp_rels
+WHERE party_id <> related_party_id {scope}
 GROUP BY party_id, related_party_id, rel_type`
 
 // relationshipsSQL rebuilds every relationship.
@@ -99,7 +101,7 @@ var updateRelationshipsSQL = []string{
 	    OR related_party_id IN (SELECT party_id FROM cdp_unify_mobile_parties))`),
 }
 
-func scoped(stmt, scope string) string { return strings.Replace(stmt, "{{scope}}", scope, 1) }
+func scoped(stmt, scope string) string { return strings.Replace(stmt, "{scope}", scope, 1) }
 
 // rebuildRelationships replaces core.party_relationship and counts the
 // relationships by type (on conn, inside the caller's transaction).
@@ -114,11 +116,9 @@ func updateRelationships(ctx context.Context, conn *sql.Conn, runID string, cfg 
 }
 
 func relationships(ctx context.Context, conn *sql.Conn, stmts []string, runID string, cfg Config) (map[string]int, error) {
+	vars := sqltext.Vars{"run": sqltext.Value(sqltext.String(runID)), "shared_mobile_max": sqltext.Value(strconv.Itoa(cfg.SharedMobileMax))}
 	for _, q := range stmts {
-		if strings.Contains(q, "%[") {
-			q = fmt.Sprintf(q, warehouse.Literal(runID), cfg.SharedMobileMax)
-		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
+		if _, err := conn.ExecContext(ctx, sqltext.MustFill(q, vars)); err != nil {
 			return nil, fmt.Errorf("core.party_relationship: %w", err)
 		}
 	}

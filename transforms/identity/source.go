@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"cdp/transforms/identity/normal"
+	"cdp/transforms/sqltext"
 	"cdp/warehouse"
 )
 
@@ -51,13 +53,13 @@ WITH src AS (` + sourceUnion + `), hashed AS (
     SELECT *, ` + businessDateSQL + ` AS business_date, ` + recordHashSQL + ` AS record_hash
     FROM src
 ), latest AS (
-    SELECT * FROM hashed %[4]s
+    SELECT * FROM hashed {narrow}
     QUALIFY row_number() OVER (PARTITION BY system, source_key ORDER BY business_date DESC, _load_id DESC, _source DESC) = 1
 )
 SELECT l.system, l.source_key, l.party_type, l.name, l.id_type, l.id_no, l.mobile, l.birth_date, l.industry_code,
        l.annual_revenue, l.legal_rep_name, l.legal_rep_id_no, l.employer, l.annual_income, l.risk_level, l.segment,
        l.rm_id, l.branch_code, l.business_date, l._load_id, l.record_hash
-FROM latest l %[3]s
+FROM latest l {filter}
 ORDER BY l.system, l.source_key`
 
 // candidatesOnly narrows an incremental read before the window: only keys
@@ -67,39 +69,39 @@ const candidatesOnly = `WHERE (system, source_key) IN (
     SELECT h.system, h.source_key FROM hashed h ANTI JOIN core.party_xref x
     ON x.system = h.system AND x.source_key = h.source_key AND x.record_hash = h.record_hash)`
 
-// sourceUnion is every customer record row of loads in (%[1]d, %[2]d],
+// sourceUnion is every customer record row of loads in ({after}, {upto}],
 // in one shape.
 const sourceUnion = `
     SELECT 'credit' AS system, cust_no AS source_key, cust_type AS party_type, name, id_type, id_no, mobile,
            CAST(birth_date AS VARCHAR) AS birth_date, industry_code, CAST(annual_revenue AS VARCHAR) AS annual_revenue,
            legal_rep_name, legal_rep_id_no, NULL AS employer, NULL AS annual_income, NULL AS risk_level,
            NULL AS segment, rm_id, branch_code, _source, _load_id
-    FROM raw.credit_customers WHERE _load_id > %[1]d AND _load_id <= %[2]d
+    FROM raw.credit_customers WHERE _load_id > {after} AND _load_id <= {upto}
     UNION ALL
     SELECT 'wealth', client_id, CASE WHEN id_type IN ('USCC', 'ORG_CODE', 'OTHER') THEN 'C' ELSE 'P' END,
            name, id_type, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, risk_level, segment, rm_id, NULL,
            _source, _load_id
-    FROM raw.wealth_clients WHERE _load_id > %[1]d AND _load_id <= %[2]d
+    FROM raw.wealth_clients WHERE _load_id > {after} AND _load_id <= {upto}
     UNION ALL
     SELECT 'card', holder_id, 'P', name, id_type, id_no, mobile, CAST(birth_date AS VARCHAR), NULL, NULL, NULL, NULL,
            employer, CAST(annual_income AS VARCHAR), NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.card_holders WHERE _load_id > %[1]d AND _load_id <= %[2]d
+    FROM raw.card_holders WHERE _load_id > {after} AND _load_id <= {upto}
     UNION ALL
     SELECT 'ebank', user_id, CASE WHEN user_type = 'CORPORATE' THEN 'C' ELSE 'P' END, name,
            NULL, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.ebank_users WHERE _load_id > %[1]d AND _load_id <= %[2]d
+    FROM raw.ebank_users WHERE _load_id > {after} AND _load_id <= {upto}
 `
 
 // changedOnly is the incremental filter of sourceQuery: new keys, and
 // changed versions from a snapshot no older than the newest one the last run
 // had seen for that system (a late older snapshot is not a change; a source
-// whose file names carry no date always is). %d is the last run's load.
+// whose file names carry no date always is). {after} is the last run's load.
 const changedOnly = `LEFT JOIN core.party_xref x ON x.system = l.system AND x.source_key = l.source_key
 LEFT JOIN (
     SELECT split_part(entity, '.', 1) AS system,
            max(coalesce(replace(regexp_extract(source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')) AS seen
     FROM ops.loads
-    WHERE status = 'loaded' AND load_id <= %d
+    WHERE status = 'loaded' AND load_id <= {after}
       AND entity IN ('credit.customers', 'wealth.clients', 'card.holders', 'ebank.users')
     GROUP BY 1
 ) w ON w.system = l.system
@@ -119,12 +121,14 @@ const recordHashSQL = `hash(party_type, name, id_type, id_no, mobile, birth_date
 // readRecords loads the source records of loads in (afterLoad, upTo];
 // with changed, only those new or changed since the last run.
 func readRecords(ctx context.Context, conn *sql.Conn, afterLoad, upTo int64, changed bool) ([]*record, error) {
-	filter, narrow := "", ""
+	vars := sqltext.Vars{"after": sqltext.Value(strconv.FormatInt(afterLoad, 10)), "upto": sqltext.Value(strconv.FormatInt(upTo, 10)),
+		"filter": sqltext.Value(""), "narrow": sqltext.Value("")}
 	if changed {
-		filter, narrow = fmt.Sprintf(changedOnly, afterLoad), candidatesOnly
+		vars["filter"], vars["narrow"] = sqltext.Value(sqltext.MustFill(changedOnly, vars)), sqltext.Value(candidatesOnly)
 	}
+	q := sqltext.MustFill(sourceQuery, vars)
 	var out []*record
-	err := warehouse.QueryArrow(ctx, conn, fmt.Sprintf(sourceQuery, afterLoad, upTo, filter, narrow), func(b arrow.RecordBatch) error {
+	err := warehouse.QueryArrow(ctx, conn, q, func(b arrow.RecordBatch) error {
 		cols := make([]*array.String, 19)
 		for c := range cols {
 			cols[c] = b.Column(c).(*array.String)

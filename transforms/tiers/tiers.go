@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"cdp/transforms/sqltext"
 	"cdp/warehouse"
 )
 
@@ -142,15 +143,16 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 		return nil, err
 	}
 	defer conn.Close()
-	r := strings.NewReplacer(
-		"{{company_core}}", fmt.Sprint(cfg.CompanyRevenue[0]), "{{company_growth}}", fmt.Sprint(cfg.CompanyRevenue[1]),
-		"{{person_core}}", fmt.Sprint(cfg.PersonAUM[0]), "{{person_growth}}", fmt.Sprint(cfg.PersonAUM[1]),
-		"{{w_historical}}", fmt.Sprint(cfg.Weights.Historical), "{{w_potential}}", fmt.Sprint(cfg.Weights.Potential),
-		"{{w_strategic}}", fmt.Sprint(cfg.Weights.Strategic), "{{dormant_days}}", fmt.Sprint(cfg.DormantDays),
-		"{{trend}}", fmt.Sprint(cfg.TrendPercent/100),
-	)
+	num := func(f float64) sqltext.Var { return sqltext.Value(sqltext.Number(f)) }
+	q := sqltext.MustFill(valueTierSQL, sqltext.Vars{
+		"company_core": num(cfg.CompanyRevenue[0]), "company_growth": num(cfg.CompanyRevenue[1]),
+		"person_core": num(cfg.PersonAUM[0]), "person_growth": num(cfg.PersonAUM[1]),
+		"w_historical": num(cfg.Weights.Historical), "w_potential": num(cfg.Weights.Potential),
+		"w_strategic": num(cfg.Weights.Strategic), "dormant_days": num(float64(cfg.DormantDays)),
+		"trend": num(cfg.TrendPercent / 100),
+	})
 	if err := warehouse.InTx(ctx, conn, func() error {
-		_, err := conn.ExecContext(ctx, r.Replace(valueTierSQL))
+		_, err := conn.ExecContext(ctx, q)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)

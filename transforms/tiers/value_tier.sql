@@ -63,23 +63,23 @@ WITH day AS (
     FROM inputs
 )
 SELECT party_id, party_type,
-       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_core}} ELSE {{person_core}} END) THEN 'core'
-            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_growth}} ELSE {{person_growth}} END) THEN 'growth'
+       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_core} ELSE {person_core} END) THEN 'core'
+            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_growth} ELSE {person_growth} END) THEN 'growth'
             ELSE 'base' END AS tier,
-       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_core}} ELSE {{person_core}} END) THEN '战略核心'
-            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_growth}} ELSE {{person_growth}} END) THEN '重点培育'
+       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_core} ELSE {person_core} END) THEN '战略核心'
+            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_growth} ELSE {person_growth} END) THEN '重点培育'
             ELSE '潜力挖掘' END AS tier_zh,
-       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_core}} ELSE {{person_core}} END) THEN 1
-            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {{company_growth}} ELSE {{person_growth}} END) THEN 2
+       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_core} ELSE {person_core} END) THEN 1
+            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_growth} ELSE {person_growth} END) THEN 2
             ELSE 3 END AS tier_rank,
        tier_basis, basis_value,
        historical, potential, strategic,
-       round({{w_historical}} * historical + {{w_potential}} * potential + {{w_strategic}} * strategic, 1) AS value_score,
+       round({w_historical} * historical + {w_potential} * potential + {w_strategic} * strategic, 1) AS value_score,
        recency, frequency, monetary_score, recency * 100 + frequency * 10 + monetary_score AS rfm,
-       CASE WHEN last_activity IS NULL OR last_activity < as_of - INTERVAL {{dormant_days}} DAY THEN 'dormant'
-            WHEN aum_start > 0 AND aum < aum_start * (1 - {{trend}}) THEN 'declining'
+       CASE WHEN last_activity IS NULL OR last_activity < as_of - INTERVAL {dormant_days} DAY THEN 'dormant'
+            WHEN aum_start > 0 AND aum < aum_start * (1 - {trend}) THEN 'declining'
             WHEN first_seen >= as_of - INTERVAL 90 DAY THEN 'new'
-            WHEN aum_start > 0 AND aum > aum_start * (1 + {{trend}}) THEN 'growing'
+            WHEN aum_start > 0 AND aum > aum_start * (1 + {trend}) THEN 'growing'
             ELSE 'mature' END AS lifecycle,
        aum, aum_start, annual_revenue, annual_income, credit_balance, card_spend, activity, monetary,
        last_activity, first_seen, systems, relationships, as_of
