@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cdp/pii"
+	"cdp/transforms/core"
 	"cdp/transforms/signals"
 	"cdp/transforms/tags"
 	"cdp/warehouse"
@@ -163,4 +164,14 @@ func (e *Env) Rules() (*signals.Rules, error) {
 		}
 	})
 	return e.rules, e.rulesErr
+}
+
+// BusinessDay is the warehouse's business date: the core model's newest
+// snapshot day, which dated stages run as of by default.
+func BusinessDay(ctx context.Context, w *warehouse.Warehouse) (time.Time, error) {
+	day, err := core.NewestSnapshotDay(ctx, w.DB())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Parse(time.DateOnly, day)
 }

@@ -30,8 +30,8 @@ const exportFileBytes = "512MB"
 // ExportOptions say what to export, where, and for which business date.
 type ExportOptions struct {
 	Dir string // the export root; created when missing
-	// Date labels the partition (dt=). Zero: the warehouse's business date,
-	// the newest snapshot day in core.aum_daily.
+	// Date labels the partition (dt=): the business date (pipeline.BusinessDay
+	// for the core model's newest day). Required.
 	Date    time.Time
 	Schemas []string // layers to export; default ExportSchemas
 	// Tables are globs over schema.table ("mart.*", "core.party"); one
@@ -143,7 +143,7 @@ func (w *Warehouse) Export(ctx context.Context, o ExportOptions) (ExportReport, 
 		return ExportReport{}, err
 	}
 	defer conn.Close()
-	date, err := exportDate(ctx, conn, o.Date)
+	date, err := exportDate(o.Date)
 	if err != nil {
 		return ExportReport{}, err
 	}
@@ -238,17 +238,13 @@ func exportSchemas(asked []string) ([]string, error) {
 	return asked, nil
 }
 
-// exportDate is the partition's business date: asked, else the newest
-// snapshot day of core.aum_daily, the date every dated stage defaults to.
-func exportDate(ctx context.Context, conn *sql.Conn, asked time.Time) (string, error) {
-	if !asked.IsZero() {
-		return asked.Format(time.DateOnly), nil
+// exportDate is the partition's business date, which the caller decides
+// (the business date rule belongs to the core model, not to storage).
+func exportDate(asked time.Time) (string, error) {
+	if asked.IsZero() {
+		return "", errors.New("export: no business date to label the partition with (ExportOptions.Date)")
 	}
-	day, err := NewestSnapshotDay(ctx, conn)
-	if err != nil {
-		return "", fmt.Errorf("the business date to export: %w, or give --date", err)
-	}
-	return day, nil
+	return asked.Format(time.DateOnly), nil
 }
 
 // warnStaleMart warns when the mart stages last ran for another day than

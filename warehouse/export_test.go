@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cdp/internal/testbank"
+	"cdp/pipeline"
 	"cdp/transforms/signals"
 	"cdp/transforms/tags"
 	"cdp/transforms/tiers"
@@ -113,11 +114,24 @@ func visible(t *testing.T, dir string) []string {
 func exportOK(t *testing.T, w *warehouse.Warehouse, o warehouse.ExportOptions) warehouse.ExportReport {
 	t.Helper()
 	o.Logger = testbank.Quiet
+	if o.Date.IsZero() {
+		o.Date = businessDay(t, w)
+	}
 	rep, err := w.Export(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// businessDay is the warehouse's business date, which labels an export.
+func businessDay(t *testing.T, w *warehouse.Warehouse) time.Time {
+	t.Helper()
+	day, err := pipeline.BusinessDay(context.Background(), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return day
 }
 
 func TestExport(t *testing.T) {
@@ -255,9 +269,9 @@ func TestExport(t *testing.T) {
 	t.Run("AFilterThatMatchesNothingFailsAndWritesNothing", func(t *testing.T) {
 		fresh := filepath.Join(t.TempDir(), "export")
 		for _, o := range []warehouse.ExportOptions{
-			{Dir: fresh, Tables: []string{"mart.*", "mart.customer360"}},
-			{Dir: fresh, Schemas: []string{"raw"}},
-			{Dir: fresh, Schemas: []string{"core"}, Tables: []string{"mart.tags"}},
+			{Dir: fresh, Date: businessDay(t, b.W), Tables: []string{"mart.*", "mart.customer360"}},
+			{Dir: fresh, Date: businessDay(t, b.W), Schemas: []string{"raw"}},
+			{Dir: fresh, Date: businessDay(t, b.W), Schemas: []string{"core"}, Tables: []string{"mart.tags"}},
 		} {
 			_, err := b.W.Export(context.Background(), o)
 			if err == nil || !strings.Contains(err.Error(), "customer360") && !strings.Contains(err.Error(), `"raw"`) && !strings.Contains(err.Error(), "mart.tags") {
@@ -274,7 +288,7 @@ func TestExport(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		started := 0
-		_, err := b.W.Export(ctx, warehouse.ExportOptions{Dir: dir, Logger: testbank.Quiet, Progress: func(table string, done, total int64) {
+		_, err := b.W.Export(ctx, warehouse.ExportOptions{Dir: dir, Date: businessDay(t, b.W), Logger: testbank.Quiet, Progress: func(table string, done, total int64) {
 			if started++; started == 4 {
 				cancel()
 			}
@@ -296,7 +310,7 @@ func TestExport(t *testing.T) {
 		fresh := t.TempDir()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		_, err := b.W.Export(ctx, warehouse.ExportOptions{Dir: fresh, Logger: testbank.Quiet, Progress: func(table string, done, total int64) {
+		_, err := b.W.Export(ctx, warehouse.ExportOptions{Dir: fresh, Date: businessDay(t, b.W), Logger: testbank.Quiet, Progress: func(table string, done, total int64) {
 			if table == "core.party" {
 				cancel()
 			}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -190,42 +189,4 @@ func Describe(ctx context.Context, db *sql.DB, query string) ([]Column, error) {
 		cols = append(cols, Column{fmt.Sprint(vals[0]), fmt.Sprint(vals[1])})
 	}
 	return cols, rows.Err()
-}
-
-// NewestSnapshotDay is the newest business day in core.aum_daily (YYYY-MM-DD),
-// the date dated stages and exports default to. Never today: a run dated
-// today on an empty warehouse would refuse every later run for the real
-// (earlier) business dates.
-func NewestSnapshotDay(ctx context.Context, conn *sql.Conn) (string, error) {
-	var newest sql.NullString
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of_date) AS VARCHAR) FROM core.aum_daily`).Scan(&newest); err != nil {
-		return "", fmt.Errorf("newest snapshot day: %w (build the core model first: cdp model)", err)
-	}
-	if !newest.Valid {
-		return "", errors.New("no snapshot day in core.aum_daily: ingest the feeds and run cdp unify and cdp model first")
-	}
-	return newest.String, nil
-}
-
-// BusinessDate resolves the business date (YYYY-MM-DD) a dated run
-// describes: asOf when given, else the newest snapshot day in
-// core.aum_daily. A date before the newest as_of in runs (a run table) is
-// refused: such runs only move forward.
-func BusinessDate(ctx context.Context, conn *sql.Conn, asOf time.Time, runs string) (string, error) {
-	day := asOf.Format(time.DateOnly)
-	if asOf.IsZero() {
-		newest, err := NewestSnapshotDay(ctx, conn)
-		if err != nil {
-			return "", fmt.Errorf("the as-of date: %w, or give --as-of", err)
-		}
-		day = newest
-	}
-	var last sql.NullString
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM `+runs).Scan(&last); err != nil {
-		return "", fmt.Errorf("%s: %w", runs, err)
-	}
-	if last.Valid && day < last.String {
-		return "", fmt.Errorf("as of %s is before the last run's %s: history only moves forward", day, last.String)
-	}
-	return day, nil
 }

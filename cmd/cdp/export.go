@@ -58,6 +58,13 @@ writes them in full.`,
 		prog := pipeline.TerminalProgress(os.Stderr)
 		defer prog.Done()
 		o.Logger, o.Version, o.Progress = g.logger, cdpVersion(), exportProgress(prog)
+		if o.Date.IsZero() {
+			day, err := pipeline.BusinessDay(ctx, w)
+			if err != nil {
+				return warehouse.ExportReport{}, fmt.Errorf("the business date to export: %w, or give --date", err)
+			}
+			o.Date = day
+		}
 		return w.Export(ctx, o)
 	}, printExport)
 	f := cmd.Flags()

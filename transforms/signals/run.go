@@ -14,6 +14,7 @@ import (
 
 	"cdp/outbox"
 	"cdp/pii"
+	"cdp/transforms/core"
 	"cdp/warehouse"
 )
 
@@ -106,7 +107,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, 
 		return nil, err
 	}
 	defer conn.Close()
-	asOf, err := warehouse.BusinessDate(ctx, conn, o.AsOf, "ops.signal_runs")
+	asOf, err := core.BusinessDate(ctx, conn, o.AsOf, "ops.signal_runs")
 	if err != nil {
 		return nil, fmt.Errorf("signals: %w", err)
 	}

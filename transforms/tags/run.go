@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cdp/outbox"
+	"cdp/transforms/core"
 	"cdp/warehouse"
 )
 
@@ -68,7 +69,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 		return nil, err
 	}
 	defer conn.Close()
-	asOf, err := warehouse.BusinessDate(ctx, conn, o.AsOf, "ops.tag_runs")
+	asOf, err := core.BusinessDate(ctx, conn, o.AsOf, "ops.tag_runs")
 	if err != nil {
 		return nil, fmt.Errorf("tags: %w", err)
 	}
