@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"cdp/pipeline"
 	"cdp/transforms/signals"
+	"cdp/warehouse"
 )
 
 // parseAsOf reads an --as-of flag: "" is the zero time (the newest day).
@@ -126,8 +128,56 @@ run's is refused.`,
 		return err
 	}, printSignalRun)
 	run.Flags().StringVar(&runAsOf, "as-of", "", "business date YYYY-MM-DD (default: the newest snapshot day)")
-	cmd.AddCommand(validate, docs, run)
+	var evalAsOf string
+	var only []string
+	eval := projectCmd(g, &cobra.Command{
+		Use:   "eval --as-of YYYY-MM-DD",
+		Short: "Evaluate the rules as of any day, past ones included, into scratch.signal_hits, without a lifecycle or events",
+		Long: `eval evaluates the rules (or --rule ones) as of a business day — a past one
+too, which cdp signals run refuses since signal history only moves forward
+— and writes the parties each rule fires for, with score, reason and
+evidence, to scratch.signal_hits (replacing what an earlier eval left
+there). Nothing else changes: no signal opens or closes, nothing goes to
+the outbox.
+
+For each rule it prints whether it reads dated facts or the current state,
+its hits, and how they compare with the hits the run of that day decided
+on: a dated rule finds exactly those parties with those scores (differ 0);
+a current rule reads today's state.`,
+		Example: `  cdp signals eval --as-of 2026-11-18
+  cdp signals eval --as-of 2026-11-18 --rule churn_aum_outflow
+  cdp sql "SELECT party_id, score, reason FROM scratch.signal_hits WHERE rule_id = 'churn_aum_outflow' ORDER BY score DESC"`,
+	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*signals.EvalSummary, error) {
+		day, err := parseAsOf(evalAsOf)
+		if err != nil {
+			return nil, err
+		}
+		if day.IsZero() {
+			return nil, fmt.Errorf("signals eval needs --as-of YYYY-MM-DD")
+		}
+		env := g.env(p, w)
+		env.RuleFolders = ruleFolders
+		rules, err := env.Rules()
+		if err != nil {
+			return nil, err
+		}
+		return signals.Eval(ctx, w, rules, signals.EvalOptions{AsOf: day, Rules: only, AllowPII: env.PII().InEvents, Logger: g.logger})
+	}, printSignalEval)
+	eval.Flags().StringVar(&evalAsOf, "as-of", "", "business date YYYY-MM-DD to evaluate the rules as of (required)")
+	eval.Flags().StringSliceVar(&only, "rule", nil, "only these rules (repeatable)")
+	cmd.AddCommand(validate, docs, run, eval)
 	return cmd
+}
+
+func printSignalEval(w io.Writer, s *signals.EvalSummary) {
+	fmt.Fprintf(w, "signal rules as of %s: %d evaluated into %s in %.1fs\n", s.AsOf, len(s.Rules), s.Table, s.Seconds)
+	if !s.Described {
+		fmt.Fprintln(w, "  no signal run ran as of this day: there are no recorded hits to compare with")
+	}
+	fmt.Fprintf(w, "  %-28s %-10s %-8s %7s %9s %7s\n", "rule", "kind", "reads", "hits", "recorded", "differ")
+	for _, r := range s.Rules {
+		fmt.Fprintf(w, "  %-28s %-10s %-8s %7d %9d %7d\n", r.ID, r.Kind, r.Reads, r.Hits, r.Recorded, r.Differ)
+	}
 }
 
 func printSignalRun(w io.Writer, s *signals.RunSummary) {

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"cdp/pipeline"
 	"cdp/transforms/tags"
+	"cdp/warehouse"
 )
 
 func newTagsCmd(g *globals) *cobra.Command {
@@ -40,7 +43,11 @@ Every problem names the file and line. Build the core model first (cdp model).`,
 			if err != nil {
 				return err
 			}
-			if err := tags.Validate(cmd.Context(), w.DB(), cat); err != nil {
+			day := time.Now()
+			if newest, err := pipeline.BusinessDay(cmd.Context(), w); err == nil {
+				day = newest
+			}
+			if err := tags.Validate(cmd.Context(), w.DB(), cat, day.Format(time.DateOnly)); err != nil {
 				return err
 			}
 			by := cat.ByCategory()
@@ -105,8 +112,56 @@ are computed every run; --full computes every tag.`,
 	}, printTagRun)
 	runCmd.Flags().StringVar(&asOf, "as-of", "", "business date YYYY-MM-DD (default: the newest snapshot day)")
 	runCmd.Flags().BoolVar(&full, "full", false, "compute every tag, also those whose inputs are unchanged")
-	cmd.AddCommand(validate, docs, runCmd)
+	var evalAsOf string
+	var only []string
+	eval := projectCmd(g, &cobra.Command{
+		Use:   "eval --as-of YYYY-MM-DD",
+		Short: "Compute tags as of any day, past ones included, into scratch.tag_values, without touching their history",
+		Long: `eval computes the catalog's tags (or --tag ones) as of a business day — a
+past one too, which cdp tags run refuses since history only moves forward —
+into the table scratch.tag_values, replacing what an earlier eval left
+there. It writes nothing else: not mart.tags, not the history, not the
+outbox.
+
+For each tag it prints whether it reads dated facts or the current state,
+how many parties have a value and the most common one, and compares the
+values with those the history records for the day, over the parties the
+runs had described by then. A dated tag gives exactly the recorded values
+(differ 0); a current tag shows today's state of a past day.`,
+		Example: `  cdp tags eval --as-of 2026-11-18
+  cdp tags eval --as-of 2026-11-18 --tag aum_tier --tag card_txn_count
+  cdp sql "SELECT value, count(*) FROM scratch.tag_values WHERE tag_id = 'aum_tier' GROUP BY 1"`,
+	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*tags.EvalSummary, error) {
+		day, err := parseAsOf(evalAsOf)
+		if err != nil {
+			return nil, err
+		}
+		if day.IsZero() {
+			return nil, fmt.Errorf("tags eval needs --as-of YYYY-MM-DD")
+		}
+		env := g.env(p, w)
+		env.Catalogs = catalogs
+		cat, err := env.Catalog()
+		if err != nil {
+			return nil, err
+		}
+		return tags.Eval(ctx, w, cat, tags.EvalOptions{AsOf: day, Tags: only, Logger: g.logger})
+	}, printTagEval)
+	eval.Flags().StringVar(&evalAsOf, "as-of", "", "business date YYYY-MM-DD to evaluate the tags as of (required)")
+	eval.Flags().StringSliceVar(&only, "tag", nil, "only these tags (repeatable)")
+	cmd.AddCommand(validate, docs, runCmd, eval)
 	return cmd
+}
+
+func printTagEval(w io.Writer, s *tags.EvalSummary) {
+	fmt.Fprintf(w, "tags as of %s: %d evaluated into %s in %.1fs\n", s.AsOf, len(s.Tags), s.Table, s.Seconds)
+	if !s.Described {
+		fmt.Fprintln(w, "  no tag run has described this day yet: there is no recorded value to compare with")
+	}
+	fmt.Fprintf(w, "  %-32s %-8s %9s %9s %7s  %s\n", "tag", "reads", "parties", "recorded", "differ", "most common value")
+	for _, t := range s.Tags {
+		fmt.Fprintf(w, "  %-32s %-8s %9d %9d %7d  %s (%d)\n", t.ID, t.Reads, t.Parties, t.Recorded, t.Differ, t.Top, t.TopN)
+	}
 }
 
 func printTagRun(w io.Writer, s *tags.RunSummary) {

@@ -4,16 +4,22 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"cdp/transforms/sqltext"
 )
 
-// Describe is the rule's description with its parameters filled in.
+// Describe is the rule's description with its parameters filled in (a
+// description mentions them as {name}, like the SQL).
 func (r *Rule) Describe() string {
-	return placeholder.ReplaceAllStringFunc(strings.TrimSpace(r.Description), func(m string) string {
-		if v, ok := r.Params[m[1:len(m)-1]]; ok {
-			return fmt.Sprint(v)
-		}
-		return m
-	})
+	vars := sqltext.Vars{}
+	for name, v := range r.Params {
+		vars[name] = sqltext.Value(fmt.Sprint(v))
+	}
+	out, err := sqltext.Fill(strings.TrimSpace(r.Description), vars)
+	if err != nil {
+		return strings.TrimSpace(r.Description)
+	}
+	return out
 }
 
 // Docs writes the rule set as Markdown for CRM teams and relationship
@@ -22,6 +28,9 @@ func (r *Rule) Describe() string {
 func Docs(w io.Writer, rules *Rules, cfg Config) error {
 	cfg = cfg.WithDefaults()
 	fmt.Fprintf(w, "# Signal rules\n\n%d rules. A rule fires for a party when its SQL returns the party; the reason is its template filled with the evidence the SQL returns.\n\n", len(rules.Rules))
+	fmt.Fprint(w, "A rule runs as of a business day. A **dated** rule reads only facts up to that day, so evaluated for a past day "+
+		"(`cdp signals eval --as-of`) it finds the parties the run of that day found; a **current** rule reads the current "+
+		"state of loans or cards, so a past day shows today's.\n\n")
 	fmt.Fprintf(w, "Lifecycle: a signal opens, is updated when its score rises, closes when the rule stops firing, and expires after its validity. "+
 		"The same rule is not sent to the same party again within %d days unless its score rises; "+
 		"a party gets at most %d cross-sell signals in any %d days, highest score first.\n\n", cfg.SuppressDays, cfg.CrossSellCap, cfg.CrossSellCapDays)
@@ -36,11 +45,11 @@ func Docs(w io.Writer, rules *Rules, cfg Config) error {
 			continue
 		}
 		fmt.Fprintf(w, "## %s %s (`%s`, topic `%s`, %d rules)\n\n", k.ZH, k.EN, k.ID, k.Topic, len(rs))
-		fmt.Fprintln(w, "| id | 名称 | name | priority | valid days | product | when it fires | action | owner |")
-		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+		fmt.Fprintln(w, "| id | 名称 | name | priority | valid days | product | reads | when it fires | action | owner |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, r := range rs {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s |\n", r.ID, cell(r.NameZH), cell(r.NameEN), r.Priority,
-				r.ValidDays, cell(r.Product), cell(r.Describe()), cell(r.Action), cell(r.Owner))
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", r.ID, cell(r.NameZH), cell(r.NameEN), r.Priority,
+				r.ValidDays, cell(r.Product), r.Reads, cell(r.Describe()), cell(r.Action), cell(r.Owner))
 		}
 		fmt.Fprintln(w)
 		for _, r := range rs {
@@ -52,6 +61,14 @@ func Docs(w io.Writer, rules *Rules, cfg Config) error {
 				r.ID, r.File, r.Line, strings.TrimSpace(r.Reason), strings.Join(append(params, "`as_of` = the run's date"), ", "), strings.TrimSpace(r.SQL))
 		}
 	}
+	var current []string
+	for _, r := range rules.Rules {
+		if r.Reads == Current {
+			current = append(current, "`"+r.ID+"`")
+		}
+	}
+	fmt.Fprintf(w, "## Current-state rules (%d)\n\nThese read the current state; evaluated for a past day they show today's: %s.\n",
+		len(current), strings.Join(current, ", "))
 	return nil
 }
 

@@ -35,11 +35,12 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"text/template"
 
 	"cdp/decl"
+	"cdp/transforms/core"
+	"cdp/transforms/sqltext"
 )
 
 //go:embed rules/*.yaml
@@ -87,6 +88,7 @@ type Rule struct {
 	Owner       string         `yaml:"owner"`
 	Behaviour   string         `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
 	Replaces    bool           `yaml:"replaces"`  // a project's rule replacing the built-in rule of its id
+	Reads       string         `yaml:"reads"`     // dated | current; left out: dated when the sql uses {as_of} or {day:…}
 	Kind        string         `yaml:"-"`
 	File        string         `yaml:"-"`
 	Line        int            `yaml:"-"`
@@ -114,7 +116,6 @@ type file struct {
 
 var (
 	idPattern    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	placeholder  = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
 	templateFunc = template.FuncMap{"money": Money, "pct": Pct, "date": Date, "num": Num}
 )
 
@@ -272,15 +273,34 @@ func check(name string, f *file) Problems {
 		if strings.TrimSpace(r.SQL) == "" {
 			bad(r.SQLLine, "sql is required")
 		}
-		for _, m := range placeholder.FindAllStringSubmatch(r.SQL, -1) {
-			if _, ok := r.Params[m[1]]; !ok && m[1] != "as_of" {
-				bad(r.SQLLine, "the sql uses {%s}, which is neither {as_of} nor one of params:", m[1])
+		uses := sqltext.Uses(r.SQL)
+		for _, name := range uses {
+			if _, ok := r.Params[name]; !ok && name != "as_of" && name != "day" {
+				bad(r.SQLLine, "the sql uses {%s}, which is neither {as_of}, {day:TABLE} nor one of params:", name)
 			}
 		}
 		for k, v := range r.Params {
-			if _, err := paramLiteral(v); err != nil {
+			if _, err := sqltext.Literal(v); err != nil {
 				bad(r.Line, "params.%s: %v", k, err)
 			}
+			if k == "as_of" || k == "day" {
+				bad(r.Line, "params.%s: the name is the run's, pick another", k)
+			}
+		}
+		usesDay := slices.Contains(uses, "as_of") || slices.Contains(uses, "day")
+		switch r.Reads {
+		case "":
+			r.Reads = Current
+			if usesDay {
+				r.Reads = Dated
+			}
+		case Dated:
+			if !usesDay {
+				bad(r.SQLLine, "a dated rule reads the facts of its day: its sql uses {as_of} or {day:TABLE}")
+			}
+		case Current:
+		default:
+			bad(r.Line, "reads %q: want dated (facts up to the as-of day) or current (the current state)", r.Reads)
 		}
 		t, err := template.New(r.ID).Funcs(templateFunc).Option("missingkey=error").Parse(r.Reason)
 		switch {
@@ -304,38 +324,29 @@ func (r *Rule) paramNames() []string {
 	return names
 }
 
-// paramLiteral is a parameter value as SQL: numbers as they are, strings
-// quoted.
-func paramLiteral(v any) (string, error) {
-	switch x := v.(type) {
-	case int:
-		return strconv.Itoa(x), nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
-	case string:
-		return "'" + strings.ReplaceAll(x, "'", "''") + "'", nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	}
-	return "", fmt.Errorf("%v (%T): want a number, a string or true/false", v, v)
-}
+// What a rule reads.
+const (
+	Dated   = "dated"   // facts dated up to the as-of day: reproducible for a past day
+	Current = "current" // the current state: a past day shows today's
+)
 
-// Query is the rule's SQL for business date asOf (YYYY-MM-DD), with its
-// parameters filled in.
+// Query is the rule's SQL for business date asOf (YYYY-MM-DD), with {as_of},
+// {day:TABLE} and its parameters filled in. Loading checked every
+// placeholder; SQL that still fails to fill is returned as written, for the
+// warehouse to refuse with its own words.
 func (r *Rule) Query(asOf string) string {
 	q := strings.TrimRight(strings.TrimSpace(r.SQL), ";")
-	return placeholder.ReplaceAllStringFunc(q, func(m string) string {
-		name := m[1 : len(m)-1]
-		if name == "as_of" {
-			return "DATE '" + asOf + "'"
+	vars := core.AsOf(asOf)
+	for name, v := range r.Params {
+		lit, err := sqltext.Literal(v)
+		if err != nil {
+			return q
 		}
-		v, ok := r.Params[name]
-		if !ok {
-			return m
-		}
-		lit, _ := paramLiteral(v)
-		return lit
-	})
+		vars[name] = sqltext.Value(lit)
+	}
+	filled, err := sqltext.Fill(q, vars)
+	if err != nil {
+		return q
+	}
+	return filled
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"cdp/internal/testbank"
 	"cdp/transforms/tags"
@@ -77,7 +78,20 @@ func TestActivityTags_EqualTheirEventScans(t *testing.T) {
 	}
 	windowed := map[string]bool{} // tags whose window was checked
 	prints := map[string]string{} // tag → its values' fingerprint with the as-of day on the last day of the week
+	lastDay, err := time.Parse(time.DateOnly, last)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, shift := range []int{0, 26, 27, 28, 29, 30, 56, 57, 58, 59, 60, 86, 87, 88, 89, 90} {
+		// The tags are evaluated as of shift days after the week.
+		day := lastDay.AddDate(0, 0, shift).Format(time.DateOnly)
+		query := func(tg *tags.Tag) string {
+			q, err := tg.Query(day)
+			if err != nil {
+				t.Fatalf("%s: %v", tg.ID, err)
+			}
+			return q
+		}
 		if shift > 0 {
 			// One party's snapshot rows, copied to the new as-of day, move it.
 			for _, table := range []string{"core.aum_daily", "core.holding_daily"} {
@@ -99,11 +113,11 @@ func TestActivityTags_EqualTheirEventScans(t *testing.T) {
 			}
 			var ours, live, diff int64
 			var print string
-			q := `SELECT (SELECT count(*) FROM (` + sel(tg.SQL) + `)),
-			             (SELECT count(*) FILTER (value NOT IN ('0', 'false')) FROM (` + sel(tg.SQL) + `)),
-			             (SELECT count(*) FROM (` + sel(tg.SQL) + ` EXCEPT ALL ` + sel(r.SQL) + `))
-			           + (SELECT count(*) FROM (` + sel(r.SQL) + ` EXCEPT ALL ` + sel(tg.SQL) + `)),
-			             (SELECT CAST(coalesce(sum(hash(party_id, value)), 0) AS VARCHAR) FROM (` + sel(tg.SQL) + `))`
+			q := `SELECT (SELECT count(*) FROM (` + sel(query(tg)) + `)),
+			             (SELECT count(*) FILTER (value NOT IN ('0', 'false')) FROM (` + sel(query(tg)) + `)),
+			             (SELECT count(*) FROM (` + sel(query(tg)) + ` EXCEPT ALL ` + sel(query(r)) + `))
+			           + (SELECT count(*) FROM (` + sel(query(r)) + ` EXCEPT ALL ` + sel(query(tg)) + `)),
+			             (SELECT CAST(coalesce(sum(hash(party_id, value)), 0) AS VARCHAR) FROM (` + sel(query(tg)) + `))`
 			if err := db.QueryRowContext(ctx, q).Scan(&ours, &live, &diff, &print); err != nil {
 				t.Fatalf("%s: %v", r.ID, err)
 			}

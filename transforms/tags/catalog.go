@@ -15,10 +15,20 @@
 //	    type: enum                    # string | enum | int | decimal | bool
 //	    values: [lt_1m, 1m_6m, ge_6m] # enum only: every value the SQL may give
 //	    description: …
+//	    reads: dated                  # dated | current (see below)
 //	    sql: |                        # columns party_id and value; at most one row per party
-//	      SELECT party_id, … AS value FROM core.aum_daily …
+//	      SELECT party_id, … AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}
 //
 // Every problem names the file and line it is on.
+//
+// A tag is computed as of a business day, and says what it reads. A dated
+// tag reads facts dated up to that day only — a snapshot table at
+// {day:TABLE} (the newest snapshot on or before the day), events and
+// windows ending at {as_of} — so evaluated for a past day it gives the value
+// the run on that day recorded. A current tag reads the current state (the
+// golden record, the latest snapshot of loans and cards, relationships): a
+// past day shows today's state. Left out, reads is dated when the SQL uses
+// {as_of} or {day:…}, else current.
 package tags
 
 import (
@@ -31,6 +41,8 @@ import (
 	"strings"
 
 	"cdp/decl"
+	"cdp/transforms/core"
+	"cdp/transforms/sqltext"
 )
 
 //go:embed catalog/*.yaml
@@ -64,6 +76,8 @@ type Tag struct {
 	Description string   `yaml:"description"`
 	SQL         string   `yaml:"sql"`
 	Owner       string   `yaml:"owner"`
+	// Reads is dated or current (see the package doc).
+	Reads string `yaml:"reads"`
 	// Replaces says a project's tag replaces the built-in tag of its id.
 	Replaces bool `yaml:"replaces"`
 
@@ -245,9 +259,38 @@ func parseFile(name string, data []byte) (*file, Problems) {
 		}
 		if strings.TrimSpace(t.SQL) == "" {
 			bad("sql is required")
+		} else if _, err := t.Query("2000-01-01"); err != nil {
+			probs = append(probs, Problem{File: name, Line: t.SQLLine, Item: t.ID, Msg: "sql: " + err.Error()})
+		}
+		usesDay := slices.ContainsFunc(sqltext.Uses(t.SQL), func(n string) bool { return n == "as_of" || n == "day" })
+		switch t.Reads {
+		case "":
+			t.Reads = Current
+			if usesDay {
+				t.Reads = Dated
+			}
+		case Dated:
+			if !usesDay {
+				bad("a dated tag reads the facts of its day: its sql uses {as_of} or {day:TABLE}")
+			}
+		case Current:
+		default:
+			bad("reads %q: want dated (facts up to the as-of day) or current (the current state)", t.Reads)
 		}
 	}
 	return &f, probs
+}
+
+// What a tag reads.
+const (
+	Dated   = "dated"   // facts dated up to the as-of day: reproducible for a past day
+	Current = "current" // the current state: a past day shows today's
+)
+
+// Query is the tag's SQL for business day asOf (YYYY-MM-DD), its
+// placeholders filled.
+func (t *Tag) Query(asOf string) (string, error) {
+	return sqltext.Fill(strings.TrimRight(strings.TrimSpace(t.SQL), ";"), core.AsOf(asOf))
 }
 
 // ByCategory groups the catalog's tags by category, in Categories order.

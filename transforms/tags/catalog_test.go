@@ -80,7 +80,7 @@ func TestValidate_ChecksTheSQLAgainstTheWarehouse(t *testing.T) {
 		tag("stray", "enum", "SELECT * FROM (VALUES ('P1', 'a'), ('P2', 'z')) t(party_id, value)", "a", "b"),
 		tag("decimal_ok", "decimal", "SELECT 'P1' AS party_id, 1.5 AS value"),
 	}}
-	err = Validate(ctx, w.DB(), cat)
+	err = Validate(ctx, w.DB(), cat, "2026-11-20")
 	if err == nil {
 		t.Fatal("no problems found")
 	}

@@ -10,18 +10,22 @@ import (
 // of the tags, then each tag's definition.
 func Docs(w io.Writer, cat *Catalog) error {
 	by := cat.ByCategory()
-	fmt.Fprintf(w, "# Tag catalog\n\n%d tags in %d categories. Each tag is one value per party, computed by its SQL over the core tables.\n\n", len(cat.Tags), len(by))
+	fmt.Fprintf(w, "# Tag catalog\n\n%d tags in %d categories. Each tag is one value per party, computed by its SQL over the core tables\n", len(cat.Tags), len(by))
+	fmt.Fprint(w, "as of a business day. A **dated** tag reads only facts up to that day (the day's snapshot, the newest on or before it,\n"+
+		"and events in windows ending on it): evaluated for a past day (`cdp tags eval --as-of`), it gives the value the run of\n"+
+		"that day recorded. A **current** tag reads the current state (the golden record, the latest snapshot of loans and\n"+
+		"cards, relationships), so a past day shows today's state.\n\n")
 	for _, c := range Categories {
 		ts := by[c.ID]
 		if len(ts) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "## %s %s (`%s`, %d tags)\n\n", c.ZH, c.EN, c.ID, len(ts))
-		fmt.Fprintln(w, "| id | 名称 | name | type | values | description | owner |")
-		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
+		fmt.Fprintln(w, "| id | 名称 | name | type | values | reads | description | owner |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, t := range ts {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s |\n", t.ID, cell(t.NameZH), cell(t.NameEN), t.Type,
-				cell(strings.Join(t.Values, ", ")), cell(t.Description), cell(t.Owner))
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", t.ID, cell(t.NameZH), cell(t.NameEN), t.Type,
+				cell(strings.Join(t.Values, ", ")), t.Reads, cell(t.Description), cell(t.Owner))
 		}
 		fmt.Fprintln(w)
 		for _, t := range ts {
@@ -29,6 +33,14 @@ func Docs(w io.Writer, cat *Catalog) error {
 				t.ID, t.File, t.Line, strings.TrimSpace(t.SQL))
 		}
 	}
+	var current []string
+	for _, t := range cat.Tags {
+		if t.Reads == Current {
+			current = append(current, "`"+t.ID+"`")
+		}
+	}
+	fmt.Fprintf(w, "## Current-state tags (%d)\n\nThese read the current state; evaluated for a past day they show today's: %s.\n",
+		len(current), strings.Join(current, ", "))
 	return nil
 }
 

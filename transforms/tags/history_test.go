@@ -156,7 +156,7 @@ func TestRun_EveryShippedTagTakesTwoValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tags.Validate(ctx, w.DB(), cat); err != nil {
+	if err := tags.Validate(ctx, w.DB(), cat, "2026-11-20"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: quiet}); err != nil {

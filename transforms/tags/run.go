@@ -98,7 +98,14 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
 		return nil, err
 	}
-	inputs, err := tagInputs(ctx, conn, cat, runID)
+	queries := map[string]string{} // the tags' SQL as of the day
+	for _, t := range cat.Tags {
+		var err error
+		if queries[t.ID], err = t.Query(asOf); err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+		}
+	}
+	inputs, err := tagInputs(ctx, conn, cat, queries, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +125,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	}
 	for _, t := range computed {
 		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%s) WHERE party_id IS NOT NULL`,
-			warehouse.Literal(t.ID), strings.TrimRight(strings.TrimSpace(t.SQL), ";"))
+			warehouse.Literal(t.ID), queries[t.ID])
 		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
@@ -209,8 +216,8 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	return sum, nil
 }
 
-// tagInputs returns, for every tag, a hash of its SQL and of the contents
-// of each table it reads: equal hashes mean equal values, as a tag is SQL
+// tagInputs returns, for every tag, a hash of its SQL as of the run's day
+// (queries) and of the contents of each table it reads: equal hashes mean equal values, as a tag is SQL
 // over those tables alone. A table's print is its row count and the sum of
 // its rows' hashes, so that any change to any row shows; but a table whose
 // row count differs from the last run's (ops.table_prints) has changed for
@@ -221,7 +228,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 // itself (now(), current_date, random() …), names a table that does not
 // exist, or does not parse gets a hash of its own every run, so it is
 // always computed.
-func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, runID string) (map[string]string, error) {
+func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[string]string, runID string) (map[string]string, error) {
 	lastCount, err := keyed[int64](ctx, conn, `SELECT table_name, row_count FROM ops.table_prints`)
 	if err != nil {
 		return nil, fmt.Errorf("ops.table_prints: %w", err)
@@ -266,8 +273,8 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, runID string) 
 	out := map[string]string{}
 	for _, t := range cat.Tags {
 		h := sha256.New()
-		fmt.Fprintf(h, "%s\x00", t.SQL)
-		tables, volatile, err := tagReads(ctx, conn, t.SQL)
+		fmt.Fprintf(h, "%s\x00", queries[t.ID])
+		tables, volatile, err := tagReads(ctx, conn, queries[t.ID])
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}

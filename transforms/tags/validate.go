@@ -25,17 +25,22 @@ func typeOK(declared, duck string) bool {
 	return false
 }
 
-// Validate checks every tag's SQL against the warehouse: it compiles, gives
-// exactly the columns party_id (VARCHAR) and value (of the declared type),
-// at most one row per party, and for an enum only its declared values.
-// Problems name the file and the line of the tag's sql: key.
-func Validate(ctx context.Context, db *sql.DB, cat *Catalog) error {
+// Validate checks every tag's SQL, as of business day asOf (YYYY-MM-DD),
+// against the warehouse: it compiles, gives exactly the columns party_id
+// (VARCHAR) and value (of the declared type), at most one row per party,
+// and for an enum only its declared values. Problems name the file and the
+// line of the tag's sql: key.
+func Validate(ctx context.Context, db *sql.DB, cat *Catalog, asOf string) error {
 	var probs Problems
 	for _, t := range cat.Tags {
 		bad := func(format string, args ...any) {
 			probs = append(probs, Problem{File: t.File, Line: t.SQLLine, Item: t.ID, Msg: fmt.Sprintf(format, args...)})
 		}
-		query := strings.TrimRight(strings.TrimSpace(t.SQL), ";")
+		query, err := t.Query(asOf)
+		if err != nil {
+			bad("sql: %v", err)
+			continue
+		}
 		desc, err := warehouse.Describe(ctx, db, query)
 		if err != nil {
 			bad("sql does not compile: %s", firstLine(err.Error()))
