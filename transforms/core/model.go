@@ -12,39 +12,43 @@
 //     whose source record was never unified keeps a NULL party_id and is
 //     counted in the build's summary.
 //   - Rebuilding over the same input gives the same tables.
+//   - An incremental build gives the tables a full one would: both come from
+//     the one definition of each table (tables/*.sql, see definition) and a
+//     shared mechanism — the key and the newest version, and rows re-pointed
+//     when their source record moves to another party. Only the aggregates
+//     carry incremental statements of their own, and their files say why.
+//
+// It also owns the business date: the newest snapshot day of the model
+// (NewestSnapshotDay) and the placeholders of SQL evaluated as of a day
+// (AsOf).
 package core
 
 import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"cdp/warehouse"
 )
 
-//go:embed model.sql
-var modelSQL string
-
-//go:embed incremental.sql
-var incrementalSQL string
-
-//go:embed activity.sql
-var activitySQL string
+//go:embed tables/*.sql
+var tableFiles embed.FS
 
 // Tables are the core model's tables, in build order.
-var Tables = []string{
-	"core.holding_daily", "core.holding", "core.aum_daily", "core.trade", "core.loan_daily", "core.loan", "core.repayment",
-	"core.card_account", "core.card_txn", "core.digital_event", "core.activity_day",
-}
+var Tables = func() []string {
+	out := make([]string, len(definitions))
+	for i, t := range definitions {
+		out[i] = t.name
+	}
+	return out
+}()
 
 // TableCount is one table's size after a build.
 type TableCount struct {
@@ -82,46 +86,15 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-var datePlaceholder = regexp.MustCompile(`\{\{(date|refdate):(\w+)\}\}`)
-
-// activityKeys are the columns core.activity_day's src_key and day come
-// from, by source table.
-var activityKeys = map[string][2]string{
-	"card": {"card_account_id", "txn_time"}, "ebank": {"user_id", "ts"}, "wealth": {"client_id", "trade_time"},
-}
-
-var onlyPlaceholder = regexp.MustCompile(`\{\{only:(\w+)\}\}`)
-
-// fill returns sql with its placeholders filled: {{date:X}} and
-// {{refdate:X}} the snapshot date of raw or core row alias X, {{hwm}} the
-// newest load the last build read, {{activity}} the activity query
-// (activity.sql) over every row in a full build and over the
-// (source account, day) pairs in cdp_activity_keys in an incremental one.
-func fill(sql string, hwm int64, incremental bool) string {
-	activity := onlyPlaceholder.ReplaceAllStringFunc(activitySQL, func(m string) string {
-		if !incremental {
-			return "true"
-		}
-		src := onlyPlaceholder.FindStringSubmatch(m)[1]
-		k := activityKeys[src]
-		return fmt.Sprintf("(%s, CAST(%s AS DATE)) IN (SELECT src_key, day FROM cdp_activity_keys WHERE src = '%s')", k[0], k[1], src)
-	})
-	sql = strings.ReplaceAll(sql, "{{activity}}", activity)
-	sql = datePlaceholder.ReplaceAllStringFunc(sql, func(m string) string {
-		p := datePlaceholder.FindStringSubmatch(m)
-		if p[1] == "refdate" {
-			return warehouse.SnapshotDateOfSQL(p[2] + ".source_ref")
-		}
-		return warehouse.SnapshotDateSQL(p[2])
-	})
-	return strings.ReplaceAll(sql, "{{hwm}}", strconv.FormatInt(hwm, 10))
-}
-
-// modelHash identifies the model's SQL: a build by another version is
-// followed by a full one.
+// modelHash identifies the model's definitions: a build by another version
+// is followed by a full one.
 var modelHash = func() string {
-	h := sha256.Sum256([]byte(modelSQL + incrementalSQL + activitySQL))
-	return hex.EncodeToString(h[:8])
+	h := sha256.New()
+	fmt.Fprint(h, "core model 2\x00") // the engine's version
+	for _, t := range definitions {
+		fmt.Fprintf(h, "%s\x00%s\x00", t.file, t.text)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }()
 
 // buildPlan is how a build goes: full or incremental from the load after
@@ -168,9 +141,9 @@ func plan(ctx context.Context, conn *sql.Conn, full bool) (buildPlan, error) {
 }
 
 // Build brings the core model up to date with raw.* and core.party_xref,
-// in one transaction: incrementally from the last build when it can (see
-// incremental.sql), else by rebuilding every table (model.sql). Both give
-// the same tables.
+// in one transaction: incrementally from the last build when it can, else
+// by rebuilding every table. Both come from the same definitions
+// (tables/*.sql) and give the same tables.
 func Build(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (*Summary, error) {
 	return BuildWith(ctx, w, Options{Logger: log})
 }
@@ -197,16 +170,21 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ops.loads WHERE load_id > ? AND status = 'loaded'`, p.from).Scan(&sum.NewLoads); err != nil {
 			return err
 		}
-		q := fill(modelSQL, 0, false)
+		var stmts []statement
 		if p.mode == ModeIncremental {
-			q = fill(incrementalSQL, p.from, true)
+			stmts, err = incremental(p.from)
+		} else {
+			stmts, err = full()
 		}
-		for i, stmt := range statements(q) {
+		if err != nil {
+			return err
+		}
+		for i, st := range stmts {
 			t0 := time.Now()
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("statement %d (%s): %w", i+1, firstLine(stmt), err)
+			if _, err := conn.ExecContext(ctx, st.sql); err != nil {
+				return fmt.Errorf("%s, statement %d (%s): %w", st.table, i+1, firstLine(st.sql), err)
 			}
-			log.Debug("core model statement", "n", i+1, "statement", firstLine(stmt), "seconds", round(time.Since(t0).Seconds()))
+			log.Debug("core model statement", "table", st.table, "n", i+1, "statement", firstLine(st.sql), "seconds", round(time.Since(t0).Seconds()))
 		}
 		if p.mode == ModeIncremental {
 			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM cdp_moved`).Scan(&sum.Moved); err != nil {
@@ -243,25 +221,6 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 
 func round(s float64) float64 { return float64(int(s*1000)) / 1000 }
 
-// statements splits a model script into its statements: each ends with a
-// semicolon at the end of a line that is not a comment (the scripts keep
-// semicolons out of strings). Comment lines before a statement stay with it.
-func statements(script string) []string {
-	var out []string
-	var cur strings.Builder
-	for _, line := range strings.SplitAfter(script, "\n") {
-		cur.WriteString(line)
-		if t := strings.TrimSpace(line); strings.HasSuffix(t, ";") && !strings.HasPrefix(t, "--") {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-	}
-	if strings.TrimSpace(stripComments(cur.String())) != "" {
-		out = append(out, cur.String())
-	}
-	return out
-}
-
 // firstLine is a statement's first line that is not a comment, for logs
 // and errors.
 func firstLine(stmt string) string {
@@ -271,14 +230,4 @@ func firstLine(stmt string) string {
 		}
 	}
 	return ""
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
-			b.WriteString(l + "\n")
-		}
-	}
-	return b.String()
 }

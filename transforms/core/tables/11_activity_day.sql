@@ -4,9 +4,18 @@
 -- these sums instead of scanning every transaction of the whole history,
 -- so a day's run costs about the same however long the history is. Rows of
 -- records never unified keep a NULL party_id, as in the tables they sum.
--- {{only:SRC}} is `true` in a full build and, in an incremental one, limits
--- a source to the (src_key, day) pairs that changed (cdp_activity_keys).
 -- Counts are INTEGER (a day's count is small), sums keep the source type.
+-- kind: aggregate
+-- order: day
+-- scope card: (card_account_id, CAST(txn_time AS DATE)) IN (SELECT src_key, day FROM cdp_activity_keys WHERE src = 'card')
+-- scope ebank: (user_id, CAST(ts AS DATE)) IN (SELECT src_key, day FROM cdp_activity_keys WHERE src = 'ebank')
+-- scope wealth: (client_id, CAST(trade_time AS DATE)) IN (SELECT src_key, day FROM cdp_activity_keys WHERE src = 'wealth')
+--
+-- Its own incremental logic: a sum per account and day, which a new or
+-- replaced transaction, event or trade changes without any row of it being
+-- replaced. An incremental build sums again the (account, day) pairs of the
+-- rows that changed ({scope:SRC}), and re-points the sums of accounts whose
+-- party changed.
 SELECT party_id, 'card' AS src, card_account_id AS src_key, CAST(txn_time AS DATE) AS day,
        CAST(count(*) AS INTEGER) AS n, max(txn_time) AS last_at,
        CAST(count(*) FILTER (txn_type = 'PURCHASE') AS INTEGER) AS purchases,
@@ -31,7 +40,7 @@ FROM (SELECT *, CASE WHEN mcc IN ('5411', '5912', '5541', '5542', '5499') THEN '
                      WHEN mcc IN ('5944', '5977', '5681', '5094') THEN 'luxury'
                      WHEN mcc IN ('8211', '8220', '8299') THEN 'education'
                      ELSE 'other' END AS grp
-      FROM core.card_txn WHERE {{only:card}})
+      FROM core.card_txn WHERE {scope:card})
 GROUP BY party_id, card_account_id, CAST(txn_time AS DATE)
 UNION ALL BY NAME
 SELECT party_id, 'ebank' AS src, user_id AS src_key, CAST(ts AS DATE) AS day,
@@ -55,7 +64,7 @@ SELECT party_id, 'ebank' AS src, user_id AS src_key, CAST(ts AS DATE) AS day,
        CAST(count(*) FILTER (channel = 'WEB') AS INTEGER) AS via_web,
        CAST(count(*) FILTER (channel = 'CORP_WEB') AS INTEGER) AS via_corp_web,
        CAST(count(*) FILTER (channel = 'WECHAT') AS INTEGER) AS via_wechat
-FROM core.digital_event WHERE {{only:ebank}}
+FROM core.digital_event WHERE {scope:ebank}
 GROUP BY party_id, user_id, CAST(ts AS DATE)
 UNION ALL BY NAME
 SELECT party_id, 'wealth' AS src, client_id AS src_key, CAST(trade_time AS DATE) AS day,
@@ -70,5 +79,19 @@ SELECT party_id, 'wealth' AS src, client_id AS src_key, CAST(trade_time AS DATE)
        CAST(count(*) FILTER (channel = 'WEB') AS INTEGER) AS via_web,
        CAST(count(*) FILTER (channel = 'COUNTER') AS INTEGER) AS via_counter,
        CAST(count(*) FILTER (channel = 'RM') AS INTEGER) AS via_rm
-FROM core.trade WHERE {{only:wealth}}
+FROM core.trade WHERE {scope:wealth}
 GROUP BY party_id, client_id, CAST(trade_time AS DATE)
+-- incremental:
+CREATE OR REPLACE TEMP TABLE cdp_activity_keys AS
+SELECT DISTINCT * FROM (
+    SELECT 'card' AS src, card_account_id AS src_key, CAST(txn_time AS DATE) AS day FROM cdp_changed_card_txn
+    UNION ALL SELECT 'wealth', client_id, CAST(trade_time AS DATE) FROM cdp_changed_trade
+    UNION ALL SELECT 'ebank', user_id, CAST(ts AS DATE) FROM cdp_changed_digital_event);
+UPDATE core.activity_day t SET party_id = m.party_id FROM cdp_moved m
+WHERE t.src IN ('wealth', 'ebank') AND m.system = t.src AND t.src_key = m.source_key;
+UPDATE core.activity_day t SET party_id = a.party_id FROM core.card_account a
+WHERE t.src = 'card' AND t.src_key = a.card_account_id AND t.src_key IN (SELECT card_account_id FROM cdp_touched_card_account)
+  AND t.party_id IS DISTINCT FROM a.party_id;
+DELETE FROM core.activity_day t USING cdp_activity_keys k
+WHERE t.src = k.src AND t.src_key = k.src_key AND t.day = k.day;
+INSERT INTO core.activity_day BY NAME {definition};
