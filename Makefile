@@ -5,7 +5,7 @@ TAGS     := duckdb_arrow
 BIN      := bin/cdp
 export CGO_ENABLED := 1
 
-.PHONY: build demo test vet bench bench-unify install clean
+.PHONY: build demo test vet docs bench bench-unify install clean
 
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/cdp
@@ -23,6 +23,10 @@ test:
 
 vet:
 	$(GO) vet -tags $(TAGS) ./...
+
+# The command reference, docs/commands, from the CLI itself (a test checks it is current).
+docs: build
+	./$(BIN) docs --out docs/commands
 
 # Ingest throughput against DuckDB's own readers and memory at 1x/10x.
 bench: build
