@@ -1,12 +1,11 @@
-// Package pipeline composes the stages of a run. It owns no data: it reads
-// the project file, opens sources from connectors/, hands their batches to
-// warehouse/, and reports what happened.
-//
-// An ingest run loads, feed by feed and file by file in business-date order,
-// everything not yet in the warehouse. Each file or stream batch is one
-// transaction with its checkpoint, so a run can be stopped at any point and
-// rerun: it continues where the last commit left off.
 package pipeline
+
+// An ingest run loads, feed by feed and file by file in business-date order,
+// everything not yet in the warehouse: it opens sources from connectors/,
+// hands their batches to warehouse/ and reports what happened. Each file or
+// stream batch is one transaction with its checkpoint, so a run can be
+// stopped at any point and rerun: it continues where the last commit left
+// off.
 
 import (
 	"context"

@@ -1,3 +1,20 @@
+// Package pipeline composes the pipeline. It owns no data and implements no
+// stage; it holds:
+//
+//   - the Stage contract and its registry (DAG): every stage is one type,
+//     in a file of its own (stage_<name>.go), registered by name in DAG
+//     order, and run through Run by every path — its own command, cdp run,
+//     the daemon, cdp backfill, the benchmarks and cdp demo;
+//   - the Env a stage runs in: the project (cdp.yaml whole, each stage's
+//     section decoded into its own options type: Project), the warehouse,
+//     the business date, full or incremental, the tag catalog and signal
+//     rules (the built-in ones and the project's folders), the PII policy,
+//     logger and progress;
+//   - the ingest run over the connectors, the Kafka client settings, the
+//     embedded broker of the demo, and the outbox relay's wiring.
+//
+// Guarantee: every path builds its Env the same way from the same project,
+// so a stage gets the same options whichever way it is run.
 package pipeline
 
 import (

@@ -1,7 +1,9 @@
-// Package schedules runs the pipeline's jobs: on cron schedules
-// (robfig/cron v3) in the daemon, by hand (cdp run) and over a range of
-// business dates (cdp backfill), with run history in ops.job_runs and
-// per-stage metrics in ops.job_stages.
+// Package schedules runs the pipeline's jobs, and nothing else: on cron
+// schedules (specs parsed by robfig/cron v3, fired by the scheduler's own
+// clock, which tests replace) in the daemon, by hand (cdp run) and over a
+// range of business dates (cdp backfill), with run history in ops.job_runs
+// and per-stage metrics in ops.job_stages. Stages run through the
+// pipeline's registry; the scheduler knows no stage.
 //
 // Guarantees:
 //   - A fire of a job runs the jobs it depends on first, in dependency order,

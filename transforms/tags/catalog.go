@@ -1,8 +1,9 @@
-// Package tags owns the tag catalog: tags declared in YAML files, one file
+// Package tags owns the tag catalog — tags declared in YAML files, one file
 // per category, each tag an SQL definition over the core tables that yields
-// one value per party. This part loads and checks the catalog and writes its
-// documentation; computing tag values and their history lands with the rest
-// of the "describe every customer" issue.
+// one value per party — and its values: loading and checking the catalog
+// (the built-in one and a project's own folders), its documentation, a run
+// as of a business day into mart.tags with their history and the day's
+// changes (Run), and a read-only look at any day (Eval).
 //
 // A catalog file:
 //
