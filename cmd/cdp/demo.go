@@ -177,7 +177,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 
 	// 12. What the day's publish stage sent, read back.
 	if ps, ok := d.results["publish"].Summary.(*outbox.RelaySummary); ok {
-		fmt.Fprint(out, "\n12. ")
+		fmt.Fprint(out, "\n11. ")
 		printPublish(out, ps)
 	}
 	if err := printReadBack(ctx, out, broker.Addrs, p); err != nil {
@@ -280,24 +280,24 @@ func (d *demoDay) stage(_ string, r pipeline.Result, err error) {
 		printIngestReport(out, s)
 		d.err = d.printLoaded()
 	case *identity.Summary:
-		fmt.Fprint(out, "\n5. ")
+		fmt.Fprint(out, "\n4. ")
 		printUnifySummary(out, s)
 		d.err = d.printParties()
 	case *core.Summary:
-		fmt.Fprint(out, "\n6. ")
+		fmt.Fprint(out, "\n5. ")
 		printModelSummary(out, s)
 	case *tags.RunSummary:
-		fmt.Fprint(out, "\n7. ")
+		fmt.Fprint(out, "\n6. ")
 		printTagRun(out, s)
 		d.err = printTagMix(d.ctx, out, d.w, d.cat)
 	case *tiers.Summary:
-		fmt.Fprint(out, "\n8. ")
+		fmt.Fprint(out, "\n7. ")
 		printTiers(out, s)
 	case *view.Summary:
-		fmt.Fprint(out, "\n9. ")
+		fmt.Fprint(out, "\n8. ")
 		printView(out, s)
 	case *signals.RunSummary:
-		fmt.Fprint(out, "\n10. ")
+		fmt.Fprint(out, "\n9. ")
 		printSignalRun(out, s)
 	case *outbox.RelaySummary:
 		fmt.Fprintf(out, "    the first day's events went to the broker: %d published in %.1fs\n", s.Published, s.Seconds)
@@ -342,7 +342,7 @@ func (d *demoDay) printNextDay(took time.Duration) {
 	if us == nil || ts == nil || vs == nil || ss == nil {
 		return
 	}
-	fmt.Fprintf(d.out, "\n11. the next business day (%s) arrives and runs in %.1fs: %d rows ingested; unify %s (%d records re-decided); "+
+	fmt.Fprintf(d.out, "\n10. the next business day (%s) arrives and runs in %.1fs: %d rows ingested; unify %s (%d records re-decided); "+
 		"%d tag values changed for %d parties; %d profile summaries changed\n",
 		ts.AsOf, took.Seconds(), r["ingest"].Rows, us.Mode, us.Records, ts.Changes, ts.Events, vs.Profiles)
 	fmt.Fprint(d.out, "    ")

@@ -27,7 +27,7 @@ func newInitCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), `wrote %s
-feed folders under %s; drop files there (see FEEDS contract in the README), then:
+feed folders under %s; drop files there (docs/feeds.md has their contract), then:
   cdp ingest --config %s
   cdp status --config %s
 `, path, filepath.Join(dir, "feeds"), path, path)

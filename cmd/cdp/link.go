@@ -44,7 +44,7 @@ func newLinkCmd(g *globals) *cobra.Command {
 		Long: `link runs the same matching engine that unifies the bank feeds on any CSV.
 
 The mapping file names the id column and maps columns to comparison kinds
-(name, date, id, phone, address, postcode, text); see README "Linking any table".
+(name, date, id, phone, address, postcode, text); see docs/identity.md, "Linking any table".
 One --input deduplicates it; two link them (only pairs across the files are
 compared). --out writes rec_id,cluster_id (and the input for two files).
 With --truth-column, it reports pairwise and B-cubed precision, recall and

@@ -39,10 +39,10 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	}
 	for _, want := range []string{"1. generated a bank of 1500 parties × 4 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
 		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config ",
-		"5. unify ", "(full): ", "records joined by: ", "resident_id=", "credit_code=", "probabilistic=",
+		"4. unify ", "(full): ", "records joined by: ", "resident_id=", "credit_code=", "probabilistic=",
 		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config ",
-		"6. core model built in ", "core.aum_daily", "core.card_txn", "7. tags ", "aum_tier", "preferred_channel", "8. value tiers as of ", "战略核心 core", "9. mart.customer_360 as of ", "A sample 360 card", "value score",
-		"10. signals ", "11. the next business day (2026-11-20)", "tag values changed", "12. published ", "0 left in the outbox",
+		"5. core model built in ", "core.aum_daily", "core.card_txn", "6. tags ", "aum_tier", "preferred_channel", "7. value tiers as of ", "战略核心 core", "8. mart.customer_360 as of ", "A sample 360 card", "value score",
+		"9. signals ", "10. the next business day (2026-11-20)", "tag values changed", "11. published ", "0 left in the outbox",
 		"cdp.signals.churn", "cdp.signals.crosssell", "cdp.signals.risk", "cdp.tags.changes", "cdp.profile", "events, all valid"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
