@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
@@ -109,18 +110,13 @@ func TestBuild_AUMMatchesTheGroundTruth(t *testing.T) {
 	w, b, _ := builtBank(t, 1500, 2)
 	ours := b.OurParty(t)
 	aum := map[string]float64{}
-	rows, err := w.DB().Query(`SELECT party_id, CAST(aum AS DOUBLE) FROM core.aum_daily
-		WHERE as_of_date = (SELECT min(as_of_date) FROM core.aum_daily)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, w.DB(), `SELECT party_id, CAST(aum AS DOUBLE) FROM core.aum_daily
+		WHERE as_of_date = (SELECT min(as_of_date) FROM core.aum_daily)`) {
 		var p string
 		var v float64
-		rows.Scan(&p, &v)
+		scan(&p, &v)
 		aum[p] = v
 	}
-	rows.Close()
 	checked, wrong := 0, 0
 	for _, r := range b.Truth(t, "parties.csv") {
 		if r[1] != "person" || r[9] == "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/transforms/identity/normal"
 	"cdp/warehouse"
 )
@@ -117,7 +118,7 @@ func TestUnify_MergesAndSplitsKeepTheDocumentedIDs(t *testing.T) {
 		t.Errorf("day 2 event %s %s → %s, want merge %s → %s", kind, old, neu, loser, survivor)
 	}
 	var gone int
-	w.DB().QueryRow(`SELECT count(*) FROM core.party WHERE party_id = ?`, loser).Scan(&gone)
+	sqltest.Row(t, w.DB(), `SELECT count(*) FROM core.party WHERE party_id = ?`, loser).Scan(&gone)
 	if gone != 0 {
 		t.Errorf("merged-away party %s still in core.party", loser)
 	}
@@ -177,7 +178,7 @@ func TestUnify_RelatedPartiesAreNotMerged(t *testing.T) {
 		t.Error("no union refused: the record without an ID should have linked to both")
 	}
 	var n int
-	w.DB().QueryRow(`SELECT count(*) FROM core.party_relationship WHERE party_id = ? AND related_party_id = ? AND rel_type = 'legal_representative'`,
+	sqltest.Row(t, w.DB(), `SELECT count(*) FROM core.party_relationship WHERE party_id = ? AND related_party_id = ? AND rel_type = 'legal_representative'`,
 		x["credit:ZC1"], x["credit:YC1"]).Scan(&n)
 	if n != 1 {
 		t.Errorf("legal representative link company %s → person %s: %d rows, want 1", x["credit:ZC1"], x["credit:YC1"], n)
@@ -266,7 +267,7 @@ func TestUnify_IncrementalAgreesWithFull(t *testing.T) {
 	put(t, w, "raw.card_holders", "20261210", cardCols, "QL", "诸葛亮", "ID_CARD", nil, "13999999999", nil)
 	unify(t, w, false)
 	var mobile string
-	w.DB().QueryRow(`SELECT mobile FROM core.party_xref WHERE system = 'card' AND source_key = 'QL'`).Scan(&mobile)
+	sqltest.Row(t, w.DB(), `SELECT mobile FROM core.party_xref WHERE system = 'card' AND source_key = 'QL'`).Scan(&mobile)
 	if mobile != "13411112222" {
 		t.Errorf("a late older snapshot replaced QL's mobile with %s", mobile)
 	}
@@ -276,7 +277,7 @@ func TestUnify_IncrementalAgreesWithFull(t *testing.T) {
 	if s = unify(t, w, false); s.Active != 1 {
 		t.Errorf("changed record from a dateless source: %d active, want 1", s.Active)
 	}
-	w.DB().QueryRow(`SELECT mobile FROM core.party_xref WHERE system = 'card' AND source_key = 'QN'`).Scan(&mobile)
+	sqltest.Row(t, w.DB(), `SELECT mobile FROM core.party_xref WHERE system = 'card' AND source_key = 'QN'`).Scan(&mobile)
 	if mobile != "13300002222" {
 		t.Errorf("QN's mobile is %s after its change", mobile)
 	}
@@ -297,7 +298,7 @@ func TestUnify_SupplementaryCardRelationshipFollowsTheLatestSnapshot(t *testing.
 	unify(t, w, false)
 	count := func() int {
 		var n int
-		w.DB().QueryRow(`SELECT count(*) FROM core.party_relationship WHERE evidence = 'card:ZZACC'`).Scan(&n)
+		sqltest.Row(t, w.DB(), `SELECT count(*) FROM core.party_relationship WHERE evidence = 'card:ZZACC'`).Scan(&n)
 		return n
 	}
 	if count() != 1 {

@@ -2,12 +2,11 @@ package identity_test
 
 import (
 	"context"
-	"encoding/csv"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/identity"
 	"cdp/warehouse"
@@ -31,15 +30,10 @@ func unify(t *testing.T, w *warehouse.Warehouse, full bool) *identity.Summary {
 // xrefParties maps system:source_key to party id.
 func xrefParties(t *testing.T, w *warehouse.Warehouse) map[string]string {
 	t.Helper()
-	rows, err := w.DB().Query(`SELECT system || ':' || source_key, party_id FROM core.party_xref`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	out := map[string]string{}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, w.DB(), `SELECT system || ':' || source_key, party_id FROM core.party_xref`) {
 		var k, p string
-		rows.Scan(&k, &p)
+		scan(&k, &p)
 		out[k] = p
 	}
 	return out
@@ -84,10 +78,7 @@ func TestUnify_GeneratedBankMeetsTheBars(t *testing.T) {
 	// Planted links: the two parties stay apart and are related.
 	ours := xrefParties(t, w)
 	truthParty := map[string]string{} // truth party → our party (by its first record)
-	f, _ := os.Open(filepath.Join(b.Dir, "truth", "xref.csv"))
-	recs, _ := csv.NewReader(f).ReadAll()
-	f.Close()
-	for _, r := range recs[1:] {
+	for _, r := range b.Truth(t, "xref.csv") {
 		if p, ok := ours[r[0]+":"+r[1]]; ok {
 			if _, seen := truthParty[r[2]]; !seen {
 				truthParty[r[2]] = p
@@ -95,22 +86,14 @@ func TestUnify_GeneratedBankMeetsTheBars(t *testing.T) {
 		}
 	}
 	rel := map[string]bool{}
-	rows, err := w.DB().Query(`SELECT party_id, related_party_id, rel_type FROM core.party_relationship`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, w.DB(), `SELECT party_id, related_party_id, rel_type FROM core.party_relationship`) {
 		var a, c, k string
-		rows.Scan(&a, &c, &k)
+		scan(&a, &c, &k)
 		rel[a+" "+c+" "+k], rel[c+" "+a+" "+k] = true, true
 	}
-	rows.Close()
-	f, _ = os.Open(filepath.Join(b.Dir, "truth", "links.csv"))
-	links, _ := csv.NewReader(f).ReadAll()
-	f.Close()
 	kinds := map[string]string{"legal_rep": "legal_representative", "supplementary_card": "supplementary_card", "shared_mobile": "shared_mobile"}
 	found, merged, total := map[string]int{}, 0, map[string]int{}
-	for _, l := range links[1:] {
+	for _, l := range b.Truth(t, "links.csv") {
 		a, c := truthParty[l[0]], truthParty[l[1]]
 		if a == "" || c == "" {
 			continue
@@ -259,16 +242,11 @@ func TestUnify_IncrementalDayKeepsUnchangedPartiesIDs(t *testing.T) {
 
 func recordHashes(t *testing.T, w *warehouse.Warehouse) map[string]uint64 {
 	t.Helper()
-	rows, err := w.DB().Query(`SELECT system || ':' || source_key, record_hash FROM core.party_xref`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	out := map[string]uint64{}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, w.DB(), `SELECT system || ':' || source_key, record_hash FROM core.party_xref`) {
 		var k string
 		var h uint64
-		rows.Scan(&k, &h)
+		scan(&k, &h)
 		out[k] = h
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/signals"
 )
@@ -51,16 +52,11 @@ func TestRun_RulesFindThePlantedBehaviours(t *testing.T) {
 		// Hits of the rule: opened, plus capped and suppressed (a cap is
 		// fairness, not a miss).
 		got := map[string]bool{}
-		rows, err := b.W.DB().Query(`SELECT DISTINCT party_id FROM mart.signal_decisions WHERE rule_id = ?`, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
+		for scan := range sqltest.Rows(t, b.W.DB(), `SELECT DISTINCT party_id FROM mart.signal_decisions WHERE rule_id = ?`, r.ID) {
 			var p string
-			rows.Scan(&p)
+			scan(&p)
 			got[p] = true
 		}
-		rows.Close()
 		hit := 0
 		for p := range got {
 			if want[p] {

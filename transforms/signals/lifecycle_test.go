@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/signals"
 	"cdp/warehouse"
@@ -79,31 +80,21 @@ func day(t *testing.T, w *warehouse.Warehouse, rules *signals.Rules, date string
 	}
 	asOf, _ := time.Parse(time.DateOnly, date)
 	var before int64
-	db.QueryRow(`SELECT coalesce(max(seq), 0) FROM ops.outbox`).Scan(&before)
+	sqltest.Row(t, db, `SELECT coalesce(max(seq), 0) FROM ops.outbox`).Scan(&before)
 	sum, err := signals.Run(context.Background(), w, rules, signals.Config{}, signals.RunOptions{AsOf: asOf, RunID: "run-" + date, Logger: testbank.Quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(`SELECT rule_id || '/' || party_id || '/' || decision FROM mart.signal_decisions WHERE run_id = ?`, sum.RunID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, db, `SELECT rule_id || '/' || party_id || '/' || decision FROM mart.signal_decisions WHERE run_id = ?`, sum.RunID) {
 		var s string
-		rows.Scan(&s)
+		scan(&s)
 		decisions = append(decisions, s)
 	}
-	rows.Close()
-	rows, err = db.Query(`SELECT type || ' ' || (data::JSON->>'rule_id') || '/' || key FROM ops.outbox WHERE seq > ?`, before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, db, `SELECT type || ' ' || (data::JSON->>'rule_id') || '/' || key FROM ops.outbox WHERE seq > ?`, before) {
 		var s string
-		rows.Scan(&s)
+		scan(&s)
 		events = append(events, s)
 	}
-	rows.Close()
 	sort.Strings(decisions)
 	sort.Strings(events)
 	if len(events) != sum.Events {
@@ -163,18 +154,18 @@ func TestRun_LifecycleSuppressionAndCapAcrossDays(t *testing.T) {
 
 	// Two ch_a signals for P2, the first expired, with distinct ids.
 	var n, ids int
-	w.DB().QueryRow(`SELECT count(*), count(DISTINCT signal_id) FROM mart.signals WHERE rule_id = 'ch_a'`).Scan(&n, &ids)
+	sqltest.Row(t, w.DB(), `SELECT count(*), count(DISTINCT signal_id) FROM mart.signals WHERE rule_id = 'ch_a'`).Scan(&n, &ids)
 	if n != 2 || ids != 2 {
 		t.Errorf("ch_a signals: %d rows, %d ids; want 2 and 2", n, ids)
 	}
 	var status string
-	w.DB().QueryRow(`SELECT string_agg(status, ',' ORDER BY opened_on) FROM mart.signals WHERE rule_id = 'ch_a'`).Scan(&status)
+	sqltest.Row(t, w.DB(), `SELECT string_agg(status, ',' ORDER BY opened_on) FROM mart.signals WHERE rule_id = 'ch_a'`).Scan(&status)
 	if status != "expired,open" {
 		t.Errorf("ch_a statuses %q, want expired,open", status)
 	}
 	// Event ids are unique across the outbox.
 	var events, distinct int
-	w.DB().QueryRow(`SELECT count(*), count(DISTINCT event_id) FROM ops.outbox`).Scan(&events, &distinct)
+	sqltest.Row(t, w.DB(), `SELECT count(*), count(DISTINCT event_id) FROM ops.outbox`).Scan(&events, &distinct)
 	if events != distinct || events != 9 {
 		t.Errorf("outbox: %d events, %d distinct ids; want 9 and 9", events, distinct)
 	}

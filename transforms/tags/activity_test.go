@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/tags"
 )
@@ -47,19 +48,12 @@ func TestActivityTags_EqualTheirEventScans(t *testing.T) {
 	// A source's data may end before the newest snapshot day (e-banking
 	// events are delivered a day behind, say): lag is by how many days.
 	lag := map[string]int{}
-	rows, err := db.QueryContext(ctx, `SELECT src, date_diff('day', max(day), DATE '`+last+`') FROM core.activity_day GROUP BY src`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, db, `SELECT src, date_diff('day', max(day), DATE '`+last+`') FROM core.activity_day GROUP BY src`) {
 		var src string
 		var days int
-		if err := rows.Scan(&src, &days); err != nil {
-			t.Fatal(err)
-		}
+		scan(&src, &days)
 		lag[src] = days
 	}
-	rows.Close()
 	tagLag := func(sql string) int { // the smallest lag of the sources a tag reads
 		least := -1
 		for src, d := range lag {

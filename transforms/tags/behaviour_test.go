@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/tags"
 )
@@ -54,17 +55,12 @@ func TestRun_PlantedBehavioursShowInTheirTags(t *testing.T) {
 			t.Errorf("%s: the generated bank planted none", behaviour)
 			continue
 		}
-		rows, err := b.W.DB().Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", behaviour, err)
-		}
 		got := map[string]bool{}
-		for rows.Next() {
+		for scan := range sqltest.Rows(t, b.W.DB(), q) {
 			var p string
-			rows.Scan(&p)
+			scan(&p)
 			got[p] = true
 		}
-		rows.Close()
 		hit := 0
 		for p := range want {
 			if got[p] {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"cdp/internal/sqltest"
 	"cdp/transforms/core"
 	"cdp/warehouse"
 )
@@ -146,7 +147,7 @@ func TestRun_RefusesToDateARunWithoutData(t *testing.T) {
 		t.Fatalf("run on an empty warehouse: %v", err)
 	}
 	var runs int
-	w.DB().QueryRow(`SELECT count(*) FROM ops.tag_runs`).Scan(&runs)
+	sqltest.Row(t, w.DB(), `SELECT count(*) FROM ops.tag_runs`).Scan(&runs)
 	if runs != 0 {
 		t.Errorf("%d runs recorded", runs)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
@@ -18,18 +19,11 @@ var quiet = slog.New(slog.DiscardHandler)
 // values reads party|tag → value from a query giving those three columns.
 func values(t *testing.T, w *warehouse.Warehouse, q string, args ...any) map[string]string {
 	t.Helper()
-	rows, err := w.DB().Query(q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	out := map[string]string{}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, w.DB(), q, args...) {
 		var p, tag string
 		var v *string
-		if err := rows.Scan(&p, &tag, &v); err != nil {
-			t.Fatal(err)
-		}
+		scan(&p, &tag, &v)
 		s := "<null>"
 		if v != nil {
 			s = *v
@@ -101,12 +95,10 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 		// One outbox event per party with changes, carrying exactly the
 		// changes mart.tag_changes logged.
 		var parties, events, changes, matched int64
-		w.DB().QueryRow(`SELECT count(DISTINCT party_id) FROM mart.tag_changes WHERE run_id = ?`, runs[i].RunID).Scan(&parties)
-		if err := w.DB().QueryRow(`SELECT count(*), sum(json_array_length(data::JSON->'changes')) FROM ops.outbox
-			WHERE producer = ? AND topic = 'cdp.tags.changes' AND key = (data::JSON->>'party_id')`, runs[i].RunID).Scan(&events, &changes); err != nil {
-			t.Fatal(err)
-		}
-		w.DB().QueryRow(`SELECT count(*) FROM (
+		sqltest.Row(t, w.DB(), `SELECT count(DISTINCT party_id) FROM mart.tag_changes WHERE run_id = ?`, runs[i].RunID).Scan(&parties)
+		sqltest.Row(t, w.DB(), `SELECT count(*), sum(json_array_length(data::JSON->'changes')) FROM ops.outbox
+			WHERE producer = ? AND topic = 'cdp.tags.changes' AND key = (data::JSON->>'party_id')`, runs[i].RunID).Scan(&events, &changes)
+		sqltest.Row(t, w.DB(), `SELECT count(*) FROM (
 			SELECT o.key AS party_id, c->>'tag_id' AS tag_id, c->>'new_value' AS v
 			FROM ops.outbox o, unnest(CAST(data::JSON->'changes' AS JSON[])) AS u(c) WHERE o.producer = ?) e
 			JOIN mart.tag_changes m ON m.run_id = ? AND m.party_id = e.party_id AND m.tag_id = e.tag_id
@@ -135,7 +127,7 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 			t.Errorf("%s: nothing changed from %s: the test proves nothing", d, days[i-1])
 		}
 		var logged int64
-		w.DB().QueryRow(`SELECT count(*) FROM mart.tag_changes WHERE run_id = ?`, runs[i].RunID).Scan(&logged)
+		sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tag_changes WHERE run_id = ?`, runs[i].RunID).Scan(&logged)
 		if logged != runs[i].Changes {
 			t.Errorf("%s: %d rows in mart.tag_changes, run says %d", d, logged, runs[i].Changes)
 		}
@@ -163,14 +155,12 @@ func TestRun_EveryShippedTagTakesTwoValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	distinct := map[string]int{}
-	rows, _ := w.DB().Query(`SELECT tag_id, count(DISTINCT value) FROM mart.tags GROUP BY ALL`)
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, w.DB(), `SELECT tag_id, count(DISTINCT value) FROM mart.tags GROUP BY ALL`) {
 		var id string
 		var n int
-		rows.Scan(&id, &n)
+		scan(&id, &n)
 		distinct[id] = n
 	}
-	rows.Close()
 	for _, tg := range cat.Tags {
 		if distinct[tg.ID] < 2 {
 			t.Errorf("tag %s takes %d distinct values on the generated bank, want ≥ 2", tg.ID, distinct[tg.ID])

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/tags"
 )
@@ -59,7 +60,7 @@ func TestRun_SkipsTagsWhoseInputsAreUnchanged(t *testing.T) {
 			s.Unchanged, len(cat.Tags)-readers, s.ByTag["gender"])
 	}
 	var now string
-	w.DB().QueryRow(`SELECT value FROM mart.tags WHERE party_id = ? AND tag_id = 'gender'`, person).Scan(&now)
+	sqltest.Row(t, w.DB(), `SELECT value FROM mart.tags WHERE party_id = ? AND tag_id = 'gender'`, person).Scan(&now)
 	if now != flipped {
 		t.Errorf("%s's gender tag is %q, want %q", person, now, flipped)
 	}
@@ -73,7 +74,7 @@ func TestRun_SkipsTagsWhoseInputsAreUnchanged(t *testing.T) {
 	}
 	s = run(false)
 	var print string
-	w.DB().QueryRow(`SELECT print FROM ops.table_prints WHERE table_name = 'core.party'`).Scan(&print)
+	sqltest.Row(t, w.DB(), `SELECT print FROM ops.table_prints WHERE table_name = 'core.party'`).Scan(&print)
 	if s.Unchanged != len(cat.Tags)-readers || s.ByTag["gender"] != 1 || !strings.Contains(print, "changed in") {
 		t.Errorf("after a new row in core.party: skipped %d, want %d; gender changes %d, want 1; its print %q, want one of a changed count",
 			s.Unchanged, len(cat.Tags)-readers, s.ByTag["gender"], print)

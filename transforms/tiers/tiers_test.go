@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/tiers"
 )
@@ -32,16 +33,11 @@ func TestBuild_ReproducesThePlantedTierMix(t *testing.T) {
 	}
 	ours := b.OurParty(t)
 	tier := map[string]string{}
-	rows, err := b.W.DB().Query(`SELECT party_id, tier FROM mart.value_tier`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT party_id, tier FROM mart.value_tier`) {
 		var p, tr string
-		rows.Scan(&p, &tr)
+		scan(&p, &tr)
 		tier[p] = tr
 	}
-	rows.Close()
 	truthName := map[string]string{"core": "core", "growth": "growth", "base": "base"}
 	agree, total := 0, 0
 	for _, r := range b.Truth(t, "parties.csv") {
@@ -57,13 +53,13 @@ func TestBuild_ReproducesThePlantedTierMix(t *testing.T) {
 
 	// Every row keeps the inputs that decided it, and the scores are in range.
 	var bad int
-	b.W.DB().QueryRow(`SELECT count(*) FROM mart.value_tier WHERE basis_value IS NULL OR tier_basis NOT IN ('aum', 'annual_revenue')
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.value_tier WHERE basis_value IS NULL OR tier_basis NOT IN ('aum', 'annual_revenue')
 		OR value_score NOT BETWEEN 0 AND 100 OR recency NOT BETWEEN 1 AND 5 OR lifecycle NOT IN ('new', 'growing', 'mature', 'declining', 'dormant')`).Scan(&bad)
 	if bad != 0 {
 		t.Errorf("%d rows with missing inputs or out-of-range scores", bad)
 	}
 	var stages int
-	b.W.DB().QueryRow(`SELECT count(DISTINCT lifecycle) FROM mart.value_tier`).Scan(&stages)
+	sqltest.Row(t, b.W.DB(), `SELECT count(DISTINCT lifecycle) FROM mart.value_tier`).Scan(&stages)
 	if stages < 2 {
 		t.Errorf("only %d lifecycle stage(s) on the generated bank", stages)
 	}
@@ -76,7 +72,7 @@ func TestBuild_ReproducesThePlantedTierMix(t *testing.T) {
 		t.Fatal(err)
 	}
 	var differ int
-	b.W.DB().QueryRow(`SELECT count(*) FROM (SELECT * FROM mart.value_tier EXCEPT ALL SELECT * FROM main.first_build)`).Scan(&differ)
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM (SELECT * FROM mart.value_tier EXCEPT ALL SELECT * FROM main.first_build)`).Scan(&differ)
 	if differ != 0 {
 		t.Errorf("a rebuild over the same input changed %d parties' rows", differ)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/tags"
 	"cdp/transforms/tiers"
@@ -33,7 +34,7 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 	}
 	db := b.W.DB()
 	var parties, distinct int64
-	db.QueryRow(`SELECT count(*), count(DISTINCT party_id) FROM core.party`).Scan(&parties, &distinct)
+	sqltest.Row(t, db, `SELECT count(*), count(DISTINCT party_id) FROM core.party`).Scan(&parties, &distinct)
 	if sum.Parties != parties || parties != distinct {
 		t.Errorf("%d rows in the view for %d parties", sum.Parties, parties)
 	}
@@ -63,7 +64,7 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 		}
 	}
 	var withHoldings, withCards, withTags int64
-	db.QueryRow(`SELECT count(*) FILTER (aum > 0), count(*) FILTER (card_accounts > 0), count(*) FILTER (cardinality(tags) > 0) FROM mart.customer_360`).Scan(&withHoldings, &withCards, &withTags)
+	sqltest.Row(t, db, `SELECT count(*) FILTER (aum > 0), count(*) FILTER (card_accounts > 0), count(*) FILTER (cardinality(tags) > 0) FROM mart.customer_360`).Scan(&withHoldings, &withCards, &withTags)
 	if withHoldings == 0 || withCards == 0 || withTags == 0 {
 		t.Errorf("view lacks data: %d with AUM, %d with cards, %d with tags", withHoldings, withCards, withTags)
 	}
@@ -75,7 +76,7 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 	// number or mobile; an unchanged rebuild queues nothing; a party that
 	// changed is queued again, and one gone gets a deletion.
 	var events, pii int64
-	db.QueryRow(`SELECT count(*), count(*) FILTER (o.data LIKE '%' || p.id_no || '%' OR o.data LIKE '%' || p.mobile || '%')
+	sqltest.Row(t, db, `SELECT count(*), count(*) FILTER (o.data LIKE '%' || p.id_no || '%' OR o.data LIKE '%' || p.mobile || '%')
 		FROM ops.outbox o JOIN core.party p ON p.party_id = o.key WHERE o.topic = 'cdp.profile'`).Scan(&events, &pii)
 	if events != parties || sum.Profiles != parties || pii != 0 {
 		t.Errorf("first build: %d profile events (summary %d) for %d parties, %d with PII", events, sum.Profiles, parties, pii)
@@ -88,7 +89,7 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 		t.Errorf("unchanged rebuild queued %d profiles, %d deletions; want none", again.Profiles, again.Deleted)
 	}
 	var changed, gone string
-	db.QueryRow(`SELECT min(party_id), max(party_id) FROM core.party`).Scan(&changed, &gone)
+	sqltest.Row(t, db, `SELECT min(party_id), max(party_id) FROM core.party`).Scan(&changed, &gone)
 	if _, err := db.Exec(`UPDATE core.party SET rm_id = 'RM-NEW' WHERE party_id = ?`, changed); err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +101,8 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got string
-	if err := db.QueryRow(`SELECT string_agg(type || ' ' || key || ' ' || coalesce(json_extract_string(nullif(data, ''), '$.rm_id'), '-'), ', ' ORDER BY seq)
-		FROM ops.outbox WHERE producer = 'third'`).Scan(&got); err != nil {
-		t.Fatal(err)
-	}
+	sqltest.Row(t, db, `SELECT string_agg(type || ' ' || key || ' ' || coalesce(json_extract_string(nullif(data, ''), '$.rm_id'), '-'), ', ' ORDER BY seq)
+		FROM ops.outbox WHERE producer = 'third'`).Scan(&got)
 	if want := "cdp.profile.updated " + changed + " RM-NEW, cdp.profile.deleted " + gone + " -"; got != want || third.Profiles != 1 || third.Deleted != 1 {
 		t.Errorf("after one change and one removal the outbox got %q; want %q", got, want)
 	}
@@ -112,7 +111,7 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	var withID, carrying int64
-	db.QueryRow(`SELECT count(*), count(*) FILTER (json_extract_string(o.data, '$.id_no') = p.id_no)
+	sqltest.Row(t, db, `SELECT count(*), count(*) FILTER (json_extract_string(o.data, '$.id_no') = p.id_no)
 		FROM ops.outbox o JOIN core.party p ON p.party_id = o.key WHERE o.producer = 'pii' AND p.id_no IS NOT NULL`).Scan(&withID, &carrying)
 	if withID == 0 || carrying != withID {
 		t.Errorf("with allow_pii, %d of %d summaries of parties with an ID number carry it", carrying, withID)
