@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"cdp/internal/sqltest"
 	"cdp/warehouse"
 )
 
@@ -148,14 +149,9 @@ func (p *project) rejects(source string) []reject {
 	p.t.Helper()
 	var out []reject
 	p.query(func(w *warehouse.Warehouse) {
-		rows, err := w.DB().Query(`SELECT line, reason FROM ops.rejects WHERE source = ? ORDER BY line`, source)
-		if err != nil {
-			p.t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		for scan := range sqltest.Rows(p.t, w.DB(), `SELECT line, reason FROM ops.rejects WHERE source = ? ORDER BY line`, source) {
 			var r reject
-			rows.Scan(&r.line, &r.reason)
+			scan(&r.line, &r.reason)
 			out = append(out, r)
 		}
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"cdp/connectors/contract"
+	"cdp/internal/sqltest"
 	"cdp/warehouse"
 )
 
@@ -52,7 +53,7 @@ func TestIngest_CreditCSVRejectsBadRowsWithReasonAndLine(t *testing.T) {
 	}
 	var name, extra, source string
 	p.query(func(w *warehouse.Warehouse) {
-		w.DB().QueryRow(`SELECT name, _extra::VARCHAR, _source FROM raw.credit_customers WHERE cust_no = 'C001'`).Scan(&name, &extra, &source)
+		sqltest.Row(t, w.DB(), `SELECT name, _extra::VARCHAR, _source FROM raw.credit_customers WHERE cust_no = 'C001'`).Scan(&name, &extra, &source)
 	})
 	if name != "张伟" || extra != `{"vip_flag":"Y"}` || source != "credit/customers_20261120.csv:2" {
 		t.Fatalf("C001 = %q %q %q", name, extra, source)
@@ -65,7 +66,7 @@ func TestIngest_CreditCSVRejectsBadRowsWithReasonAndLine(t *testing.T) {
 	}
 	var raw, detail string
 	p.query(func(w *warehouse.Warehouse) {
-		w.DB().QueryRow(`SELECT raw, detail FROM ops.rejects WHERE line = 11`).Scan(&raw, &detail)
+		sqltest.Row(t, w.DB(), `SELECT raw, detail FROM ops.rejects WHERE line = 11`).Scan(&raw, &detail)
 	})
 	if !strings.Contains(raw, `\x81`) || !strings.Contains(detail, "name") {
 		t.Fatalf("bad-encoding reject keeps raw %q detail %q", raw, detail)
@@ -153,7 +154,7 @@ func TestIngest_EbankEventsRejectsAndKeepsUnknownFields(t *testing.T) {
 	var amount float64
 	var cross bool
 	p.query(func(w *warehouse.Warehouse) {
-		w.DB().QueryRow(`SELECT _extra::VARCHAR, amount::DOUBLE, cross_border FROM raw.ebank_events WHERE event_id = 'E1'`).Scan(&extra, &amount, &cross)
+		sqltest.Row(t, w.DB(), `SELECT _extra::VARCHAR, amount::DOUBLE, cross_border FROM raw.ebank_events WHERE event_id = 'E1'`).Scan(&extra, &amount, &cross)
 	})
 	if extra != `{"device_os":"iOS"}` || amount != 1200.5 || !cross {
 		t.Fatalf("E1: extra %q amount %v cross_border %v", extra, amount, cross)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"cdp/internal/sqltest"
 	"cdp/outbox"
 	"cdp/warehouse"
 )
@@ -102,7 +103,7 @@ func TestPublish_BrokerOutageLosesNothing(t *testing.T) {
 		t.Errorf("error does not say the events are kept: %v", err)
 	}
 	var published, waiting, withError int64
-	w.DB().QueryRow(`SELECT count(published_at), count(*) - count(published_at), count(*) FILTER (published_at IS NULL AND last_error IS NOT NULL)
+	sqltest.Row(t, w.DB(), `SELECT count(published_at), count(*) - count(published_at), count(*) FILTER (published_at IS NULL AND last_error IS NOT NULL)
 		FROM ops.outbox`).Scan(&published, &waiting, &withError)
 	if published != sum.Published || published < 1500 || waiting == 0 || published+waiting != total || withError == 0 {
 		t.Fatalf("after the outage: %d published (publish says %d), %d waiting (%d with an error), of %d", published, sum.Published, waiting, withError, total)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"cdp/connectors/contract"
+	"cdp/internal/sqltest"
 	"cdp/internal/synthbank"
 	"cdp/warehouse"
 )
@@ -54,15 +55,15 @@ func TestIngest_GeneratedBankRoundTripsExactly(t *testing.T) {
 				t.Errorf("%s: the generator wrote no rows", e.ID())
 			}
 			var loaded, rejected int64
-			w.DB().QueryRow("SELECT count(*) FROM " + e.Table()).Scan(&loaded)
-			w.DB().QueryRow("SELECT count(*) FROM ops.rejects WHERE entity = ?", e.ID()).Scan(&rejected)
+			sqltest.Row(t, w.DB(), "SELECT count(*) FROM "+e.Table()).Scan(&loaded)
+			sqltest.Row(t, w.DB(), "SELECT count(*) FROM ops.rejects WHERE entity = ?", e.ID()).Scan(&rejected)
 			if loaded+rejected != want {
 				t.Errorf("%s: %d loaded + %d rejected != %d generated", e.ID(), loaded, rejected, want)
 			}
 		}
 		// An event is loaded once however often it arrived.
 		var n, distinct int64
-		w.DB().QueryRow("SELECT count(*), count(DISTINCT event_id) FROM raw.ebank_events").Scan(&n, &distinct)
+		sqltest.Row(t, w.DB(), "SELECT count(*), count(DISTINCT event_id) FROM raw.ebank_events").Scan(&n, &distinct)
 		if n != distinct {
 			t.Errorf("raw.ebank_events: %d rows but %d distinct event ids", n, distinct)
 		}
@@ -72,15 +73,10 @@ func TestIngest_GeneratedBankRoundTripsExactly(t *testing.T) {
 	want := readBadRows(t, filepath.Join(p.dir, "truth", "bad_rows.csv"))
 	var got []string
 	p.query(func(w *warehouse.Warehouse) {
-		rows, err := w.DB().Query(`SELECT source, line, reason FROM ops.rejects WHERE line IS NOT NULL AND reason <> 'duplicate_key'`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		for scan := range sqltest.Rows(t, w.DB(), `SELECT source, line, reason FROM ops.rejects WHERE line IS NOT NULL AND reason <> 'duplicate_key'`) {
 			var source, reason string
 			var line int64
-			rows.Scan(&source, &line, &reason)
+			scan(&source, &line, &reason)
 			got = append(got, fmt.Sprintf("%s:%d %s", source, line, reason))
 		}
 	})

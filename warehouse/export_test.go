@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/pipeline"
 	"cdp/transforms/signals"
@@ -52,18 +53,13 @@ func martBank(t *testing.T) *testbank.Bank {
 // coreAndMartTables lists the warehouse's core and mart tables with their rows.
 func coreAndMartTables(t *testing.T, w *warehouse.Warehouse) map[string]int64 {
 	t.Helper()
-	rows, err := w.DB().Query(`SELECT schema_name || '.' || table_name FROM duckdb_tables()
-		WHERE schema_name IN ('core', 'mart') AND NOT temporary`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, w.DB(), `SELECT schema_name || '.' || table_name FROM duckdb_tables()
+		WHERE schema_name IN ('core', 'mart') AND NOT temporary`) {
 		var n string
-		rows.Scan(&n)
+		scan(&n)
 		names = append(names, n)
 	}
-	rows.Close()
 	out := map[string]int64{}
 	for _, n := range names {
 		var c int64
@@ -329,15 +325,10 @@ func TestExport(t *testing.T) {
 func partyIdentity(t *testing.T, w *warehouse.Warehouse, dir string) (full, exported map[string][2]string) {
 	t.Helper()
 	read := func(from string) map[string][2]string {
-		rows, err := w.DB().Query(`SELECT party_id, coalesce(id_no, ''), coalesce(mobile, '') FROM ` + from)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
 		out := map[string][2]string{}
-		for rows.Next() {
+		for scan := range sqltest.Rows(t, w.DB(), `SELECT party_id, coalesce(id_no, ''), coalesce(mobile, '') FROM `+from) {
 			var id, idNo, mobile string
-			rows.Scan(&id, &idNo, &mobile)
+			scan(&id, &idNo, &mobile)
 			out[id] = [2]string{idNo, mobile}
 		}
 		return out

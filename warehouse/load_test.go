@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"cdp/connectors/contract"
+	"cdp/internal/sqltest"
 )
 
 // eventBatch builds an ebank.events batch with the given event ids at the
@@ -86,7 +87,7 @@ func TestLoad_DuplicateKeysAcrossAndWithinLoadsAreRejected(t *testing.T) {
 		t.Fatalf("second load: loaded %d rejected %d, want 1 and 1", res.Loaded, res.Rejected)
 	}
 	var n int
-	w.DB().QueryRow("SELECT count(*) FROM raw.ebank_events").Scan(&n)
+	sqltest.Row(t, w.DB(), "SELECT count(*) FROM raw.ebank_events").Scan(&n)
 	if n != 3 {
 		t.Fatalf("raw.ebank_events has %d rows, want 3", n)
 	}
@@ -113,7 +114,7 @@ func TestLoad_DuplicateCheckInPassesFindsEveryDuplicate(t *testing.T) {
 	ctx := context.Background()
 	w := openTemp(t)
 	var threads string
-	w.DB().QueryRow("SELECT current_setting('threads')").Scan(&threads)
+	sqltest.Row(t, w.DB(), "SELECT current_setting('threads')").Scan(&threads)
 	if _, err := w.Load(ctx, streamLoad(eventBatch(t, "A", "B", "C", "D"), 4, 4)); err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +134,13 @@ func TestLoad_DuplicateCheckInPassesFindsEveryDuplicate(t *testing.T) {
 		t.Fatalf("loaded %d rejected %d, want 20 and 6 (passes of %d keys)", res.Loaded, res.Rejected, perPass)
 	}
 	var distinct, total int
-	w.DB().QueryRow("SELECT count(DISTINCT event_id), count(*) FROM raw.ebank_events").Scan(&distinct, &total)
+	sqltest.Row(t, w.DB(), "SELECT count(DISTINCT event_id), count(*) FROM raw.ebank_events").Scan(&distinct, &total)
 	if distinct != 24 || total != 24 {
 		t.Fatalf("raw.ebank_events: %d rows, %d distinct ids; want 24 and 24", total, distinct)
 	}
 	// The check ran on one thread; the setting is back as it was.
 	var after string
-	w.DB().QueryRow("SELECT current_setting('threads')").Scan(&after)
+	sqltest.Row(t, w.DB(), "SELECT current_setting('threads')").Scan(&after)
 	if after != threads || threads == "" {
 		t.Fatalf("threads %q after the loads, %q before", after, threads)
 	}
@@ -153,14 +154,14 @@ func TestTemporarySetting_RestoresTheValueBefore(t *testing.T) {
 			t.Fatal(err)
 		}
 		var before, during, after string
-		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&before)
+		sqltest.Row(t, w.DB(), "SELECT current_setting('memory_limit')::VARCHAR").Scan(&before)
 		restore, err := w.TemporarySetting(ctx, "memory_limit", "256MB")
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&during)
+		sqltest.Row(t, w.DB(), "SELECT current_setting('memory_limit')::VARCHAR").Scan(&during)
 		restore()
-		w.DB().QueryRow("SELECT current_setting('memory_limit')::VARCHAR").Scan(&after)
+		sqltest.Row(t, w.DB(), "SELECT current_setting('memory_limit')::VARCHAR").Scan(&after)
 		// The limit is really back, not only displayed: a 400 MB list (which
 		// cannot spill) builds. (DuckDB's RESET shows the default again but
 		// keeps the buffer pool at the temporary limit.)
@@ -210,7 +211,9 @@ func TestInTx_CommitsOrRollsBackAsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.ExecContext(ctx, "CREATE TABLE t (i INTEGER)")
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE t (i INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
 	boom := fmt.Errorf("boom")
 	err = InTx(ctx, conn, func() error {
 		if _, err := conn.ExecContext(ctx, "INSERT INTO t VALUES (1)"); err != nil {
@@ -219,7 +222,7 @@ func TestInTx_CommitsOrRollsBackAsOne(t *testing.T) {
 		return boom
 	})
 	var n int
-	conn.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n)
+	sqltest.Row(t, conn, "SELECT count(*) FROM t").Scan(&n)
 	if err != boom || n != 0 {
 		t.Fatalf("failed transaction: err %v, %d rows kept", err, n)
 	}
@@ -229,7 +232,7 @@ func TestInTx_CommitsOrRollsBackAsOne(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	conn.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n)
+	sqltest.Row(t, conn, "SELECT count(*) FROM t").Scan(&n)
 	if n != 2 {
 		t.Fatalf("committed transaction left %d rows, want 2", n)
 	}

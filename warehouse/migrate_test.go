@@ -6,24 +6,20 @@ import (
 	"testing"
 
 	"cdp/connectors/contract"
+	"cdp/internal/sqltest"
 )
 
 // A contract change without a migration altering the raw tables fails here.
 func TestMigrations_RawTablesMatchContract(t *testing.T) {
 	w := openTemp(t)
 	for _, e := range contract.Entities {
-		rows, err := w.DB().Query(`SELECT column_name, data_type FROM information_schema.columns
-			WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position`, e.Feed+"_"+e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var got []string
-		for rows.Next() {
+		for scan := range sqltest.Rows(t, w.DB(), `SELECT column_name, data_type FROM information_schema.columns
+			WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position`, e.Feed+"_"+e.Name) {
 			var name, typ string
-			rows.Scan(&name, &typ)
+			scan(&name, &typ)
 			got = append(got, name+" "+strings.ReplaceAll(typ, "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"))
 		}
-		rows.Close()
 		var want []string
 		for _, c := range e.Columns {
 			want = append(want, c.Name+" "+c.Type.SQL())
@@ -47,7 +43,7 @@ func TestMigrations_ReopenIsANoOpAndVersionIsRecorded(t *testing.T) {
 	}
 	defer w2.Close()
 	var n, max int
-	w2.DB().QueryRow(`SELECT count(*), max(version) FROM ops.schema_migrations`).Scan(&n, &max)
+	sqltest.Row(t, w2.DB(), `SELECT count(*), max(version) FROM ops.schema_migrations`).Scan(&n, &max)
 	if n != SchemaVersion() || max != SchemaVersion() {
 		t.Fatalf("%d migrations recorded up to %d, want %d", n, max, SchemaVersion())
 	}

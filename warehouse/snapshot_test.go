@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cdp/internal/sqltest"
 )
 
 // snapshotFixture is a warehouse with rows in every layer: raw, ops (from
@@ -37,18 +39,13 @@ func snapshotFixture(t *testing.T) *Warehouse {
 // by schema.table.
 func tableCounts(t *testing.T, db *sql.DB) map[string]int64 {
 	t.Helper()
-	rows, err := db.Query(`SELECT schema_name || '.' || table_name FROM duckdb_tables()
-		WHERE database_name = current_database() AND NOT temporary`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, db, `SELECT schema_name || '.' || table_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND NOT temporary`) {
 		var n string
-		rows.Scan(&n)
+		scan(&n)
 		names = append(names, n)
 	}
-	rows.Close()
 	counts := map[string]int64{}
 	for _, n := range names {
 		var c int64
