@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/pipeline"
 	"cdp/warehouse"
@@ -144,23 +145,18 @@ schedules:
 		t.Errorf("jobs ran in the order %s, want ingest,core,describe,signals", got)
 	}
 	var stageOrder []string
-	rows, err := b.W.DB().Query(`SELECT stage FROM ops.job_stages s JOIN ops.job_runs r USING (run_id)
-		WHERE r.fire_id = ? ORDER BY s.started_at`, fire)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT stage FROM ops.job_stages s JOIN ops.job_runs r USING (run_id)
+		WHERE r.fire_id = ? ORDER BY s.started_at`, fire) {
 		var st string
-		rows.Scan(&st)
+		scan(&st)
 		stageOrder = append(stageOrder, st)
 	}
-	rows.Close()
 	if got := strings.Join(stageOrder, ","); got != "ingest,unify,model,tags,tiers,view,signals" {
 		t.Errorf("stages recorded in the order %s", got)
 	}
 	var loaded, parties int64
-	b.W.DB().QueryRow(`SELECT rows FROM ops.job_runs WHERE fire_id = ? AND job = 'ingest'`, fire).Scan(&loaded)
-	b.W.DB().QueryRow(`SELECT count(*) FROM mart.customer_360`).Scan(&parties)
+	sqltest.Row(t, b.W.DB(), `SELECT rows FROM ops.job_runs WHERE fire_id = ? AND job = 'ingest'`, fire).Scan(&loaded)
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.customer_360`).Scan(&parties)
 	if loaded == 0 || parties == 0 {
 		t.Errorf("the fire loaded %d rows and built %d 360 rows; want both > 0", loaded, parties)
 	}
@@ -337,13 +333,11 @@ schedules:
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	tagRuns := func() string {
 		var out []string
-		rows, _ := b.W.DB().Query(`SELECT CAST(as_of AS VARCHAR) FROM ops.tag_runs ORDER BY started_at`)
-		for rows.Next() {
+		for scan := range sqltest.Rows(t, b.W.DB(), `SELECT CAST(as_of AS VARCHAR) FROM ops.tag_runs ORDER BY started_at`) {
 			var d string
-			rows.Scan(&d)
+			scan(&d)
 			out = append(out, d)
 		}
-		rows.Close()
 		return strings.Join(out, ",")
 	}
 	res, err := s.Backfill(ctx, "tags", day("2026-11-18"), day("2026-11-19"), BackfillSkip)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/outbox"
 	"cdp/pipeline"
@@ -131,7 +132,7 @@ schedules:
 		}
 	}
 	var backlog int
-	b.W.DB().QueryRow(`SELECT count(*) FROM ops.outbox WHERE published_at IS NULL`).Scan(&backlog)
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM ops.outbox WHERE published_at IS NULL`).Scan(&backlog)
 	if !strings.Contains(metrics, "cdp_outbox_backlog "+strconv.Itoa(backlog)+"\n") {
 		t.Errorf("/metrics cdp_outbox_backlog is not the outbox's %d", backlog)
 	}

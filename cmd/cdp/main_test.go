@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"cdp/internal/sqltest"
 	"cdp/pii"
 	"cdp/pipeline"
 	"cdp/schemas"
@@ -279,7 +280,7 @@ func checkPublishedEvents(t *testing.T, cfg string) {
 	}
 	defer w.Close()
 	var published, distinct int
-	w.DB().QueryRow(`SELECT count(*), count(DISTINCT event_id) FROM ops.outbox WHERE published_at IS NOT NULL`).Scan(&published, &distinct)
+	sqltest.Row(t, w.DB(), `SELECT count(*), count(DISTINCT event_id) FROM ops.outbox WHERE published_at IS NOT NULL`).Scan(&published, &distinct)
 	if len(seen) != distinct || published != distinct {
 		t.Errorf("the topics hold %d distinct events; the outbox published %d (%d distinct ids)", len(seen), published, distinct)
 	}

@@ -204,8 +204,9 @@ type output struct {
 	mu    sync.Mutex
 	more  *sync.Cond
 	lines []string
-	next  int  // the first line expect has not looked at
-	ended bool // the child closed its output
+	next  int   // the first line expect has not looked at
+	ended bool  // the child closed its output
+	err   error // why reading it stopped, if not at its end
 }
 
 func follow(r io.Reader) *output {
@@ -221,7 +222,7 @@ func follow(r io.Reader) *output {
 			o.more.Broadcast()
 		}
 		o.mu.Lock()
-		o.ended = true
+		o.ended, o.err = true, sc.Err()
 		o.mu.Unlock()
 		o.more.Broadcast()
 	}()
@@ -248,7 +249,7 @@ func (o *output) expect(t *testing.T, pattern string) []string {
 		}
 		switch {
 		case o.ended:
-			t.Fatalf("the output ended before a line matching %s:\n%s", pattern, strings.Join(o.lines, "\n"))
+			t.Fatalf("the output ended (read error: %v) before a line matching %s:\n%s", o.err, pattern, strings.Join(o.lines, "\n"))
 		case time.Now().After(deadline):
 			t.Fatalf("no line matching %s within two minutes:\n%s", pattern, strings.Join(o.lines, "\n"))
 		}

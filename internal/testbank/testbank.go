@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
 	"cdp/warehouse"
@@ -127,17 +128,12 @@ func (b *Bank) Truth(t testing.TB, name string) [][]string {
 // was unified into.
 func (b *Bank) OurParty(t testing.TB) map[string]string {
 	t.Helper()
-	rows, err := b.W.DB().Query(`SELECT system || ':' || source_key, party_id FROM core.party_xref`)
-	if err != nil {
-		t.Fatal(err)
-	}
 	byRef := map[string]string{}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT system || ':' || source_key, party_id FROM core.party_xref`) {
 		var k, p string
-		rows.Scan(&k, &p)
+		scan(&k, &p)
 		byRef[k] = p
 	}
-	rows.Close()
 	out := map[string]string{}
 	for _, r := range b.Truth(t, "xref.csv") {
 		if _, ok := out[r[2]]; !ok {

@@ -8,6 +8,8 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	psqlerr "github.com/jeroenrinzema/psql-wire/errors"
+
+	"cdp/internal/sqltest"
 )
 
 func TestServeGate_LexReadsPastCommentsAndQuotes(t *testing.T) {
@@ -161,18 +163,13 @@ func TestServeGate_EveryTableFunctionIsReviewed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	reviewed := map[string]bool{}
 	for _, name := range readOnlyTableFunctions {
 		reviewed[name] = true
 	}
-	for rows.Next() {
+	for scan := range sqltest.Rows(t, db, `SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'table'`) {
 		var name string
-		rows.Scan(&name)
+		scan(&name)
 		if !reviewed[name] && !deniedFunctions[name] {
 			t.Errorf("table function %s was not reviewed: add it to readOnlyTableFunctions or deniedFunctions", name)
 		}
