@@ -20,13 +20,14 @@ import (
 )
 
 // TestMain lets a test run the cdp command line as a child process
-// (CDP_TEST_RUN_MAIN=1): the test binary is then cdp.
+// (CDP_TEST_RUN_MAIN=1): the test binary is then cdp. Otherwise it runs
+// the tests, building each generated bank they ask for once.
 func TestMain(m *testing.M) {
 	if os.Getenv("CDP_TEST_RUN_MAIN") == "1" {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testbank.Main(m))
 }
 
 func psql(t *testing.T, port, user, password, query string) (string, error) {
