@@ -50,14 +50,16 @@ type Options struct {
 }
 
 // Generate writes a generated bank (ending 2026-11-20) and its cdp.yaml to
-// a temp project and opens its warehouse, empty. The warehouse closes with
-// the test.
+// a temp project of the test's (a copy of the one built for these Options)
+// and opens its warehouse, empty. The warehouse closes with the test.
 func Generate(t testing.TB, o Options) *Bank {
 	t.Helper()
 	return open(t, copyOf(t, template(t, kind{o, false})))
 }
 
-// Load generates a bank, ingests it, unifies it and builds the core model.
+// Load generates a bank, ingests it, unifies it and builds the core model,
+// in a temp project of the test's (a copy of the one built for these
+// Options). The warehouse closes with the test.
 func Load(t testing.TB, o Options) *Bank {
 	t.Helper()
 	return open(t, copyOf(t, template(t, kind{o, true})))
