@@ -16,15 +16,12 @@ import (
 	"cdp/warehouse"
 )
 
-// TestMain doubles as the crashing child process: with CDP_CRASH_PROJECT set,
-// the test binary runs one ingest and SIGKILLs itself at the named point.
-func TestMain(m *testing.M) {
-	if path := os.Getenv("CDP_CRASH_PROJECT"); path != "" {
-		crashChild(path, os.Getenv("CDP_CRASH_AT"))
-		return
-	}
-	os.Exit(m.Run())
-}
+// CrashChild is the crashing child process TestMain (main_test.go) runs
+// when CDP_CRASH_PROJECT is set: one ingest of the project at path that
+// SIGKILLs itself at the named point. It lives here, in the package's own
+// tests, because the warehouse's crash hook and the ingest are wired here;
+// TestMain sits in pipeline_test because it runs testbank.Main.
+var CrashChild = crashChild
 
 func crashChild(path, at string) {
 	point, nth, _ := strings.Cut(at, ":")
