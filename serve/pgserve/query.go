@@ -29,6 +29,7 @@ type plan struct {
 // returned prepares it again when it runs, on the snapshot current then.
 func (s *Server) parse(ctx context.Context, q wire.Query) (wire.PreparedStatements, error) {
 	sess := sessionFrom(ctx)
+	sess.begin()
 	start := time.Now()
 	toks, _ := lex(q.Query, -1)
 	stmt, ok, err := s.chatter(sess, toks)

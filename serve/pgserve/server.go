@@ -98,6 +98,7 @@ const (
 	SessionClosed    EventKind = "session closed"
 	StatementStarted EventKind = "statement started"
 	StatementEnded   EventKind = "statement ended"
+	CancelRequested  EventKind = "cancel requested" // with the right key, and acted on
 )
 
 func (s *Server) observe(kind EventKind, role string) {

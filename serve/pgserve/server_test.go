@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,6 +21,8 @@ import (
 
 	"cdp/serve/pgserve"
 	"cdp/warehouse"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 //go:embed testdata/warehouse.sql
@@ -47,9 +50,16 @@ type endpoint struct {
 	mu     sync.Mutex
 	seen   *sync.Cond
 	events map[pgserve.EventKind]int // what the server observed, by kind
+	hook   func(pgserve.Event)       // if set, runs on the server's goroutine as each event happens
 }
 
 func (e *endpoint) observe(ev pgserve.Event) {
+	e.mu.Lock()
+	hook := e.hook
+	e.mu.Unlock()
+	if hook != nil {
+		hook(ev)
+	}
 	e.mu.Lock()
 	e.events[ev.Kind]++
 	e.mu.Unlock()
@@ -457,6 +467,54 @@ func TestServe_QueryTimeoutAndCancel(t *testing.T) {
 	}
 }
 
+// A cancel stops the client's request, not only the statement running at
+// that instant: one arriving after the statement was described and before
+// it runs (two snapshot connections, nothing running in between) stops the
+// run as it starts. A cancel while the session is idle does nothing to the
+// next query.
+func TestServe_CancelBetweenDescribeAndRunStopsTheRun(t *testing.T) {
+	e := serve(t, pgserve.Options{QueryTimeout: time.Minute}, true)
+	ctx := context.Background()
+	conn, err := pgconn.Connect(ctx, "postgres://analyst:"+analystPassword+"@127.0.0.1:"+e.port+"/cdp?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	described, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e.mu.Lock()
+	e.hook = func(ev pgserve.Event) { // hold the session right after the description
+		if ev.Kind == pgserve.StatementEnded {
+			once.Do(func() { close(described); <-release })
+		}
+	}
+	e.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(ctx, `SELECT sum(hash(range)) FROM range(100000000000)`).ReadAll()
+		done <- err
+	}()
+	<-described
+	if err := conn.CancelRequest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.await("the cancel request", func(ev map[pgserve.EventKind]int) bool { return ev[pgserve.CancelRequested] == 1 })
+	close(release)
+	var pgErr *pgconn.PgError
+	if err := <-done; !errors.As(err, &pgErr) || pgErr.Code != "57014" || pgErr.Message != "canceling statement due to user request" {
+		t.Fatalf("the run after a cancel: %v", err)
+	}
+
+	if err := conn.CancelRequest(ctx); err != nil { // idle: nothing to cancel
+		t.Fatal(err)
+	}
+	e.await("the idle cancel request", func(ev map[pgserve.EventKind]int) bool { return ev[pgserve.CancelRequested] == 2 })
+	res, err := conn.Exec(ctx, `SELECT 41 + 1`).ReadAll()
+	if err != nil || len(res) != 1 || len(res[0].Rows) != 1 || string(res[0].Rows[0][0]) != "42" {
+		t.Fatalf("the query after an idle cancel: %v %v", res, err)
+	}
+}
+
 // The daemon's life: a writer keeps loading the live warehouse, runs end
 // with a new snapshot published, and analysts keep querying throughout
 // without an error, seeing the answers move forward with every snapshot.
@@ -474,7 +532,11 @@ func TestServe_AnswersWhileTheWarehouseIsWrittenAndSnapshotsRepublished(t *testi
 				t.Errorf("query during republishing: %v %s", err, stderr)
 				return
 			}
-			n, _ := strconv.Atoi(out)
+			n, err := strconv.Atoi(out)
+			if err != nil {
+				t.Errorf("count(*) answered %q: %v", out, err)
+				return
+			}
 			if n < last {
 				t.Errorf("the answer went back from %d to %d", last, n)
 			}

@@ -27,8 +27,10 @@ type session struct {
 	pid, secret int32 // the key of cancel requests
 	inTx        atomic.Bool
 
-	mu     sync.Mutex
-	cancel context.CancelCauseFunc // of the statement running, if any
+	mu       sync.Mutex
+	cancel   context.CancelCauseFunc // of the statement running, if any
+	busy     bool                    // serving a request: from its query until ReadyForQuery
+	canceled error                   // why the request being served was canceled, if it was
 }
 
 type sessionKey struct{}
@@ -38,18 +40,51 @@ func sessionFrom(ctx context.Context) *session {
 	return sess
 }
 
-// running records the cancel function of the statement running (nil when
-// it ends).
-func (sess *session) running(cancel context.CancelCauseFunc) {
+// A cancel request stops what the session is doing for its client's
+// request, as in Postgres: anywhere from the moment the query arrives until
+// ReadyForQuery. A statement is described (parse) and then run on two
+// separate snapshot connections, with nothing running in between, so a
+// cancel is remembered for the rest of the request and stops the run as it
+// starts; at ReadyForQuery the session is idle and a cancel does nothing.
+
+// begin marks the session as serving a request.
+func (sess *session) begin() {
 	sess.mu.Lock()
-	sess.cancel = cancel
+	sess.busy = true
 	sess.mu.Unlock()
 }
 
-// interrupt cancels the statement running, if any.
+// idle marks the request served: ReadyForQuery is on its way.
+func (sess *session) idle() {
+	sess.mu.Lock()
+	sess.busy, sess.canceled = false, nil
+	sess.mu.Unlock()
+}
+
+// running records the cancel function of the statement running (nil when
+// it ends). A statement that starts in a request already canceled is
+// canceled at once.
+func (sess *session) running(cancel context.CancelCauseFunc) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	sess.cancel = cancel
+	if cancel == nil {
+		return
+	}
+	sess.busy = true
+	if sess.canceled != nil {
+		cancel(sess.canceled)
+	}
+}
+
+// interrupt cancels the statement running, if any, and the rest of the
+// request being served.
 func (sess *session) interrupt(cause error) {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
+	if sess.busy {
+		sess.canceled = cause
+	}
 	if sess.cancel != nil {
 		sess.cancel(cause)
 	}
@@ -179,12 +214,19 @@ func (s *Server) cancelRequest(ctx context.Context, pid, secret int32) error {
 	}
 	s.log.Debug("sql statement canceled by the client", "user", sess.user.Name)
 	sess.interrupt(errCanceledByUser)
+	s.observe(CancelRequested, sess.user.Role)
 	return nil
 }
 
 // txStatus is what ReadyForQuery says about the session's transaction.
+// psql-wire asks it just before every ReadyForQuery, the end of a request.
 func (s *Server) txStatus(ctx context.Context) types.ServerStatus {
-	if sess := sessionFrom(ctx); sess != nil && sess.inTx.Load() {
+	sess := sessionFrom(ctx)
+	if sess == nil {
+		return types.ServerIdle
+	}
+	sess.idle()
+	if sess.inTx.Load() {
 		return types.ServerTransactionBlock
 	}
 	return types.ServerIdle
