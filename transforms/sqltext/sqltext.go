@@ -9,8 +9,9 @@
 // argument runs to the closing brace and holds no blank. Anything else in
 // braces — DuckDB struct literals {'a': 1}, JSON, regular expressions like
 // \d{6} — is left alone. A placeholder inside a string literal is filled
-// too. A placeholder nobody supplies is an error naming it, never left in
-// the SQL.
+// too; comments (-- to the end of the line, /* to */) are left as they are,
+// so a comment may mention any name in braces. A placeholder nobody
+// supplies is an error naming it, never left in the SQL.
 package sqltext
 
 import (
@@ -33,7 +34,7 @@ var placeholder = regexp.MustCompile(`\{([a-z][a-z0-9_]*)(?::([^{}\s]+))?\}`)
 // Fill replaces every placeholder of sql with its value.
 func Fill(sql string, vars Vars) (string, error) {
 	var errs []string
-	out := placeholder.ReplaceAllStringFunc(sql, func(m string) string {
+	out := replaceOutsideComments(sql, func(m string) string {
 		p := placeholder.FindStringSubmatch(m)
 		v, ok := vars[p[1]]
 		if !ok {
@@ -68,12 +69,48 @@ func MustFill(sql string, vars Vars) string {
 // of first use.
 func Uses(sql string) []string {
 	var out []string
-	for _, m := range placeholder.FindAllStringSubmatch(sql, -1) {
-		if !slices.Contains(out, m[1]) {
-			out = append(out, m[1])
+	replaceOutsideComments(sql, func(m string) string {
+		if name := placeholder.FindStringSubmatch(m)[1]; !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+		return m
+	})
+	return out
+}
+
+// replaceOutsideComments replaces the placeholders of sql that are not in
+// a comment with what fn returns for them. Quotes are followed so that --
+// or /* inside a string literal or a quoted name starts no comment.
+func replaceOutsideComments(sql string, fn func(string) string) string {
+	var b strings.Builder
+	code := 0 // start of the text not yet written
+	flush := func(end int) {
+		b.WriteString(placeholder.ReplaceAllStringFunc(sql[code:end], fn))
+	}
+	for i := 0; i < len(sql); i++ {
+		switch c := sql[i]; {
+		case c == '\'' || c == '"':
+			if j := strings.IndexByte(sql[i+1:], c); j >= 0 {
+				i += j + 1 // a doubled quote is two literals back to back: same result
+			} else {
+				i = len(sql)
+			}
+		case c == '-' && strings.HasPrefix(sql[i:], "--"), c == '/' && strings.HasPrefix(sql[i:], "/*"):
+			end := len(sql)
+			if c == '-' {
+				if j := strings.IndexByte(sql[i:], '\n'); j >= 0 {
+					end = i + j
+				}
+			} else if j := strings.Index(sql[i+2:], "*/"); j >= 0 {
+				end = i + 2 + j + 2
+			}
+			flush(i)
+			b.WriteString(sql[i:end])
+			code, i = end, end-1
 		}
 	}
-	return out
+	flush(len(sql))
+	return b.String()
 }
 
 func (v Vars) names() string {

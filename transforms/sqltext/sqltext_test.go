@@ -19,6 +19,10 @@ func TestFill(t *testing.T) {
 		// struct literals, JSON, regular expressions and format strings are not placeholders
 		{"SELECT {'a': 1}, '{\"k\": 1}', regexp_matches(x, '\\d{6}'), strftime(d, '%Y')", "SELECT {'a': 1}, '{\"k\": 1}', regexp_matches(x, '\\d{6}'), strftime(d, '%Y')"},
 		{"{n}{n}", "3030"},
+		// comments are left alone, whatever they mention; quotes do not start comments
+		{"-- {as_of} and {unknown}\nSELECT {n} /* {x} */ + {n}", "-- {as_of} and {unknown}\nSELECT 30 /* {x} */ + 30"},
+		{"SELECT '--{n}', 'it''s {n}', \"a--b\" /* {y}", "SELECT '--30', 'it''s 30', \"a--b\" /* {y}"},
+		{"SELECT {n} -- {z}", "SELECT 30 -- {z}"},
 	} {
 		got, err := Fill(c.in, vars)
 		if err != nil || got != c.want {
@@ -30,7 +34,7 @@ func TestFill(t *testing.T) {
 		!strings.Contains(err.Error(), "{n:7}: takes no argument") || strings.Count(err.Error(), "{asof}") != 1 {
 		t.Errorf("bad placeholders: %v", err)
 	}
-	if got := strings.Join(Uses("{a} {b:x} {a} {'c': 1}"), ","); got != "a,b" {
+	if got := strings.Join(Uses("{a} {b:x} {a} {'c': 1} -- {d}\n/* {e} */ '{f}'"), ","); got != "a,b,f" {
 		t.Errorf("Uses = %s", got)
 	}
 }

@@ -1,6 +1,6 @@
 -- mart.value_tier: one row per party with its tier, scores, lifecycle stage
 -- and the inputs that decided them, as of the newest snapshot day of the
--- core model. {name} placeholders are the tiers settings of cdp.yaml.
+-- core model. Placeholders such as {person_core} are the tiers settings of cdp.yaml.
 CREATE OR REPLACE TABLE mart.value_tier AS
 WITH day AS (
     SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
