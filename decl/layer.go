@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Declared is one item of a declaration file (a tag, a rule).
@@ -101,4 +102,27 @@ func ReadDir(dir, what string) ([]File, error) {
 		files[i].Name = filepath.Join(dir, files[i].Name)
 	}
 	return files, nil
+}
+
+// Pick is the items of all whose ids are listed, in all's order; no ids is
+// all of them. An id no item has is an error naming it ("no tag \"x\"").
+func Pick[T Declared](all []T, ids []string, what string) ([]T, error) {
+	if len(ids) == 0 {
+		return all, nil
+	}
+	var out []T
+	have := map[string]bool{}
+	for _, item := range all {
+		id, _, _, _ := item.Declared()
+		have[id] = true
+		if slices.Contains(ids, id) {
+			out = append(out, item)
+		}
+	}
+	for _, id := range ids {
+		if !have[id] {
+			return nil, fmt.Errorf("no %s %q", what, id)
+		}
+	}
+	return out, nil
 }

@@ -168,6 +168,30 @@ func TestRelay_InvalidSQLBodyStopsTheRelayAtTheEvent(t *testing.T) {
 	if err != nil || st.Events != 3 || st.Published != 3 || st.Backlog != 0 || len(st.Topics) != 1 {
 		t.Errorf("status after draining: %+v, %v", st, err)
 	}
+	// A resend sends every event again, with the same ce_id.
+	if n, err := Resend(ctx, w.DB()); err != nil || n != 3 {
+		t.Fatalf("resend: %d, %v", n, err)
+	}
+	sum, err = Relay(ctx, w.DB(), wr, RelayOptions{Logger: quiet})
+	if err != nil || sum.Published != 3 || sum.Backlog != 0 {
+		t.Fatalf("relay after a resend: %+v, %v", sum, err)
+	}
+	ids := map[string]int{}
+	for _, m := range readAll(t, c.ListenAddrs(), "cdp.tags.changes", 6) {
+		for _, h := range m.Headers {
+			if h.Key == "ce_id" {
+				ids[string(h.Value)]++
+			}
+		}
+	}
+	if len(ids) != 3 || ids[id] != 2 {
+		t.Errorf("ce_ids after a resend: %v, want 3 ids twice each", ids)
+	}
+	for ceID, n := range ids {
+		if n != 2 {
+			t.Errorf("ce_id %s delivered %d times after a resend, want 2", ceID, n)
+		}
+	}
 }
 
 // readAll reads n messages of topic from every partition.

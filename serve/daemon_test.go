@@ -24,13 +24,56 @@ import (
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	return answer(t, url)(http.Get(url))
+}
+
+func post(t *testing.T, url string) (int, string) {
+	t.Helper()
+	return answer(t, url)(http.Post(url, "", nil))
+}
+
+// answer reads a response whole, failing the test on any error.
+func answer(t *testing.T, url string) func(*http.Response, error) (int, string) {
+	return func(resp *http.Response, err error) (int, string) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		return resp.StatusCode, string(b)
+	}
+}
+
+// start runs the daemon with its HTTP endpoint on 127.0.0.1 and waits
+// until it is ready; stop cancels it and checks how it ended.
+func start(t *testing.T, d *Daemon) (base string, stop func()) {
+	t.Helper()
+	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, httpLn, nil) }()
+	stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	ready := false
+	defer func() {
+		if !ready { // await failed the test: stop before the warehouse closes
+			stop()
+		}
+	}()
+	await(t, "the daemon is ready", d.Ready())
+	ready = true
+	return "http://" + httpLn.Addr().String(), stop
 }
 
 // The daemon publishes snapshots at start and after each successful fire,
@@ -47,21 +90,8 @@ schedules:
 	fired := make(chan *schedules.FireResult, 4)
 	d := NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Roles: []string{"analyst", "engineer"},
 		OnFire: func(r *schedules.FireResult) { fired <- r }})
-	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + httpLn.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, httpLn, nil) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	await(t, "the daemon is ready", d.Ready())
+	base, stop := start(t, d)
+	defer stop()
 	if code, body := get(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz %d %q once ready", code, body)
 	}
@@ -73,16 +103,11 @@ schedules:
 		t.Errorf("full snapshot at start has no core.party rows")
 	}
 
-	resp, err := http.Post(base+"/run/nightly", "", nil)
-	if err != nil {
-		t.Fatal(err)
+	if code, body := post(t, base+"/run/nightly"); code != http.StatusAccepted {
+		t.Fatalf("POST /run/nightly: %d %q", code, body)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST /run/nightly: %s", resp.Status)
-	}
-	if resp, _ := http.Post(base+"/run/nope", "", nil); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("POST /run/nope: %s, want 404", resp.Status)
+	if code, body := post(t, base+"/run/nope"); code != http.StatusNotFound {
+		t.Errorf("POST /run/nope: %d %q, want 404", code, body)
 	}
 	if r := awaitValue(t, "the fire of nightly", fired); r.Fire.Job != "nightly" || r.Status != schedules.StatusSuccess {
 		t.Fatalf("fire of nightly: %s %v", r.Status, r.Err)
@@ -109,7 +134,7 @@ schedules:
 	// A fire that writes nothing (every file already loaded) keeps the
 	// snapshots.
 	published := d.Published(warehouse.SnapshotAnalyst)
-	if res := d.Sched.Fire(ctx, schedules.Fire{Job: "ingest", Trigger: schedules.TriggerManual}); res.Status != schedules.StatusSuccess || res.Runs[0].Rows != 0 {
+	if res := d.Sched.Fire(context.Background(), schedules.Fire{Job: "ingest", Trigger: schedules.TriggerManual}); res.Status != schedules.StatusSuccess || res.Runs[0].Rows != 0 {
 		t.Fatalf("ingest again: %+v", res)
 	}
 	<-fired
@@ -187,6 +212,7 @@ func snapshotCount(t *testing.T, path, table string) int {
 // With publish.continuous the daemon relays the outbox itself: what a fire
 // queues reaches the broker without a publish job, every event once.
 func TestDaemon_ContinuousRelaySendsWhatAFireQueues(t *testing.T) {
+	ctx := context.Background()
 	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 25})
 	p := testbank.WithConfig(t, b.Dir, `
 publish: {continuous: true, interval: 1h}
@@ -207,20 +233,8 @@ schedules:
 			}
 			relayed <- s
 		}})
-	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, httpLn, nil) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	await(t, "the daemon is ready", d.Ready())
+	_, stop := start(t, d)
+	defer stop()
 	if s := awaitValue(t, "the relay at start", relayed); s == nil || s.Published != 0 {
 		t.Fatalf("the relay at start published %+v from an empty outbox", s)
 	}

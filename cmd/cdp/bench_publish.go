@@ -109,7 +109,7 @@ func benchPublish(ctx context.Context, g *globals, out io.Writer, events, batch,
 		return time.Since(start).Seconds(), nil
 	}
 	ours := func() (float64, error) {
-		if _, err := w.DB().ExecContext(ctx, `UPDATE ops.outbox SET published_at = NULL, attempts = 0`); err != nil {
+		if _, err := outbox.Resend(ctx, w.DB()); err != nil {
 			return 0, err
 		}
 		wr := newWriter()

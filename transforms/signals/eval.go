@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
+	"cdp/decl"
 	"cdp/warehouse"
 )
 
 // EvalTable is where Eval leaves the hits it found.
-const EvalTable = "scratch.signal_hits"
+const EvalTable = warehouse.ScratchSchema + "." + evalName
+
+const evalName = "signal_hits"
 
 // EvalOptions say which day to look at and which rules.
 type EvalOptions struct {
@@ -64,16 +65,9 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, rules *Rules, o EvalOptio
 		log = slog.Default()
 	}
 	day := o.AsOf.Format(time.DateOnly)
-	var chosen []*Rule
-	for _, r := range rules.Rules {
-		if len(o.Rules) == 0 || slices.Contains(o.Rules, r.ID) {
-			chosen = append(chosen, r)
-		}
-	}
-	for _, id := range o.Rules {
-		if !slices.ContainsFunc(chosen, func(r *Rule) bool { return r.ID == id }) {
-			return nil, fmt.Errorf("signals eval: no rule %q", id)
-		}
+	chosen, err := decl.Pick(rules.Rules, o.Rules, "rule")
+	if err != nil {
+		return nil, fmt.Errorf("signals eval: %w", err)
 	}
 	conn, err := w.DB().Conn(ctx)
 	if err != nil {
@@ -89,12 +83,9 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, rules *Rules, o EvalOptio
 		hits = append(hits, hs...)
 	}
 	err = warehouse.InTx(ctx, conn, func() error {
-		for _, q := range []string{`CREATE SCHEMA IF NOT EXISTS scratch`,
-			`CREATE OR REPLACE TABLE ` + EvalTable + ` (rule_id VARCHAR, kind VARCHAR, party_id VARCHAR, score DOUBLE,
-			    reason VARCHAR, evidence JSON, as_of DATE, reads VARCHAR)`} {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return err
-			}
+		if _, err := warehouse.ReplaceScratch(ctx, conn, evalName, `rule_id VARCHAR, kind VARCHAR, party_id VARCHAR, score DOUBLE,
+			reason VARCHAR, evidence JSON, as_of DATE, reads VARCHAR`); err != nil {
+			return err
 		}
 		rows := make([][]any, len(hits))
 		for i, h := range hits {
@@ -112,11 +103,11 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, rules *Rules, o EvalOptio
 	lit := warehouse.Literal
 	ids := make([]string, len(chosen))
 	for i, r := range chosen {
-		ids[i] = "(" + lit(r.ID) + ")"
+		ids[i] = r.ID
 	}
 	// The run's hits: every decision about a rule firing (not the closing
 	// or expiry of a signal whose rule stopped firing).
-	q := `WITH chosen AS (SELECT * FROM (VALUES ` + strings.Join(ids, ", ") + `) v(rule_id)),
+	q := `WITH ` + warehouse.ValuesOf("chosen", "rule_id", ids...) + `,
 		rec AS (SELECT rule_id, party_id, score FROM mart.signal_decisions
 		        WHERE as_of = DATE ` + lit(day) + ` AND decision NOT IN ('closed', 'expired') AND rule_id IN (SELECT rule_id FROM chosen)),
 		ev AS (SELECT rule_id, party_id, score FROM ` + EvalTable + `),

@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
+	"cdp/decl"
 	"cdp/warehouse"
 )
 
 // EvalTable is where Eval leaves the values it computed.
-const EvalTable = "scratch.tag_values"
+const EvalTable = warehouse.ScratchSchema + "." + evalName
+
+const evalName = "tag_values"
 
 // EvalOptions say which day to look at and which tags.
 type EvalOptions struct {
@@ -63,16 +64,9 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o EvalOptio
 		log = slog.Default()
 	}
 	day := o.AsOf.Format(time.DateOnly)
-	var chosen []*Tag
-	for _, t := range cat.Tags {
-		if len(o.Tags) == 0 || slices.Contains(o.Tags, t.ID) {
-			chosen = append(chosen, t)
-		}
-	}
-	for _, id := range o.Tags {
-		if !slices.ContainsFunc(chosen, func(t *Tag) bool { return t.ID == id }) {
-			return nil, fmt.Errorf("tags eval: no tag %q in the catalog", id)
-		}
+	chosen, err := decl.Pick(cat.Tags, o.Tags, "tag")
+	if err != nil {
+		return nil, fmt.Errorf("tags eval: %w in the catalog", err)
 	}
 	conn, err := w.DB().Conn(ctx)
 	if err != nil {
@@ -82,11 +76,8 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o EvalOptio
 	sum := &EvalSummary{AsOf: day, Table: EvalTable}
 	lit := warehouse.Literal
 	err = warehouse.InTx(ctx, conn, func() error {
-		for _, q := range []string{`CREATE SCHEMA IF NOT EXISTS scratch`,
-			`CREATE OR REPLACE TABLE ` + EvalTable + ` (party_id VARCHAR, tag_id VARCHAR, value VARCHAR, as_of DATE, reads VARCHAR)`} {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("%s: %w", EvalTable, err)
-			}
+		if _, err := warehouse.ReplaceScratch(ctx, conn, evalName, `party_id VARCHAR, tag_id VARCHAR, value VARCHAR, as_of DATE, reads VARCHAR`); err != nil {
+			return err
 		}
 		for _, t := range chosen {
 			query, err := t.Query(day)
@@ -112,10 +103,10 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o EvalOptio
 	// history over the parties described by the day.
 	ids := make([]string, len(chosen))
 	for i, t := range chosen {
-		ids[i] = "(" + lit(t.ID) + ")"
+		ids[i] = t.ID
 	}
 	rows, err := conn.QueryContext(ctx, `
-		WITH chosen AS (SELECT * FROM (VALUES `+strings.Join(ids, ", ")+`) v(tag_id)),
+		WITH `+warehouse.ValuesOf("chosen", "tag_id", ids...)+`,
 		known AS (SELECT DISTINCT party_id FROM mart.tag_history WHERE valid_from <= DATE `+lit(day)+`),
 		rec AS (SELECT party_id, tag_id, value FROM mart.tag_history
 		        WHERE valid_from <= DATE `+lit(day)+` AND (valid_to IS NULL OR valid_to > DATE `+lit(day)+`)
