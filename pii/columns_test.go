@@ -1,11 +1,15 @@
 package pii_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"cdp/internal/testbank"
 	"cdp/pii"
+	"cdp/transforms/signals"
+	"cdp/transforms/tags"
 )
 
 // Every column of a fully built warehouse whose name looks like personal
@@ -15,8 +19,24 @@ import (
 func TestColumns_EveryPersonalColumnOfTheWarehouseIsClassified(t *testing.T) {
 	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 31, BadRowRate: 0.01})
 	b.Run(t, "tags", "tiers", "view", "signals")
+	// The scratch tables of cdp tags eval and cdp signals eval.
+	ctx, asOf := context.Background(), time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	cat, err := tags.Load(tags.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tags.Eval(ctx, b.W, cat, tags.EvalOptions{AsOf: asOf, Tags: []string{"age_band"}, Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(signals.Builtin(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signals.Eval(ctx, b.W, rules, signals.EvalOptions{AsOf: asOf, Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
 	rows, err := b.W.DB().Query(`SELECT table_schema, table_name, column_name FROM information_schema.columns
-		WHERE table_schema IN ('raw', 'core', 'mart', 'ops') ORDER BY 1, 2, 3`)
+		WHERE table_schema IN ('raw', 'core', 'mart', 'ops', 'scratch') ORDER BY 1, 2, 3`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,6 +90,10 @@ var Columns = map[string]Class{
 	"mart.customer_360.legal_representatives": None, // a count
 	"mart.signals.reason":                     FreeText,
 	"mart.signals.evidence":                   FreeText,
+	// scratch: what cdp tags eval and cdp signals eval leave to look at,
+	// masked as the runs mask (reasons and evidence by publish.allow_pii).
+	"scratch.signal_hits.reason":   FreeText,
+	"scratch.signal_hits.evidence": FreeText,
 	"core.party_relationship.evidence":        None, // system:source_key of the record that shows it
 	"mart.signal_decisions.detail":            None, // why: scores, dates, caps
 	"ops.rejects.reason":                      None, // a reason code

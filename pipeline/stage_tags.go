@@ -15,7 +15,7 @@ func (tagsStage) Run(ctx context.Context, env *Env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	s, err := tags.Run(ctx, env.W, cat, tags.RunOptions{AsOf: env.AsOf, Full: env.Full, Logger: env.Log()})
+	s, err := tags.Run(ctx, env.W, cat, tags.RunOptions{AsOf: env.AsOf, Full: env.Full, AllowPII: env.PII().InEvents, Logger: env.Log()})
 	if err != nil {
 		return Result{}, err
 	}

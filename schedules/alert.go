@@ -9,11 +9,13 @@ import (
 	"os"
 	"time"
 
+	"cdp/pii"
 	"cdp/pipeline/config"
 )
 
 // Alert is the JSON body posted to schedules.alert.webhook when a job fails
-// for good. It carries no customer data.
+// for good. It carries no customer data: the error's IDs and mobiles are
+// masked (pii.Redact).
 type Alert struct {
 	Kind        string    `json:"kind"` // "job_failed"
 	Project     string    `json:"project"`
@@ -34,7 +36,7 @@ func (s *Scheduler) alert(ctx context.Context, j *config.Job, res *FireResult, l
 	s.o.Metrics.alerted(j.Name)
 	host, _ := os.Hostname()
 	a := Alert{Kind: "job_failed", Project: s.p.Path, Host: host, Job: j.Name, FiredJob: res.Fire.Job, FireID: res.FireID,
-		RunID: last.RunID, Trigger: res.Fire.Trigger, ScheduledAt: res.Fire.Scheduled, Attempts: last.Attempt, Error: err.Error(), At: time.Now()}
+		RunID: last.RunID, Trigger: res.Fire.Trigger, ScheduledAt: res.Fire.Scheduled, Attempts: last.Attempt, Error: pii.Redact(err.Error()), At: time.Now()}
 	cfg := s.p.Schedules.Alert
 	if *cfg.Log {
 		s.log.Error("ALERT: job failed for good", "job", j.Name, "attempts", last.Attempt, "fire_id", res.FireID, "run_id", last.RunID, "err", err)

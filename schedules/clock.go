@@ -23,10 +23,12 @@ func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d
 // the jobs, fires the jobs due then, and takes each one's next time from
 // the moment it fired, as robfig/cron does: a process that was busy or
 // stopped does not repeat the times it missed here (catch-up at start is
-// what answers for those). It returns when stop is closed or ctx is done.
-func (s *Scheduler) tick(ctx context.Context, stop <-chan struct{}) {
+// what answers for those). It starts from the time catch-up ran up to, so
+// a cron time between the two is neither lost nor fired twice. It returns
+// when stop is closed or ctx is done.
+func (s *Scheduler) tick(ctx context.Context, stop <-chan struct{}, from time.Time) {
 	loc := s.p.Schedules.Location
-	now := s.clock.Now().In(loc)
+	now := from.In(loc)
 	next := map[string]time.Time{}
 	for _, j := range s.p.Schedules.Jobs {
 		if j.Schedule != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"cdp/pii"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
 	"cdp/warehouse"
@@ -150,7 +151,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.tick(ctx, s.stop)
+		s.tick(ctx, s.stop, now)
 	}()
 	var catchUps []Fire
 	for i := range s.p.Schedules.Jobs {
@@ -419,9 +420,9 @@ func (s *Scheduler) attempt(ctx context.Context, res *FireResult, j *config.Job,
 	run.Status = StatusSuccess
 	switch {
 	case err != nil && ctx.Err() != nil:
-		run.Status, run.Error = StatusCancelled, "cancelled: the scheduler is stopping ("+err.Error()+")"
+		run.Status, run.Error = StatusCancelled, "cancelled: the scheduler is stopping ("+pii.Redact(err.Error())+")"
 	case err != nil:
-		run.Status, run.Error = StatusFailed, err.Error()
+		run.Status, run.Error = StatusFailed, pii.Redact(err.Error()) // kept in ops.job_runs, shown by /status
 	}
 	s.save(&run)
 	s.o.Metrics.run(run)

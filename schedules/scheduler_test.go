@@ -178,7 +178,10 @@ func TestScheduler_RetriesThenAlerts(t *testing.T) {
 	var alerts []Alert
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var a Alert
-		body, _ := io.ReadAll(r.Body)
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("alert body: %v", err)
+		}
 		if err := json.Unmarshal(body, &a); err != nil {
 			t.Errorf("alert body %q: %v", body, err)
 		}
@@ -232,6 +235,54 @@ schedules:
 	}
 	if n := testutil.ToFloat64(s.o.Metrics.runs.WithLabelValues("push", "failed")); n != 3 {
 		t.Errorf("cdp_job_runs_total{push,failed} = %v", n)
+	}
+}
+
+// A failing job's error quotes what failed; the IDs and mobiles in it are
+// masked wherever it is kept or sent: ops.job_runs (and /status) and the
+// alert webhook.
+func TestScheduler_FailureTextIsMasked(t *testing.T) {
+	alerts := make(chan Alert, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a Alert
+		if err := json.NewDecoder(r.Body).Decode(&a); err != nil {
+			t.Errorf("alert body: %v", err)
+		}
+		alerts <- a
+	}))
+	defer hook.Close()
+	p, w := emptyWarehouse(t, `
+tags: {catalogs: [leaky], builtin: false}
+schedules:
+  alert: {webhook: `+hook.URL+`}
+  jobs:
+    - {name: describe, stages: [tags], retries: 0}
+`)
+	if err := os.MkdirAll(p.Resolve("leaky"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.Resolve("leaky"), "leak.yaml"), []byte(`category: natural
+owner: test
+tags:
+  - id: leak
+    name_zh: 漏
+    name_en: Leak
+    type: int
+    description: fails quoting a mobile and an ID number
+    sql: SELECT 'P1' AS party_id, CAST('13812345678 110101199003071234' AS INTEGER) AS value
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := New(p, w, Options{Logger: testbank.Quiet, Clock: newFakeClock(time.Now())})
+	res := s.Fire(context.Background(), Fire{Job: "describe", Trigger: TriggerManual, BusinessDate: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})
+	if res.Status != StatusFailed {
+		t.Fatalf("fire: %s %v; want the tag's conversion error", res.Status, res.Err)
+	}
+	a := <-alerts
+	for where, text := range map[string]string{"ops.job_runs": runs(t, w)[0].Error, "the alert": a.Error} {
+		if !strings.Contains(text, "138****5678 110101********1234") || strings.Contains(text, "13812345678") || strings.Contains(text, "199003071234") {
+			t.Errorf("%s keeps the error %q; want it with the mobile and the ID number masked", where, text)
+		}
 	}
 }
 

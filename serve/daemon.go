@@ -145,8 +145,18 @@ func (d *Daemon) wakeRelay() {
 func (d *Daemon) relayLoop(ctx context.Context) {
 	t := time.NewTicker(d.p.Publish.IntervalDur)
 	defer t.Stop()
+	env := &pipeline.Env{Project: d.p, W: d.w, Logger: d.log.With("relay", "continuous"), Brokers: d.o.Brokers}
+	r, err := pipeline.NewRelayer(env)
+	if err != nil {
+		d.log.Error("continuous relay not started; cdp publish or a publish job still drains the outbox", "err", err)
+		if d.o.AfterRelay != nil {
+			d.o.AfterRelay(nil, err)
+		}
+		return
+	}
+	defer r.Close()
 	for {
-		d.relayOnce(ctx)
+		d.relayOnce(ctx, r)
 		select {
 		case <-ctx.Done():
 			return
@@ -157,11 +167,10 @@ func (d *Daemon) relayLoop(ctx context.Context) {
 }
 
 // relayOnce drains the outbox once, logging what it did.
-func (d *Daemon) relayOnce(ctx context.Context) {
+func (d *Daemon) relayOnce(ctx context.Context, r *pipeline.Relayer) {
 	d.relaying.Lock()
 	defer d.relaying.Unlock()
-	env := &pipeline.Env{Project: d.p, W: d.w, Logger: d.log.With("relay", "continuous"), Brokers: d.o.Brokers}
-	s, err := pipeline.Relay(ctx, env)
+	s, err := r.Drain(ctx)
 	if d.o.AfterRelay != nil {
 		defer d.o.AfterRelay(s, err)
 	}

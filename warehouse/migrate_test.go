@@ -7,6 +7,7 @@ import (
 
 	"cdp/connectors/contract"
 	"cdp/internal/sqltest"
+	"cdp/pii"
 )
 
 // A contract change without a migration altering the raw tables fails here.
@@ -46,5 +47,28 @@ func TestMigrations_ReopenIsANoOpAndVersionIsRecorded(t *testing.T) {
 	sqltest.Row(t, w2.DB(), `SELECT count(*), max(version) FROM ops.schema_migrations`).Scan(&n, &max)
 	if n != SchemaVersion() || max != SchemaVersion() {
 		t.Fatalf("%d migrations recorded up to %d, want %d", n, max, SchemaVersion())
+	}
+}
+
+// The PII masks are re-created on every open: a warehouse whose macros
+// drifted (made by another cdp version, or changed by hand) masks as this
+// cdp does once reopened.
+func TestOpen_RecreatesThePIIMasks(t *testing.T) {
+	w := openTemp(t)
+	path := w.Path()
+	if _, err := w.DB().Exec(`CREATE OR REPLACE MACRO mask_id(s) AS s`); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	w2, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	var got string
+	const id = "110101199003071234"
+	sqltest.Row(t, w2.DB(), `SELECT mask_id(?)`, id).Scan(&got)
+	if got != pii.MaskID(id) {
+		t.Errorf("mask_id after reopening = %q, want %q", got, pii.MaskID(id))
 	}
 }

@@ -148,7 +148,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		return err
 	}
 	defer w.Close()
-	// 3–10: the demo project's own daily job (every stage of the DAG), as
+	// 3–9: the demo project's own daily job (every stage of the DAG), as
 	// the daemon fires it, each stage's summary printed as it ends.
 	job, err := p.Schedules.Job(demoJob)
 	if err != nil {
@@ -164,7 +164,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		return err
 	}
 
-	// 11. The next business day, through the same job.
+	// 10. The next business day, through the same job.
 	if err := deliver(); err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	}
 	d.printNextDay(time.Since(t0))
 
-	// 12. What the day's publish stage sent, read back.
+	// 11. What the day's publish stage sent, read back.
 	if ps, ok := d.results["publish"].Summary.(*outbox.RelaySummary); ok {
 		fmt.Fprint(out, "\n11. ")
 		printPublish(out, ps)
@@ -411,6 +411,9 @@ func printTagMix(ctx context.Context, out io.Writer, w *warehouse.Warehouse, cat
 		common[id] = v
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	by := cat.ByCategory()
 	for _, c := range tags.Categories {
 		ts := by[c.ID]

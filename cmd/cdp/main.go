@@ -37,7 +37,7 @@ func main() {
 	if err == nil {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "cdp:", err)
+	fmt.Fprintln(os.Stderr, "cdp:", pii.Redact(err.Error())) // errors quote values: IDs and mobiles masked, as in the logs
 	switch {
 	case errors.Is(err, pipeline.ErrUnitsFailed), errors.Is(err, errJobFailed):
 		os.Exit(3)

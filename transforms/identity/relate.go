@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"cdp/transforms/sqltext"
 )
@@ -66,10 +65,9 @@ WHERE party_id <> related_party_id {scope}
 GROUP BY party_id, related_party_id, rel_type`
 
 // relationshipsSQL rebuilds every relationship.
-var relationshipsSQL = []string{
-	`DELETE FROM core.party_relationship`, relsTableSQL,
-	scoped(legalRepSQL, ""), scoped(supplementarySQL, ""), scoped(sharedMobileSQL, ""),
-	scoped(relsInsertSQL, ""),
+var relationshipsSQL = []scopedSQL{
+	{q: `DELETE FROM core.party_relationship`}, {q: relsTableSQL},
+	{q: legalRepSQL}, {q: supplementarySQL}, {q: sharedMobileSQL}, {q: relsInsertSQL},
 }
 
 // updateRelationshipsSQL redoes the relationships of the parties an
@@ -78,30 +76,32 @@ var relationshipsSQL = []string{
 // now. Shared-mobile relationships are redone for every party holding one
 // of those mobiles, so a family group that grew past the limit loses its
 // links.
-var updateRelationshipsSQL = []string{
-	`CREATE OR REPLACE TEMP TABLE cdp_unify_mobile_parties AS
+var updateRelationshipsSQL = []scopedSQL{
+	{q: `CREATE OR REPLACE TEMP TABLE cdp_unify_mobile_parties AS
 	    SELECT DISTINCT party_id FROM core.party_xref
-	    WHERE party_type = 'P' AND mobile_valid AND mobile IN (SELECT mobile FROM cdp_unify_mobiles)`,
-	`DELETE FROM core.party_relationship
+	    WHERE party_type = 'P' AND mobile_valid AND mobile IN (SELECT mobile FROM cdp_unify_mobiles)`},
+	{q: `DELETE FROM core.party_relationship
 	 WHERE rel_type <> 'shared_mobile' AND (party_id IN (SELECT party_id FROM cdp_unify_affected)
-	    OR related_party_id IN (SELECT party_id FROM cdp_unify_affected))`,
-	`DELETE FROM core.party_relationship
+	    OR related_party_id IN (SELECT party_id FROM cdp_unify_affected))`},
+	{q: `DELETE FROM core.party_relationship
 	 WHERE rel_type = 'shared_mobile' AND (party_id IN (SELECT party_id FROM cdp_unify_mobile_parties)
-	    OR related_party_id IN (SELECT party_id FROM cdp_unify_mobile_parties))`,
-	relsTableSQL,
-	scoped(legalRepSQL, `AND (c.party_id IN (SELECT party_id FROM cdp_unify_affected)
-	    OR p.party_id IN (SELECT party_id FROM cdp_unify_affected))`),
-	scoped(supplementarySQL, `WHERE holder_id IN (SELECT source_key FROM core.party_xref WHERE system = 'card'
+	    OR related_party_id IN (SELECT party_id FROM cdp_unify_mobile_parties))`},
+	{q: relsTableSQL},
+	{q: legalRepSQL, scope: `AND (c.party_id IN (SELECT party_id FROM cdp_unify_affected)
+	    OR p.party_id IN (SELECT party_id FROM cdp_unify_affected))`},
+	{q: supplementarySQL, scope: `WHERE holder_id IN (SELECT source_key FROM core.party_xref WHERE system = 'card'
 	        AND party_id IN (SELECT party_id FROM cdp_unify_affected))
 	    OR primary_holder_id IN (SELECT source_key FROM core.party_xref WHERE system = 'card'
-	        AND party_id IN (SELECT party_id FROM cdp_unify_affected))`),
-	scoped(sharedMobileSQL, `AND mobile IN (SELECT mobile FROM core.party_xref WHERE party_type = 'P' AND mobile_valid
-	    AND party_id IN (SELECT party_id FROM cdp_unify_mobile_parties))`),
-	scoped(relsInsertSQL, `AND (rel_type <> 'shared_mobile' OR party_id IN (SELECT party_id FROM cdp_unify_mobile_parties)
-	    OR related_party_id IN (SELECT party_id FROM cdp_unify_mobile_parties))`),
+	        AND party_id IN (SELECT party_id FROM cdp_unify_affected))`},
+	{q: sharedMobileSQL, scope: `AND mobile IN (SELECT mobile FROM core.party_xref WHERE party_type = 'P' AND mobile_valid
+	    AND party_id IN (SELECT party_id FROM cdp_unify_mobile_parties))`},
+	{q: relsInsertSQL, scope: `AND (rel_type <> 'shared_mobile' OR party_id IN (SELECT party_id FROM cdp_unify_mobile_parties)
+	    OR related_party_id IN (SELECT party_id FROM cdp_unify_mobile_parties))`},
 }
 
-func scoped(stmt, scope string) string { return strings.Replace(stmt, "{scope}", scope, 1) }
+// scopedSQL is a relationship statement and what its {scope} placeholder
+// narrows it to (empty: every party).
+type scopedSQL struct{ q, scope string }
 
 // rebuildRelationships replaces core.party_relationship and counts the
 // relationships by type (on conn, inside the caller's transaction).
@@ -115,10 +115,11 @@ func updateRelationships(ctx context.Context, conn *sql.Conn, runID string, cfg 
 	return relationships(ctx, conn, updateRelationshipsSQL, runID, cfg)
 }
 
-func relationships(ctx context.Context, conn *sql.Conn, stmts []string, runID string, cfg Config) (map[string]int, error) {
-	vars := sqltext.Vars{"run": sqltext.Value(sqltext.String(runID)), "shared_mobile_max": sqltext.Value(strconv.Itoa(cfg.SharedMobileMax))}
-	for _, q := range stmts {
-		if _, err := conn.ExecContext(ctx, sqltext.MustFill(q, vars)); err != nil {
+func relationships(ctx context.Context, conn *sql.Conn, stmts []scopedSQL, runID string, cfg Config) (map[string]int, error) {
+	for _, st := range stmts {
+		vars := sqltext.Vars{"run": sqltext.Value(sqltext.String(runID)), "shared_mobile_max": sqltext.Value(strconv.Itoa(cfg.SharedMobileMax)),
+			"scope": sqltext.Value(st.scope)}
+		if _, err := conn.ExecContext(ctx, sqltext.MustFill(st.q, vars)); err != nil {
 			return nil, fmt.Errorf("core.party_relationship: %w", err)
 		}
 	}

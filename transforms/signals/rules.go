@@ -274,9 +274,16 @@ func check(name string, f *file) Problems {
 			bad(r.SQLLine, "sql is required")
 		}
 		uses := sqltext.Uses(r.SQL)
+		unknown := false
 		for _, name := range uses {
 			if _, ok := r.Params[name]; !ok && name != "as_of" && name != "day" {
 				bad(r.SQLLine, "the sql uses {%s}, which is neither {as_of}, {day:TABLE} nor one of params:", name)
+				unknown = true
+			}
+		}
+		if !unknown {
+			if _, err := r.Query("2000-01-01"); err != nil { // a placeholder's argument ({day:core.loan}, {as_of:x})
+				bad(r.SQLLine, "%v", err)
 			}
 		}
 		for k, v := range r.Params {
@@ -331,22 +338,16 @@ const (
 )
 
 // Query is the rule's SQL for business date asOf (YYYY-MM-DD), with {as_of},
-// {day:TABLE} and its parameters filled in. Loading checked every
-// placeholder; SQL that still fails to fill is returned as written, for the
-// warehouse to refuse with its own words.
-func (r *Rule) Query(asOf string) string {
-	q := strings.TrimRight(strings.TrimSpace(r.SQL), ";")
+// {day:TABLE} and its parameters filled in. Loading fills it once (for a
+// sample day), so a rule set that loaded fails here only on a bad asOf.
+func (r *Rule) Query(asOf string) (string, error) {
 	vars := core.AsOf(asOf)
 	for name, v := range r.Params {
 		lit, err := sqltext.Literal(v)
 		if err != nil {
-			return q
+			return "", fmt.Errorf("params.%s: %w", name, err)
 		}
 		vars[name] = sqltext.Value(lit)
 	}
-	filled, err := sqltext.Fill(q, vars)
-	if err != nil {
-		return q
-	}
-	return filled
+	return sqltext.Fill(strings.TrimRight(strings.TrimSpace(r.SQL), ";"), vars)
 }

@@ -14,8 +14,8 @@ func TestLoad_ShippedRulesAndProblemsWithFileAndLine(t *testing.T) {
 	kinds := map[string]int{}
 	for _, r := range rs.Rules {
 		kinds[r.Kind]++
-		if r.ID == "churn_aum_outflow" && !strings.Contains(r.Query("2026-11-20"), "DATE '2026-11-20' - 60 AND") {
-			t.Errorf("the parameter override is not in the query:\n%s", r.Query("2026-11-20"))
+		if q, err := r.Query("2026-11-20"); r.ID == "churn_aum_outflow" && (err != nil || !strings.Contains(q, "DATE '2026-11-20' - 60 AND")) {
+			t.Errorf("the parameter override is not in the query (%v):\n%s", err, q)
 		}
 	}
 	if kinds["churn"] != 5 || kinds["cross_sell"] != 5 || kinds["risk"] != 2 {
@@ -46,6 +46,13 @@ rules:
 			t.Errorf("problems lack %q:\n%v", want, err)
 		}
 	}
+	// A placeholder whose argument is wrong is refused at load, not left in
+	// the SQL for the warehouse to stumble on.
+	badDay := strings.Replace(string(bad["x.yaml"].Data), "{nope}", "{day:core.loan}", 1)
+	_, err = Load(fstest.MapFS{"x.yaml": {Data: []byte(badDay)}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:13: Bad-Id: {day:core.loan}") {
+		t.Errorf("a {day:} of a table that is not a snapshot loaded: %v", err)
+	}
 }
 
 func TestFormat(t *testing.T) {
@@ -55,6 +62,30 @@ func TestFormat(t *testing.T) {
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
+
+// Evidence is masked by the PII policy: by column name whatever the type,
+// and IDs and mobiles inside any text; allow_pii lets it all through.
+func TestMaskEvidence(t *testing.T) {
+	for _, c := range []struct {
+		column string
+		v      any
+		want   any
+	}{
+		{"mobile", int64(13812345678), "138****5678"},
+		{"contact_tel", "010-66668888", "010*****8888"},
+		{"legal_rep_id", "110101199003071234", "110101********1234"},
+		{"note", "call 13812345678 today", "call 138****5678 today"},
+		{"aum", 1.5e6, 1.5e6},
+		{"mobile", nil, nil},
+	} {
+		if got := maskEvidence(c.column, c.v, false); got != c.want {
+			t.Errorf("maskEvidence(%s, %v) = %v, want %v", c.column, c.v, got, c.want)
+		}
+		if got := maskEvidence(c.column, c.v, true); got != c.v {
+			t.Errorf("with allow_pii, maskEvidence(%s, %v) = %v", c.column, c.v, got)
 		}
 	}
 }

@@ -139,7 +139,11 @@ func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, 
 // evaluate runs one rule and renders each hit's reason.
 func evaluate(ctx context.Context, conn *sql.Conn, r *Rule, asOf string, allowPII bool) ([]hit, error) {
 	where := fmt.Sprintf("%s:%d: %s", r.File, r.SQLLine, r.ID)
-	rows, err := conn.QueryContext(ctx, r.Query(asOf))
+	query, err := r.Query(asOf)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
@@ -188,11 +192,7 @@ func evaluate(ctx context.Context, conn *sql.Conn, r *Rule, asOf string, allowPI
 			if i == partyCol || i == scoreCol {
 				continue
 			}
-			v := plain(vals[i])
-			if s, ok := v.(string); ok && !allowPII {
-				v = pii.Redact(s)
-			}
-			h.evidence[c] = v
+			h.evidence[c] = maskEvidence(c, plain(vals[i]), allowPII)
 		}
 		var b bytes.Buffer
 		if err := r.reason.Execute(&b, h.evidence); err != nil {
@@ -205,6 +205,23 @@ func evaluate(ctx context.Context, conn *sql.Conn, r *Rule, asOf string, allowPI
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// maskEvidence masks one evidence value by the PII policy: a column whose
+// name says it holds an ID number or a phone (pii.ClassOfName) is masked
+// whatever its type, and any other text has the IDs and mobiles inside it
+// masked; with allowPII all goes out as it is.
+func maskEvidence(column string, v any, allowPII bool) any {
+	if allowPII || v == nil {
+		return v
+	}
+	if class := pii.ClassOfName(column); class != pii.None {
+		return pii.Mask(class, fmt.Sprint(v))
+	}
+	if s, ok := v.(string); ok {
+		return pii.Redact(s)
+	}
+	return v
 }
 
 func addDays(day string, n int) string {

@@ -22,7 +22,12 @@ func Validate(ctx context.Context, db *sql.DB, rules *Rules, asOf string, allowP
 		bad := func(line int, format string, args ...any) {
 			probs = append(probs, Problem{File: r.File, Line: line, Item: r.ID, Msg: fmt.Sprintf(format, args...)})
 		}
-		cols, err := warehouse.Describe(ctx, db, r.Query(asOf))
+		query, err := r.Query(asOf)
+		if err != nil {
+			bad(r.SQLLine, "%v", err)
+			continue
+		}
+		cols, err := warehouse.Describe(ctx, db, query)
 		if err != nil {
 			bad(r.SQLLine, "sql does not compile: %s", strings.SplitN(err.Error(), "\n", 2)[0])
 			continue

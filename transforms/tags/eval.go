@@ -141,6 +141,9 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o EvalOptio
 	for _, t := range chosen {
 		e := found[t.ID]
 		e.Reads = t.Reads
+		if !sum.Described {
+			e.Differ = 0 // no run described the day: nothing recorded to differ from
+		}
 		sum.Tags = append(sum.Tags, e)
 	}
 	sum.Seconds = time.Since(start).Seconds()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cdp/outbox"
+	"cdp/pii"
 	"cdp/transforms/core"
 	"cdp/warehouse"
 )
@@ -25,8 +26,13 @@ type RunOptions struct {
 	RunID string
 	// Full computes every tag; by default a tag whose SQL and input tables
 	// are unchanged since it was last computed is skipped (ops.tag_inputs).
-	Full   bool
-	Logger *slog.Logger
+	Full bool
+	// AllowPII lets tag values that carry ID numbers or mobiles into
+	// tag-change events unmasked; by default the events mask them
+	// (pii.Redact, in SQL mask_text) as every event does. mart.tags keeps
+	// the values as computed.
+	AllowPII bool
+	Logger   *slog.Logger
 }
 
 // RunSummary is what a tag run did.
@@ -199,7 +205,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
 		Baseline: existing == 0}
 	if !sum.Baseline {
-		if sum.Events, err = queueTagEvents(ctx, conn, asOf, runID); err != nil {
+		if sum.Events, err = queueTagEvents(ctx, conn, asOf, runID, o.AllowPII); err != nil {
 			return nil, fmt.Errorf("tag-change events: %w", err)
 		}
 	}
@@ -383,14 +389,20 @@ const TagChangesTopic = "cdp.tags.changes"
 // (schemas/tag-change.json). The event id hashes the party, the day and the
 // changes themselves, so a rerun producing the same changes produces the
 // same id.
-func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string) (int64, error) {
+func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string, allowPII bool) (int64, error) {
 	lit := warehouse.Literal
+	value := func(col string) string {
+		if allowPII {
+			return col
+		}
+		return pii.MaskSQL(pii.FreeText, col)
+	}
 	return outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'tags'", "party_id", lit(asOf), "changes")+` AS event_id,
 		       `+lit(TagChangesTopic)+` AS topic, party_id AS key, 'cdp.tags.changed' AS type, '/cdp/tags' AS source,
 		       party_id AS subject, now() AS time,
 		       CAST(json_object('party_id', party_id, 'as_of', `+lit(asOf)+`, 'run_id', `+lit(runID)+`, 'changes', json(changes)) AS VARCHAR) AS data,
 		       `+lit(runID)+` AS producer
 		FROM (SELECT party_id,
-		             CAST(to_json(list_sort(list(struct_pack(tag_id := tag_id, old_value := old_value, new_value := new_value)))) AS VARCHAR) AS changes
+		             CAST(to_json(list_sort(list(struct_pack(tag_id := tag_id, old_value := `+value("old_value")+`, new_value := `+value("new_value")+`)))) AS VARCHAR) AS changes
 		      FROM cdp_tag_diff GROUP BY party_id)`, "key")
 }
