@@ -92,13 +92,13 @@ var Columns = map[string]Class{
 	"mart.signals.evidence":                   FreeText,
 	// scratch: what cdp tags eval and cdp signals eval leave to look at,
 	// masked as the runs mask (reasons and evidence by publish.allow_pii).
-	"scratch.signal_hits.reason":   FreeText,
-	"scratch.signal_hits.evidence": FreeText,
-	"core.party_relationship.evidence":        None, // system:source_key of the record that shows it
-	"mart.signal_decisions.detail":            None, // why: scores, dates, caps
-	"ops.rejects.reason":                      None, // a reason code
-	"ops.identity_events.detail":              None, // counts and party ids
-	"ops.model_builds.reason":                 None,
+	"scratch.signal_hits.reason":       FreeText,
+	"scratch.signal_hits.evidence":     FreeText,
+	"core.party_relationship.evidence": None, // system:source_key of the record that shows it
+	"mart.signal_decisions.detail":     None, // why: scores, dates, caps
+	"ops.rejects.reason":               None, // a reason code
+	"ops.identity_events.detail":       None, // counts and party ids
+	"ops.model_builds.reason":          None,
 	// ops: ledgers.
 	"ops.rejects.raw":             FreeText, // the rejected row's text
 	"ops.rejects.detail":          FreeText, // may quote the bad value
