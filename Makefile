@@ -15,11 +15,14 @@ demo: build
 	./$(BIN) demo
 
 # Formatting, vet and every test (real DuckDB files, kfake broker on 127.0.0.1).
+# Test binaries are linked without debug information (-s -w): each of the
+# ~20 that link DuckDB then links in about 3 s instead of 4.7 s; panics
+# still print their stacks.
 test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet -tags $(TAGS) ./...
-	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./...
+	$(GO) test -tags $(TAGS) -ldflags='-s -w' -count=1 -timeout 30m ./...
 
 vet:
 	$(GO) vet -tags $(TAGS) ./...

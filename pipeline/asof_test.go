@@ -17,7 +17,7 @@ import (
 // scores) the run of that day decided on — and evaluating changes nothing.
 func TestEval_DatedTagsAndRulesReproduceEveryDayOfAWeek(t *testing.T) {
 	days := []string{"2026-11-14", "2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"}
-	b := testbank.Generate(t, testbank.Options{Parties: 1500, Days: len(days), Seed: 41})
+	b := testbank.Generate(t, testbank.Options{Parties: 500, Days: len(days), Seed: 41})
 	held := b.HoldBack(t, days[1:]...)
 	ctx := context.Background()
 	changes := map[string]int64{}

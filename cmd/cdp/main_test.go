@@ -34,11 +34,11 @@ func run(t *testing.T, args ...string) (string, error) {
 
 func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	out, err := run(t, "demo", "--dir", dir, "--parties", "1500", "--days", "4")
+	out, err := run(t, "demo", "--dir", dir, "--parties", "600", "--days", "4")
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	for _, want := range []string{"1. generated a bank of 1500 parties × 4 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
+	for _, want := range []string{"1. generated a bank of 600 parties × 4 days", "2. embedded Kafka-protocol broker on 127.0.0.1:",
 		"3. ingest: run ", "0 failed", "raw.ebank_events", "duplicate_key", " sql --config ",
 		"4. unify ", "(full): ", "records joined by: ", "resident_id=", "credit_code=", "probabilistic=",
 		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config ",
