@@ -30,6 +30,7 @@ vet:
 # The command reference, docs/commands, from the CLI itself (a test checks it is current).
 docs: build
 	./$(BIN) docs --out docs/commands
+	./$(BIN) contract docs --out docs/contracts.md
 
 # Ingest throughput against DuckDB's own readers and memory at 1x/10x.
 bench: build

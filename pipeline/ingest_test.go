@@ -320,7 +320,7 @@ func TestIngest_ParquetRowChecksMatchTheTextFeeds(t *testing.T) {
 	e, _ := contract.Lookup("wealth", "clients")
 	var fields []arrow.Field
 	for _, c := range e.Columns {
-		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type.ArrowType(), Nullable: true})
+		fields = append(fields, arrow.Field{Name: c.Name, Type: c.ArrowType(), Nullable: true})
 	}
 	schema := arrow.NewSchema(fields, nil)
 	path := filepath.Join(p.dir, "feeds/wealth/clients/dt=2026-11-20/part-00000.parquet")

@@ -263,7 +263,7 @@ func restoreDuplicateCopies(ctx context.Context, conn *sql.Conn, l Load, gone st
 	e := l.Entity
 	var spec, cols, typed []string
 	for _, c := range e.Columns {
-		spec = append(spec, fmt.Sprintf(`"%s":"%s"`, c.Name, c.Type.SQL()))
+		spec = append(spec, fmt.Sprintf(`"%s":"%s"`, c.Name, c.SQL()))
 		cols = append(cols, c.Name)
 		typed = append(typed, "s."+c.Name)
 	}

@@ -23,7 +23,7 @@ func TestMigrations_RawTablesMatchContract(t *testing.T) {
 		}
 		var want []string
 		for _, c := range e.Columns {
-			want = append(want, c.Name+" "+c.Type.SQL())
+			want = append(want, c.Name+" "+c.SQL())
 		}
 		for _, l := range contract.Lineage {
 			want = append(want, l.Name+" "+l.SQL)

@@ -79,7 +79,7 @@ func newRoot(g *globals) *cobra.Command {
 		newInitCmd(g), newGenCmd(g), newIngestCmd(g), newSQLCmd(g), newStatusCmd(g),
 		newDemoCmd(g), newBenchCmd(g), newLinkCmd(g), newUnifyCmd(g), newModelCmd(g), newTagsCmd(g), newTiersCmd(g), newViewCmd(g), newProfileCmd(g),
 		newSignalsCmd(g), newPublishCmd(g), newOutboxCmd(g), newRunCmd(g), newBackfillCmd(g), newServeCmd(g), newExportCmd(g),
-		newDocsCmd(g),
+		newContractCmd(g), newDocsCmd(g),
 	)
 	return root
 }

@@ -2,23 +2,18 @@ package contract
 
 import "github.com/apache/arrow-go/v18/arrow"
 
-// Arrow types of the contract's columns as handed to the warehouse. DuckDB maps
-// them onto the raw tables' SQL types without a cast.
-var (
-	DecimalType   = &arrow.Decimal128Type{Precision: 18, Scale: 2}
-	RateType      = &arrow.Decimal128Type{Precision: 12, Scale: 6}
-	TimestampType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
-)
+// TimestampType is the Arrow type of timestamp columns as handed to the
+// warehouse. DuckDB maps the contract's Arrow types onto the raw tables'
+// SQL types without a cast.
+var TimestampType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 
 // ArrowType is the Arrow type a connector builds for the column.
-func (t Type) ArrowType() arrow.DataType {
-	switch t {
+func (c Column) ArrowType() arrow.DataType {
+	switch c.Type {
 	case Int:
 		return arrow.PrimitiveTypes.Int64
 	case Decimal:
-		return DecimalType
-	case Rate:
-		return RateType
+		return &arrow.Decimal128Type{Precision: int32(c.Precision), Scale: int32(c.Scale)}
 	case Date:
 		return arrow.FixedWidthTypes.Date32
 	case Timestamp:
@@ -42,7 +37,7 @@ const (
 func (e *Entity) BatchSchema() *arrow.Schema {
 	fields := make([]arrow.Field, 0, len(e.Columns)+3)
 	for _, c := range e.Columns {
-		fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type.ArrowType(), Nullable: true})
+		fields = append(fields, arrow.Field{Name: c.Name, Type: c.ArrowType(), Nullable: true})
 	}
 	fields = append(fields,
 		arrow.Field{Name: ExtraColumn, Type: arrow.BinaryTypes.String, Nullable: true},

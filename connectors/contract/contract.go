@@ -1,10 +1,12 @@
-// Package contract is the machine-readable form of ../shared/FEEDS.md: the four
-// bank feeds, their entities, file layouts and typed columns.
+// Package contract says what a feed row is: the feeds, their entities, file
+// layouts and typed columns, declared in YAML (feeds/*.yaml for the four
+// built-in feeds, embedded in the binary; docs/feeds.md describes the
+// format).
 //
 // It is the one place that says what a feed row is. The connectors parse and
 // validate against it, the warehouse derives its raw.<feed>_<entity> tables from
-// it, and the synthetic bank writes files that satisfy it. Changing a column here
-// changes all three; nothing else hard-codes a feed's columns.
+// it, and the synthetic bank writes files that satisfy it. Changing a column
+// there changes all three; nothing else hard-codes a feed's columns.
 package contract
 
 import (
@@ -12,47 +14,29 @@ import (
 	"strings"
 )
 
-// Type is the warehouse type a feed column is parsed into.
+// Type is the kind of warehouse type a feed column is parsed into; a
+// Decimal column carries its precision and scale.
 type Type int
 
 const (
-	String    Type = iota // VARCHAR
+	String    Type = iota // VARCHAR (an enum is a String with its values)
 	Int                   // BIGINT
-	Decimal               // DECIMAL(18,2): money, never float
-	Rate                  // DECIMAL(12,6): interest rates and ratios
+	Decimal               // DECIMAL(p,s): money and rates, never float
 	Date                  // DATE, delivered as YYYY-MM-DD or YYYYMMDD
 	Timestamp             // TIMESTAMPTZ; China time unless the value carries an offset
 	Bool                  // BOOLEAN
 )
 
-// SQL is the DuckDB type of the column in raw.*.
-func (t Type) SQL() string {
-	switch t {
-	case Int:
-		return "BIGINT"
-	case Decimal:
-		return "DECIMAL(18,2)"
-	case Rate:
-		return "DECIMAL(12,6)"
-	case Date:
-		return "DATE"
-	case Timestamp:
-		return "TIMESTAMPTZ"
-	case Bool:
-		return "BOOLEAN"
-	default:
-		return "VARCHAR"
-	}
-}
+// MaxPrecision is the largest decimal precision a contract may declare:
+// decimals are parsed into 64-bit integers of their smallest unit.
+const MaxPrecision = 18
 
 func (t Type) String() string {
 	switch t {
 	case Int:
 		return "integer"
 	case Decimal:
-		return "decimal(18,2)"
-	case Rate:
-		return "decimal(12,6)"
+		return "decimal"
 	case Date:
 		return "date"
 	case Timestamp:
@@ -74,10 +58,23 @@ const (
 	JSONL     Format = "jsonl"     // one JSON object per line; ".gz" files are gunzipped
 )
 
+// Formats lists the formats a contract may name.
+var Formats = []Format{CSV, Delimited, Parquet, JSONL}
+
+func formatNames() []string {
+	out := make([]string, len(Formats))
+	for i, f := range Formats {
+		out[i] = string(f)
+	}
+	return out
+}
+
 // Column is one field of a feed entity.
 type Column struct {
 	Name string
 	Type Type
+	// Precision and Scale of a Decimal column.
+	Precision, Scale int
 	// Required values must be present and non-empty; a row without one is rejected.
 	Required bool
 	// Optional columns may be absent from a file's header; all others must be
@@ -85,12 +82,48 @@ type Column struct {
 	Optional bool
 	// Enum, when set, lists the only values accepted.
 	Enum []string
+	// PII is the column's personal-data class: id_number, phone, name,
+	// free_text, or "" for none.
+	PII string
+	// ZH and EN describe the column.
+	ZH, EN string
+}
+
+// SQL is the DuckDB type of the column in raw.*.
+func (c Column) SQL() string {
+	switch c.Type {
+	case Int:
+		return "BIGINT"
+	case Decimal:
+		return fmt.Sprintf("DECIMAL(%d,%d)", c.Precision, c.Scale)
+	case Date:
+		return "DATE"
+	case Timestamp:
+		return "TIMESTAMPTZ"
+	case Bool:
+		return "BOOLEAN"
+	default:
+		return "VARCHAR"
+	}
+}
+
+// TypeName is the column's type as a contract file writes it.
+func (c Column) TypeName() string {
+	switch {
+	case c.Type == Decimal:
+		return fmt.Sprintf("decimal(%d,%d)", c.Precision, c.Scale)
+	case c.Enum != nil:
+		return "enum"
+	default:
+		return c.Type.String()
+	}
 }
 
 // Entity is one kind of row a feed delivers, landing in raw.<Feed>_<Name>.
 type Entity struct {
 	Feed   string
 	Name   string
+	ZH, EN string // what the entity is, in Chinese and English
 	Format Format
 	// Pattern is the file name relative to the feed folder; {D} is YYYYMMDD and
 	// {DATE} is YYYY-MM-DD.
@@ -128,106 +161,48 @@ var Lineage = []struct{ Name, SQL, Doc string }{
 	{"_ingested_at", "TIMESTAMPTZ", "when the load committed"},
 }
 
-var (
-	idTypes     = []string{"ID_CARD", "PASSPORT", "USCC", "ORG_CODE", "HK_MACAO_PASS", "TAIWAN_PASS", "OTHER"}
-	currencies  = []string{"CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD", "AUD"}
-	riskLevels  = []string{"C1", "C2", "C3", "C4", "C5"}
-	productRisk = []string{"R1", "R2", "R3", "R4", "R5"}
-)
-
-func col(name string, t Type) Column { return Column{Name: name, Type: t} }
-func req(name string, t Type) Column { return Column{Name: name, Type: t, Required: true} }
-func enum(name string, required bool, values ...string) Column {
-	return Column{Name: name, Type: String, Required: required, Enum: values}
+// Feed is one source system's contract: its entities in load order.
+type Feed struct {
+	Name     string
+	ZH, EN   string // what the system is, in Chinese and English
+	File     string // the contract file it was read from
+	Entities []*Entity
+	line     int
 }
 
-// Entities lists every feed entity in load order (parents before children).
-var Entities = []*Entity{
-	{Feed: "credit", Name: "customers", Format: CSV, Pattern: "customers_{D}.csv", Snapshot: true, Columns: []Column{
-		req("cust_no", String), enum("cust_type", true, "P", "C"), col("name", String),
-		enum("id_type", false, idTypes...), col("id_no", String), col("mobile", String),
-		col("birth_date", Date), col("industry_code", String), col("annual_revenue", Decimal),
-		col("legal_rep_name", String), col("legal_rep_id_no", String), col("rm_id", String),
-		col("branch_code", String), col("open_date", Date), col("update_time", Timestamp),
-	}},
-	{Feed: "credit", Name: "loans", Format: CSV, Pattern: "loans_{D}.csv", Snapshot: true, Columns: []Column{
-		req("loan_no", String), req("cust_no", String), col("product_code", String),
-		col("product_name", String), enum("currency", true, currencies...),
-		req("contract_amount", Decimal), req("balance", Decimal), col("interest_rate", Rate),
-		col("start_date", Date), col("maturity_date", Date),
-		enum("five_class", true, "1", "2", "3", "4", "5"), col("overdue_days", Int),
-		enum("status", true, "ACTIVE", "SETTLED", "WRITTEN_OFF"),
-	}},
-	{Feed: "credit", Name: "repayments", Format: CSV, Pattern: "repayments_{D}.csv", Columns: []Column{
-		req("loan_no", String), req("due_date", Date), col("paid_date", Date),
-		req("principal_due", Decimal), col("principal_paid", Decimal), col("interest_paid", Decimal),
-	}},
-	{Feed: "wealth", Name: "clients", Format: Parquet, Pattern: "clients/dt={DATE}/*.parquet", Snapshot: true, Columns: []Column{
-		req("client_id", String), col("name", String), enum("id_type", false, idTypes...),
-		col("id_no", String), col("mobile", String), enum("risk_level", false, riskLevels...),
-		col("risk_assessed_on", Date), enum("segment", false, "MASS", "AFFLUENT", "PRIVATE"),
-		col("rm_id", String),
-	}},
-	{Feed: "wealth", Name: "holdings", Format: Parquet, Pattern: "holdings/dt={DATE}/*.parquet", Snapshot: true, Columns: []Column{
-		req("client_id", String), req("product_code", String),
-		enum("product_type", true, "DEMAND", "TIME_DEPOSIT", "LARGE_CD", "WMP", "FUND", "INSURANCE", "TRUST", "PRIVATE_FUND"),
-		enum("currency", true, currencies...), req("amount_cny", Decimal), col("open_date", Date),
-		col("maturity_date", Date), enum("product_risk", false, productRisk...), req("as_of_date", Date),
-	}},
-	{Feed: "wealth", Name: "trades", Format: Parquet, Pattern: "trades/dt={DATE}/*.parquet", Columns: []Column{
-		req("trade_id", String), req("client_id", String), col("product_code", String),
-		enum("side", true, "BUY", "REDEEM", "MATURE"), req("amount_cny", Decimal),
-		req("trade_time", Timestamp), col("channel", String),
-	}},
-	{Feed: "card", Name: "holders", Format: Delimited, Pattern: "holders_{D}.del", Snapshot: true, Columns: []Column{
-		req("holder_id", String), col("name", String), enum("id_type", false, idTypes...),
-		col("id_no", String), col("mobile", String), col("birth_date", Date), col("employer", String),
-		col("annual_income", Decimal),
-	}},
-	{Feed: "card", Name: "accounts", Format: Delimited, Pattern: "accounts_{D}.del", Snapshot: true, Columns: []Column{
-		req("card_account_id", String), req("holder_id", String), col("primary_holder_id", String),
-		enum("product_tier", true, "CLASSIC", "GOLD", "PLATINUM", "DIAMOND", "INFINITE"),
-		col("credit_limit", Decimal), col("open_date", Date),
-		enum("status", true, "ACTIVE", "FROZEN", "CLOSED"), col("card_last4", String),
-	}},
-	{Feed: "card", Name: "txns", Format: Delimited, Pattern: "txns_{D}.del", Columns: []Column{
-		req("txn_id", String), req("card_account_id", String), req("txn_time", Timestamp),
-		req("amount", Decimal), enum("currency", true, currencies...), col("mcc", String),
-		col("merchant_name", String), col("country_code", String),
-		enum("channel", false, "POS", "ONLINE", "ATM"),
-		enum("txn_type", true, "PURCHASE", "CASH", "REFUND", "REPAYMENT"),
-	}},
-	{Feed: "ebank", Name: "users", Format: JSONL, Pattern: "users_{D}.jsonl", Snapshot: true, Columns: []Column{
-		req("user_id", String), enum("user_type", true, "PERSONAL", "CORPORATE"), col("name", String),
-		col("id_no", String), col("mobile", String), col("registered_at", Timestamp),
-		col("status", String),
-	}},
-	{Feed: "ebank", Name: "events", Format: JSONL, Pattern: "events_{D}.jsonl.gz", UniqueKey: "event_id", Columns: []Column{
-		req("event_id", String), req("user_id", String), req("ts", Timestamp),
-		enum("channel", true, "APP", "WEB", "CORP_WEB", "WECHAT"),
-		enum("event_type", true, "LOGIN", "TRANSFER_OUT", "TRANSFER_IN", "FX_SETTLEMENT", "BILL_PAY", "PRODUCT_VIEW", "PAYROLL"),
-		optional(col("amount", Decimal)), optional(enum("currency", false, currencies...)),
-		optional(col("counterparty_name", String)), optional(col("counterparty_bank", String)),
-		optional(col("cross_border", Bool)), optional(col("product_code", String)),
-	}},
+// Builtins are the built-in feeds (feeds/*.yaml, embedded), in name order.
+var Builtins = mustLoad()
+
+// Entities lists every built-in feed entity, feed by feed in name order,
+// each feed's entities in load order (parents before children).
+var Entities = entitiesOf(Builtins)
+
+func mustLoad() []*Feed {
+	feeds, err := Load(Builtin())
+	if err != nil {
+		panic("the built-in feed contracts: " + err.Error())
+	}
+	return feeds
 }
 
-func optional(c Column) Column { c.Optional = true; return c }
-
-// Feeds lists the feed names in contract order.
-func Feeds() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, e := range Entities {
-		if !seen[e.Feed] {
-			seen[e.Feed] = true
-			out = append(out, e.Feed)
-		}
+func entitiesOf(feeds []*Feed) []*Entity {
+	var out []*Entity
+	for _, f := range feeds {
+		out = append(out, f.Entities...)
 	}
 	return out
 }
 
-// Lookup finds an entity by feed and name.
+// Feeds lists the built-in feed names in contract order.
+func Feeds() []string {
+	out := make([]string, len(Builtins))
+	for i, f := range Builtins {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Lookup finds a built-in entity by feed and name.
 func Lookup(feed, name string) (*Entity, error) {
 	for _, e := range Entities {
 		if e.Feed == feed && e.Name == name {
@@ -237,7 +212,7 @@ func Lookup(feed, name string) (*Entity, error) {
 	return nil, fmt.Errorf("no entity %s.%s in the feed contract", feed, name)
 }
 
-// OfFeed returns the feed's entities in load order.
+// OfFeed returns the built-in feed's entities in load order.
 func OfFeed(feed string) []*Entity {
 	var out []*Entity
 	for _, e := range Entities {
@@ -262,7 +237,7 @@ func (e *Entity) CreateTableSQL() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", e.Table())
 	for _, c := range e.Columns {
-		fmt.Fprintf(&b, "    %s %s,\n", c.Name, c.Type.SQL())
+		fmt.Fprintf(&b, "    %s %s,\n", c.Name, c.SQL())
 	}
 	for i, l := range Lineage {
 		sep := ","

@@ -80,7 +80,7 @@ func openParquet(ctx context.Context, e *contract.Entity, rel, path string, loc 
 		}
 		ft := fs.Field(idx[0]).Type
 		if !compatible(ft, c.Type) {
-			problems = append(problems, fmt.Sprintf("column %s is %s, the contract wants %s", c.Name, ft, c.Type))
+			problems = append(problems, fmt.Sprintf("column %s is %s, the contract wants %s", c.Name, ft, c.TypeName()))
 		}
 		p.colIdx = append(p.colIdx, idx[0])
 	}
@@ -113,7 +113,7 @@ func compatible(t arrow.DataType, want contract.Type) bool {
 		return id == arrow.STRING || id == arrow.LARGE_STRING
 	case contract.Int:
 		return arrow.IsInteger(id)
-	case contract.Decimal, contract.Rate:
+	case contract.Decimal:
 		return id == arrow.DECIMAL128 || id == arrow.DECIMAL256 || arrow.IsInteger(id)
 	case contract.Date:
 		return id == arrow.DATE32 || id == arrow.DATE64
@@ -171,7 +171,7 @@ func (p *parquetReader) convert(in arrow.RecordBatch) (arrow.RecordBatch, error)
 	}
 	reason := make([]*contract.Reject, n)
 	for ci, c := range p.e.Columns {
-		target := c.Type.ArrowType()
+		target := c.ArrowType()
 		var arr arrow.Array
 		if p.colIdx[ci] < 0 {
 			arr = array.MakeArrayOfNull(memory.DefaultAllocator, target, n)

@@ -146,9 +146,7 @@ func (b *Builder) Set(i int, v []byte) *Problem {
 	case contract.Int:
 		s.num, ok = ParseInt(v)
 	case contract.Decimal:
-		s.num, ok = ParseDecimal(v, 18, 2)
-	case contract.Rate:
-		s.num, ok = ParseDecimal(v, 12, 6)
+		s.num, ok = ParseDecimal(v, c.Precision, c.Scale)
 	case contract.Date:
 		var d int32
 		d, ok = ParseDate(v)
@@ -172,7 +170,7 @@ func (b *Builder) Set(i int, v []byte) *Problem {
 		}
 	}
 	if !ok {
-		return &Problem{contract.ReasonType, fmt.Sprintf("column %s: %q is not a valid %s", c.Name, clip(v), c.Type)}
+		return &Problem{contract.ReasonType, fmt.Sprintf("column %s: %q is not a valid %s", c.Name, clip(v), c.TypeName())}
 	}
 	return nil
 }
@@ -181,7 +179,7 @@ func (b *Builder) Set(i int, v []byte) *Problem {
 func (b *Builder) SetBool(i int, v bool) *Problem {
 	s := &b.cols[i]
 	if s.col.Type != contract.Bool {
-		return &Problem{contract.ReasonType, fmt.Sprintf("column %s: a boolean where a %s is expected", s.col.Name, s.col.Type)}
+		return &Problem{contract.ReasonType, fmt.Sprintf("column %s: a boolean where a %s is expected", s.col.Name, s.col.TypeName())}
 	}
 	s.set, s.null, s.num = true, false, 0
 	if v {

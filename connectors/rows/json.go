@@ -73,6 +73,6 @@ func (j *JSONRow) visit(key []byte, v *fastjson.Value) {
 	case fastjson.TypeTrue, fastjson.TypeFalse:
 		j.failed = j.b.SetBool(i, v.Type() == fastjson.TypeTrue)
 	default:
-		j.failed = &Problem{contract.ReasonType, fmt.Sprintf("column %s: a JSON %s where a %s is expected", key, v.Type(), j.b.cols[i].col.Type)}
+		j.failed = &Problem{contract.ReasonType, fmt.Sprintf("column %s: a JSON %s where a %s is expected", key, v.Type(), j.b.cols[i].col.TypeName())}
 	}
 }

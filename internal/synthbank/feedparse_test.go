@@ -78,11 +78,11 @@ func checkValue(c contract.Column, v string, present bool, format contract.Forma
 	}
 	switch c.Type {
 	case contract.Decimal:
-		if !decimalRE.MatchString(v) {
-			return contract.ReasonType
+		re := decimalRE // money: decimal(18,2)
+		if c.Scale != 2 {
+			re = rateRE // rates: decimal(12,6)
 		}
-	case contract.Rate:
-		if !rateRE.MatchString(v) {
+		if !re.MatchString(v) {
 			return contract.ReasonType
 		}
 	case contract.Int:

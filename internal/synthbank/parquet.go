@@ -16,7 +16,6 @@ import (
 
 // Arrow types of the wealth feed's Parquet columns.
 var (
-	moneyType     = &arrow.Decimal128Type{Precision: 18, Scale: 2}
 	timestampType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 )
 
@@ -31,7 +30,7 @@ func arrowSchema(e *contract.Entity) *arrow.Schema {
 		case contract.Date:
 			t = arrow.FixedWidthTypes.Date32
 		case contract.Decimal:
-			t = moneyType
+			t = c.ArrowType()
 		case contract.Timestamp:
 			t = timestampType
 		default:

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"cdp/connectors/contract"
+)
+
+func newContractCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "contract",
+		Short: "The feed contracts: what each source system's files hold, column by column",
+		Long: `contract shows the feed contracts: the feeds, their entities, the file each
+is delivered in and its typed columns. The built-in contracts are YAML files
+embedded in cdp (connectors/contract/feeds/); see docs/feeds.md.`,
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the feeds and their entities",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "feed\tentity\ttable\tformat\tfile\tcolumns\tsystem")
+			for _, f := range contract.Builtins {
+				for _, e := range f.Entities {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", f.Name, e.Name, e.Table(), e.Format, e.Pattern, len(e.Columns), f.ZH)
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show FEED",
+		Short: "Show one feed's entities and columns: types, values, required, PII class, descriptions",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, f := range contract.Builtins {
+				if f.Name == args[0] {
+					return contract.Show(cmd.OutOrStdout(), f)
+				}
+			}
+			return fmt.Errorf("no feed %q (the feeds: %s)", args[0], strings.Join(contract.Feeds(), ", "))
+		},
+	}
+	var out string
+	docs := &cobra.Command{
+		Use:   "docs",
+		Short: "Write the feed contracts as Markdown",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var w io.Writer = cmd.OutOrStdout()
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			return contract.Docs(w, contract.Builtins)
+		},
+	}
+	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
+	cmd.AddCommand(list, show, docs)
+	return cmd
+}

@@ -1,0 +1,259 @@
+package contract
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cdp/decl"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The built-in contracts, one YAML file per feed.
+//
+//go:embed feeds/*.yaml
+var builtinFS embed.FS
+
+// Builtin is the folder of the built-in feed contracts.
+func Builtin() fs.FS {
+	sub, err := fs.Sub(builtinFS, "feeds")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// file is a contract file as written.
+type file struct {
+	Feed     string       `yaml:"feed"`
+	ZH       string       `yaml:"zh"`
+	EN       string       `yaml:"en"`
+	Entities []entityDecl `yaml:"entities"`
+}
+
+type entityDecl struct {
+	Name      string       `yaml:"name"`
+	ZH        string       `yaml:"zh"`
+	EN        string       `yaml:"en"`
+	Format    string       `yaml:"format"`
+	Pattern   string       `yaml:"pattern"`
+	Snapshot  bool         `yaml:"snapshot"`
+	UniqueKey string       `yaml:"unique_key"`
+	Columns   []columnDecl `yaml:"columns"`
+}
+
+type columnDecl struct {
+	Name     string   `yaml:"name"`
+	Type     string   `yaml:"type"`
+	Values   []string `yaml:"values"`
+	Required bool     `yaml:"required"`
+	Optional bool     `yaml:"optional"`
+	PII      string   `yaml:"pii"`
+	ZH       string   `yaml:"zh"`
+	EN       string   `yaml:"en"`
+}
+
+var (
+	identifier  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	decimalType = regexp.MustCompile(`^decimal\((\d+),\s*(\d+)\)$`)
+	piiClasses  = []string{"", "id_number", "phone", "name", "free_text"}
+	// splitDecimal is the unknown key YAML makes of decimal(18,2)'s scale
+	// when a flow mapping's comma splits it.
+	splitDecimal = regexp.MustCompile(`^unknown key "\s*\d+\s*\)"$`)
+)
+
+// Load reads every *.yaml contract file of fsys: one feed each, its
+// entities in load order (parents before children). Every problem is
+// reported with its file and line.
+func Load(fsys fs.FS) ([]*Feed, error) {
+	files, err := decl.ReadAll(fsys, "feed contract")
+	if err != nil {
+		return nil, err
+	}
+	var feeds []*Feed
+	var probs decl.Problems
+	for _, f := range files {
+		fd, p := parse(f.Name, f.Data)
+		probs = append(probs, p...)
+		if fd == nil {
+			continue
+		}
+		for _, other := range feeds {
+			if other.Name == fd.Name {
+				probs = append(probs, decl.Problem{File: f.Name, Line: fd.line, Item: fd.Name,
+					Msg: fmt.Sprintf("feed declared twice (also in %s)", other.File)})
+			}
+		}
+		feeds = append(feeds, fd)
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return feeds, nil
+}
+
+// parse decodes and checks one contract file.
+func parse(name string, data []byte) (*Feed, decl.Problems) {
+	var f file
+	lines, probs := decl.Decode(name, data, &f, "entities")
+	if len(probs) > 0 {
+		for i, p := range probs {
+			if splitDecimal.MatchString(p.Msg) {
+				probs[i].Msg += `: inside { } a decimal type must be quoted, type: "decimal(18,2)"`
+			}
+		}
+		return nil, probs
+	}
+	problem := func(line int, item, format string, args ...any) {
+		probs = append(probs, decl.Problem{File: name, Line: line, Item: item, Msg: fmt.Sprintf(format, args...)})
+	}
+	fd := &Feed{Name: f.Feed, ZH: f.ZH, EN: f.EN, File: name, line: 1}
+	if !identifier.MatchString(f.Feed) {
+		problem(1, "", "feed: %q is not a lower-case name (a-z, 0-9, _)", f.Feed)
+	}
+	if len(f.Entities) == 0 {
+		problem(1, f.Feed, "no entities")
+	}
+	seen := map[string]bool{}
+	allColLines := columnLines(data)
+	for i, ed := range f.Entities {
+		l := lines[i]
+		id := f.Feed + "." + ed.Name
+		e := &Entity{Feed: f.Feed, Name: ed.Name, ZH: ed.ZH, EN: ed.EN, Pattern: ed.Pattern,
+			Snapshot: ed.Snapshot, UniqueKey: ed.UniqueKey, Format: Format(ed.Format)}
+		switch {
+		case !identifier.MatchString(ed.Name):
+			problem(l.Key("name"), id, "name: %q is not a lower-case name (a-z, 0-9, _)", ed.Name)
+		case seen[ed.Name]:
+			problem(l.Key("name"), id, "entity declared twice")
+		}
+		seen[ed.Name] = true
+		if !slices.Contains(Formats, e.Format) {
+			problem(l.Key("format"), id, "format: %q is not one of %s", ed.Format, strings.Join(formatNames(), ", "))
+		}
+		if ed.Pattern == "" {
+			problem(l.Key("pattern"), id, "pattern: the file name is missing ({D} is YYYYMMDD, {DATE} YYYY-MM-DD)")
+		}
+		var colLines []int
+		if i < len(allColLines) {
+			colLines = allColLines[i]
+		}
+		names := map[string]bool{}
+		for j, cd := range ed.Columns {
+			line := l.Key("columns")
+			if j < len(colLines) {
+				line = colLines[j]
+			}
+			c, msg := column(cd)
+			if msg != "" {
+				problem(line, id+"."+cd.Name, "%s", msg)
+				continue
+			}
+			if names[c.Name] {
+				problem(line, id+"."+c.Name, "column declared twice")
+			}
+			names[c.Name] = true
+			e.Columns = append(e.Columns, c)
+		}
+		if len(ed.Columns) == 0 {
+			problem(l.Line, id, "no columns")
+		}
+		if ed.UniqueKey != "" && !names[ed.UniqueKey] {
+			problem(l.Key("unique_key"), id, "unique_key: %q is not a column of the entity", ed.UniqueKey)
+		}
+		fd.Entities = append(fd.Entities, e)
+	}
+	return fd, probs
+}
+
+// column checks one declared column; msg says what is wrong.
+func column(cd columnDecl) (c Column, msg string) {
+	c = Column{Name: cd.Name, Required: cd.Required, Optional: cd.Optional, ZH: cd.ZH, EN: cd.EN, PII: cd.PII}
+	if !identifier.MatchString(cd.Name) {
+		return c, fmt.Sprintf("name: %q is not a lower-case name (a-z, 0-9, _)", cd.Name)
+	}
+	if strings.HasPrefix(cd.Name, "_") {
+		return c, "names starting with _ are the warehouse's lineage columns"
+	}
+	if !slices.Contains(piiClasses, cd.PII) {
+		return c, fmt.Sprintf("pii: %q is not one of id_number, phone, name, free_text", cd.PII)
+	}
+	if cd.Required && cd.Optional {
+		return c, "required and optional: a required value needs its column in the file"
+	}
+	switch t := strings.ToLower(strings.TrimSpace(cd.Type)); {
+	case t == "string":
+		c.Type = String
+	case t == "int" || t == "integer":
+		c.Type = Int
+	case t == "date":
+		c.Type = Date
+	case t == "timestamp":
+		c.Type = Timestamp
+	case t == "bool" || t == "boolean":
+		c.Type = Bool
+	case t == "enum":
+		c.Type = String
+		if len(cd.Values) == 0 {
+			return c, "type enum needs values: [...]"
+		}
+		c.Enum = cd.Values
+	case decimalType.MatchString(t):
+		m := decimalType.FindStringSubmatch(t)
+		p, _ := strconv.Atoi(m[1])
+		s, _ := strconv.Atoi(m[2])
+		if p < 1 || p > MaxPrecision || s > p {
+			return c, fmt.Sprintf("type %s: the precision must be 1 to %d and the scale at most the precision", t, MaxPrecision)
+		}
+		c.Type, c.Precision, c.Scale = Decimal, p, s
+	case t == "":
+		return c, "type is missing (string, int, decimal(p,s), date, timestamp, bool or enum)"
+	default:
+		return c, fmt.Sprintf("type %q is not string, int, decimal(p,s), date, timestamp, bool or enum", cd.Type)
+	}
+	if c.Type != String || c.Enum == nil {
+		if len(cd.Values) > 0 && cd.Type != "enum" {
+			return c, "values: only an enum column has values"
+		}
+	}
+	return c, ""
+}
+
+// columnLines are the lines of each entity's columns.
+func columnLines(data []byte) [][]int {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return nil
+	}
+	var out [][]int
+	for _, e := range seqItems(mapValue(root.Content[0], "entities")) {
+		var lines []int
+		for _, c := range seqItems(mapValue(e, "columns")) {
+			lines = append(lines, c.Line)
+		}
+		out = append(out, lines)
+	}
+	return out
+}
+
+func seqItems(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+// mapValue is the value of key in a YAML mapping node, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	for k := 0; n != nil && k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == key {
+			return n.Content[k+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package contract_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"cdp/connectors/contract"
+)
+
+// The built-in contracts, read from YAML, give the raw tables the Go
+// contracts they replaced gave: testdata/raw_tables.sql is the DDL those
+// wrote, column for column and type for type.
+func TestBuiltins_GiveTheRawTablesOfTheGoContracts(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "raw_tables.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, e := range contract.Entities {
+		got.WriteString(e.CreateTableSQL() + ";\n")
+	}
+	if got.String() != string(want) {
+		t.Errorf("the raw tables changed:\n%s\nwant\n%s", got.String(), want)
+	}
+	if n := len(contract.Feeds()); n != 4 {
+		t.Errorf("%d built-in feeds, want 4", n)
+	}
+	for _, e := range contract.Entities {
+		for _, c := range e.Columns {
+			if c.ZH == "" || c.EN == "" {
+				t.Errorf("%s.%s: no description in Chinese and English", e.ID(), c.Name)
+			}
+		}
+		if e.ZH == "" || e.EN == "" {
+			t.Errorf("%s: no description in Chinese and English", e.ID())
+		}
+	}
+}
+
+// Every problem in a contract file is reported with the file, the line
+// and what is wrong; all of them at once.
+func TestLoad_ProblemsNameFileLineAndColumn(t *testing.T) {
+	fsys := fstest.MapFS{
+		"bad.yaml": {Data: []byte(`feed: core_banking
+entities:
+  - name: deposits
+    format: fixed
+    pattern: dep_{D}.dat
+    unique_key: acct
+    columns:
+      - {name: acct_no, type: string, required: true}
+      - {name: balance, type: "decimal(40,2)"}
+      - {name: kind, type: enum}
+      - {name: opened, type: datetime}
+      - {name: acct_no, type: string}
+      - {name: holder_id, type: string, pii: secret}
+`)},
+		"typo.yaml":  {Data: []byte("feed: x\nentities:\n  - name: a\n    formt: csv\n")},
+		"comma.yaml": {Data: []byte("feed: y\nentities:\n  - name: a\n    columns:\n      - {name: b, type: decimal(18,2)}\n")},
+	}
+	_, err := contract.Load(fsys)
+	if err == nil {
+		t.Fatal("a contract full of mistakes loaded")
+	}
+	for _, want := range []string{
+		`bad.yaml:4: core_banking.deposits: format: "fixed" is not one of csv, delimited, parquet, jsonl`,
+		`bad.yaml:6: core_banking.deposits: unique_key: "acct" is not a column of the entity`,
+		`bad.yaml:9: core_banking.deposits.balance: type decimal(40,2): the precision must be 1 to 18`,
+		`bad.yaml:10: core_banking.deposits.kind: type enum needs values: [...]`,
+		`bad.yaml:11: core_banking.deposits.opened: type "datetime" is not string, int, decimal(p,s), date, timestamp, bool or enum`,
+		`bad.yaml:12: core_banking.deposits.acct_no: column declared twice`,
+		`bad.yaml:13: core_banking.deposits.holder_id: pii: "secret" is not one of id_number, phone, name, free_text`,
+		`typo.yaml:4: unknown key "formt"`,
+		`comma.yaml:5: unknown key "2)": inside { } a decimal type must be quoted, type: "decimal(18,2)"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%s", want, err)
+		}
+	}
+}
+
+// A project's own contract declares a feed the built-ins lack; a decimal
+// may have any precision up to 18.
+func TestLoad_AProjectFeed(t *testing.T) {
+	fsys := fstest.MapFS{"dep.yaml": {Data: []byte(`feed: core_banking
+zh: 核心银行系统
+en: Core banking
+entities:
+  - name: deposits
+    format: delimited
+    pattern: dep_{D}.del
+    snapshot: true
+    columns:
+      - {name: acct_no, type: string, required: true}
+      - {name: rate, type: "decimal(9,5)"}
+      - {name: kind, type: enum, values: [DEMAND, TIME]}
+`)}}
+	feeds, err := contract.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := feeds[0].Entities[0]
+	if e.Table() != "raw.core_banking_deposits" || e.Columns[1].SQL() != "DECIMAL(9,5)" || e.Columns[2].TypeName() != "enum" {
+		t.Errorf("loaded %s: %+v", e.Table(), e.Columns)
+	}
+	if got := e.BatchSchema().Field(1).Type.String(); got != "decimal(9, 5)" {
+		t.Errorf("the Arrow type of decimal(9,5) is %s", got)
+	}
+}
