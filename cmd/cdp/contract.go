@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -54,16 +53,7 @@ embedded in cdp (connectors/contract/feeds/); see docs/feeds.md.`,
 		Short: "Write the feed contracts as Markdown",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var w io.Writer = cmd.OutOrStdout()
-			if out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			return contract.Docs(w, contract.Builtins)
+			return writeOut(cmd, out, func(w io.Writer) error { return contract.Docs(w, contract.Builtins) })
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")

@@ -102,3 +102,23 @@ func peakRSS() int64 {
 	}
 	return 0
 }
+
+// writeOut runs write on standard output, or on the file out names when it
+// is set; a file that cannot be written or closed is an error naming it.
+func writeOut(cmd *cobra.Command, out string, write func(io.Writer) error) error {
+	if out == "" {
+		return write(cmd.OutOrStdout())
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	return nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"time"
 
@@ -97,16 +96,7 @@ publish.allow_pii). Every problem names the file and line.`,
 				return err
 			}
 			cfg := env.Project.Signals
-			var w io.Writer = cmd.OutOrStdout()
-			if out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			return signals.Docs(w, rules, cfg)
+			return writeOut(cmd, out, func(w io.Writer) error { return signals.Docs(w, rules, cfg) })
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -76,16 +75,7 @@ Every problem names the file and line. Build the core model first (cdp model).`,
 			if err != nil {
 				return err
 			}
-			var w io.Writer = cmd.OutOrStdout()
-			if out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			return tags.Docs(w, cat)
+			return writeOut(cmd, out, func(w io.Writer) error { return tags.Docs(w, cat) })
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
