@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -193,12 +194,19 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 	if f.Delimiter != "" {
 		delim = f.Delimiter[0]
 	}
+	for _, e := range f.Spec().Entities {
+		if len(f.Entities) == 0 || slices.Contains(f.Entities, e.Name) {
+			if err := w.EnsureRawTable(ctx, e); err != nil {
+				return fmt.Errorf("feed %s: %w", f.Name, err)
+			}
+		}
+	}
 	loaded, err := w.FileCheckpoints(ctx, f.Name)
 	if err != nil {
 		return err
 	}
 	src, err := files.New(files.Options{
-		Name: f.Name, Contract: f.Contract, Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
+		Name: f.Name, Contract: f.Spec(), Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
 		Encoding: f.Encoding, Delimiter: delim, Entities: f.Entities, Patterns: f.Patterns,
 		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
 		Loaded: func(source string) (string, int64, time.Time, bool) {
@@ -295,9 +303,12 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 }
 
 func ingestStream(ctx context.Context, p *config.Project, w *warehouse.Warehouse, f *config.Feed, tz *time.Location, o IngestOptions, rep *IngestReport) error {
-	entity, err := contract.Lookup(f.Contract, f.Entity)
+	entity, err := p.FeedContracts().Lookup(f.Contract, f.Entity)
 	if err != nil {
 		return err
+	}
+	if err := w.EnsureRawTable(ctx, entity); err != nil {
+		return fmt.Errorf("feed %s: %w", f.Name, err)
 	}
 	brokers, dialer, err := KafkaClient(p, o.Brokers)
 	if err != nil {

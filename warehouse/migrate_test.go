@@ -14,23 +14,33 @@ import (
 func TestMigrations_RawTablesMatchContract(t *testing.T) {
 	w := openTemp(t)
 	for _, e := range contract.Entities {
-		var got []string
-		for scan := range sqltest.Rows(t, w.DB(), `SELECT column_name, data_type FROM information_schema.columns
-			WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position`, e.Feed+"_"+e.Name) {
-			var name, typ string
-			scan(&name, &typ)
-			got = append(got, name+" "+strings.ReplaceAll(typ, "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"))
+		if err := w.EnsureRawTable(context.Background(), e); err != nil {
+			t.Error(err)
 		}
-		var want []string
-		for _, c := range e.Columns {
-			want = append(want, c.Name+" "+c.SQL())
+	}
+}
+
+// A project's own entity gets its table at its first load; a contract
+// whose columns changed afterwards is refused with the differences.
+func TestEnsureRawTable_CreatesAProjectTableAndRefusesAChangedContract(t *testing.T) {
+	ctx := context.Background()
+	w := openTemp(t)
+	e := &contract.Entity{Feed: "core_banking", Name: "deposits", Columns: []contract.Column{
+		{Name: "acct_no", Type: contract.String}, {Name: "balance", Type: contract.Decimal, Precision: 18, Scale: 2}}}
+	for range 2 { // the second time finds the table as it should be
+		if err := w.EnsureRawTable(ctx, e); err != nil {
+			t.Fatal(err)
 		}
-		for _, l := range contract.Lineage {
-			want = append(want, l.Name+" "+l.SQL)
-		}
-		if strings.Join(got, ", ") != strings.Join(want, ", ") {
-			t.Errorf("%s:\n got %v\nwant %v", e.Table(), got, want)
-		}
+	}
+	var n int
+	sqltest.Row(t, w.DB(), `SELECT count(*) FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = 'core_banking_deposits'`).Scan(&n)
+	if n != 2+len(contract.Lineage) {
+		t.Fatalf("raw.core_banking_deposits has %d columns", n)
+	}
+	e.Columns[1].Scale = 4
+	err := w.EnsureRawTable(ctx, e)
+	if err == nil || !strings.Contains(err.Error(), "balance DECIMAL(18,2)") || !strings.Contains(err.Error(), "balance DECIMAL(18,4)") {
+		t.Fatalf("a changed decimal scale: %v", err)
 	}
 }
 

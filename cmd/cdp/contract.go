@@ -17,16 +17,23 @@ func newContractCmd(g *globals) *cobra.Command {
 		Short: "The feed contracts: what each source system's files hold, column by column",
 		Long: `contract shows the feed contracts: the feeds, their entities, the file each
 is delivered in and its typed columns. The built-in contracts are YAML files
-embedded in cdp (connectors/contract/feeds/); see docs/feeds.md.`,
+embedded in cdp (connectors/contract/feeds/); a project adds its own with
+contracts: [folder, ...] in cdp.yaml. Run in a project folder (or with
+--config), the commands show the built-in feeds and the project's; see
+docs/feeds.md.`,
 	}
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the feeds and their entities",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := contractSet(g)
+			if err != nil {
+				return err
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "feed\tentity\ttable\tformat\tfile\tcolumns\tsystem")
-			for _, f := range contract.Builtins {
+			for _, f := range set.Feeds {
 				for _, e := range f.Entities {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", f.Name, e.Name, e.Table(), e.Format, e.Pattern, len(e.Columns), f.ZH)
 				}
@@ -39,12 +46,14 @@ embedded in cdp (connectors/contract/feeds/); see docs/feeds.md.`,
 		Short: "Show one feed's entities and columns: types, values, required, PII class, descriptions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, f := range contract.Builtins {
-				if f.Name == args[0] {
-					return contract.Show(cmd.OutOrStdout(), f)
-				}
+			set, err := contractSet(g)
+			if err != nil {
+				return err
 			}
-			return fmt.Errorf("no feed %q (the feeds: %s)", args[0], strings.Join(contract.Feeds(), ", "))
+			if f := set.Feed(args[0]); f != nil {
+				return contract.Show(cmd.OutOrStdout(), f)
+			}
+			return fmt.Errorf("no feed %q (the feeds: %s)", args[0], strings.Join(set.Names(), ", "))
 		},
 	}
 	var out string
@@ -53,10 +62,24 @@ embedded in cdp (connectors/contract/feeds/); see docs/feeds.md.`,
 		Short: "Write the feed contracts as Markdown",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeOut(cmd, out, func(w io.Writer) error { return contract.Docs(w, contract.Builtins) })
+			set, err := contractSet(g)
+			if err != nil {
+				return err
+			}
+			return writeOut(cmd, out, func(w io.Writer) error { return contract.Docs(w, set.Feeds) })
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
 	cmd.AddCommand(list, show, docs)
 	return cmd
+}
+
+// contractSet is the project's feeds when there is a project file, else
+// the built-in ones.
+func contractSet(g *globals) (*contract.Set, error) {
+	env, err := g.docsEnv()
+	if err != nil {
+		return nil, err
+	}
+	return env.Project.FeedContracts(), nil
 }

@@ -57,3 +57,38 @@ func TestContractDocs_AreCurrent(t *testing.T) {
 		t.Errorf("the contract docs lack the events table or its unique key:\n%s", gen)
 	}
 }
+
+// In a project with its own contracts folder, cdp contract shows the
+// project's feeds beside the built-in ones.
+func TestContract_ShowsAProjectsOwnFeeds(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "contracts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte("contracts: [contracts]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "contracts", "branch.yaml"), []byte(`feed: branch
+zh: 网点系统
+en: Branch system
+entities:
+  - name: visits
+    zh: 到店
+    en: Branch visits
+    format: csv
+    pattern: visits_{D}.csv
+    columns:
+      - {name: visit_id, type: string, required: true, zh: 到店编号, en: visit id}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "cdp.yaml")
+	out, err := run(t, "contract", "list", "--config", cfg)
+	if err != nil || !strings.Contains(out, "raw.branch_visits") || !strings.Contains(out, "raw.credit_loans") {
+		t.Fatalf("contract list in a project: %v\n%s", err, out)
+	}
+	out, err = run(t, "contract", "show", "branch", "--config", cfg)
+	if err != nil || !strings.Contains(out, "contracts/branch.yaml") || !strings.Contains(out, "visit_id") {
+		t.Fatalf("contract show branch: %v\n%s", err, out)
+	}
+}

@@ -194,33 +194,17 @@ func entitiesOf(feeds []*Feed) []*Entity {
 }
 
 // Feeds lists the built-in feed names in contract order.
-func Feeds() []string {
-	out := make([]string, len(Builtins))
-	for i, f := range Builtins {
-		out[i] = f.Name
-	}
-	return out
-}
+func Feeds() []string { return BuiltinSet.Names() }
 
 // Lookup finds a built-in entity by feed and name.
-func Lookup(feed, name string) (*Entity, error) {
-	for _, e := range Entities {
-		if e.Feed == feed && e.Name == name {
-			return e, nil
-		}
-	}
-	return nil, fmt.Errorf("no entity %s.%s in the feed contract", feed, name)
-}
+func Lookup(feed, name string) (*Entity, error) { return BuiltinSet.Lookup(feed, name) }
 
 // OfFeed returns the built-in feed's entities in load order.
 func OfFeed(feed string) []*Entity {
-	var out []*Entity
-	for _, e := range Entities {
-		if e.Feed == feed {
-			out = append(out, e)
-		}
+	if f := BuiltinSet.Feed(feed); f != nil {
+		return f.Entities
 	}
-	return out
+	return nil
 }
 
 // FileName renders the entity's pattern for a business date given as YYYYMMDD.

@@ -323,7 +323,7 @@ func load(t *testing.T, o Options, name string, data []byte, okRows int64) loade
 }
 
 func (f format) options(workers int) Options {
-	return Options{Contract: f.contract, Workers: workers}
+	return Options{Contract: contract.BuiltinSet.Feed(f.contract), Workers: workers}
 }
 
 // checkRows compares rows one by one and reports the first few differences.

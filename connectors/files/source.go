@@ -35,9 +35,9 @@ import (
 
 // Options configure one file feed.
 type Options struct {
-	Name      string // config feed name; prefixes every file's source path
-	Contract  string // contract feed (credit, wealth, card, ebank)
-	Dir       string // the feed's folder
+	Name      string         // config feed name; prefixes every file's source path
+	Contract  *contract.Feed // the feed's contract
+	Dir       string         // the feed's folder
 	Format    contract.Format
 	Encoding  string // utf-8, gbk, gb18030
 	Delimiter byte
@@ -60,8 +60,8 @@ type Source struct {
 
 // New checks the options and returns the feed's source.
 func New(o Options) (*Source, error) {
-	if len(contract.OfFeed(o.Contract)) == 0 {
-		return nil, fmt.Errorf("feed %s: unknown contract %q", o.Name, o.Contract)
+	if o.Contract == nil || len(o.Contract.Entities) == 0 {
+		return nil, fmt.Errorf("feed %s: no contract", o.Name)
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
@@ -100,7 +100,7 @@ func (s *Source) Discover(ctx context.Context) ([]*File, error) {
 		return nil, fmt.Errorf("feed %s: folder %s: %w", s.o.Name, s.o.Dir, err)
 	}
 	var out []*File
-	for _, e := range contract.OfFeed(s.o.Contract) {
+	for _, e := range s.o.Contract.Entities {
 		if len(s.o.Entities) > 0 && !contains(s.o.Entities, e.Name) {
 			continue
 		}
@@ -126,18 +126,19 @@ func (s *Source) Discover(ctx context.Context) ([]*File, error) {
 		if out[i].Date != out[j].Date {
 			return out[i].Date < out[j].Date
 		}
-		return entityOrder(out[i].Entity) < entityOrder(out[j].Entity)
+		return s.entityOrder(out[i].Entity) < s.entityOrder(out[j].Entity)
 	})
 	return out, nil
 }
 
-func entityOrder(e *contract.Entity) int {
-	for i, x := range contract.Entities {
+// entityOrder is the entity's place in its feed's load order.
+func (s *Source) entityOrder(e *contract.Entity) int {
+	for i, x := range s.o.Contract.Entities {
 		if x == e {
 			return i
 		}
 	}
-	return len(contract.Entities)
+	return len(s.o.Contract.Entities)
 }
 
 func contains(list []string, s string) bool {

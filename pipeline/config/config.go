@@ -48,6 +48,20 @@ type Project struct {
 	Schedules Schedules `yaml:"schedules"`
 	Serve     Serve     `yaml:"serve"`
 	Feeds     []Feed    `yaml:"feeds"`
+	// Contracts are folders of the project's own feed contracts (*.yaml),
+	// relative to this file, added to the built-in ones.
+	Contracts []string `yaml:"contracts"`
+
+	contracts *contract.Set
+}
+
+// FeedContracts is the feeds the project can load: the built-in ones and
+// those of its contracts: folders.
+func (p *Project) FeedContracts() *contract.Set {
+	if p.contracts == nil {
+		return contract.BuiltinSet
+	}
+	return p.contracts
 }
 
 // Extension is what the pipeline adds to the project file: the stages a
@@ -127,7 +141,7 @@ type Ingest struct {
 // Feed is one source of one contract feed: a folder of files or a Kafka topic.
 type Feed struct {
 	Name      string            `yaml:"name"`      // unique id of this source, e.g. credit, ebank_stream
-	Contract  string            `yaml:"contract"`  // credit | wealth | card | ebank; default = Name
+	Contract  string            `yaml:"contract"`  // a contract feed (credit | wealth | card | ebank, or the project's own); default = Name
 	Kind      string            `yaml:"kind"`      // files | kafka; default files
 	Path      string            `yaml:"path"`      // files: folder, relative to the project dir
 	Format    string            `yaml:"format"`    // csv | delimited | parquet | jsonl; default from the contract
@@ -139,7 +153,12 @@ type Feed struct {
 	Patterns  map[string]string `yaml:"patterns"`  // files: entity -> file pattern override ({D} / {DATE})
 	Enabled   *bool             `yaml:"enabled"`   // default true
 	Line      int               `yaml:"-"`         // line in the file where this feed starts
+
+	spec *contract.Feed // the contract feed, once validated
 }
+
+// Spec is the feed's contract, once the project is loaded (nil before).
+func (f *Feed) Spec() *contract.Feed { return f.spec }
 
 // Kinds of feed.
 const (
@@ -216,11 +235,15 @@ func (f *Feed) Pattern(entity string) string {
 	if p, ok := f.Patterns[entity]; ok {
 		return p
 	}
-	e, err := contract.Lookup(f.Contract, entity)
-	if err != nil {
+	if f.spec == nil {
 		return ""
 	}
-	return e.Pattern
+	for _, e := range f.spec.Entities {
+		if e.Name == entity {
+			return e.Pattern
+		}
+	}
+	return ""
 }
 
 // RequiresOK reports whether data files need their .ok control file

@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -50,6 +52,7 @@ func (p *Project) validate(d *decoder, x Extension) {
 	for _, s := range x.Sections {
 		validateSection(d, s)
 	}
+	p.validateContracts(d)
 	p.validateFeeds(d)
 	p.validateSchedules(d, x.Stages)
 	p.validateServe(d)
@@ -241,22 +244,46 @@ func (p *Project) validateFeeds(d *decoder) {
 	p.checkOverlappingFolders(d)
 }
 
+// validateContracts reads the project's contract folders.
+func (p *Project) validateContracts(d *decoder) {
+	if len(p.Contracts) == 0 {
+		return
+	}
+	dirs := make([]fs.FS, len(p.Contracts))
+	for i, dir := range p.Contracts {
+		abs := p.Resolve(dir)
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			d.fieldErrorf(fmt.Sprintf("contracts[%d]", i), "%s is not a folder of contract files", abs)
+			return
+		}
+		dirs[i] = os.DirFS(abs)
+	}
+	set, err := contract.WithProject(dirs, p.Contracts)
+	if err != nil {
+		d.fieldErrorf("contracts", "\n%v", err)
+		return
+	}
+	p.contracts = set
+}
+
 func (p *Project) validateFeed(d *decoder, f *Feed, at string) {
 	if f.Enabled == nil {
 		yes := true
 		f.Enabled = &yes
 	}
 	f.Contract = strings.ToLower(strings.TrimSpace(f.Contract))
+	known := p.FeedContracts().Names()
 	if f.Contract == "" {
 		f.Contract = f.Name
-		if f.Name != "" && !slices.Contains(contract.Feeds(), f.Name) {
-			d.fieldErrorf(at+".contract", "feed %q is not named after a contract feed, so it needs contract: (%s)", f.Name, orList(contract.Feeds()))
+		if f.Name != "" && !slices.Contains(known, f.Name) {
+			d.fieldErrorf(at+".contract", "feed %q is not named after a contract feed, so it needs contract: (%s)", f.Name, orList(known))
 			return
 		}
-	} else if !slices.Contains(contract.Feeds(), f.Contract) {
-		d.fieldErrorf(at+".contract", "unknown contract %q (want %s)", f.Contract, orList(contract.Feeds()))
+	} else if !slices.Contains(known, f.Contract) {
+		d.fieldErrorf(at+".contract", "unknown contract %q (want %s)", f.Contract, orList(known))
 		return
 	}
+	f.spec = p.FeedContracts().Feed(f.Contract)
 	if f.Contract == "" {
 		return // no name either; already reported
 	}
@@ -303,9 +330,9 @@ func (p *Project) validateFilesFeed(d *decoder, f *Feed, at string) {
 		d.fieldErrorf(at+".entity", "is only for kind: kafka feeds; a files feed chooses its entities with entities:")
 	}
 
-	entities := entityNames(f.Contract)
+	entities := entityNames(f.spec)
 	if f.Format == "" {
-		f.Format = string(contract.OfFeed(f.Contract)[0].Format)
+		f.Format = string(f.spec.Entities[0].Format)
 	}
 	if f.Encoding == "" {
 		f.Encoding = "utf-8"
@@ -392,7 +419,7 @@ func (p *Project) validateKafkaFeed(d *decoder, f *Feed, at string) {
 	if f.Entity == "" {
 		f.Entity = DefaultStreamEntity
 	}
-	if entities := entityNames(f.Contract); !slices.Contains(entities, f.Entity) {
+	if entities := entityNames(f.spec); !slices.Contains(entities, f.Entity) {
 		d.fieldErrorf(at+".entity", "contract %s has no entity %q (want %s)", f.Contract, f.Entity, orList(entities))
 	}
 	if f.Format == "" {
@@ -463,9 +490,12 @@ func checkPattern(p string) error {
 	return nil
 }
 
-func entityNames(feed string) []string {
+func entityNames(feed *contract.Feed) []string {
+	if feed == nil {
+		return nil
+	}
 	var out []string
-	for _, e := range contract.OfFeed(feed) {
+	for _, e := range feed.Entities {
 		out = append(out, e.Name)
 	}
 	return out
