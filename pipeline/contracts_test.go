@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"cdp/connectors/contract"
+	"cdp/internal/sqltest"
+	"cdp/warehouse"
 )
 
 const branchContract = `feed: branch
@@ -116,5 +118,59 @@ func TestLoadProject_ContractProblemsNameFileAndLine(t *testing.T) {
 	_, err = LoadProject(filepath.Join(p.dir, "cdp.yaml"))
 	if err == nil || !strings.Contains(err.Error(), `contracts/branch.yaml:1: feed card is declared in 03_card.yaml already`) {
 		t.Fatalf("a contract taking a built-in feed's name: %v", err)
+	}
+}
+
+// A fixed-width GBK feed the project declares loads through the pipeline:
+// Chinese names decoded, padding trimmed, a line of another width a
+// reject naming both widths.
+func TestIngest_AFixedWidthGBKFeed(t *testing.T) {
+	p := newProject(t, "contracts: [contracts]\n")
+	cfg := filepath.Join(p.dir, "cdp.yaml")
+	yaml, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: core, kind: files, path: feeds/core, encoding: gbk}\n", 1))
+	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.dir, "contracts", "core.yaml"), []byte(`feed: core
+zh: 核心银行系统
+en: Core banking
+entities:
+  - name: deposits
+    zh: 存款账户
+    en: Deposit accounts
+    format: fixed
+    pattern: DEP_{D}.dat
+    columns:
+      - {name: acct_no, type: string, required: true, width: 10, zh: 账号, en: account}
+      - {name: holder, type: string, width: 12, pii: name, zh: 户名, en: holder}
+      - {name: balance, type: "decimal(18,2)", width: 12, zh: 余额, en: balance}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := gbk(t, "0000000001张三          1234567.89\r\n"+
+		"0000000002北京星河科技       -5.00\r\n"+
+		"0000000003李四  1.00\r\n")
+	p.deliver("core/DEP_20261120.dat", data, 3)
+	rep, err := p.ingest("core")
+	if err != nil || len(rep.Failed()) != 0 {
+		t.Fatalf("ingest: %v %+v", err, rep.Failed())
+	}
+	if n := p.count(`SELECT count(*) FROM raw.core_deposits WHERE (acct_no = '0000000001' AND holder = '张三' AND balance = 1234567.89)
+		OR (acct_no = '0000000002' AND holder = '北京星河科技' AND balance = -5)`); n != 2 {
+		t.Fatalf("%d of the 2 good lines loaded with their values", n)
+	}
+	var detail string
+	p.query(func(w *warehouse.Warehouse) {
+		sqltest.Row(t, w.DB(), `SELECT reason || ': ' || detail FROM ops.rejects WHERE source = 'core/DEP_20261120.dat' AND line = 3`).Scan(&detail)
+	})
+	if detail != "malformed_row: 20 bytes wide, the layout is 34" {
+		t.Fatalf("the short line's reject: %q", detail)
 	}
 }

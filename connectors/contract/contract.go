@@ -56,10 +56,11 @@ const (
 	Delimited Format = "delimited" // header row, no quoting, delimiter escaped as "\|"
 	Parquet   Format = "parquet"   // one folder per business date, Hive layout
 	JSONL     Format = "jsonl"     // one JSON object per line; ".gz" files are gunzipped
+	Fixed     Format = "fixed"     // fixed-width (定长) lines, no header; each column has its width
 )
 
 // Formats lists the formats a contract may name.
-var Formats = []Format{CSV, Delimited, Parquet, JSONL}
+var Formats = []Format{CSV, Delimited, Parquet, JSONL, Fixed}
 
 func formatNames() []string {
 	out := make([]string, len(Formats))
@@ -82,6 +83,8 @@ type Column struct {
 	Optional bool
 	// Enum, when set, lists the only values accepted.
 	Enum []string
+	// Width of the column in a fixed-width file, in the entity's WidthUnit.
+	Width int
 	// PII is the column's personal-data class: id_number, phone, name,
 	// free_text, or "" for none.
 	PII string
@@ -128,6 +131,9 @@ type Entity struct {
 	// Pattern is the file name relative to the feed folder; {D} is YYYYMMDD and
 	// {DATE} is YYYY-MM-DD.
 	Pattern string
+	// WidthUnit of a fixed-width entity's column widths: "bytes" (as
+	// delivered, a GBK Chinese character is two) or "chars".
+	WidthUnit string
 	// Snapshot entities are full daily snapshots; the rest are daily increments.
 	Snapshot bool
 	Columns  []Column

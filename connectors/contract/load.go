@@ -43,6 +43,7 @@ type entityDecl struct {
 	Format    string       `yaml:"format"`
 	Pattern   string       `yaml:"pattern"`
 	Snapshot  bool         `yaml:"snapshot"`
+	WidthUnit string       `yaml:"width_unit"`
 	UniqueKey string       `yaml:"unique_key"`
 	Columns   []columnDecl `yaml:"columns"`
 }
@@ -53,6 +54,7 @@ type columnDecl struct {
 	Values   []string `yaml:"values"`
 	Required bool     `yaml:"required"`
 	Optional bool     `yaml:"optional"`
+	Width    int      `yaml:"width"`
 	PII      string   `yaml:"pii"`
 	ZH       string   `yaml:"zh"`
 	EN       string   `yaml:"en"`
@@ -125,7 +127,7 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 		l := lines[i]
 		id := f.Feed + "." + ed.Name
 		e := &Entity{Feed: f.Feed, Name: ed.Name, ZH: ed.ZH, EN: ed.EN, Pattern: ed.Pattern,
-			Snapshot: ed.Snapshot, UniqueKey: ed.UniqueKey, Format: Format(ed.Format)}
+			Snapshot: ed.Snapshot, UniqueKey: ed.UniqueKey, Format: Format(ed.Format), WidthUnit: ed.WidthUnit}
 		switch {
 		case !identifier.MatchString(ed.Name):
 			problem(l.Key("name"), id, "name: %q is not a lower-case name (a-z, 0-9, _)", ed.Name)
@@ -135,6 +137,14 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 		seen[ed.Name] = true
 		if !slices.Contains(Formats, e.Format) {
 			problem(l.Key("format"), id, "format: %q is not one of %s", ed.Format, strings.Join(formatNames(), ", "))
+		}
+		switch {
+		case e.Format == Fixed && e.WidthUnit == "":
+			e.WidthUnit = "bytes"
+		case e.Format == Fixed && e.WidthUnit != "bytes" && e.WidthUnit != "chars":
+			problem(l.Key("width_unit"), id, "width_unit: %q is not bytes or chars", ed.WidthUnit)
+		case e.Format != Fixed && e.WidthUnit != "":
+			problem(l.Key("width_unit"), id, "width_unit: only a fixed-width entity has one")
 		}
 		if ed.Pattern == "" {
 			problem(l.Key("pattern"), id, "pattern: the file name is missing ({D} is YYYYMMDD, {DATE} YYYY-MM-DD)")
@@ -157,6 +167,12 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 			if names[c.Name] {
 				problem(line, id+"."+c.Name, "column declared twice")
 			}
+			switch {
+			case e.Format == Fixed && c.Width < 1:
+				problem(line, id+"."+c.Name, "width: a fixed-width column needs its width (at least 1)")
+			case e.Format != Fixed && c.Width != 0:
+				problem(line, id+"."+c.Name, "width: only a fixed-width entity's columns have widths")
+			}
 			names[c.Name] = true
 			e.Columns = append(e.Columns, c)
 		}
@@ -173,7 +189,7 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 
 // column checks one declared column; msg says what is wrong.
 func column(cd columnDecl) (c Column, msg string) {
-	c = Column{Name: cd.Name, Required: cd.Required, Optional: cd.Optional, ZH: cd.ZH, EN: cd.EN, PII: cd.PII}
+	c = Column{Name: cd.Name, Required: cd.Required, Optional: cd.Optional, ZH: cd.ZH, EN: cd.EN, PII: cd.PII, Width: cd.Width}
 	if !identifier.MatchString(cd.Name) {
 		return c, fmt.Sprintf("name: %q is not a lower-case name (a-z, 0-9, _)", cd.Name)
 	}

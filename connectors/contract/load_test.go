@@ -47,7 +47,7 @@ func TestLoad_ProblemsNameFileLineAndColumn(t *testing.T) {
 		"bad.yaml": {Data: []byte(`feed: core_banking
 entities:
   - name: deposits
-    format: fixed
+    format: fixd
     pattern: dep_{D}.dat
     unique_key: acct
     columns:
@@ -57,6 +57,18 @@ entities:
       - {name: opened, type: datetime}
       - {name: acct_no, type: string}
       - {name: holder_id, type: string, pii: secret}
+  - name: ledger
+    format: fixed
+    width_unit: words
+    pattern: led_{D}.dat
+    columns:
+      - {name: acct_no, type: string}
+      - {name: amount, type: int, width: 12}
+  - name: notes
+    format: csv
+    pattern: notes_{D}.csv
+    columns:
+      - {name: note, type: string, width: 40}
 `)},
 		"typo.yaml":  {Data: []byte("feed: x\nentities:\n  - name: a\n    formt: csv\n")},
 		"comma.yaml": {Data: []byte("feed: y\nentities:\n  - name: a\n    columns:\n      - {name: b, type: decimal(18,2)}\n")},
@@ -66,13 +78,16 @@ entities:
 		t.Fatal("a contract full of mistakes loaded")
 	}
 	for _, want := range []string{
-		`bad.yaml:4: core_banking.deposits: format: "fixed" is not one of csv, delimited, parquet, jsonl`,
+		`bad.yaml:4: core_banking.deposits: format: "fixd" is not one of csv, delimited, parquet, jsonl, fixed`,
 		`bad.yaml:6: core_banking.deposits: unique_key: "acct" is not a column of the entity`,
 		`bad.yaml:9: core_banking.deposits.balance: type decimal(40,2): the precision must be 1 to 18`,
 		`bad.yaml:10: core_banking.deposits.kind: type enum needs values: [...]`,
 		`bad.yaml:11: core_banking.deposits.opened: type "datetime" is not string, int, decimal(p,s), date, timestamp, bool or enum`,
 		`bad.yaml:12: core_banking.deposits.acct_no: column declared twice`,
 		`bad.yaml:13: core_banking.deposits.holder_id: pii: "secret" is not one of id_number, phone, name, free_text`,
+		`bad.yaml:16: core_banking.ledger: width_unit: "words" is not bytes or chars`,
+		`bad.yaml:19: core_banking.ledger.acct_no: width: a fixed-width column needs its width (at least 1)`,
+		`bad.yaml:25: core_banking.notes.note: width: only a fixed-width entity's columns have widths`,
 		`typo.yaml:4: unknown key "formt"`,
 		`comma.yaml:5: unknown key "2)": inside { } a decimal type must be quoted, type: "decimal(18,2)"`,
 	} {

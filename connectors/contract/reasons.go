@@ -4,7 +4,7 @@ package contract
 // detail column says which column and value; the code is what dashboards group by.
 const (
 	// ReasonMalformed: the row cannot be split into fields (wrong field count,
-	// unbalanced quote, not a JSON object).
+	// unbalanced quote, not a JSON object, a fixed-width line of another width).
 	ReasonMalformed = "malformed_row"
 	// ReasonEncoding: bytes that are not valid in the feed's declared encoding.
 	ReasonEncoding = "bad_encoding"
@@ -16,6 +16,9 @@ const (
 	ReasonDate = "bad_date"
 	// ReasonEnum: a value outside the contract's list for the column.
 	ReasonEnum = "bad_enum"
+	// ReasonSplitChar: a fixed-width column boundary falls inside a
+	// multi-byte character.
+	ReasonSplitChar = "split_character"
 	// ReasonDuplicate: the entity's unique key was already loaded (stream
 	// redelivery, or the same event in the stream and the archive).
 	ReasonDuplicate = "duplicate_key"
@@ -29,5 +32,6 @@ var Reasons = []struct{ Code, Meaning string }{
 	{ReasonType, "a number or boolean that does not parse as its column type"},
 	{ReasonDate, "a date or timestamp that does not parse or does not exist"},
 	{ReasonEnum, "a value outside the contract's list of values for the column"},
+	{ReasonSplitChar, "a fixed-width column boundary falls inside a double-byte character (the widths or the encoding are wrong)"},
 	{ReasonDuplicate, "the unique key (ebank event_id) was already loaded from the stream or an archive"},
 }

@@ -311,7 +311,7 @@ func (s *Source) Open(ctx context.Context, f *File) (Reader, error) {
 	}
 	bytesIn := new(atomic.Int64)
 	format := f.Entity.Format
-	if s.o.Format != "" && format != contract.Parquet {
+	if s.o.Format != "" && format != contract.Parquet && format != contract.Fixed {
 		format = s.o.Format
 	}
 	if format == contract.Parquet {
@@ -337,6 +337,14 @@ func (s *Source) Open(ctx context.Context, f *File) (Reader, error) {
 		closer = multiCloser{gz, fh}
 	}
 	switch format {
+	case contract.Fixed:
+		o := textOptions{encoding: s.o.Encoding}
+		fr, err := openFixed(f.Entity, f.Source, r, closer, o, s.o.Location, s.o.Workers, bytesIn)
+		if err != nil {
+			closer.Close()
+			return nil, err
+		}
+		return &fileReader{finisher: fr, f: f, bytesIn: bytesIn}, nil
 	case contract.JSONL:
 		return &fileReader{finisher: openJSONL(f.Entity, f.Source, r, closer, s.o.Location, s.o.Workers, bytesIn), f: f, bytesIn: bytesIn}, nil
 	case contract.CSV, contract.Delimited:

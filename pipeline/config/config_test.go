@@ -298,7 +298,7 @@ func TestLoad_RejectsInvalidValues(t *testing.T) {
 			`cdp.yaml:3:5: feeds[0].kind: unknown kind "s3" (want files or kafka)`},
 		{"unknown format",
 			feedsHead + "    format: xlsx\n",
-			`cdp.yaml:4:5: feeds[0].format: unknown format "xlsx" (want csv, delimited, parquet or jsonl)`},
+			`cdp.yaml:4:5: feeds[0].format: unknown format "xlsx" (want csv, delimited, parquet, jsonl or fixed)`},
 		{"unknown contract",
 			"feeds:\n  - name: loans\n    contract: lending\n    path: x\n",
 			`cdp.yaml:3:5: feeds[0].contract: unknown contract "lending" (want credit, wealth, card or ebank)`},

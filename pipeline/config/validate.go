@@ -32,7 +32,7 @@ const (
 )
 
 var (
-	formats        = []string{string(contract.CSV), string(contract.Delimited), string(contract.Parquet), string(contract.JSONL)}
+	formats        = []string{string(contract.CSV), string(contract.Delimited), string(contract.Parquet), string(contract.JSONL), string(contract.Fixed)}
 	encodings      = []string{"utf-8", "gbk", "gb18030"}
 	kinds          = []string{KindFiles, KindKafka}
 	saslMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
@@ -377,7 +377,7 @@ func (p *Project) validateFilesFeed(d *decoder, f *Feed, at string) {
 func (p *Project) validateDelimiter(d *decoder, f *Feed, at string) {
 	field := at + ".delimiter"
 	switch f.Format {
-	case string(contract.Parquet), string(contract.JSONL):
+	case string(contract.Parquet), string(contract.JSONL), string(contract.Fixed):
 		if f.Delimiter != "" {
 			d.fieldErrorf(field, "%s files have no delimiter; remove it", f.Format)
 		}
