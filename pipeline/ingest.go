@@ -189,11 +189,20 @@ func selectFeeds(p *config.Project, names []string) ([]*config.Feed, error) {
 	return out, nil
 }
 
-func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse, f *config.Feed, tz *time.Location, o IngestOptions, rep *IngestReport) error {
+// fileOptions are the options of a files feed's source.
+func fileOptions(p *config.Project, f *config.Feed, tz *time.Location) files.Options {
 	var delim byte
 	if f.Delimiter != "" {
 		delim = f.Delimiter[0]
 	}
+	return files.Options{
+		Name: f.Name, Contract: f.Spec(), Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
+		Encoding: f.Encoding, Delimiter: delim, Entities: f.Entities, Patterns: f.Patterns,
+		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
+	}
+}
+
+func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse, f *config.Feed, tz *time.Location, o IngestOptions, rep *IngestReport) error {
 	for _, e := range f.Spec().Entities {
 		if len(f.Entities) == 0 || slices.Contains(f.Entities, e.Name) {
 			if err := w.EnsureRawTable(ctx, e); err != nil {
@@ -205,15 +214,12 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 	if err != nil {
 		return err
 	}
-	src, err := files.New(files.Options{
-		Name: f.Name, Contract: f.Spec(), Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
-		Encoding: f.Encoding, Delimiter: delim, Entities: f.Entities, Patterns: f.Patterns,
-		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
-		Loaded: func(source string) (string, int64, time.Time, bool) {
-			cp, ok := loaded[source]
-			return cp.MD5, cp.Bytes, cp.MTime, ok
-		},
-	})
+	so := fileOptions(p, f, tz)
+	so.Loaded = func(source string) (string, int64, time.Time, bool) {
+		cp, ok := loaded[source]
+		return cp.MD5, cp.Bytes, cp.MTime, ok
+	}
+	src, err := files.New(so)
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"cdp/connectors/contract"
+	"cdp/pii"
+	"cdp/pipeline"
 )
 
 func newContractCmd(g *globals) *cobra.Command {
@@ -70,7 +73,70 @@ docs/feeds.md.`,
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
-	cmd.AddCommand(list, show, docs)
+	var feed, entity string
+	var limit int
+	check := &cobra.Command{
+		Use:   "check --feed FEED FILE",
+		Short: "Dry run: parse a file as the feed would load it and report every would-be reject; writes nothing",
+		Long: `check parses FILE with the feed's contract and settings (format, encoding,
+delimiter, patterns) exactly as cdp ingest would, and reports how many rows
+would load, every would-be reject with its line and reason, and the fields
+the contract does not know (kept in _extra). It opens no warehouse and needs
+no control file. The entity is the one whose file pattern the name matches,
+or --entity. ID numbers and mobiles in the details are masked.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := pipeline.LoadProject(g.config)
+			if err != nil {
+				return err
+			}
+			rep, err := pipeline.CheckFile(cmd.Context(), p.Project, feed, args[0], entity)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s as %s (%s): %d rows, %d would load, %d would be rejected\n",
+				args[0], rep.Entity, rep.Table, rep.RowsIn, rep.WouldLoad, len(rep.Rejects))
+			if len(rep.Rejects) > 0 {
+				by := rep.RejectsByReason()
+				reasons := make([]string, 0, len(by))
+				for r := range by {
+					reasons = append(reasons, r)
+				}
+				sort.Strings(reasons)
+				fmt.Fprint(w, "rejects by reason:")
+				for _, r := range reasons {
+					fmt.Fprintf(w, " %s=%d", r, by[r])
+				}
+				fmt.Fprintln(w)
+				for i, r := range rep.Rejects {
+					if i == limit {
+						fmt.Fprintf(w, "  … %d more (--limit)\n", len(rep.Rejects)-limit)
+						break
+					}
+					fmt.Fprintf(w, "  %s  %s  %s\n", r.Position, r.Reason, pii.Redact(r.Detail))
+				}
+			}
+			if len(rep.Extra) > 0 {
+				names := make([]string, 0, len(rep.Extra))
+				for n := range rep.Extra {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				fmt.Fprint(w, "fields the contract does not know (kept in _extra):")
+				for _, n := range names {
+					fmt.Fprintf(w, " %s (%d rows)", n, rep.Extra[n])
+				}
+				fmt.Fprintln(w)
+			}
+			return nil
+		},
+	}
+	check.Flags().StringVar(&feed, "feed", "", "the feed of cdp.yaml whose contract and settings to use (required)")
+	check.Flags().StringVar(&entity, "entity", "", "the entity (default: the one whose file pattern the name matches)")
+	check.Flags().IntVar(&limit, "limit", 20, "rejects to list")
+	check.MarkFlagRequired("feed")
+	cmd.AddCommand(list, show, docs, check)
 	return cmd
 }
 

@@ -92,3 +92,52 @@ entities:
 		t.Fatalf("contract show branch: %v\n%s", err, out)
 	}
 }
+
+// cdp contract check parses a file as its feed would load it and reports
+// the would-be rejects, the unknown fields and the counts, masking IDs and
+// mobiles, and writes nothing: no warehouse appears.
+func TestContractCheck_ReportsWithoutWriting(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cdp.yaml")
+	if err := os.WriteFile(cfg, []byte("warehouse: {path: wh.duckdb}\nfeeds:\n  - {name: card, path: feeds/card}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "txns_20261120.del")
+	data := "txn_id|card_account_id|txn_time|amount|currency|mcc|merchant_name|country_code|channel|txn_type|memo\n" +
+		"T1|A1|2026-11-20 10:00:00|88.50|CNY|5812|shop|CN|POS|PURCHASE|first\n" +
+		"T2|A1|2026-11-20 10:05:00|abc|CNY|5812|shop|CN|POS|PURCHASE|\n" +
+		"T3|A1|2026-11-20 10:06:00|1.00|CNY|5812|shop|CN|KIOSK|PURCHASE|call 13812345678\n" +
+		"T4|A1|2026-11-20 10:07:00|2.00|CNY|5812|shop|CN|POS|PURCHASE|x\n"
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "contract", "check", "--config", cfg, "--feed", "card", file)
+	if err != nil {
+		t.Fatalf("contract check: %v\n%s", err, out)
+	}
+	for _, want := range []string{"as card.txns (raw.card_txns): 4 rows, 2 would load, 2 would be rejected",
+		"bad_enum=1 bad_type=1", "txns_20261120.del:3  bad_type", "txns_20261120.del:4  bad_enum", "memo (2 rows)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "13812345678") {
+		t.Errorf("a mobile in the report:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "wh.duckdb")); !os.IsNotExist(err) {
+		t.Errorf("a dry run made a warehouse: %v", err)
+	}
+	if _, err := run(t, "contract", "check", "--config", cfg, "--feed", "card", filepath.Join(t.TempDir(), "x.csv")); err == nil {
+		t.Error("a missing file checked")
+	}
+	other := filepath.Join(filepath.Dir(file), "other.del")
+	if err := os.WriteFile(other, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "contract", "check", "--config", cfg, "--feed", "card", other); err == nil || !strings.Contains(err.Error(), "matches no file pattern of feed card") {
+		t.Errorf("a name matching no pattern: %v", err)
+	}
+	if out, err := run(t, "contract", "check", "--config", cfg, "--feed", "card", "--entity", "txns", other); err != nil || !strings.Contains(out, "2 would load") {
+		t.Errorf("--entity: %v\n%s", err, out)
+	}
+}

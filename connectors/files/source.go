@@ -159,11 +159,9 @@ func match(dir, pattern string) ([]matched, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
 	}
-	re := regexp.QuoteMeta(pattern)
-	re = strings.NewReplacer(`\{D\}`, `(?P<d>\d{8})`, `\{DATE\}`, `(?P<iso>\d{4}-\d{2}-\d{2})`, `\*`, `[^/]*`).Replace(re)
-	rx, err := regexp.Compile("^" + re + "$")
+	rx, err := patternRegexp(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+		return nil, err
 	}
 	var out []matched
 	for _, p := range paths {
@@ -185,6 +183,57 @@ func match(dir, pattern string) ([]matched, error) {
 		out = append(out, matched{rel: rel, date: date})
 	}
 	return out, nil
+}
+
+// patternRegexp matches a file path (relative to the feed folder) against
+// an entity's pattern, capturing its business date.
+func patternRegexp(pattern string) (*regexp.Regexp, error) {
+	re := regexp.QuoteMeta(pattern)
+	re = strings.NewReplacer(`\{D\}`, `(?P<d>\d{8})`, `\{DATE\}`, `(?P<iso>\d{4}-\d{2}-\d{2})`, `\*`, `[^/]*`).Replace(re)
+	rx, err := regexp.Compile("^" + re + "$")
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+	}
+	return rx, nil
+}
+
+// Inspect makes a File of any path, for a dry run: its entity is the one
+// named, else the one whose file pattern its name matches. No control file
+// is read.
+func (s *Source) Inspect(path, entity string) (*File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	slashed := filepath.ToSlash(path)
+	var tried []string
+	for _, e := range s.o.Contract.Entities {
+		pattern := e.Pattern
+		if p, ok := s.o.Patterns[e.Name]; ok {
+			pattern = p
+		}
+		tried = append(tried, e.Name+": "+pattern)
+		if entity != "" {
+			if e.Name == entity {
+				return &File{Entity: e, Path: path, Source: filepath.Base(path), Bytes: st.Size(), ExpectedRows: -1}, nil
+			}
+			continue
+		}
+		rx, err := patternRegexp(pattern)
+		if err != nil {
+			return nil, err
+		}
+		parts := strings.Split(slashed, "/")
+		if k := strings.Count(pattern, "/") + 1; k <= len(parts) {
+			if rel := strings.Join(parts[len(parts)-k:], "/"); rx.MatchString(rel) {
+				return &File{Entity: e, Path: path, Source: rel, Bytes: st.Size(), ExpectedRows: -1}, nil
+			}
+		}
+	}
+	if entity != "" {
+		return nil, fmt.Errorf("feed %s has no entity %q (%s)", s.o.Name, entity, strings.Join(tried, "; "))
+	}
+	return nil, fmt.Errorf("%s matches no file pattern of feed %s (%s); name the entity with --entity", path, s.o.Name, strings.Join(tried, "; "))
 }
 
 // check reads the control file and the data file's md5.
