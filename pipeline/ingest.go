@@ -191,13 +191,9 @@ func selectFeeds(p *config.Project, names []string) ([]*config.Feed, error) {
 
 // fileOptions are the options of a files feed's source.
 func fileOptions(p *config.Project, f *config.Feed, tz *time.Location) files.Options {
-	var delim byte
-	if f.Delimiter != "" {
-		delim = f.Delimiter[0]
-	}
 	return files.Options{
 		Name: f.Name, Contract: f.Spec(), Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
-		Encoding: f.Encoding, Delimiter: delim, Entities: f.Entities, Patterns: f.Patterns,
+		Encoding: f.Encoding, Delimiter: f.Delimiter, Entities: f.Entities, Patterns: f.Patterns,
 		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
 	}
 }

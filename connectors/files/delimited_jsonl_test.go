@@ -82,3 +82,31 @@ func TestJSONL_RecordAcrossChunkBoundaryIsOneRecord(t *testing.T) {
 		}
 	}
 }
+
+// A delimiter of several characters ("|@|") separates fields and is never
+// escaped: a lone "|" or "@" is part of a value; in a GBK file the
+// delimiter is found after decoding, so a trail byte equal to "|" or "@"
+// never cuts a field. A row with another field count is a reject.
+func TestDelimited_MultiCharacterDelimiter(t *testing.T) {
+	feed := contract.BuiltinSet.Feed("card")
+	header := "holder_id|@|name|@|id_type|@|id_no|@|mobile|@|birth_date|@|employer|@|annual_income\n"
+	body := "H1|@|a|b@c|@|ID_CARD|@||@||@|1980-01-02|@|北京星河|科技|@|12.50\n" +
+		"H2|@|only two\n" +
+		"H3|@|王小明|@||@||@||@||@||@|\n"
+	for _, enc := range []string{"utf-8", "gbk"} {
+		t.Run(enc, func(t *testing.T) {
+			data := header + body
+			if enc == "gbk" {
+				data = encodeGB(t, data)
+			}
+			res := load(t, Options{Contract: feed, Encoding: enc, Delimiter: "|@|", Workers: 2}, "holders_20261120.del", []byte(data), 3)
+			if len(res.rows) != 2 || res.rows[0]["name"] != "a|b@c" || res.rows[0]["employer"] != "北京星河|科技" ||
+				res.rows[0]["annual_income"] != "12.5" || res.rows[1]["name"] != "王小明" {
+				t.Fatalf("rows %v", res.rows)
+			}
+			if len(res.rejects) != 1 || res.rejects[0].Line != 3 || res.rejects[0].Reason != contract.ReasonMalformed {
+				t.Fatalf("rejects %+v", res.rejects)
+			}
+		})
+	}
+}

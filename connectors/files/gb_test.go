@@ -142,7 +142,7 @@ func TestCSV_GBKPipeDelimitedTrailByteBeforeQuoteRejectsOnlyItsRow(t *testing.T)
 				t.Fatalf("chunks start at %v, want %v: the splitter must cut after the rejected row", got, want)
 			}
 			o := f.options(4)
-			o.Encoding, o.Delimiter = "gbk", '|'
+			o.Encoding, o.Delimiter = "gbk", "|"
 			res := load(t, o, f.file, f.fileBytes(t, l.body, "\n"), int64(len(l.rows)+4))
 			checkRows(t, res.rows, append(l.rows,
 				f.row("B0000001", "正常", l.line+1),

@@ -39,8 +39,8 @@ type Options struct {
 	Contract  *contract.Feed // the feed's contract
 	Dir       string         // the feed's folder
 	Format    contract.Format
-	Encoding  string // utf-8, gbk, gb18030
-	Delimiter byte
+	Encoding  string            // utf-8, gbk, gb18030
+	Delimiter string            // csv: one byte; delimited: one or more (e.g. "|@|", "\x1f")
 	Entities  []string          // restrict to these entities; empty = all
 	Patterns  map[string]string // entity → file pattern override
 	RequireOK bool              // a data file without a control file waits
@@ -397,8 +397,17 @@ func (s *Source) Open(ctx context.Context, f *File) (Reader, error) {
 	case contract.JSONL:
 		return &fileReader{finisher: openJSONL(f.Entity, f.Source, r, closer, s.o.Location, s.o.Workers, bytesIn), f: f, bytesIn: bytesIn}, nil
 	case contract.CSV, contract.Delimited:
-		o := textOptions{delim: s.o.Delimiter, quoted: format == contract.CSV, encoding: s.o.Encoding}
-		if o.delim == 0 {
+		o := textOptions{quoted: format == contract.CSV, encoding: s.o.Encoding}
+		switch {
+		case len(s.o.Delimiter) == 1:
+			o.delim = s.o.Delimiter[0]
+		case len(s.o.Delimiter) > 1 && format == contract.Delimited:
+			o.delimSeq = []byte(s.o.Delimiter)
+		case len(s.o.Delimiter) > 1:
+			closer.Close()
+			return nil, fmt.Errorf("%s: a CSV delimiter is one byte, not %q", f.Source, s.o.Delimiter)
+		}
+		if o.delim == 0 && o.delimSeq == nil {
 			o.delim = ','
 			if format == contract.Delimited {
 				o.delim = '|'

@@ -26,6 +26,9 @@ type textOptions struct {
 	delim    byte
 	quoted   bool   // true: RFC 4180 quoting; false: backslash escapes
 	encoding string // utf-8, gbk or gb18030
+	// delimSeq, when set, is a delimiter of several bytes ("|@|"), for
+	// the unquoted format: it is never escaped.
+	delimSeq []byte
 }
 
 func (o textOptions) gb() bool { return o.encoding == "gbk" || o.encoding == "gb18030" }
@@ -413,9 +416,12 @@ func (p *textParser) split(rec []byte) ([][]byte, *rows.Problem) {
 	p.scratch = p.scratch[:0]
 	d := p.o.delim
 	var prob *rows.Problem
-	if p.o.quoted {
+	switch {
+	case p.o.quoted:
 		prob = p.splitCSV(rec, d)
-	} else {
+	case len(p.o.delimSeq) > 1:
+		p.splitSeq(rec, p.o.delimSeq)
+	default:
 		p.splitEscaped(rec, d)
 	}
 	if prob != nil {
@@ -479,6 +485,20 @@ func (p *textParser) splitCSV(rec []byte, d byte) *rows.Problem {
 			p.spans = append(p.spans, span{n, n, false})
 			return nil
 		}
+	}
+}
+
+// splitSeq splits on a delimiter of several bytes, never escaped.
+func (p *textParser) splitSeq(rec, d []byte) {
+	i := 0
+	for {
+		k := bytes.Index(rec[i:], d)
+		if k < 0 {
+			p.spans = append(p.spans, span{i, len(rec), false})
+			return
+		}
+		p.spans = append(p.spans, span{i, i + k, false})
+		i += k + len(d)
 	}
 }
 

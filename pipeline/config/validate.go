@@ -393,8 +393,16 @@ func (p *Project) validateDelimiter(d *decoder, f *Feed, at string) {
 	}
 	r, size := utf8.DecodeRuneInString(f.Delimiter)
 	switch {
-	case size != len(f.Delimiter):
-		d.fieldErrorf(field, "%q must be a single character", f.Delimiter)
+	case f.Format == string(contract.Delimited) && size != len(f.Delimiter):
+		// Several characters ("|@|"): never escaped, so no backslash rule.
+		switch {
+		case !utf8.ValidString(f.Delimiter) || strings.ContainsAny(f.Delimiter, "\r\n"):
+			d.fieldErrorf(field, "%q cannot separate fields", f.Delimiter)
+		case utf8.RuneCountInString(f.Delimiter) > 8:
+			d.fieldErrorf(field, "%q: a delimiter is at most 8 characters", f.Delimiter)
+		}
+	case size != len(f.Delimiter) || (f.Format == string(contract.CSV) && r >= utf8.RuneSelf):
+		d.fieldErrorf(field, "%q must be a single ASCII character (a delimited feed may use several)", f.Delimiter)
 	case r == utf8.RuneError || r == '\r' || r == '\n':
 		d.fieldErrorf(field, "%q cannot separate fields", f.Delimiter)
 	case f.Format == string(contract.CSV) && r == '"':
