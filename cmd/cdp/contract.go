@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -99,13 +100,8 @@ or --entity. ID numbers and mobiles in the details are masked.`,
 				args[0], rep.Entity, rep.Table, rep.RowsIn, rep.WouldLoad, len(rep.Rejects))
 			if len(rep.Rejects) > 0 {
 				by := rep.RejectsByReason()
-				reasons := make([]string, 0, len(by))
-				for r := range by {
-					reasons = append(reasons, r)
-				}
-				sort.Strings(reasons)
 				fmt.Fprint(w, "rejects by reason:")
-				for _, r := range reasons {
+				for _, r := range slices.Sorted(maps.Keys(by)) {
 					fmt.Fprintf(w, " %s=%d", r, by[r])
 				}
 				fmt.Fprintln(w)
@@ -118,13 +114,8 @@ or --entity. ID numbers and mobiles in the details are masked.`,
 				}
 			}
 			if len(rep.Extra) > 0 {
-				names := make([]string, 0, len(rep.Extra))
-				for n := range rep.Extra {
-					names = append(names, n)
-				}
-				sort.Strings(names)
 				fmt.Fprint(w, "fields the contract does not know (kept in _extra):")
-				for _, n := range names {
+				for _, n := range slices.Sorted(maps.Keys(rep.Extra)) {
 					fmt.Fprintf(w, " %s (%d rows)", n, rep.Extra[n])
 				}
 				fmt.Fprintln(w)

@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding"
-
 	"cdp/connectors/contract"
 	"cdp/connectors/rows"
 )
@@ -76,18 +74,11 @@ type fixedParser struct {
 	rel  string
 	o    textOptions
 	b    *rows.Builder
-	dec  *encoding.Decoder
-	dbuf []byte
-	text *textParser // for rejects' raw text
+	text *textParser // decodes GBK, and gives rejects their raw text
 }
 
 func newFixedParser(l *fixedLayout, rel string, o textOptions, loc *time.Location) *fixedParser {
-	p := &fixedParser{l: l, rel: rel, o: o, b: rows.NewBuilder(l.e, loc)}
-	if o.gb() {
-		p.dec = newDecoder(o.encoding)
-	}
-	p.text = newTextParser(l.e, rel, nil, o, loc)
-	return p
+	return &fixedParser{l: l, rel: rel, o: o, b: rows.NewBuilder(l.e, loc), text: newTextParser(l.e, rel, nil, o, loc)}
 }
 
 func (p *fixedParser) release() { p.b.Release() }
@@ -139,79 +130,67 @@ func (p *fixedParser) lineWidth(rec []byte) (int, bool) {
 	return utf8.RuneCount(text), true
 }
 
-// utf8 is the record as UTF-8.
-func (p *fixedParser) utf8(rec []byte) ([]byte, bool) {
+// utf8 is b as UTF-8 (b itself when it is UTF-8 or ASCII); !ok when its
+// bytes are not valid in the encoding. A decoded result lives in the
+// parser's buffer until the next call.
+func (p *fixedParser) utf8(b []byte) ([]byte, bool) {
 	if !p.o.gb() {
-		return rec, utf8.Valid(rec)
+		return b, utf8.Valid(b)
 	}
-	if !hasHigh(rec) {
-		return rec, true
-	}
-	if cap(p.dbuf) < 2*len(rec)+16 {
-		p.dbuf = make([]byte, 2*len(rec)+16)
-	}
-	p.dec.Reset()
-	n, _, err := p.dec.Transform(p.dbuf[:cap(p.dbuf)], rec, true)
-	if err != nil || bytes.Contains(p.dbuf[:n], replacement) {
-		return nil, false
-	}
-	return p.dbuf[:n], true
+	return p.text.decode(b)
 }
 
+// row cuts a line into its columns. Widths in characters: the line is
+// decoded, then cut. Widths in bytes: the line is cut as delivered, at
+// character boundaries only, and each value decoded.
 func (p *fixedParser) row(rec []byte, line int64) *rows.Problem {
-	text, ok := p.utf8(rec)
-	if !ok {
-		return &rows.Problem{Reason: contract.ReasonEncoding, Detail: "bytes that are not valid " + p.o.encoding}
-	}
-	var cuts []int // byte offsets in text where each column starts, then the end
+	cols := p.l.e.Columns
+	b := p.b
+	b.Begin()
 	if p.l.chars {
+		text, ok := p.utf8(rec)
+		if !ok {
+			return &rows.Problem{Reason: contract.ReasonEncoding, Detail: "bytes that are not valid " + p.o.encoding}
+		}
 		if n := utf8.RuneCount(text); n != p.l.width {
 			return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d characters wide, the layout is %d", n, p.l.width)}
 		}
-		cuts = make([]int, 0, len(p.l.e.Columns)+1)
 		off := 0
-		for _, c := range p.l.e.Columns {
-			cuts = append(cuts, off)
-			for k := 0; k < c.Width; k++ {
+		for ci, c := range cols {
+			start := off
+			for range c.Width {
 				_, size := utf8.DecodeRune(text[off:])
 				off += size
 			}
-		}
-		cuts = append(cuts, off)
-	} else {
-		if len(rec) != p.l.width {
-			return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d bytes wide, the layout is %d", len(rec), p.l.width)}
-		}
-		starts := charStarts(rec, p.o.gb())
-		cuts = make([]int, 0, len(p.l.e.Columns)+1)
-		off := 0
-		for _, c := range p.l.e.Columns {
-			if !starts(off) {
-				return &rows.Problem{Reason: contract.ReasonSplitChar, Detail: fmt.Sprintf("column %s starts at byte %d, inside a %s character", c.Name, off+1, p.o.encoding)}
+			if prob := b.Set(ci, trimPad(text[start:off])); prob != nil {
+				return prob
 			}
-			cuts = append(cuts, off)
-			off += c.Width
 		}
-		cuts = append(cuts, off)
-		if !bytes.Equal(text, rec) { // decoded: cut the raw bytes, decode each value
-			text = nil
-		}
+		return b.Commit(line, -1)
 	}
-	b := p.b
-	b.Begin()
-	for ci, c := range p.l.e.Columns {
-		var v []byte
-		if text != nil {
-			v = text[cuts[ci]:cuts[ci+1]]
-		} else {
-			var ok bool
-			if v, ok = p.utf8(rec[cuts[ci]:cuts[ci+1]]); !ok {
-				return &rows.Problem{Reason: contract.ReasonEncoding, Detail: fmt.Sprintf("column %s: bytes that are not valid %s", c.Name, p.o.encoding)}
-			}
+	if len(rec) != p.l.width {
+		return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d bytes wide, the layout is %d", len(rec), p.l.width)}
+	}
+	// Every boundary first: a value cut in the middle of a character is
+	// not a bad value but a wrong width, and says so.
+	starts := charStarts(rec, p.o.gb())
+	off := 0
+	for _, c := range cols {
+		if !starts(off) {
+			return &rows.Problem{Reason: contract.ReasonSplitChar, Detail: fmt.Sprintf("column %s starts at byte %d, inside a %s character", c.Name, off+1, p.o.encoding)}
+		}
+		off += c.Width
+	}
+	off = 0
+	for ci, c := range cols {
+		v, ok := p.utf8(rec[off : off+c.Width])
+		if !ok {
+			return &rows.Problem{Reason: contract.ReasonEncoding, Detail: fmt.Sprintf("column %s: bytes that are not valid %s", c.Name, p.o.encoding)}
 		}
 		if prob := b.Set(ci, trimPad(v)); prob != nil {
 			return prob
 		}
+		off += c.Width
 	}
 	return b.Commit(line, -1)
 }

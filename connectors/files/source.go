@@ -205,7 +205,7 @@ func (s *Source) Inspect(path, entity string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	slashed := filepath.ToSlash(path)
+	parts := strings.Split(filepath.ToSlash(path), "/")
 	var tried []string
 	for _, e := range s.o.Contract.Entities {
 		pattern := e.Pattern
@@ -223,7 +223,6 @@ func (s *Source) Inspect(path, entity string) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
-		parts := strings.Split(slashed, "/")
 		if k := strings.Count(pattern, "/") + 1; k <= len(parts) {
 			if rel := strings.Join(parts[len(parts)-k:], "/"); rx.MatchString(rel) {
 				return &File{Entity: e, Path: path, Source: rel, Bytes: st.Size(), ExpectedRows: -1}, nil
