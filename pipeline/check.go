@@ -23,6 +23,14 @@ type CheckReport struct {
 	Rejects             []contract.Reject
 	// Extra counts the rows carrying each field the contract does not know.
 	Extra map[string]int64
+	// Skipped lines were not rows (a mapping's banner, header, blank and
+	// trailer lines); Warnings are stated row counts that disagree
+	// (check: warn).
+	Skipped  int64
+	Warnings []string
+	// Mapping says where each contract column comes from, when the feed
+	// maps the entity.
+	Mapping []string
 }
 
 // RejectsByReason counts the rejects per reason.
@@ -63,6 +71,9 @@ func CheckFile(ctx context.Context, p *config.Project, feed, path, entity string
 	}
 	defer r.Release()
 	rep := &CheckReport{Feed: feed, Entity: file.Entity.ID(), Table: file.Entity.Table(), Extra: map[string]int64{}}
+	if plan := f.Mappings()[file.Entity.Name]; plan != nil {
+		rep.Mapping = plan.Describe()
+	}
 	extraCol := len(file.Entity.Columns)
 	for r.Next() {
 		rec := r.RecordBatch()
@@ -88,6 +99,7 @@ func CheckFile(ctx context.Context, p *config.Project, feed, path, entity string
 	if err != nil {
 		return nil, err
 	}
+	rep.Skipped, rep.Warnings = r.Notes()
 	sort.SliceStable(rep.Rejects, func(i, j int) bool { return rep.Rejects[i].Line < rep.Rejects[j].Line })
 	return rep, nil
 }

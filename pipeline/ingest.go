@@ -46,6 +46,10 @@ type UnitReport struct {
 	Err                  error
 	Bytes                int64
 	Seconds              float64
+	// A mapped file: lines that were not rows (banner, header, blank,
+	// trailer), and stated row counts that disagreed under check: warn.
+	Skipped  int64
+	Warnings []string
 }
 
 // IngestReport is what a run did.
@@ -193,7 +197,7 @@ func selectFeeds(p *config.Project, names []string) ([]*config.Feed, error) {
 func fileOptions(p *config.Project, f *config.Feed, tz *time.Location) files.Options {
 	return files.Options{
 		Name: f.Name, Contract: f.Spec(), Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
-		Encoding: f.Encoding, Delimiter: f.Delimiter, Entities: f.Entities, Patterns: f.Patterns,
+		Encoding: f.Encoding, Delimiter: f.Delimiter, Entities: f.Entities, Patterns: f.Patterns, Mappings: f.Mappings(),
 		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
 	}
 }
@@ -276,6 +280,7 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 				SourceSQL: warehouse.Literal(file.Source+":") + " || _pos", InsertThreads: insertThreads(p),
 			})
 			stop()
+			u.Skipped, u.Warnings = reader.Notes()
 			reader.Release()
 			o.Progress.Done()
 			u.Result = res
@@ -295,7 +300,10 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 			continue
 		}
 		u.Status = "loaded"
-		o.Logger.Info("loaded", "source", file.Source, "entity", file.Entity.ID(), "rows_in", u.Result.RowsIn,
+		for _, w := range u.Warnings {
+			o.Logger.Warn("the file's stated row count disagrees (check: warn)", "source", file.Source, "detail", w)
+		}
+		o.Logger.Info("loaded", "source", file.Source, "entity", file.Entity.ID(), "rows_in", u.Result.RowsIn, "lines_skipped", u.Skipped,
 			"loaded", u.Result.Loaded, "rejected", u.Result.Rejected, "replaced", u.Result.Replaced,
 			"seconds", round(u.Seconds), "mb_per_s", round(float64(file.Bytes)/1e6/u.Seconds),
 			"insert_s", round(u.Result.InsertSeconds), "dedupe_s", round(u.Result.DedupeSeconds), "commit_s", round(u.Result.CommitSeconds))

@@ -96,8 +96,20 @@ or --entity. ID numbers and mobiles in the details are masked.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
+			if len(rep.Mapping) > 0 {
+				fmt.Fprintf(w, "mapping of %s (feeds[%s].mapping):\n", rep.Entity, feed)
+				for _, m := range rep.Mapping {
+					fmt.Fprintf(w, "  %s\n", m)
+				}
+			}
 			fmt.Fprintf(w, "%s as %s (%s): %d rows, %d would load, %d would be rejected\n",
 				args[0], rep.Entity, rep.Table, rep.RowsIn, rep.WouldLoad, len(rep.Rejects))
+			if rep.Skipped > 0 {
+				fmt.Fprintf(w, "%d lines skipped by the mapping (banner, header, blank, trailer)\n", rep.Skipped)
+			}
+			for _, x := range rep.Warnings {
+				fmt.Fprintf(w, "warning: %s\n", x)
+			}
 			if len(rep.Rejects) > 0 {
 				by := rep.RejectsByReason()
 				fmt.Fprint(w, "rejects by reason:")

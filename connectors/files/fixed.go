@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
 	"cdp/connectors/rows"
 )
 
@@ -18,19 +19,39 @@ import (
 // character is two) or characters (width_unit: chars). Values are trimmed
 // of the spaces that pad them.
 
-// fixedLayout is an entity's column widths.
-type fixedLayout struct {
-	e     *contract.Entity
-	chars bool
-	width int // the line's width: the sum of the columns'
+func init() {
+	registerFormat(contract.Fixed, formatSpec{open: func(a *openArgs) (finisher, error) {
+		return openFixed(a.e, a.file.Source, a.r, a.closer, textOptions{encoding: a.encoding}, a.loc, a.workers, a.bytesIn, a.plan)
+	}})
 }
 
-func newFixedLayout(e *contract.Entity) (*fixedLayout, error) {
+// fixedLayout is a file's field widths: the contract's columns, or the
+// fields a mapping lists.
+type fixedLayout struct {
+	e      *contract.Entity
+	chars  bool
+	names  []string
+	widths []int
+	width  int  // the line's width: the sum of the fields'
+	mapped bool // the fields are a mapping's, read through a binding
+}
+
+func newFixedLayout(e *contract.Entity, plan *mapping.Plan) (*fixedLayout, error) {
 	l := &fixedLayout{e: e, chars: e.WidthUnit == "chars"}
+	if plan != nil && plan.Positional() {
+		l.mapped = true
+		for _, f := range plan.Fields() {
+			l.names, l.widths = append(l.names, f.Name), append(l.widths, f.Width)
+			l.width += f.Width
+		}
+		return l, nil
+	}
+	l.mapped = plan != nil
 	for _, c := range e.Columns {
 		if c.Width < 1 {
-			return nil, fmt.Errorf("%s: column %s has no width: a fixed-width file needs the contract's widths", e.ID(), c.Name)
+			return nil, fmt.Errorf("%s: column %s has no width: a fixed-width file needs the contract's widths (or a mapping's fields:)", e.ID(), c.Name)
 		}
+		l.names, l.widths = append(l.names, c.Name), append(l.widths, c.Width)
 		l.width += c.Width
 	}
 	return l, nil
@@ -46,27 +67,79 @@ func (l *fixedLayout) unit() string {
 // openFixed checks the first line's width against the layout (a file of
 // another width fails whole: the layout changed) and starts the parallel
 // parse.
-func openFixed(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o textOptions, loc *time.Location, workers int, bytesIn *atomic.Int64) (*orderedReader, error) {
-	l, err := newFixedLayout(e)
+func openFixed(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o textOptions, loc *time.Location, workers int, bytesIn *atomic.Int64, plan *mapping.Plan) (*orderedReader, error) {
+	l, err := newFixedLayout(e, plan)
 	if err != nil {
 		return nil, err
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
+	var bind *mapping.Binding
+	var pre *preamble
+	firstLine := int64(1)
+	if plan != nil {
+		if pre, err = readPreamble(br, rel, o, plan, true, bytesIn); err != nil {
+			return nil, err
+		}
+		names := make([][]byte, len(l.names))
+		for i, n := range l.names {
+			names[i] = []byte(n)
+		}
+		if bind, err = plan.Bind(rel, names, pre.file); err != nil {
+			return nil, err
+		}
+		firstLine = pre.firstLine
+	}
 	first, err := br.ReadBytes('\n')
 	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("%s: reading line 1: %w", rel, err)
+		return nil, fmt.Errorf("%s: reading line %d: %w", rel, firstLine, err)
 	}
-	p := newFixedParser(l, rel, o, loc)
-	rec := bytes.TrimPrefix(bytes.TrimRight(first, "\r\n"), []byte("\xef\xbb\xbf"))
-	if len(rec) > 0 {
+	p := newFixedParser(l, rel, o, loc, bind)
+	rec := bytes.TrimRight(first, "\r\n")
+	if firstLine == 1 {
+		rec = bytes.TrimPrefix(rec, []byte("\xef\xbb\xbf"))
+	}
+	skip := false
+	if bind != nil && len(rec) > 0 {
+		if text, ok := p.text.text(rec); ok {
+			skip, _ = plan.Skip(text, firstLine)
+		}
+	}
+	if len(rec) > 0 && !skip {
 		if n, ok := p.lineWidth(rec); ok && n != l.width {
-			return nil, fmt.Errorf("%s line 1: %d %s wide, the layout of %s is %d: the file's layout is not the contract's; nothing loaded from this file",
-				rel, n, l.unit(), e.ID(), l.width)
+			p.release()
+			return nil, fmt.Errorf("%s line %d: %d %s wide, the layout of %s is %d: the file's layout is not the %s; nothing loaded from this file",
+				rel, firstLine, n, l.unit(), e.ID(), l.width, l.source())
 		}
 	}
 	p.release()
-	split := lineSplitter(io.MultiReader(bytes.NewReader(first), br), 0, o.gb(), 1, bytesIn)
-	return newOrderedReader(e.BatchSchema(), split, func() chunkParser { return newFixedParser(l, rel, o, loc) }, workers, bytesIn, closer), nil
+	split := lineSplitter(io.MultiReader(bytes.NewReader(first), br), 0, o.gb(), firstLine, bytesIn)
+	out := newOrderedReader(e.BatchSchema(), split, func() chunkParser {
+		var b *mapping.Binding
+		if bind != nil {
+			b = bind.Clone()
+		}
+		return newFixedParser(l, rel, o, loc, b)
+	}, workers, bytesIn, closer)
+	if pre != nil {
+		out.rel, out.counts, out.skipped = rel, pre.file.Counts, pre.firstLine-1
+	}
+	return out, nil
+}
+
+// kind is what the layout's names are: the contract's columns or a
+// mapping's fields.
+func (l *fixedLayout) kind() string {
+	if l.mapped {
+		return "field"
+	}
+	return "column"
+}
+
+func (l *fixedLayout) source() string {
+	if l.mapped {
+		return "mapping's"
+	}
+	return "contract's"
 }
 
 type fixedParser struct {
@@ -74,11 +147,16 @@ type fixedParser struct {
 	rel  string
 	o    textOptions
 	b    *rows.Builder
-	text *textParser // decodes GBK, and gives rejects their raw text
+	text *textParser      // decodes GBK, and gives rejects their raw text
+	bind *mapping.Binding // a mapped file
+	// A mapped line's values, decoded, before the binding reads them.
+	rowbuf []byte
+	ends   []int
+	fields [][]byte
 }
 
-func newFixedParser(l *fixedLayout, rel string, o textOptions, loc *time.Location) *fixedParser {
-	return &fixedParser{l: l, rel: rel, o: o, b: rows.NewBuilder(l.e, loc), text: newTextParser(l.e, rel, nil, o, loc)}
+func newFixedParser(l *fixedLayout, rel string, o textOptions, loc *time.Location, bind *mapping.Binding) *fixedParser {
+	return &fixedParser{l: l, rel: rel, o: o, b: rows.NewBuilder(l.e, loc), text: newTextParser(l.e, rel, nil, o, loc), bind: bind}
 }
 
 func (p *fixedParser) release() { p.b.Release() }
@@ -99,6 +177,15 @@ func (p *fixedParser) parse(c chunk) parsed {
 		pos = end + 1
 		if n := len(rec); n > 0 && rec[n-1] == '\r' {
 			rec = rec[:n-1]
+		}
+		if p.bind != nil && p.bind.Plan().Skips() {
+			if skip, count := p.text.skipText(p.bind.Plan(), rec, recLine); skip {
+				out.skipped++
+				if count != nil {
+					out.counts = append(out.counts, *count)
+				}
+				continue
+			}
 		}
 		if len(rec) == 0 {
 			if end == len(data) {
@@ -144,9 +231,9 @@ func (p *fixedParser) utf8(b []byte) ([]byte, bool) {
 // decoded, then cut. Widths in bytes: the line is cut as delivered, at
 // character boundaries only, and each value decoded.
 func (p *fixedParser) row(rec []byte, line int64) *rows.Problem {
-	cols := p.l.e.Columns
 	b := p.b
 	b.Begin()
+	p.rowbuf, p.ends = p.rowbuf[:0], p.ends[:0]
 	if p.l.chars {
 		text, ok := p.utf8(rec)
 		if !ok {
@@ -156,17 +243,17 @@ func (p *fixedParser) row(rec []byte, line int64) *rows.Problem {
 			return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d characters wide, the layout is %d", n, p.l.width)}
 		}
 		off := 0
-		for ci, c := range cols {
+		for fi, w := range p.l.widths {
 			start := off
-			for range c.Width {
+			for range w {
 				_, size := utf8.DecodeRune(text[off:])
 				off += size
 			}
-			if prob := b.Set(ci, trimPad(text[start:off])); prob != nil {
+			if prob := p.value(fi, trimPad(text[start:off])); prob != nil {
 				return prob
 			}
 		}
-		return b.Commit(line, -1)
+		return p.commit(line)
 	}
 	if len(rec) != p.l.width {
 		return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d bytes wide, the layout is %d", len(rec), p.l.width)}
@@ -175,24 +262,48 @@ func (p *fixedParser) row(rec []byte, line int64) *rows.Problem {
 	// not a bad value but a wrong width, and says so.
 	starts := charStarts(rec, p.o.gb())
 	off := 0
-	for _, c := range cols {
+	for fi, w := range p.l.widths {
 		if !starts(off) {
-			return &rows.Problem{Reason: contract.ReasonSplitChar, Detail: fmt.Sprintf("column %s starts at byte %d, inside a %s character", c.Name, off+1, p.o.encoding)}
+			return &rows.Problem{Reason: contract.ReasonSplitChar, Detail: fmt.Sprintf("%s %s starts at byte %d, inside a %s character", p.l.kind(), p.l.names[fi], off+1, p.o.encoding)}
 		}
-		off += c.Width
+		off += w
 	}
 	off = 0
-	for ci, c := range cols {
-		v, ok := p.utf8(rec[off : off+c.Width])
+	for fi, w := range p.l.widths {
+		v, ok := p.utf8(rec[off : off+w])
 		if !ok {
-			return &rows.Problem{Reason: contract.ReasonEncoding, Detail: fmt.Sprintf("column %s: bytes that are not valid %s", c.Name, p.o.encoding)}
+			return &rows.Problem{Reason: contract.ReasonEncoding, Detail: fmt.Sprintf("%s %s: bytes that are not valid %s", p.l.kind(), p.l.names[fi], p.o.encoding)}
 		}
-		if prob := b.Set(ci, trimPad(v)); prob != nil {
+		if prob := p.value(fi, trimPad(v)); prob != nil {
 			return prob
 		}
-		off += c.Width
+		off += w
 	}
-	return b.Commit(line, -1)
+	return p.commit(line)
+}
+
+// value takes field fi's text: straight into the builder, or kept for the
+// binding of a mapped file.
+func (p *fixedParser) value(fi int, v []byte) *rows.Problem {
+	if p.bind == nil {
+		return p.b.Set(fi, v)
+	}
+	p.rowbuf = append(p.rowbuf, v...)
+	p.ends = append(p.ends, len(p.rowbuf))
+	return nil
+}
+
+func (p *fixedParser) commit(line int64) *rows.Problem {
+	if p.bind == nil {
+		return p.b.Commit(line, -1)
+	}
+	p.fields = p.fields[:0]
+	start := 0
+	for _, end := range p.ends {
+		p.fields = append(p.fields, p.rowbuf[start:end])
+		start = end
+	}
+	return p.bind.Row(p.fields, p.b, line)
 }
 
 // trimPad removes the spaces (and full-width spaces, U+3000) that pad a

@@ -13,6 +13,12 @@ import (
 	"cdp/connectors/rows"
 )
 
+func init() {
+	registerFormat(contract.JSONL, formatSpec{open: func(a *openArgs) (finisher, error) {
+		return openJSONL(a.e, a.file.Source, a.r, a.closer, a.loc, a.workers, a.bytesIn), nil
+	}})
+}
+
 // openJSONL parses one JSON object per line (the caller has already
 // unwrapped gzip).
 func openJSONL(e *contract.Entity, rel string, r io.Reader, closer io.Closer, loc *time.Location, workers int, bytesIn *atomic.Int64) *orderedReader {

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
 )
 
 // The text formats are read by one splitter goroutine that cuts the byte
@@ -33,6 +34,10 @@ type parsed struct {
 	rejects []contract.Reject
 	rows    int64
 	err     error
+	// A mapped file: lines skipped (not rows), and the row counts stated
+	// by the skipped lines that state one.
+	skipped int64
+	counts  []mapping.CountLine
 }
 
 // chunkParser parses one chunk. Each worker has its own (builders and
@@ -60,6 +65,12 @@ type orderedReader struct {
 	bytesIn *atomic.Int64
 	rejects []contract.Reject
 	closer  io.Closer
+	// A mapped file: lines skipped, counts stated (banner and trailer),
+	// and the warnings of counts checked with check: warn.
+	rel      string
+	skipped  int64
+	counts   []mapping.CountLine
+	warnings []string
 }
 
 func newOrderedReader(schema *arrow.Schema, split splitFunc, newParser func() chunkParser, workers int, bytesIn *atomic.Int64, closer io.Closer) *orderedReader {
@@ -163,6 +174,8 @@ func (r *orderedReader) Next() bool {
 		}
 		r.rowsIn.Add(p.rows)
 		r.rejects = append(r.rejects, p.rejects...)
+		r.skipped += p.skipped
+		r.counts = append(r.counts, p.counts...)
 		if p.rec == nil {
 			continue
 		}
@@ -219,8 +232,18 @@ func (r *orderedReader) finish() (int64, []contract.Reject, error) {
 	if r.err != nil {
 		return 0, nil, r.err
 	}
+	if len(r.counts) > 0 {
+		w, err := mapping.CheckCounts(r.rel, r.rowsIn.Load(), r.counts)
+		if err != nil {
+			return 0, nil, err
+		}
+		r.warnings = w
+	}
 	return r.rowsIn.Load(), r.rejects, nil
 }
+
+// notes are what a mapped file's skipped lines told.
+func (r *orderedReader) notes() (int64, []string) { return r.skipped, r.warnings }
 
 // readFull fills buf from r as far as it can. It returns io.EOF once r is
 // exhausted (with whatever was read), and any other error as it came: a

@@ -43,6 +43,12 @@ type parquetReader struct {
 	size    int64
 }
 
+func init() {
+	registerFormat(contract.Parquet, formatSpec{ownsFile: true, open: func(a *openArgs) (finisher, error) {
+		return openParquet(a.ctx, a.e, a.file.Source, a.file.Path, a.loc, a.bytesIn)
+	}})
+}
+
 func openParquet(ctx context.Context, e *contract.Entity, rel, path string, loc *time.Location, bytesIn *atomic.Int64) (*parquetReader, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
 )
 
 // Options configure one file feed.
@@ -39,13 +40,14 @@ type Options struct {
 	Contract  *contract.Feed // the feed's contract
 	Dir       string         // the feed's folder
 	Format    contract.Format
-	Encoding  string            // utf-8, gbk, gb18030
-	Delimiter string            // csv: one byte; delimited: one or more (e.g. "|@|", "\x1f")
-	Entities  []string          // restrict to these entities; empty = all
-	Patterns  map[string]string // entity → file pattern override
-	RequireOK bool              // a data file without a control file waits
-	Location  *time.Location    // for wall-clock timestamps
-	Workers   int               // parse workers; 0 = one per core
+	Encoding  string                   // utf-8, gbk, gb18030
+	Delimiter string                   // csv: one byte; delimited: one or more (e.g. "|@|", "\x1f")
+	Entities  []string                 // restrict to these entities; empty = all
+	Patterns  map[string]string        // entity → file pattern override
+	Mappings  map[string]*mapping.Plan // entity → the feed's mapping of it
+	RequireOK bool                     // a data file without a control file waits
+	Location  *time.Location           // for wall-clock timestamps
+	Workers   int                      // parse workers; 0 = one per core
 	// Loaded, when set, tells how a file was when it was last loaded. A file
 	// with the same size and modification time is taken as unchanged without
 	// reading it again (as rsync does); touching it makes the next run
@@ -326,6 +328,10 @@ type Reader interface {
 	Finish() (rowsIn int64, rejects []contract.Reject, err error)
 	// BytesRead counts input bytes consumed so far (for progress).
 	BytesRead() int64
+	// Notes, after Finish, are what a mapped file's skipped lines told:
+	// how many lines were not rows (banner, header, blank, trailer), and
+	// the row counts that disagreed under check: warn.
+	Notes() (skipped int64, warnings []string)
 }
 
 type finisher interface {
@@ -341,6 +347,13 @@ type fileReader struct {
 
 func (r *fileReader) BytesRead() int64 { return r.bytesIn.Load() }
 
+func (r *fileReader) Notes() (int64, []string) {
+	if n, ok := r.finisher.(interface{ notes() (int64, []string) }); ok {
+		return n.notes()
+	}
+	return 0, nil
+}
+
 func (r *fileReader) Finish() (int64, []contract.Reject, error) {
 	n, rejects, err := r.finisher.finish()
 	if err != nil {
@@ -352,75 +365,80 @@ func (r *fileReader) Finish() (int64, []contract.Reject, error) {
 	return n, rejects, nil
 }
 
-// Open starts parsing a discovered file.
+// Open starts parsing a discovered file, with the reader its format
+// registered.
 func (s *Source) Open(ctx context.Context, f *File) (Reader, error) {
 	if f.Problem != nil {
 		return nil, f.Problem
 	}
-	bytesIn := new(atomic.Int64)
 	format := f.Entity.Format
 	if s.o.Format != "" && format != contract.Parquet && format != contract.Fixed {
 		format = s.o.Format
 	}
-	if format == contract.Parquet {
-		p, err := openParquet(ctx, f.Entity, f.Source, f.Path, s.o.Location, bytesIn)
-		if err != nil {
-			return nil, err
-		}
-		return &fileReader{finisher: p, f: f, bytesIn: bytesIn}, nil
+	spec, ok := formats[format]
+	if !ok {
+		return nil, fmt.Errorf("%s: format %q is not supported", f.Source, format)
 	}
-	fh, err := os.Open(f.Path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Source, err)
-	}
-	var r io.Reader = fh
-	var closer io.Closer = fh
-	if strings.HasSuffix(f.Path, ".gz") {
-		gz, err := gzip.NewReader(bufio.NewReaderSize(fh, 1<<20))
+	a := &openArgs{ctx: ctx, e: f.Entity, file: f, loc: s.o.Location, workers: s.o.Workers, bytesIn: new(atomic.Int64),
+		encoding: s.o.Encoding, delimiter: s.o.Delimiter, format: format, plan: s.o.Mappings[f.Entity.Name]}
+	if !spec.ownsFile {
+		fh, err := os.Open(f.Path)
 		if err != nil {
-			fh.Close()
-			return nil, fmt.Errorf("%s: not a gzip file: %w", f.Source, err)
+			return nil, fmt.Errorf("%s: %w", f.Source, err)
 		}
-		r = &gzipErrors{gz: gz, source: f.Source}
-		closer = multiCloser{gz, fh}
-	}
-	switch format {
-	case contract.Fixed:
-		o := textOptions{encoding: s.o.Encoding}
-		fr, err := openFixed(f.Entity, f.Source, r, closer, o, s.o.Location, s.o.Workers, bytesIn)
-		if err != nil {
-			closer.Close()
-			return nil, err
-		}
-		return &fileReader{finisher: fr, f: f, bytesIn: bytesIn}, nil
-	case contract.JSONL:
-		return &fileReader{finisher: openJSONL(f.Entity, f.Source, r, closer, s.o.Location, s.o.Workers, bytesIn), f: f, bytesIn: bytesIn}, nil
-	case contract.CSV, contract.Delimited:
-		o := textOptions{quoted: format == contract.CSV, encoding: s.o.Encoding}
-		switch {
-		case len(s.o.Delimiter) == 1:
-			o.delim = s.o.Delimiter[0]
-		case len(s.o.Delimiter) > 1 && format == contract.Delimited:
-			o.delimSeq = []byte(s.o.Delimiter)
-		case len(s.o.Delimiter) > 1:
-			closer.Close()
-			return nil, fmt.Errorf("%s: a CSV delimiter is one byte, not %q", f.Source, s.o.Delimiter)
-		}
-		if o.delim == 0 && o.delimSeq == nil {
-			o.delim = ','
-			if format == contract.Delimited {
-				o.delim = '|'
+		a.r, a.closer = fh, fh
+		if strings.HasSuffix(f.Path, ".gz") {
+			gz, err := gzip.NewReader(bufio.NewReaderSize(fh, 1<<20))
+			if err != nil {
+				fh.Close()
+				return nil, fmt.Errorf("%s: not a gzip file: %w", f.Source, err)
 			}
+			a.r = &gzipErrors{gz: gz, source: f.Source}
+			a.closer = multiCloser{gz, fh}
 		}
-		tr, err := openText(f.Entity, f.Source, r, closer, o, s.o.Location, s.o.Workers, bytesIn)
-		if err != nil {
-			closer.Close()
-			return nil, err
-		}
-		return &fileReader{finisher: tr, f: f, bytesIn: bytesIn}, nil
 	}
-	closer.Close()
-	return nil, fmt.Errorf("%s: format %q is not supported", f.Source, format)
+	fr, err := spec.open(a)
+	if err != nil {
+		if a.closer != nil {
+			a.closer.Close()
+		}
+		return nil, err
+	}
+	return &fileReader{finisher: fr, f: f, bytesIn: a.bytesIn}, nil
+}
+
+// openArgs is what a format's reader is opened with.
+type openArgs struct {
+	ctx       context.Context
+	e         *contract.Entity
+	file      *File
+	format    contract.Format
+	r         io.Reader // the data, gunzipped (nil for a format that owns the file)
+	closer    io.Closer
+	encoding  string
+	delimiter string
+	loc       *time.Location
+	workers   int
+	bytesIn   *atomic.Int64
+	plan      *mapping.Plan // the feed's mapping for the entity, or nil
+}
+
+// formatSpec is how one format is read: each format registers itself
+// (registerFormat) from its own file, so the next format is one file.
+type formatSpec struct {
+	// ownsFile: the reader opens file.Path itself (Parquet needs random
+	// access); the others get a stream, gunzipped when the name ends .gz.
+	ownsFile bool
+	open     func(a *openArgs) (finisher, error)
+}
+
+var formats = map[contract.Format]formatSpec{}
+
+func registerFormat(f contract.Format, spec formatSpec) {
+	if _, dup := formats[f]; dup {
+		panic("files: format " + string(f) + " registered twice")
+	}
+	formats[f] = spec
 }
 
 type multiCloser []io.Closer

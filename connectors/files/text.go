@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
 	"cdp/connectors/rows"
 )
 
@@ -79,9 +80,37 @@ func mapHeader(e *contract.Entity, names [][]byte, rel string) (*header, error) 
 	return h, nil
 }
 
-// openText reads the header and starts the parallel parse of the rest.
-func openText(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o textOptions, loc *time.Location, workers int, bytesIn *atomic.Int64) (*orderedReader, error) {
+func init() {
+	open := func(a *openArgs) (finisher, error) {
+		o := textOptions{quoted: a.format == contract.CSV, encoding: a.encoding}
+		switch {
+		case len(a.delimiter) == 1:
+			o.delim = a.delimiter[0]
+		case len(a.delimiter) > 1 && a.format == contract.Delimited:
+			o.delimSeq = []byte(a.delimiter)
+		case len(a.delimiter) > 1:
+			return nil, fmt.Errorf("%s: a CSV delimiter is one byte, not %q", a.file.Source, a.delimiter)
+		}
+		if o.delim == 0 && o.delimSeq == nil {
+			o.delim = ','
+			if a.format == contract.Delimited {
+				o.delim = '|'
+			}
+		}
+		return openText(a.e, a.file.Source, a.r, a.closer, o, a.loc, a.workers, a.bytesIn, a.plan)
+	}
+	registerFormat(contract.CSV, formatSpec{open: open})
+	registerFormat(contract.Delimited, formatSpec{open: open})
+}
+
+// openText reads the header and starts the parallel parse of the rest. A
+// mapping (plan, may be nil) first reads the banner, finds the header or
+// takes its field list, and binds it onto the contract.
+func openText(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o textOptions, loc *time.Location, workers int, bytesIn *atomic.Int64, plan *mapping.Plan) (*orderedReader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	if plan != nil {
+		return openMappedText(e, rel, br, closer, o, loc, workers, bytesIn, plan)
+	}
 	first, err := br.ReadBytes('\n')
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%s: reading header: %w", rel, err)
@@ -97,25 +126,39 @@ func openText(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o t
 			return nil, fmt.Errorf("%s line 1: header is not valid %s", rel, o.encoding)
 		}
 	}
+	names, err := splitHeader(e, rel, first, o, loc, 1)
+	if err != nil {
+		return nil, err
+	}
+	h, err := mapHeader(e, names, rel)
+	if err != nil {
+		return nil, err
+	}
+	split := lineSplitter(br, o.csvDelim(), o.gb(), 2, bytesIn)
+	return newOrderedReader(e.BatchSchema(), split, func() chunkParser { return newTextParser(e, rel, h, o, loc) }, workers, bytesIn, closer), nil
+}
+
+// csvDelim is the delimiter the splitter must see to keep quoted newlines
+// inside their record (0: lines are records).
+func (o textOptions) csvDelim() byte {
+	if o.quoted {
+		return o.delim
+	}
+	return 0
+}
+
+// splitHeader splits a decoded header line into names (copied).
+func splitHeader(e *contract.Entity, rel string, line []byte, o textOptions, loc *time.Location, n int64) ([][]byte, error) {
 	p := newTextParser(e, rel, nil, o, loc)
-	names, perr := p.split(first)
+	names, perr := p.split(line)
 	if perr != nil {
-		return nil, fmt.Errorf("%s line 1: header: %s", rel, perr.Detail)
+		return nil, fmt.Errorf("%s line %d: header: %s", rel, n, perr.Detail)
 	}
 	cp := make([][]byte, len(names))
 	for i, n := range names {
 		cp[i] = append([]byte(nil), n...)
 	}
-	h, err := mapHeader(e, cp, rel)
-	if err != nil {
-		return nil, err
-	}
-	var csvDelim byte
-	if o.quoted {
-		csvDelim = o.delim
-	}
-	split := lineSplitter(br, csvDelim, o.gb(), 2, bytesIn)
-	return newOrderedReader(e.BatchSchema(), split, func() chunkParser { return newTextParser(e, rel, h, o, loc) }, workers, bytesIn, closer), nil
+	return cp, nil
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
@@ -262,6 +305,7 @@ type textParser struct {
 	e       *contract.Entity
 	rel     string
 	h       *header
+	bind    *mapping.Binding // a mapped file: the binding reads the fields
 	o       textOptions
 	b       *rows.Builder
 	dec     *encoding.Decoder
@@ -305,6 +349,15 @@ func (p *textParser) parse(c chunk) parsed {
 		if n := len(rec); n > 0 && rec[n-1] == '\r' {
 			rec = rec[:n-1]
 		}
+		if p.bind != nil && p.bind.Plan().Skips() {
+			if skip, count := p.skip(rec, recLine); skip {
+				out.skipped++
+				if count != nil {
+					out.counts = append(out.counts, *count)
+				}
+				continue
+			}
+		}
 		if len(rec) == 0 {
 			if pos >= len(data) && end == len(data) {
 				break // no newline after the last record
@@ -341,6 +394,9 @@ func (p *textParser) recordEnd(data []byte, pos int) (int, int) {
 func gbTrail(c byte) bool { return c >= 0x30 && c <= 0x39 || c >= 0x40 && c <= 0xFE && c != 0x7F }
 
 func (p *textParser) row(rec []byte, line int64, utf8OK bool) *rows.Problem {
+	if p.bind != nil {
+		return p.mappedRow(rec, line, utf8OK)
+	}
 	if p.o.decodeFirst() {
 		var ok bool
 		if rec, ok = p.decode(rec); !ok {

@@ -33,6 +33,7 @@ import (
 	"path/filepath"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
 )
 
 // Project is a loaded, defaulted and validated cdp.yaml: the keys of the
@@ -151,11 +152,18 @@ type Feed struct {
 	Entity    string            `yaml:"entity"`    // kafka: the contract entity carried; default "events"
 	Entities  []string          `yaml:"entities"`  // files: entities to load; default all of the contract feed
 	Patterns  map[string]string `yaml:"patterns"`  // files: entity -> file pattern override ({D} / {DATE})
+	// Mapping, per entity, is how this feed's files differ from the
+	// contract: renames, positions, codes, layouts, banner and trailer lines.
+	Mapping map[string]*mapping.Entity `yaml:"mapping"`
 	Enabled   *bool             `yaml:"enabled"`   // default true
 	Line      int               `yaml:"-"`         // line in the file where this feed starts
 
-	spec *contract.Feed // the contract feed, once validated
+	spec  *contract.Feed           // the contract feed, once validated
+	plans map[string]*mapping.Plan // the mapping compiled, per entity
 }
+
+// Mappings are the feed's compiled mappings by entity (nil without any).
+func (f *Feed) Mappings() map[string]*mapping.Plan { return f.plans }
 
 // Spec is the feed's contract, once the project is loaded (nil before).
 func (f *Feed) Spec() *contract.Feed { return f.spec }

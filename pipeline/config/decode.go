@@ -227,7 +227,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeStruct(n, v, path)
 	case reflect.Pointer:
 		elem := reflect.New(v.Type().Elem())
-		if d.decodeScalar(n, elem.Elem(), path) {
+		if k := elem.Elem().Kind(); k == reflect.Struct || k == reflect.Map || k == reflect.Slice {
+			before := len(d.errs)
+			d.decode(n, elem.Elem(), path)
+			if len(d.errs) == before {
+				v.Set(elem)
+			}
+		} else if d.decodeScalar(n, elem.Elem(), path) {
 			v.Set(elem)
 		}
 	case reflect.Slice:
@@ -239,7 +245,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
+// shorthand is a struct that may be written as one value: a mapping's
+// column as the name of its source field.
+type shorthand interface{ Shorthand(string) }
+
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if s, ok := v.Addr().Interface().(shorthand); ok && n.Kind == yaml.ScalarNode {
+		s.Shorthand(n.Value)
+		return
+	}
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, path, "want a mapping (key: value lines), got %s", describe(n))
 		return
@@ -333,7 +347,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 			val = val.Alias
 		}
 		switch elem.Kind() {
-		case reflect.Slice, reflect.Struct, reflect.Map:
+		case reflect.Slice, reflect.Struct, reflect.Map, reflect.Pointer:
 			// Lists and mappings as values (identity.trust: {mobile: [...]}).
 			before := len(d.errs)
 			d.decode(val, elem, child)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
 )
 
 // Defaults of the keys that have one.
@@ -372,6 +374,51 @@ func (p *Project) validateFilesFeed(d *decoder, f *Feed, at string) {
 	if len(f.Entities) == 0 {
 		f.Entities = entities
 	}
+	p.validateMapping(d, f, at)
+}
+
+// validateMapping compiles the feed's mapping of each entity against its
+// contract, reporting every problem where it is written.
+func (p *Project) validateMapping(d *decoder, f *Feed, at string) {
+	for _, name := range sortedKeys(f.Mapping) {
+		field := at + ".mapping." + name
+		e := entityOf(f.spec, name)
+		if e == nil {
+			d.fieldErrorf(field, "contract %s has no entity %q (want %s)", f.Contract, name, orList(entityNames(f.spec)))
+			continue
+		}
+		m := f.Mapping[name]
+		if m == nil {
+			continue
+		}
+		format := e.Format
+		if f.Format != "" && format != contract.Parquet && format != contract.Fixed {
+			format = contract.Format(f.Format)
+		}
+		if format == contract.Parquet || format == contract.JSONL {
+			d.fieldErrorf(field, "%s files name their own typed fields; a mapping is for csv, delimited and fixed-width files", format)
+			continue
+		}
+		plan, err := mapping.Compile(e, m, format)
+		var probs mapping.Problems
+		if errors.As(err, &probs) {
+			for _, pr := range probs {
+				path := field
+				if pr.Path != "" {
+					path += "." + pr.Path
+				}
+				d.fieldErrorf(path, "%s", pr.Msg)
+			}
+			continue
+		} else if err != nil {
+			d.fieldErrorf(field, "%v", err)
+			continue
+		}
+		if f.plans == nil {
+			f.plans = map[string]*mapping.Plan{}
+		}
+		f.plans[name] = plan
+	}
 }
 
 func (p *Project) validateDelimiter(d *decoder, f *Feed, at string) {
@@ -413,6 +460,9 @@ func (p *Project) validateDelimiter(d *decoder, f *Feed, at string) {
 }
 
 func (p *Project) validateKafkaFeed(d *decoder, f *Feed, at string) {
+	if len(f.Mapping) > 0 {
+		d.fieldErrorf(at+".mapping", "is only for kind: files feeds; stream events are JSON named by the contract")
+	}
 	if f.Topic == "" {
 		d.fieldErrorf(at+".topic", "a kafka feed needs topic: the topic it reads")
 	} else if !topicName.MatchString(f.Topic) {
@@ -509,11 +559,20 @@ func entityNames(feed *contract.Feed) []string {
 	return out
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func entityOf(feed *contract.Feed, name string) *contract.Entity {
+	for _, e := range feed.Entities {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
 }
