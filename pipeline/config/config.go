@@ -155,8 +155,8 @@ type Feed struct {
 	// Mapping, per entity, is how this feed's files differ from the
 	// contract: renames, positions, codes, layouts, banner and trailer lines.
 	Mapping map[string]*mapping.Entity `yaml:"mapping"`
-	Enabled   *bool             `yaml:"enabled"`   // default true
-	Line      int               `yaml:"-"`         // line in the file where this feed starts
+	Enabled *bool                      `yaml:"enabled"` // default true
+	Line    int                        `yaml:"-"`       // line in the file where this feed starts
 
 	spec  *contract.Feed           // the contract feed, once validated
 	plans map[string]*mapping.Plan // the mapping compiled, per entity
