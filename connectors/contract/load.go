@@ -105,8 +105,11 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 	lines, probs := decl.Decode(name, data, &f, "entities")
 	if len(probs) > 0 {
 		for i, p := range probs {
-			if splitDecimal.MatchString(p.Msg) {
+			switch {
+			case splitDecimal.MatchString(p.Msg):
 				probs[i].Msg += `: inside { } a decimal type must be quoted, type: "decimal(18,2)"`
+			case strings.Contains(p.Msg, " ") && strings.Contains(p.Msg, "not found in type"):
+				probs[i].Msg += `: inside { } a comma ends a value; quote a text that has one, en: "a, b"`
 			}
 		}
 		return nil, probs

@@ -92,6 +92,7 @@ func readPreamble(br *bufio.Reader, rel string, o textOptions, plan *mapping.Pla
 // mapping, checks a header-less file's first data line has as many fields
 // as the mapping lists, and starts the parallel parse.
 func openMappedText(e *contract.Entity, rel string, br *bufio.Reader, closer io.Closer, o textOptions, loc *time.Location, workers int, bytesIn *atomic.Int64, plan *mapping.Plan) (*orderedReader, error) {
+	o.laxQuotes = plan.LaxQuotes()
 	pre, err := readPreamble(br, rel, o, plan, false, bytesIn)
 	if err != nil {
 		return nil, err

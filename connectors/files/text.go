@@ -30,6 +30,10 @@ type textOptions struct {
 	// delimSeq, when set, is a delimiter of several bytes ("|@|"), for
 	// the unquoted format: it is never escaped.
 	delimSeq []byte
+	// laxQuotes (a mapping's lax_quotes): a quote inside an unquoted field
+	// is an ordinary character, and text after a closing quote belongs to
+	// the field, as Excel and Python's csv module read them.
+	laxQuotes bool
 }
 
 func (o textOptions) gb() bool { return o.encoding == "gbk" || o.encoding == "gb18030" }
@@ -514,6 +518,15 @@ func (p *textParser) splitCSV(rec []byte, d byte) *rows.Problem {
 				}
 				break
 			}
+			if j < n && rec[j] != d && p.o.laxQuotes {
+				// "123"\t,: what follows the closing quote is part of the field.
+				k := bytes.IndexByte(rec[j:], d)
+				if k < 0 {
+					k = n - j
+				}
+				p.scratch = append(p.scratch, rec[j:j+k]...)
+				j += k
+			}
 			p.spans = append(p.spans, span{start, len(p.scratch), true})
 			if j == n {
 				return nil
@@ -528,7 +541,7 @@ func (p *textParser) splitCSV(rec []byte, d byte) *rows.Problem {
 			if k >= 0 {
 				end = i + k
 			}
-			if bytes.IndexByte(rec[i:end], '"') >= 0 {
+			if !p.o.laxQuotes && bytes.IndexByte(rec[i:end], '"') >= 0 {
 				return &rows.Problem{Reason: contract.ReasonMalformed, Detail: "a bare quote inside an unquoted field"}
 			}
 			p.spans = append(p.spans, span{i, end, false})

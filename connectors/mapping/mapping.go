@@ -49,6 +49,10 @@ type Entity struct {
 	Unwrap bool `yaml:"unwrap"`
 	// Nulls are values read as absent in every column ("-", "/").
 	Nulls []string `yaml:"nulls"`
+	// LaxQuotes (CSV): a quote inside an unquoted field is an ordinary
+	// character, and text after a closing quote ("123"<TAB>) belongs to
+	// the field, as Excel and Python's csv module read them.
+	LaxQuotes bool `yaml:"lax_quotes"`
 	// TrailingDelimiter: data lines end with one delimiter more than the
 	// header has; the empty field after it is dropped.
 	TrailingDelimiter bool `yaml:"trailing_delimiter"`
@@ -89,6 +93,9 @@ type Column struct {
 	// From names the file field (any script). Several are joined with a
 	// space: a date and a time in two fields.
 	From []string `yaml:"from"`
+	// Coalesce takes the first of these fields that has a value (a
+	// transaction date that is empty on repayments: the posting date).
+	Coalesce []string `yaml:"coalesce"`
 	// Const is the value of every row; the file has no such field.
 	Const *string `yaml:"const"`
 	// Default is the value when the field is absent or empty.
@@ -190,7 +197,10 @@ func (c *compiler) regexp(path, expr string) *regexp.Regexp {
 
 func (c *compiler) compile() *Plan {
 	m := c.m
-	p := &Plan{entity: c.e, banner: m.Banner, trim: m.Trim, unwrap: m.Unwrap, trailingDelim: m.TrailingDelimiter}
+	p := &Plan{entity: c.e, banner: m.Banner, trim: m.Trim, unwrap: m.Unwrap, trailingDelim: m.TrailingDelimiter, laxQuotes: m.LaxQuotes}
+	if m.LaxQuotes && c.format != contract.CSV {
+		c.errorf("lax_quotes", "is for csv files; %s files do not quote", c.format)
+	}
 	if m.Banner < 0 {
 		c.errorf("banner", "want a number of lines, 0 or more")
 	}
@@ -285,7 +295,7 @@ func (c *compiler) compile() *Plan {
 }
 
 func (c *compiler) column(ci int, col contract.Column, spec *Column, at string, p *Plan) *colPlan {
-	cp := &colPlan{col: col, ci: ci, at: at, from: spec.From, sum: spec.Sum, thousands: spec.Thousands, decimal: spec.Decimal,
+	cp := &colPlan{col: col, ci: ci, at: at, from: spec.From, coalesce: spec.Coalesce, sum: spec.Sum, thousands: spec.Thousands, decimal: spec.Decimal,
 		remove: spec.Remove, nulls: append(slices.Clone(p.nulls), spec.Nulls...), codes: spec.Codes}
 	sources := 0
 	if len(spec.From) > 0 {
@@ -294,13 +304,19 @@ func (c *compiler) column(ci int, col contract.Column, spec *Column, at string, 
 	if len(spec.Sum) > 0 {
 		sources++
 	}
+	if len(spec.Coalesce) > 0 {
+		sources++
+		if len(spec.From) == 0 {
+			cp.from = spec.Coalesce
+		}
+	}
 	if spec.Const != nil {
 		sources++
 		v := *spec.Const
 		cp.constant = &v
 	}
 	if sources > 1 {
-		c.errorf(at, "give one of from:, sum: or const:")
+		c.errorf(at, "give one of from:, coalesce:, sum: or const:")
 	}
 	if sources == 0 && spec.Default == nil {
 		cp.from = []string{col.Name}

@@ -23,6 +23,7 @@ type Plan struct {
 	year          *regexp.Regexp
 	trim, unwrap  bool
 	trailingDelim bool
+	laxQuotes     bool
 	nulls         []string
 	cols          []*colPlan
 }
@@ -43,6 +44,7 @@ type colPlan struct {
 	at        string // "columns.<name>" when mapped
 	implicit  bool   // not in the mapping: the field of the column's own name
 	from      []string
+	coalesce  []string // from holds them too: the first with a value wins
 	sum       []string
 	terms     []term
 	constant  *string
@@ -82,6 +84,9 @@ func (cp *colPlan) sources() []string {
 
 // Entity is the contract entity the plan maps to.
 func (p *Plan) Entity() *contract.Entity { return p.entity }
+
+// LaxQuotes: read CSV quotes as Excel does (see Entity.LaxQuotes).
+func (p *Plan) LaxQuotes() bool { return p.laxQuotes }
 
 // Positional: the file has no header; Fields names its fields.
 func (p *Plan) Positional() bool { return len(p.fields) > 0 }
@@ -228,7 +233,7 @@ func (p *Plan) Bind(rel string, names [][]byte, f *File) (*Binding, error) {
 	b := &Binding{p: p, file: f, names: names, used: make([]bool, len(names))}
 	index := map[string]int{}
 	for i, n := range names {
-		name := string(bytes.TrimSpace(n))
+		name := string(trimSpace(b.clean(n)))
 		if name == "" && i == len(names)-1 {
 			continue // a header that ends with the delimiter
 		}
@@ -247,15 +252,24 @@ func (p *Plan) Bind(rel string, names [][]byte, f *File) (*Binding, error) {
 	var missing []string
 	for _, cp := range p.cols {
 		bc := boundCol{cp: cp, signIdx: -1}
+		found := 0
+		var absent []string
 		for _, n := range cp.from {
 			if cp.constant != nil {
 				break
 			}
 			i := lookup(n)
-			if i < 0 && cp.col.Required && cp.def == nil {
-				missing = append(missing, describeMissing(cp, n))
+			if i < 0 {
+				absent = append(absent, n)
+			} else {
+				found++
 			}
 			bc.from = append(bc.from, i)
+		}
+		if cp.col.Required && cp.def == nil && len(absent) > 0 && (len(cp.coalesce) == 0 || found == 0) {
+			for _, n := range absent {
+				missing = append(missing, describeMissing(cp, n))
+			}
 		}
 		for _, t := range cp.terms {
 			i := lookup(t.name)
@@ -308,7 +322,7 @@ func (b *Binding) Row(fields [][]byte, rb *rows.Builder, line int64) *rows.Probl
 	for i, f := range fields {
 		if !b.used[i] {
 			if f = b.clean(f); len(f) > 0 {
-				name := bytes.TrimSpace(b.names[i])
+				name := trimSpace(b.clean(b.names[i]))
 				if len(name) == 0 {
 					name = []byte("_" + strconv.Itoa(i+1))
 				}
@@ -404,6 +418,14 @@ func (b *Binding) column(bc *boundCol, fields [][]byte, rb *rows.Builder) *rows.
 	case len(bc.from) == 1:
 		if i := bc.from[0]; i >= 0 {
 			v, null = b.value(cp, fields[i])
+		}
+	case len(cp.coalesce) > 0:
+		for _, i := range bc.from {
+			if i >= 0 {
+				if v, null = b.value(cp, fields[i]); !null {
+					break
+				}
+			}
 		}
 	default: // several fields joined by a space
 		start := len(b.scratch)
@@ -590,6 +612,8 @@ func (p *Plan) Describe() []string {
 			fmt.Fprintf(&b, " ← sum(%s)", strings.Join(cp.sum, ", "))
 		case cp.implicit && cp.def == nil:
 			fmt.Fprintf(&b, " ← %s (same name)", cp.col.Name)
+		case len(cp.coalesce) > 0:
+			fmt.Fprintf(&b, " ← first of %s", strings.Join(cp.coalesce, ", "))
 		case len(cp.from) > 0:
 			fmt.Fprintf(&b, " ← %s", strings.Join(cp.from, " + "))
 		}
