@@ -285,7 +285,11 @@ func (c *compiler) compile() *Plan {
 	if len(m.Fields) > 0 {
 		for _, cp := range p.cols {
 			for _, src := range cp.sources() {
-				if !seen[src] && !(cp.implicit && !cp.col.Required) {
+				switch {
+				case seen[src] || cp.implicit && !cp.col.Required:
+				case cp.implicit:
+					c.errorf(cp.path(), "required column %s has no field of its name in fields: (%s); map it with from:, or give it a const: or default:", src, fieldNames(m.Fields))
+				default:
 					c.errorf(cp.path(), "field %q is not in fields: (%s)", src, fieldNames(m.Fields))
 				}
 			}

@@ -555,3 +555,74 @@ func TestProject_WarehouseInMemory(t *testing.T) {
 		t.Errorf("WarehousePath() = %q, want :memory:", got)
 	}
 }
+
+// A feed's mapping decodes in its short forms (a column as its source
+// field's name, a field as its name) and its long ones, compiles against
+// the contract, and every problem is reported at its own line.
+func TestLoad_FeedMapping(t *testing.T) {
+	src := `feeds:
+  - name: credit
+    path: feeds/credit
+    mapping:
+      customers:
+        banner: 2
+        trim: true
+        year: {match: '(?P<year>\d{4})年'}
+        columns:
+          cust_no: 客户号
+          cust_type: {from: 客户类型, codes: {个人: P, 对公: C}}
+          open_date: {from: 开户日期, layout: "%m/%d"}
+          branch_code: {const: BJ01}
+      loans:
+        fields: [借据号, 客户号, {name: 余额}]
+        columns:
+          loan_no: 借据号
+          cust_no: 客户号
+          balance: {from: 余额, thousands: ","}
+          contract_amount: {from: 余额, thousands: ","}
+          currency: {const: CNY}
+          five_class: {default: "1"}
+          status: {const: ACTIVE}
+`
+	p := mustParse(t, src)
+	m := p.Feeds[0].Mappings()
+	if m["customers"] == nil || m["loans"] == nil || !m["loans"].Positional() || len(m["loans"].Fields()) != 3 {
+		t.Fatalf("mappings not compiled: %+v", m)
+	}
+	desc := strings.Join(m["customers"].Describe(), "\n")
+	for _, want := range []string{"cust_no ← 客户号", "cust_type ← 客户类型 (codes: 个人, 对公)", `branch_code = "BJ01"`, "open_date ← 开户日期 (layout %m/%d)"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("mapping description lacks %q:\n%s", want, desc)
+		}
+	}
+
+	bad := `feeds:
+  - name: credit
+    path: feeds/credit
+    mapping:
+      customers:
+        columns:
+          cust_type: {from: 客户类型, codes: {个人: X}}
+          nosuch: 列
+          open_date: {from: 开户日期, layout: "%m/%d"}
+      accounts:
+        trim: true
+  - name: ebank_stream
+    kind: kafka
+    topic: ebank.events
+    contract: ebank
+    mapping: {events: {trim: true}}
+`
+	got := parseError(t, bad)
+	for _, want := range []string{
+		`cdp.yaml:7:43: feeds[0].mapping.customers.columns.cust_type.codes.个人: maps to "X", which is not one of cust_type's values (P, C)`,
+		`cdp.yaml:8:11: feeds[0].mapping.customers.columns.nosuch: credit.customers has no column "nosuch"`,
+		`cdp.yaml:9:35: feeds[0].mapping.customers.columns.open_date.layout: "%m/%d" has no year`,
+		`cdp.yaml:10:7: feeds[0].mapping.accounts: contract credit has no entity "accounts"`,
+		`cdp.yaml:16:5: feeds[1].mapping: is only for kind: files feeds`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}
