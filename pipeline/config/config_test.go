@@ -459,7 +459,7 @@ feeds:
 	want := `cdp.yaml:2:3: warehouse.threads: must be 0 (all cores) or more, not -1
 cdp.yaml:6:5: feeds[0].encoding: unknown encoding "big5" (want utf-8, gbk or gb18030)
 cdp.yaml:7:5: feeds[1].path: a files feed needs path: the folder its files arrive in, relative to this file
-cdp.yaml:8:5: feeds[1].colour: unknown key "colour" (want name, contract, kind, path, format, encoding, delimiter, topic, entity, entities, patterns or enabled)`
+cdp.yaml:8:5: feeds[1].colour: unknown key "colour" (want name, contract, kind, path, format, encoding, delimiter, topic, entity, entities, patterns, mapping or enabled)`
 	if err.Error() != want {
 		t.Errorf("error =\n%s\nwant\n%s", err, want)
 	}
