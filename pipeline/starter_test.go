@@ -204,3 +204,30 @@ func TestStarter_DemoHasJobsAndSQLUsers(t *testing.T) {
 		t.Errorf("the plain starter has jobs %v or users %v", plain.Schedules.Jobs, plain.Serve.SQL.Users)
 	}
 }
+
+// The starter's commented example mapping is valid as written: uncommented,
+// it compiles against the credit contract.
+func TestStarter_ExampleMappingCompiles(t *testing.T) {
+	text := string(config.Starter(config.StarterOptions{}))
+	var out []string
+	in := false
+	for line := range strings.SplitSeq(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "# mapping:":
+			in = true
+		case in && !strings.HasPrefix(trimmed, "#"):
+			in = false
+		}
+		if in {
+			line = strings.Replace(line, "# ", "", 1)
+		}
+		out = append(out, line)
+	}
+	p := mustParse(t, strings.Join(out, "\n"))
+	f, _ := p.Feed("credit")
+	m := f.Mappings()
+	if m["customers"] == nil || m["loans"] == nil || !m["loans"].Positional() {
+		t.Fatalf("the example mapping was not found or not compiled: %v", m)
+	}
+}

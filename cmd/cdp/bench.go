@@ -77,7 +77,7 @@ processes and their peak RSS is reported.`,
 			return printPeakRSS(cmd.OutOrStdout())
 		},
 	}
-	cmd.AddCommand(ingest, one, bare, newBenchUnifyCmd(g), newBenchPublishCmd(g))
+	cmd.AddCommand(ingest, one, bare, newBenchUnifyCmd(g), newBenchPublishCmd(g), newBenchFormatsCmd(g))
 	return cmd
 }
 

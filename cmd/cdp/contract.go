@@ -50,12 +50,16 @@ docs/feeds.md.`,
 		Short: "Show one feed's entities and columns: types, values, required, PII class, descriptions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := contractSet(g)
+			env, err := g.docsEnv()
 			if err != nil {
 				return err
 			}
+			set := env.Project.FeedContracts()
 			if f := set.Feed(args[0]); f != nil {
-				return contract.Show(cmd.OutOrStdout(), f)
+				if err := contract.Show(cmd.OutOrStdout(), f); err != nil {
+					return err
+				}
+				return showMappings(cmd.OutOrStdout(), env.Project, f)
 			}
 			return fmt.Errorf("no feed %q (the feeds: %s)", args[0], strings.Join(set.Names(), ", "))
 		},
@@ -141,6 +145,27 @@ or --entity. ID numbers and mobiles in the details are masked.`,
 	check.MarkFlagRequired("feed")
 	cmd.AddCommand(list, show, docs, check)
 	return cmd
+}
+
+// showMappings lists how the project's feeds of a contract map their
+// files onto it.
+func showMappings(w io.Writer, p *pipeline.Project, f *contract.Feed) error {
+	for _, feed := range p.Feeds {
+		if feed.Contract != f.Name {
+			continue
+		}
+		for _, e := range f.Entities {
+			plan := feed.Mappings()[e.Name]
+			if plan == nil {
+				continue
+			}
+			fmt.Fprintf(w, "\nfeed %s maps %s (cdp.yaml line %d):\n", feed.Name, e.ID(), feed.Line)
+			for _, line := range plan.Describe() {
+				fmt.Fprintf(w, "  %s\n", line)
+			}
+		}
+	}
+	return nil
 }
 
 // contractSet is the project's feeds when there is a project file, else

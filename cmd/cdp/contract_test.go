@@ -141,3 +141,53 @@ func TestContractCheck_ReportsWithoutWriting(t *testing.T) {
 		t.Errorf("--entity: %v\n%s", err, out)
 	}
 }
+
+// A mapped feed: check prints where each column comes from, the lines the
+// mapping skipped and a stated count that disagrees (check: warn), and
+// show lists the project's mapping under the contract.
+func TestContractCheck_AMappedFeed(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cdp.yaml")
+	yaml := `warehouse: {path: wh.duckdb}
+feeds:
+  - name: card
+    path: feeds/card
+    mapping:
+      holders:
+        banner: 1
+        skip: ['^合计']
+        counts: [{match: '^合计(?P<count>\d+)', check: warn}]
+        columns:
+          holder_id: 持卡人编号
+          id_type: {from: 证件类型, codes: {身份证: ID_CARD, 护照: PASSPORT}}
+          birth_date: {from: 出生日期, layout: "%Y年%m月%d日"}
+`
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "holders_20261120.del")
+	data := "持卡人信息导出\n持卡人编号|证件类型|出生日期|备注\nH1|身份证|1980年1月2日|vip\nH2|军官证|1980年1月2日|\nH3|护照|1980年13月2日|\n合计9\n"
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "contract", "check", "--config", cfg, "--feed", "card", file)
+	if err != nil {
+		t.Fatalf("contract check: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"holder_id ← 持卡人编号", "id_type ← 证件类型 (codes: 护照, 身份证)", "birth_date ← 出生日期 (layout %Y年%m月%d日)",
+		"3 rows, 1 would load, 2 would be rejected", "3 lines skipped by the mapping",
+		`warning: holders_20261120.del line 6: "合计9" says 9 rows, the file has 3`,
+		`holders_20261120.del:4  bad_enum  column id_type (from 证件类型): "军官证" is not in the code map (护照, 身份证)`,
+		`holders_20261120.del:5  bad_date  column birth_date (from 出生日期): "1980年13月2日" does not fit the layout "%Y年%m月%d日"`,
+		"备注 (1 rows)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = run(t, "contract", "show", "--config", cfg, "card")
+	if err != nil || !strings.Contains(out, "feed card maps card.holders (cdp.yaml line 3):") || !strings.Contains(out, "holder_id ← 持卡人编号") {
+		t.Errorf("contract show: %v\n%s", err, out)
+	}
+}

@@ -169,22 +169,49 @@ func (p *textParser) skipText(plan *mapping.Plan, rec []byte, line int64) (bool,
 	return plan.Skip(text, line)
 }
 
-// mappedRow decodes the whole record first (values are held together
-// while the mapping combines them), splits it and hands the fields to the
-// binding.
+// mappedRow splits a record and hands its fields, as UTF-8, to the
+// binding. GBK is decoded field by field where the split is safe on the
+// bytes as delivered (CSV with a delimiter below 0x40), only the fields
+// that have non-ASCII bytes; otherwise the whole record first.
 func (p *textParser) mappedRow(rec []byte, line int64, utf8OK bool) *rows.Problem {
 	text := rec
-	if p.o.gb() {
+	byField := p.o.gb() && !p.o.decodeFirst()
+	if p.o.gb() && !byField {
 		var ok bool
 		if text, ok = p.decode(rec); !ok {
 			return &rows.Problem{Reason: contract.ReasonEncoding, Detail: "bytes that are not valid " + p.o.encoding}
 		}
-	} else if !utf8OK && !utf8.Valid(rec) {
+	} else if !p.o.gb() && !utf8OK && !utf8.Valid(rec) {
 		return &rows.Problem{Reason: contract.ReasonEncoding, Detail: "not valid UTF-8"}
 	}
 	fields, prob := p.split(text)
 	if prob != nil {
 		return prob
+	}
+	if byField {
+		// Decoded values go to rowbuf; the fields point into it once every
+		// value is in (rowbuf may move while it grows).
+		p.rowbuf, p.ends = p.rowbuf[:0], p.ends[:0]
+		for _, f := range fields {
+			if hasHigh(f) {
+				d, ok := p.decode(f)
+				if !ok {
+					return &rows.Problem{Reason: contract.ReasonEncoding, Detail: "bytes that are not valid " + p.o.encoding}
+				}
+				p.rowbuf = append(p.rowbuf, d...)
+				p.ends = append(p.ends, -len(p.rowbuf)-1) // negative: in rowbuf
+			} else {
+				p.ends = append(p.ends, 0)
+			}
+		}
+		start := 0
+		for i, end := range p.ends {
+			if end < 0 {
+				end = -end - 1
+				fields[i] = p.rowbuf[start:end]
+				start = end
+			}
+		}
 	}
 	return p.bind.Row(fields, p.b, line)
 }

@@ -318,6 +318,8 @@ type textParser struct {
 	scratch []byte
 	dbuf    []byte
 	line    []byte
+	rowbuf  []byte // a mapped record's decoded fields
+	ends    []int
 }
 
 func newTextParser(e *contract.Entity, rel string, h *header, o textOptions, loc *time.Location) *textParser {

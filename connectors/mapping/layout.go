@@ -172,7 +172,13 @@ func (l *layout) apply(dst, v []byte, year, month int, withTime bool) ([]byte, b
 }
 
 func pad(dst []byte, n, width int) []byte {
-	var buf [12]byte
+	switch {
+	case width == 2 && n >= 0 && n < 100:
+		return append(dst, byte('0'+n/10), byte('0'+n%10))
+	case width == 4 && n >= 0 && n < 10000:
+		return append(dst, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+	}
+	var buf [20]byte
 	s := strconv.AppendInt(buf[:0], int64(n), 10)
 	for k := len(s); k < width; k++ {
 		dst = append(dst, '0')

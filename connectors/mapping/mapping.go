@@ -387,7 +387,35 @@ func (c *compiler) column(ci int, col contract.Column, spec *Column, at string, 
 	if spec.NullMatch != "" {
 		cp.nullMatch = c.regexp(at+".null_match", spec.NullMatch)
 	}
+	cp.prepare()
 	return cp
+}
+
+// prepare converts the column's texts to bytes once, not per row.
+func (cp *colPlan) prepare() {
+	if cp.codes != nil {
+		cp.codeBytes = make(map[string][]byte, len(cp.codes))
+		for k, v := range cp.codes {
+			cp.codeBytes[k] = []byte(v)
+		}
+	}
+	if cp.constant != nil {
+		cp.constB = []byte(*cp.constant)
+	}
+	if cp.def != nil {
+		cp.defB = []byte(*cp.def)
+	}
+	if cp.thousands != "" {
+		cp.thouB = []byte(cp.thousands)
+	}
+	if cp.decimal != "" {
+		cp.decB = []byte(cp.decimal)
+	}
+	for _, r := range cp.remove {
+		if r != "" {
+			cp.removeB = append(cp.removeB, []byte(r))
+		}
+	}
 }
 
 func columnNames(e *contract.Entity) string {

@@ -51,6 +51,12 @@ type colPlan struct {
 	def       *string
 	sign      *Sign
 	codes     map[string]string
+	codeBytes map[string][]byte // codes, converted once
+	constB    []byte
+	defB      []byte
+	thouB     []byte
+	decB      []byte
+	removeB   [][]byte
 	codeList  string
 	layout    *layout
 	thousands string
@@ -360,9 +366,9 @@ func trimSpace(v []byte) []byte {
 // and layouts; null: absent.
 func (b *Binding) value(cp *colPlan, v []byte) (out []byte, null bool) {
 	v = b.clean(v)
-	for _, r := range cp.remove {
-		if bytes.Contains(v, []byte(r)) {
-			v = bytes.ReplaceAll(v, []byte(r), nil)
+	for _, r := range cp.removeB {
+		if bytes.Contains(v, r) {
+			v = bytes.ReplaceAll(v, r, nil)
 			if b.p.trim {
 				v = trimSpace(v)
 			}
@@ -384,17 +390,30 @@ func (b *Binding) value(cp *colPlan, v []byte) (out []byte, null bool) {
 
 // number rewrites thousands separators and a decimal mark away.
 func (b *Binding) number(cp *colPlan, v []byte) []byte {
-	if cp.thousands == "" && cp.decimal == "" {
+	if cp.thouB == nil && cp.decB == nil {
 		return v
 	}
 	start := len(b.scratch)
+	if cp.decB == nil && len(cp.thouB) == 1 {
+		sep := cp.thouB[0]
+		k := bytes.IndexByte(v, sep)
+		if k < 0 {
+			return v
+		}
+		for ; k >= 0; k = bytes.IndexByte(v, sep) {
+			b.scratch = append(b.scratch, v[:k]...)
+			v = v[k+1:]
+		}
+		b.scratch = append(b.scratch, v...)
+		return b.scratch[start:]
+	}
 	for i := 0; i < len(v); {
 		switch {
-		case cp.thousands != "" && bytes.HasPrefix(v[i:], []byte(cp.thousands)):
-			i += len(cp.thousands)
-		case cp.decimal != "" && bytes.HasPrefix(v[i:], []byte(cp.decimal)):
+		case cp.thouB != nil && bytes.HasPrefix(v[i:], cp.thouB):
+			i += len(cp.thouB)
+		case cp.decB != nil && bytes.HasPrefix(v[i:], cp.decB):
 			b.scratch = append(b.scratch, '.')
-			i += len(cp.decimal)
+			i += len(cp.decB)
 		default:
 			b.scratch = append(b.scratch, v[i])
 			i++
@@ -409,7 +428,7 @@ func (b *Binding) column(bc *boundCol, fields [][]byte, rb *rows.Builder) *rows.
 	null := true
 	switch {
 	case cp.constant != nil:
-		v, null = []byte(*cp.constant), false
+		v, null = cp.constB, false
 	case len(bc.terms) > 0:
 		var prob *rows.Problem
 		if v, null, prob = b.sum(bc, fields); prob != nil {
@@ -446,18 +465,18 @@ func (b *Binding) column(bc *boundCol, fields [][]byte, rb *rows.Builder) *rows.
 		null = len(v) == 0
 	}
 	if null && cp.def != nil {
-		v, null = []byte(*cp.def), false
+		v, null = cp.defB, false
 	}
 	if null {
 		rb.SetNull(cp.ci)
 		return nil
 	}
 	if cp.codes != nil {
-		mapped, ok := cp.codes[string(v)]
+		mapped, ok := cp.codeBytes[string(v)]
 		if !ok {
 			return &rows.Problem{Reason: contract.ReasonEnum, Detail: fmt.Sprintf("column %s%s: %q is not in the code map (%s)", cp.col.Name, b.fromText(bc), clip(v), cp.codeList)}
 		}
-		v = []byte(mapped)
+		v = mapped
 	}
 	if cp.layout != nil {
 		start := len(b.scratch)
