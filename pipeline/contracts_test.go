@@ -174,3 +174,65 @@ entities:
 		t.Fatalf("the short line's reject: %q", detail)
 	}
 }
+
+// Contract evolution end to end: a column added at version 2 is added to
+// the loaded table (old rows NULL, new rows filled), each load records the
+// contract version it used, and a type change is refused with what to do.
+func TestIngest_ContractEvolution(t *testing.T) {
+	p := newProject(t, "contracts: [contracts]\n")
+	cfg := filepath.Join(p.dir, "cdp.yaml")
+	yaml, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: branch, kind: files, path: feeds/branch}\n", 1))
+	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeContract := func(text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p.dir, "contracts", "branch.yaml"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeContract(branchContract)
+	p.deliver("branch/visits_20261120.del", []byte("visit_id|cust_no|visited_at|purpose|fee\nV1|C1|2026-11-20 09:30:00|WEALTH|1.2\n"), 1)
+	if rep, err := p.ingest("branch"); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("first load: %v %+v", err, rep)
+	}
+
+	v2 := strings.Replace(branchContract, "feed: branch\n", "feed: branch\nversion: 2\n", 1) +
+		"      - {name: channel, type: enum, values: [COUNTER, VIP], zh: 渠道, en: where}\n"
+	writeContract(v2)
+	p.deliver("branch/visits_20261121.del", []byte("visit_id|cust_no|visited_at|purpose|fee|channel\nV2|C2|2026-11-21 09:30:00|LOAN|0|VIP\n"), 1)
+	if rep, err := p.ingest("branch"); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("load after adding a column: %v %+v", err, rep)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.branch_visits WHERE (visit_id = 'V1' AND channel IS NULL) OR (visit_id = 'V2' AND channel = 'VIP')`); n != 2 {
+		t.Fatalf("%d rows as expected after the addition, want 2", n)
+	}
+	var versions []string
+	p.query(func(w *warehouse.Warehouse) {
+		for scan := range sqltest.Rows(t, w.DB(), `SELECT split_part(contract_version, '/', 1) FROM ops.loads WHERE feed = 'branch' ORDER BY load_id`) {
+			var v string
+			scan(&v)
+			versions = append(versions, v)
+		}
+	})
+	if !reflect.DeepEqual(versions, []string{"1", "2"}) {
+		t.Fatalf("contract versions of the loads: %v", versions)
+	}
+
+	writeContract(strings.Replace(strings.Replace(v2, "version: 2", "version: 3", 1), `"decimal(10,4)"`, `"decimal(12,4)"`, 1))
+	p.deliver("branch/visits_20261122.del", []byte("visit_id|cust_no|visited_at|purpose|fee|channel\nV3|C3|2026-11-22 09:30:00|LOAN|0|VIP\n"), 1)
+	rep, err := p.ingest("branch")
+	if err == nil || len(rep.Failed()) != 1 || !strings.Contains(rep.Failed()[0].Err.Error(), "column fee is DECIMAL(10,4) in the warehouse but DECIMAL(12,4) in the contract") {
+		t.Fatalf("a type change: %v %+v", err, rep.Failed())
+	}
+	if n := p.count(`SELECT count(*) FROM raw.branch_visits`); n != 2 {
+		t.Fatalf("%d rows after the refused change", n)
+	}
+}

@@ -171,10 +171,10 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 	}
 
 	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.loads (load_id, run_id, feed, entity, kind, source, md5, bytes,
-		rows_in, rows_loaded, rows_rejected, rows_replaced, status, started_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`,
+		rows_in, rows_loaded, rows_rejected, rows_replaced, status, started_at, finished_at, contract_version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)`,
 		res.LoadID, l.RunID, l.Feed, l.Entity.ID(), l.Kind, l.Source, NullString(l.MD5), l.Bytes,
-		res.RowsIn, res.Loaded, res.Rejected, res.Replaced, StatusLoaded, started); err != nil {
+		res.RowsIn, res.Loaded, res.Rejected, res.Replaced, StatusLoaded, started, l.Entity.VersionLabel()); err != nil {
 		return res, fmt.Errorf("load %s: ledger: %w", l.Source, err)
 	}
 	if err := advanceCheckpoint(ctx, conn, l, res); err != nil {

@@ -29,9 +29,10 @@ func fileMigration(version int, file string) migration {
 	}}
 }
 
-// migrations in order. The raw tables are derived from the feed contract as it
-// stood at version 3; a later contract change must come with its own ALTER
-// migration (TestMigrations_RawTablesMatchContract fails until it does).
+// migrations in order. Migration 3 creates the built-in raw tables from
+// the contracts this cdp embeds; after that, a contract's columns change only
+// by a versioned addition, which EnsureRawTable applies (and records in
+// ops.contract_changes) before a feed's first load under the new version.
 var migrations = []migration{
 	fileMigration(1, "0001_layers.sql"),
 	fileMigration(2, "0002_ops_ledgers.sql"),
@@ -55,6 +56,7 @@ var migrations = []migration{
 	// The PII masks as DuckDB macros (cdp/pii); migrate also re-creates them
 	// on every open, so a warehouse always masks as this cdp's pii package.
 	{version: 13, name: "pii masks: mask_id, mask_mobile, mask_text", sql: func() (string, error) { return pii.MacrosSQL, nil }},
+	fileMigration(14, "0014_contract_versions.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

@@ -20,12 +20,14 @@ func TestMigrations_RawTablesMatchContract(t *testing.T) {
 	}
 }
 
-// A project's own entity gets its table at its first load; a contract
-// whose columns changed afterwards is refused with the differences.
-func TestEnsureRawTable_CreatesAProjectTableAndRefusesAChangedContract(t *testing.T) {
+// A project's own entity gets its table at its first load. A contract
+// that adds a column at a raised version adds it (recorded, old rows NULL);
+// one that adds it without raising the version, changes a type or drops a
+// column is refused, saying what to do.
+func TestEnsureRawTable_EvolvesByVersionedAdditionsOnly(t *testing.T) {
 	ctx := context.Background()
 	w := openTemp(t)
-	e := &contract.Entity{Feed: "core_banking", Name: "deposits", Columns: []contract.Column{
+	e := &contract.Entity{Feed: "core_banking", Name: "deposits", Version: 1, Columns: []contract.Column{
 		{Name: "acct_no", Type: contract.String}, {Name: "balance", Type: contract.Decimal, Precision: 18, Scale: 2}}}
 	for range 2 { // the second time finds the table as it should be
 		if err := w.EnsureRawTable(ctx, e); err != nil {
@@ -37,10 +39,47 @@ func TestEnsureRawTable_CreatesAProjectTableAndRefusesAChangedContract(t *testin
 	if n != 2+len(contract.Lineage) {
 		t.Fatalf("raw.core_banking_deposits has %d columns", n)
 	}
-	e.Columns[1].Scale = 4
-	err := w.EnsureRawTable(ctx, e)
-	if err == nil || !strings.Contains(err.Error(), "balance DECIMAL(18,2)") || !strings.Contains(err.Error(), "balance DECIMAL(18,4)") {
+	if _, err := w.DB().Exec(`INSERT INTO raw.core_banking_deposits (acct_no, balance, _load_id, _source, _ingested_at) VALUES ('A1', 1.5, 1, 'x', now())`); err != nil {
+		t.Fatal(err)
+	}
+
+	added := *e
+	added.Columns = append(append([]contract.Column(nil), e.Columns...), contract.Column{Name: "rate", Type: contract.Decimal, Precision: 12, Scale: 6})
+	err := w.EnsureRawTable(ctx, &added)
+	if err == nil || !strings.Contains(err.Error(), "adds rate DECIMAL(12,6) to raw.core_banking_deposits, but its version is 1") || !strings.Contains(err.Error(), "set version: 2") {
+		t.Fatalf("an addition without a new version: %v", err)
+	}
+	added.Version = 2
+	if err := w.EnsureRawTable(ctx, &added); err != nil {
+		t.Fatal(err)
+	}
+	var acct string
+	var rate *float64
+	sqltest.Row(t, w.DB(), `SELECT acct_no, rate FROM raw.core_banking_deposits`).Scan(&acct, &rate)
+	if acct != "A1" || rate != nil {
+		t.Fatalf("the old row after the addition: %s, %v", acct, rate)
+	}
+	var changes string
+	sqltest.Row(t, w.DB(), `SELECT string_agg(change || ' v' || version || coalesce(' ' || detail, ''), '; ' ORDER BY applied_at, change)
+		FROM ops.contract_changes WHERE table_name = 'raw.core_banking_deposits'`).Scan(&changes)
+	if changes != "create v1; add_column v2 rate DECIMAL(12,6)" {
+		t.Fatalf("recorded changes: %q", changes)
+	}
+
+	retyped := added
+	retyped.Columns = append([]contract.Column(nil), added.Columns...)
+	retyped.Columns[1].Scale = 4
+	retyped.Version = 3
+	err = w.EnsureRawTable(ctx, &retyped)
+	if err == nil || !strings.Contains(err.Error(), "column balance is DECIMAL(18,2) in the warehouse but DECIMAL(18,4) in the contract") || !strings.Contains(err.Error(), "under a new column name") {
 		t.Fatalf("a changed decimal scale: %v", err)
+	}
+	dropped := added
+	dropped.Columns = added.Columns[:2]
+	dropped.Version = 3
+	err = w.EnsureRawTable(ctx, &dropped)
+	if err == nil || !strings.Contains(err.Error(), "column rate (DECIMAL(12,6)) is no longer in the contract") {
+		t.Fatalf("a dropped column: %v", err)
 	}
 }
 

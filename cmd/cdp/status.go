@@ -20,11 +20,17 @@ import (
 
 // statusQueries are what `cdp status` shows, in order.
 var statusQueries = []struct{ title, sql string }{
-	{"Loads by entity (files and stream batches that committed)", `
+	{"Loads by entity (files and stream batches that committed; contract: the version/fingerprint of the last load)", `
 SELECT entity, feed, count(*) AS loads, sum(rows_in) AS rows_in, sum(rows_loaded) AS rows_loaded,
-       sum(rows_rejected) AS rows_rejected, max(finished_at) AS last_load
+       sum(rows_rejected) AS rows_rejected, max(finished_at) AS last_load,
+       arg_max(contract_version, load_id) AS contract,
+       count(DISTINCT contract_version) AS versions
 FROM ops.loads WHERE status = 'loaded'
 GROUP BY ALL ORDER BY entity, feed`},
+	{"Contract changes applied to raw tables (ops.contract_changes)", `
+SELECT table_name, version, fingerprint, change, detail, applied_at
+FROM ops.contract_changes WHERE change <> 'baseline'
+ORDER BY applied_at DESC LIMIT 10`},
 	{"Inputs not loaded (latest attempt per file)", `
 SELECT source, status, finished_at AS at, error
 FROM ops.loads

@@ -10,6 +10,8 @@
 package contract
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -124,10 +126,11 @@ func (c Column) TypeName() string {
 
 // Entity is one kind of row a feed delivers, landing in raw.<Feed>_<Name>.
 type Entity struct {
-	Feed   string
-	Name   string
-	ZH, EN string // what the entity is, in Chinese and English
-	Format Format
+	Feed    string
+	Version int // the feed contract's version
+	Name    string
+	ZH, EN  string // what the entity is, in Chinese and English
+	Format  Format
 	// Pattern is the file name relative to the feed folder; {D} is YYYYMMDD and
 	// {DATE} is YYYY-MM-DD.
 	Pattern string
@@ -149,6 +152,21 @@ func (e *Entity) Table() string { return "raw." + e.Feed + "_" + e.Name }
 // ID is "feed.entity".
 func (e *Entity) ID() string { return e.Feed + "." + e.Name }
 
+// Fingerprint identifies the entity's columns (names and warehouse types,
+// in order): two contracts with the same fingerprint make the same raw
+// table.
+func (e *Entity) Fingerprint() string {
+	h := sha256.New()
+	for _, c := range e.Columns {
+		fmt.Fprintf(h, "%s %s\n", c.Name, c.SQL())
+	}
+	return hex.EncodeToString(h.Sum(nil))[:8]
+}
+
+// VersionLabel is the contract version a load records: the declared
+// version and the columns' fingerprint ("2/3fa2c19e").
+func (e *Entity) VersionLabel() string { return fmt.Sprintf("%d/%s", e.Version, e.Fingerprint()) }
+
 // Column returns the column by name.
 func (e *Entity) Column(name string) (Column, bool) {
 	for _, c := range e.Columns {
@@ -169,9 +187,12 @@ var Lineage = []struct{ Name, SQL, Doc string }{
 
 // Feed is one source system's contract: its entities in load order.
 type Feed struct {
-	Name     string
-	ZH, EN   string // what the system is, in Chinese and English
-	File     string // the contract file it was read from
+	Name   string
+	ZH, EN string // what the system is, in Chinese and English
+	File   string // the contract file it was read from
+	// Version of the contract, raised with each change to its columns
+	// (version: in the file; 1 when not written).
+	Version  int
 	Entities []*Entity
 	line     int
 }

@@ -31,6 +31,7 @@ func Builtin() fs.FS {
 // file is a contract file as written.
 type file struct {
 	Feed     string       `yaml:"feed"`
+	Version  int          `yaml:"version"`
 	ZH       string       `yaml:"zh"`
 	EN       string       `yaml:"en"`
 	Entities []entityDecl `yaml:"entities"`
@@ -117,7 +118,13 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 	problem := func(line int, item, format string, args ...any) {
 		probs = append(probs, decl.Problem{File: name, Line: line, Item: item, Msg: fmt.Sprintf(format, args...)})
 	}
-	fd := &Feed{Name: f.Feed, ZH: f.ZH, EN: f.EN, File: name, line: 1}
+	if f.Version == 0 {
+		f.Version = 1
+	}
+	fd := &Feed{Name: f.Feed, ZH: f.ZH, EN: f.EN, File: name, Version: f.Version, line: 1}
+	if f.Version < 0 {
+		problem(1, "", "version: %d; a contract's version is 1 or more, raised with each change to its columns", f.Version)
+	}
 	if !identifier.MatchString(f.Feed) {
 		problem(1, "", "feed: %q is not a lower-case name (a-z, 0-9, _)", f.Feed)
 	}
@@ -129,7 +136,7 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 	for i, ed := range f.Entities {
 		l := lines[i]
 		id := f.Feed + "." + ed.Name
-		e := &Entity{Feed: f.Feed, Name: ed.Name, ZH: ed.ZH, EN: ed.EN, Pattern: ed.Pattern,
+		e := &Entity{Feed: f.Feed, Version: f.Version, Name: ed.Name, ZH: ed.ZH, EN: ed.EN, Pattern: ed.Pattern,
 			Snapshot: ed.Snapshot, UniqueKey: ed.UniqueKey, Format: Format(ed.Format), WidthUnit: ed.WidthUnit}
 		switch {
 		case !identifier.MatchString(ed.Name):
