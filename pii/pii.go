@@ -105,6 +105,9 @@ var Columns = map[string]Class{
 	"ops.outbox.data":             FreeText,
 	"ops.table_prints.table_name": None,
 	"ops.schema_migrations.name":  None,
+	// A contract change: the raw table and the column added with its type.
+	"ops.contract_changes.table_name": None,
+	"ops.contract_changes.detail":     None,
 }
 
 // looksPersonal matches column names that may hold personal data: the

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"cdp/connectors/contract"
 	"cdp/internal/sqltest"
@@ -392,4 +395,180 @@ func TestIngest_UntouchedFilesAreNotReadAgain(t *testing.T) {
 	if n := p.count(`SELECT count(*) FROM raw.credit_customers WHERE name = 'b'`); n != 1 {
 		t.Fatal("the touched file's new content was not loaded")
 	}
+}
+
+// Hostile Parquet files, each class by its rule: timestamps in the
+// nanoseconds pandas writes (with a zone or without) load, to the
+// microsecond; a date or timestamp outside the years 1–9999 is a bad_date
+// reject (not DuckDB's infinity); an identifier with an invisible
+// character is an invisible_character reject; a file with two columns of
+// one name fails whole.
+func TestIngest_ParquetHostileFiles(t *testing.T) {
+	p := newProject(t, "")
+	nsUTC := &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}
+	nsWall := &arrow.TimestampType{Unit: arrow.Nanosecond}
+	schema := func(ts arrow.DataType, extra ...arrow.Field) *arrow.Schema {
+		return arrow.NewSchema(append([]arrow.Field{
+			{Name: "trade_id", Type: arrow.BinaryTypes.String}, {Name: "client_id", Type: arrow.BinaryTypes.String},
+			{Name: "product_code", Type: arrow.BinaryTypes.String}, {Name: "side", Type: arrow.BinaryTypes.String},
+			{Name: "amount_cny", Type: &arrow.Decimal128Type{Precision: 18, Scale: 2}}, {Name: "trade_time", Type: ts},
+			{Name: "channel", Type: arrow.BinaryTypes.String},
+		}, extra...), nil)
+	}
+	at := time.Date(2026, 11, 20, 9, 30, 0, 123456789, time.UTC)
+	rows := []struct {
+		id, client string
+		ts         int64 // in the file's unit
+	}{
+		{"T1", "W1", at.UnixNano()},
+		{"T2", "W1\u200b", at.UnixNano()}, // a zero-width space in the client id
+	}
+	fill := func(b *array.RecordBuilder) {
+		for _, r := range rows {
+			b.Field(0).(*array.StringBuilder).Append(r.id)
+			b.Field(1).(*array.StringBuilder).Append(r.client)
+			b.Field(2).(*array.StringBuilder).Append("P1")
+			b.Field(3).(*array.StringBuilder).Append("BUY")
+			b.Field(4).(*array.Decimal128Builder).Append(decimal128.FromI64(150))
+			b.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(r.ts))
+			b.Field(6).(*array.StringBuilder).Append("APP")
+		}
+	}
+	deliverParquet := func(rel string, s *arrow.Schema, fill func(*array.RecordBuilder)) {
+		path := filepath.Join(p.dir, "feeds/wealth", rel)
+		writeParquet(t, path, s, fill)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.deliver("wealth/"+rel, data, len(rows))
+	}
+	deliverParquet("trades/dt=2026-11-20/part-00000.parquet", schema(nsUTC), fill)
+	deliverParquet("trades/dt=2026-11-20/part-00001.parquet", schema(nsWall), fill)
+	if rep, err := p.ingest("wealth"); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("%v %+v", err, rep.Failed())
+	}
+	if n := p.count(`SELECT count(*) FROM raw.wealth_trades WHERE trade_id = 'T1' AND trade_time = TIMESTAMPTZ '2026-11-20 09:30:00.123456+00'`); n != 1 {
+		t.Errorf("%d T1 rows at the microsecond in UTC, want 1 (the zoned file)", n)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.wealth_trades WHERE trade_id = 'T1' AND trade_time = TIMESTAMPTZ '2026-11-20 09:30:00.123456+08'`); n != 1 {
+		t.Errorf("%d T1 rows at the microsecond in China time, want 1 (the wall-clock file)", n)
+	}
+	got := p.rejects("wealth/trades/dt=2026-11-20/part-00000.parquet")
+	if len(got) != 1 || got[0] != (reject{2, contract.ReasonInvisible}) {
+		t.Errorf("rejects %v, want line 2 invisible_character", got)
+	}
+	// Milliseconds reach past the year 9999.
+	rows[0].ts = at.UnixMilli()
+	rows[1].client, rows[1].ts = "W1", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	deliverParquet("trades/dt=2026-11-20/part-00002.parquet", schema(&arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}), fill)
+	if rep, err := p.ingest("wealth"); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("%v %+v", err, rep.Failed())
+	}
+	if got := p.rejects("wealth/trades/dt=2026-11-20/part-00002.parquet"); !reflect.DeepEqual(got, []reject{{2, contract.ReasonDate}}) {
+		t.Errorf("rejects %v, want line 2 bad_date", got)
+	}
+
+	// Dates: Parquet can say day 2147483647, which DuckDB reads as infinity.
+	e, _ := contract.Lookup("wealth", "holdings")
+	var fields []arrow.Field
+	for _, c := range e.Columns {
+		fields = append(fields, arrow.Field{Name: c.Name, Type: c.ArrowType(), Nullable: true})
+	}
+	hs := arrow.NewSchema(fields, nil)
+	days := []arrow.Date32{arrow.Date32FromTime(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)), math.MaxInt32, math.MinInt32 + 1, -719162} // the last is 0001-01-01
+	path := filepath.Join(p.dir, "feeds/wealth/holdings/dt=2026-11-20/part-00000.parquet")
+	writeParquet(t, path, hs, func(b *array.RecordBuilder) {
+		for i, d := range days {
+			for ci, c := range e.Columns {
+				switch c.Name {
+				case "client_id":
+					b.Field(ci).(*array.StringBuilder).Append(fmt.Sprintf("W%d", i))
+				case "product_code":
+					b.Field(ci).(*array.StringBuilder).Append("P1")
+				case "product_type":
+					b.Field(ci).(*array.StringBuilder).Append("FUND")
+				case "currency":
+					b.Field(ci).(*array.StringBuilder).Append("CNY")
+				case "amount_cny":
+					b.Field(ci).(*array.Decimal128Builder).Append(decimal128.FromI64(100))
+				case "as_of_date":
+					b.Field(ci).(*array.Date32Builder).Append(d)
+				default:
+					b.Field(ci).AppendNull()
+				}
+			}
+		}
+	})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.deliver("wealth/holdings/dt=2026-11-20/part-00000.parquet", data, len(days))
+	if rep, err := p.ingest("wealth"); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("%v %+v", err, rep.Failed())
+	}
+	if got := p.rejects("wealth/holdings/dt=2026-11-20/part-00000.parquet"); !reflect.DeepEqual(got, []reject{{2, contract.ReasonDate}, {3, contract.ReasonDate}}) {
+		t.Errorf("holdings rejects %v, want lines 2 and 3 bad_date", got)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.wealth_holdings WHERE isinf(as_of_date)`); n != 0 {
+		t.Errorf("%d infinite dates loaded", n)
+	}
+
+	// Two columns of one name: which is meant cannot be known.
+	dup := schema(contract.TimestampType, arrow.Field{Name: "client_id", Type: arrow.BinaryTypes.String})
+	deliverParquet("trades/dt=2026-11-21/part-00000.parquet", dup, func(b *array.RecordBuilder) {
+		fill(b)
+		for range rows {
+			b.Field(7).(*array.StringBuilder).Append("W9")
+		}
+	})
+	rep, _ := p.ingest("wealth")
+	if f := rep.Failed(); len(f) != 1 || !strings.Contains(f[0].Err.Error(), "columns 2 and 8 are both named client_id") {
+		t.Fatalf("a duplicated column name: %+v", f)
+	}
+}
+
+// The same rules in the text formats and JSON lines: an identifier with an
+// invisible character is an invisible_character reject in a GBK CSV, a
+// delimited file and JSON lines alike; JSON number literals and escapes
+// JSON does not allow, and a key given twice, are malformed rows.
+func TestIngest_HostileTextAndJSON(t *testing.T) {
+	p := newProject(t, "")
+	csv := gb18030(t, creditCustomerHeader+"\n"+customerRow("C001", "P", "张伟", "", "")+"\n"+customerRow("C002\u200b", "P", "李四", "", "")+"\n"+
+		strings.Replace(customerRow("C003", "P", "王五", "", ""), "110101199003074578", "\ufeff110101199003074578", 1)+"\n")
+	p.deliver("credit/customers_20261120.csv", csv, 3)
+	del := "holder_id|name|id_type|id_no|mobile|birth_date|employer|annual_income\nH1|张伟|ID_CARD|110101199003074578|13800138000|1990-03-07||\nH2|李四|ID_CARD|110101199003074578|138\u00a000138000|1990-03-07||\n"
+	p.deliver("card/holders_20261120.del", []byte(del), 2)
+	jsonl := strings.Join([]string{
+		`{"user_id":"U1","user_type":"PERSONAL"}`,
+		`{"user_id":"U2\u200b","user_type":"PERSONAL"}`, // an escaped zero-width space: still invisible
+		`{"user_id":"U3","user_type":"PERSONAL","age":042}`,
+		`{"user_id":"U4","user_type":"PERSONAL","note":"\x41"}`,
+		`{"user_id":"U5","user_type":"PERSONAL","user_type":"CORPORATE"}`,
+	}, "\n") + "\n"
+	p.deliver("ebank/users_20261120.jsonl", []byte(jsonl), 5)
+	if rep, err := p.ingest("credit", "card", "ebank"); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	for source, want := range map[string][]reject{
+		"credit/customers_20261120.csv": {{3, contract.ReasonInvisible}, {4, contract.ReasonInvisible}},
+		"card/holders_20261120.del":     {{3, contract.ReasonInvisible}},
+		"ebank/users_20261120.jsonl":    {{2, contract.ReasonInvisible}, {3, contract.ReasonMalformed}, {4, contract.ReasonMalformed}, {5, contract.ReasonMalformed}},
+	} {
+		if got := p.rejects(source); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: rejects %v, want %v", source, got, want)
+		}
+	}
+}
+
+// gb18030 encodes s as GB18030, which (unlike GBK) has every character,
+// the invisible ones included.
+func gb18030(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

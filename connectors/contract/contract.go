@@ -90,6 +90,10 @@ type Column struct {
 	// PII is the column's personal-data class: id_number, phone, name,
 	// free_text, or "" for none.
 	PII string
+	// Identifier: a string that identifies or links records (the entity's
+	// key, a required code, an ID number, a phone); a value with an
+	// invisible character is rejected.
+	Identifier bool
 	// ZH and EN describe the column.
 	ZH, EN string
 }
@@ -140,6 +144,9 @@ type Entity struct {
 	// Snapshot entities are full daily snapshots; the rest are daily increments.
 	Snapshot bool
 	Columns  []Column
+	// Key lists the columns that identify a record of the entity (a
+	// customer number, a loan number and due date).
+	Key []string
 	// UniqueKey, when set, is a column whose value is loaded at most once across
 	// all sources of the entity (ebank events arrive on the stream and in the
 	// archive). Later copies are rejected as duplicate_key.

@@ -19,6 +19,9 @@ func Docs(w io.Writer, feeds []*Feed) error {
 		for _, e := range f.Entities {
 			fmt.Fprintf(w, "### %s %s (`%s`)\n\n", e.ZH, e.EN, e.Table())
 			fmt.Fprintf(w, "%s files, `%s` (`{D}` is YYYYMMDD, `{DATE}` YYYY-MM-DD), %s.", e.Format, e.Pattern, delivery(e))
+			if len(e.Key) > 0 {
+				fmt.Fprintf(w, " Key: `%s`.", strings.Join(e.Key, "`, `"))
+			}
 			if e.UniqueKey != "" {
 				fmt.Fprintf(w, " A `%s` is loaded once across all of the entity's sources; later copies are rejected as `duplicate_key`.", e.UniqueKey)
 			}
@@ -38,6 +41,9 @@ func Show(w io.Writer, f *Feed) error {
 	fmt.Fprintf(w, "%s  %s %s  (%s)\n", f.Name, f.ZH, f.EN, f.File)
 	for _, e := range f.Entities {
 		fmt.Fprintf(w, "\n%s → %s  %s %s\n  %s files %s, %s", e.ID(), e.Table(), e.ZH, e.EN, e.Format, e.Pattern, delivery(e))
+		if len(e.Key) > 0 {
+			fmt.Fprintf(w, ", key %s", strings.Join(e.Key, "+"))
+		}
 		if e.UniqueKey != "" {
 			fmt.Fprintf(w, ", %s loaded once", e.UniqueKey)
 		}

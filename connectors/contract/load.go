@@ -46,6 +46,7 @@ type entityDecl struct {
 	Snapshot  bool         `yaml:"snapshot"`
 	WidthUnit string       `yaml:"width_unit"`
 	UniqueKey string       `yaml:"unique_key"`
+	Key       []string     `yaml:"key"`
 	Columns   []columnDecl `yaml:"columns"`
 }
 
@@ -192,9 +193,31 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 		if ed.UniqueKey != "" && !names[ed.UniqueKey] {
 			problem(l.Key("unique_key"), id, "unique_key: %q is not a column of the entity", ed.UniqueKey)
 		}
+		for _, k := range ed.Key {
+			if !names[k] {
+				problem(l.Key("key"), id, "key: %q is not a column of the entity", k)
+			}
+		}
+		e.Key = ed.Key
+		markIdentifiers(e)
 		fd.Entities = append(fd.Entities, e)
 	}
 	return fd, probs
+}
+
+// markIdentifiers flags the string columns that identify or link records:
+// the key, the unique key, required strings without a list of values, and
+// the identity attributes (ID numbers, phones). An invisible character in
+// one of them is a reject, never a silent mismatch in unification or joins.
+func markIdentifiers(e *Entity) {
+	for i := range e.Columns {
+		c := &e.Columns[i]
+		if c.Type != String || c.PII == "free_text" || c.PII == "name" {
+			continue
+		}
+		c.Identifier = slices.Contains(e.Key, c.Name) || c.Name == e.UniqueKey ||
+			c.Required && len(c.Enum) == 0 || c.PII == "id_number" || c.PII == "phone"
+	}
 }
 
 // column checks one declared column; msg says what is wrong.

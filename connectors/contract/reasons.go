@@ -19,6 +19,9 @@ const (
 	// ReasonSplitChar: a fixed-width column boundary falls inside a
 	// multi-byte character.
 	ReasonSplitChar = "split_character"
+	// ReasonInvisible: an identifier (a key, a required code, an ID number
+	// or a phone) holds a control or invisible character.
+	ReasonInvisible = "invisible_character"
 	// ReasonDuplicate: the entity's unique key was already loaded (stream
 	// redelivery, or the same event in the stream and the archive).
 	ReasonDuplicate = "duplicate_key"
@@ -33,5 +36,6 @@ var Reasons = []struct{ Code, Meaning string }{
 	{ReasonDate, "a date or timestamp that does not parse or does not exist"},
 	{ReasonEnum, "a value outside the contract's list of values for the column"},
 	{ReasonSplitChar, "a fixed-width column boundary falls inside a double-byte character (the widths or the encoding are wrong)"},
+	{ReasonInvisible, "an identifier (a key, a required code, an ID number or a phone) holds a control or invisible character (zero-width space, BOM, no-break space …), which would make it silently differ from the same identifier elsewhere"},
 	{ReasonDuplicate, "the unique key (ebank event_id) was already loaded from the stream or an archive"},
 }

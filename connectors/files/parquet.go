@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/rows"
 )
 
 // parquetReader reads a Parquet file row group by row group and hands on
@@ -74,6 +76,13 @@ func openParquet(ctx context.Context, e *contract.Entity, rel, path string, loc 
 	p.refs.Store(1)
 	known := map[string]bool{}
 	var problems []string
+	seen := map[string]int{}
+	for i, fld := range fs.Fields() {
+		if first, dup := seen[fld.Name]; dup {
+			problems = append(problems, fmt.Sprintf("columns %d and %d are both named %s (which one is meant cannot be known)", first+1, i+1, fld.Name))
+		}
+		seen[fld.Name] = i
+	}
 	for _, c := range e.Columns {
 		known[c.Name] = true
 		idx := fs.FieldIndices(c.Name)
@@ -212,6 +221,20 @@ func (p *parquetReader) convert(in arrow.RecordBatch) (arrow.RecordBatch, error)
 					keep[r] = false
 					reason[r] = &contract.Reject{Reason: contract.ReasonMissing, Detail: "column " + c.Name + " is required"}
 					continue
+				case c.Identifier:
+					if ch, at, found := rows.Invisible([]byte(v)); found {
+						prob := rows.InvisibleProblem(c.Name, ch, at)
+						keep[r] = false
+						reason[r] = &contract.Reject{Reason: prob.Reason, Detail: prob.Detail}
+						continue
+					}
+				}
+			}
+			if c.Type == contract.Date || c.Type == contract.Timestamp {
+				if detail := outOfRange(arr, r, c); detail != "" {
+					keep[r] = false
+					reason[r] = &contract.Reject{Reason: contract.ReasonDate, Detail: detail}
+					continue
 				}
 			}
 			if len(c.Enum) > 0 {
@@ -273,12 +296,48 @@ func (p *parquetReader) convert(in arrow.RecordBatch) (arrow.RecordBatch, error)
 	return filtered, nil
 }
 
+// The dates and timestamps a file may hold: years 1 to 9999, as in text
+// files. Parquet can encode any 32- or 64-bit count of days or units, and
+// DuckDB would read the extremes as infinity.
+var (
+	minDay = int64(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+	maxDay = int64(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+)
+
+// outOfRange says why row r of a date or timestamp column is outside
+// years 1–9999 ("" when it is not).
+func outOfRange(arr arrow.Array, r int, c contract.Column) string {
+	var day int64
+	switch a := arr.(type) {
+	case *array.Date32:
+		day = int64(a.Value(r))
+	case *array.Timestamp:
+		us := int64(a.Value(r))
+		day = us / 86_400_000_000
+		if us < 0 && us%86_400_000_000 != 0 {
+			day--
+		}
+	default:
+		return ""
+	}
+	if day < minDay || day > maxDay {
+		return fmt.Sprintf("column %s: %d days from 1970-01-01 is outside the years 1 to 9999", c.Name, day)
+	}
+	return ""
+}
+
 // cast converts a Parquet column to the contract's Arrow type. Timestamps
-// without a zone are wall time in the feed's zone.
+// without a zone are wall time in the feed's zone; timestamps of any unit
+// (pandas writes nanoseconds) are converted value by value to the
+// warehouse's microseconds, sub-microsecond digits dropped toward the
+// earlier microsecond as DuckDB's own cast does.
 func (p *parquetReader) cast(ctx context.Context, src arrow.Array, c contract.Column, target arrow.DataType) (arrow.Array, error) {
 	if arrow.TypeEqual(src.DataType(), target) {
 		src.Retain()
 		return src, nil
+	}
+	if ts, ok := src.DataType().(*arrow.TimestampType); ok && ts.TimeZone != "" && c.Type == contract.Timestamp {
+		return toMicros(src.(*array.Timestamp), ts.Unit), nil
 	}
 	if ts, ok := src.DataType().(*arrow.TimestampType); ok && ts.TimeZone == "" && c.Type == contract.Timestamp {
 		withZone := &arrow.TimestampType{Unit: ts.Unit, TimeZone: p.loc.String()}
@@ -300,10 +359,43 @@ func (p *parquetReader) wallToInstant(a *array.Timestamp, unit arrow.TimeUnit) (
 			continue
 		}
 		wall := a.Value(i).ToTime(unit)
+		if wall.Year() < 1 || wall.Year() > 9999 {
+			b.Append(arrow.Timestamp(math.MaxInt64)) // rejected by outOfRange
+			continue
+		}
 		t := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), p.loc)
 		b.Append(arrow.Timestamp(t.UnixMicro()))
 	}
 	return b.NewArray(), nil
+}
+
+// toMicros converts an instant column of any unit to microseconds.
+func toMicros(a *array.Timestamp, unit arrow.TimeUnit) arrow.Array {
+	b := array.NewTimestampBuilder(memory.DefaultAllocator, contract.TimestampType)
+	defer b.Release()
+	per := map[arrow.TimeUnit]int64{arrow.Second: 1_000_000, arrow.Millisecond: 1000, arrow.Microsecond: 1}
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		v := int64(a.Value(i))
+		if unit == arrow.Nanosecond {
+			us := v / 1000
+			if v < 0 && v%1000 != 0 {
+				us--
+			}
+			b.Append(arrow.Timestamp(us))
+			continue
+		}
+		m := per[unit]
+		if v > math.MaxInt64/m || v < math.MinInt64/m {
+			b.Append(arrow.Timestamp(math.MaxInt64)) // far outside the years 1–9999: rejected by outOfRange
+			continue
+		}
+		b.Append(arrow.Timestamp(v * m))
+	}
+	return b.NewArray()
 }
 
 func inEnum(v string, values []string) bool {

@@ -136,6 +136,11 @@ func (b *Builder) Set(i int, v []byte) *Problem {
 	var ok bool
 	switch c.Type {
 	case contract.String:
+		if c.Identifier {
+			if r, at, found := Invisible(v); found {
+				return InvisibleProblem(c.Name, r, at)
+			}
+		}
 		if s.enum != nil {
 			if _, found := s.enum[string(v)]; !found {
 				return &Problem{contract.ReasonEnum, fmt.Sprintf("column %s: %q is not one of %v", c.Name, clip(v), c.Enum)}

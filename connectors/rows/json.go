@@ -13,16 +13,18 @@ import (
 // columns, unknown keys are kept in _extra, and a missing required key rejects
 // the row at Commit.
 type JSONRow struct {
-	b      *Builder
-	p      fastjson.Parser
-	index  map[string]int
-	num    []byte
-	failed *Problem
+	b         *Builder
+	p         fastjson.Parser
+	index     map[string]int
+	seen      []bool   // known keys met in this object
+	extraKeys []string // unknown keys met in this object
+	num       []byte
+	failed    *Problem
 }
 
 // NewJSONRow stages JSON objects into b.
 func NewJSONRow(b *Builder) *JSONRow {
-	j := &JSONRow{b: b, index: map[string]int{}}
+	j := &JSONRow{b: b, index: map[string]int{}, seen: make([]bool, len(b.entity.Columns))}
 	for i, c := range b.entity.Columns {
 		j.index[c.Name] = i
 	}
@@ -30,10 +32,19 @@ func NewJSONRow(b *Builder) *JSONRow {
 }
 
 // Stage parses one object and stages its fields. The caller commits.
+// JSON is held to RFC 8259 where the parser is lenient: number literals
+// JSON does not allow (01, +1, .5, 1., NaN), string escapes it does not
+// define (\x41, \u12, a lone surrogate), raw control characters in strings
+// and a key given twice are malformed rows, never values.
 func (j *JSONRow) Stage(line []byte) *Problem {
 	j.b.Begin()
 	if !utf8.Valid(line) {
 		return &Problem{contract.ReasonEncoding, "not valid UTF-8"}
+	}
+	if needsStringCheck(line) {
+		if msg := checkStrings(line); msg != "" {
+			return &Problem{contract.ReasonMalformed, "invalid JSON: " + msg}
+		}
 	}
 	v, err := j.p.ParseBytes(line)
 	if err != nil {
@@ -44,6 +55,8 @@ func (j *JSONRow) Stage(line []byte) *Problem {
 		return &Problem{contract.ReasonMalformed, fmt.Sprintf("a JSON %s where an object is expected", v.Type())}
 	}
 	j.failed = nil
+	clear(j.seen)
+	j.extraKeys = j.extraKeys[:0]
 	o.Visit(j.visit)
 	return j.failed
 }
@@ -52,12 +65,28 @@ func (j *JSONRow) visit(key []byte, v *fastjson.Value) {
 	if j.failed != nil {
 		return
 	}
+	if msg := checkNumbers(v); msg != "" {
+		j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q: %s", key, msg)}
+		return
+	}
 	i, known := j.index[string(key)]
 	if !known {
+		for _, k := range j.extraKeys {
+			if k == string(key) {
+				j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q appears twice", key)}
+				return
+			}
+		}
+		j.extraKeys = append(j.extraKeys, string(key))
 		j.num = v.MarshalTo(j.num[:0])
 		j.b.AddExtra(key, j.num)
 		return
 	}
+	if j.seen[i] {
+		j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q appears twice", key)}
+		return
+	}
+	j.seen[i] = true
 	switch v.Type() {
 	case fastjson.TypeNull:
 		j.b.SetNull(i)
@@ -75,4 +104,153 @@ func (j *JSONRow) visit(key []byte, v *fastjson.Value) {
 	default:
 		j.failed = &Problem{contract.ReasonType, fmt.Sprintf("column %s: a JSON %s where a %s is expected", key, v.Type(), j.b.cols[i].col.TypeName())}
 	}
+}
+
+// needsStringCheck: only a line with a backslash or a control byte can hold
+// a string the parser accepts and JSON does not.
+func needsStringCheck(line []byte) bool {
+	for _, c := range line {
+		if c == '\\' || c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// checkStrings walks the string literals of a JSON text and says what is
+// wrong with the first invalid one ("" when none is).
+func checkStrings(b []byte) string {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		for i++; ; i++ {
+			if i >= len(b) {
+				return "a string is never closed"
+			}
+			c := b[i]
+			if c == '"' {
+				break
+			}
+			if c < 0x20 {
+				return fmt.Sprintf("a raw control character (%#02x) inside a string; JSON writes it escaped", c)
+			}
+			if c != '\\' {
+				continue
+			}
+			if i+1 >= len(b) {
+				return "a string ends in a backslash"
+			}
+			i++
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				r, ok := hex4(b, i+1)
+				if !ok {
+					return "\\u needs four hex digits"
+				}
+				i += 4
+				switch {
+				case r >= 0xD800 && r <= 0xDBFF:
+					lo, ok := hex4(b, i+3)
+					if i+2 >= len(b) || b[i+1] != '\\' || b[i+2] != 'u' || !ok || lo < 0xDC00 || lo > 0xDFFF {
+						return fmt.Sprintf("\\u%04X is half of a surrogate pair without its other half", r)
+					}
+					i += 6
+				case r >= 0xDC00 && r <= 0xDFFF:
+					return fmt.Sprintf("\\u%04X is half of a surrogate pair without its other half", r)
+				}
+			default:
+				return fmt.Sprintf("\\%c is not a JSON escape", b[i])
+			}
+		}
+	}
+	return ""
+}
+
+func hex4(b []byte, at int) (rune, bool) {
+	if at+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r*16 + rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r*16 + rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r*16 + rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// checkNumbers holds every number literal in v (nested ones too) to JSON's
+// grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func checkNumbers(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		var buf [64]byte
+		lit := v.MarshalTo(buf[:0])
+		if !validNumber(lit) {
+			return fmt.Sprintf("%s is not a JSON number", lit)
+		}
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		for _, x := range a {
+			if msg := checkNumbers(x); msg != "" {
+				return msg
+			}
+		}
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		var msg string
+		o.Visit(func(_ []byte, x *fastjson.Value) {
+			if msg == "" {
+				msg = checkNumbers(x)
+			}
+		})
+		return msg
+	}
+	return ""
+}
+
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
