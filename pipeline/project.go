@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cdp/connectors/contract"
 	"cdp/outbox"
 	"cdp/pipeline/config"
 	"cdp/transforms/identity"
@@ -56,13 +57,32 @@ func ParseProject(path string, data []byte) (*Project, error) {
 	return p, nil
 }
 
+// IdentitySources are the entities of a contract set that declare
+// identity: (customer records), as unification reads them.
+func IdentitySources(set *contract.Set) []identity.Source {
+	var out []identity.Source
+	for _, e := range set.Entities() {
+		id := e.Identity
+		if id == nil {
+			continue
+		}
+		out = append(out, identity.Source{System: id.System, Entity: e.ID(), Table: e.Table(), Key: id.Key,
+			PartyConst: id.PartyType.Const, PartyColumn: id.PartyType.Column, Companies: id.PartyType.Companies,
+			Attributes: id.Attributes, Trust: id.Trust})
+	}
+	return out
+}
+
 // extension names the stages and their sections for the config decoder.
 func (p *Project) extension() config.Extension {
 	return config.Extension{
 		Stages: Names(),
+		// Unification reads the customer entities of the feed contracts.
+		Contracts: func(set *contract.Set) { p.Identity.Sources = IdentitySources(set) },
 		Sections: []config.Section{
 			{Key: "identity", Into: &p.Identity,
-				Defaults: func() { p.Identity = p.Identity.WithDefaults() }, Check: func() []string { return p.Identity.Check() }},
+				Defaults: func() { p.Identity = p.Identity.WithDefaults() },
+				Check:    func() []string { return append(p.Identity.Check(), p.Identity.CheckSources()...) }},
 			{Key: "tags", Into: &p.Tags,
 				Defaults: func() { p.Tags = p.Tags.WithDefaults() }},
 			{Key: "tiers", Into: &p.Tiers,

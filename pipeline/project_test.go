@@ -23,7 +23,7 @@ func TestLoadProject_StageSectionsReportProblemsAtTheirField(t *testing.T) {
 			`cdp.yaml:4:8: identity.blocking[1][0]: unknown field "surname"; the fields are name, id_no, birth_date, mobile`},
 		{"identity trust with an unknown system",
 			"identity:\n  trust:\n    mobile: [ebank, crm]\n",
-			`cdp.yaml:3:5: identity.trust.mobile: unknown system "crm"; the systems are credit, wealth, card, ebank`},
+			`cdp.yaml:3:5: identity.trust.mobile: unknown system "crm"; the systems (contracts with identity:) are credit, wealth, card, ebank`},
 		{"tier weights that do not add up",
 			"tiers:\n  weights: {historical: 0.6, potential: 0.6, strategic: 0}\n",
 			`cdp.yaml:2:3: tiers.weights: historical, potential and strategic must be ≥ 0 and add up to 1, not 0.6 + 0.6 + 0`},

@@ -147,6 +147,9 @@ type Entity struct {
 	// Key lists the columns that identify a record of the entity (a
 	// customer number, a loan number and due date).
 	Key []string
+	// Identity, when set, makes the entity's records customers that take
+	// part in unification.
+	Identity *Identity
 	// UniqueKey, when set, is a column whose value is loaded at most once across
 	// all sources of the entity (ebank events arrive on the stream and in the
 	// archive). Later copies are rejected as duplicate_key.

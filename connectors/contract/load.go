@@ -47,6 +47,7 @@ type entityDecl struct {
 	WidthUnit string       `yaml:"width_unit"`
 	UniqueKey string       `yaml:"unique_key"`
 	Key       []string     `yaml:"key"`
+	Identity  *Identity    `yaml:"identity"`
 	Columns   []columnDecl `yaml:"columns"`
 }
 
@@ -199,6 +200,12 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 			}
 		}
 		e.Key = ed.Key
+		if ed.Identity != nil {
+			for _, msg := range checkIdentity(ed.Identity, f.Feed, names) {
+				problem(l.Key("identity"), id, "identity: %s", msg)
+			}
+			e.Identity = ed.Identity
+		}
 		markIdentifiers(e)
 		fd.Entities = append(fd.Entities, e)
 	}

@@ -26,9 +26,11 @@ import (
 	"testing"
 	"time"
 
+	"cdp/connectors/contract"
 	"cdp/internal/sqltest"
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
+	"cdp/transforms/identity"
 	"cdp/warehouse"
 )
 
@@ -393,4 +395,10 @@ func WithConfig(t testing.TB, dir, yaml string) *pipeline.Project {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// IdentityConfig is the identity section's defaults with the built-in
+// contracts' customer sources, for tests that unify without a project.
+func IdentityConfig() identity.Config {
+	return identity.Config{Sources: pipeline.IdentitySources(contract.BuiltinSet)}
 }

@@ -70,6 +70,10 @@ func (p *Project) FeedContracts() *contract.Set {
 type Extension struct {
 	Stages   []string
 	Sections []Section
+	// Contracts, when set, is told the project's feed contracts (built-in
+	// and its own) before the sections are checked: a stage whose options
+	// depend on them (unification's customer sources) checks against them.
+	Contracts func(*contract.Set)
 }
 
 // Section is a top-level key of cdp.yaml whose value a stage owns. It is

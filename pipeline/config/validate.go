@@ -51,10 +51,13 @@ func (p *Project) validate(d *decoder, x Extension) {
 	p.validateWarehouse(d)
 	p.validateKafka(d)
 	p.validateIngest(d)
+	p.validateContracts(d)
+	if x.Contracts != nil {
+		x.Contracts(p.FeedContracts())
+	}
 	for _, s := range x.Sections {
 		validateSection(d, s)
 	}
-	p.validateContracts(d)
 	p.validateFeeds(d)
 	p.validateSchedules(d, x.Stages)
 	p.validateServe(d)

@@ -223,7 +223,7 @@ func TestBuild_IncrementalEqualsFull(t *testing.T) {
 			held.Deliver(t, d)
 		}
 		b.Ingest(t)
-		if _, err := identity.Unify(ctx, w, identity.Options{Logger: quiet}); err != nil {
+		if _, err := identity.Unify(ctx, w, identity.Options{Config: testbank.IdentityConfig(), Logger: quiet}); err != nil {
 			t.Fatal(err)
 		}
 		sum, err := core.Build(ctx, w, quiet)

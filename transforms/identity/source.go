@@ -15,10 +15,6 @@ import (
 	"cdp/warehouse"
 )
 
-// Systems in their default trust order: the credit system's KYC is the most
-// thorough, e-banking self-registration the least.
-var Systems = []string{"credit", "wealth", "card", "ebank"}
-
 // record is one source customer record: the latest version of a source key
 // across the snapshots loaded, raw and normalised.
 type record struct {
@@ -48,8 +44,9 @@ func (r *record) ref() string { return r.system + ":" + r.key }
 // of the same date (a correction) wins. An incremental run keeps only
 // records that are new or whose fields changed since unification last saw
 // them, and never lets an older snapshot delivered late replace a newer one.
-var sourceQuery = `
-WITH src AS (` + sourceUnion + `), hashed AS (
+func sourceQuery(sources []Source) string {
+	return `
+WITH src AS (` + unionSQL(sources) + `), hashed AS (
     SELECT *, ` + businessDateSQL + ` AS business_date, ` + recordHashSQL + ` AS record_hash
     FROM src
 ), latest AS (
@@ -61,6 +58,7 @@ SELECT l.system, l.source_key, l.party_type, l.name, l.id_type, l.id_no, l.mobil
        l.rm_id, l.branch_code, l.business_date, l._load_id, l.record_hash
 FROM latest l {filter}
 ORDER BY l.system, l.source_key`
+}
 
 // candidatesOnly narrows an incremental read before the window: only keys
 // with at least one delivered version unification has not seen. (The window
@@ -69,40 +67,17 @@ const candidatesOnly = `WHERE (system, source_key) IN (
     SELECT h.system, h.source_key FROM hashed h ANTI JOIN core.party_xref x
     ON x.system = h.system AND x.source_key = h.source_key AND x.record_hash = h.record_hash)`
 
-// sourceUnion is every customer record row of loads in ({after}, {upto}],
-// in one shape.
-const sourceUnion = `
-    SELECT 'credit' AS system, cust_no AS source_key, cust_type AS party_type, name, id_type, id_no, mobile,
-           CAST(birth_date AS VARCHAR) AS birth_date, industry_code, CAST(annual_revenue AS VARCHAR) AS annual_revenue,
-           legal_rep_name, legal_rep_id_no, NULL AS employer, NULL AS annual_income, NULL AS risk_level,
-           NULL AS segment, rm_id, branch_code, _source, _load_id
-    FROM raw.credit_customers WHERE _load_id > {after} AND _load_id <= {upto}
-    UNION ALL
-    SELECT 'wealth', client_id, CASE WHEN id_type IN ('USCC', 'ORG_CODE', 'OTHER') THEN 'C' ELSE 'P' END,
-           name, id_type, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, risk_level, segment, rm_id, NULL,
-           _source, _load_id
-    FROM raw.wealth_clients WHERE _load_id > {after} AND _load_id <= {upto}
-    UNION ALL
-    SELECT 'card', holder_id, 'P', name, id_type, id_no, mobile, CAST(birth_date AS VARCHAR), NULL, NULL, NULL, NULL,
-           employer, CAST(annual_income AS VARCHAR), NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.card_holders WHERE _load_id > {after} AND _load_id <= {upto}
-    UNION ALL
-    SELECT 'ebank', user_id, CASE WHEN user_type = 'CORPORATE' THEN 'C' ELSE 'P' END, name,
-           NULL, id_no, mobile, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, _source, _load_id
-    FROM raw.ebank_users WHERE _load_id > {after} AND _load_id <= {upto}
-`
-
 // changedOnly is the incremental filter of sourceQuery: new keys, and
 // changed versions from a snapshot no older than the newest one the last run
 // had seen for that system (a late older snapshot is not a change; a source
 // whose file names carry no date always is). {after} is the last run's load.
 const changedOnly = `LEFT JOIN core.party_xref x ON x.system = l.system AND x.source_key = l.source_key
 LEFT JOIN (
-    SELECT split_part(entity, '.', 1) AS system,
+    SELECT {entity_system} AS system,
            max(coalesce(replace(regexp_extract(source, '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), '')) AS seen
     FROM ops.loads
     WHERE status = 'loaded' AND load_id <= {after}
-      AND entity IN ('credit.customers', 'wealth.clients', 'card.holders', 'ebank.users')
+      AND entity IN ({entities})
     GROUP BY 1
 ) w ON w.system = l.system
 WHERE x.party_id IS NULL
@@ -120,13 +95,14 @@ const recordHashSQL = `hash(party_type, name, id_type, id_no, mobile, birth_date
 
 // readRecords loads the source records of loads in (afterLoad, upTo];
 // with changed, only those new or changed since the last run.
-func readRecords(ctx context.Context, conn *sql.Conn, afterLoad, upTo int64, changed bool) ([]*record, error) {
+func readRecords(ctx context.Context, conn *sql.Conn, sources []Source, afterLoad, upTo int64, changed bool) ([]*record, error) {
 	vars := sqltext.Vars{"after": sqltext.Value(strconv.FormatInt(afterLoad, 10)), "upto": sqltext.Value(strconv.FormatInt(upTo, 10)),
-		"filter": sqltext.Value(""), "narrow": sqltext.Value("")}
+		"filter": sqltext.Value(""), "narrow": sqltext.Value(""), "entities": sqltext.Value(entityList(sources)),
+		"entity_system": sqltext.Value(entitySystem(sources))}
 	if changed {
 		vars["filter"], vars["narrow"] = sqltext.Value(sqltext.MustFill(changedOnly, vars)), sqltext.Value(candidatesOnly)
 	}
-	q := sqltext.MustFill(sourceQuery, vars)
+	q := sqltext.MustFill(sourceQuery(sources), vars)
 	var out []*record
 	err := warehouse.QueryArrow(ctx, conn, q, func(b arrow.RecordBatch) error {
 		cols := make([]*array.String, 19)

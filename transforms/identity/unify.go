@@ -37,6 +37,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -63,6 +64,10 @@ type Config struct {
 	// that still yields shared_mobile relationships (a bigger group is a
 	// switchboard, not a family).
 	SharedMobileMax int `yaml:"shared_mobile_max"`
+	// Sources are the customer entities of the feed contracts (their
+	// identity: blocks), set by the pipeline, not written in cdp.yaml.
+	// Their trust ranks give every trust order the section leaves out.
+	Sources []Source `yaml:"-"`
 }
 
 // TrustAttributes are the keys of Config.Trust.
@@ -80,14 +85,9 @@ func FieldNames() []string {
 // DefaultConfig is what an empty identity section means.
 func DefaultConfig() Config {
 	return Config{
-		Threshold: 0.9,
-		MaxBlock:  1000,
-		Blocking:  [][]string{{"id_no"}, {"mobile"}, {"name"}, {"birth_date"}},
-		Trust: map[string][]string{
-			"default": {"credit", "wealth", "card", "ebank"},
-			// Mobile banking verifies its number by SMS at every login.
-			"mobile": {"ebank", "card", "wealth", "credit"},
-		},
+		Threshold:       0.9,
+		MaxBlock:        1000,
+		Blocking:        [][]string{{"id_no"}, {"mobile"}, {"name"}, {"birth_date"}},
 		SharedMobileMax: 6,
 	}
 }
@@ -106,14 +106,6 @@ func (c Config) WithDefaults() Config {
 	}
 	if len(c.Blocking) == 0 {
 		c.Blocking = d.Blocking
-	}
-	if c.Trust == nil {
-		c.Trust = map[string][]string{}
-	}
-	for k, v := range d.Trust {
-		if _, ok := c.Trust[k]; !ok {
-			c.Trust[k] = v
-		}
 	}
 	return c
 }
@@ -150,9 +142,22 @@ func (c Config) Check() []string {
 		if !slices.Contains(TrustAttributes, attr) {
 			out = append(out, fmt.Sprintf("trust.%s: unknown attribute; trust orders are for %s", attr, strings.Join(TrustAttributes, ", ")))
 		}
+	}
+	return out
+}
+
+// CheckSources checks the trust orders against the sources' systems (known
+// once the contracts are).
+func (c Config) CheckSources() []string {
+	if len(c.Sources) == 0 {
+		return []string{"sources: no feed contract declares a customer entity (identity:), so there is nothing to unify"}
+	}
+	systems := trustOrders(c.Sources)["default"]
+	var out []string
+	for _, attr := range slices.Sorted(maps.Keys(c.Trust)) {
 		for _, s := range c.Trust[attr] {
-			if !slices.Contains(Systems, s) {
-				out = append(out, fmt.Sprintf("trust.%s: unknown system %q; the systems are %s", attr, s, strings.Join(Systems, ", ")))
+			if !slices.Contains(systems, s) {
+				out = append(out, fmt.Sprintf("trust.%s: unknown system %q; the systems (contracts with identity:) are %s", attr, s, strings.Join(systems, ", ")))
 			}
 		}
 	}
@@ -172,14 +177,14 @@ func (c Config) withDefaults() Config {
 	if len(c.Blocking) == 0 {
 		c.Blocking = d.Blocking
 	}
-	if c.Trust == nil {
-		c.Trust = map[string][]string{}
-	}
-	for k, v := range d.Trust {
-		if _, ok := c.Trust[k]; !ok {
-			c.Trust[k] = v
+	trust := map[string][]string{}
+	maps.Copy(trust, c.Trust)
+	for k, v := range trustOrders(c.Sources) {
+		if _, ok := trust[k]; !ok {
+			trust[k] = v
 		}
 	}
+	c.Trust = trust
 	if c.SharedMobileMax <= 0 {
 		c.SharedMobileMax = d.SharedMobileMax
 	}
@@ -231,6 +236,9 @@ var fields = []match.Field{
 func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, error) {
 	start := time.Now()
 	cfg := o.Config.withDefaults()
+	if probs := cfg.CheckSources(); len(probs) > 0 {
+		return nil, fmt.Errorf("unify: %s", strings.Join(probs, "; "))
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
@@ -253,10 +261,7 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	// the other: a load that began before a later one but committed after
 	// this read would be missed by incremental runs; --full reads all.)
 	var maxLoad, accountsLoad int64
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(l), 0), coalesce(max(l) FILTER (t = 'a'), 0) FROM (
-		SELECT max(_load_id) AS l, 'c' AS t FROM raw.credit_customers UNION ALL SELECT max(_load_id), 'c' FROM raw.wealth_clients
-		UNION ALL SELECT max(_load_id), 'c' FROM raw.card_holders UNION ALL SELECT max(_load_id), 'c' FROM raw.ebank_users
-		UNION ALL SELECT max(_load_id), 'a' FROM raw.card_accounts)`).Scan(&maxLoad, &accountsLoad); err != nil {
+	if err := conn.QueryRowContext(ctx, maxLoadSQL(cfg.Sources)).Scan(&maxLoad, &accountsLoad); err != nil {
 		return nil, fmt.Errorf("unify: %w", err)
 	}
 	full := o.Full || last.model == nil
@@ -266,7 +271,7 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	var links []storedLink
 	if full {
 		sum.Mode = "full"
-		if recs, err = readRecords(ctx, conn, 0, maxLoad, false); err != nil {
+		if recs, err = readRecords(ctx, conn, cfg.Sources, 0, maxLoad, false); err != nil {
 			return nil, err
 		}
 		normaliseAll(recs)
@@ -278,7 +283,7 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		}
 	} else {
 		sum.Mode = "incremental"
-		changed, err := readRecords(ctx, conn, last.lastLoad, maxLoad, true)
+		changed, err := readRecords(ctx, conn, cfg.Sources, last.lastLoad, maxLoad, true)
 		if err != nil {
 			return nil, err
 		}

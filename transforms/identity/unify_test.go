@@ -20,7 +20,7 @@ func newBank(t *testing.T, parties, days int) *testbank.Bank {
 
 func unify(t *testing.T, w *warehouse.Warehouse, full bool) *identity.Summary {
 	t.Helper()
-	s, err := identity.Unify(context.Background(), w, identity.Options{Full: full, Logger: quiet})
+	s, err := identity.Unify(context.Background(), w, identity.Options{Config: testbank.IdentityConfig(), Full: full, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 			held.Deliver(t, d)
 		}
 		b.Ingest(t)
-		if _, err := identity.Unify(ctx, w, identity.Options{Logger: quiet}); err != nil {
+		if _, err := identity.Unify(ctx, w, identity.Options{Config: testbank.IdentityConfig(), Logger: quiet}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := core.Build(ctx, w, quiet); err != nil {

@@ -55,7 +55,9 @@ WITH day AS (
            -- strategic: breadth of the relationship. Each 0–100 within its type.
            round(100 * percent_rank() OVER (PARTITION BY party_type ORDER BY aum + credit_balance + card_spend), 1) AS historical,
            round(100 * percent_rank() OVER (PARTITION BY party_type ORDER BY coalesce(annual_revenue, annual_income, 0) + aum), 1) AS potential,
-           round(100 * (0.7 * systems / 4.0 + 0.3 * least(relationships, 5) / 5.0), 1) AS strategic,
+           -- (systems: of those feeding unification, however many the contracts declare)
+           round(100 * (0.7 * systems / greatest(1, (SELECT count(DISTINCT system) FROM core.party_xref))
+                        + 0.3 * least(relationships, 5) / 5.0), 1) AS strategic,
            -- (party_id breaks ties, so a rerun scores every party the same)
            ntile(5) OVER (PARTITION BY party_type ORDER BY last_activity NULLS FIRST, party_id) AS recency,
            ntile(5) OVER (PARTITION BY party_type ORDER BY activity, party_id) AS frequency,
