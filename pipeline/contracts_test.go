@@ -1,14 +1,17 @@
 package pipeline
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"cdp/connectors/contract"
 	"cdp/internal/sqltest"
+	"cdp/internal/synthbank"
 	"cdp/warehouse"
 )
 
@@ -235,4 +238,82 @@ func TestIngest_ContractEvolution(t *testing.T) {
 	if n := p.count(`SELECT count(*) FROM raw.branch_visits`); n != 2 {
 		t.Fatalf("%d rows after the refused change", n)
 	}
+}
+
+const crmContract = `feed: crm
+zh: 客户关系管理系统
+en: CRM
+entities:
+  - name: contacts
+    zh: 联系人
+    en: Contacts
+    format: delimited
+    pattern: contacts_{D}.del
+    key: [contact_id]
+    snapshot: true
+    identity:
+      key: contact_id
+      party_type: {const: P}
+      attributes: {name: full_name, id_no: cert_no, mobile: phone}
+      trust: {default: 5, mobile: 1}
+    columns:
+      - {name: contact_id, type: string, required: true, zh: 联系人编号, en: contact id}
+      - {name: full_name, type: string, pii: name, zh: 姓名, en: name}
+      - {name: cert_no, type: string, pii: id_number, zh: 证件号码, en: ID number}
+      - {name: phone, type: string, pii: phone, zh: 手机, en: mobile}
+`
+
+// A system declared only in a project's contract takes part in
+// unification: its records join the credit record with the same resident
+// ID, and its mobile wins the golden record by its trust rank.
+func TestUnify_AProjectContractsCustomers(t *testing.T) {
+	p := newProject(t, "contracts: [contracts]\n")
+	cfg := filepath.Join(p.dir, "cdp.yaml")
+	yaml, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: crm, kind: files, path: feeds/crm}\n", 1))
+	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.dir, "contracts", "crm.yaml"), []byte(crmContract), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := "11010119900307123"
+	id += string(synthbank.ResidentCheck(id)) // a valid resident ID: a deterministic key
+	p.deliver("credit/customers_20261120.csv", gbk(t, creditCustomerHeader+"\n"+strings.Replace(customerRow("C1", "P", "张伟", "1990-03-07", ""), "110101199003074578", id, 1)+"\n"), 1)
+	p.deliver("crm/contacts_20261120.del", []byte("contact_id|full_name|cert_no|phone\nK1|张伟|"+id+"|13900139000\n"), 1)
+	if rep, err := p.ingest(); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	c := p.config()
+	if got := identitySystems(c); !reflect.DeepEqual(got, []string{"card", "credit", "crm", "ebank", "wealth"}) {
+		t.Fatalf("unification sources %v", got)
+	}
+	p.query(func(w *warehouse.Warehouse) {
+		env := &Env{Project: c, W: w, Logger: quiet}
+		if _, err := Run(context.Background(), env, "unify"); err != nil {
+			t.Fatal(err)
+		}
+		var parties int
+		var mobile string
+		sqltest.Row(t, w.DB(), `SELECT count(DISTINCT x.party_id), any_value(p.mobile) FROM core.party_xref x JOIN core.party p USING (party_id)
+			WHERE (x.system, x.source_key) IN (('credit', 'C1'), ('crm', 'K1'))`).Scan(&parties, &mobile)
+		if parties != 1 || mobile != "13900139000" {
+			t.Fatalf("%d parties for C1 and K1 (want one), golden mobile %s (want the CRM's, trusted first for mobiles)", parties, mobile)
+		}
+	})
+}
+
+func identitySystems(p *Project) []string {
+	var out []string
+	for _, s := range p.Identity.Sources {
+		out = append(out, s.System)
+	}
+	slices.Sort(out)
+	return out
 }

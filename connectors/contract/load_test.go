@@ -70,7 +70,22 @@ entities:
     columns:
       - {name: note, type: string, width: 40}
 `)},
-		"typo.yaml":  {Data: []byte("feed: x\nentities:\n  - name: a\n    formt: csv\n")},
+		"typo.yaml": {Data: []byte("feed: x\nentities:\n  - name: a\n    formt: csv\n")},
+		"who.yaml": {Data: []byte(`feed: crm
+entities:
+  - name: contacts
+    format: csv
+    pattern: c_{D}.csv
+    key: [contact]
+    identity:
+      key: contact
+      party_type: {column: kind}
+      attributes: {name: full_name, shoe_size: size}
+      trust: {mobile: 0, colour: 1}
+    columns:
+      - {name: contact_id, type: string, required: true}
+      - {name: full_name, type: string}
+`)},
 		"comma.yaml": {Data: []byte("feed: y\nentities:\n  - name: a\n    columns:\n      - {name: b, type: decimal(18,2)}\n")},
 	}
 	_, err := contract.Load(fsys)
@@ -89,6 +104,12 @@ entities:
 		`bad.yaml:19: core_banking.ledger.acct_no: width: a fixed-width column needs its width (at least 1)`,
 		`bad.yaml:25: core_banking.notes.note: width: only a fixed-width entity's columns have widths`,
 		`typo.yaml:4: unknown key "formt"`,
+		`who.yaml:6: crm.contacts: key: "contact" is not a column of the entity`,
+		`who.yaml:7: crm.contacts: identity: key: "contact" is not a column of the entity`,
+		`who.yaml:7: crm.contacts: identity: party_type.column: "kind" is not a column of the entity (or give const: P)`,
+		`who.yaml:7: crm.contacts: identity: attributes.shoe_size: not an identity attribute`,
+		`who.yaml:7: crm.contacts: identity: trust.colour: trust ranks are for default, name, id_no, birth_date, mobile, other`,
+		`who.yaml:7: crm.contacts: identity: trust.mobile: a rank is 1 (trusted first) or more`,
 		`comma.yaml:5: unknown key "2)": inside { } a decimal type must be quoted, type: "decimal(18,2)"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
