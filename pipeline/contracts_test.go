@@ -2,12 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"cdp/connectors/contract"
 	"cdp/internal/sqltest"
@@ -316,4 +319,62 @@ func identitySystems(p *Project) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// A contract's expected: arrivals: the files due by now and not loaded are
+// late, from the feed's first load on; a file that is there but waits for
+// its control file is late and says so; loading it ends the lateness.
+func TestLateFeeds(t *testing.T) {
+	p := newProject(t, "contracts: [contracts]\n")
+	cfg := filepath.Join(p.dir, "cdp.yaml")
+	yaml, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: branch, kind: files, path: feeds/branch}\n", 1))
+	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	expected := strings.Replace(branchContract, "    pattern: visits_{D}.del\n", "    pattern: visits_{D}.del\n    expected: {by: \"06:00\", lag: 1}\n", 1)
+	if err := os.WriteFile(filepath.Join(p.dir, "contracts", "branch.yaml"), []byte(expected), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	visit := func(day string) []byte {
+		return []byte("visit_id|cust_no|visited_at|purpose|fee\nV" + day + "|C1|" + day[:4] + "-" + day[4:6] + "-" + day[6:] + " 09:30:00|LOAN|0\n")
+	}
+	p.deliver("branch/visits_20261118.del", visit("20261118"), 1) // Wednesday
+	p.write("branch/visits_20261120.del", visit("20261120"))      // Friday's, without its control file yet
+	if _, err := p.ingest("branch"); err != nil && !errors.Is(err, ErrUnitsFailed) {
+		t.Fatal(err)
+	}
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 23, 7, 0, 0, 0, shanghai) // Monday 07:00: Thursday's and Friday's files are due
+	c := p.config()
+	var late []LateFeed
+	p.query(func(w *warehouse.Warehouse) {
+		if late, err = LateFeeds(context.Background(), c, w.DB(), now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var got []string
+	for _, l := range late {
+		got = append(got, fmt.Sprintf("%s %s %s due %s pending=%v", l.Feed, l.Entity, l.Day.Format("01-02"), l.Due.In(shanghai).Format("01-02 15:04"), l.Pending))
+	}
+	want := []string{"branch branch.visits 11-19 due 11-20 06:00 pending=false", "branch branch.visits 11-20 due 11-21 06:00 pending=true"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("late\n got %q\nwant %q", got, want)
+	}
+	p.deliver("branch/visits_20261119.del", visit("20261119"), 1)
+	p.deliver("branch/visits_20261120.del", visit("20261120"), 1)
+	if _, err := p.ingest("branch"); err != nil {
+		t.Fatal(err)
+	}
+	p.query(func(w *warehouse.Warehouse) {
+		if late, err = LateFeeds(context.Background(), c, w.DB(), now); err != nil || len(late) != 0 {
+			t.Fatalf("after the files loaded: %v %+v", err, late)
+		}
+	})
 }

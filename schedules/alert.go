@@ -17,18 +17,42 @@ import (
 // for good. It carries no customer data: the error's IDs and mobiles are
 // masked (pii.Redact).
 type Alert struct {
-	Kind        string    `json:"kind"` // "job_failed"
+	Kind        string    `json:"kind"` // "job_failed" or "feed_late"
 	Project     string    `json:"project"`
 	Host        string    `json:"host"`
-	Job         string    `json:"job"`
-	FiredJob    string    `json:"fired_job"`
-	FireID      string    `json:"fire_id"`
-	RunID       string    `json:"run_id"`
-	Trigger     string    `json:"trigger"`
+	Job         string    `json:"job,omitempty"`
+	FiredJob    string    `json:"fired_job,omitempty"`
+	FireID      string    `json:"fire_id,omitempty"`
+	RunID       string    `json:"run_id,omitempty"`
+	Trigger     string    `json:"trigger,omitempty"`
 	ScheduledAt time.Time `json:"scheduled_at,omitzero"`
-	Attempts    int       `json:"attempts"`
+	Attempts    int       `json:"attempts,omitempty"`
+	// A late feed: the feed, the contract entity and the business day
+	// whose file was due at Due and has not loaded.
+	Feed        string    `json:"feed,omitempty"`
+	Entity      string    `json:"entity,omitempty"`
+	BusinessDay string    `json:"business_day,omitempty"`
+	Due         time.Time `json:"due,omitzero"`
 	Error       string    `json:"error"`
 	At          time.Time `json:"at"`
+}
+
+// FeedLate raises the alert hook for a file that was due and has not
+// loaded: logged (schedules.alert.log) and posted to the webhook.
+func (s *Scheduler) FeedLate(ctx context.Context, feed, entity string, day, due time.Time, msg string) {
+	host, _ := os.Hostname()
+	a := Alert{Kind: "feed_late", Project: s.p.Path, Host: host, Feed: feed, Entity: entity,
+		BusinessDay: day.Format("2006-01-02"), Due: due, Error: msg, At: s.clock.Now()}
+	cfg := s.p.Schedules.Alert
+	if *cfg.Log {
+		s.log.Error("ALERT: feed late", "feed", feed, "entity", entity, "business_day", a.BusinessDay, "due", due, "detail", msg)
+	}
+	if cfg.Webhook == "" {
+		return
+	}
+	if err := s.postAlert(context.WithoutCancel(ctx), cfg.Webhook, a); err != nil {
+		s.log.Error("alert webhook failed", "feed", feed, "err", err)
+	}
 }
 
 // alert raises the alert hook for a job that failed for good.
@@ -81,3 +105,6 @@ func (s *Scheduler) postAlert(ctx context.Context, url string, a Alert) error {
 	}
 	return last
 }
+
+// Clock is the scheduler's clock (the system's, or a test's).
+func (s *Scheduler) Clock() Clock { return s.clock }

@@ -72,6 +72,7 @@ type Daemon struct {
 
 	mu        sync.Mutex
 	started   bool
+	alerted   map[string]bool                   // late files already alerted: feed|entity|day
 	snapshots map[string]warehouse.SnapshotInfo // by kind
 	published map[warehouse.SnapshotKind]int
 	snapErr   error
@@ -90,11 +91,11 @@ func NewDaemon(p *pipeline.Project, w *warehouse.Warehouse, o DaemonOptions) *Da
 		o.Stage = pipeline.Run
 	}
 	d := &Daemon{p: p, w: w, o: o, log: o.Logger, reg: o.Registry, snapshots: map[string]warehouse.SnapshotInfo{},
-		published: map[warehouse.SnapshotKind]int{}, kick: make(chan struct{}, 1), ready: make(chan struct{})}
+		published: map[warehouse.SnapshotKind]int{}, kick: make(chan struct{}, 1), ready: make(chan struct{}), alerted: map[string]bool{}}
 	d.snapAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdp_snapshot_timestamp_seconds",
 		Help: "Unix time the snapshot the SQL endpoint serves was published, by kind (analyst, full)."}, []string{"kind"})
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		NewWarehouseCollector(w.DB()), outbox.Collector(w.DB()), d.snapAge)
+		NewWarehouseCollector(w.DB()), outbox.Collector(w.DB()), d.snapAge, NewArrivalCollector(p, w.DB(), time.Now))
 	d.Sched = schedules.New(p, w, schedules.Options{Logger: o.Logger, Brokers: o.Brokers, Metrics: schedules.NewMetrics(d.reg),
 		Stage: d.stage, OnSuccess: d.afterFire, OnFire: o.OnFire})
 	return d
@@ -290,6 +291,11 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 		return err
 	}
 	var relay sync.WaitGroup
+	relay.Add(1)
+	go func() {
+		defer relay.Done()
+		d.arrivalLoop(ctx)
+	}()
 	if d.p.Publish.Continuous {
 		relay.Add(1)
 		go func() {
@@ -313,6 +319,47 @@ func (d *Daemon) Run(ctx context.Context, httpLn, sqlLn net.Listener) error {
 	d.Sched.Stop()
 	relay.Wait()
 	return err
+}
+
+// arrivalLoop checks every minute for files due and not loaded, and alerts
+// each once.
+func (d *Daemon) arrivalLoop(ctx context.Context) {
+	clock := d.Sched.Clock()
+	for {
+		if _, err := d.CheckArrivals(ctx, clock.Now()); err != nil && ctx.Err() == nil {
+			d.log.Warn("checking feed arrivals", "err", err)
+		}
+		select {
+		case <-clock.After(time.Minute):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// CheckArrivals raises the alert hook once for each file due by now (its
+// contract's expected:) that has not loaded, and returns them all.
+func (d *Daemon) CheckArrivals(ctx context.Context, now time.Time) ([]pipeline.LateFeed, error) {
+	late, err := pipeline.LateFeeds(ctx, d.p, d.w.DB(), now)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range late {
+		key := l.Feed + "|" + l.Entity + "|" + l.Day.Format("20060102")
+		d.mu.Lock()
+		seen := d.alerted[key]
+		d.alerted[key] = true
+		d.mu.Unlock()
+		if seen {
+			continue
+		}
+		msg := fmt.Sprintf("the %s file for %s was due %s and has not loaded", l.Entity, l.Day.Format("2006-01-02"), l.Due.Format(time.RFC3339))
+		if l.Pending {
+			msg += " (a file is there, waiting for its control file or failed to load)"
+		}
+		d.Sched.FeedLate(ctx, l.Feed, l.Entity, l.Day, l.Due, msg)
+	}
+	return late, nil
 }
 
 // Handler serves /healthz, /readyz, /metrics, /status and POST /run/{job}.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"cdp/pipeline"
+	"cdp/pipeline/config"
 	"cdp/serve/pgserve"
 )
 
@@ -67,6 +69,57 @@ func (c *warehouseCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.loaded, prometheus.CounterValue, float64(loaded))
 	for _, m := range rejects {
 		ch <- m
+	}
+}
+
+// arrivalCollector exposes the files due and not loaded (pipeline.LateFeeds)
+// at each scrape.
+type arrivalCollector struct {
+	p             *pipeline.Project
+	db            *sql.DB
+	now           func() time.Time
+	late, overdue *prometheus.Desc
+}
+
+// NewArrivalCollector is a Prometheus collector of late feeds.
+func NewArrivalCollector(p *pipeline.Project, db *sql.DB, now func() time.Time) prometheus.Collector {
+	labels := []string{"feed", "entity"}
+	return &arrivalCollector{p: p, db: db, now: now,
+		late:    prometheus.NewDesc("cdp_feed_late_files", "Files due by now (the contract's expected:) and not loaded, per feed and entity.", labels, nil),
+		overdue: prometheus.NewDesc("cdp_feed_overdue_seconds", "How long past due the oldest late file is, per feed and entity.", labels, nil)}
+}
+
+func (c *arrivalCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.late; ch <- c.overdue }
+
+func (c *arrivalCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := c.now()
+	late, err := pipeline.LateFeeds(ctx, c.p, c.db, now)
+	if err != nil {
+		return // cdp_warehouse_up says the warehouse did not answer
+	}
+	type key struct{ feed, entity string }
+	count := map[key]int{}
+	oldest := map[key]time.Duration{}
+	for _, l := range late {
+		k := key{l.Feed, l.Entity}
+		count[k]++
+		oldest[k] = max(oldest[k], l.Overdue(now))
+	}
+	// Every entity with arrivals declared has a series, 0 when on time.
+	for _, f := range c.p.Feeds {
+		if !*f.Enabled || f.Spec() == nil || f.Kind != config.KindFiles {
+			continue
+		}
+		for _, e := range f.Spec().Entities {
+			if e.Expected == nil {
+				continue
+			}
+			k := key{f.Name, e.ID()}
+			ch <- prometheus.MustNewConstMetric(c.late, prometheus.GaugeValue, float64(count[k]), k.feed, k.entity)
+			ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, oldest[k].Seconds(), k.feed, k.entity)
+		}
 	}
 }
 

@@ -89,6 +89,9 @@ warehouse, status asks the daemon (serve.http) for the jobs part instead.`,
 				return err
 			}
 			printJobStatus(out, st, p.Schedules.Location)
+			if err := printLateFeeds(cmd.Context(), out, p, w.DB(), time.Now()); err != nil {
+				return err
+			}
 			return printQueries(cmd.Context(), out, w.DB(), statusQueries)
 		},
 	}
@@ -111,6 +114,39 @@ func printJobStatus(out io.Writer, st *schedules.Status, loc *time.Location) {
 		return
 	}
 	printRuns(out, st.Runs)
+}
+
+// printLateFeeds shows the files due by now (their contracts' expected:)
+// and not loaded; nothing when no contract declares arrivals.
+func printLateFeeds(ctx context.Context, out io.Writer, p *pipeline.Project, db *sql.DB, now time.Time) error {
+	declared := false
+	for _, f := range p.Feeds {
+		for _, e := range f.Spec().Entities {
+			declared = declared || e.Expected != nil
+		}
+	}
+	if !declared {
+		return nil
+	}
+	late, err := pipeline.LateFeeds(ctx, p, db, now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nFeeds due and not loaded (expected: in their contracts; the last %d business days)\n", pipeline.LateWindow)
+	if len(late) == 0 {
+		fmt.Fprintln(out, "  none: every expected file has loaded")
+		return nil
+	}
+	loc := now.Location()
+	for _, l := range late {
+		state := "missing"
+		if l.Pending {
+			state = "arrived, not loaded (no control file yet, or failed)"
+		}
+		fmt.Fprintf(out, "  LATE %-12s %-22s business day %s, due %s, %s overdue: %s\n", l.Feed, l.Entity, l.Day.Format("2006-01-02"),
+			l.Due.In(loc).Format("2006-01-02 15:04 MST"), l.Overdue(now).Round(time.Minute), state)
+	}
+	return nil
 }
 
 // daemonStatus asks the running cdp serve for its job status.

@@ -150,6 +150,9 @@ type Entity struct {
 	// Identity, when set, makes the entity's records customers that take
 	// part in unification.
 	Identity *Identity
+	// Expected, when set, is when the entity's file for a business day is
+	// due; a feed without it by then is late.
+	Expected *Expected
 	// UniqueKey, when set, is a column whose value is loaded at most once across
 	// all sources of the entity (ebank events arrive on the stream and in the
 	// archive). Later copies are rejected as duplicate_key.

@@ -48,6 +48,7 @@ type entityDecl struct {
 	UniqueKey string       `yaml:"unique_key"`
 	Key       []string     `yaml:"key"`
 	Identity  *Identity    `yaml:"identity"`
+	Expected  *Expected    `yaml:"expected"`
 	Columns   []columnDecl `yaml:"columns"`
 }
 
@@ -205,6 +206,12 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 				problem(l.Key("identity"), id, "identity: %s", msg)
 			}
 			e.Identity = ed.Identity
+		}
+		if ed.Expected != nil {
+			if msg := ed.Expected.check(); msg != "" {
+				problem(l.Key("expected"), id, "expected: %s", msg)
+			}
+			e.Expected = ed.Expected
 		}
 		markIdentifiers(e)
 		fd.Entities = append(fd.Entities, e)
