@@ -92,6 +92,21 @@ feeds:
 			t.Errorf("%s: %d rows, checksum %s; the canonical load has %d, %s", e.Table(), m, got, n, want)
 		}
 	}
+	// cdp contract suggest finds the mapping of the file with headers.
+	customers := credit.Entities[0]
+	rep2, err := SuggestMapping(fp.config(), "credit", customers.Name, filepath.Join(foreign, "feeds", "credit", customers.FileName("20261120")), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for _, p := range rep2.Proposals {
+		if c, _ := customers.Column(p.Column); p.Field == c.ZH {
+			right++
+		}
+	}
+	if float64(right) < 0.9*float64(len(customers.Columns)) {
+		t.Errorf("suggest: %d of %d columns right\n%s", right, len(customers.Columns), rep2.YAML("credit"))
+	}
 	if n := fp.count(`SELECT count(*) FROM ops.rejects`); n != cp.count(`SELECT count(*) FROM ops.rejects`) {
 		t.Errorf("%d rejects, the canonical load had %d", n, cp.count(`SELECT count(*) FROM ops.rejects`))
 	}

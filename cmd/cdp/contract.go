@@ -143,7 +143,40 @@ or --entity. ID numbers and mobiles in the details are masked.`,
 	check.Flags().StringVar(&entity, "entity", "", "the entity (default: the one whose file pattern the name matches)")
 	check.Flags().IntVar(&limit, "limit", 20, "rejects to list")
 	check.MarkFlagRequired("feed")
-	cmd.AddCommand(list, show, docs, check)
+	var headerLine int
+	var sfeed, sentity string
+	suggest := &cobra.Command{
+		Use:   "suggest --feed FEED --entity ENTITY FILE",
+		Short: "Propose a mapping of a file's columns onto a contract, as a commented cdp.yaml snippet to review",
+		Long: `suggest reads FILE's header and up to 1000 lines with the feed's encoding and
+delimiter, and proposes which field each contract column comes from: by
+name (the column's name and its Chinese description, compared in
+characters, pinyin and English, with the synonyms bank exports use: 编号,
+号码, 代码; 姓名, 名称, 户名; 手机, 电话 …) and by the values (ID numbers,
+mobiles, dates and the layout they need, amounts with digit groups, an
+enum's values or codes that need a code map). Each column gets a
+confidence and the reason. The output is a snippet for the feed's entry in
+cdp.yaml: review it, then run cdp contract check. Nothing is written.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := pipeline.LoadProject(g.config)
+			if err != nil {
+				return err
+			}
+			rep, err := pipeline.SuggestMapping(p, sfeed, sentity, args[0], headerLine)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), rep.YAML(sfeed))
+			return nil
+		},
+	}
+	suggest.Flags().StringVar(&sfeed, "feed", "", "the feed of cdp.yaml whose contract, encoding and delimiter to use (required)")
+	suggest.Flags().StringVar(&sentity, "entity", "", "the contract entity the file holds (required)")
+	suggest.Flags().IntVar(&headerLine, "header-line", 1, "the line the header is on (after a banner)")
+	suggest.MarkFlagRequired("feed")
+	suggest.MarkFlagRequired("entity")
+	cmd.AddCommand(list, show, docs, check, suggest)
 	return cmd
 }
 

@@ -191,3 +191,30 @@ feeds:
 		t.Errorf("contract show: %v\n%s", err, out)
 	}
 }
+
+// cdp contract suggest prints a mapping snippet with a confidence per
+// column; it writes nothing.
+func TestContractSuggest(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cdp.yaml")
+	if err := os.WriteFile(cfg, []byte("warehouse: {path: wh.duckdb}\nfeeds:\n  - {name: card, path: feeds/card}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "holders.txt")
+	data := "banner line\n持卡人号|姓名|证件号码|手机|生日\nH1|张伟|110101199003071234|13800138000|1990/3/7\nH2|李娜|110101198512011234|13900139000|1985/12/1\n"
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "contract", "suggest", "--config", cfg, "--feed", "card", "--entity", "holders", "--header-line", "2", file)
+	if err != nil {
+		t.Fatalf("suggest: %v\n%s", err, out)
+	}
+	for _, want := range []string{"    mapping:\n      holders:\n        columns:", "holder_id: 持卡人号", "id_no: 证件号码", "mobile: 手机", `birth_date: {from: 生日, layout: "%Y/%m/%d"}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the snippet lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "wh.duckdb")); !os.IsNotExist(err) {
+		t.Errorf("suggest made a warehouse: %v", err)
+	}
+}
