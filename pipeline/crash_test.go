@@ -147,3 +147,72 @@ func TestIngest_KilledMidLoadThenRerunEqualsCleanRun(t *testing.T) {
 		})
 	}
 }
+
+// A feed declared only in a project's contracts (and read through a
+// mapping) survives a SIGKILL mid-load like the built-ins: killed inside
+// its transaction, then rerun, it equals a clean run.
+func TestIngest_AProjectFeedKilledMidLoadThenRerunEqualsCleanRun(t *testing.T) {
+	setup := func() *project {
+		p := newProject(t, "contracts: [contracts]\n")
+		cfg := filepath.Join(p.dir, "cdp.yaml")
+		yaml, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed := "feeds:\n  - name: branch\n    path: feeds/branch\n    mapping:\n      visits:\n        columns:\n          visit_id: 编号\n          purpose: {from: 事由, codes: {存款: DEPOSIT, 理财: WEALTH, 贷款: LOAN}}\n"
+		if err := os.WriteFile(cfg, []byte(strings.Replace(string(yaml), "feeds:\n", feed, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p.dir, "contracts", "branch.yaml"), []byte(branchContract), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		b.WriteString("编号|cust_no|visited_at|事由|fee\n")
+		for i := range 60000 {
+			purpose := []string{"存款", "理财", "贷款", "柜面"}[i%4] // 柜面 is outside the code map: a reject
+			fmt.Fprintf(&b, "V%06d|C%d|2026-11-20 09:30:00|%s|1.5\n", i, i%977, purpose)
+		}
+		p.deliver("branch/visits_20261120.del", []byte(b.String()), 60000)
+		return p
+	}
+	sum := func(p *project) string {
+		var s string
+		p.query(func(w *warehouse.Warehouse) {
+			q := `SELECT (SELECT count(*) || '/' || sum(hash(visit_id, cust_no, visited_at, purpose, fee, _extra, _source)::HUGEINT) FROM raw.branch_visits)
+				|| ' ' || (SELECT count(*) || '/' || sum(hash(position, reason, detail)::HUGEINT) FROM ops.rejects r JOIN ops.loads l USING (load_id) WHERE l.status = 'loaded')`
+			if err := w.DB().QueryRow(q).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return s
+	}
+	clean := setup()
+	if _, err := clean.ingest(); err != nil {
+		t.Fatal(err)
+	}
+	want := sum(clean)
+	if !strings.HasPrefix(want, "45000/") {
+		t.Fatalf("clean run: %s, want 45000 rows loaded", want)
+	}
+	for _, at := range []string{"batch:2", "before-commit:1"} {
+		t.Run(at, func(t *testing.T) {
+			p := setup()
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "CDP_CRASH_PROJECT="+filepath.Join(p.dir, "cdp.yaml"), "CDP_CRASH_AT="+at)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("child was not killed at %s: %v\n%s", at, err, out)
+			}
+			if _, err := p.ingest(); err != nil {
+				t.Fatalf("rerun after crash: %v", err)
+			}
+			if got := sum(p); got != want {
+				t.Errorf("after a crash at %s and a rerun: %s, clean run: %s", at, got, want)
+			}
+		})
+	}
+}
