@@ -5,11 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"cdp/connectors/files"
 	"cdp/connectors/rows"
 	"cdp/pipeline/config"
-	"cdp/warehouse"
 )
 
 // LateWindow is how many due business days back a feed is checked.
@@ -48,7 +49,11 @@ func LateFeeds(ctx context.Context, p *Project, db *sql.DB, now time.Time) ([]La
 			if e.Expected == nil || !slices.Contains(f.Entities, e.Name) {
 				continue
 			}
-			loaded, waiting, first, err := arrivals(ctx, db, f.Name, e.ID())
+			pattern := e.Pattern
+			if p, ok := f.Patterns[e.Name]; ok {
+				pattern = p
+			}
+			loaded, waiting, first, err := arrivals(ctx, db, f.Name, e.ID(), pattern)
 			if err != nil {
 				return nil, err
 			}
@@ -67,31 +72,31 @@ func LateFeeds(ctx context.Context, p *Project, db *sql.DB, now time.Time) ([]La
 }
 
 // arrivals reads which business days of a feed's entity loaded, which
-// wait (a file there but pending or failed), and the first day loaded.
-func arrivals(ctx context.Context, db *sql.DB, feed, entity string) (loaded, waiting map[string]bool, first string, err error) {
-	q := `SELECT ` + warehouse.SnapshotDateOfSQL("source") + ` AS day, bool_or(status IN ('loaded', 'superseded')) AS ok
-		FROM ops.loads WHERE feed = ? AND entity = ? GROUP BY 1`
-	rs, err := db.QueryContext(ctx, q, feed, entity)
+// wait (a file there but pending or failed), and the first day loaded; the
+// day is the one the file's name carries by the entity's pattern.
+func arrivals(ctx context.Context, db *sql.DB, feed, entity, pattern string) (loaded, waiting map[string]bool, first string, err error) {
+	rs, err := db.QueryContext(ctx, `SELECT source, bool_or(status IN ('loaded', 'superseded')) FROM ops.loads
+		WHERE feed = ? AND entity = ? AND kind = 'file' GROUP BY 1`, feed, entity)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("arrivals of %s: %w", entity, err)
 	}
 	defer rs.Close()
 	loaded, waiting = map[string]bool{}, map[string]bool{}
 	for rs.Next() {
-		var day string
+		var source string
 		var ok bool
-		if err := rs.Scan(&day, &ok); err != nil {
+		if err := rs.Scan(&source, &ok); err != nil {
 			return nil, nil, "", fmt.Errorf("arrivals of %s: %w", entity, err)
 		}
-		if day == "" {
-			continue
-		}
-		if ok {
+		day := files.BusinessDate(pattern, strings.TrimPrefix(source, feed+"/"))
+		switch {
+		case day == "":
+		case ok:
 			loaded[day] = true
 			if first == "" || day < first {
 				first = day
 			}
-		} else {
+		default:
 			waiting[day] = true
 		}
 	}

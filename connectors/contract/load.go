@@ -64,6 +64,14 @@ type columnDecl struct {
 	EN       string   `yaml:"en"`
 }
 
+// reservedWords are DuckDB's reserved keywords (duckdb_keywords(),
+// category reserved): not column names.
+var reservedWords = strings.Fields(`all analyse analyze and any array as asc asymmetric both case cast check collate column
+	constraint create default deferrable desc describe distinct do else end except false fetch for foreign from group
+	having in initially intersect into lambda lateral leading limit not null offset on only or order pivot pivot_longer
+	pivot_wider placing primary qualify references returning select show some summarize symmetric table then to
+	trailing true union unique unpivot using variadic when where window with`)
+
 var (
 	identifier  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	decimalType = regexp.MustCompile(`^decimal\((\d+),\s*(\d+)\)$`)
@@ -211,6 +219,9 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 			if msg := ed.Expected.check(); msg != "" {
 				problem(l.Key("expected"), id, "expected: %s", msg)
 			}
+			if !strings.Contains(ed.Pattern, "{D}") && !strings.Contains(ed.Pattern, "{DATE}") {
+				problem(l.Key("expected"), id, "expected: the pattern %q has no {D} or {DATE}, so a file's business day cannot be known", ed.Pattern)
+			}
 			e.Expected = ed.Expected
 		}
 		markIdentifiers(e)
@@ -242,6 +253,9 @@ func column(cd columnDecl) (c Column, msg string) {
 	}
 	if strings.HasPrefix(cd.Name, "_") {
 		return c, "names starting with _ are the warehouse's lineage columns"
+	}
+	if slices.Contains(reservedWords, cd.Name) {
+		return c, fmt.Sprintf("name: %q is a reserved word of SQL; analysts would have to quote it in every query (name it e.g. %s_code)", cd.Name, cd.Name)
 	}
 	if !slices.Contains(piiClasses, cd.PII) {
 		return c, fmt.Sprintf("pii: %q is not one of id_number, phone, name, free_text", cd.PII)

@@ -57,6 +57,7 @@ entities:
       - {name: opened, type: datetime}
       - {name: acct_no, type: string}
       - {name: holder_id, type: string, pii: secret}
+      - {name: order, type: string}
   - name: ledger
     format: fixed
     width_unit: words
@@ -76,6 +77,7 @@ entities:
   - name: contacts
     format: csv
     pattern: c_{D}.csv
+    expected: {by: "25:00", lag: -1}
     key: [contact]
     identity:
       key: contact
@@ -100,16 +102,18 @@ entities:
 		`bad.yaml:11: core_banking.deposits.opened: type "datetime" is not string, int, decimal(p,s), date, timestamp, bool or enum`,
 		`bad.yaml:12: core_banking.deposits.acct_no: column declared twice`,
 		`bad.yaml:13: core_banking.deposits.holder_id: pii: "secret" is not one of id_number, phone, name, free_text`,
-		`bad.yaml:16: core_banking.ledger: width_unit: "words" is not bytes or chars`,
-		`bad.yaml:19: core_banking.ledger.acct_no: width: a fixed-width column needs its width (at least 1)`,
-		`bad.yaml:25: core_banking.notes.note: width: only a fixed-width entity's columns have widths`,
+		`bad.yaml:14: core_banking.deposits.order: name: "order" is a reserved word of SQL`,
+		`bad.yaml:17: core_banking.ledger: width_unit: "words" is not bytes or chars`,
+		`bad.yaml:20: core_banking.ledger.acct_no: width: a fixed-width column needs its width (at least 1)`,
+		`bad.yaml:26: core_banking.notes.note: width: only a fixed-width entity's columns have widths`,
 		`typo.yaml:4: unknown key "formt"`,
-		`who.yaml:6: crm.contacts: key: "contact" is not a column of the entity`,
-		`who.yaml:7: crm.contacts: identity: key: "contact" is not a column of the entity`,
-		`who.yaml:7: crm.contacts: identity: party_type.column: "kind" is not a column of the entity (or give const: P)`,
-		`who.yaml:7: crm.contacts: identity: attributes.shoe_size: not an identity attribute`,
-		`who.yaml:7: crm.contacts: identity: trust.colour: trust ranks are for default, name, id_no, birth_date, mobile, other`,
-		`who.yaml:7: crm.contacts: identity: trust.mobile: a rank is 1 (trusted first) or more`,
+		`who.yaml:6: crm.contacts: expected: by: "25:00" is not a time of day HH:MM`,
+		`who.yaml:7: crm.contacts: key: "contact" is not a column of the entity`,
+		`who.yaml:8: crm.contacts: identity: key: "contact" is not a column of the entity`,
+		`who.yaml:8: crm.contacts: identity: party_type.column: "kind" is not a column of the entity (or give const: P)`,
+		`who.yaml:8: crm.contacts: identity: attributes.shoe_size: not an identity attribute`,
+		`who.yaml:8: crm.contacts: identity: trust.colour: trust ranks are for default, name, id_no, birth_date, mobile, other`,
+		`who.yaml:8: crm.contacts: identity: trust.mobile: a rank is 1 (trusted first) or more`,
 		`comma.yaml:5: unknown key "2)": inside { } a decimal type must be quoted, type: "decimal(18,2)"`,
 	} {
 		if !strings.Contains(err.Error(), want) {

@@ -93,11 +93,11 @@ func openFixed(e *contract.Entity, rel string, r io.Reader, closer io.Closer, o 
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%s: reading line %d: %w", rel, firstLine, err)
 	}
+	if firstLine == 1 {
+		first = bytes.TrimPrefix(first, []byte("\xef\xbb\xbf")) // a UTF-8 BOM is not data
+	}
 	p := newFixedParser(l, rel, o, loc, bind)
 	rec := bytes.TrimRight(first, "\r\n")
-	if firstLine == 1 {
-		rec = bytes.TrimPrefix(rec, []byte("\xef\xbb\xbf"))
-	}
 	skip := false
 	if bind != nil && len(rec) > 0 {
 		if text, ok := p.text.text(rec); ok {

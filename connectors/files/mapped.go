@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -117,6 +118,9 @@ func openMappedText(e *contract.Entity, rel string, br *bufio.Reader, closer io.
 		if err != nil && err != io.EOF {
 			return nil, fmt.Errorf("%s: reading line %d: %w", rel, pre.firstLine, err)
 		}
+		if pre.firstLine == 1 {
+			first = bytes.TrimPrefix(first, []byte("\xef\xbb\xbf")) // a UTF-8 BOM is not data
+		}
 		if rec := bytes.TrimRight(first, "\r\n"); len(rec) > 0 {
 			p := newMappedParser(e, rel, bind, o, loc)
 			text, ok := p.text(rec)
@@ -196,7 +200,11 @@ func (p *textParser) mappedRow(rec []byte, line int64, utf8OK bool) *rows.Proble
 			if hasHigh(f) {
 				d, ok := p.decode(f)
 				if !ok {
-					return &rows.Problem{Reason: contract.ReasonEncoding, Detail: "bytes that are not valid " + p.o.encoding}
+					name := "field " + strconv.Itoa(len(p.ends)+1)
+					if names := p.bind.Names(); len(p.ends) < len(names) {
+						name = "field " + string(names[len(p.ends)])
+					}
+					return &rows.Problem{Reason: contract.ReasonEncoding, Detail: name + ": bytes that are not valid " + p.o.encoding}
 				}
 				p.rowbuf = append(p.rowbuf, d...)
 				p.ends = append(p.ends, -len(p.rowbuf)-1) // negative: in rowbuf

@@ -258,3 +258,56 @@ func TestMapped_CompileProblems(t *testing.T) {
 		}
 	}
 }
+
+// Mapping-wide nulls apply to the columns the mapping does not list; a
+// default fills only empty values of the field of the column's name; a
+// thousands separator out of place is a reject, not a value 10× too big;
+// a const or default must be a valid contract value.
+func TestMapped_ReviewCases(t *testing.T) {
+	feed := stmtFeed(contract.Delimited)
+	m := &mapping.Entity{
+		Nulls: []string{"-"},
+		Columns: map[string]mapping.Column{
+			"branch": {Default: str("BJ01")},
+			"amount": {Thousands: ","},
+		}}
+	body := "acct|txn_date|amount|branch|memo\nA1|20240101|1,234.50|SH02|-\nA2|20240101|1,5||x\nA3|20240101|12,345,678||-\n"
+	res := load(t, Options{Contract: feed, Mappings: compile(t, feed, m), Delimiter: "|", Workers: 1}, "lines_20240101.txt", []byte(body), 3)
+	for _, r := range res.rows {
+		delete(r, "_pos")
+		delete(r, "_part")
+	}
+	checkRows(t, res.rows, []map[string]string{
+		{"acct": "A1", "txn_date": "2024-01-01", "amount": "1234.5", "branch": "SH02"},
+		{"acct": "A3", "txn_date": "2024-01-01", "amount": "12345678", "branch": "BJ01"},
+	})
+	if len(res.rejects) != 1 || res.rejects[0].Line != 3 || res.rejects[0].Reason != contract.ReasonType {
+		t.Errorf("rejects %+v, want line 3 bad_type for 1,5", res.rejects)
+	}
+	_, err := mapping.Compile(feed.Entities[0], &mapping.Entity{Columns: map[string]mapping.Column{
+		"kind":   {From: mapping.List{"类型"}, Codes: map[string]string{"个人": "P"}, Default: str("个人")},
+		"amount": {Const: str("1,5")},
+	}}, contract.CSV)
+	for _, want := range []string{`columns.kind.default: "个人" is not a valid enum`, `columns.amount.const: "1,5" is not a valid decimal(18,2)`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("compile: %v, want %q", err, want)
+		}
+	}
+}
+
+// A UTF-8 BOM before the first line of a header-less or fixed-width file
+// is not data.
+func TestMapped_BOMBeforeHeaderlessAndFixed(t *testing.T) {
+	feed := stmtFeed(contract.Delimited)
+	m := &mapping.Entity{Fields: []mapping.Field{{Name: "a"}, {Name: "d"}, {Name: "m"}},
+		Columns: map[string]mapping.Column{"acct": {From: mapping.List{"a"}}, "txn_date": {From: mapping.List{"d"}}, "amount": {From: mapping.List{"m"}}}}
+	res := load(t, Options{Contract: feed, Mappings: compile(t, feed, m), Delimiter: "|", Workers: 1}, "lines_20240101.txt", []byte("\xef\xbb\xbfA1|20240101|1.00\n"), 1)
+	if len(res.rows) != 1 || res.rows[0]["acct"] != "A1" {
+		t.Errorf("header-less: %+v %+v", res.rows, res.rejects)
+	}
+	res = load(t, Options{Contract: depositsFeed("bytes"), Encoding: "utf-8", Workers: 1}, "dep_20261120.dat",
+		[]byte("\xef\xbb\xbfA000000001"+strings.Repeat(" ", 12)+"        1.00"+"20240131"+"DEM \n"), 1)
+	if len(res.rows) != 1 || res.rows[0]["acct_no"] != "A000000001" {
+		t.Errorf("fixed-width: %+v %+v", res.rows, res.rejects)
+	}
+}

@@ -187,6 +187,29 @@ func match(dir, pattern string) ([]matched, error) {
 	return out, nil
 }
 
+// BusinessDate is the business date (YYYYMMDD) a file's path inside its
+// feed folder carries by the entity's pattern ({D} or {DATE}); "" when it
+// does not match or the pattern has none.
+func BusinessDate(pattern, rel string) string {
+	rx, err := patternRegexp(pattern)
+	if err != nil {
+		return ""
+	}
+	m := rx.FindStringSubmatch(rel)
+	if m == nil {
+		return ""
+	}
+	for i, name := range rx.SubexpNames() {
+		switch name {
+		case "d":
+			return m[i]
+		case "iso":
+			return strings.ReplaceAll(m[i], "-", "")
+		}
+	}
+	return ""
+}
+
 // patternRegexp matches a file path (relative to the feed folder) against
 // an entity's pattern, capturing its business date.
 func patternRegexp(pattern string) (*regexp.Regexp, error) {

@@ -18,8 +18,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/rows"
 )
 
 // Entity is how one entity's files differ from its contract, as written in
@@ -36,7 +38,7 @@ type Entity struct {
 	Fields []Field `yaml:"fields"`
 	// Skip: data lines that match one of these expressions are not rows
 	// (blank lines, trailers such as "TOTAL|1234"). They are counted.
-	Skip []string `yaml:"skip"`
+	Skip List `yaml:"skip"`
 	// Counts: banner or skipped lines that state the file's row count, in a
 	// group named count ("TOTAL\|(?P<count>\d+)").
 	Counts []Count `yaml:"counts"`
@@ -48,7 +50,7 @@ type Entity struct {
 	// Unwrap Excel formula literals: ="00123" is read as 00123.
 	Unwrap bool `yaml:"unwrap"`
 	// Nulls are values read as absent in every column ("-", "/").
-	Nulls []string `yaml:"nulls"`
+	Nulls List `yaml:"nulls"`
 	// LaxQuotes (CSV): a quote inside an unquoted field is an ordinary
 	// character, and text after a closing quote ("123"<TAB>) belongs to
 	// the field, as Excel and Python's csv module read them.
@@ -92,17 +94,17 @@ type Year struct {
 type Column struct {
 	// From names the file field (any script). Several are joined with a
 	// space: a date and a time in two fields.
-	From []string `yaml:"from"`
+	From List `yaml:"from"`
 	// Coalesce takes the first of these fields that has a value (a
 	// transaction date that is empty on repayments: the posting date).
-	Coalesce []string `yaml:"coalesce"`
+	Coalesce List `yaml:"coalesce"`
 	// Const is the value of every row; the file has no such field.
 	Const *string `yaml:"const"`
 	// Default is the value when the field is absent or empty.
 	Default *string `yaml:"default"`
 	// Sum adds numeric fields, each optionally prefixed with "-": split
 	// income and expense columns become one signed amount.
-	Sum []string `yaml:"sum"`
+	Sum List `yaml:"sum"`
 	// Sign negates the value when another field holds one of the values
 	// listed (a debit/credit flag: 借/贷, D/C, 支出/收入).
 	Sign *Sign `yaml:"sign"`
@@ -117,21 +119,28 @@ type Column struct {
 	Thousands string `yaml:"thousands"`
 	Decimal   string `yaml:"decimal"`
 	// Remove these texts wherever they occur: currency signs, "(CN)".
-	Remove []string `yaml:"remove"`
+	Remove List `yaml:"remove"`
 	// Nulls are values read as absent in this column, besides the mapping's.
-	Nulls []string `yaml:"nulls"`
+	Nulls List `yaml:"nulls"`
 	// NullMatch: values this expression matches are absent (masked values
 	// such as "xx,yyyy.zz" or "****").
 	NullMatch string `yaml:"null_match"`
 }
 
 // Shorthand lets a rename be written as the source field's name alone.
-func (c *Column) Shorthand(s string) { c.From = []string{s} }
+func (c *Column) Shorthand(s string) { c.From = List{s} }
+
+// List is a list of names or values. Written as one value it is that one
+// value, commas included ("Amount, CNY" is one field, not two).
+type List []string
+
+// Shorthand makes a single value a list of one.
+func (l *List) Shorthand(s string) { *l = List{s} }
 
 // Sign negates a value by another field.
 type Sign struct {
-	Field    string   `yaml:"field"`
-	Negative []string `yaml:"negative"`
+	Field    string `yaml:"field"`
+	Negative List   `yaml:"negative"`
 }
 
 // Checks for Count.Check.
@@ -219,6 +228,12 @@ func (c *compiler) compile() *Plan {
 		if m.HeaderMatch != "" {
 			c.errorf("header_match", "a fixed-width file has no header; skip its first lines with banner:")
 		}
+		if m.TrailingDelimiter {
+			c.errorf("trailing_delimiter", "a fixed-width file has no delimiters")
+		}
+	}
+	if m.HeaderMatch != "" && len(m.Fields) > 0 {
+		c.errorf("header_match", "fields: says the file has no header; skip its first lines with banner:")
 	}
 	seen := map[string]bool{}
 	for i, f := range m.Fields {
@@ -277,7 +292,9 @@ func (c *compiler) compile() *Plan {
 	for ci, col := range c.e.Columns {
 		spec, mapped := m.Columns[col.Name]
 		if !mapped {
-			p.cols[ci] = &colPlan{col: col, ci: ci, from: []string{col.Name}, implicit: true}
+			cp := &colPlan{col: col, ci: ci, from: []string{col.Name}, implicit: true, nulls: p.nulls}
+			cp.prepare()
+			p.cols[ci] = cp
 			continue
 		}
 		p.cols[ci] = c.column(ci, col, &spec, "columns."+col.Name, p)
@@ -286,7 +303,7 @@ func (c *compiler) compile() *Plan {
 		for _, cp := range p.cols {
 			for _, src := range cp.sources() {
 				switch {
-				case seen[src] || cp.implicit && !cp.col.Required:
+				case seen[src] || cp.implicit && (!cp.col.Required || cp.def != nil):
 				case cp.implicit:
 					c.errorf(cp.path(), "required column %s has no field of its name in fields: (%s); map it with from:, or give it a const: or default:", src, fieldNames(m.Fields))
 				default:
@@ -322,13 +339,17 @@ func (c *compiler) column(ci int, col contract.Column, spec *Column, at string, 
 	if sources > 1 {
 		c.errorf(at, "give one of from:, coalesce:, sum: or const:")
 	}
-	if sources == 0 && spec.Default == nil {
+	if sources == 0 {
 		cp.from = []string{col.Name}
 		cp.implicit = true
 	}
 	if spec.Default != nil {
 		v := *spec.Default
 		cp.def = &v
+		c.checkValue(at+".default", col, v)
+	}
+	if spec.Const != nil {
+		c.checkValue(at+".const", col, *spec.Const)
 	}
 	for i, f := range spec.From {
 		if strings.TrimSpace(f) == "" {
@@ -389,6 +410,31 @@ func (c *compiler) column(ci int, col contract.Column, spec *Column, at string, 
 	}
 	cp.prepare()
 	return cp
+}
+
+// checkValue checks a const: or default: value, which is written as the
+// contract's value (codes and layouts read the file's values, not these).
+func (c *compiler) checkValue(at string, col contract.Column, v string) {
+	b := []byte(v)
+	ok := true
+	switch col.Type {
+	case contract.Int:
+		_, ok = rows.ParseInt(b)
+	case contract.Decimal:
+		_, ok = rows.ParseDecimal(b, col.Precision, col.Scale)
+	case contract.Date:
+		_, ok = rows.ParseDate(b)
+	case contract.Timestamp:
+		_, ok = rows.ParseTimestamp(b, time.UTC)
+	case contract.Bool:
+		_, ok = rows.ParseBool(b)
+	}
+	if len(col.Enum) > 0 && !slices.Contains(col.Enum, v) {
+		ok = false
+	}
+	if !ok {
+		c.errorf(at, "%q is not a valid %s (a const or default is written as the contract's value, not the file's)", v, col.TypeName())
+	}
 }
 
 // prepare converts the column's texts to bytes once, not per row.

@@ -3,6 +3,7 @@ package mapping
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -321,7 +322,11 @@ func (b *Binding) Row(fields [][]byte, rb *rows.Builder, line int64) *rows.Probl
 		fields = fields[:len(fields)-1]
 	}
 	if len(fields) != len(b.names) {
-		return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d fields, the header has %d", len(fields), len(b.names))}
+		of := "the header has"
+		if b.p.Positional() {
+			of = "the mapping lists"
+		}
+		return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d fields, %s %d", len(fields), of, len(b.names))}
 	}
 	rb.Begin()
 	b.scratch = b.scratch[:0]
@@ -393,6 +398,9 @@ func (b *Binding) number(cp *colPlan, v []byte) []byte {
 	if cp.thouB == nil && cp.decB == nil {
 		return v
 	}
+	if cp.thouB != nil && !grouped(v, cp.thouB, cp.decB) {
+		return v // separators in the wrong places: the type check rejects it as it stands
+	}
 	start := len(b.scratch)
 	if cp.decB == nil && len(cp.thouB) == 1 {
 		sep := cp.thouB[0]
@@ -420,6 +428,35 @@ func (b *Binding) number(cp *colPlan, v []byte) []byte {
 		}
 	}
 	return b.scratch[start:]
+}
+
+// grouped reports whether v's thousands separators stand where digit
+// groups end: "1,234,567.5" yes, "1,5" or "12,34" no (10× errors).
+func grouped(v, sep, dec []byte) bool {
+	intPart := v
+	if dec != nil {
+		if k := bytes.Index(v, dec); k >= 0 {
+			intPart = v[:k]
+		}
+	} else if k := bytes.IndexByte(v, '.'); k >= 0 && !bytes.Equal(sep, []byte(".")) {
+		intPart = v[:k]
+	}
+	if len(intPart) > 0 && (intPart[0] == '-' || intPart[0] == '+') {
+		intPart = intPart[1:]
+	}
+	groups := bytes.Split(intPart, sep)
+	if len(groups) == 1 {
+		return true
+	}
+	if n := len(groups[0]); n < 1 || n > 3 {
+		return false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *Binding) column(bc *boundCol, fields [][]byte, rb *rows.Builder) *rows.Problem {
@@ -465,11 +502,14 @@ func (b *Binding) column(bc *boundCol, fields [][]byte, rb *rows.Builder) *rows.
 		null = len(v) == 0
 	}
 	if null && cp.def != nil {
-		v, null = cp.defB, false
+		return b.set(bc, rb, cp.defB)
 	}
 	if null {
 		rb.SetNull(cp.ci)
 		return nil
+	}
+	if cp.constant != nil {
+		return b.set(bc, rb, v) // the contract's value: no codes, layout or number style
 	}
 	if cp.codes != nil {
 		mapped, ok := cp.codeBytes[string(v)]
@@ -495,7 +535,12 @@ func (b *Binding) column(bc *boundCol, fields [][]byte, rb *rows.Builder) *rows.
 			v = b.scratch[start:]
 		}
 	}
-	if prob := rb.Set(cp.ci, v); prob != nil {
+	return b.set(bc, rb, v)
+}
+
+// set stages the column's final text, naming the source field in a problem.
+func (b *Binding) set(bc *boundCol, rb *rows.Builder, v []byte) *rows.Problem {
+	if prob := rb.Set(bc.cp.ci, v); prob != nil {
 		if !bc.cp.implicit {
 			prob.Detail += b.fromText(bc)
 		}
@@ -530,7 +575,7 @@ func (b *Binding) sum(bc *boundCol, fields [][]byte) ([]byte, bool, *rows.Proble
 	cp := bc.cp
 	scale, precision := cp.col.Scale, cp.col.Precision
 	if cp.col.Type == contract.Int {
-		scale, precision = 0, 19
+		scale, precision = 0, 18
 	}
 	var total int64
 	any := false
@@ -549,6 +594,9 @@ func (b *Binding) sum(bc *boundCol, fields [][]byte) ([]byte, bool, *rows.Proble
 		}
 		if cp.terms[k].neg {
 			n = -n
+		}
+		if (n > 0 && total > math.MaxInt64-n) || (n < 0 && total < math.MinInt64-n) {
+			return nil, false, &rows.Problem{Reason: contract.ReasonType, Detail: fmt.Sprintf("column %s (sum of %s): the sum overflows", cp.col.Name, strings.Join(cp.sum, ", "))}
 		}
 		total += n
 		any = true

@@ -573,6 +573,7 @@ func TestLoad_FeedMapping(t *testing.T) {
           cust_type: {from: 客户类型, codes: {个人: P, 对公: C}}
           open_date: {from: 开户日期, layout: "%m/%d"}
           branch_code: {const: BJ01}
+          rm_id: {from: "客户经理, 主办"}   # one field whose name has a comma
       loans:
         fields: [借据号, 客户号, {name: 余额}]
         columns:
@@ -590,7 +591,7 @@ func TestLoad_FeedMapping(t *testing.T) {
 		t.Fatalf("mappings not compiled: %+v", m)
 	}
 	desc := strings.Join(m["customers"].Describe(), "\n")
-	for _, want := range []string{"cust_no ← 客户号", "cust_type ← 客户类型 (codes: 个人, 对公)", `branch_code = "BJ01"`, "open_date ← 开户日期 (layout %m/%d)"} {
+	for _, want := range []string{"cust_no ← 客户号", "cust_type ← 客户类型 (codes: 个人, 对公)", `branch_code = "BJ01"`, "open_date ← 开户日期 (layout %m/%d)", "rm_id ← 客户经理, 主办"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("mapping description lacks %q:\n%s", want, desc)
 		}

@@ -282,6 +282,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 	elemType := v.Type().Elem()
+	if s, ok := v.Addr().Interface().(shorthand); ok && n.Kind == yaml.ScalarNode {
+		s.Shorthand(n.Value) // a list written as one value is that value, commas and all
+		return
+	}
 	if n.Kind == yaml.ScalarNode && elemType.Kind() == reflect.String {
 		// "brokers: a:9092, b:9092" is as common as a YAML list; accept both.
 		var items []string

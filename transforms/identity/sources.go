@@ -44,12 +44,22 @@ func SystemNames(sources []Source) []string {
 	return out
 }
 
-// trustOrders derives the trust order of each attribute from the sources'
-// ranks: by the attribute's rank, else the default rank, else last.
+// trustOrders derives trust orders from the sources' ranks: "default", and
+// each attribute some source ranks on its own (by that rank, else the
+// default rank, else last). An attribute no source ranks is left out, so
+// that it follows the default order, the section's own if it gives one.
 func trustOrders(sources []Source) map[string][]string {
 	out := map[string][]string{}
 	systems := SystemNames(sources)
 	for _, attr := range TrustAttributes {
+		ranked := attr == "default"
+		for _, s := range sources {
+			_, own := s.Trust[attr]
+			ranked = ranked || own
+		}
+		if !ranked {
+			continue
+		}
 		rank := func(sys string) int {
 			best := 1 << 30
 			for _, s := range sources {

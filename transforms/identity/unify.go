@@ -154,6 +154,13 @@ func (c Config) CheckSources() []string {
 	}
 	systems := trustOrders(c.Sources)["default"]
 	var out []string
+	seen := map[string]string{}
+	for _, s := range c.Sources {
+		if other, dup := seen[s.System]; dup {
+			out = append(out, fmt.Sprintf("sources: %s and %s both name their records system %q; their keys would collide (give one identity.system: of its own)", other, s.Entity, s.System))
+		}
+		seen[s.System] = s.Entity
+	}
 	for _, attr := range slices.Sorted(maps.Keys(c.Trust)) {
 		for _, s := range c.Trust[attr] {
 			if !slices.Contains(systems, s) {
