@@ -222,7 +222,7 @@ func (p *parquetReader) convert(in arrow.RecordBatch) (arrow.RecordBatch, error)
 					reason[r] = &contract.Reject{Reason: contract.ReasonMissing, Detail: "column " + c.Name + " is required"}
 					continue
 				case c.Identifier:
-					if ch, at, found := rows.Invisible([]byte(v)); found {
+					if ch, at, found := rows.InvisibleString(v); found {
 						prob := rows.InvisibleProblem(c.Name, ch, at)
 						keep[r] = false
 						reason[r] = &contract.Reject{Reason: prob.Reason, Detail: prob.Detail}

@@ -79,3 +79,18 @@ func runeName(r rune) string {
 	}
 	return "SPACE"
 }
+
+// InvisibleString is Invisible for a string, without copying it when it is
+// ASCII (most identifiers are).
+func InvisibleString(s string) (r rune, at int, found bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return Invisible([]byte(s))
+		}
+		if c < 0x20 || c == 0x7f {
+			return rune(c), i + 1, true
+		}
+	}
+	return 0, 0, false
+}
