@@ -43,21 +43,7 @@ entities:
 func TestIngest_AProjectsOwnFeed(t *testing.T) {
 	p := newProject(t, `contracts: [contracts]
 `)
-	cfg := filepath.Join(p.dir, "cdp.yaml")
-	yaml, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: branch, kind: files, path: feeds/branch}\n", 1))
-	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(p.dir, "contracts", "branch.yaml"), []byte(branchContract), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p.withContract("  - {name: branch, kind: files, path: feeds/branch}\n", "branch.yaml", branchContract)
 	data := "visit_id|cust_no|visited_at|purpose|fee\n" +
 		"V1|C1|2026-11-20 09:30:00|WEALTH|1.2345\n" +
 		"V2|C2|2026-11-20 10:00:00|GOSSIP|0\n" +
@@ -186,25 +172,8 @@ entities:
 // contract version it used, and a type change is refused with what to do.
 func TestIngest_ContractEvolution(t *testing.T) {
 	p := newProject(t, "contracts: [contracts]\n")
-	cfg := filepath.Join(p.dir, "cdp.yaml")
-	yaml, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: branch, kind: files, path: feeds/branch}\n", 1))
-	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	writeContract := func(text string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(p.dir, "contracts", "branch.yaml"), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeContract(branchContract)
+	p.withContract("  - {name: branch, kind: files, path: feeds/branch}\n", "branch.yaml", branchContract)
+	writeContract := func(text string) { p.writeContract("branch.yaml", text) }
 	p.deliver("branch/visits_20261120.del", []byte("visit_id|cust_no|visited_at|purpose|fee\nV1|C1|2026-11-20 09:30:00|WEALTH|1.2\n"), 1)
 	if rep, err := p.ingest("branch"); err != nil || len(rep.Failed()) > 0 {
 		t.Fatalf("first load: %v %+v", err, rep)
@@ -271,21 +240,7 @@ entities:
 // ID, and its mobile wins the golden record by its trust rank.
 func TestUnify_AProjectContractsCustomers(t *testing.T) {
 	p := newProject(t, "contracts: [contracts]\n")
-	cfg := filepath.Join(p.dir, "cdp.yaml")
-	yaml, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: crm, kind: files, path: feeds/crm}\n", 1))
-	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(p.dir, "contracts", "crm.yaml"), []byte(crmContract), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p.withContract("  - {name: crm, kind: files, path: feeds/crm}\n", "crm.yaml", crmContract)
 	id := "11010119900307123"
 	id += string(synthbank.ResidentCheck(id)) // a valid resident ID: a deterministic key
 	p.deliver("credit/customers_20261120.csv", gbk(t, creditCustomerHeader+"\n"+strings.Replace(customerRow("C1", "P", "张伟", "1990-03-07", ""), "110101199003074578", id, 1)+"\n"), 1)
@@ -326,22 +281,8 @@ func identitySystems(p *Project) []string {
 // its control file is late and says so; loading it ends the lateness.
 func TestLateFeeds(t *testing.T) {
 	p := newProject(t, "contracts: [contracts]\n")
-	cfg := filepath.Join(p.dir, "cdp.yaml")
-	yaml, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yaml = []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n  - {name: branch, kind: files, path: feeds/branch}\n", 1))
-	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	expected := strings.Replace(branchContract, "    pattern: visits_{D}.del\n", "    pattern: visits_{D}.del\n    expected: {by: \"06:00\", lag: 1}\n", 1)
-	if err := os.WriteFile(filepath.Join(p.dir, "contracts", "branch.yaml"), []byte(expected), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p.withContract("  - {name: branch, kind: files, path: feeds/branch}\n", "branch.yaml", expected)
 	visit := func(day string) []byte {
 		return []byte("visit_id|cust_no|visited_at|purpose|fee\nV" + day + "|C1|" + day[:4] + "-" + day[4:6] + "-" + day[6:] + " 09:30:00|LOAN|0\n")
 	}
@@ -354,6 +295,7 @@ func TestLateFeeds(t *testing.T) {
 	now := time.Date(2026, 11, 23, 7, 0, 0, 0, shanghai) // Monday 07:00: Thursday's and Friday's files are due
 	c := p.config()
 	var late []LateFeed
+	var err error
 	p.query(func(w *warehouse.Warehouse) {
 		if late, err = LateFeeds(context.Background(), c, w.DB(), now); err != nil {
 			t.Fatal(err)

@@ -53,6 +53,19 @@ func crashChild(path, at string) {
 	os.Exit(0) // the crash point was never reached
 }
 
+// killedIngest runs an ingest of the project in a child process that
+// SIGKILLs itself at the crash point at ("batch:2", "before-commit:1").
+func killedIngest(t *testing.T, p *project, at string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "CDP_CRASH_PROJECT="+filepath.Join(p.dir, "cdp.yaml"), "CDP_CRASH_AT="+at)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child was not killed at %s: %v\n%s", at, err, out)
+	}
+}
+
 // fillCrashProject delivers several files big enough to span many batches,
 // with some bad rows, plus stream events.
 func fillCrashProject(t *testing.T, p *project) {
@@ -128,13 +141,7 @@ func TestIngest_KilledMidLoadThenRerunEqualsCleanRun(t *testing.T) {
 		t.Run(at, func(t *testing.T) {
 			p := newStreamProject(t, c)
 			fillCrashProject(t, p)
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), "CDP_CRASH_PROJECT="+filepath.Join(p.dir, "cdp.yaml"), "CDP_CRASH_AT="+at)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-				t.Fatalf("child was not killed at %s: %v\n%s", at, err, out)
-			}
+			killedIngest(t, p, at)
 			if _, err := p.ingest(); err != nil {
 				t.Fatalf("rerun after crash: %v", err)
 			}
@@ -154,21 +161,8 @@ func TestIngest_KilledMidLoadThenRerunEqualsCleanRun(t *testing.T) {
 func TestIngest_AProjectFeedKilledMidLoadThenRerunEqualsCleanRun(t *testing.T) {
 	setup := func() *project {
 		p := newProject(t, "contracts: [contracts]\n")
-		cfg := filepath.Join(p.dir, "cdp.yaml")
-		yaml, err := os.ReadFile(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		feed := "feeds:\n  - name: branch\n    path: feeds/branch\n    mapping:\n      visits:\n        columns:\n          visit_id: 编号\n          purpose: {from: 事由, codes: {存款: DEPOSIT, 理财: WEALTH, 贷款: LOAN}}\n"
-		if err := os.WriteFile(cfg, []byte(strings.Replace(string(yaml), "feeds:\n", feed, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(p.dir, "contracts", "branch.yaml"), []byte(branchContract), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		p.withContract("  - name: branch\n    path: feeds/branch\n    mapping:\n      visits:\n        columns:\n          visit_id: 编号\n          purpose: {from: 事由, codes: {存款: DEPOSIT, 理财: WEALTH, 贷款: LOAN}}\n",
+			"branch.yaml", branchContract)
 		var b strings.Builder
 		b.WriteString("编号|cust_no|visited_at|事由|fee\n")
 		for i := range 60000 {
@@ -200,13 +194,7 @@ func TestIngest_AProjectFeedKilledMidLoadThenRerunEqualsCleanRun(t *testing.T) {
 	for _, at := range []string{"batch:2", "before-commit:1"} {
 		t.Run(at, func(t *testing.T) {
 			p := setup()
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), "CDP_CRASH_PROJECT="+filepath.Join(p.dir, "cdp.yaml"), "CDP_CRASH_AT="+at)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-				t.Fatalf("child was not killed at %s: %v\n%s", at, err, out)
-			}
+			killedIngest(t, p, at)
 			if _, err := p.ingest(); err != nil {
 				t.Fatalf("rerun after crash: %v", err)
 			}

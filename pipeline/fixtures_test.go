@@ -166,3 +166,29 @@ func (p *project) queryRow(q string, args []any, dest ...any) {
 		}
 	})
 }
+
+// withContract adds a feed line under feeds: and writes a contract file
+// into the project's contracts/ folder (which cdp.yaml must list).
+func (p *project) withContract(feedLine, file, text string) {
+	p.t.Helper()
+	cfg := filepath.Join(p.dir, "cdp.yaml")
+	yaml, err := os.ReadFile(cfg)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(yaml), "feeds:\n", "feeds:\n"+feedLine, 1)), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	p.writeContract(file, text)
+}
+
+// writeContract writes (or rewrites) a contract file of the project.
+func (p *project) writeContract(file, text string) {
+	p.t.Helper()
+	if err := os.MkdirAll(filepath.Join(p.dir, "contracts"), 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.dir, "contracts", file), []byte(text), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}

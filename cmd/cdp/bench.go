@@ -103,28 +103,42 @@ type benchCase struct {
 	encoding string
 }
 
-func benchIngest(ctx context.Context, g *globals, out io.Writer, o benchOptions) error {
-	dir := o.data
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "cdp-bench-")
-		if err != nil {
-			return err
+// benchBank is the bank a benchmark reads: --data, or one generated into
+// a temporary folder; and a work folder. cleanup removes what it made.
+func benchBank(ctx context.Context, out io.Writer, o benchOptions, bad float64) (dir, work string, cleanup func(), err error) {
+	var remove []string
+	cleanup = func() {
+		for _, r := range remove {
+			os.RemoveAll(r)
 		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
 	}
-	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
+	dir = o.data
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "cdp-bench-"); err != nil {
+			return "", "", cleanup, err
+		}
+		remove = append(remove, dir)
+	}
+	if _, serr := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(serr) {
 		t0 := time.Now()
-		if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: 2, Seed: 1, BadRowRate: 0.0005}); err != nil {
-			return err
+		if _, err = synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: 2, Seed: 1, BadRowRate: bad}); err != nil {
+			return "", "", cleanup, err
 		}
 		fmt.Fprintf(out, "generated %d parties × 2 days in %.1fs into %s\n", o.parties, time.Since(t0).Seconds(), dir)
 	}
-	work, err := os.MkdirTemp("", "cdp-bench-work-")
+	if work, err = os.MkdirTemp("", "cdp-bench-work-"); err != nil {
+		return "", "", cleanup, err
+	}
+	remove = append(remove, work)
+	return dir, work, cleanup, nil
+}
+
+func benchIngest(ctx context.Context, g *globals, out io.Writer, o benchOptions) error {
+	dir, work, cleanup, err := benchBank(ctx, out, o, 0.0005)
+	defer cleanup()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
 	cases, err := benchCases(dir, work)
 	if err != nil {
 		return err

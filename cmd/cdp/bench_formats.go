@@ -16,7 +16,6 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"cdp/connectors/contract"
-	"cdp/internal/synthbank"
 )
 
 // cdp bench formats: the same rows as our GBK CSV, as a fixed-width GBK
@@ -54,27 +53,11 @@ type formatVariant struct {
 }
 
 func benchFormats(ctx context.Context, out io.Writer, o benchOptions) error {
-	dir := o.data
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "cdp-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
-		t0 := time.Now()
-		if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: 2, Seed: 1}); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "generated %d parties × 2 days in %.1fs into %s\n", o.parties, time.Since(t0).Seconds(), dir)
-	}
-	work, err := os.MkdirTemp("", "cdp-bench-work-")
+	dir, work, cleanup, err := benchBank(ctx, out, o, 0)
+	defer cleanup()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
 	cases, err := benchCases(dir, work)
 	if err != nil {
 		return err

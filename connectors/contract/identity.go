@@ -2,8 +2,8 @@ package contract
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -62,7 +62,7 @@ func checkIdentity(id *Identity, feed string, columns map[string]bool) []string 
 	case pt.Const == "" && !columns[pt.Column]:
 		out = append(out, fmt.Sprintf("party_type.column: %q is not a column of the entity (or give const: P)", pt.Column))
 	}
-	for _, a := range sortedKeys(id.Attributes) {
+	for _, a := range slices.Sorted(maps.Keys(id.Attributes)) {
 		switch {
 		case !slices.Contains(IdentityAttributes, a):
 			out = append(out, fmt.Sprintf("attributes.%s: not an identity attribute (%s)", a, strings.Join(IdentityAttributes, ", ")))
@@ -70,7 +70,7 @@ func checkIdentity(id *Identity, feed string, columns map[string]bool) []string 
 			out = append(out, fmt.Sprintf("attributes.%s: %q is not a column of the entity", a, id.Attributes[a]))
 		}
 	}
-	for _, k := range sortedKeys(id.Trust) {
+	for _, k := range slices.Sorted(maps.Keys(id.Trust)) {
 		if !slices.Contains(TrustKeys, k) {
 			out = append(out, fmt.Sprintf("trust.%s: trust ranks are for %s", k, strings.Join(TrustKeys, ", ")))
 		} else if id.Trust[k] < 1 {
@@ -78,13 +78,4 @@ func checkIdentity(id *Identity, feed string, columns map[string]bool) []string 
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -14,9 +14,9 @@ package mapping
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -284,7 +284,7 @@ func (c *compiler) compile() *Plan {
 	}
 	p.nulls = m.Nulls
 	p.cols = make([]*colPlan, len(c.e.Columns))
-	for _, name := range sortedKeys(m.Columns) {
+	for _, name := range slices.Sorted(maps.Keys(m.Columns)) {
 		if _, ok := c.e.Column(name); !ok {
 			c.errorf("columns."+name, "%s has no column %q (it has %s)", c.e.ID(), name, columnNames(c.e))
 		}
@@ -383,13 +383,13 @@ func (c *compiler) column(ci int, col contract.Column, spec *Column, at string, 
 	}
 	if len(spec.Codes) > 0 {
 		if len(col.Enum) > 0 {
-			for _, k := range sortedKeys(spec.Codes) {
+			for _, k := range slices.Sorted(maps.Keys(spec.Codes)) {
 				if v := spec.Codes[k]; !slices.Contains(col.Enum, v) {
 					c.errorf(at+".codes."+k, "maps to %q, which is not one of %s's values (%s)", v, col.Name, strings.Join(col.Enum, ", "))
 				}
 			}
 		}
-		cp.codeList = strings.Join(sortedKeys(spec.Codes), ", ")
+		cp.codeList = strings.Join(slices.Sorted(maps.Keys(spec.Codes)), ", ")
 	}
 	if spec.Layout != "" {
 		if col.Type != contract.Date && col.Type != contract.Timestamp {
@@ -478,13 +478,4 @@ func fieldNames(fs []Field) string {
 		names[i] = f.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
