@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"cdp/internal/testbank"
 	"cdp/pipeline"
 	"cdp/schedules"
@@ -71,6 +73,11 @@ entities:
 		if err != nil || len(late) != 1 {
 			t.Fatalf("late %+v, %v", late, err)
 		}
+	}
+	// A restarted daemon does not alert again for the same file.
+	d2 := NewDaemon(p, w, DaemonOptions{Logger: testbank.Quiet, Registry: prometheus.NewRegistry()})
+	if late, err := d2.CheckArrivals(context.Background(), now); err != nil || len(late) != 1 {
+		t.Fatalf("after a restart: late %+v, %v", late, err)
 	}
 	a := <-alerts
 	if a.Kind != "feed_late" || a.Feed != "branch" || a.Entity != "branch.visits" || a.BusinessDay != "2026-11-20" || !a.Due.Equal(now.Add(-time.Hour)) {

@@ -91,7 +91,7 @@ func NewDaemon(p *pipeline.Project, w *warehouse.Warehouse, o DaemonOptions) *Da
 		o.Stage = pipeline.Run
 	}
 	d := &Daemon{p: p, w: w, o: o, log: o.Logger, reg: o.Registry, snapshots: map[string]warehouse.SnapshotInfo{},
-		published: map[warehouse.SnapshotKind]int{}, kick: make(chan struct{}, 1), ready: make(chan struct{}), alerted: map[string]bool{}}
+		published: map[warehouse.SnapshotKind]int{}, kick: make(chan struct{}, 1), ready: make(chan struct{})}
 	d.snapAge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdp_snapshot_timestamp_seconds",
 		Help: "Unix time the snapshot the SQL endpoint serves was published, by kind (analyst, full)."}, []string{"kind"})
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -345,13 +345,14 @@ func (d *Daemon) CheckArrivals(ctx context.Context, now time.Time) ([]pipeline.L
 		return nil, err
 	}
 	for _, l := range late {
-		key := l.Feed + "|" + l.Entity + "|" + l.Day.Format("20060102")
-		d.mu.Lock()
-		seen := d.alerted[key]
-		d.alerted[key] = true
-		d.mu.Unlock()
-		if seen {
-			continue
+		// Recorded before the alert: once per file, across restarts too.
+		res, err := d.w.DB().ExecContext(ctx, `INSERT INTO ops.feed_alerts (feed, entity, business_day, due) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, l.Feed, l.Entity, l.Day.Format("2006-01-02"), l.Due)
+		if err != nil {
+			return late, fmt.Errorf("recording the late-feed alert: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // alerted before
 		}
 		msg := fmt.Sprintf("the %s file for %s was due %s and has not loaded", l.Entity, l.Day.Format("2006-01-02"), l.Due.Format(time.RFC3339))
 		if l.Pending {

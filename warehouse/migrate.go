@@ -57,6 +57,7 @@ var migrations = []migration{
 	// on every open, so a warehouse always masks as this cdp's pii package.
 	{version: 13, name: "pii masks: mask_id, mask_mobile, mask_text", sql: func() (string, error) { return pii.MacrosSQL, nil }},
 	fileMigration(14, "0014_contract_versions.sql"),
+	fileMigration(15, "0015_feed_alerts.sql"),
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.
