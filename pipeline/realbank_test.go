@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 )
@@ -112,6 +113,33 @@ func TestIngest_RealBankExportsThroughMappings(t *testing.T) {
 	} {
 		if n := p.count(`SELECT count(*) FROM raw.statement_lines WHERE ` + q); n != 1 {
 			t.Errorf("no row where %s", q)
+		}
+	}
+
+	// cdp contract suggest on the same exports, given where the header is:
+	// the columns a statement cannot do without, found from names and values.
+	c := p.config()
+	for _, sc := range []struct {
+		feed, file string
+		header     int
+		want       []string
+	}{
+		{"icbc_credit", "01_icbc_credit_web.csv", 7, []string{"trim: true", "txn_date: 交易日期", "amount: {sum: [交易金额(收入), -交易金额(支出)]", "balance: {from: 余额, thousands: \",\"}"}},
+		{"boc_credit", "08_boc_credit_bill.csv", 2, []string{"txn_date: 交易日", "amount: {sum: [存入, -支出]}", "description: 交易描述", "card_last4: 卡号后四位"}},
+		{"cmb_credit", "06_cmb_credit_bill.csv", 2, []string{`txn_date: {from: 交易日, layout: "%m/%d"}`, "add year:", "amount: 人民币金额"}},
+		{"wechat", "14_wechatpay.csv", 17, []string{"txn_time: 交易时间", "amount: {from: 金额(元), remove: [¥]}", "txn_id: 交易单号", "counterparty: 交易对方"}},
+		{"alipay", "10_alipay_gbk.csv", 25, []string{"amount: 金额", "category: 交易分类", "merchant_order_id: 商家订单号", "direction needs a code map"}},
+		{"hxsec", "11_hxsec_broker_gbk.xls", 1, []string{"unwrap: true", "txn_date: 交收日期", "currency: 币种"}},
+	} {
+		rep, err := SuggestMapping(c, sc.feed, "lines", filepath.Join(dir, "statements", sc.feed, sc.file), sc.header)
+		if err != nil {
+			t.Fatalf("suggest %s: %v", sc.feed, err)
+		}
+		yaml := rep.YAML(sc.feed)
+		for _, w := range sc.want {
+			if !strings.Contains(yaml, w) {
+				t.Errorf("suggest %s lacks %q:\n%s", sc.feed, w, yaml)
+			}
 		}
 	}
 }
