@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
