@@ -59,10 +59,11 @@ const (
 	Parquet   Format = "parquet"   // one folder per business date, Hive layout
 	JSONL     Format = "jsonl"     // one JSON object per line; ".gz" files are gunzipped
 	Fixed     Format = "fixed"     // fixed-width (定长) lines, no header; each column has its width
+	XLSX      Format = "xlsx"      // an Excel workbook's first visible sheet, cells as displayed
 )
 
 // Formats lists the formats a contract may name.
-var Formats = []Format{CSV, Delimited, Parquet, JSONL, Fixed}
+var Formats = []Format{CSV, Delimited, Parquet, JSONL, Fixed, XLSX}
 
 func formatNames() []string {
 	out := make([]string, len(Formats))

@@ -192,6 +192,9 @@ func (p *textParser) mappedRow(rec []byte, line int64, utf8OK bool) *rows.Proble
 	if prob != nil {
 		return prob
 	}
+	if p.o.ragged {
+		fields = fitWidth(fields, p.bind.Width())
+	}
 	if byField {
 		// Decoded values go to rowbuf; the fields point into it once every
 		// value is in (rowbuf may move while it grows).

@@ -30,6 +30,9 @@ type textOptions struct {
 	// delimSeq, when set, is a delimiter of several bytes ("|@|"), for
 	// the unquoted format: it is never escaped.
 	delimSeq []byte
+	// ragged: rows may end early or carry empty cells past the header (a
+	// spreadsheet's rows): short rows are padded, empty extra cells dropped.
+	ragged bool
 	// laxQuotes (a mapping's lax_quotes): a quote inside an unquoted field
 	// is an ordinary character, and text after a closing quote belongs to
 	// the field, as Excel and Python's csv module read them.
@@ -151,12 +154,29 @@ func (o textOptions) csvDelim() byte {
 	return 0
 }
 
+// fitWidth pads a spreadsheet row that ends early with empty cells, and
+// drops empty cells past the header's width.
+func fitWidth(fields [][]byte, width int) [][]byte {
+	for len(fields) > width && len(fields[len(fields)-1]) == 0 {
+		fields = fields[:len(fields)-1]
+	}
+	for len(fields) < width {
+		fields = append(fields, nil)
+	}
+	return fields
+}
+
 // splitHeader splits a decoded header line into names (copied).
 func splitHeader(e *contract.Entity, rel string, line []byte, o textOptions, loc *time.Location, n int64) ([][]byte, error) {
 	p := newTextParser(e, rel, nil, o, loc)
 	names, perr := p.split(line)
 	if perr != nil {
 		return nil, fmt.Errorf("%s line %d: header: %s", rel, n, perr.Detail)
+	}
+	if o.ragged {
+		for len(names) > 0 && len(bytes.TrimSpace(names[len(names)-1])) == 0 {
+			names = names[:len(names)-1]
+		}
 	}
 	cp := make([][]byte, len(names))
 	for i, n := range names {
@@ -412,6 +432,9 @@ func (p *textParser) row(rec []byte, line int64, utf8OK bool) *rows.Problem {
 	fields, prob := p.split(rec)
 	if prob != nil {
 		return prob
+	}
+	if p.o.ragged {
+		fields = fitWidth(fields, len(p.h.names))
 	}
 	if len(fields) != len(p.h.names) {
 		return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d fields, the header has %d", len(fields), len(p.h.names))}

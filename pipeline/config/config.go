@@ -149,7 +149,7 @@ type Feed struct {
 	Contract  string            `yaml:"contract"`  // a contract feed (credit | wealth | card | ebank, or the project's own); default = Name
 	Kind      string            `yaml:"kind"`      // files | kafka; default files
 	Path      string            `yaml:"path"`      // files: folder, relative to the project dir
-	Format    string            `yaml:"format"`    // csv | delimited | parquet | jsonl; default from the contract
+	Format    string            `yaml:"format"`    // csv | delimited | parquet | jsonl | fixed | xlsx; default from the contract
 	Encoding  string            `yaml:"encoding"`  // utf-8 | gbk | gb18030; default gb18030 for credit, else utf-8
 	Delimiter string            `yaml:"delimiter"` // one character; default "," for csv, "|" for delimited
 	Topic     string            `yaml:"topic"`     // kafka: topic name

@@ -34,7 +34,7 @@ const (
 )
 
 var (
-	formats        = []string{string(contract.CSV), string(contract.Delimited), string(contract.Parquet), string(contract.JSONL), string(contract.Fixed)}
+	formats        = []string{string(contract.CSV), string(contract.Delimited), string(contract.Parquet), string(contract.JSONL), string(contract.Fixed), string(contract.XLSX)}
 	encodings      = []string{"utf-8", "gbk", "gb18030"}
 	kinds          = []string{KindFiles, KindKafka}
 	saslMechanisms = []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}
@@ -341,12 +341,12 @@ func (p *Project) validateFilesFeed(d *decoder, f *Feed, at string) {
 	}
 	if f.Encoding == "" {
 		f.Encoding = "utf-8"
-		if f.Contract == "credit" && f.Format != string(contract.Parquet) {
+		if f.Contract == "credit" && f.Format != string(contract.Parquet) && f.Format != string(contract.XLSX) {
 			f.Encoding = "gb18030" // the credit system exports GBK-family text
 		}
 	}
-	if f.Format == string(contract.Parquet) && f.Encoding != "utf-8" {
-		d.fieldErrorf(at+".encoding", "parquet text is always UTF-8; remove encoding: %s", f.Encoding)
+	if (f.Format == string(contract.Parquet) || f.Format == string(contract.XLSX)) && f.Encoding != "utf-8" {
+		d.fieldErrorf(at+".encoding", "%s text is always UTF-8; remove encoding: %s", f.Format, f.Encoding)
 	}
 	p.validateDelimiter(d, f, at)
 
@@ -427,7 +427,7 @@ func (p *Project) validateMapping(d *decoder, f *Feed, at string) {
 func (p *Project) validateDelimiter(d *decoder, f *Feed, at string) {
 	field := at + ".delimiter"
 	switch f.Format {
-	case string(contract.Parquet), string(contract.JSONL), string(contract.Fixed):
+	case string(contract.Parquet), string(contract.JSONL), string(contract.Fixed), string(contract.XLSX):
 		if f.Delimiter != "" {
 			d.fieldErrorf(field, "%s files have no delimiter; remove it", f.Format)
 		}

@@ -1,0 +1,90 @@
+package files
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
+)
+
+// An Excel workbook as online banking exports it: a title row, a header in
+// Chinese, amounts with a thousands format, dates with a date format,
+// empty trailing cells, a totals row; read through a mapping like a CSV
+// saved from Excel.
+func TestXLSX_ThroughAMapping(t *testing.T) {
+	wb := excelize.NewFile()
+	defer wb.Close()
+	sheet := wb.GetSheetName(0)
+	money, err := wb.NewStyle(&excelize.Style{NumFmt: 4}) // #,##0.00
+	if err != nil {
+		t.Fatal(err)
+	}
+	day, err := wb.NewStyle(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(cell string, v any, style int) {
+		t.Helper()
+		if err := wb.SetCellValue(sheet, cell, v); err != nil {
+			t.Fatal(err)
+		}
+		if style != 0 {
+			if err := wb.SetCellStyle(sheet, cell, cell, style); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	set("A1", "账户明细查询（2024年01月）", 0)
+	set("F1", "导出时间 2024-02-01", 0) // the banner is wider than the table
+	for i, h := range []string{"账号", "交易日期", "金额", "备注"} {
+		set(string(rune('A'+i))+"2", h, 0)
+	}
+	set("A3", "A1", 0)
+	set("B3", time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC), day)
+	set("C3", 1234567.5, money)
+	set("D3", "工资", 0)
+	set("A4", "A2", 0)
+	set("B4", time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), day)
+	set("C4", -88, money) // no remark: the row ends before column D
+	set("A5", "合计", 0)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lines_20240131.xlsx")
+	if err := wb.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := stmtFeed(contract.XLSX)
+	feed.Entities[0].Pattern = "lines_{D}.xlsx"
+	m := &mapping.Entity{Banner: 1, Skip: mapping.List{"^合计"}, Columns: map[string]mapping.Column{
+		"acct": {From: mapping.List{"账号"}}, "txn_date": {From: mapping.List{"交易日期"}},
+		"amount": {From: mapping.List{"金额"}, Thousands: ","}, "memo": {From: mapping.List{"备注"}}}}
+	res := load(t, Options{Contract: feed, Mappings: compile(t, feed, m), Workers: 2}, "lines_20240131.xlsx", data, 2)
+	for _, r := range res.rows {
+		delete(r, "_pos")
+		delete(r, "_part")
+	}
+	checkRows(t, res.rows, []map[string]string{
+		{"acct": "A1", "txn_date": "2024-01-31", "amount": "1234567.5", "memo": "工资"},
+		{"acct": "A2", "txn_date": "2024-02-01", "amount": "-88"},
+	})
+	if len(res.rejects) != 0 {
+		t.Errorf("rejects %+v", res.rejects)
+	}
+
+	// Not a workbook: the file fails, saying what it is not.
+	s, f := deliver(t, Options{Contract: feed, Workers: 1}, "lines_20240201.xlsx", []byte("a,b\n1,2\n"), -1)
+	if _, err := s.Open(context.Background(), f); err == nil {
+		t.Error("a CSV named .xlsx opened as a workbook")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
