@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/files"
 	"cdp/connectors/mapping"
 	"cdp/pipeline/config"
 )
@@ -38,8 +39,19 @@ func SuggestMapping(p *Project, feed, entity, path string, headerLine int) (*map
 	if e.Format == contract.Parquet || e.Format == contract.Fixed {
 		format = e.Format
 	}
+	if format == contract.XLSX {
+		rows, err := files.SheetRows(path, headerLine+SuggestSample)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) < headerLine {
+			return nil, fmt.Errorf("%s: no header on row %d", path, headerLine)
+		}
+		rows = rows[headerLine-1:]
+		return mapping.Suggest(e, rows[0], rows[1:]), nil
+	}
 	if format != contract.CSV && format != contract.Delimited {
-		return nil, fmt.Errorf("suggest reads csv and delimited files with a header; %s is %s", e.ID(), format)
+		return nil, fmt.Errorf("suggest reads csv, delimited and xlsx files with a header; %s is %s", e.ID(), format)
 	}
 	fh, err := os.Open(path)
 	if err != nil {

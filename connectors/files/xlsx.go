@@ -22,22 +22,50 @@ func init() {
 	registerFormat(contract.XLSX, formatSpec{ownsFile: true, open: openXLSX})
 }
 
-func openXLSX(a *openArgs) (finisher, error) {
-	rel := a.file.Source
-	wb, err := excelize.OpenFile(a.file.Path)
+// openSheet opens a workbook and names its first visible sheet.
+func openSheet(path, rel string) (*excelize.File, string, error) {
+	wb, err := excelize.OpenFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable .xlsx workbook (an old .xls? save it as .xlsx or CSV): %w", rel, err)
+		return nil, "", fmt.Errorf("%s: not a readable .xlsx workbook (an old .xls? save it as .xlsx or CSV): %w", rel, err)
 	}
-	sheet := ""
 	for _, name := range wb.GetSheetList() {
 		if visible, err := wb.GetSheetVisible(name); err == nil && visible {
-			sheet = name
-			break
+			return wb, name, nil
 		}
 	}
-	if sheet == "" {
-		wb.Close()
-		return nil, fmt.Errorf("%s: the workbook has no visible sheet", rel)
+	wb.Close()
+	return nil, "", fmt.Errorf("%s: the workbook has no visible sheet", rel)
+}
+
+// SheetRows reads up to limit rows of a workbook's first visible sheet,
+// cells as displayed (for cdp contract suggest).
+func SheetRows(path string, limit int) ([][]string, error) {
+	wb, sheet, err := openSheet(path, path)
+	if err != nil {
+		return nil, err
+	}
+	defer wb.Close()
+	rows, err := wb.Rows(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("%s: sheet %s: %w", path, sheet, err)
+	}
+	defer rows.Close()
+	var out [][]string
+	for len(out) < limit && rows.Next() {
+		cells, err := rows.Columns()
+		if err != nil {
+			return nil, fmt.Errorf("%s: sheet %s row %d: %w", path, sheet, len(out)+1, err)
+		}
+		out = append(out, cells)
+	}
+	return out, rows.Error()
+}
+
+func openXLSX(a *openArgs) (finisher, error) {
+	rel := a.file.Source
+	wb, sheet, err := openSheet(a.file.Path, rel)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := wb.Rows(sheet)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,21 @@ func TestXLSX_ThroughAMapping(t *testing.T) {
 	})
 	if len(res.rejects) != 0 {
 		t.Errorf("rejects %+v", res.rejects)
+	}
+
+	// What cdp contract suggest reads of it.
+	rows, err := SheetRows(path, 10)
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("sheet rows: %v %q", err, rows)
+	}
+	described := *feed.Entities[0]
+	described.Columns = append([]contract.Column(nil), described.Columns...)
+	for i, zh := range map[int]string{0: "账号", 2: "交易日期", 4: "金额", 7: "备注"} {
+		described.Columns[i].ZH = zh
+	}
+	rep := mapping.Suggest(&described, rows[1], rows[2:])
+	if y := rep.YAML("bank"); !strings.Contains(y, `amount: {from: 金额, thousands: ","}`) || !strings.Contains(y, "txn_date: 交易日期") {
+		t.Errorf("suggest on the sheet:\n%s", y)
 	}
 
 	// Not a workbook: the file fails, saying what it is not.
