@@ -1,6 +1,8 @@
 package rows
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
 
@@ -17,7 +19,7 @@ type JSONRow struct {
 	p         fastjson.Parser
 	index     map[string]int
 	seen      []bool   // known keys met in this object
-	extraKeys []string // unknown keys met in this object
+	extraKeys [][]byte // unknown keys met in this object
 	num       []byte
 	failed    *Problem
 }
@@ -65,19 +67,27 @@ func (j *JSONRow) visit(key []byte, v *fastjson.Value) {
 	if j.failed != nil {
 		return
 	}
-	if msg := checkNumbers(v); msg != "" {
-		j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q: %s", key, msg)}
-		return
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if j.num = v.MarshalTo(j.num[:0]); !validNumber(j.num) {
+			j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q: %s is not a JSON number", key, j.num)}
+			return
+		}
+	case fastjson.TypeArray, fastjson.TypeObject:
+		if msg := checkNumbers(v); msg != "" {
+			j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q: %s", key, msg)}
+			return
+		}
 	}
 	i, known := j.index[string(key)]
 	if !known {
 		for _, k := range j.extraKeys {
-			if k == string(key) {
+			if bytes.Equal(k, key) {
 				j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q appears twice", key)}
 				return
 			}
 		}
-		j.extraKeys = append(j.extraKeys, string(key))
+		j.extraKeys = append(j.extraKeys, key) // valid until the next line is parsed
 		j.num = v.MarshalTo(j.num[:0])
 		j.b.AddExtra(key, j.num)
 		return
@@ -97,8 +107,7 @@ func (j *JSONRow) visit(key []byte, v *fastjson.Value) {
 			j.b.SetNull(i)
 		}
 	case fastjson.TypeNumber:
-		j.num = v.MarshalTo(j.num[:0])
-		j.failed = j.b.Set(i, j.num)
+		j.failed = j.b.Set(i, j.num) // its literal, checked above
 	case fastjson.TypeTrue, fastjson.TypeFalse:
 		j.failed = j.b.SetBool(i, v.Type() == fastjson.TypeTrue)
 	default:
@@ -107,10 +116,21 @@ func (j *JSONRow) visit(key []byte, v *fastjson.Value) {
 }
 
 // needsStringCheck: only a line with a backslash or a control byte can hold
-// a string the parser accepts and JSON does not.
+// a string the parser accepts and JSON does not. Eight bytes at a time.
 func needsStringCheck(line []byte) bool {
-	for _, c := range line {
-		if c == '\\' || c < 0x20 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(line); i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:])
+		control := (w - 0x20*ones) & ^w & highs // a byte below 0x20
+		x := w ^ ('\\' * ones)
+		backslash := (x - ones) & ^x & highs // a byte equal to '\\'
+		if control|backslash != 0 {
+			return true
+		}
+	}
+	for ; i < len(line); i++ {
+		if c := line[i]; c == '\\' || c < 0x20 {
 			return true
 		}
 	}
@@ -193,9 +213,7 @@ func hex4(b []byte, at int) (rune, bool) {
 func checkNumbers(v *fastjson.Value) string {
 	switch v.Type() {
 	case fastjson.TypeNumber:
-		var buf [64]byte
-		lit := v.MarshalTo(buf[:0])
-		if !validNumber(lit) {
+		if lit := v.MarshalTo(nil); !validNumber(lit) {
 			return fmt.Sprintf("%s is not a JSON number", lit)
 		}
 	case fastjson.TypeArray:

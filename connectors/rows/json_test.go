@@ -80,3 +80,21 @@ func TestBuilder_InvisibleCharactersInIdentifiers(t *testing.T) {
 		t.Errorf("free text: %v", prob)
 	}
 }
+
+// The eight-bytes-at-a-time scan finds a backslash or a control byte
+// wherever it stands, and nothing in plain text.
+func TestNeedsStringCheck(t *testing.T) {
+	base := []byte(`{"a":"今天 plain text of some length, 12345","b":[1,2]}`)
+	if needsStringCheck(base) {
+		t.Fatal("plain text flagged")
+	}
+	for i := range base {
+		for _, c := range []byte{'\\', 0x00, 0x09, 0x1f} {
+			line := append([]byte(nil), base...)
+			line[i] = c
+			if !needsStringCheck(line) {
+				t.Fatalf("%#02x at %d not found", c, i)
+			}
+		}
+	}
+}
