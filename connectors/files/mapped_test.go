@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -309,5 +310,40 @@ func TestMapped_BOMBeforeHeaderlessAndFixed(t *testing.T) {
 		[]byte("\xef\xbb\xbfA000000001"+strings.Repeat(" ", 12)+"        1.00"+"20240131"+"DEM \n"), 1)
 	if len(res.rows) != 1 || res.rows[0]["acct_no"] != "A000000001" {
 		t.Errorf("fixed-width: %+v %+v", res.rows, res.rejects)
+	}
+}
+
+// JSON lines through a mapping: keys renamed, codes and layouts read from
+// the values as text, keys no column reads kept in _extra as JSON, and
+// JSON's own rules still enforced.
+func TestMapped_JSONLines(t *testing.T) {
+	feed := stmtFeed(contract.JSONL)
+	m := &mapping.Entity{Columns: map[string]mapping.Column{
+		"acct":     {From: mapping.List{"账号"}},
+		"kind":     {From: mapping.List{"类型"}, Codes: map[string]string{"个人": "P", "对公": "C"}},
+		"txn_date": {From: mapping.List{"日期"}, Layout: "%Y年%m月%d日"},
+		"amount":   {From: mapping.List{"金额"}},
+	}}
+	body := strings.Join([]string{
+		`{"账号":"A1","类型":"个人","日期":"2024年1月31日","金额":12.5,"渠道":{"名":"柜面"}}`,
+		`{"账号":"A2","类型":"个体","日期":"2024年1月31日","金额":"3"}`,
+		`{"账号":"A3","类型":null,"日期":"2024年2月1日","金额":01}`,
+		`{"账号":"A4","日期":"2024年2月1日","金额":-7}`,
+	}, "\n") + "\n"
+	res := load(t, Options{Contract: feed, Mappings: compile(t, feed, m), Workers: 2}, "lines_20240131.txt", []byte(body), 4)
+	for _, r := range res.rows {
+		delete(r, "_pos")
+		delete(r, "_part")
+	}
+	checkRows(t, res.rows, []map[string]string{
+		{"acct": "A1", "kind": "P", "txn_date": "2024-01-31", "amount": "12.5", "_extra": `{"渠道":{"名":"柜面"}}`},
+		{"acct": "A4", "txn_date": "2024-02-01", "amount": "-7"},
+	})
+	var reasons []string
+	for _, r := range res.rejects {
+		reasons = append(reasons, fmt.Sprintf("%d %s", r.Line, r.Reason))
+	}
+	if strings.Join(reasons, ",") != "2 bad_enum,3 malformed_row" {
+		t.Errorf("rejects %v", reasons)
 	}
 }

@@ -221,7 +221,7 @@ func (c *compiler) compile() *Plan {
 	}
 	switch c.format {
 	case contract.Parquet, contract.JSONL:
-		if m.Banner > 0 || m.HeaderMatch != "" || len(m.Fields) > 0 || len(m.Skip) > 0 || len(m.Counts) > 0 || m.TrailingDelimiter || m.Year != nil {
+		if m.Banner > 0 || m.HeaderMatch != "" || len(m.Fields) > 0 || len(m.Skip) > 0 || len(m.Counts) > 0 || m.TrailingDelimiter || m.Year != nil || m.LaxQuotes {
 			c.errorf("", "%s files have no lines to skip and name their own fields: only columns, trim, unwrap and nulls apply", c.format)
 		}
 	case contract.Fixed:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -318,6 +319,12 @@ func (b *Binding) Names() [][]byte { return b.names }
 
 // Row maps one data line's fields into the builder and commits it.
 func (b *Binding) Row(fields [][]byte, rb *rows.Builder, line int64) *rows.Problem {
+	return b.RowExtra(fields, rb, line, nil)
+}
+
+// RowExtra is Row that lets extra add the row's unknown fields to the
+// builder once the row has begun (JSON keys no column reads).
+func (b *Binding) RowExtra(fields [][]byte, rb *rows.Builder, line int64, extra func(*rows.Builder)) *rows.Problem {
 	if b.p.trailingDelim && len(fields) == len(b.names)+1 && len(fields[len(fields)-1]) == 0 {
 		fields = fields[:len(fields)-1]
 	}
@@ -329,6 +336,9 @@ func (b *Binding) Row(fields [][]byte, rb *rows.Builder, line int64) *rows.Probl
 		return &rows.Problem{Reason: contract.ReasonMalformed, Detail: fmt.Sprintf("%d fields, %s %d", len(fields), of, len(b.names))}
 	}
 	rb.Begin()
+	if extra != nil {
+		extra(rb)
+	}
 	b.scratch = b.scratch[:0]
 	for i, f := range fields {
 		if !b.used[i] {
@@ -704,6 +714,20 @@ func (p *Plan) Describe() []string {
 			fmt.Fprintf(&b, " (%s)", strings.Join(notes, "; "))
 		}
 		out = append(out, b.String())
+	}
+	return out
+}
+
+// SourceNames are the file fields the plan reads, each once: for files
+// whose fields are named per record (JSON lines) rather than by a header.
+func (p *Plan) SourceNames() []string {
+	var out []string
+	for _, cp := range p.cols {
+		for _, n := range cp.sources() {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
 	}
 	return out
 }

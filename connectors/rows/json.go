@@ -272,3 +272,63 @@ func validNumber(b []byte) bool {
 	}
 	return i == len(b)
 }
+
+// JSONFields reads one JSON object per call as named text fields, held to
+// RFC 8259 like JSONRow, for a mapping to read: strings unescaped,
+// numbers and booleans as written, null as absent, objects and arrays as
+// their JSON. The bytes are valid until the next call.
+type JSONFields struct {
+	p      fastjson.Parser
+	seen   [][]byte
+	raw    []byte
+	failed *Problem
+}
+
+// Parse calls field for each key of the object on line, in order; text is
+// nil for null.
+func (j *JSONFields) Parse(line []byte, field func(key, text, raw []byte)) *Problem {
+	if !utf8.Valid(line) {
+		return &Problem{contract.ReasonEncoding, "not valid UTF-8"}
+	}
+	if needsStringCheck(line) {
+		if msg := checkStrings(line); msg != "" {
+			return &Problem{contract.ReasonMalformed, "invalid JSON: " + msg}
+		}
+	}
+	v, err := j.p.ParseBytes(line)
+	if err != nil {
+		return &Problem{contract.ReasonMalformed, "invalid JSON: " + err.Error()}
+	}
+	o, err := v.Object()
+	if err != nil {
+		return &Problem{contract.ReasonMalformed, fmt.Sprintf("a JSON %s where an object is expected", v.Type())}
+	}
+	j.failed, j.seen = nil, j.seen[:0]
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if j.failed != nil {
+			return
+		}
+		for _, k := range j.seen {
+			if bytes.Equal(k, key) {
+				j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q appears twice", key)}
+				return
+			}
+		}
+		j.seen = append(j.seen, key)
+		if msg := checkNumbers(v); msg != "" {
+			j.failed = &Problem{contract.ReasonMalformed, fmt.Sprintf("invalid JSON: key %q: %s", key, msg)}
+			return
+		}
+		j.raw = v.MarshalTo(j.raw[:0])
+		switch v.Type() {
+		case fastjson.TypeNull:
+			field(key, nil, j.raw)
+		case fastjson.TypeString:
+			s, _ := v.StringBytes()
+			field(key, s, j.raw)
+		default:
+			field(key, j.raw, j.raw)
+		}
+	})
+	return j.failed
+}

@@ -398,8 +398,8 @@ func (p *Project) validateMapping(d *decoder, f *Feed, at string) {
 		if f.Format != "" && format != contract.Parquet && format != contract.Fixed {
 			format = contract.Format(f.Format)
 		}
-		if format == contract.Parquet || format == contract.JSONL {
-			d.fieldErrorf(field, "%s files name their own typed fields; a mapping is for csv, delimited and fixed-width files", format)
+		if format == contract.Parquet {
+			d.fieldErrorf(field, "parquet files name their own typed columns; a mapping is for csv, delimited, fixed-width, xlsx and JSON lines files")
 			continue
 		}
 		plan, err := mapping.Compile(e, m, format)
