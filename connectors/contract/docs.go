@@ -25,6 +25,12 @@ func Docs(w io.Writer, feeds []*Feed) error {
 			if e.UniqueKey != "" {
 				fmt.Fprintf(w, " A `%s` is loaded once across all of the entity's sources; later copies are rejected as `duplicate_key`.", e.UniqueKey)
 			}
+			if id := e.Identity; id != nil {
+				fmt.Fprintf(w, " Customers: unified as system `%s` by `%s`, with %s.", id.System, id.Key, identityAttrs(id))
+			}
+			if x := e.Expected; x != nil {
+				fmt.Fprintf(w, " Due by %s, %d day(s) after the business day (%s).", x.By, x.LagDays(), x.Days)
+			}
 			fmt.Fprint(w, "\n\n| column | type | values | required | PII | 中文 | description |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 			for _, c := range e.Columns {
 				fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s |\n", c.Name, c.TypeName(), cell(strings.Join(c.Enum, ", ")),
@@ -82,3 +88,18 @@ func required(c Column) string {
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// identityAttrs lists a customer entity's identity attributes and columns.
+func identityAttrs(id *Identity) string {
+	var parts []string
+	for _, a := range IdentityAttributes {
+		if c, ok := id.Attributes[a]; ok {
+			if c == a {
+				parts = append(parts, "`"+a+"`")
+			} else {
+				parts = append(parts, fmt.Sprintf("`%s` from `%s`", a, c))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
