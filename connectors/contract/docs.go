@@ -53,6 +53,12 @@ func Show(w io.Writer, f *Feed) error {
 		if e.UniqueKey != "" {
 			fmt.Fprintf(w, ", %s loaded once", e.UniqueKey)
 		}
+		if id := e.Identity; id != nil {
+			fmt.Fprintf(w, "\n  customers, unified as system %s by %s: %s", id.System, id.Key, strings.ReplaceAll(identityAttrs(id), "`", ""))
+		}
+		if x := e.Expected; x != nil {
+			fmt.Fprintf(w, "\n  due by %s, %d day(s) after the business day (%s)", x.By, x.LagDays(), x.Days)
+		}
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  column\ttype\trequired\tpii\tdescription\t中文")
