@@ -572,3 +572,50 @@ func gb18030(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// A Parquet file whose columns carry the bank's own names loads through a
+// mapping that renames them; a Parquet mapping can only rename.
+func TestIngest_ParquetRenamedColumns(t *testing.T) {
+	p := newProject(t, "")
+	cfg := filepath.Join(p.dir, "cdp.yaml")
+	yaml, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapped := "  - name: wealth\n    kind: files\n    path: feeds/wealth\n    mapping:\n      trades:\n        columns: {trade_id: 流水号, client_id: 客户编号, amount_cny: 金额}\n"
+	yaml = []byte(strings.Replace(string(yaml), "  - {name: wealth, kind: files, path: feeds/wealth, format: parquet}\n", mapped, 1))
+	if err := os.WriteFile(cfg, yaml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "流水号", Type: arrow.BinaryTypes.String}, {Name: "客户编号", Type: arrow.BinaryTypes.String},
+		{Name: "product_code", Type: arrow.BinaryTypes.String}, {Name: "side", Type: arrow.BinaryTypes.String},
+		{Name: "金额", Type: &arrow.Decimal128Type{Precision: 18, Scale: 2}}, {Name: "trade_time", Type: contract.TimestampType},
+		{Name: "channel", Type: arrow.BinaryTypes.String},
+	}, nil)
+	path := filepath.Join(p.dir, "feeds/wealth/trades/dt=2026-11-20/part-00000.parquet")
+	writeParquet(t, path, schema, func(b *array.RecordBuilder) {
+		b.Field(0).(*array.StringBuilder).Append("T1")
+		b.Field(1).(*array.StringBuilder).Append("W1")
+		b.Field(2).(*array.StringBuilder).Append("P1")
+		b.Field(3).(*array.StringBuilder).Append("BUY")
+		b.Field(4).(*array.Decimal128Builder).Append(decimal128.FromI64(150))
+		b.Field(5).(*array.TimestampBuilder).Append(0)
+		b.Field(6).(*array.StringBuilder).Append("APP")
+	})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.deliver("wealth/trades/dt=2026-11-20/part-00000.parquet", data, 1)
+	if rep, err := p.ingest("wealth"); err != nil || len(rep.Failed()) > 0 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.wealth_trades WHERE trade_id = 'T1' AND client_id = 'W1' AND amount_cny = 1.50 AND _extra IS NULL`); n != 1 {
+		t.Fatalf("%d renamed rows", n)
+	}
+	bad := strings.Replace(string(yaml), "amount_cny: 金额}", "amount_cny: {from: 金额, thousands: \",\"}}", 1)
+	if _, err := ParseProject(cfg, []byte(bad)); err == nil || !strings.Contains(err.Error(), "parquet columns are typed: a mapping can only rename them") {
+		t.Fatalf("a parquet mapping that does more than rename: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/mapping"
 	"cdp/connectors/rows"
 )
 
@@ -47,11 +48,15 @@ type parquetReader struct {
 
 func init() {
 	registerFormat(contract.Parquet, formatSpec{ownsFile: true, open: func(a *openArgs) (finisher, error) {
-		return openParquet(a.ctx, a.e, a.file.Source, a.file.Path, a.loc, a.bytesIn)
+		return openParquet(a.ctx, a.e, a.file.Source, a.file.Path, a.loc, a.bytesIn, a.plan)
 	}})
 }
 
-func openParquet(ctx context.Context, e *contract.Entity, rel, path string, loc *time.Location, bytesIn *atomic.Int64) (*parquetReader, error) {
+func openParquet(ctx context.Context, e *contract.Entity, rel, path string, loc *time.Location, bytesIn *atomic.Int64, plan *mapping.Plan) (*parquetReader, error) {
+	name := func(c contract.Column) string { return c.Name }
+	if plan != nil {
+		name = func(c contract.Column) string { return plan.Rename(c.Name) }
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
@@ -84,18 +89,23 @@ func openParquet(ctx context.Context, e *contract.Entity, rel, path string, loc 
 		seen[fld.Name] = i
 	}
 	for _, c := range e.Columns {
-		known[c.Name] = true
-		idx := fs.FieldIndices(c.Name)
+		src := name(c)
+		known[src] = true
+		idx := fs.FieldIndices(src)
 		if len(idx) == 0 {
 			if !c.Optional {
-				problems = append(problems, fmt.Sprintf("column %s is missing", c.Name))
+				if src != c.Name {
+					problems = append(problems, fmt.Sprintf("column %s (mapped to %s) is missing", src, c.Name))
+				} else {
+					problems = append(problems, fmt.Sprintf("column %s is missing", c.Name))
+				}
 			}
 			p.colIdx = append(p.colIdx, -1)
 			continue
 		}
 		ft := fs.Field(idx[0]).Type
 		if !compatible(ft, c.Type) {
-			problems = append(problems, fmt.Sprintf("column %s is %s, the contract wants %s", c.Name, ft, c.TypeName()))
+			problems = append(problems, fmt.Sprintf("column %s is %s, the contract wants %s", src, ft, c.TypeName()))
 		}
 		p.colIdx = append(p.colIdx, idx[0])
 	}

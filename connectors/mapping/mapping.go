@@ -220,7 +220,19 @@ func (c *compiler) compile() *Plan {
 		p.headerMatch = c.regexp("header_match", m.HeaderMatch)
 	}
 	switch c.format {
-	case contract.Parquet, contract.JSONL:
+	case contract.Parquet:
+		if m.Banner > 0 || m.HeaderMatch != "" || len(m.Fields) > 0 || len(m.Skip) > 0 || len(m.Counts) > 0 || m.TrailingDelimiter ||
+			m.Year != nil || m.LaxQuotes || m.Trim || m.Unwrap || len(m.Nulls) > 0 {
+			c.errorf("", "parquet columns are typed and named: a mapping can only rename them (columns: {column: parquet_name})")
+		}
+		for _, name := range slices.Sorted(maps.Keys(m.Columns)) {
+			col := m.Columns[name]
+			if len(col.From) != 1 || len(col.Coalesce) > 0 || len(col.Sum) > 0 || col.Const != nil || col.Default != nil || col.Sign != nil ||
+				len(col.Codes) > 0 || col.Layout != "" || col.Thousands != "" || col.Decimal != "" || len(col.Remove) > 0 || len(col.Nulls) > 0 || col.NullMatch != "" {
+				c.errorf("columns."+name, "parquet columns are typed: a mapping can only rename them (%s: parquet_name)", name)
+			}
+		}
+	case contract.JSONL:
 		if m.Banner > 0 || m.HeaderMatch != "" || len(m.Fields) > 0 || len(m.Skip) > 0 || len(m.Counts) > 0 || m.TrailingDelimiter || m.Year != nil || m.LaxQuotes {
 			c.errorf("", "%s files have no lines to skip and name their own fields: only columns, trim, unwrap and nulls apply", c.format)
 		}

@@ -731,3 +731,14 @@ func (p *Plan) SourceNames() []string {
 	}
 	return out
 }
+
+// Rename is the file column a contract column is read from when the plan
+// renames it (a Parquet mapping), or the column's own name.
+func (p *Plan) Rename(column string) string {
+	for _, cp := range p.cols {
+		if cp.col.Name == column && len(cp.from) == 1 {
+			return cp.from[0]
+		}
+	}
+	return column
+}

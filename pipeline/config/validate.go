@@ -398,10 +398,6 @@ func (p *Project) validateMapping(d *decoder, f *Feed, at string) {
 		if f.Format != "" && format != contract.Parquet && format != contract.Fixed {
 			format = contract.Format(f.Format)
 		}
-		if format == contract.Parquet {
-			d.fieldErrorf(field, "parquet files name their own typed columns; a mapping is for csv, delimited, fixed-width, xlsx and JSON lines files")
-			continue
-		}
 		plan, err := mapping.Compile(e, m, format)
 		var probs mapping.Problems
 		if errors.As(err, &probs) {
