@@ -24,6 +24,9 @@ const SuggestSample = 1000
 // banner) and up to SuggestSample data lines with the feed's encoding and
 // delimiter, and proposes a mapping onto the entity's contract.
 func SuggestMapping(p *Project, feed, entity, path string, headerLine int) (*mapping.SuggestReport, error) {
+	if headerLine < 1 {
+		return nil, fmt.Errorf("the header line is 1 or more, not %d", headerLine)
+	}
 	f, ok := p.Feed(feed)
 	if !ok {
 		return nil, fmt.Errorf("no feed %q in %s", feed, p.Path)

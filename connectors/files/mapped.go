@@ -126,6 +126,9 @@ func openMappedText(e *contract.Entity, rel string, br *bufio.Reader, closer io.
 			text, ok := p.text(rec)
 			if skip, _ := plan.Skip(text, pre.firstLine); ok && !skip {
 				fields, prob := p.split(text)
+				if o.ragged {
+					fields = fitWidth(fields, bind.Width())
+				}
 				if prob == nil && !bind.FitsWidth(len(fields)) {
 					p.release()
 					return nil, fmt.Errorf("%s line %d: %d fields, the mapping lists %d: the file's layout is not the mapping's; nothing loaded from this file",

@@ -64,6 +64,10 @@ func mapHeader(e *contract.Entity, names [][]byte, rel string) (*header, error) 
 	seen := map[string]bool{}
 	for i, n := range names {
 		name := string(bytes.TrimSpace(n))
+		if name == "" {
+			h.mapping[i] = -1 // an unnamed column (a merged header cell): its values go to _extra as _N
+			continue
+		}
 		if seen[name] {
 			return nil, fmt.Errorf("%s line 1: column %q appears twice in the header", rel, name)
 		}
@@ -388,6 +392,10 @@ func (p *textParser) parse(c chunk) parsed {
 			if pos >= len(data) && end == len(data) {
 				break // no newline after the last record
 			}
+			if p.o.ragged { // an empty spreadsheet row: not a row of data
+				out.skipped++
+				continue
+			}
 			out.rows++
 			out.rejects = append(out.rejects, p.reject(recLine, rec, &rows.Problem{Reason: contract.ReasonMalformed, Detail: "empty line"}))
 			continue
@@ -453,7 +461,11 @@ func (p *textParser) row(rec []byte, line int64, utf8OK bool) *rows.Problem {
 		ci := p.h.mapping[i]
 		if ci < 0 {
 			if len(f) > 0 {
-				b.AddExtraText(p.h.names[i], f)
+				name := p.h.names[i]
+				if len(bytes.TrimSpace(name)) == 0 {
+					name = []byte("_" + strconv.Itoa(i+1))
+				}
+				b.AddExtraText(name, f)
 			}
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -73,7 +74,13 @@ func openXLSX(a *openArgs) (finisher, error) {
 		return nil, fmt.Errorf("%s: sheet %s: %w", rel, sheet, err)
 	}
 	pr, pw := io.Pipe()
+	done := make(chan struct{})
 	go func() {
+		// The goroutine owns the workbook: it is closed here, after the last
+		// read, never under a read.
+		defer close(done)
+		defer wb.Close()
+		defer rows.Close()
 		cw := csv.NewWriter(pw)
 		n := 0
 		var err error
@@ -83,6 +90,13 @@ func openXLSX(a *openArgs) (finisher, error) {
 			if cells, err = rows.Columns(); err != nil {
 				err = fmt.Errorf("%s: sheet %s row %d: %w", rel, sheet, n, err)
 				break
+			}
+			// One sheet row is one line (reject positions are sheet rows): a
+			// line break inside a cell (Alt+Enter) reads as a space.
+			for i, c := range cells {
+				if strings.ContainsAny(c, "\r\n") {
+					cells[i] = cellBreaks.Replace(c)
+				}
 			}
 			if err = cw.Write(cells); err != nil {
 				break
@@ -95,10 +109,13 @@ func openXLSX(a *openArgs) (finisher, error) {
 		if err == nil {
 			err = cw.Error()
 		}
-		rows.Close()
 		pw.CloseWithError(err) // nil: io.EOF to the reader
 	}()
-	closer := multiCloser{pr, closeFunc(wb.Close)}
+	closer := closeFunc(func() error {
+		err := pr.Close() // the writer stops at its next flush
+		<-done
+		return err
+	})
 	r, err := openText(a.e, rel, pr, closer, textOptions{quoted: true, delim: ',', encoding: "utf-8", ragged: true}, a.loc, a.workers, a.bytesIn, a.plan)
 	if err != nil {
 		closer.Close() // the writer stops at its next row
@@ -106,6 +123,8 @@ func openXLSX(a *openArgs) (finisher, error) {
 	}
 	return r, nil
 }
+
+var cellBreaks = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
 
 type closeFunc func() error
 

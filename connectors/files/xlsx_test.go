@@ -104,3 +104,56 @@ func TestXLSX_ThroughAMapping(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A sheet's odd rows: a line break inside a header and a data cell, an
+// empty row in the middle, an unnamed column between named ones (a merged
+// header cell), and a header-less sheet whose first row ends early. One
+// sheet row is one line; reject positions are sheet rows.
+func TestXLSX_OddSheets(t *testing.T) {
+	write := func(t *testing.T, cells map[string]any) []byte {
+		t.Helper()
+		wb := excelize.NewFile()
+		defer wb.Close()
+		for cell, v := range cells {
+			if err := wb.SetCellValue(wb.GetSheetName(0), cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		path := filepath.Join(t.TempDir(), "x.xlsx")
+		if err := wb.SaveAs(path); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	feed := stmtFeed(contract.XLSX)
+	feed.Entities[0].Pattern = "lines_{D}.xlsx"
+	m := &mapping.Entity{Columns: map[string]mapping.Column{
+		"acct": {From: mapping.List{"账号"}}, "txn_date": {From: mapping.List{"日期"}},
+		"amount": {From: mapping.List{"金额 (元)"}}, "memo": {From: mapping.List{"备注"}}}}
+	data := write(t, map[string]any{
+		"A1": "账号", "B1": "日期", "C1": "金额\n(元)", "E1": "备注",
+		"A2": "A1", "B2": "2024-01-31", "C2": "1.5", "D2": "merged", "E2": "第一行\n第二行",
+		// row 3 is empty
+		"A4": "A2", "B4": "2024-02-01", "C4": "x",
+	})
+	res := load(t, Options{Contract: feed, Mappings: compile(t, feed, m), Workers: 1}, "lines_20240131.xlsx", data, 2)
+	if len(res.rows) != 1 || res.rows[0]["memo"] != "第一行 第二行" || res.rows[0]["_extra"] != `{"_4":"merged"}` {
+		t.Errorf("rows %+v", res.rows)
+	}
+	if len(res.rejects) != 1 || res.rejects[0].Line != 4 || res.rejects[0].Reason != contract.ReasonType {
+		t.Errorf("rejects %+v, want sheet row 4 bad_type", res.rejects)
+	}
+
+	pos := &mapping.Entity{Fields: []mapping.Field{{Name: "a"}, {Name: "d"}, {Name: "m"}, {Name: "note"}},
+		Columns: map[string]mapping.Column{"acct": {From: mapping.List{"a"}}, "txn_date": {From: mapping.List{"d"}},
+			"amount": {From: mapping.List{"m"}}, "memo": {From: mapping.List{"note"}}}}
+	data = write(t, map[string]any{"A1": "A1", "B1": "2024-01-31", "C1": "1.5", "A2": "A2", "B2": "2024-02-01", "C2": "2", "D2": "n"})
+	res = load(t, Options{Contract: feed, Mappings: compile(t, feed, pos), Workers: 1}, "lines_20240131.xlsx", data, 2)
+	if len(res.rows) != 2 || len(res.rejects) != 0 {
+		t.Errorf("header-less sheet: rows %+v rejects %+v", res.rows, res.rejects)
+	}
+}

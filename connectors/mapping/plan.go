@@ -242,8 +242,8 @@ func (p *Plan) Bind(rel string, names [][]byte, f *File) (*Binding, error) {
 	index := map[string]int{}
 	for i, n := range names {
 		name := string(trimSpace(b.clean(n)))
-		if name == "" && i == len(names)-1 {
-			continue // a header that ends with the delimiter
+		if name == "" {
+			continue // an unnamed column (a trailing delimiter, a merged cell): its values go to _extra as _N
 		}
 		if _, dup := index[name]; dup {
 			return nil, fmt.Errorf("%s: field %q appears twice in the header", rel, name)
