@@ -44,6 +44,19 @@ func newJSONLParser(e *contract.Entity, rel string, loc *time.Location) *jsonlPa
 func (p *jsonlParser) release() { p.b.Release() }
 
 func (p *jsonlParser) parse(c chunk) parsed {
+	return jsonLines(c, p.rel, p.b, func(rec []byte, line int64) *rows.Problem {
+		prob := p.j.Stage(rec)
+		if prob == nil {
+			prob = p.b.Commit(line, -1)
+		}
+		return prob
+	})
+}
+
+// jsonLines runs row on each line of a chunk of JSON lines (a BOM before
+// the first dropped, CRLF read as LF) and gathers the rows, the rejects
+// and the builder's batch.
+func jsonLines(c chunk, rel string, b *rows.Builder, row func(rec []byte, line int64) *rows.Problem) parsed {
 	defer putChunk(c.data)
 	out := parsed{seq: c.seq}
 	data := c.data
@@ -65,19 +78,15 @@ func (p *jsonlParser) parse(c chunk) parsed {
 			break // a stray "\r" after the last newline is not a row
 		}
 		out.rows++
-		prob := p.j.Stage(rec)
-		if prob == nil {
-			prob = p.b.Commit(line, -1)
-		}
-		if prob != nil {
+		if prob := row(rec, line); prob != nil {
 			out.rejects = append(out.rejects, contract.Reject{
-				Position: p.rel + ":" + strconv.FormatInt(line, 10), Line: line, Partition: -1, Offset: -1,
+				Position: rel + ":" + strconv.FormatInt(line, 10), Line: line, Partition: -1, Offset: -1,
 				Reason: prob.Reason, Detail: prob.Detail, Raw: rawUTF8(rec),
 			})
 		}
 		line++
 	}
-	out.rec = p.b.Batch()
+	out.rec = b.Batch()
 	return out
 }
 
@@ -123,39 +132,7 @@ type mappedJSONParser struct {
 
 func (p *mappedJSONParser) release() { p.b.Release() }
 
-func (p *mappedJSONParser) parse(c chunk) parsed {
-	defer putChunk(c.data)
-	out := parsed{seq: c.seq}
-	data := c.data
-	line := c.firstLine
-	if line == 1 {
-		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	}
-	for len(data) > 0 {
-		var rec []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			rec, data = data[:i], data[i+1:]
-		} else {
-			rec, data = data, nil
-		}
-		if n := len(rec); n > 0 && rec[n-1] == '\r' {
-			rec = rec[:n-1]
-		}
-		if len(rec) == 0 && len(data) == 0 {
-			break
-		}
-		out.rows++
-		if prob := p.row(rec, line); prob != nil {
-			out.rejects = append(out.rejects, contract.Reject{
-				Position: p.rel + ":" + strconv.FormatInt(line, 10), Line: line, Partition: -1, Offset: -1,
-				Reason: prob.Reason, Detail: prob.Detail, Raw: rawUTF8(rec),
-			})
-		}
-		line++
-	}
-	out.rec = p.b.Batch()
-	return out
-}
+func (p *mappedJSONParser) parse(c chunk) parsed { return jsonLines(c, p.rel, p.b, p.row) }
 
 func (p *mappedJSONParser) row(rec []byte, line int64) *rows.Problem {
 	p.buf, p.extras = p.buf[:0], p.extras[:0]

@@ -40,21 +40,9 @@ func NewJSONRow(b *Builder) *JSONRow {
 // and a key given twice are malformed rows, never values.
 func (j *JSONRow) Stage(line []byte) *Problem {
 	j.b.Begin()
-	if !utf8.Valid(line) {
-		return &Problem{contract.ReasonEncoding, "not valid UTF-8"}
-	}
-	if needsStringCheck(line) {
-		if msg := checkStrings(line); msg != "" {
-			return &Problem{contract.ReasonMalformed, "invalid JSON: " + msg}
-		}
-	}
-	v, err := j.p.ParseBytes(line)
-	if err != nil {
-		return &Problem{contract.ReasonMalformed, "invalid JSON: " + err.Error()}
-	}
-	o, err := v.Object()
-	if err != nil {
-		return &Problem{contract.ReasonMalformed, fmt.Sprintf("a JSON %s where an object is expected", v.Type())}
+	o, prob := parseObject(&j.p, line)
+	if prob != nil {
+		return prob
 	}
 	j.failed = nil
 	clear(j.seen)
@@ -113,6 +101,28 @@ func (j *JSONRow) visit(key []byte, v *fastjson.Value) {
 	default:
 		j.failed = &Problem{contract.ReasonType, fmt.Sprintf("column %s: a JSON %s where a %s is expected", key, v.Type(), j.b.cols[i].col.TypeName())}
 	}
+}
+
+// parseObject parses one line as a JSON object, held to RFC 8259 where
+// the parser alone is lenient (strings; numbers are checked per value).
+func parseObject(p *fastjson.Parser, line []byte) (*fastjson.Object, *Problem) {
+	if !utf8.Valid(line) {
+		return nil, &Problem{contract.ReasonEncoding, "not valid UTF-8"}
+	}
+	if needsStringCheck(line) {
+		if msg := checkStrings(line); msg != "" {
+			return nil, &Problem{contract.ReasonMalformed, "invalid JSON: " + msg}
+		}
+	}
+	v, err := p.ParseBytes(line)
+	if err != nil {
+		return nil, &Problem{contract.ReasonMalformed, "invalid JSON: " + err.Error()}
+	}
+	o, err := v.Object()
+	if err != nil {
+		return nil, &Problem{contract.ReasonMalformed, fmt.Sprintf("a JSON %s where an object is expected", v.Type())}
+	}
+	return o, nil
 }
 
 // needsStringCheck: only a line with a backslash or a control byte can hold
@@ -287,21 +297,9 @@ type JSONFields struct {
 // Parse calls field for each key of the object on line, in order; text is
 // nil for null.
 func (j *JSONFields) Parse(line []byte, field func(key, text, raw []byte)) *Problem {
-	if !utf8.Valid(line) {
-		return &Problem{contract.ReasonEncoding, "not valid UTF-8"}
-	}
-	if needsStringCheck(line) {
-		if msg := checkStrings(line); msg != "" {
-			return &Problem{contract.ReasonMalformed, "invalid JSON: " + msg}
-		}
-	}
-	v, err := j.p.ParseBytes(line)
-	if err != nil {
-		return &Problem{contract.ReasonMalformed, "invalid JSON: " + err.Error()}
-	}
-	o, err := v.Object()
-	if err != nil {
-		return &Problem{contract.ReasonMalformed, fmt.Sprintf("a JSON %s where an object is expected", v.Type())}
+	o, prob := parseObject(&j.p, line)
+	if prob != nil {
+		return prob
 	}
 	j.failed, j.seen = nil, j.seen[:0]
 	o.Visit(func(key []byte, v *fastjson.Value) {
