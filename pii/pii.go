@@ -57,7 +57,8 @@ var Columns = map[string]Class{
 	"raw.*._extra":                         FreeText, // fields the contract does not know: anything
 	"raw.*.merchant_name":                  None,
 	"raw.*.product_name":                   None,
-	"raw.*.counterparty_name":              Name, // a person or a company paid
+	"raw.*.counterparty_name":              Name,     // a person or a company paid
+	"raw.*.counterparty_acct":              IDNumber, // their account number: masked like an ID
 	// core: identity.
 	"core.party.id_no":               IDNumber,
 	"core.party.id_type":             None,
@@ -81,6 +82,7 @@ var Columns = map[string]Class{
 	"core.*.merchant_name":           None,
 	"core.*.product_name":            None,
 	"core.*.counterparty_name":       Name,
+	"core.*.counterparty_acct":       IDNumber,
 	// mart: masked already where it matters.
 	"mart.customer_360.id_no_masked":          IDNumber, // masking again changes nothing
 	"mart.customer_360.mobile_masked":         Phone,

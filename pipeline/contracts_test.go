@@ -249,7 +249,7 @@ func TestUnify_AProjectContractsCustomers(t *testing.T) {
 		t.Fatalf("%v %+v", err, rep)
 	}
 	c := p.config()
-	if got := identitySystems(c); !reflect.DeepEqual(got, []string{"card", "credit", "crm", "ebank", "wealth"}) {
+	if got := identitySystems(c); !reflect.DeepEqual(got, []string{"card", "core_banking", "credit", "crm", "ebank", "wealth"}) {
 		t.Fatalf("unification sources %v", got)
 	}
 	p.query(func(w *warehouse.Warehouse) {

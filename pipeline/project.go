@@ -4,6 +4,7 @@ import (
 	"cdp/connectors/contract"
 	"cdp/outbox"
 	"cdp/pipeline/config"
+	"cdp/transforms/core"
 	"cdp/transforms/identity"
 	"cdp/transforms/signals"
 	"cdp/transforms/tags"
@@ -20,6 +21,32 @@ type Project struct {
 	Tiers    tiers.Config    // tiers: (tiers)
 	Signals  signals.Config  // signals: (signals)
 	Publish  outbox.Config   // publish: (publish, the daemon's relay)
+	// Records is system_of_record: (model): per product, the one system
+	// the core model reads it from. See SystemsOfRecord.
+	Records core.Records
+}
+
+// SystemsOfRecord are the systems the core model reads each product from:
+// those system_of_record: names, and for a product it leaves out, the
+// default system (deposits: core_banking) when the project declares a feed
+// of its contract, else the next one (deposits: wealth), so that a project
+// without a core banking feed keeps the deposits its wealth feed carries.
+func (p *Project) SystemsOfRecord() core.Records {
+	out := core.Records{}
+	for _, product := range core.Products() {
+		if s := p.Records[product]; s != "" {
+			out[product] = s
+			continue
+		}
+		systems := core.RecordSystems(product)
+		out[product] = systems[len(systems)-1]
+		for _, f := range p.Feeds {
+			if f.Contract == systems[0] {
+				out[product] = systems[0]
+			}
+		}
+	}
+	return out
 }
 
 // PublishTopics are the canonical topics cdp publishes to, each declared by
@@ -90,6 +117,7 @@ func (p *Project) extension() config.Extension {
 			{Key: "signals", Into: &p.Signals,
 				Defaults: func() { p.Signals = p.Signals.WithDefaults() }, Check: func() []string { return p.Signals.Check() },
 				ListOnly: map[string]string{"rules": signals.RulesHint}},
+			{Key: "system_of_record", Into: &p.Records, Check: func() []string { return core.CheckRecords(p.Records) }},
 			{Key: "publish", Into: &p.Publish,
 				Defaults: func() { p.Publish = p.Publish.WithDefaults() }, Check: func() []string { return p.Publish.Check(PublishTopics) }},
 		},

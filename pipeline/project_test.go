@@ -23,7 +23,7 @@ func TestLoadProject_StageSectionsReportProblemsAtTheirField(t *testing.T) {
 			`cdp.yaml:4:8: identity.blocking[1][0]: unknown field "surname"; the fields are name, id_no, birth_date, mobile`},
 		{"identity trust with an unknown system",
 			"identity:\n  trust:\n    mobile: [ebank, crm]\n",
-			`cdp.yaml:3:5: identity.trust.mobile: unknown system "crm"; the systems (contracts with identity:) are credit, wealth, card, ebank`},
+			`cdp.yaml:3:5: identity.trust.mobile: unknown system "crm"; the systems (contracts with identity:) are credit, wealth, core_banking, card, ebank`},
 		{"tier weights that do not add up",
 			"tiers:\n  weights: {historical: 0.6, potential: 0.6, strategic: 0}\n",
 			`cdp.yaml:2:3: tiers.weights: historical, potential and strategic must be ≥ 0 and add up to 1, not 0.6 + 0.6 + 0`},
@@ -45,6 +45,12 @@ func TestLoadProject_StageSectionsReportProblemsAtTheirField(t *testing.T) {
 		{"signals.rules written as one folder, as before it added to the built-ins",
 			"signals:\n  rules: my-rules\n",
 			`cdp.yaml:2:3: signals.rules: ` + "signals.rules is now a list of folders whose rules add to the built-in ones (a single folder used to replace them): write rules: [your-folder], and to keep only your own rules as before add builtin: false under signals:"},
+		{"deposits from a system that cannot hold them",
+			"system_of_record:\n  deposits: card\n",
+			`cdp.yaml:2:3: system_of_record.deposits: "card" is not one of its systems (core_banking, wealth)`},
+		{"a product without a system of record",
+			"system_of_record:\n  loans: credit\n",
+			`cdp.yaml:2:3: system_of_record.loans: no product of that name has a system of record (deposits)`},
 		{"a relay interval that is not a duration",
 			"publish:\n  interval: soon\n",
 			`cdp.yaml:2:3: publish.interval: "soon": want a duration like 1s or 30s`},
@@ -59,6 +65,18 @@ func TestLoadProject_StageSectionsReportProblemsAtTheirField(t *testing.T) {
 				t.Errorf("error =\n  %s\nwant\n  %s", err, tt.want)
 			}
 		})
+	}
+	// Deposits come from core banking when the project has a feed of it,
+	// else from wealth (an older project's deposits stay where they were);
+	// what the file says wins.
+	for src, want := range map[string]string{
+		"feeds:\n  - {name: wealth, path: w}\n":                                                    "wealth",
+		"feeds:\n  - {name: wealth, path: w}\n  - {name: core, contract: core_banking, path: c}\n": "core_banking",
+		"feeds:\n  - {name: core_banking, path: c}\nsystem_of_record: {deposits: wealth}\n":        "wealth",
+	} {
+		if got := mustParse(t, src).SystemsOfRecord()["deposits"]; got != want {
+			t.Errorf("%q: deposits from %s, want %s", src, got, want)
+		}
 	}
 	// An empty rules: of an old starter file means the built-in rules, as
 	// it always did.

@@ -11,7 +11,7 @@ import (
 type modelStage struct{}
 
 func (modelStage) Run(ctx context.Context, env *Env) (Result, error) {
-	s, err := core.BuildWith(ctx, env.W, core.Options{Full: env.Full, Logger: env.Log()})
+	s, err := core.BuildWith(ctx, env.W, core.Options{Full: env.Full, Logger: env.Log(), SystemOfRecord: env.Project.SystemsOfRecord()})
 	if err != nil {
 		return Result{}, err
 	}

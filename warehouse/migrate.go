@@ -58,6 +58,24 @@ var migrations = []migration{
 	{version: 13, name: "pii masks: mask_id, mask_mobile, mask_text", sql: func() (string, error) { return pii.MacrosSQL, nil }},
 	fileMigration(14, "0014_contract_versions.sql"),
 	fileMigration(15, "0015_feed_alerts.sql"),
+	// The core banking feed became built in: its raw tables, for warehouses
+	// migrated past 3 before it (IF NOT EXISTS: a newer warehouse already
+	// has them from migration 3).
+	{version: 16, name: "raw tables of the built-in core_banking contract", sql: func() (string, error) {
+		return rawTablesSQL("core_banking"), nil
+	}},
+}
+
+// rawTablesSQL creates the raw tables of one built-in contract feed.
+func rawTablesSQL(feed string) string {
+	var b strings.Builder
+	for _, e := range contract.Entities {
+		if e.Feed == feed {
+			b.WriteString(e.CreateTableSQL())
+			b.WriteString(";\n")
+		}
+	}
+	return b.String()
 }
 
 // SchemaVersion is the version a fully migrated warehouse has.

@@ -27,7 +27,7 @@ func TestMigrations_RawTablesMatchContract(t *testing.T) {
 func TestEnsureRawTable_EvolvesByVersionedAdditionsOnly(t *testing.T) {
 	ctx := context.Background()
 	w := openTemp(t)
-	e := &contract.Entity{Feed: "core_banking", Name: "deposits", Version: 1, Columns: []contract.Column{
+	e := &contract.Entity{Feed: "branch_core", Name: "deposits", Version: 1, Columns: []contract.Column{
 		{Name: "acct_no", Type: contract.String}, {Name: "balance", Type: contract.Decimal, Precision: 18, Scale: 2}}}
 	for range 2 { // the second time finds the table as it should be
 		if err := w.EnsureRawTable(ctx, e); err != nil {
@@ -35,18 +35,18 @@ func TestEnsureRawTable_EvolvesByVersionedAdditionsOnly(t *testing.T) {
 		}
 	}
 	var n int
-	sqltest.Row(t, w.DB(), `SELECT count(*) FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = 'core_banking_deposits'`).Scan(&n)
+	sqltest.Row(t, w.DB(), `SELECT count(*) FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = 'branch_core_deposits'`).Scan(&n)
 	if n != 2+len(contract.Lineage) {
-		t.Fatalf("raw.core_banking_deposits has %d columns", n)
+		t.Fatalf("raw.branch_core_deposits has %d columns", n)
 	}
-	if _, err := w.DB().Exec(`INSERT INTO raw.core_banking_deposits (acct_no, balance, _load_id, _source, _ingested_at) VALUES ('A1', 1.5, 1, 'x', now())`); err != nil {
+	if _, err := w.DB().Exec(`INSERT INTO raw.branch_core_deposits (acct_no, balance, _load_id, _source, _ingested_at) VALUES ('A1', 1.5, 1, 'x', now())`); err != nil {
 		t.Fatal(err)
 	}
 
 	added := *e
 	added.Columns = append(append([]contract.Column(nil), e.Columns...), contract.Column{Name: "rate", Type: contract.Decimal, Precision: 12, Scale: 6})
 	err := w.EnsureRawTable(ctx, &added)
-	if err == nil || !strings.Contains(err.Error(), "adds rate DECIMAL(12,6) to raw.core_banking_deposits, but its version is 1") || !strings.Contains(err.Error(), "set version: 2") {
+	if err == nil || !strings.Contains(err.Error(), "adds rate DECIMAL(12,6) to raw.branch_core_deposits, but its version is 1") || !strings.Contains(err.Error(), "set version: 2") {
 		t.Fatalf("an addition without a new version: %v", err)
 	}
 	added.Version = 2
@@ -55,13 +55,13 @@ func TestEnsureRawTable_EvolvesByVersionedAdditionsOnly(t *testing.T) {
 	}
 	var acct string
 	var rate *float64
-	sqltest.Row(t, w.DB(), `SELECT acct_no, rate FROM raw.core_banking_deposits`).Scan(&acct, &rate)
+	sqltest.Row(t, w.DB(), `SELECT acct_no, rate FROM raw.branch_core_deposits`).Scan(&acct, &rate)
 	if acct != "A1" || rate != nil {
 		t.Fatalf("the old row after the addition: %s, %v", acct, rate)
 	}
 	var changes string
 	sqltest.Row(t, w.DB(), `SELECT string_agg(change || ' v' || version || coalesce(' ' || detail, ''), '; ' ORDER BY applied_at, change)
-		FROM ops.contract_changes WHERE table_name = 'raw.core_banking_deposits'`).Scan(&changes)
+		FROM ops.contract_changes WHERE table_name = 'raw.branch_core_deposits'`).Scan(&changes)
 	if changes != "create v1; add_column v2 rate DECIMAL(12,6)" {
 		t.Fatalf("recorded changes: %q", changes)
 	}

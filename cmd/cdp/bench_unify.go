@@ -102,14 +102,14 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 	cfgPath := filepath.Join(dir, "cdp.yaml")
 	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
-		parties := records * 100 / 231 // the generator writes ~2.31 customer records per party
+		parties := records * 100 / 316 // the generator writes ~3.16 customer records per party
 		t0 := time.Now()
 		if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: parties, Days: days, Seed: 1, End: end}); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "generated %d parties × %d days in %.1fs\n", parties, days, time.Since(t0).Seconds())
 		yaml := "warehouse: {path: warehouse.duckdb}\nfeeds:\n"
-		for _, f := range []string{"credit", "wealth", "card", "ebank"} {
+		for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking"} {
 			yaml += fmt.Sprintf("  - {name: %s, path: feeds/%s}\n", f, f)
 		}
 		if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {

@@ -185,9 +185,9 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	}
 
 	var example string
-	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) = 4
+	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) >= 4
 		AND EXISTS (SELECT 1 FROM core.party_xref x WHERE x.party_id = p.party_id AND x.rule = 'probabilistic')
-		ORDER BY party_id LIMIT 1`).Scan(&example)
+		ORDER BY len(systems) DESC, party_id LIMIT 1`).Scan(&example)
 	if example == "" {
 		example = "P0000000001"
 	}
@@ -210,7 +210,8 @@ Try:
   %[3]s signals docs --out signals.md
   %[3]s sql --config %[4]s "SELECT rule_id, decision, count(*) FROM mart.signal_decisions GROUP BY ALL ORDER BY 1, 2"
   %[3]s outbox status --config %[4]s
-  %[3]s sql --config %[4]s "SELECT product_type, count(*), sum(amount_cny) FROM raw.wealth_holdings GROUP BY ALL ORDER BY 3 DESC"
+  %[3]s sql --config %[4]s "SELECT system, product_type, count(*), sum(amount_cny) FROM core.holding GROUP BY ALL ORDER BY 1, 4 DESC"
+  %[3]s sql --config %[4]s "SELECT channel, direction, count(*), sum(amount_cny) FROM core.settlement GROUP BY ALL ORDER BY 4 DESC"
   %[3]s sql --config %[4]s "SELECT position, reason, detail FROM ops.rejects LIMIT 10"
 `, abs, time.Since(started).Seconds(), os.Args[0], cfgPath, example)
 	if !serveAfter {

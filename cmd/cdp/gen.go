@@ -17,9 +17,10 @@ func newGenCmd(g *globals) *cobra.Command {
 	var end, brokers, topic string
 	cmd := &cobra.Command{
 		Use:   "gen --out DIR",
-		Short: "Generate a synthetic bank: the four feeds per the contract, plus ground truth",
+		Short: "Generate a synthetic bank: the five built-in feeds per their contracts, plus ground truth",
 		Long: `Generate a deterministic synthetic bank into DIR/feeds (credit GBK CSV, wealth
-Parquet, card pipe-delimited, ebank JSON lines, each with .ok control files)
+Parquet, card pipe-delimited, ebank JSON lines, core banking fixed-width GBK,
+each with .ok control files)
 and its ground truth into DIR/truth (source key → true party, planted
 behaviours, deliberately damaged rows), which the pipeline never reads.
 

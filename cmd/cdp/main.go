@@ -1,5 +1,6 @@
 // Command cdp is the bank customer data platform pipeline: it lands the
-// credit, wealth, card and e-banking feeds in a DuckDB warehouse, and runs
+// credit, wealth, card, e-banking and core banking feeds (and a bank's own,
+// declared in YAML) in a DuckDB warehouse, and runs
 // every later stage from the same binary.
 //
 // Every command reads the project file given by --config (default

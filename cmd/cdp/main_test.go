@@ -127,7 +127,7 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 
 	// The built-in signal rules compile; a broken rule is named by file
 	// and line; the docs list every rule; the outbox is drained.
-	if out, err = run(t, "signals", "validate", "--config", cfg); err != nil || !strings.Contains(out, "12 rules valid: churn=5 cross_sell=5 risk=2") {
+	if out, err = run(t, "signals", "validate", "--config", cfg); err != nil || !strings.Contains(out, "15 rules valid: churn=7 cross_sell=6 risk=2") {
 		t.Errorf("signals validate: %v\n%s", err, out)
 	}
 	badRules := t.TempDir()
@@ -175,7 +175,7 @@ func TestInit_WritesAProjectThatIngests(t *testing.T) {
 	if out, err := run(t, "init", dir); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
+	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking"} {
 		if st, err := os.Stat(filepath.Join(dir, "feeds", f)); err != nil || !st.IsDir() {
 			t.Errorf("feeds/%s not created", f)
 		}

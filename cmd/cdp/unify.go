@@ -16,7 +16,8 @@ func newUnifyCmd(g *globals) *cobra.Command {
 	cmd := stageCmd(g, &cobra.Command{
 		Use:   "unify",
 		Short: "Decide which source customer records are the same party: core.party, core.party_xref, relationships",
-		Long: `Unify the credit, wealth, card and e-banking customer records into parties.
+		Long: `Unify the customer records of every feed whose contract declares identity:
+(built in: credit, wealth, card, e-banking and core banking) into parties.
 
 Records sharing a valid resident ID or organisation code are one party; the
 rest are matched probabilistically (identity: in cdp.yaml). Party ids are

@@ -206,7 +206,10 @@ type Feed struct {
 	File   string // the contract file it was read from
 	// Version of the contract, raised with each change to its columns
 	// (version: in the file; 1 when not written).
-	Version  int
+	Version int
+	// Encoding its text files are written in unless the project's feed
+	// says otherwise (encoding: in the file; "" = utf-8).
+	Encoding string
 	Entities []*Entity
 	line     int
 }

@@ -32,6 +32,7 @@ func Builtin() fs.FS {
 type file struct {
 	Feed     string       `yaml:"feed"`
 	Version  int          `yaml:"version"`
+	Encoding string       `yaml:"encoding"`
 	ZH       string       `yaml:"zh"`
 	EN       string       `yaml:"en"`
 	Entities []entityDecl `yaml:"entities"`
@@ -132,7 +133,12 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 	if f.Version == 0 {
 		f.Version = 1
 	}
-	fd := &Feed{Name: f.Feed, ZH: f.ZH, EN: f.EN, File: name, Version: f.Version, line: 1}
+	fd := &Feed{Name: f.Feed, ZH: f.ZH, EN: f.EN, File: name, Version: f.Version, Encoding: f.Encoding, line: 1}
+	switch f.Encoding {
+	case "", "utf-8", "gbk", "gb18030":
+	default:
+		problem(1, f.Feed, "encoding: %q is not utf-8, gbk or gb18030", f.Encoding)
+	}
 	if f.Version < 0 {
 		problem(1, "", "version: %d; a contract's version is 1 or more, raised with each change to its columns", f.Version)
 	}

@@ -63,7 +63,7 @@ func TestBehaviours_SuggestedRulesFindExactlyThePlantedParties(t *testing.T) {
 		found[b][party] = true
 	}
 
-	// wealth
+	// wealth investments and core banking deposits: the AUM
 	aum := map[string][]float64{}
 	hedged := map[string]bool{}
 	for di, pf := range feeds["wealth.holdings"] {
@@ -72,22 +72,88 @@ func TestBehaviours_SuggestedRulesFindExactlyThePlantedParties(t *testing.T) {
 			if aum[p] == nil {
 				aum[p] = make([]float64, nDays)
 			}
-			amt := num(r.vals["amount_cny"])
-			aum[p][di] += amt
+			aum[p][di] += num(r.vals["amount_cny"])
 			code := r.vals["product_code"]
 			if strings.HasPrefix(code, "FXFWD") || strings.HasPrefix(code, "FXOPT") {
 				hedged[p] = true
 			}
-			if di == nDays-1 && (r.vals["product_type"] == "TIME_DEPOSIT" || r.vals["product_type"] == "LARGE_CD") && amt >= 1_000_000 {
-				if m := dayIndex(r.vals["maturity_date"]); m > nDays-1 && m <= nDays-1+30 {
-					mark(BehaviourDepositMaturing, p)
-				}
+			if isDeposit(r.vals["product_type"]) {
+				t.Errorf("%s:%d: a deposit in wealth; core banking is their system of record", pf.rel, r.line)
 			}
+		}
+	}
+	type account struct {
+		party, ptype, maturity, renewedFrom string
+		amount                              float64
+		days                                []int
+		open                                int
+	}
+	accts := map[string]*account{}
+	renewed := map[string]bool{}
+	for di, pf := range feeds["core_banking.deposits"] {
+		for _, r := range pf.rows {
+			p := owner["core_banking/"+r.vals["cust_no"]]
+			if aum[p] == nil {
+				aum[p] = make([]float64, nDays)
+			}
+			amt := num(r.vals["balance_cny"])
+			aum[p][di] += amt
+			a := accts[r.vals["acct_no"]]
+			if a == nil {
+				a = &account{party: p, ptype: r.vals["product_type"], renewedFrom: r.vals["renewed_from"], open: -1}
+				if o := r.vals["open_date"]; len(o) == 8 {
+					a.open = dayIndex(o[:4] + "-" + o[4:6] + "-" + o[6:])
+				}
+				accts[r.vals["acct_no"]] = a
+			}
+			a.amount, a.maturity = amt, r.vals["maturity_date"]
+			a.days = append(a.days, di)
+			if a.renewedFrom != "" {
+				renewed[a.renewedFrom] = true
+			}
+		}
+	}
+	compact := func(d string) int { return dayIndex(d[:4] + "-" + d[4:6] + "-" + d[6:]) }
+	for no, a := range accts {
+		if a.ptype != "TIME_DEPOSIT" && a.ptype != "LARGE_CD" || a.amount < 1_000_000 {
+			continue
+		}
+		last := a.days[len(a.days)-1]
+		if m := compact(a.maturity); last == nDays-1 && m > nDays-1 && m <= nDays-1+30 {
+			mark(BehaviourDepositMaturing, a.party)
+		}
+		if m := compact(a.maturity); last < nDays-1 && m <= nDays-1 && !renewed[no] {
+			mark(BehaviourDepositNotRenewed, a.party)
+		}
+		if a.open > 0 && a.renewedFrom == "" {
+			mark(BehaviourNewLargeDeposit, a.party)
 		}
 	}
 	for p, a := range aum {
 		if a[0] > 0 && a[nDays-1] <= 0.7*a[0] {
 			mark(BehaviourAUMOutflow, p)
+		}
+	}
+	// core banking settlements: a company whose daily volume halved from
+	// the middle of the window
+	half := settlementDropFrom(nDays)
+	before, after := map[string]float64{}, map[string]float64{}
+	for di, pf := range feeds["core_banking.settlements"] {
+		for _, r := range pf.rows {
+			if r.reason != "" {
+				continue
+			}
+			p := owner["core_banking/"+r.vals["cust_no"]]
+			if di < half {
+				before[p] += num(r.vals["amount_cny"]) / float64(half)
+			} else {
+				after[p] += num(r.vals["amount_cny"]) / float64(nDays-half)
+			}
+		}
+	}
+	for p, b := range before {
+		if b > 0 && after[p] <= 0.5*b {
+			mark(BehaviourSettlementDrop, p)
 		}
 	}
 

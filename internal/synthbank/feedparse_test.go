@@ -90,12 +90,12 @@ func checkValue(c contract.Column, v string, present bool, format contract.Forma
 			return contract.ReasonType
 		}
 	case contract.Bool:
-		if v != "true" && v != "false" {
+		if v != "true" && v != "false" && (format != contract.Fixed || v != "Y" && v != "N") {
 			return contract.ReasonType
 		}
 	case contract.Date:
 		layout := "2006-01-02"
-		if format == contract.Delimited {
+		if format == contract.Delimited || format == contract.Fixed {
 			layout = "20060102"
 		}
 		if _, err := time.Parse(layout, v); err != nil {
@@ -161,8 +161,47 @@ func parseFeedFile(t testing.TB, feeds string, e *contract.Entity, d day) *parse
 		parseJSONL(t, pf, data)
 	case contract.Parquet:
 		parseParquet(t, pf, path)
+	case contract.Fixed:
+		parseFixed(t, pf, data)
 	}
 	return pf
+}
+
+// parseFixed reads a fixed-width GBK file by the contract's byte widths;
+// a field that is not valid GBK makes the row bad_encoding.
+func parseFixed(t testing.TB, pf *parsedFile, data []byte) {
+	width := 0
+	for _, c := range pf.entity.Columns {
+		pf.header = append(pf.header, c.Name)
+		width += c.Width
+	}
+	dec := simplifiedchinese.GBK.NewDecoder()
+	for i, l := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		if len(l) == 0 && len(data) == 0 {
+			break
+		}
+		if len(l) != width {
+			t.Fatalf("%s:%d: %d bytes, the contract's lines are %d", pf.rel, i+1, len(l), width)
+		}
+		row := parsedRow{file: pf.rel, line: i + 1, vals: map[string]string{}}
+		at := 0
+		for _, c := range pf.entity.Columns {
+			field := l[at : at+c.Width]
+			at += c.Width
+			text, err := dec.Bytes(field)
+			if err != nil || bytes.ContainsRune(text, '\uFFFD') {
+				row.reason = contract.ReasonEncoding
+			}
+			if v := strings.Trim(string(text), " "); v != "" {
+				row.vals[c.Name] = v
+			}
+		}
+		if row.reason == "" {
+			row.reason = checkRow(pf.entity, row.vals)
+		}
+		pf.rows = append(pf.rows, row)
+		pf.dataRows++
+	}
 }
 
 func parseCSV(t testing.TB, pf *parsedFile, data []byte) {

@@ -266,6 +266,16 @@ var systemNoise = [numSystems]noise{
 		coLower: 0.03, coEmpty: 0.03, coSpaces: 0.01,
 		coBrackets: 0.30, coSuffix: 0.03, coTrad: 0.01, coSpace: 0.02, coEnglish: 0.01,
 	},
+	// Core banking opens customers at the counter against the ID document:
+	// few typos, but legacy 15-digit IDs, old organisation codes and
+	// landlines from the years before mobiles.
+	sysCore: {
+		lowerX: 0.10, legacy15: 0.06, idSpaces: 0.005, idTypo: 0.003, idEmpty: 0.003, passport: 0.003,
+		mobPrefix: 0.02, mobSpaces: 0.01, mobDashes: 0.01, landline: 0.04, mobEmpty: 0.03,
+		nameSpace: 0.01, nameTrad: 0.005, namePY: 0.002, nameWide: 0.005, noBirth: 0.02,
+		coLower: 0.01, coOrgCode: 0.06, coLicence: 0.03, coEmpty: 0.005, coSpaces: 0.005,
+		coBrackets: 0.30, coSuffix: 0.02, coTrad: 0.005, coSpace: 0.01,
+	},
 }
 
 // noisyPersonID returns the id_type and id_no a system stores for a person.

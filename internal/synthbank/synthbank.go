@@ -1,6 +1,7 @@
-// Package synthbank is a deterministic synthetic bank. It writes the four
-// source feeds of ../../../shared/FEEDS.md (credit GBK CSV, wealth Parquet,
-// card pipe-delimited text, ebank JSONL and a Kafka stream) for a number of
+// Package synthbank is a deterministic synthetic bank. It writes the five
+// built-in source feeds (the four of ../../../shared/FEEDS.md: credit GBK
+// CSV, wealth Parquet, card pipe-delimited text, ebank JSONL and a Kafka
+// stream; and core banking, fixed-width GBK) for a number of
 // business days, together with the ground truth the platform is judged
 // against: who the real parties are, which source keys belong to whom, how
 // parties are linked, which behaviours were planted, and which rows were
@@ -43,7 +44,7 @@ type Options struct {
 	BadRowRate float64   // share of data rows deliberately damaged; 0 = none (DefaultBadRowRate is the CLI default)
 	StreamDays int       // how many of the last days' ebank events are ALSO returned for Kafka; 0 = none
 	// Progress, when set, is told about each stage ("world", "credit",
-	// "wealth", "card", "ebank", "truth") as days complete. Calls are
+	// "wealth", "card", "ebank", "core_banking", "truth") as days complete. Calls are
 	// serialised; the callback need not be safe for concurrent use.
 	Progress func(stage string, done, total int)
 }
@@ -130,6 +131,7 @@ func Generate(ctx context.Context, o Options) (*Summary, error) {
 	defer cancel()
 	writers := [numSystems]func(context.Context, *generation) error{
 		sysCredit: w.writeCredit, sysWealth: w.writeWealth, sysCard: w.writeCard, sysEbank: w.writeEbank,
+		sysCore: w.writeCore,
 	}
 	var wg sync.WaitGroup
 	var errs [numSystems]error

@@ -141,16 +141,20 @@ pipeline's results against them. All files are UTF-8 CSV with a header row.
   for some companies). Family members who share a phone carry the same mobile.
 - gender (M/F) and birth_date agree with the resident ID (persons only).
 - annual_revenue: companies only, as reported in credit.customers.
-- aum: persons only: the sum of the party's wealth holdings on the first
-  delivered day (0.00 = no wealth relationship). Spread over two client
-  records when the party has a duplicate wealth record.
+- aum: persons only: the sum of the party's wealth investments and core
+  banking deposits on the first delivered day (0.00 = no wealth
+  relationship). Spread over two client records when the party has a
+  duplicate wealth record.
 
 ## xref.csv — which source key belongs to which party
 
 ` + "`system, source_key, party_id`" + `: credit cust_no (C + 8 digits), wealth client_id
-(W + 8 digits), card holder_id (H + 8 digits), ebank user_id (a login name).
-Each party is in 1 to 4 systems; about 1% of parties have two keys in one
-system (a duplicate customer record). No key is shared by two parties.
+(W + 8 digits), card holder_id (H + 8 digits), ebank user_id (a login name),
+core_banking cust_no (K + 10 digits). Each party is in 1 to 5 systems: core
+banking knows every wealth client (their deposits) and every company (its
+settlement account). About 1% of parties have two keys in one system (a
+duplicate customer record), and 0.5% of core banking's. No key is shared by
+two parties.
 
 ## links.csv — relationships between parties
 
@@ -160,6 +164,9 @@ system (a duplicate customer record). No key is shared by two parties.
 - ` + "`supplementary_card`" + `: person b holds a supplementary card whose
   primary_holder_id is a's holder_id.
 - ` + "`shared_mobile`" + `: family member b uses a's mobile number.
+- ` + "`supplier`" + `: company a pays company b (both core banking clients)
+  regularly: EBANK settlements with counterparty_bank 本行, booked on both
+  sides (a's OUT, b's IN) on about 60% of the days.
 
 ## behaviours.csv — planted behaviours
 
@@ -169,15 +176,36 @@ Each party carries at most one behaviour. "Days" are the delivered business
 days; "the last 3 days" are the last three of them. Definitions (planted
 parties satisfy them; non-planted parties are kept clearly outside them):
 
+Deposits are core banking's (deposits_D.dat); AUM is wealth investments plus
+core banking deposits.
+
 - aum_outflow: the party's wealth AUM on the last day is ≤ 70% of the first
   day's, through 2–3 REDEEM trades (fewer when Days < 4) whose money leaves the
   bank (40–65% of AUM in total).
   Others' AUM moves by a few percent at most (BUY/REDEEM move money between the
-  demand deposit and products; maturing deposits are credited to the demand deposit).
+  demand deposit and products; maturing deposits roll over or are credited to
+  the demand deposit).
 - deposit_maturing: a TIME_DEPOSIT or LARGE_CD holding with amount_cny ≥
   1,000,000 and End < maturity_date ≤ End + 30 days. Others' deposits maturing
   in that window are < 500,000. target_subset=true marks planted clients with
-  AUM ≥ 5,000,000 and risk_level ≥ C2 (the marketing target).
+  AUM ≥ 5,000,000 and risk_level ≥ C2 (the marketing target). The row names
+  the core banking cust_no and acct_no (system core_banking).
+- deposit_not_renewed: a core banking TIME_DEPOSIT ≥ 1,000,000 with
+  auto_renew N matures on the middle day of the window and is paid to the
+  demand account: it is absent from the later snapshots and no deposit names
+  it in renewed_from. Every other deposit ≥ 500,000 that matures inside the
+  window rolls over (auto_renew Y: a new account, renewed_from = the old one).
+  Needs ≥ 3 days.
+- new_large_deposit: a LARGE_CD ≥ 1,000,000 (36 months) opened on the
+  middle day of the window from the client's demand account, renewed_from
+  empty. Every other deposit was opened more than 30 days before the window,
+  or is a rollover. Needs ≥ 3 days.
+- settlement_drop: a company settling ≥ 150,000 CNY a day in core banking
+  whose daily volume (IN and OUT amount_cny, all channels) falls to 20–40% of
+  its usual from the day named in the detail (the middle of the window, or a
+  week before its end) on. Others' daily volume is constant but for the
+  supplier payments. Suggested rule: the last 3 days' average ≤ 50% of the
+  earlier days' average (baseline ≥ 100,000). Needs ≥ 6 days.
 - cross_border_no_hedge: a CORPORATE ebank user with ≥ 2 cross-border events
   (FX_SETTLEMENT, or TRANSFER_OUT with cross_border=true) on every delivered
   event day, and no wealth holding with a product_code starting FXFWD or FXOPT.
@@ -225,6 +253,10 @@ Parquet files have no bad rows. Kinds: credit customers — malformed_row (a
 field missing), bad_date (2026-02-30), bad_type (annual_revenue "12,3a"),
 bad_encoding (bytes 0x81 0x20 in the name), missing_required (empty cust_no),
 bad_enum (cust_type X); credit repayments — malformed_row, bad_date, bad_type;
+core banking customers — bad_date (open_date 20260230), bad_enum (cust_type
+X), bad_encoding (0x81 0x20 in the name), each inside its fixed-width field;
+core banking settlements — bad_type (amount "12,3a"), bad_date (txn_time
+2026-02-30 10:00:00); line = the 1-based line (no header);
 card holders and txns — malformed_row (an extra field), bad_type ("abc"),
 bad_date (20260230 / 2026-13-01 00:00:00); ebank event archives —
 malformed_row (a truncated object), missing_required (no user_id), bad_enum

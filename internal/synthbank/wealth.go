@@ -12,6 +12,12 @@ import (
 // wealth — 财富管理系统: Parquet snapshots of clients and holdings, and the
 // day's trades. A client's AUM is the sum of its holdings on a date.
 //
+// The asset model below holds every product a client has, deposits
+// included; the wealth writer delivers the investments and the core banking
+// writer (core.go) the deposits, each replaying the same deterministic model
+// (buildWealth, then simulateClient day by day), so the two systems agree
+// to the cent without sharing state across their goroutines.
+//
 // Non-planted clients keep their AUM within a few percent over the window:
 // BUY moves money from the demand deposit into a product and REDEEM moves it
 // back, maturing deposits are credited to the demand deposit, and only funds
@@ -27,6 +33,30 @@ type holding struct {
 	rate                  int   // deposit interest in 1e-4 a year
 	from                  int   // first window day the holding exists
 	gone                  bool
+	// Deposits only: the core banking account, the term in months (0 for
+	// demand), whether it rolls over at maturity, and the account it was
+	// rolled over from.
+	acct        string
+	term        int
+	autoRenew   bool
+	renewedFrom string
+}
+
+func isDeposit(ptype string) bool {
+	return ptype == "DEMAND" || ptype == "TIME_DEPOSIT" || ptype == "LARGE_CD"
+}
+
+// wealthBook is the asset model of all wealth clients.
+type wealthBook struct {
+	clients []*wealthClient
+	accts   int // deposit accounts handed out
+}
+
+// newAcct hands out the next deposit account number (19 digits, as a
+// mainland debit account).
+func (b *wealthBook) newAcct() string {
+	b.accts++
+	return "621700" + pad(1_000_000_0+b.accts*7, 13)
 }
 
 type wealthClient struct {
@@ -36,12 +66,26 @@ type wealthClient struct {
 	segment   string
 	rm        string
 	holdings  []*holding
-	outflowOn []int // window days of planted outflow redemptions
-	outflow   int64 // cents redeemed out of the bank on each of those days
-	deposit   *holding
+	outflowOn []int    // window days of planted outflow redemptions
+	outflow   int64    // cents redeemed out of the bank on each of those days
+	deposit   *holding // planted deposit_maturing and deposit_not_renewed: the deposit
+	newDep    *holding // planted new_large_deposit: the deposit it opens
+	newDepOn  int      // and the window day it opens it
+	reserve   int64    // cents kept in the demand account for it
 	aumFirst  int64
 	aumLast   int64
 	redeemed  int64
+}
+
+// aum is the client's assets on window day di, deposits included.
+func (c *wealthClient) aum(di int) int64 {
+	var sum int64
+	for _, h := range c.holdings {
+		if !h.gone && h.from <= di {
+			sum += h.amount
+		}
+	}
+	return sum
 }
 
 func (c *wealthClient) holds(code string) *holding {
@@ -77,8 +121,9 @@ func FXHedgeProductCodes() []string {
 	return out
 }
 
-func (w *world) buildWealth() []*wealthClient {
+func (w *world) buildWealth() *wealthBook {
 	r := newRand(w.o.Seed, "wealth", 0)
+	book := &wealthBook{}
 	var clients []*wealthClient
 	for _, p := range w.parties {
 		recs := p.recs[sysWealth]
@@ -109,10 +154,16 @@ func (w *world) buildWealth() []*wealthClient {
 				}
 			}
 			w.allocate(r, c, p, aum)
+			for _, h := range c.holdings {
+				if isDeposit(h.ptype) {
+					h.acct = book.newAcct()
+				}
+			}
 			clients = append(clients, c)
 		}
 	}
-	return clients
+	book.clients = clients
+	return book
 }
 
 func segmentOf(aum int64) string {
@@ -154,7 +205,7 @@ func (w *world) allocate(r *rand.Rand, c *wealthClient, p *party, aum int64) {
 			ptype = "LARGE_CD"
 		}
 		h := &holding{ptype: ptype, currency: "CNY", amount: amt, maturity: mat, open: mat.addMonths(-term),
-			risk: '1', rate: 150 + r.IntN(120)}
+			risk: '1', rate: 150 + r.IntN(120), term: term}
 		h.code = depositCode(ptype, term, h.open)
 		c.holdings = append(c.holdings, h)
 		c.deposit = h
@@ -162,6 +213,27 @@ func (w *world) allocate(r *rand.Rand, c *wealthClient, p *party, aum int64) {
 		if c.risk == '1' {
 			c.risk = '2'
 		}
+	}
+	// The core banking behaviours draw nothing from r, so every other
+	// client's allocation is what it was before they existed.
+	switch p.beh {
+	case behDepositNotRenewed:
+		// A large time deposit that matures in the middle of the window and
+		// is not rolled over: the money waits in the demand account.
+		amt := max(aum*4/10/1_000_000*1_000_000, newLargeDepositMinCNY*100)
+		mat := w.days[len(w.days)/2]
+		h := &holding{ptype: "TIME_DEPOSIT", currency: "CNY", amount: amt, maturity: mat, open: mat.addMonths(-12),
+			risk: '1', rate: 175, term: 12}
+		h.code = depositCode(h.ptype, 12, h.open)
+		c.holdings = append(c.holdings, h)
+		c.deposit = h
+		rest -= amt
+	case behNewLargeDeposit:
+		// Money kept in the demand account until the day a new large CD
+		// takes it.
+		c.reserve = max(aum*3/10/1_000_000*1_000_000, newLargeDepositMinCNY*100)
+		c.newDepOn = len(w.days) / 2
+		rest -= c.reserve
 	}
 	if p.hedger {
 		n := 1 + r.IntN(2)
@@ -230,7 +302,7 @@ func (w *world) allocate(r *rand.Rand, c *wealthClient, p *party, aum int64) {
 		c.holdings = append(c.holdings, h)
 		left -= amt
 	}
-	demand.amount = left
+	demand.amount = left + c.reserve
 	c.holdings = append([]*holding{demand}, c.holdings...)
 	if p.beh == behAUMOutflow {
 		days := make([]int, 0, 3)
@@ -279,9 +351,16 @@ func (w *world) newHolding(r *rand.Rand, c *wealthClient, ptype string, amt int6
 				months = 6
 			}
 			termDays := int(dayOf(2001, 1, 1).addMonths(months) - dayOf(2001, 1, 1))
-			h.open = w.first - day(1+r.IntN(termDays-1))
+			// Opened over a month before the window: a deposit opened inside
+			// the last 30 days is new money, planted (new_large_deposit).
+			h.open = w.first - day(31+r.IntN(termDays-31))
 			h.maturity = h.open.addMonths(months)
 			h.code = depositCode(ptype, months, h.open)
+			h.term = months
+			// Large deposits roll over (so none leaves a gap a rule would
+			// mistake for the planted unrenewed ones); a third of the rest
+			// are paid out to the demand account.
+			h.autoRenew = amt >= nonPlantedMaturingMaxCNY*100 || h.open%3 != 0
 			clash := h.maturity <= w.first || c.holds(h.code) != nil ||
 				(amt >= nonPlantedMaturingMaxCNY*100 && h.maturity > w.end && h.maturity <= w.end+depositMaturingWindowDays)
 			if !clash {
@@ -327,6 +406,7 @@ func (w *world) newHolding(r *rand.Rand, c *wealthClient, ptype string, amt int6
 
 type trade struct {
 	client *wealthClient
+	ptype  string
 	code   string
 	side   string
 	amount int64
@@ -334,7 +414,8 @@ type trade struct {
 }
 
 func (w *world) writeWealth(ctx context.Context, g *generation) error {
-	clients := w.buildWealth()
+	book := w.buildWealth()
+	clients := book.clients
 	res := g.result(sysWealth)
 	eCli, _ := contract.Lookup("wealth", "clients")
 	eHold, _ := contract.Lookup("wealth", "holdings")
@@ -346,7 +427,7 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 		r := newRand(w.o.Seed, "wealth-day", di)
 		var trades []trade
 		for _, c := range clients {
-			trades = w.simulateClient(r, c, di, t, trades)
+			trades = w.simulateClient(r, book, c, di, t, trades)
 		}
 		DATE := t.iso()
 
@@ -384,12 +465,11 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 			return err
 		}
 		for _, c := range clients {
-			var aum int64
+			aum := c.aum(di)
 			for _, h := range c.holdings {
-				if h.gone || h.from > di {
-					continue
+				if h.gone || h.from > di || isDeposit(h.ptype) {
+					continue // core banking delivers deposits
 				}
-				aum += h.amount
 				pf.str(0, c.rec.key)
 				pf.str(1, h.code)
 				pf.str(2, h.ptype)
@@ -419,9 +499,14 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 			return err
 		}
 		id := make([]byte, 0, 20)
-		for i, tr := range trades {
+		i := 0
+		for _, tr := range trades {
+			if isDeposit(tr.ptype) {
+				continue // a deposit's maturity is core banking's
+			}
+			i++
 			id = append(append(id[:0], "TR"...), t.compact()...)
-			id = append(id, pad(i+1, 7)...)
+			id = append(id, pad(i, 7)...)
 			pf.str(0, string(id))
 			pf.str(1, tr.client.rec.key)
 			pf.str(2, tr.code)
@@ -445,12 +530,6 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 			res.behaviour(p, behAUMOutflow, sysWealth, c.rec.key,
 				"aum_first="+money(c.aumFirst)+";aum_end="+money(c.aumLast)+";redeemed_out="+money(c.redeemed)+
 					";drop_pct="+strconv.FormatInt(100-c.aumLast*100/max(c.aumFirst, 1), 10))
-		case behDepositMaturing:
-			h := c.deposit
-			res.behaviour(p, behDepositMaturing, sysWealth, c.rec.key,
-				"product_code="+h.code+";product_type="+h.ptype+";amount_cny="+money(h.amount)+
-					";maturity_date="+h.maturity.iso()+";aum_end="+money(c.aumLast)+";risk_level=C"+string(c.risk)+
-					";target_subset="+strconv.FormatBool(c.aumLast >= 5_000_000*100 && c.risk >= '2'))
 		case behPremiumCard:
 			res.behaviour(p, behPremiumCard, sysWealth, c.rec.key, "aum_end="+money(c.aumLast))
 		case behCrossBorderNoHedge:
@@ -460,11 +539,23 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 	return nil
 }
 
-// simulateClient moves one client through a window day and appends its trades.
-func (w *world) simulateClient(r *rand.Rand, c *wealthClient, di int, t day, trades []trade) []trade {
+// simulateClient moves one client through a window day and appends its
+// trades (deposits' maturities included: the wealth writer leaves those to
+// core banking).
+func (w *world) simulateClient(r *rand.Rand, book *wealthBook, c *wealthClient, di int, t day, trades []trade) []trade {
 	demand := c.holdings[0]
 	sec := func() int { return 9*3600 + r.IntN(12*3600) }
-	for _, h := range c.holdings {
+	if c.reserve > 0 && di == c.newDepOn {
+		// Planted new_large_deposit: the reserve becomes a 3-year large CD.
+		h := &holding{ptype: "LARGE_CD", currency: "CNY", amount: c.reserve, open: t, maturity: t.addMonths(36),
+			risk: '1', rate: 235, term: 36, from: di, acct: book.newAcct()}
+		h.code = depositCode(h.ptype, 36, t)
+		demand.amount -= c.reserve
+		c.holdings = append(c.holdings, h)
+		c.newDep = h
+	}
+	n := len(c.holdings) // a renewal appended below is in today's snapshot, not matured again
+	for _, h := range c.holdings[:n] {
 		if h.gone || h.from > di {
 			continue
 		}
@@ -475,8 +566,17 @@ func (w *world) simulateClient(r *rand.Rand, c *wealthClient, di int, t day, tra
 				// a client across a tier band.
 				amt += h.amount * int64(h.rate) * int64(min(h.maturity-h.open, 365)) / 365 / 10000
 			}
-			trades = append(trades, trade{c, h.code, "MATURE", amt, sec()})
+			trades = append(trades, trade{c, h.ptype, h.code, "MATURE", amt, sec()})
 			h.gone = true
+			if h.autoRenew {
+				// Rolled over for the same term into a new account.
+				nh := &holding{ptype: h.ptype, currency: h.currency, amount: amt, open: h.maturity,
+					maturity: h.maturity.addMonths(h.term), risk: h.risk, rate: h.rate, term: h.term, from: di,
+					acct: book.newAcct(), autoRenew: true, renewedFrom: h.acct}
+				nh.code = depositCode(nh.ptype, nh.term, nh.open)
+				c.holdings = append(c.holdings, nh)
+				continue
+			}
 			demand.amount += amt
 			continue
 		}
@@ -507,7 +607,7 @@ func (w *world) simulateClient(r *rand.Rand, c *wealthClient, di int, t day, tra
 			need -= amt
 			c.redeemed += amt
 			if best != demand {
-				trades = append(trades, trade{c, best.code, "REDEEM", amt, sec()})
+				trades = append(trades, trade{c, best.ptype, best.code, "REDEEM", amt, sec()})
 			}
 		}
 		return trades
@@ -529,7 +629,7 @@ func (w *world) simulateClient(r *rand.Rand, c *wealthClient, di int, t day, tra
 		}
 		demand.amount -= amt
 		h.amount += amt
-		return append(trades, trade{c, h.code, "BUY", amt, sec()})
+		return append(trades, trade{c, h.ptype, h.code, "BUY", amt, sec()})
 	}
 	for _, h := range c.holdings[1:] {
 		if !h.gone && h.from < di && (h.ptype == "WMP" || h.ptype == "FUND") && h.amount >= 10_000*100 {
@@ -540,7 +640,7 @@ func (w *world) simulateClient(r *rand.Rand, c *wealthClient, di int, t day, tra
 			}
 			h.amount -= amt
 			demand.amount += amt
-			return append(trades, trade{c, h.code, "REDEEM", amt, sec()})
+			return append(trades, trade{c, h.ptype, h.code, "REDEEM", amt, sec()})
 		}
 	}
 	return trades

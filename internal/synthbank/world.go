@@ -21,10 +21,11 @@ const (
 	sysWealth
 	sysCard
 	sysEbank
+	sysCore // 核心银行系统: every customer with an account, deposits, settlements
 	numSystems
 )
 
-var systemNames = [numSystems]string{"credit", "wealth", "card", "ebank"}
+var systemNames = [numSystems]string{"credit", "wealth", "card", "ebank", "core_banking"}
 
 type tier uint8
 
@@ -69,8 +70,16 @@ const (
 	behLoanOverdue
 	behPremiumCard
 	behCompanyNewLoan
+	// Planted in the core banking system (plantCoreBehaviours).
+	behSettlementDrop
+	behDepositNotRenewed
+	behNewLargeDeposit
 	numBehaviours
 )
+
+// firstCoreBehaviour is the first behaviour planted from the core banking
+// stream; the ones before it keep the world stream they always drew from.
+const firstCoreBehaviour = behSettlementDrop
 
 // Behaviour names as written to truth/behaviours.csv.
 const (
@@ -84,6 +93,9 @@ const (
 	BehaviourLoanOverdue        = "loan_overdue"
 	BehaviourPremiumCard        = "premium_card_candidate"
 	BehaviourCompanyNewLoan     = "company_new_loan"
+	BehaviourSettlementDrop     = "settlement_drop"
+	BehaviourDepositNotRenewed  = "deposit_not_renewed"
+	BehaviourNewLargeDeposit    = "new_large_deposit"
 )
 
 // Planting parameters: the values planted parties reach and the bounds every
@@ -99,12 +111,16 @@ const (
 	largeDepositCNY             = 1_000_000 // planted maturing deposits are at least this
 	nonPlantedMaturingMaxCNY    = 500_000   // others' deposits maturing within 30 days after End are smaller
 	depositMaturingWindowDays   = 30
+	settlementDropMaxShare      = 0.45      // planted: the second half's daily settlement volume ≤ this × the first half's
+	settlementDropMinDailyCNY   = 150_000   // planted settlement drops are of companies settling at least this a day
+	newLargeDepositMinCNY       = 1_000_000 // planted new large time deposits and unrenewed maturities are at least this
 )
 
 var behaviourNames = [numBehaviours]string{
 	"", BehaviourAUMOutflow, BehaviourDepositMaturing, BehaviourCrossBorderNoHedge,
 	BehaviourDormantCard, BehaviourHeavySettlement, BehaviourActivityDrop,
 	BehaviourEarlyRepayment, BehaviourLoanOverdue, BehaviourPremiumCard, BehaviourCompanyNewLoan,
+	BehaviourSettlementDrop, BehaviourDepositNotRenewed, BehaviourNewLargeDeposit,
 }
 
 // behaviourRates is the share of eligible parties each behaviour is planted on.
@@ -119,6 +135,9 @@ var behaviourRates = [numBehaviours]float64{
 	behLoanOverdue:        0.03,
 	behPremiumCard:        0.08,
 	behCompanyNewLoan:     0.04,
+	behSettlementDrop:     0.15,
+	behDepositNotRenewed:  0.04,
+	behNewLargeDeposit:    0.04,
 }
 
 type party struct {
@@ -190,6 +209,7 @@ type world struct {
 	parties []*party
 	links   []link
 	recs    [numSystems][]*record
+	core    map[*party]*coreParty // what core banking holds beyond the records
 }
 
 // newRand returns a PCG stream for one named purpose, so each feed (and each
@@ -227,6 +247,7 @@ func buildWorld(o Options) *world {
 	w.makeMemberships(r)
 	w.plantBehaviours(r)
 	w.makeRecords(r)
+	w.makeCoreRecords()
 	return w
 }
 
@@ -503,6 +524,19 @@ func (w *world) makeMemberships(r *rand.Rand) {
 			p.in[member[r.IntN(len(member))]] = 2
 		}
 	}
+	// Core banking knows every party that holds a deposit (every wealth
+	// client: its money rests in a demand account) and every company (its
+	// settlement account); about 0.5% of them twice. Its own stream, so the
+	// other systems' draws are what they were before it existed.
+	rc := newRand(w.o.Seed, "core-membership", 0)
+	for _, p := range w.parties {
+		if p.company || p.in[sysWealth] > 0 {
+			p.in[sysCore] = 1
+			if rc.Float64() < 0.005 {
+				p.in[sysCore] = 2
+			}
+		}
+	}
 	// Company settlement volumes in ebank: a share of revenue, capped for
 	// companies that do not borrow enough to justify more.
 	for _, p := range w.parties {
@@ -549,7 +583,14 @@ func (w *world) eligible(p *party, b behaviour) bool {
 	case behAUMOutflow:
 		return days >= 2 && single(sysWealth) && p.aum >= 10_000_000 && !p.hedger
 	case behDepositMaturing:
-		return single(sysWealth) && p.aum >= 170_000_000 && !p.hedger
+		return single(sysWealth) && single(sysCore) && p.aum >= 170_000_000 && !p.hedger
+	case behSettlementDrop:
+		return days >= 6 && p.company && single(sysCore) && !p.trader && !p.bigLoan &&
+			w.core[p] != nil && w.core[p].settle >= settlementDropMinDailyCNY*100
+	case behDepositNotRenewed:
+		return days >= 3 && single(sysWealth) && single(sysCore) && p.aum >= 2*newLargeDepositMinCNY*100 && !p.hedger
+	case behNewLargeDeposit:
+		return days >= 3 && single(sysWealth) && single(sysCore) && p.aum >= 3*newLargeDepositMinCNY*100 && !p.hedger
 	case behCrossBorderNoHedge:
 		return p.company && single(sysEbank) && !p.trader && !p.hedger
 	case behHeavySettlement:
@@ -573,7 +614,17 @@ func (w *world) eligible(p *party, b behaviour) bool {
 // plantBehaviours assigns at most one behaviour per party, each to its rate of
 // the eligible parties (and at least one party when any is eligible).
 func (w *world) plantBehaviours(r *rand.Rand) {
-	for b := behaviour(1); b < numBehaviours; b++ {
+	w.plantFrom(r, 1, firstCoreBehaviour)
+	for _, p := range w.parties {
+		if p.beh == behHeavySettlement {
+			p.settleDaily = int64((heavySettlementMinDailyCNY + uniform(r, 0, 8_000_000)) * 100)
+		}
+	}
+}
+
+// plantFrom plants behaviours [from, to).
+func (w *world) plantFrom(r *rand.Rand, from, to behaviour) {
+	for b := from; b < to; b++ {
 		var cands []*party
 		for _, p := range w.parties {
 			if p.beh == behNone && w.eligible(p, b) {
@@ -590,11 +641,6 @@ func (w *world) plantBehaviours(r *rand.Rand) {
 		if planted == 0 && len(cands) > 0 {
 			p := cands[r.IntN(len(cands))]
 			p.beh, p.guard = b, true
-		}
-	}
-	for _, p := range w.parties {
-		if p.beh == behHeavySettlement {
-			p.settleDaily = int64((heavySettlementMinDailyCNY + uniform(r, 0, 8_000_000)) * 100)
 		}
 	}
 }
@@ -633,7 +679,8 @@ func pad(v, width int) string {
 }
 
 // makeRecords creates each party's source records with their keys and the
-// system's identity noise.
+// system's identity noise, in every system but core banking
+// (makeCoreRecords).
 func (w *world) makeRecords(r *rand.Rand) {
 	seqs := [numSystems]*keySeq{
 		sysCredit: newKeySeq(r, "C", 8),
@@ -642,40 +689,51 @@ func (w *world) makeRecords(r *rand.Rand) {
 	}
 	logins := make(map[string]bool)
 	for _, p := range w.parties {
-		for s := system(0); s < numSystems; s++ {
+		for s := system(0); s < sysCore; s++ {
 			for k := 0; k < p.in[s]; k++ {
-				rec := &record{p: p, sys: s, dup: k > 0, birth: p.birth}
+				var key string
 				if s == sysEbank {
-					rec.key = loginName(r, p, logins)
+					key = loginName(r, p, logins)
 				} else {
-					rec.key = seqs[s].next()
+					key = seqs[s].next()
 				}
-				n := &systemNoise[s]
-				if p.company {
-					rec.name = n.noisyCompanyName(r, p)
-					rec.idType, rec.idNo = n.noisyCompanyID(r, p)
-					rec.birth = noDay
-				} else {
-					rec.name = n.noisyPersonName(r, p)
-					rec.idType, rec.idNo = n.noisyPersonID(r, p)
-					if r.Float64() < n.noBirth {
-						rec.birth = noDay
-					}
-				}
-				rec.mobile = n.noisyMobile(r, p.mobile)
-				if p.guard && p.beh != behNone {
-					// Planted parties keep at least a usable ID so the
-					// behaviour can be attributed; noise on names stays.
-					if rec.idNo == "" {
-						rec.idType, rec.idNo = "ID_CARD", p.idNo
-						if p.company {
-							rec.idType = "USCC"
-						}
-					}
-				}
-				p.recs[s] = append(p.recs[s], rec)
-				w.recs[s] = append(w.recs[s], rec)
+				w.addRecord(r, p, s, k > 0, key)
 			}
+		}
+	}
+}
+
+// addRecord creates one source record of a party with the system's
+// identity noise.
+func (w *world) addRecord(r *rand.Rand, p *party, s system, dup bool, key string) {
+	rec := &record{p: p, sys: s, dup: dup, birth: p.birth, key: key}
+	n := &systemNoise[s]
+	if p.company {
+		rec.name = n.noisyCompanyName(r, p)
+		rec.idType, rec.idNo = n.noisyCompanyID(r, p)
+		rec.birth = noDay
+	} else {
+		rec.name = n.noisyPersonName(r, p)
+		rec.idType, rec.idNo = n.noisyPersonID(r, p)
+		if r.Float64() < n.noBirth {
+			rec.birth = noDay
+		}
+	}
+	rec.mobile = n.noisyMobile(r, p.mobile)
+	if p.guard && p.beh != behNone {
+		keepID(rec)
+	}
+	p.recs[s] = append(p.recs[s], rec)
+	w.recs[s] = append(w.recs[s], rec)
+}
+
+// keepID gives a planted party's record at least a usable ID, so the
+// behaviour can be attributed; noise on names stays.
+func keepID(rec *record) {
+	if rec.idNo == "" {
+		rec.idType, rec.idNo = "ID_CARD", rec.p.idNo
+		if rec.p.company {
+			rec.idType = "USCC"
 		}
 	}
 }

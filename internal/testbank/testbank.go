@@ -173,7 +173,7 @@ func build(dir string, k kind) error {
 		return err
 	}
 	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
-	for _, f := range []string{"credit", "wealth", "card", "ebank"} {
+	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking"} {
 		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
 	}
 	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644); err != nil {

@@ -150,7 +150,7 @@ type Feed struct {
 	Kind      string            `yaml:"kind"`      // files | kafka; default files
 	Path      string            `yaml:"path"`      // files: folder, relative to the project dir
 	Format    string            `yaml:"format"`    // csv | delimited | parquet | jsonl | fixed | xlsx; default from the contract
-	Encoding  string            `yaml:"encoding"`  // utf-8 | gbk | gb18030; default gb18030 for credit, else utf-8
+	Encoding  string            `yaml:"encoding"`  // utf-8 | gbk | gb18030; default the contract's (credit gb18030, core_banking gbk), else utf-8
 	Delimiter string            `yaml:"delimiter"` // one character; default "," for csv, "|" for delimited
 	Topic     string            `yaml:"topic"`     // kafka: topic name
 	Entity    string            `yaml:"entity"`    // kafka: the contract entity carried; default "events"

@@ -341,8 +341,8 @@ func (p *Project) validateFilesFeed(d *decoder, f *Feed, at string) {
 	}
 	if f.Encoding == "" {
 		f.Encoding = "utf-8"
-		if f.Contract == "credit" && f.Format != string(contract.Parquet) && f.Format != string(contract.XLSX) {
-			f.Encoding = "gb18030" // the credit system exports GBK-family text
+		if f.spec.Encoding != "" && f.Format != string(contract.Parquet) && f.Format != string(contract.XLSX) {
+			f.Encoding = f.spec.Encoding // the contract's (credit: gb18030, core banking: gbk)
 		}
 	}
 	if (f.Format == string(contract.Parquet) || f.Format == string(contract.XLSX)) && f.Encoding != "utf-8" {

@@ -32,6 +32,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,6 +86,79 @@ type Options struct {
 	// would do.
 	Full   bool
 	Logger *slog.Logger
+	// SystemOfRecord names, per product, the one system the model reads it
+	// from (deposits: core_banking or wealth), so nothing is counted twice.
+	// Unset products take DefaultRecords'.
+	SystemOfRecord Records
+}
+
+// Records maps a product (deposits) to its system of record.
+type Records map[string]string
+
+// Products with a system of record, their possible systems (the first is
+// the default).
+var recordSystems = map[string][]string{"deposits": {"core_banking", "wealth"}}
+
+// DefaultRecords are the systems of record when cdp.yaml names none: core
+// banking holds the deposits.
+func DefaultRecords() Records {
+	out := Records{}
+	for p, systems := range recordSystems {
+		out[p] = systems[0]
+	}
+	return out
+}
+
+// RecordSystems lists the systems a product's record may come from, the
+// default first; nil for a product without a system of record.
+func RecordSystems(product string) []string { return slices.Clone(recordSystems[product]) }
+
+// Products lists the products that have a system of record.
+func Products() []string { return slices.Sorted(maps.Keys(recordSystems)) }
+
+// CheckRecords reports, as "product: problem", a system_of_record: entry
+// that names an unknown product or a system the product cannot come from.
+func CheckRecords(r Records) []string {
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(r)) {
+		systems, ok := recordSystems[p]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s: no product of that name has a system of record (%s)", p, strings.Join(Products(), ", ")))
+		case !slices.Contains(systems, r[p]):
+			out = append(out, fmt.Sprintf("%s: %q is not one of its systems (%s)", p, r[p], strings.Join(systems, ", ")))
+		}
+	}
+	return out
+}
+
+func (r Records) of(product string) (string, error) {
+	systems, ok := recordSystems[product]
+	if !ok {
+		return "", fmt.Errorf("no system of record for %q (products: %s)", product, strings.Join(Products(), ", "))
+	}
+	if s, ok := r[product]; ok && s != "" {
+		if !slices.Contains(systems, s) {
+			return "", fmt.Errorf("system of record for %s: %q is not %s", product, s, strings.Join(systems, " or "))
+		}
+		return s, nil
+	}
+	return systems[0], nil
+}
+
+// hash identifies the model's definitions and the systems of record it
+// reads: a build under others is followed by a full one.
+func (r Records) hash() (string, error) {
+	h := sha256.New()
+	h.Write([]byte(modelHash))
+	for _, p := range Products() {
+		s, err := r.of(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "\x00%s=%s", p, s)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8]), nil
 }
 
 // modelHash identifies the model's definitions: a build by another version
@@ -110,7 +185,7 @@ type buildPlan struct {
 // plan decides between a full and an incremental build: incremental when
 // an earlier build of this model exists and no load was superseded since
 // (a correction removes rows, which only a full build handles).
-func plan(ctx context.Context, conn *sql.Conn, full bool) (buildPlan, error) {
+func plan(ctx context.Context, conn *sql.Conn, full bool, modelHash string) (buildPlan, error) {
 	var p buildPlan
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0), count(*) FILTER (status = 'superseded') FROM ops.loads`).Scan(&p.maxLoad, &p.superseded); err != nil {
 		return p, err
@@ -128,7 +203,7 @@ func plan(ctx context.Context, conn *sql.Conn, full bool) (buildPlan, error) {
 	case full:
 		p.reason = "asked for (--full)"
 	case hash != modelHash:
-		p.reason = "the model changed since the last build"
+		p.reason = "the model or its systems of record changed since the last build"
 	case superseded != p.superseded:
 		p.reason = "a correction superseded a load since the last build"
 	default:
@@ -160,9 +235,13 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 		return nil, err
 	}
 	defer conn.Close()
+	hash, err := o.SystemOfRecord.hash()
+	if err != nil {
+		return nil, err
+	}
 	sum := &Summary{}
 	err = warehouse.InTx(ctx, conn, func() error {
-		p, err := plan(ctx, conn, o.Full)
+		p, err := plan(ctx, conn, o.Full, hash)
 		if err != nil {
 			return fmt.Errorf("plan: %w", err)
 		}
@@ -172,9 +251,9 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 		}
 		var stmts []statement
 		if p.mode == ModeIncremental {
-			stmts, err = incremental(p.from)
+			stmts, err = incremental(p.from, o.SystemOfRecord)
 		} else {
-			stmts, err = full()
+			stmts, err = full(o.SystemOfRecord)
 		}
 		if err != nil {
 			return err
@@ -208,7 +287,7 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			}
 		}
 		_, err = conn.ExecContext(ctx, `INSERT INTO ops.model_builds VALUES (now(), ?, ?, ?, ?, ?, ?)`,
-			p.mode, warehouse.NullString(p.reason), p.maxLoad, p.superseded, modelHash, time.Since(start).Seconds())
+			p.mode, warehouse.NullString(p.reason), p.maxLoad, p.superseded, hash, time.Since(start).Seconds())
 		return err
 	})
 	if err != nil {

@@ -45,7 +45,10 @@ func count(t *testing.T, w *warehouse.Warehouse, q string) int64 {
 func TestBuild_EveryRawRowOnceWithItsParty(t *testing.T) {
 	w, _, sum := builtBank(t, 1500, 3)
 	keys := map[string]string{
-		"core.holding_daily": `SELECT count(DISTINCT (client_id, product_code, as_of_date)) FROM raw.wealth_holdings`,
+		"core.holding_daily": `SELECT (SELECT count(DISTINCT (client_id, product_code, as_of_date)) FROM raw.wealth_holdings
+		                               WHERE product_type NOT IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD'))
+		                            + (SELECT count(DISTINCT (acct_no, as_of_date)) FROM raw.core_banking_deposits)`,
+		"core.settlement":    `SELECT count(DISTINCT txn_id) FROM raw.core_banking_settlements`,
 		"core.trade":         `SELECT count(DISTINCT trade_id) FROM raw.wealth_trades`,
 		"core.loan":          `SELECT count(DISTINCT loan_no) FROM raw.credit_loans`,
 		"core.loan_daily":    `SELECT count(DISTINCT (loan_no, ` + warehouse.SnapshotDateSQL("raw.credit_loans") + `)) FROM raw.credit_loans`,
@@ -72,7 +75,8 @@ func TestBuild_EveryRawRowOnceWithItsParty(t *testing.T) {
 		"core.loan":          `SELECT count(*) FROM core.loan l ANTI JOIN core.party_xref x ON x.system = 'credit' AND x.source_key = l.cust_no`,
 		"core.card_account":  `SELECT count(*) FROM core.card_account a ANTI JOIN core.party_xref x ON x.system = 'card' AND x.source_key = a.holder_id`,
 		"core.digital_event": `SELECT count(*) FROM core.digital_event e ANTI JOIN core.party_xref x ON x.system = 'ebank' AND x.source_key = e.user_id`,
-		"core.holding_daily": `SELECT count(*) FROM core.holding_daily h ANTI JOIN core.party_xref x ON x.system = 'wealth' AND x.source_key = h.client_id`,
+		"core.holding_daily": `SELECT count(*) FROM core.holding_daily h ANTI JOIN core.party_xref x ON x.system = h.system AND x.source_key = coalesce(h.client_id, h.cust_no)`,
+		"core.settlement":    `SELECT count(*) FROM core.settlement s ANTI JOIN core.party_xref x ON x.system = 'core_banking' AND x.source_key = s.cust_no`,
 	}
 	for table, q := range noParty {
 		if got, want := rows[table].NoParty, count(t, w, q); got != want {
@@ -272,5 +276,54 @@ func TestBuild_IncrementalEqualsFull(t *testing.T) {
 	}
 	if sum.Mode != core.ModeFull || !strings.Contains(sum.Reason, "correction") {
 		t.Fatalf("build after a correction: mode %q reason %q, want full for the correction", sum.Mode, sum.Reason)
+	}
+}
+
+// TestBuild_DepositsComeFromTheirSystemOfRecord: deposits are read from
+// one system only. With core banking as the system of record a deposit row
+// the wealth feed delivers is left out; switching to wealth rebuilds the
+// model in full from the wealth rows alone, and switching back restores it.
+func TestBuild_DepositsComeFromTheirSystemOfRecord(t *testing.T) {
+	w, _, _ := builtBank(t, 600, 2)
+	ctx := context.Background()
+	if _, err := w.DB().Exec(`INSERT INTO raw.wealth_holdings (client_id, product_code, product_type, currency, amount_cny, as_of_date, _load_id, _source, _ingested_at)
+		SELECT min(client_id), 'DEM9999', 'DEMAND', 'CNY', 1234567.89, (SELECT max(as_of_date) FROM raw.wealth_holdings), 1, 'wealth:test', now()
+		FROM raw.wealth_clients`); err != nil {
+		t.Fatal(err)
+	}
+	deposits := func() (core, wealth int64, total float64) {
+		t.Helper()
+		sqltest.Row(t, w.DB(), `SELECT count(*) FILTER (system = 'core_banking'),
+			count(*) FILTER (system = 'wealth' AND product_type IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')) FROM core.holding_daily`).Scan(&core, &wealth)
+		sqltest.Row(t, w.DB(), `SELECT coalesce(CAST(sum(deposits) AS DOUBLE), 0) FROM core.aum_daily`).Scan(&total)
+		return core, wealth, total
+	}
+	build := func(r core.Records) *core.Summary {
+		t.Helper()
+		s, err := core.BuildWith(ctx, w, core.Options{Logger: quiet, SystemOfRecord: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	build(core.Records{"deposits": "core_banking"})
+	fromCore, fromWealth, total := deposits()
+	if fromCore == 0 || fromWealth != 0 {
+		t.Fatalf("system of record core banking: %d core banking deposit rows, %d wealth ones; want some and none", fromCore, fromWealth)
+	}
+	s := build(core.Records{"deposits": "wealth"})
+	if s.Mode != core.ModeFull || !strings.Contains(s.Reason, "systems of record") {
+		t.Errorf("switching the system of record: a %s build (%s), want a full one", s.Mode, s.Reason)
+	}
+	if c, wl, tot := deposits(); c != 0 || wl != 1 || math.Abs(tot-1234567.89) > 0.001 {
+		t.Errorf("system of record wealth: %d core banking rows, %d wealth deposit rows, deposits %.2f; want 0, 1, 1234567.89", c, wl, tot)
+	}
+	build(nil) // the default: core banking
+	if c, wl, tot := deposits(); c != fromCore || wl != 0 || math.Abs(tot-total) > 0.001 {
+		t.Errorf("back to core banking: %d and %d rows, deposits %.2f; want %d, 0 and %.2f", c, wl, tot, fromCore, total)
+	}
+	if _, err := core.BuildWith(ctx, w, core.Options{Logger: quiet, SystemOfRecord: core.Records{"deposits": "card"}}); err == nil ||
+		!strings.Contains(err.Error(), `"card" is not core_banking or wealth`) {
+		t.Errorf("a system that cannot hold deposits: %v", err)
 	}
 }

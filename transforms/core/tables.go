@@ -70,7 +70,7 @@ const (
 
 var (
 	directive   = regexp.MustCompile(`^-- (kind|key|newest|repoint|follows|order|scope)(?: ([a-z]+))?: (.+)$`)
-	repointForm = regexp.MustCompile(`^([a-z_]+) = ([a-z]+)\.([a-z_]+)$`)
+	repointForm = regexp.MustCompile(`^([a-z_]+) = ([a-z_]+)\.([a-z_]+)$`)
 	followsForm = regexp.MustCompile(`^(core\.[a-z_]+) \(([a-z_]+)\)$`)
 )
 
@@ -177,8 +177,19 @@ type statement struct{ table, sql string }
 
 // fillDefinition fills the definition's placeholders: {new:ALIAS} with
 // newLoads (an SQL condition, %s the alias), {date:ALIAS}, and the scopes.
-func (d definition) fill(text string, newLoads func(alias string) string, scoped bool, extra sqltext.Vars) (string, error) {
+func (d definition) fill(text string, newLoads func(alias string) string, scoped bool, sor Records, extra sqltext.Vars) (string, error) {
 	vars := sqltext.Vars{
+		"sor": func(arg string) (string, error) {
+			product, system, ok := strings.Cut(arg, "=")
+			if !ok {
+				return "", fmt.Errorf("{sor:%s}: want {sor:PRODUCT=SYSTEM}", arg)
+			}
+			from, err := sor.of(product)
+			if err != nil {
+				return "", err
+			}
+			return strconv.FormatBool(from == system), nil
+		},
 		"new": func(alias string) (string, error) { return newLoads(alias), nil },
 		"date": func(alias string) (string, error) {
 			if alias == "" {
@@ -208,10 +219,10 @@ func allLoads(string) string { return "true" }
 
 // full is a full build: every table rebuilt from raw and the other core
 // tables, in order.
-func full() ([]statement, error) {
+func full(sor Records) ([]statement, error) {
 	var out []statement
 	for _, d := range definitions {
-		q, err := d.fill(d.query, allLoads, false, nil)
+		q, err := d.fill(d.query, allLoads, false, sor, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +279,7 @@ func (d definition) storedIsNewer() string {
 // moved to another party re-pointed, the rows of loads after hwm added by
 // the same rules as a full build, derived tables rebuilt and aggregates
 // summed again where their inputs changed.
-func incremental(hwm int64) ([]statement, error) {
+func incremental(hwm int64, sor Records) ([]statement, error) {
 	newLoads := func(alias string) string { return alias + "._load_id > " + strconv.FormatInt(hwm, 10) }
 	followed := map[string]bool{}
 	var aggregates strings.Builder // what the aggregates' statements read
@@ -299,18 +310,18 @@ func incremental(hwm int64) ([]statement, error) {
 		add := func(sql string) { out = append(out, statement{d.name, sql}) }
 		switch d.kind {
 		case kindDerived:
-			q, err := d.fill(d.query, allLoads, false, nil)
+			q, err := d.fill(d.query, allLoads, false, sor, nil)
 			if err != nil {
 				return nil, err
 			}
 			add("CREATE OR REPLACE TABLE " + d.name + " AS " + q)
 			continue
 		case kindAggregate:
-			def, err := d.fill(d.query, newLoads, true, nil)
+			def, err := d.fill(d.query, newLoads, true, sor, nil)
 			if err != nil {
 				return nil, err
 			}
-			inc, err := d.fill(d.incremental, newLoads, true, sqltext.Vars{"definition": sqltext.Value(def)})
+			inc, err := d.fill(d.incremental, newLoads, true, sor, sqltext.Vars{"definition": sqltext.Value(def)})
 			if err != nil {
 				return nil, err
 			}
@@ -334,7 +345,7 @@ func incremental(hwm int64) ([]statement, error) {
 			}
 			add(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s AS SELECT %s FROM %s WHERE %s`, touched, strings.Join(d.key, ", "), d.name, where))
 		}
-		q, err := d.fill(d.query, newLoads, false, nil)
+		q, err := d.fill(d.query, newLoads, false, sor, nil)
 		if err != nil {
 			return nil, err
 		}

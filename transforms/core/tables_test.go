@@ -10,15 +10,15 @@ import (
 // build statement is generated from it.
 func TestDefinitions_ParseAndGenerateBothBuilds(t *testing.T) {
 	want := "core.holding_daily core.holding core.aum_daily core.trade core.loan_daily core.loan core.repayment " +
-		"core.card_account core.card_txn core.digital_event core.activity_day"
+		"core.card_account core.card_txn core.digital_event core.activity_day core.settlement"
 	if got := strings.Join(Tables, " "); got != want {
 		t.Fatalf("tables %s\nwant %s", got, want)
 	}
-	full, err := full()
+	full, err := full(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := incremental(42)
+	inc, err := incremental(42, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ func TestRun_PlantedBehavioursShowInTheirTags(t *testing.T) {
 		"early_repayment":       `SELECT party_id FROM mart.tags WHERE tag_id = 'early_repayment' AND value = 'true'`,
 		"cross_border_no_hedge": `SELECT party_id FROM mart.tags WHERE tag_id = 'fx_unhedged' AND value = 'true'`,
 		"deposit_maturing":      `SELECT party_id FROM mart.tags WHERE tag_id = 'deposit_maturing_30d' AND CAST(value AS DOUBLE) >= 1000000`,
+		"deposit_not_renewed":   `SELECT party_id FROM mart.tags WHERE tag_id = 'deposit_not_renewed_30d' AND CAST(value AS DOUBLE) >= 1000000`,
+		"new_large_deposit":     `SELECT party_id FROM mart.tags WHERE tag_id = 'new_large_deposit_30d'`,
+		"settlement_drop":       `SELECT party_id FROM mart.tags WHERE tag_id = 'settlement_change_pct' AND CAST(value AS DOUBLE) <= -50`,
 		"heavy_settlement_low_credit": `SELECT s.party_id FROM mart.tags s
 			LEFT JOIN mart.tags c ON c.party_id = s.party_id AND c.tag_id = 'credit_exposure'
 			WHERE s.tag_id = 'avg_daily_settlement' AND CAST(s.value AS DOUBLE) >= 5000000

@@ -1,4 +1,5 @@
--- core.holding: the holdings of the newest snapshot day. A client absent
--- from it holds nothing.
+-- core.holding: the holdings of each system's newest snapshot day. A party
+-- absent from it holds nothing there.
 -- kind: derived
-SELECT * FROM core.holding_daily WHERE as_of_date = (SELECT max(as_of_date) FROM core.holding_daily)
+SELECT * FROM core.holding_daily
+QUALIFY as_of_date = max(as_of_date) OVER (PARTITION BY system)

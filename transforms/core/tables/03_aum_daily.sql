@@ -4,7 +4,7 @@
 -- scope: (as_of_date IN (SELECT as_of_date FROM cdp_aum_days) OR party_id IN (SELECT party_id FROM cdp_aum_parties))
 --
 -- Its own incremental logic: a sum per party and day, which a new holding
--- or a wealth record moving between parties changes without any row of it
+-- or a wealth or core banking record moving between parties changes without any row of it
 -- being replaced. An incremental build sums again the days that got
 -- holdings and the parties records moved between ({scope}).
 SELECT party_id, as_of_date,
@@ -21,8 +21,8 @@ GROUP BY party_id, as_of_date
 -- (A replaced version has its new version's day: the day is in the key.)
 CREATE OR REPLACE TEMP TABLE cdp_aum_days AS SELECT DISTINCT as_of_date FROM cdp_new_holding_daily;
 CREATE OR REPLACE TEMP TABLE cdp_aum_parties AS
-SELECT party_id FROM cdp_moved_from WHERE system = 'wealth' AND party_id IS NOT NULL
+SELECT party_id FROM cdp_moved_from WHERE system IN ('wealth', 'core_banking') AND party_id IS NOT NULL
 UNION
-SELECT party_id FROM cdp_moved WHERE system = 'wealth' AND party_id IS NOT NULL;
+SELECT party_id FROM cdp_moved WHERE system IN ('wealth', 'core_banking') AND party_id IS NOT NULL;
 DELETE FROM core.aum_daily WHERE {scope};
 INSERT INTO core.aum_daily {definition};

@@ -1,0 +1,500 @@
+package synthbank
+
+import (
+	"context"
+	"strconv"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"cdp/connectors/contract"
+)
+
+// core banking — 核心银行系统: fixed-width GBK snapshots of customers and
+// deposit accounts, and the day's settlements. It knows every party that
+// holds a deposit and every company (its settlement account).
+//
+// Deposits come from the asset model the wealth writer also replays
+// (buildWealth, simulateClient): the same accounts and balances to the cent,
+// delivered here and no longer by wealth. Settlements are companies':
+// a daily volume per company (the e-banking volume where it has one, else a
+// share of revenue) split over counter, e-banking, batch payroll, bills and
+// SWIFT, plus recurring payments between client companies (a buyer paying
+// its suppliers), both sides booked.
+//
+// Planted here: settlement_drop (a company's daily volume falls to at most
+// settlementDropMaxShare of what it was, from settlementDropFrom on),
+// deposit_not_renewed and new_large_deposit (in the asset model, wealth.go),
+// and deposit_maturing's truth row (the deposit is core banking's).
+
+// coreParty is what core banking holds about a party beyond its records.
+type coreParty struct {
+	branch   string
+	open     day
+	dormant  bool
+	settle   int64    // cents a day of settlement volume; 0 for persons
+	acct     string   // a company's settlement account when it has no wealth client
+	balance  int64    // its balance, cents
+	external []string // counterparties outside the bank
+	supplies []supply // client companies this one pays regularly
+}
+
+type supply struct {
+	to     *party
+	amount int64 // cents per payment
+}
+
+// makeCoreRecords builds core banking's records (after every other
+// system's, from its own streams): the behaviours planted in it, the
+// records with its identity noise, and the companies' settlement profiles
+// and supplier relationships.
+func (w *world) makeCoreRecords() {
+	r := newRand(w.o.Seed, "core-records", 0)
+	w.core = make(map[*party]*coreParty)
+	accts := 0
+	for _, p := range w.parties {
+		if p.in[sysCore] == 0 {
+			continue
+		}
+		cp := &coreParty{branch: "BR" + pad(1+r.IntN(60), 4), open: w.first - day(200+r.IntN(5000)),
+			dormant: !p.company && r.Float64() < 0.03}
+		w.core[p] = cp
+		if !p.company {
+			continue
+		}
+		cp.settle = p.settleDaily
+		if cp.settle == 0 {
+			cp.settle = min(int64(float64(p.revenue)/365*uniform(r, 0.2, 0.5)),
+				int64(normalSettlementMaxDailyCNY*100*uniform(r, 0.5, 0.9)))
+		}
+		cp.settle = max(cp.settle/10_000*10_000, 2_000_000)
+		if p.in[sysWealth] == 0 {
+			accts++
+			cp.acct = "622200" + pad(accts*11+3_000_000, 13)
+			cp.balance = int64(float64(cp.settle)*uniform(r, 2, 6)) / 100 * 100
+		}
+		for i := 0; i < 3; i++ {
+			c := cities[r.IntN(len(cities))]
+			cp.external = append(cp.external, c.name+brandChars[r.IntN(len(brandChars))].han+
+				brandChars[r.IntN(len(brandChars))].han+industries[r.IntN(len(industries))].word+"有限公司")
+		}
+	}
+	w.plantFrom(r, firstCoreBehaviour, numBehaviours)
+	seq := newKeySeq(r, "K", 10)
+	var companies []*party
+	for _, p := range w.parties {
+		for k := 0; k < p.in[sysCore]; k++ {
+			w.addRecord(r, p, sysCore, k > 0, seq.next())
+		}
+		if p.beh != behNone {
+			// A planted party's core banking record carries its real ID
+			// (the behaviour is attributed through it), and so does every
+			// record of a party planted here.
+			canonicalID(p.recs[sysCore]...)
+			if p.beh >= firstCoreBehaviour {
+				for s := system(0); s < numSystems; s++ {
+					for _, rec := range p.recs[s] {
+						keepID(rec)
+					}
+				}
+			}
+		}
+		if p.company && p.in[sysCore] == 1 && p.beh != behSettlementDrop {
+			companies = append(companies, p)
+		}
+	}
+	// A quarter of the companies pay one or two client companies every few
+	// days: the supply chain the bank can see from its own books.
+	for _, p := range companies {
+		if len(companies) < 3 || r.Float64() >= 0.25 {
+			continue
+		}
+		for n := 1 + r.IntN(2); n > 0; n-- {
+			q := companies[r.IntN(len(companies))]
+			if q == p || w.core[p].suppliesTo(q) {
+				continue
+			}
+			amt := min(w.core[p].settle, w.core[q].settle) * int64(5+r.IntN(6)) / 100 / 10_000 * 10_000
+			w.core[p].supplies = append(w.core[p].supplies, supply{to: q, amount: max(amt, 1_000_000)})
+			w.links = append(w.links, link{p, q, "supplier"})
+		}
+	}
+}
+
+// canonicalID writes the party's real ID into its records.
+func canonicalID(recs ...*record) {
+	for _, rec := range recs {
+		rec.idType, rec.idNo = "ID_CARD", rec.p.idNo
+		if rec.p.company {
+			rec.idType = "USCC"
+		}
+	}
+}
+
+func (cp *coreParty) suppliesTo(q *party) bool {
+	for _, s := range cp.supplies {
+		if s.to == q {
+			return true
+		}
+	}
+	return false
+}
+
+// coreRecord is the core banking record a wealth client's deposits sit
+// under: the party's record at the same position, or its first.
+func coreRecord(c *wealthClient) *record {
+	recs := c.rec.p.recs[sysCore]
+	for i, rec := range c.rec.p.recs[sysWealth] {
+		if rec == c.rec && i < len(recs) {
+			return recs[i]
+		}
+	}
+	return recs[0]
+}
+
+// Damage kinds of the core banking files: a fixed-width row keeps its
+// width, so the damage is inside a field.
+var (
+	coreCustomerDamage   = []string{contract.ReasonDate, contract.ReasonEnum, contract.ReasonEncoding}
+	coreSettlementDamage = []string{contract.ReasonType, contract.ReasonDate}
+)
+
+func (w *world) writeCore(ctx context.Context, g *generation) error {
+	book := w.buildWealth() // the same asset model the wealth writer replays
+	res := g.result(sysCore)
+	eCust, _ := contract.Lookup("core_banking", "customers")
+	eDep, _ := contract.Lookup("core_banking", "deposits")
+	eSet, _ := contract.Lookup("core_banking", "settlements")
+	enc := encoding.ReplaceUnsupported(simplifiedchinese.GBK.NewEncoder())
+	gbk := func(s string) []byte {
+		b, _ := enc.Bytes([]byte(s))
+		return b
+	}
+	names := map[*record][]byte{}
+	for _, rec := range w.recs[sysCore] {
+		names[rec] = gbk(rec.name)
+	}
+	// The settlement account of each company: its wealth client's demand
+	// deposit, or the account core banking alone holds.
+	settleAcct := map[*party]string{}
+	for _, c := range book.clients {
+		if _, ok := settleAcct[c.rec.p]; !ok {
+			settleAcct[c.rec.p] = c.holdings[0].acct
+		}
+	}
+	for p, cp := range w.core {
+		if cp.acct != "" {
+			settleAcct[p] = cp.acct
+		}
+	}
+	var companies []*party
+	for _, p := range w.parties {
+		if p.in[sysCore] > 0 && p.company {
+			companies = append(companies, p)
+		}
+	}
+	dropFrom := settlementDropFrom(len(w.days))
+	drop := map[*party]float64{}
+	first, second := map[*party]int64{}, map[*party]int64{}
+	var f rowFields
+	var line []byte
+	for di, t := range w.days {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rw := newRand(w.o.Seed, "wealth-day", di) // the wealth writer's draws, replayed
+		for _, c := range book.clients {
+			w.simulateClient(rw, book, c, di, t, nil)
+			c.aumLast = c.aum(di)
+		}
+		r := newRand(w.o.Seed, "core-day", di)
+		D := t.compact()
+
+		// customers
+		df, err := g.create(res, "core_banking/"+eCust.FileName(D), false)
+		if err != nil {
+			return err
+		}
+		dm := newDamager(w, r, df.rel, coreCustomerDamage, di == 0, &res.bad)
+		for _, rec := range w.recs[sysCore] {
+			cp := w.core[rec.p]
+			f.reset()
+			f.str(rec.key)
+			if rec.p.company {
+				f.str("C")
+			} else {
+				f.str("P")
+			}
+			f.raw(names[rec])
+			f.str(rec.idType)
+			f.str(rec.idNo)
+			f.str(rec.mobile)
+			f.compactDate(rec.birth)
+			f.str(cp.branch)
+			f.compactDate(cp.open)
+			if cp.dormant {
+				f.str("DORMANT")
+			} else {
+				f.str("NORMAL")
+			}
+			vals := f.values()
+			switch dm.decide(!rec.p.guard, df.line) {
+			case contract.ReasonDate:
+				vals = replaceField(vals, 8, []byte("20260230"))
+			case contract.ReasonEnum:
+				vals = replaceField(vals, 1, []byte("X"))
+			case contract.ReasonEncoding:
+				vals = replaceField(vals, 2, brokenGBK(vals[2]))
+			}
+			line = appendFixedLine(line[:0], vals, eCust)
+			if err := df.writeRow(line); err != nil {
+				return err
+			}
+		}
+		if err := g.finish(res, df, eCust); err != nil {
+			return err
+		}
+
+		// deposits
+		if df, err = g.create(res, "core_banking/"+eDep.FileName(D), false); err != nil {
+			return err
+		}
+		for _, c := range book.clients {
+			cust := coreRecord(c).key
+			for _, h := range c.holdings {
+				if !isDeposit(h.ptype) || h.gone || h.from > di {
+					continue
+				}
+				line = appendFixedLine(line[:0], depositRow(&f, h, cust, t), eDep)
+				if err := df.writeRow(line); err != nil {
+					return err
+				}
+			}
+		}
+		for _, p := range companies {
+			cp := w.core[p]
+			if cp.acct == "" {
+				continue
+			}
+			h := &holding{code: "DEM0002", ptype: "DEMAND", currency: "CNY", amount: cp.balance, open: cp.open, maturity: noDay, acct: cp.acct}
+			line = appendFixedLine(line[:0], depositRow(&f, h, p.recs[sysCore][0].key, t), eDep)
+			if err := df.writeRow(line); err != nil {
+				return err
+			}
+		}
+		if err := g.finish(res, df, eDep); err != nil {
+			return err
+		}
+
+		// settlements
+		if df, err = g.create(res, "core_banking/"+eSet.FileName(D), false); err != nil {
+			return err
+		}
+		dm = newDamager(w, r, df.rel, coreSettlementDamage, di == 0, &res.bad)
+		seq := 0
+		post := func(p *party, dir string, cents int64, channel, cpName, cpAcct, cpBank, purpose string, fee int64, currency string) error {
+			seq++
+			cust := p.recs[sysCore][0]
+			f.reset()
+			f.str("ST" + D + pad(seq, 8))
+			f.str(settleAcct[p])
+			f.str(cust.key)
+			f.dateTime(t, 8*3600+r.IntN(10*3600))
+			f.str(dir)
+			f.money(cents)
+			f.str(currency)
+			f.money(cents)
+			f.str(channel)
+			f.raw(gbk(cpName))
+			f.str(cpAcct)
+			f.raw(gbk(cpBank))
+			f.money(fee)
+			f.raw(gbk(purpose))
+			vals := f.values()
+			switch dm.decide(!p.guard && w.earlyDay(di), df.line) {
+			case contract.ReasonType:
+				vals = replaceField(vals, 5, []byte("12,3a"))
+			case contract.ReasonDate:
+				vals = replaceField(vals, 3, []byte("2026-02-30 10:00:00"))
+			}
+			line = appendFixedLine(line[:0], vals, eSet)
+			return df.writeRow(line)
+		}
+		for _, p := range companies {
+			cp := w.core[p]
+			if p.in[sysCore] == 0 || cp.settle == 0 {
+				continue
+			}
+			vol := cp.settle
+			if p.beh == behSettlementDrop {
+				if drop[p] == 0 {
+					drop[p] = uniform(newRand(w.o.Seed, "core-drop", p.idx), 0.2, settlementDropMaxShare-0.05)
+				}
+				if di >= dropFrom {
+					vol = int64(float64(vol) * drop[p])
+				}
+			}
+			n := 2 + r.IntN(5)
+			left := vol
+			for i := 0; i < n; i++ {
+				amt := left
+				if i < n-1 {
+					amt = int64(float64(vol)/float64(n)*uniform(r, 0.6, 1.4)) / 100 * 100
+					amt = min(amt, left)
+				}
+				left -= amt
+				if amt <= 0 {
+					continue
+				}
+				dir, channel, purpose := "OUT", "EBANK", "货款"
+				if r.IntN(100) < 45 {
+					dir, purpose = "IN", "货款"
+				}
+				switch x := r.IntN(100); {
+				case x < 10:
+					channel = "COUNTER"
+					purpose = "往来款"
+				case x < 20 && dir == "OUT":
+					channel, purpose = "BATCH", "工资"
+				case x < 30:
+					channel, purpose = "BILL", "票据结算"
+				}
+				name := cp.external[r.IntN(len(cp.external))]
+				bank := domesticBanks[r.IntN(len(domesticBanks))]
+				acct := "6228" + pad(r.IntN(1_000_000_000), 15)
+				var fee int64
+				if dir == "OUT" {
+					fee = map[string]int64{"EBANK": 500 + amt/100_000, "COUNTER": 2000, "BATCH": 200 * 10, "BILL": amt / 2000}[channel]
+				}
+				if channel == "BATCH" {
+					name, acct, bank = "代发工资批次", "", ""
+				}
+				if err := post(p, dir, amt, channel, name, acct, bank, purpose, fee, "CNY"); err != nil {
+					return err
+				}
+				if di < dropFrom {
+					first[p] += amt
+				} else {
+					second[p] += amt
+				}
+			}
+			// Recurring payments to suppliers who bank with us: both sides.
+			for _, s := range cp.supplies {
+				if r.IntN(10) >= 6 {
+					continue
+				}
+				amt := s.amount * int64(90+r.IntN(21)) / 100 / 100 * 100
+				if err := post(p, "OUT", amt, "EBANK", s.to.name, settleAcct[s.to], "本行", "货款", 0, "CNY"); err != nil {
+					return err
+				}
+				if err := post(s.to, "IN", amt, "EBANK", p.name, settleAcct[p], "本行", "货款", 0, "CNY"); err != nil {
+					return err
+				}
+			}
+		}
+		if err := g.finish(res, df, eSet); err != nil {
+			return err
+		}
+		g.progress("core_banking", di+1, len(w.days))
+	}
+
+	for _, c := range book.clients {
+		p := c.rec.p
+		key := coreRecord(c).key
+		switch p.beh {
+		case behDepositMaturing:
+			h := c.deposit
+			res.behaviour(p, behDepositMaturing, sysCore, key,
+				"acct_no="+h.acct+";product_code="+h.code+";product_type="+h.ptype+";amount_cny="+money(h.amount)+
+					";maturity_date="+h.maturity.iso()+";aum_end="+money(c.aumLast)+";risk_level=C"+string(c.risk)+
+					";target_subset="+strconv.FormatBool(c.aumLast >= 5_000_000*100 && c.risk >= '2'))
+		case behDepositNotRenewed:
+			h := c.deposit
+			res.behaviour(p, behDepositNotRenewed, sysCore, key,
+				"acct_no="+h.acct+";product_type="+h.ptype+";amount_cny="+money(h.amount)+";maturity_date="+h.maturity.iso())
+		case behNewLargeDeposit:
+			h := c.newDep
+			res.behaviour(p, behNewLargeDeposit, sysCore, key,
+				"acct_no="+h.acct+";product_type="+h.ptype+";amount_cny="+money(h.amount)+";open_date="+h.open.iso())
+		}
+	}
+	for _, p := range companies {
+		if p.beh == behSettlementDrop {
+			days1, days2 := int64(dropFrom), int64(len(w.days)-dropFrom)
+			res.behaviour(p, behSettlementDrop, sysCore, p.recs[sysCore][0].key,
+				"daily_before="+money(first[p]/days1)+";daily_after="+money(second[p]/days2)+
+					";from="+w.days[dropFrom].iso())
+		}
+	}
+	return nil
+}
+
+// settlementDropFrom is the window day planted settlement drops start: the
+// middle, or a week before the end of a longer window.
+func settlementDropFrom(days int) int { return max(days/2, days-7) }
+
+// depositRow fills f with one deposit account's row on day t.
+func depositRow(f *rowFields, h *holding, cust string, t day) [][]byte {
+	f.reset()
+	f.str(h.acct)
+	f.str(cust)
+	f.str(h.ptype)
+	f.str(h.code)
+	f.str(h.currency)
+	f.money(h.amount)
+	f.money(h.amount)
+	rate := h.rate
+	if h.ptype == "DEMAND" {
+		rate = 20 // 0.20% a year
+	}
+	f.str(percent(rate))
+	f.compactDate(h.open)
+	f.compactDate(h.maturity)
+	if h.term > 0 {
+		f.int(int64(h.term))
+		if h.autoRenew {
+			f.str("Y")
+		} else {
+			f.str("N")
+		}
+	} else {
+		f.next()
+		f.next()
+	}
+	f.str(h.renewedFrom)
+	f.compactDate(t)
+	return f.values()
+}
+
+// percent writes a rate held in 1e-4 a year as a percentage, "1.75".
+func percent(r int) string {
+	return strconv.Itoa(r/100) + "." + pad(r%100, 2)
+}
+
+// appendFixedLine writes one fixed-width line: each value (GBK bytes)
+// padded with spaces to its column's width in bytes, a longer one cut at a
+// character boundary.
+func appendFixedLine(dst []byte, vals [][]byte, e *contract.Entity) []byte {
+	for i, c := range e.Columns {
+		v := vals[i]
+		if len(v) > c.Width {
+			n := 0
+			for n < len(v) {
+				step := 1
+				if v[n] >= 0x81 {
+					step = 2
+				}
+				if n+step > c.Width {
+					break
+				}
+				n += step
+			}
+			v = v[:n]
+		}
+		dst = append(dst, v...)
+		for j := len(v); j < c.Width; j++ {
+			dst = append(dst, ' ')
+		}
+	}
+	return append(dst, '\n')
+}
