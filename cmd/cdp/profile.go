@@ -101,6 +101,8 @@ func printProfile(w io.Writer, p *identity.Profile) {
 			show(v["card_accounts"]), show(v["best_card_tier"]), money(v["card_limit"]), money(v["card_spend_30d"]), show(v["card_txns_30d"]))
 		fmt.Fprintf(w, "  %-16s %s events in 30 days, last login %s, cross-border %s\n", "digital",
 			show(v["digital_events_30d"]), show(v["last_login"]), show(v["cross_border_30d"]))
+		fmt.Fprintf(w, "  %-16s %s in and out in 30 days, with %s counterparties\n", "settlements",
+			money(v["settlement_30d"]), show(v["settlement_counterparties_30d"]))
 		if tags := asMap(v["tags"]); len(tags) > 0 {
 			keys := make([]string, 0, len(tags))
 			for k := range tags {

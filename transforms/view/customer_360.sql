@@ -43,6 +43,12 @@ WITH day AS (
            sum(a.cross_border_events) > 0 AS cross_border
     FROM core.activity_day a, day WHERE a.src = 'ebank' AND a.party_id IS NOT NULL AND a.day > day.d - INTERVAL 30 DAY
     GROUP BY a.party_id
+), settle AS (
+    -- Core banking settlements of the last 30 days, in and out.
+    SELECT s.party_id, sum(s.amount_cny) AS settlement_30d, count(DISTINCT s.counterparty_name) AS counterparties_30d
+    FROM core.settlement s, day WHERE s.party_id IS NOT NULL AND CAST(s.txn_time AS DATE) > day.d - INTERVAL 30 DAY
+      AND CAST(s.txn_time AS DATE) <= day.d
+    GROUP BY s.party_id
 ), rels AS (
     SELECT party_id,
            count(*) FILTER (rel_type = 'legal_representative' AND role = 'company') AS legal_representatives,
@@ -77,6 +83,7 @@ SELECT p.party_id, p.party_type, p.name,
        coalesce(k.card_accounts, 0) AS card_accounts, k.best_card_tier, coalesce(k.card_limit, 0) AS card_limit,
        coalesce(s.card_spend_30d, 0) AS card_spend_30d, coalesce(s.card_txns_30d, 0) AS card_txns_30d,
        coalesce(g.digital_events_30d, 0) AS digital_events_30d, g.last_login, coalesce(g.cross_border, false) AS cross_border_30d,
+       coalesce(st.settlement_30d, 0) AS settlement_30d, coalesce(st.counterparties_30d, 0) AS settlement_counterparties_30d,
        coalesce(r.legal_representatives, 0) AS legal_representatives, coalesce(r.companies_represented, 0) AS companies_represented,
        coalesce(r.family_links, 0) AS family_links, coalesce(r.related_parties, []) AS related_parties,
        coalesce(t.tags, MAP {}) AS tags,
@@ -85,4 +92,4 @@ FROM core.party p CROSS JOIN day
 LEFT JOIN mart.value_tier v USING (party_id)
 LEFT JOIN aum a USING (party_id) LEFT JOIN holdings h USING (party_id) LEFT JOIN credit c USING (party_id)
 LEFT JOIN cards k USING (party_id) LEFT JOIN spend s USING (party_id) LEFT JOIN digital g USING (party_id)
-LEFT JOIN rels r USING (party_id) LEFT JOIN tag_map t USING (party_id)
+LEFT JOIN settle st USING (party_id) LEFT JOIN rels r USING (party_id) LEFT JOIN tag_map t USING (party_id)
