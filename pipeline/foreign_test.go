@@ -174,6 +174,8 @@ func sourceRows(t *testing.T, db *sql.DB, e *contract.Entity, dateLayout, tsLayo
 		}
 		exprs = append(exprs, fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), '')", q))
 	}
+	// The last value is the business day of the file the row came from.
+	exprs = append(exprs, `regexp_extract(_source, '_(\d{8})\.', 1)`)
 	query := fmt.Sprintf("SELECT %s FROM %s ORDER BY _source", strings.Join(exprs, ", "), e.Table())
 	rows, err := db.Query(query)
 	if err != nil {
@@ -182,7 +184,7 @@ func sourceRows(t *testing.T, db *sql.DB, e *contract.Entity, dateLayout, tsLayo
 	defer rows.Close()
 	var out [][]string
 	for rows.Next() {
-		vals := make([]string, len(e.Columns))
+		vals := make([]string, len(e.Columns)+1)
 		ptrs := make([]any, len(vals))
 		for i := range vals {
 			ptrs[i] = &vals[i]
@@ -255,24 +257,27 @@ func rewriteCSV(t *testing.T, db *sql.DB, e *contract.Entity, dir string, positi
 	for i := range order {
 		order[i] = len(order) - 1 - i // reversed: nothing lines up by accident
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
 	names := make([]string, len(order))
 	for k, i := range order {
 		names[k] = e.Columns[i].ZH
 	}
-	if !positional {
-		w.Write(names)
-	}
-	for _, r := range rows {
-		rec := make([]string, len(order))
-		for k, i := range order {
-			rec[k] = r[i]
+	days, byDay := splitDays(rows)
+	for _, day := range days {
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		if !positional {
+			w.Write(names)
 		}
-		w.Write(rec)
+		for _, r := range byDay[day] {
+			rec := make([]string, len(order))
+			for k, i := range order {
+				rec[k] = r[i]
+			}
+			w.Write(rec)
+		}
+		w.Flush()
+		writeDelivered(t, filepath.Join(dir, e.FileName(day)), gbkBytes(t, buf.String()), len(byDay[day]))
 	}
-	w.Flush()
-	writeDelivered(t, filepath.Join(dir, e.FileName("20261120")), gbkBytes(t, buf.String()), len(rows))
 	var m strings.Builder
 	fmt.Fprintf(&m, "      %s:\n", e.Name)
 	if positional {
@@ -285,6 +290,23 @@ func rewriteCSV(t *testing.T, db *sql.DB, e *contract.Entity, dir string, positi
 	return m.String()
 }
 
+// splitDays groups source rows (their last value the business day of the
+// file they came from, dropped) by that day: one foreign file a day, as
+// the canonical bank delivered them.
+func splitDays(rows [][]string) ([]string, map[string][][]string) {
+	byDay := map[string][][]string{}
+	var days []string
+	for _, r := range rows {
+		day := r[len(r)-1]
+		if byDay[day] == nil {
+			days = append(days, day)
+		}
+		byDay[day] = append(byDay[day], r[:len(r)-1])
+	}
+	slices.Sort(days)
+	return days, byDay
+}
+
 // rewriteFixed writes a card entity as a fixed-width file, each field as
 // wide as its longest value, and returns its mapping.
 func rewriteFixed(t *testing.T, db *sql.DB, e *contract.Entity, dir string) string {
@@ -295,19 +317,22 @@ func rewriteFixed(t *testing.T, db *sql.DB, e *contract.Entity, dir string) stri
 	for i := range widths {
 		widths[i] = 1
 	}
+	days, byDay := splitDays(rows)
 	for _, r := range rows {
-		for i, v := range r {
+		for i, v := range r[:len(widths)] {
 			widths[i] = max(widths[i], len(v))
 		}
 	}
-	var buf bytes.Buffer
-	for _, r := range rows {
-		for i, v := range r {
-			buf.WriteString(v + strings.Repeat(" ", widths[i]-len(v)))
+	for _, day := range days {
+		var buf bytes.Buffer
+		for _, r := range byDay[day] {
+			for i, v := range r {
+				buf.WriteString(v + strings.Repeat(" ", widths[i]-len(v)))
+			}
+			buf.WriteString("\r\n")
 		}
-		buf.WriteString("\r\n")
+		writeDelivered(t, filepath.Join(dir, e.FileName(day)), buf.Bytes(), len(byDay[day]))
 	}
-	writeDelivered(t, filepath.Join(dir, e.FileName("20261120")), buf.Bytes(), len(rows))
 	var m strings.Builder
 	fmt.Fprintf(&m, "      %s:\n        fields:\n", e.Name)
 	for i, c := range e.Columns {

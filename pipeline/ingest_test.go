@@ -619,3 +619,56 @@ func TestIngest_ParquetRenamedColumns(t *testing.T) {
 		t.Fatalf("a parquet mapping that does more than rename: %v", err)
 	}
 }
+
+// A row repeating its entity's key within one file is rejected as
+// duplicate_key naming where the kept copy came from (the first); a daily
+// snapshot repeating yesterday's keys is not a duplicate; a composite key
+// counts only when every part repeats, and a row missing part of its key
+// is no one's duplicate.
+func TestIngest_RowsRepeatingTheirKeyInOneFileAreRejected(t *testing.T) {
+	p := newProject(t, "")
+	day1 := creditCustomerHeader + "\n" + customerRow("C1", "P", "a", "", "") + "\n" + customerRow("C2", "P", "b", "", "") + "\n" +
+		customerRow("C1", "P", "a again", "", "") + "\n"
+	p.deliver("credit/customers_20261119.csv", []byte(day1), 3)
+	p.deliver("credit/customers_20261120.csv", []byte(creditCustomerHeader+"\n"+customerRow("C1", "P", "a", "", "")+"\n"), 1)
+	const repHeader = "loan_no,due_date,paid_date,principal_due,principal_paid,interest_paid\n"
+	reps := repHeader + "L1,2026-11-20,,100.00,0.00,0.00\n" + "L1,2026-12-20,,100.00,0.00,0.00\n" +
+		"L1,2026-11-20,2026-11-20,100.00,100.00,1.00\n" + "L2,,,100.00,0.00,0.00\n" + "L2,,,100.00,0.00,0.00\n"
+	p.deliver("credit/repayments_20261120.csv", []byte(reps), 5)
+	rep, err := p.ingest("credit")
+	if err != nil {
+		p.query(func(w *warehouse.Warehouse) {
+			for scan := range sqltest.Rows(t, w.DB(), `SELECT source, coalesce(error, '') FROM ops.loads WHERE status <> 'loaded'`) {
+				var src, e string
+				scan(&src, &e)
+				t.Log(src, e)
+			}
+		})
+		t.Fatal(err)
+	}
+	if in, loaded, rejected, _ := rep.Totals(); in != 9 || loaded != 5 || rejected != 4 {
+		t.Fatalf("rows in %d = loaded %d + rejected %d; want 9 = 5 + 4 (two duplicates, two rows missing due_date)", in, loaded, rejected)
+	}
+	if got, want := p.rejects("credit/customers_20261119.csv"), []reject{{4, contract.ReasonDuplicate}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("customers rejects %v, want %v", got, want)
+	}
+	if got := p.rejects("credit/customers_20261120.csv"); len(got) != 0 {
+		t.Errorf("the next day's snapshot of the same key: rejects %v, want none", got)
+	}
+	if got, want := p.rejects("credit/repayments_20261120.csv"), []reject{{4, contract.ReasonDuplicate}, {5, contract.ReasonMissing}, {6, contract.ReasonMissing}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("repayments rejects %v, want %v", got, want)
+	}
+	var detail string
+	p.query(func(w *warehouse.Warehouse) {
+		sqltest.Row(t, w.DB(), `SELECT detail FROM ops.rejects WHERE position = 'credit/repayments_20261120.csv:4'`).Scan(&detail)
+	})
+	if detail != "key {'loan_no': L1, 'due_date': 2026-11-20} already loaded from credit/repayments_20261120.csv:2" {
+		t.Errorf("duplicate detail %q", detail)
+	}
+	if n := p.count(`SELECT count(*) FROM raw.credit_customers WHERE cust_no = 'C1' AND name = 'a again'`); n != 0 {
+		t.Error("the repeated copy was loaded")
+	}
+	if n := p.count(`SELECT count(*) FROM ops.loads WHERE status = 'loaded' AND rows_in <> rows_loaded + rows_rejected`); n != 0 {
+		t.Errorf("%d loads out of balance", n)
+	}
+}

@@ -143,15 +143,18 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 	}
 	defer restoreThreads()
 	t0 = time.Now()
-	if l.Entity.UniqueKey != "" {
-		dups, err := rejectDuplicateKeys(ctx, conn, l, res.LoadID, inserted)
+	for _, k := range duplicateKeys(l.Entity) {
+		dups, err := rejectDuplicateKeys(ctx, conn, l, res.LoadID, inserted, k)
 		if err != nil {
 			return res, fmt.Errorf("load %s: duplicate keys: %w", l.Source, err)
 		}
 		inserted -= dups
 		res.Rejected += dups
 		if dups > 0 {
-			res.Reasons = map[string]int64{contract.ReasonDuplicate: dups}
+			if res.Reasons == nil {
+				res.Reasons = map[string]int64{}
+			}
+			res.Reasons[contract.ReasonDuplicate] += dups
 		}
 	}
 	res.DedupeSeconds = time.Since(t0).Seconds()
@@ -321,10 +324,47 @@ func (w *Warehouse) insertRecords(ctx context.Context, conn *sql.Conn, l Load, l
 	return n, nil
 }
 
-// rejectDuplicateKeys moves rows of this load whose unique key is already
-// loaded (by an earlier load, or earlier in this one) to ops.rejects.
-func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, loadRows int64) (int64, error) {
-	key := l.Entity.UniqueKey
+// dupKey is a key a load's rows must not repeat: an SQL expression over the
+// raw table's columns, its name for reject details, the condition that it
+// is complete (a row missing part of its key is not a duplicate), and
+// whether earlier loads count (a unique key) or only this load (the
+// entity's key: a daily snapshot repeats its keys every day, one file may
+// not).
+type dupKey struct {
+	expr, name, complete string
+	across               bool
+}
+
+// duplicateKeys are the keys a load of the entity is checked against.
+func duplicateKeys(e *contract.Entity) []dupKey {
+	var out []dupKey
+	if e.UniqueKey != "" {
+		out = append(out, dupKey{expr: e.UniqueKey, name: e.UniqueKey, complete: e.UniqueKey + " IS NOT NULL", across: true})
+	}
+	if len(e.Key) > 0 && !(len(e.Key) == 1 && e.Key[0] == e.UniqueKey) {
+		k := dupKey{expr: e.Key[0], name: e.Key[0]}
+		if len(e.Key) > 1 {
+			fields := make([]string, len(e.Key))
+			for i, c := range e.Key {
+				fields[i] = c + " := " + c
+			}
+			k.expr, k.name = "struct_pack("+strings.Join(fields, ", ")+")", "key"
+		}
+		parts := make([]string, len(e.Key))
+		for i, c := range e.Key {
+			parts[i] = c + " IS NOT NULL"
+		}
+		k.complete = strings.Join(parts, " AND ")
+		out = append(out, k)
+	}
+	return out
+}
+
+// rejectDuplicateKeys moves rows of this load whose key is already loaded
+// (earlier in this load, or, for a unique key, by an earlier load) to
+// ops.rejects.
+func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, loadRows int64, dk dupKey) (int64, error) {
+	key := dk.expr
 	table := l.Entity.Table()
 	var cols []string
 	for _, c := range l.Entity.Columns {
@@ -344,9 +384,11 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 		return 0, err
 	}
 	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+keys)
-	var others bool // does the table hold rows of other loads?
-	if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE _load_id <> %d)`, table, loadID)).Scan(&others); err != nil {
-		return 0, err
+	var others bool // does the table hold rows of other loads that count?
+	if dk.across {
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE _load_id <> %d)`, table, loadID)).Scan(&others); err != nil {
+			return 0, err
+		}
 	}
 	perPass := l.DedupeKeysPerPass
 	if perPass <= 0 {
@@ -359,7 +401,7 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 			slice = fmt.Sprintf("hash(%s) %% %d = %d", key, passes, p)
 		}
 		query := fmt.Sprintf(`INSERT INTO %[1]s
-			SELECT %[2]s FROM %[3]s WHERE _load_id = %[4]d AND %[5]s GROUP BY 1 HAVING count(*) > 1`, keys, key, table, loadID, slice)
+			SELECT %[2]s FROM %[3]s WHERE _load_id = %[4]d AND %[5]s AND %[6]s GROUP BY 1 HAVING count(*) > 1`, keys, key, table, loadID, slice, dk.complete)
 		if others {
 			query += fmt.Sprintf(`
 			UNION
@@ -382,12 +424,12 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE %[1]s AS
 		WITH copies AS (
 			SELECT rowid AS rid, %[2]s AS k, _source, _load_id = %[4]d AS mine FROM %[3]s
-			WHERE %[2]s IN (SELECT k FROM %[5]s)),
+			WHERE %[6]s AND %[2]s IN (SELECT k FROM %[5]s) AND (%[7]v OR _load_id = %[4]d)),
 		ranked AS (
 			SELECT *, row_number() OVER w AS n, first_value(_source) OVER w AS kept FROM copies
 			WINDOW w AS (PARTITION BY k ORDER BY mine, rid))
 		SELECT rid, _source, k, kept FROM ranked WHERE mine AND n > 1`,
-		stage, key, table, loadID, keys)); err != nil {
+		stage, key, table, loadID, keys, dk.complete, dk.across)); err != nil {
 		return 0, err
 	}
 	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)
@@ -397,10 +439,10 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 			CASE WHEN ? = 'file' THEN TRY_CAST(split_part(s._source, ':', -1) AS BIGINT) END,
 			CASE WHEN ? = 'stream' THEN TRY_CAST(split_part(s._source, '/', -2) AS INTEGER) END,
 			CASE WHEN ? = 'stream' THEN TRY_CAST(split_part(s._source, '/', -1) AS BIGINT) END,
-			'%[2]s', '%[3]s ' || s.k || ' already loaded from ' || s.kept,
+			'%[2]s', '%[3]s ' || CAST(s.k AS VARCHAR) || ' already loaded from ' || s.kept,
 			to_json(json_object(%[4]s))::VARCHAR, now()
 		FROM %[5]s s JOIN %[6]s d ON d.rowid = s.rid`,
-		loadID, contract.ReasonDuplicate, key, strings.Join(cols, ", "), stage, table),
+		loadID, contract.ReasonDuplicate, dk.name, strings.Join(cols, ", "), stage, table),
 		l.Feed, l.Entity.ID(), src, l.Kind, l.Kind, l.Kind); err != nil {
 		return 0, err
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -377,7 +379,7 @@ func repeatFile(c benchCase, work string, n int) (string, error) {
 		return "", err
 	}
 	if c.format == "parquet" {
-		return repeatParquet(c.file, dst, n)
+		return repeatParquet(c.file, dst, n, keyColumn(c.entity))
 	}
 	raw, err := readMaybeGzip(c.file)
 	if err != nil {
@@ -403,9 +405,17 @@ func repeatFile(c benchCase, work string, n int) (string, error) {
 	w.Write(header)
 	for i := 0; i < n; i++ {
 		copyBody := body
-		if c.entity.UniqueKey != "" && i > 0 {
+		switch {
+		case i == 0:
+		case c.entity.UniqueKey != "":
 			// Each copy of the events gets its own ids: a real day has no duplicates.
 			copyBody = bytes.ReplaceAll(body, []byte(`"event_id":"`), []byte(fmt.Sprintf(`"event_id":"r%d-`, i)))
+		case keyColumn(c.entity) == 0:
+			// Nor does a file repeat its key: each copy's keys (the
+			// first field) get a prefix of their own.
+			prefix := []byte(fmt.Sprintf("r%d-", i))
+			copyBody = append(append([]byte(nil), prefix...), bytes.ReplaceAll(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"), append([]byte("\n"), prefix...))...)
+			copyBody = append(copyBody, '\n')
 		}
 		w.Write(copyBody)
 	}
@@ -466,7 +476,24 @@ func childPeakRSS(ctx context.Context, args ...string) (int64, error) {
 	return kb * 1024, nil
 }
 
-func repeatParquet(src, dst string, n int) (string, error) {
+// keyColumn is the position of the entity's first key column among its
+// columns, -1 without a key.
+func keyColumn(e *contract.Entity) int {
+	if len(e.Key) == 0 {
+		return -1
+	}
+	for i, c := range e.Columns {
+		if c.Name == e.Key[0] {
+			return i
+		}
+	}
+	return -1
+}
+
+// repeatParquet writes src's rows n times; from the second copy on, the
+// string column key (when ≥ 0) gets a prefix per copy, so that no key
+// repeats.
+func repeatParquet(src, dst string, n, key int) (string, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return "", err
@@ -494,7 +521,17 @@ func repeatParquet(src, dst string, n int) (string, error) {
 		return "", err
 	}
 	for i := 0; i < n; i++ {
-		if err := w.WriteTable(tbl, 128<<10); err != nil {
+		t := tbl
+		if i > 0 && key >= 0 {
+			if t, err = prefixColumn(tbl, key, fmt.Sprintf("r%d-", i)); err != nil {
+				return "", err
+			}
+		}
+		err := w.WriteTable(t, 128<<10)
+		if t != tbl {
+			t.Release()
+		}
+		if err != nil {
 			return "", err
 		}
 	}
@@ -506,6 +543,43 @@ func repeatParquet(src, dst string, n int) (string, error) {
 		return "", err
 	}
 	return dst, os.WriteFile(dst+".ok", []byte(fmt.Sprintf("%d|%s\n", tbl.NumRows()*int64(n), sum)), 0o644)
+}
+
+// prefixColumn is tbl with prefix before every value of its string column i.
+func prefixColumn(tbl arrow.Table, i int, prefix string) (arrow.Table, error) {
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	for _, chunk := range tbl.Column(i).Data().Chunks() {
+		col, ok := chunk.(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("column %s is %s, not a string", tbl.Schema().Field(i).Name, chunk.DataType())
+		}
+		for j := 0; j < col.Len(); j++ {
+			if col.IsNull(j) {
+				b.AppendNull()
+			} else {
+				b.Append(prefix + col.Value(j))
+			}
+		}
+	}
+	arr := b.NewArray()
+	defer arr.Release()
+	chunked := arrow.NewChunked(arr.DataType(), []arrow.Array{arr})
+	defer chunked.Release()
+	cols := make([]arrow.Column, tbl.NumCols())
+	for c := range cols {
+		if c == i {
+			cols[c] = *arrow.NewColumn(tbl.Schema().Field(c), chunked)
+		} else {
+			cols[c] = *tbl.Column(c)
+			cols[c].Retain()
+		}
+	}
+	out := array.NewTable(tbl.Schema(), cols, tbl.NumRows())
+	for c := range cols {
+		cols[c].Release()
+	}
+	return out, nil
 }
 
 func md5File(path string) (string, error) {

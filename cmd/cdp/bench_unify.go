@@ -81,7 +81,7 @@ day is compared with.`,
 	}
 	describeChild.Flags().BoolVar(&describeFull, "full", false, "build the core model in full and compute every tag")
 	cmd.AddCommand(describeChild)
-	cmd.Flags().IntVar(&records, "records", 1_000_000, "source customer records to unify (about 2.3 per party)")
+	cmd.Flags().IntVar(&records, "records", 1_000_000, "source customer records to unify (about 3.2 per party since core banking is a fifth system)")
 	cmd.Flags().IntVar(&days, "days", 2, "business days in the bank: all but the last are loaded first, the last is the incremental day")
 	cmd.Flags().StringVar(&data, "data", "", "project folder to generate into or reuse (default: a temp folder, removed after)")
 	return cmd
