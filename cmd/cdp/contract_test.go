@@ -107,7 +107,8 @@ func TestContractCheck_ReportsWithoutWriting(t *testing.T) {
 		"T1|A1|2026-11-20 10:00:00|88.50|CNY|5812|shop|CN|POS|PURCHASE|first\n" +
 		"T2|A1|2026-11-20 10:05:00|abc|CNY|5812|shop|CN|POS|PURCHASE|\n" +
 		"T3|A1|2026-11-20 10:06:00|1.00|CNY|5812|shop|CN|KIOSK|PURCHASE|call 13812345678\n" +
-		"T4|A1|2026-11-20 10:07:00|2.00|CNY|5812|shop|CN|POS|PURCHASE|x\n"
+		"T4|A1|2026-11-20 10:07:00|2.00|CNY|5812|shop|CN|POS|PURCHASE|x\n" +
+		"T1|A1|2026-11-20 10:08:00|3.00|CNY|5812|shop|CN|POS|PURCHASE|again\n"
 	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +116,9 @@ func TestContractCheck_ReportsWithoutWriting(t *testing.T) {
 	if err != nil {
 		t.Fatalf("contract check: %v\n%s", err, out)
 	}
-	for _, want := range []string{"as card.txns (raw.card_txns): 4 rows, 2 would load, 2 would be rejected",
-		"bad_enum=1 bad_type=1", "txns_20261120.del:3  bad_type", "txns_20261120.del:4  bad_enum", "memo (2 rows)"} {
+	for _, want := range []string{"as card.txns (raw.card_txns): 5 rows, 2 would load, 3 would be rejected",
+		"bad_enum=1 bad_type=1 duplicate_key=1", "txns_20261120.del:3  bad_type", "txns_20261120.del:4  bad_enum",
+		"txns_20261120.del:6  duplicate_key  txn_id T1 repeats the row at txns_20261120.del:2", "memo (3 rows)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
