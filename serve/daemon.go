@@ -50,6 +50,8 @@ type DaemonOptions struct {
 	// continuous drain as they end (tests wait on them).
 	OnFire     func(*schedules.FireResult)
 	AfterRelay func(*outbox.RelaySummary, error)
+	// Control are the credentials POST /run/JOB takes (control.go).
+	Control Credentials
 }
 
 // Daemon is cdp serve: the scheduler, the snapshots published after each
@@ -366,7 +368,9 @@ func (d *Daemon) CheckArrivals(ctx context.Context, now time.Time) ([]pipeline.L
 // Handler serves /healthz, /readyz, /metrics, /status and POST /run/{job}.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	public := d.p.Serve.PublicEndpoints
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, localOnly(public, h)) }
+	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := d.w.DB().PingContext(ctx); err != nil {
@@ -375,15 +379,15 @@ func (d *Daemon) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if reason := d.notReady(); reason != "" {
 			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /metrics", localOnly(public, promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{})))
+	handle("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		st, err := schedules.ReadStatus(r.Context(), d.w.DB(), d.p.Project, d.Sched.Running(), 25)
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
@@ -392,7 +396,7 @@ func (d *Daemon) Handler() http.Handler {
 		st.Daemon = true
 		writeJSON(w, http.StatusOK, st)
 	})
-	mux.HandleFunc("POST /run/{job}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /run/{job}", requireControl(d.o.Control, d.log, func(w http.ResponseWriter, r *http.Request) {
 		job := r.PathValue("job")
 		if _, err := d.p.Schedules.Job(job); err != nil {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
@@ -403,7 +407,7 @@ func (d *Daemon) Handler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusAccepted, map[string]string{"message": "fired job " + job})
-	})
+	}))
 	return mux
 }
 

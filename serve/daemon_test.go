@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,9 +28,15 @@ func get(t *testing.T, url string) (int, string) {
 	return answer(t, url)(http.Get(url))
 }
 
-func post(t *testing.T, url string) (int, string) {
+// postAs POSTs with the credentials auth sets.
+func postAs(t *testing.T, url string, auth func(*http.Request)) (int, string) {
 	t.Helper()
-	return answer(t, url)(http.Post(url, "", nil))
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth(req)
+	return answer(t, url)(http.DefaultClient.Do(req))
 }
 
 // answer reads a response whole, failing the test on any error.
@@ -89,7 +96,8 @@ schedules:
 `)
 	fired := make(chan *schedules.FireResult, 4)
 	d := NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Roles: []string{"analyst", "engineer"},
-		OnFire: func(r *schedules.FireResult) { fired <- r }})
+		OnFire:  func(r *schedules.FireResult) { fired <- r },
+		Control: Credentials{Token: "c0ntrol-t0ken", Engineers: map[string]string{"eng": "eng-pw"}}})
 	base, stop := start(t, d)
 	defer stop()
 	if code, body := get(t, base+"/readyz"); code != 200 {
@@ -103,12 +111,40 @@ schedules:
 		t.Errorf("full snapshot at start has no core.party rows")
 	}
 
-	if code, body := post(t, base+"/run/nightly"); code != http.StatusAccepted {
+	// Operating the daemon needs the control token or an engineer's login.
+	for _, c := range []struct {
+		name string
+		auth func(*http.Request)
+	}{
+		{"no credentials", func(*http.Request) {}},
+		{"a wrong token", func(r *http.Request) { r.Header.Set("Authorization", "Bearer guess") }},
+		{"an analyst", func(r *http.Request) { r.SetBasicAuth("ana", "eng-pw") }},
+		{"a wrong password", func(r *http.Request) { r.SetBasicAuth("eng", "guess") }},
+	} {
+		if code, body := postAs(t, base+"/run/nightly", c.auth); code != http.StatusUnauthorized || !strings.Contains(body, "control token") {
+			t.Errorf("POST /run/nightly with %s: %d %q, want 401", c.name, code, body)
+		}
+	}
+	if code, body := postAs(t, base+"/run/nightly", func(r *http.Request) { r.Header.Set("Authorization", "Bearer c0ntrol-t0ken") }); code != http.StatusAccepted {
 		t.Fatalf("POST /run/nightly: %d %q", code, body)
 	}
-	if code, body := post(t, base+"/run/nope"); code != http.StatusNotFound {
+	if code, body := postAs(t, base+"/run/nope", func(r *http.Request) { r.SetBasicAuth("eng", "eng-pw") }); code != http.StatusNotFound {
 		t.Errorf("POST /run/nope: %d %q, want 404", code, body)
 	}
+	// The read-only endpoints answer loopback clients only, unless opened.
+	for _, public := range []bool{false, true} {
+		p.Serve.PublicEndpoints = public
+		for _, path := range []string{"/healthz", "/metrics", "/status"} {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.RemoteAddr = "10.20.30.40:51000"
+			d.Handler().ServeHTTP(rec, req)
+			if want := map[bool]int{false: http.StatusForbidden, true: http.StatusOK}[public]; rec.Code != want {
+				t.Errorf("GET %s from another host, public_endpoints %v: %d, want %d", path, public, rec.Code, want)
+			}
+		}
+	}
+	p.Serve.PublicEndpoints = false
 	if r := awaitValue(t, "the fire of nightly", fired); r.Fire.Job != "nightly" || r.Status != schedules.StatusSuccess {
 		t.Fatalf("fire of nightly: %s %v", r.Status, r.Err)
 	}

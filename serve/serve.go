@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,19 @@ type Options struct {
 	Brokers []string
 	// Out receives the banner: addresses, logins, next fires.
 	Out io.Writer
+}
+
+// sqlTLS loads the SQL endpoint's certificate, if cdp.yaml names one.
+func sqlTLS(p *pipeline.Project) (*tls.Config, error) {
+	t := p.Serve.SQL.TLS
+	if t.CertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(p.Resolve(t.CertFile), p.Resolve(t.KeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("serve.sql.tls: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Serve runs the daemon until ctx is done: the SQL endpoint on
@@ -59,10 +73,14 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 			users = append(users, pgserve.User{Name: u.Name, Password: pw, Role: u.Role})
 			roles = append(roles, u.Role)
 		}
-		var err error
+		tlsConfig, err := sqlTLS(p)
+		if err != nil {
+			return err
+		}
 		sqlServer, err = pgserve.New(pgserve.Options{Addr: p.Serve.SQL.Listen, Users: users, Logger: o.Logger,
 			QueryTimeout: p.Serve.SQL.QueryTimeoutDur, MaxRows: p.Serve.SQL.MaxRows,
-			Snapshot: warehouse.SnapshotOptions{TimeZone: p.Warehouse.TimeZone}})
+			Snapshot: warehouse.SnapshotOptions{TimeZone: p.Warehouse.TimeZone},
+			TLS:      tlsConfig, RequireTLS: p.Serve.SQL.TLS.Require})
 		if err != nil {
 			return err
 		}
@@ -81,7 +99,14 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 	if sqlServer != nil {
 		endpoint = sqlServer
 	}
-	d := NewDaemon(p, w, DaemonOptions{Logger: o.Logger, Brokers: brokers, Roles: roles, SQL: endpoint})
+	control, err := ReadCredentials(p.Project)
+	if err != nil {
+		return err
+	}
+	if control.Token == "" {
+		o.Logger.Warn("no control token: only engineers of serve.sql.users may POST /run", "token_file", p.Serve.Control.TokenFile)
+	}
+	d := NewDaemon(p, w, DaemonOptions{Logger: o.Logger, Brokers: brokers, Roles: roles, SQL: endpoint, Control: control})
 	if sqlServer != nil {
 		d.Registry().MustRegister(sqlCollector{sqlServer})
 	}

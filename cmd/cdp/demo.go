@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -353,18 +351,7 @@ func (d *demoDay) printNextDay(took time.Duration) {
 // demoPasswords writes random passwords for the demo's SQL users, once.
 func demoPasswords(dir string) error {
 	for _, name := range []string{"analyst", "engineer"} {
-		path := filepath.Join(dir, "secrets", name+".password")
-		if _, err := os.Stat(path); err == nil {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return err
-		}
-		b := make([]byte, 12)
-		if _, err := rand.Read(b); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
+		if err := writeSecret(filepath.Join(dir, "secrets", name+".password")); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,5 +60,24 @@ func writeProject(dir string, o config.StarterOptions) error {
 			}
 		}
 	}
+	if t := p.Serve.Control.TokenFile; t != "" {
+		return writeSecret(p.Resolve(t))
+	}
 	return nil
+}
+
+// writeSecret writes a random secret to path (mode 600), unless the file
+// exists.
+func writeSecret(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600)
 }

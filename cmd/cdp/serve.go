@@ -21,11 +21,14 @@ process per file) and:
     fires missed while it was down (schedules.catch_up);
   - after every successful fire publishes a consistent read-only snapshot
     (serve.snapshot_dir) and serves it over the Postgres wire protocol
-    (serve.sql.listen) to psql, DBeaver or BI tools: password required,
-    read-only, the analyst role sees the mart schema (masked identity) only,
-    no file access, ATTACH, INSTALL/LOAD or SET;
-  - answers on serve.http: /healthz, /readyz, /metrics (Prometheus),
-    /status (what cdp status shows) and POST /run/JOB (what cdp run does);
+    (serve.sql.listen) to psql, DBeaver or BI tools: SCRAM-SHA-256 logins,
+    TLS with serve.sql.tls (required with require: true), read-only, the
+    analyst role sees the mart schema (masked identity) only, no file
+    access, ATTACH, INSTALL/LOAD or SET;
+  - answers on serve.http: /healthz, /readyz, /metrics (Prometheus) and
+    /status (what cdp status shows) to loopback clients (any client with
+    serve.public_endpoints), and POST /run/JOB (what cdp run does) to the
+    control token (serve.control) or an engineer's login only;
   - with publish.continuous: true, relays the outbox to Kafka after every
     fire and at least every publish.interval.
 Stop it with Ctrl-C or SIGTERM: it takes no new fires and cancels running

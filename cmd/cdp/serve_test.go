@@ -59,6 +59,7 @@ schedules:
     - {name: describe, stages: [tags, tiers, view, signals], cron: "0 30 2 * * *"}
 serve:
   http: ` + freeAddr(t) + `
+  control: {token_env: TEST_CONTROL_TOKEN, token_file: ""}
   sql:
     listen: ` + freeAddr(t) + `
     users:
@@ -66,6 +67,7 @@ serve:
 `)
 	f.Close()
 	t.Setenv("TEST_ANA_PW", "s3cret-ana")
+	t.Setenv("TEST_CONTROL_TOKEN", "c0ntrol-t0ken")
 
 	out, err := run(t, "run", "describe", "--config", cfg)
 	if err != nil || !regexp.MustCompile(`fire \S+ of describe \(manual\): success`).MatchString(out) {
@@ -134,11 +136,15 @@ serve:
 			mu.Unlock()
 		}
 	}()
+	// Nobody fires a job without credentials; cdp run sends the token.
 	resp, err := http.Post(base+"/run/describe", "", nil)
-	if err != nil || resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST /run/describe: %v %v", err, resp)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST /run/describe without credentials: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	if out, err := run(t, "run", "describe", "--config", cfg); err != nil || !strings.Contains(out, "fired job describe") {
+		t.Fatalf("cdp run describe while the daemon holds the warehouse: %v\n%s", err, out)
+	}
 	// While the daemon holds the warehouse, cdp status asks it.
 	said.expect(t, `"msg":"job started","job":"describe"`)
 	status, serr := run(t, "status", "--config", cfg)

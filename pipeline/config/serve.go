@@ -9,9 +9,21 @@ import (
 // HTTP endpoint (health, metrics, status, triggers) and the snapshots it
 // publishes after each successful run.
 type Serve struct {
-	HTTP        string    `yaml:"http"`         // host:port of /healthz, /readyz, /metrics, /status; default 127.0.0.1:9464
-	SnapshotDir string    `yaml:"snapshot_dir"` // default snapshots, relative to the project dir
-	SQL         SQLServer `yaml:"sql"`
+	HTTP string `yaml:"http"` // host:port of /healthz, /readyz, /metrics, /status and POST /run; default 127.0.0.1:9464
+	// PublicEndpoints lets clients other than loopback read /healthz,
+	// /readyz, /metrics and /status (a Prometheus on another host).
+	PublicEndpoints bool      `yaml:"public_endpoints"`
+	Control         Control   `yaml:"control"`
+	SnapshotDir     string    `yaml:"snapshot_dir"` // default snapshots, relative to the project dir
+	SQL             SQLServer `yaml:"sql"`
+}
+
+// Control is who may operate the daemon over HTTP (POST /run/JOB): a
+// bearer token read from an environment variable or a file, or an engineer
+// of the SQL endpoint with HTTP basic authentication.
+type Control struct {
+	TokenEnv  string `yaml:"token_env"`  // environment variable holding the token
+	TokenFile string `yaml:"token_file"` // or a file holding it (relative to the project dir)
 }
 
 // SQLServer is the Postgres wire protocol endpoint. It serves the snapshot
@@ -20,9 +32,18 @@ type SQLServer struct {
 	Listen       string    `yaml:"listen"`        // host:port; default 127.0.0.1:5433; "off" disables it
 	QueryTimeout string    `yaml:"query_timeout"` // default 5m
 	MaxRows      int       `yaml:"max_rows"`      // rows per result; default 1000000, 0 in the file keeps the default
+	TLS          SQLTLS    `yaml:"tls"`
 	Users        []SQLUser `yaml:"users"`
 
 	QueryTimeoutDur time.Duration `yaml:"-"`
+}
+
+// SQLTLS encrypts the SQL endpoint's connections. Logins are always
+// SCRAM-SHA-256: the password never crosses the wire.
+type SQLTLS struct {
+	CertFile string `yaml:"cert_file"` // PEM certificate (chain) of the endpoint, relative to the project dir
+	KeyFile  string `yaml:"key_file"`  // its PEM private key
+	Require  bool   `yaml:"require"`   // refuse connections that do not encrypt (sslmode=disable)
 }
 
 // SQLUser is one login of the SQL endpoint. Its password is read at start
@@ -42,6 +63,9 @@ const (
 	DefaultServeHTTP   = "127.0.0.1:9464"
 	DefaultServeSQL    = "127.0.0.1:5433"
 	DefaultSnapshotDir = "snapshots"
+	// DefaultControlTokenFile holds the daemon's control token; cdp init
+	// writes a random one. Without the file only engineers may operate it.
+	DefaultControlTokenFile = "secrets/control.token"
 )
 
 func (p *Project) validateServe(d *decoder) {
@@ -54,6 +78,15 @@ func (p *Project) validateServe(d *decoder) {
 	}
 	if s.SnapshotDir == "" {
 		s.SnapshotDir = DefaultSnapshotDir
+	}
+	if s.Control.TokenEnv == "" && s.Control.TokenFile == "" {
+		s.Control.TokenFile = DefaultControlTokenFile
+	}
+	switch c := s.Control; {
+	case c.TokenEnv != "" && c.TokenFile != "":
+		d.fieldErrorf("serve.control.token_file", "give token_env or token_file, not both")
+	case c.TokenEnv != "" && !envVarName.MatchString(c.TokenEnv):
+		d.fieldErrorf("serve.control.token_env", "must name an environment variable (like CDP_CONTROL_TOKEN) that holds the token, never the token itself")
 	}
 	q := &s.SQL
 	if q.Listen == "" {
@@ -77,6 +110,12 @@ func (p *Project) validateServe(d *decoder) {
 		q.MaxRows = 1_000_000
 	case q.MaxRows < 0:
 		d.fieldErrorf("serve.sql.max_rows", "must be 1 or more, not %d", q.MaxRows)
+	}
+	switch {
+	case (q.TLS.CertFile == "") != (q.TLS.KeyFile == ""):
+		d.fieldErrorf("serve.sql.tls", "give both cert_file and key_file, or neither")
+	case q.TLS.Require && q.TLS.CertFile == "":
+		d.fieldErrorf("serve.sql.tls.require", "TLS cannot be required without cert_file and key_file")
 	}
 	seen := map[string]bool{}
 	for i := range q.Users {

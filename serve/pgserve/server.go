@@ -27,7 +27,7 @@ package pgserve
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/tls"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -41,6 +41,7 @@ import (
 	wire "github.com/jeroenrinzema/psql-wire"
 	"github.com/jeroenrinzema/psql-wire/codes"
 	psqlerr "github.com/jeroenrinzema/psql-wire/errors"
+	"github.com/xdg-go/scram"
 
 	"cdp/warehouse"
 )
@@ -81,6 +82,10 @@ type Options struct {
 	// Observe, if set, is told of sessions and statements as they start and
 	// end (tests wait on them).
 	Observe func(Event)
+	// TLS, when set, lets clients encrypt (sslmode=require, verify-full);
+	// RequireTLS then refuses connections that do not.
+	TLS        *tls.Config
+	RequireTLS bool
 }
 
 // Event is something that happened in the endpoint.
@@ -113,7 +118,9 @@ type Server struct {
 	log         *slog.Logger
 	loc         *time.Location
 	users       map[string]User
-	dummyDigest [sha256.Size]byte
+	creds       map[string]scram.StoredCredentials
+	credSecret  []byte
+	conns       *connSet
 
 	mu       sync.Mutex
 	current  map[string]*snapshot // by role
@@ -172,11 +179,15 @@ func New(o Options) (*Server, error) {
 		}
 		users[u.Name] = u
 	}
-	s := &Server{o: o, log: o.Logger, loc: loc, users: users,
-		current: map[string]*snapshot{}, sessions: map[int32]*session{}}
-	// An unknown user's password is compared with this, so it costs the
-	// same as a known one's.
-	s.dummyDigest = sha256.Sum256([]byte("no such user"))
+	if o.RequireTLS && (o.TLS == nil || len(o.TLS.Certificates) == 0) {
+		return nil, errors.New("sql endpoint: TLS is required but no certificate is configured")
+	}
+	creds, secret, err := credentials(users)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, log: o.Logger, loc: loc, users: users, creds: creds, credSecret: secret,
+		current: map[string]*snapshot{}, sessions: map[int32]*session{}, conns: &connSet{open: map[*trackedConn]struct{}{}}}
 	return s, nil
 }
 
@@ -349,8 +360,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // accepting, cancels the statements running, closes the connections and
 // returns nil once every session has ended. ln is closed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	conns := &connSet{Listener: ln, open: map[*trackedConn]struct{}{}}
-	ws, err := wire.NewServer(s.parse,
+	conns := s.conns
+	conns.Listener = ln
+	opts := []wire.OptionFn{
 		wire.SessionAuthStrategy(s.authenticate),
 		wire.BackendKeyData(s.backendKey),
 		wire.CancelRequest(s.cancelRequest),
@@ -359,14 +371,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wire.TxStatus(s.txStatus),
 		wire.GlobalParameters(s.serverParameters()),
 		wire.Logger(slog.New(quietHandler{s.log.Handler()})),
-	)
+	}
+	if s.o.TLS != nil {
+		opts = append(opts, wire.TLSConfig(s.o.TLS))
+	}
+	ws, err := wire.NewServer(s.parse, opts...)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("sql endpoint: %w", err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- ws.Serve(conns) }()
-	s.log.Info("sql endpoint listening", "addr", ln.Addr().String(), "users", len(s.users))
+	s.log.Info("sql endpoint listening", "addr", ln.Addr().String(), "users", len(s.users), "tls", s.o.TLS != nil, "tls_required", s.o.RequireTLS)
 	var serveErr error
 	select {
 	case serveErr = <-served: // the listener failed or was closed
@@ -428,7 +444,7 @@ type connSet struct {
 }
 
 type trackedConn struct {
-	net.Conn
+	*sniffConn
 	set  *connSet
 	once sync.Once
 }
@@ -438,15 +454,28 @@ func (l *connSet) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &trackedConn{Conn: c, set: l}
+	tc := &trackedConn{sniffConn: &sniffConn{Conn: c}, set: l}
 	l.mu.Lock()
 	l.open[tc] = struct{}{}
 	l.mu.Unlock()
 	return tc, nil
 }
 
+// encrypted says whether the open connection from remote asked for TLS
+// (and so, with a certificate configured, got it).
+func (l *connSet) encrypted(remote string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.open {
+		if c.RemoteAddr().String() == remote {
+			return c.askedForTLS()
+		}
+	}
+	return false
+}
+
 func (c *trackedConn) Close() error {
-	err := c.Conn.Close()
+	err := c.sniffConn.Close()
 	c.once.Do(func() {
 		c.set.mu.Lock()
 		delete(c.set.open, c)

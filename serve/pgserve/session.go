@@ -3,19 +3,13 @@ package pgserve
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
-	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 
 	wire "github.com/jeroenrinzema/psql-wire"
-	"github.com/jeroenrinzema/psql-wire/codes"
-	psqlerr "github.com/jeroenrinzema/psql-wire/errors"
-	"github.com/jeroenrinzema/psql-wire/pkg/buffer"
 	"github.com/jeroenrinzema/psql-wire/pkg/types"
 )
 
@@ -24,6 +18,7 @@ type session struct {
 	user        User
 	remote      string
 	application string
+	encrypted   bool  // the connection is TLS
 	pid, secret int32 // the key of cancel requests
 	inTx        atomic.Bool
 
@@ -88,72 +83,6 @@ func (sess *session) interrupt(cause error) {
 	if sess.cancel != nil {
 		sess.cancel(cause)
 	}
-}
-
-// The messages of clear-text password authentication.
-const (
-	authOK                = 0
-	authCleartextPassword = 3
-)
-
-// errLoginRefused ends a connection whose login failed, after the client
-// was told why. It wraps io.EOF because psql-wire logs any other error
-// ending a connection as an unexpected server error.
-var errLoginRefused = fmt.Errorf("login refused: %w", io.EOF)
-
-// authenticate asks for a password and checks it. Unknown users and wrong
-// passwords get the same answer, after the same work.
-func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.Reader) (context.Context, error) {
-	w.Start(types.ServerAuth)
-	w.AddInt32(authCleartextPassword)
-	if err := w.End(); err != nil {
-		return ctx, err
-	}
-	t, _, err := r.ReadTypedMsg()
-	if err != nil {
-		return ctx, err
-	}
-	if t != types.ClientPassword {
-		return ctx, fmt.Errorf("expected a password message, got %s", t)
-	}
-	password, err := r.GetString()
-	if err != nil {
-		return ctx, err
-	}
-	params := wire.ClientParameters(ctx)
-	name := params[wire.ParamUsername]
-	user, ok := s.checkPassword(name, password)
-	if !ok {
-		s.authFailures.Add(1)
-		s.log.Warn("sql login refused", "user", name, "remote", remoteAddr(ctx))
-		refusal := psqlerr.WithSeverity(psqlerr.WithCode(
-			fmt.Errorf("password authentication failed for user %q", name), codes.InvalidPassword), psqlerr.LevelFatal)
-		if err := wire.WriteUnterminatedError(w, refusal); err != nil {
-			return ctx, err
-		}
-		return ctx, errLoginRefused
-	}
-	w.Start(types.ServerAuth)
-	w.AddInt32(authOK)
-	if err := w.End(); err != nil {
-		return ctx, err
-	}
-	sess := &session{user: user, remote: remoteAddr(ctx), application: params[wire.ParamApplicationName]}
-	return context.WithValue(ctx, sessionKey{}, sess), nil
-}
-
-// checkPassword compares digests in constant time, against a dummy for an
-// unknown user, so that neither the time nor the answer tells which users
-// exist.
-func (s *Server) checkPassword(name, password string) (User, bool) {
-	user, known := s.users[name]
-	want := sha256.Sum256([]byte(user.Password))
-	if !known {
-		want = s.dummyDigest
-	}
-	got := sha256.Sum256([]byte(password))
-	match := subtle.ConstantTimeCompare(got[:], want[:]) == 1
-	return user, known && match
 }
 
 func remoteAddr(ctx context.Context) string {
