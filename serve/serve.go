@@ -77,10 +77,12 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 		if err != nil {
 			return err
 		}
+		audit, closeAudit := openAudit(p.Project, o.Logger)
+		defer closeAudit()
 		sqlServer, err = pgserve.New(pgserve.Options{Addr: p.Serve.SQL.Listen, Users: users, Logger: o.Logger,
 			QueryTimeout: p.Serve.SQL.QueryTimeoutDur, MaxRows: p.Serve.SQL.MaxRows,
 			Snapshot: warehouse.SnapshotOptions{TimeZone: p.Warehouse.TimeZone},
-			TLS:      tlsConfig, RequireTLS: p.Serve.SQL.TLS.Require})
+			TLS:      tlsConfig, RequireTLS: p.Serve.SQL.TLS.Require, Audit: audit})
 		if err != nil {
 			return err
 		}

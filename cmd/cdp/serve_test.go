@@ -192,6 +192,26 @@ serve:
 	if err := daemon.Wait(); err != nil {
 		t.Errorf("serve: %v", err)
 	}
+	// The audit log has a JSON line for every login and statement, the
+	// refused login among them, and no password.
+	audit, err := os.ReadFile(filepath.Join(b.Dir, "audit", "sql.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(audit)), "\n") {
+		var r struct{ Kind, User, Outcome, Remote string }
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		outcomes[r.Kind+"/"+r.User+"/"+r.Outcome]++
+	}
+	if outcomes["login/ana/refused"] != 1 || outcomes["login/ana/ok"] < answered || outcomes["statement/ana/ok"] < answered {
+		t.Errorf("audit outcomes %v for %d answered queries", outcomes, answered)
+	}
+	if strings.Contains(string(audit), "s3cret-ana") || strings.Contains(string(audit), "wrong") {
+		t.Error("a password is in the audit log")
+	}
 }
 
 // freeAddr is a 127.0.0.1 address with a port free right now.

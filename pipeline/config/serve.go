@@ -14,6 +14,7 @@ type Serve struct {
 	// /readyz, /metrics and /status (a Prometheus on another host).
 	PublicEndpoints bool      `yaml:"public_endpoints"`
 	Control         Control   `yaml:"control"`
+	Audit           Audit     `yaml:"audit"`
 	SnapshotDir     string    `yaml:"snapshot_dir"` // default snapshots, relative to the project dir
 	SQL             SQLServer `yaml:"sql"`
 }
@@ -24,6 +25,15 @@ type Serve struct {
 type Control struct {
 	TokenEnv  string `yaml:"token_env"`  // environment variable holding the token
 	TokenFile string `yaml:"token_file"` // or a file holding it (relative to the project dir)
+}
+
+// Audit is the audit log: every SQL login and statement as JSON lines,
+// rotated by size.
+type Audit struct {
+	File       string `yaml:"file"`         // default audit/sql.jsonl, relative to the project dir; "off" disables it
+	MaxSizeMB  int    `yaml:"max_size_mb"`  // rotate when the file reaches this size; default 100
+	MaxBackups int    `yaml:"max_backups"`  // rotated files kept; default 30
+	MaxAgeDays int    `yaml:"max_age_days"` // rotated files older than this are removed; 0 keeps them (up to max_backups)
 }
 
 // SQLServer is the Postgres wire protocol endpoint. It serves the snapshot
@@ -66,6 +76,7 @@ const (
 	// DefaultControlTokenFile holds the daemon's control token; cdp init
 	// writes a random one. Without the file only engineers may operate it.
 	DefaultControlTokenFile = "secrets/control.token"
+	DefaultAuditFile        = "audit/sql.jsonl"
 )
 
 func (p *Project) validateServe(d *decoder) {
@@ -78,6 +89,20 @@ func (p *Project) validateServe(d *decoder) {
 	}
 	if s.SnapshotDir == "" {
 		s.SnapshotDir = DefaultSnapshotDir
+	}
+	if s.Audit.File == "" {
+		s.Audit.File = DefaultAuditFile
+	}
+	if s.Audit.MaxSizeMB == 0 {
+		s.Audit.MaxSizeMB = 100
+	}
+	if s.Audit.MaxBackups == 0 {
+		s.Audit.MaxBackups = 30
+	}
+	for field, v := range map[string]int{"max_size_mb": s.Audit.MaxSizeMB, "max_backups": s.Audit.MaxBackups, "max_age_days": s.Audit.MaxAgeDays} {
+		if v < 0 {
+			d.fieldErrorf("serve.audit."+field, "must not be negative, not %d", v)
+		}
 	}
 	if s.Control.TokenEnv == "" && s.Control.TokenFile == "" {
 		s.Control.TokenFile = DefaultControlTokenFile

@@ -105,6 +105,7 @@ func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.R
 	if s.o.RequireTLS && !encrypted {
 		s.authFailures.Add(1)
 		s.log.Warn("sql login refused: no TLS", "user", name, "remote", remote)
+		s.audit(AuditRecord{Kind: "login", User: name, Remote: remote, Outcome: OutcomeRefused, Error: "not encrypted"})
 		return ctx, s.refuse(w, codes.InvalidAuthorizationSpecification,
 			"the SQL endpoint accepts only encrypted connections: connect with sslmode=require (or verify-full)")
 	}
@@ -146,7 +147,7 @@ func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.R
 	}
 	serverFirst, err := conv.Step(string(first))
 	if err != nil {
-		return ctx, s.loginFailed(w, name, remote, err)
+		return ctx, s.loginFailed(w, name, remote, encrypted, err)
 	}
 	w.Start(types.ServerAuth)
 	w.AddInt32(authSASLContinue)
@@ -168,7 +169,7 @@ func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.R
 		if err == nil {
 			err = errors.New("proof does not match")
 		}
-		return ctx, s.loginFailed(w, name, remote, err)
+		return ctx, s.loginFailed(w, name, remote, encrypted, err)
 	}
 	w.Start(types.ServerAuth)
 	w.AddInt32(authSASLFinal)
@@ -182,13 +183,15 @@ func (s *Server) authenticate(ctx context.Context, w *buffer.Writer, r *buffer.R
 		return ctx, err
 	}
 	sess := &session{user: s.users[name], remote: remote, application: params[wire.ParamApplicationName], encrypted: encrypted}
+	s.audit(AuditRecord{Kind: "login", User: name, Role: sess.user.Role, Remote: remote, TLS: encrypted, Outcome: OutcomeOK})
 	return context.WithValue(ctx, sessionKey{}, sess), nil
 }
 
 // loginFailed answers a wrong password or an unknown user alike.
-func (s *Server) loginFailed(w *buffer.Writer, name, remote string, cause error) error {
+func (s *Server) loginFailed(w *buffer.Writer, name, remote string, encrypted bool, cause error) error {
 	s.authFailures.Add(1)
 	s.log.Warn("sql login refused", "user", name, "remote", remote, "reason", cause.Error())
+	s.audit(AuditRecord{Kind: "login", User: name, Remote: remote, TLS: encrypted, Outcome: OutcomeRefused, Error: "password authentication failed"})
 	return s.refuse(w, codes.InvalidPassword, fmt.Sprintf("password authentication failed for user %q", name))
 }
 

@@ -195,6 +195,8 @@ func (s *Server) tagOnly(sess *session, tag string, then func()) *wire.PreparedS
 	return tagStatement(tag, func() {
 		s.queries.Add(1)
 		s.log.Debug("sql chatter answered", "user", sess.user.Name, "tag", tag)
+		s.audit(AuditRecord{Kind: "statement", User: sess.user.Name, Role: sess.user.Role, Remote: sess.remote,
+			TLS: sess.encrypted, Statement: tag, Outcome: OutcomeOK})
 		if then != nil {
 			then()
 		}
@@ -207,6 +209,8 @@ func (s *Server) oneValue(sess *session, column, value, tag string) *wire.Prepar
 	return wire.NewStatement(func(ctx context.Context, w wire.DataWriter, _ []wire.Parameter) error {
 		s.queries.Add(1)
 		s.log.Debug("sql chatter answered", "user", sess.user.Name, "tag", tag, "column", column)
+		s.audit(AuditRecord{Kind: "statement", User: sess.user.Name, Role: sess.user.Role, Remote: sess.remote,
+			TLS: sess.encrypted, Statement: tag + " " + column, Rows: 1, Outcome: OutcomeOK})
 		if err := w.Row([]any{value}); err != nil {
 			return err
 		}

@@ -13,6 +13,8 @@ import (
 	wire "github.com/jeroenrinzema/psql-wire"
 	"github.com/jeroenrinzema/psql-wire/codes"
 	psqlerr "github.com/jeroenrinzema/psql-wire/errors"
+
+	"cdp/pii"
 )
 
 // plan is what parsing learned of a statement: its result columns and its
@@ -345,19 +347,21 @@ func (s *Server) translate(ctx context.Context, role string, err error) error {
 // finish counts and logs a statement that ran, failed or was refused.
 func (s *Server) finish(sess *session, query string, rows int64, start time.Time, err error) error {
 	s.queries.Add(1)
-	if len(query) > 200 {
-		query = query[:200] + "…"
-	}
-	attrs := []any{"user", sess.user.Name, "role", sess.user.Role, "rows", rows, "ms", time.Since(start).Milliseconds(), "sql", query}
+	rec := AuditRecord{Time: start, Kind: "statement", User: sess.user.Name, Role: sess.user.Role, Remote: sess.remote,
+		TLS: sess.encrypted, Statement: query, Rows: rows, Millis: time.Since(start).Milliseconds(), Outcome: OutcomeOK}
+	attrs := []any{"user", sess.user.Name, "role", sess.user.Role, "rows", rows, "ms", rec.Millis, "sql", pii.Redact(cut(query, 200))}
 	switch {
 	case err == nil, errors.Is(err, wire.ErrSuspendedHandlerClosed):
 		s.log.Debug("sql statement", attrs...)
 	case isRefusal(err):
 		s.refusals.Add(1)
-		s.log.Info("sql statement refused", append(attrs, "reason", err.Error())...)
+		rec.Outcome, rec.Error = OutcomeRefused, err.Error()
+		s.log.Info("sql statement refused", append(attrs, "reason", pii.Redact(err.Error()))...)
 	default:
 		s.queryErrors.Add(1)
-		s.log.Debug("sql statement failed", append(attrs, "error", err.Error())...)
+		rec.Outcome, rec.Error = OutcomeFailed, err.Error()
+		s.log.Debug("sql statement failed", append(attrs, "error", pii.Redact(err.Error()))...)
 	}
+	s.audit(rec)
 	return err
 }

@@ -86,6 +86,9 @@ type Options struct {
 	// RequireTLS then refuses connections that do not.
 	TLS        *tls.Config
 	RequireTLS bool
+	// Audit, if set, is handed a record of every login and statement
+	// (audit.go); it must be safe for concurrent use.
+	Audit func(AuditRecord)
 }
 
 // Event is something that happened in the endpoint.
