@@ -201,6 +201,10 @@ type SnapshotOptions struct {
 	MemoryLimit string // e.g. "2GB"; empty keeps DuckDB's default (80% of RAM)
 	Threads     int    // 0 = all cores
 	TimeZone    string // for TIMESTAMPTZ arithmetic and casts; default Asia/Shanghai, like the warehouse
+	// Init are statements every connection runs when it opens, after the
+	// lockdown: temporary macros and views a reader's clients expect (the
+	// SQL endpoint's Postgres catalog). They cannot write the file.
+	Init []string
 }
 
 // OpenSnapshot opens a snapshot file for untrusted readers. The instance
@@ -247,7 +251,15 @@ func OpenSnapshot(ctx context.Context, path string, o SnapshotOptions) (*sql.DB,
 	)
 	connector, err := duckdb.NewConnector(link+"?"+q.Encode(), func(execer driver.ExecerContext) error {
 		once.Do(func() { lockErr = lockSnapshotConfig(execer, o.TimeZone) })
-		return lockErr
+		if lockErr != nil {
+			return lockErr
+		}
+		for _, stmt := range o.Init {
+			if _, err := execer.ExecContext(context.Background(), stmt, nil); err != nil {
+				return fmt.Errorf("snapshot connection init: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot %s: %w", path, err)

@@ -9,6 +9,7 @@ type token struct {
 	kind tokenKind
 	text string // words lower-cased; quoted identifiers and strings without their quotes
 	pos  int    // byte offset in the query
+	end  int    // byte offset just after it
 }
 
 type tokenKind int
@@ -35,6 +36,7 @@ func lex(query string, limit int) (toks []token, complete bool) {
 			return toks, false
 		}
 		t, next := lexOne(query, i)
+		t.end = next
 		toks = append(toks, t)
 		i = next
 	}
@@ -82,36 +84,36 @@ func lexOne(q string, i int) (token, int) {
 	switch {
 	case c == '\'':
 		s, next := quoted(q, i, '\'')
-		return token{tokString, s, i}, next
+		return token{kind: tokString, text: s, pos: i}, next
 	case (c == 'e' || c == 'E') && i+1 < len(q) && q[i+1] == '\'':
 		s, next := quoted(q, i+1, '\'')
-		return token{tokString, s, i}, next
+		return token{kind: tokString, text: s, pos: i}, next
 	case c == '"':
 		s, next := quoted(q, i, '"')
-		return token{tokIdent, s, i}, next
+		return token{kind: tokIdent, text: s, pos: i}, next
 	case c == '$':
 		if tag, ok := dollarTag(q, i); ok {
 			body := q[i+len(tag):]
 			end := strings.Index(body, tag)
 			if end < 0 {
-				return token{tokString, body, i}, len(q)
+				return token{kind: tokString, text: body, pos: i}, len(q)
 			}
-			return token{tokString, body[:end], i}, i + len(tag) + end + len(tag)
+			return token{kind: tokString, text: body[:end], pos: i}, i + len(tag) + end + len(tag)
 		}
 	case isWordStart(c):
 		j := i + 1
 		for j < len(q) && (isWordStart(q[j]) || isDigit(q[j]) || q[j] == '$') {
 			j++
 		}
-		return token{tokWord, strings.ToLower(q[i:j]), i}, j
+		return token{kind: tokWord, text: strings.ToLower(q[i:j]), pos: i}, j
 	case isDigit(c):
 		j := i + 1
 		for j < len(q) && (isDigit(q[j]) || q[j] == '.' || q[j] == '_') {
 			j++
 		}
-		return token{tokNumber, q[i:j], i}, j
+		return token{kind: tokNumber, text: q[i:j], pos: i}, j
 	}
-	return token{tokSymbol, string(c), i}, i + 1
+	return token{kind: tokSymbol, text: string(c), pos: i}, i + 1
 }
 
 // quoted reads a literal opened by the quote at q[i]; a doubled quote is

@@ -100,7 +100,7 @@ func (s *Server) onSnapshot(ctx context.Context, sess *session, fn func(context.
 // driver.Conn.Prepare, not PrepareContext: the DuckDB driver's
 // PrepareContext runs every statement of a query but the last.
 func prepare(conn driver.Conn, role, query string) (*duckdb.Stmt, error) {
-	ds, err := conn.Prepare(query)
+	ds, err := conn.Prepare(rewriteCatalog(query))
 	if err != nil {
 		return nil, err
 	}

@@ -117,13 +117,13 @@ func (s *Server) observe(kind EventKind, role string) {
 
 // Server is the SQL endpoint.
 type Server struct {
-	o           Options
-	log         *slog.Logger
-	loc         *time.Location
-	users       map[string]User
-	creds       map[string]scram.StoredCredentials
-	credSecret  []byte
-	conns       *connSet
+	o          Options
+	log        *slog.Logger
+	loc        *time.Location
+	users      map[string]User
+	creds      map[string]scram.StoredCredentials
+	credSecret []byte
+	conns      *connSet
 
 	mu       sync.Mutex
 	current  map[string]*snapshot // by role
@@ -163,6 +163,7 @@ func New(o Options) (*Server, error) {
 	if o.Snapshot.TimeZone == "" {
 		o.Snapshot.TimeZone = "Asia/Shanghai"
 	}
+	o.Snapshot.Init = append(append([]string(nil), o.Snapshot.Init...), catalogInit...)
 	loc, err := time.LoadLocation(o.Snapshot.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("sql endpoint: time zone: %w", err)
