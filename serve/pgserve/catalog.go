@@ -50,9 +50,60 @@ var catalogInit = []string{
 		SELECT * FROM pg_catalog.pg_namespace
 		UNION ALL BY NAME SELECT CAST(11 AS BIGINT) AS oid, 'pg_catalog' AS nspname
 		UNION ALL BY NAME SELECT CAST(13 AS BIGINT) AS oid, 'information_schema' AS nspname`,
+	// Column types as Postgres OIDs, the ones results are sent with
+	// (types.go): DuckDB's pg_attribute has its own type ids.
+	`CREATE OR REPLACE TEMP MACRO cdp_type_oid(dt) AS CASE
+		WHEN dt LIKE '%[]' OR dt LIKE '%]' OR dt LIKE 'MAP(%' OR dt LIKE 'STRUCT(%' OR dt LIKE 'UNION(%' OR dt = 'JSON' THEN 114
+		WHEN dt = 'BOOLEAN' THEN 16
+		WHEN dt IN ('TINYINT', 'SMALLINT', 'UTINYINT') THEN 21
+		WHEN dt IN ('INTEGER', 'USMALLINT') THEN 23
+		WHEN dt IN ('BIGINT', 'UINTEGER') THEN 20
+		WHEN dt LIKE 'DECIMAL%' OR dt IN ('HUGEINT', 'UBIGINT', 'UHUGEINT', 'BIGNUM') THEN 1700
+		WHEN dt = 'FLOAT' THEN 700
+		WHEN dt = 'DOUBLE' THEN 701
+		WHEN dt = 'DATE' THEN 1082
+		WHEN dt = 'TIME' THEN 1083
+		WHEN dt = 'TIMESTAMP WITH TIME ZONE' THEN 1184
+		WHEN dt LIKE 'TIMESTAMP%' THEN 1114
+		WHEN dt = 'INTERVAL' THEN 1186
+		WHEN dt = 'UUID' THEN 2950
+		WHEN dt = 'BLOB' THEN 17
+		ELSE 25 END`,
 	`CREATE OR REPLACE TEMP VIEW pg_attribute AS
-		SELECT * REPLACE (CASE WHEN format_type(atttypid, NULL) IN ('varchar', 'text', 'blob', 'json') THEN 'x' ELSE 'p' END AS attstorage)
-		FROM pg_catalog.pg_attribute`,
+		SELECT a.* REPLACE (
+			coalesce(cdp_type_oid(c.data_type), a.atttypid) AS atttypid,
+			CASE WHEN c.data_type LIKE 'DECIMAL%' THEN ((c.numeric_precision << 16) | c.numeric_scale) + 4 ELSE -1 END AS atttypmod,
+			CASE WHEN cdp_type_oid(c.data_type) IN (25, 114, 17) THEN 'x' ELSE 'p' END AS attstorage)
+		FROM pg_catalog.pg_attribute a
+		LEFT JOIN duckdb_columns() c ON c.table_oid = a.attrelid AND c.column_index = a.attnum`,
+	// Types: Postgres's text and json are there too; every type is in
+	// pg_catalog; format_type names them as Postgres does.
+	`CREATE OR REPLACE TEMP VIEW pg_type AS
+		SELECT * REPLACE (CAST(11 AS BIGINT) AS typnamespace, coalesce(typrelid, 0) AS typrelid, coalesce(typelem, 0) AS typelem,
+			coalesce(typbasetype, 0) AS typbasetype) FROM pg_catalog.pg_type WHERE oid IS NOT NULL
+		UNION ALL BY NAME SELECT CAST(25 AS BIGINT) AS oid, 'text' AS typname, CAST(11 AS BIGINT) AS typnamespace, 'b' AS typtype, -1 AS typlen,
+			'S' AS typcategory, CAST(0 AS BIGINT) AS typrelid, CAST(0 AS BIGINT) AS typelem, CAST(0 AS BIGINT) AS typbasetype, 0 AS typtypmod,
+			false AS typnotnull, ',' AS typdelim
+		UNION ALL BY NAME SELECT CAST(114 AS BIGINT) AS oid, 'json' AS typname, CAST(11 AS BIGINT) AS typnamespace, 'b' AS typtype, -1 AS typlen,
+			'U' AS typcategory, CAST(0 AS BIGINT) AS typrelid, CAST(0 AS BIGINT) AS typelem, CAST(0 AS BIGINT) AS typbasetype, 0 AS typtypmod,
+			false AS typnotnull, ',' AS typdelim`,
+	`CREATE OR REPLACE TEMP MACRO format_type(id, typmod) AS CASE id
+		WHEN 16 THEN 'boolean' WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' WHEN 20 THEN 'bigint'
+		WHEN 1700 THEN CASE WHEN typmod > 4 THEN 'numeric(' || ((typmod - 4) >> 16) || ',' || ((typmod - 4) & 65535) || ')' ELSE 'numeric' END
+		WHEN 700 THEN 'real' WHEN 701 THEN 'double precision' WHEN 1082 THEN 'date' WHEN 1083 THEN 'time without time zone'
+		WHEN 1114 THEN 'timestamp without time zone' WHEN 1184 THEN 'timestamp with time zone' WHEN 1186 THEN 'interval'
+		WHEN 2950 THEN 'uuid' WHEN 17 THEN 'bytea' WHEN 25 THEN 'text' WHEN 114 THEN 'json' WHEN 1043 THEN 'character varying'
+		ELSE (SELECT typname FROM pg_catalog.pg_type t WHERE t.oid = id LIMIT 1) END`,
+	// Settings clients read: DuckDB's, and the limits Postgres reports.
+	`CREATE OR REPLACE TEMP VIEW pg_settings AS
+		SELECT * FROM pg_catalog.pg_settings
+		UNION ALL BY NAME SELECT 'max_index_keys' AS name, '32' AS setting
+		UNION ALL BY NAME SELECT 'max_identifier_length' AS name, '63' AS setting
+		UNION ALL BY NAME SELECT 'server_version_num' AS name, '150000' AS setting`,
+	// information_schema._pg_expandarray: an array's elements and their
+	// positions, as rows of (x, n).
+	`CREATE OR REPLACE TEMP MACRO _pg_expandarray(arr) AS
+		unnest(list_transform(range(1, len(arr) + 1), i -> {'x': arr[i], 'n': i}))`,
 	`CREATE OR REPLACE TEMP VIEW pg_class AS
 		SELECT * REPLACE (CAST(NULL AS VARCHAR[]) AS reloptions), false AS relforcerowsecurity FROM pg_catalog.pg_class`,
 	// Catalogs of features the endpoint does not have (row security,
@@ -88,6 +139,7 @@ var catalogInit = []string{
 		'********' AS rolpassword, CAST(NULL AS TIMESTAMPTZ) AS rolvaliduntil, false AS rolbypassrls,
 		CAST(NULL AS VARCHAR[]) AS rolconfig, CAST(0 AS BIGINT) AS oid`,
 	`CREATE OR REPLACE TEMP MACRO pg_relation_is_publishable(oid) AS false`,
+	`CREATE OR REPLACE TEMP MACRO pg_get_indexdef(oid) AS CAST(NULL AS VARCHAR), (oid, col, pretty) AS CAST(NULL AS VARCHAR)`,
 	// Quoting as Postgres does (reserved words aside).
 	`CREATE OR REPLACE TEMP MACRO quote_ident(s) AS
 		CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s ELSE '"' || replace(s, '"', '""') || '"' END`,
@@ -111,7 +163,10 @@ var catalogInit = []string{
 		 WHERE c.relname = parse_ident_last(name) AND (n.nspname = parse_ident_schema(name) OR parse_ident_schema(name) IS NULL)
 		 ORDER BY n.nspname = 'main' DESC LIMIT 1)`,
 	`CREATE OR REPLACE TEMP MACRO cdp_regproc(id) AS (SELECT proname FROM pg_catalog.pg_proc WHERE oid = id LIMIT 1)`,
+	`CREATE OR REPLACE TEMP MACRO cdp_regproc_oid(name) AS (SELECT oid FROM pg_catalog.pg_proc WHERE proname = parse_ident_last(name) LIMIT 1)`,
+	`CREATE OR REPLACE TEMP MACRO cdp_regtype_oid(name) AS (SELECT oid FROM pg_type WHERE typname = parse_ident_last(name) LIMIT 1)`,
 	`CREATE OR REPLACE TEMP MACRO cdp_regnamespace(id) AS (SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = id)`,
+	`CREATE OR REPLACE TEMP MACRO cdp_regnamespace_oid(name) AS (SELECT oid FROM pg_namespace WHERE nspname = parse_ident_last(name))`,
 }
 
 // castFunctions translate casts to Postgres's reg* types, which DuckDB
@@ -256,8 +311,8 @@ func rewriteCatalog(query string) string {
 			if start < 0 || toks[start].pos < last {
 				continue
 			}
-			if start == i-1 && toks[start].kind == tokString && fn == "cdp_regclass" {
-				fn = "cdp_regclass_oid"
+			if start == i-1 && toks[start].kind == tokString {
+				fn += "_oid" // a name's oid
 			}
 			end := i + 2
 			if qualified(end) {
@@ -281,6 +336,10 @@ func rewriteCatalog(query string) string {
 			// Copy up to the alias (later rules still apply inside the
 			// call), then add the column list after it.
 			aliasEnd[a] = "(" + query[toks[a].pos:toks[a].end] + ")"
+		case isWord(i, "information_schema") && isSym(i+1, ".") && i+2 < len(toks) && strings.HasPrefix(toks[i+2].text, "_pg_"):
+			// information_schema._pg_expandarray → _pg_expandarray
+			emit(toks[i].pos, "")
+			last, i, changed = toks[i+2].pos, i+1, true
 		case qualified(i) && (i == 0 || !isSym(i-1, ".")):
 			// pg_catalog.name → name
 			emit(toks[i].pos, "")
