@@ -23,8 +23,8 @@ func TestServe_PsqlMetaCommands(t *testing.T) {
 		{"analyst", analystPassword, `\dt mart.*`, []string{"mart|customer_360|table|cdp"}, nil},
 		{"engineer", engineerPassword, `\dt raw.*`, []string{"raw|demo_events|table|cdp"}, nil},
 		{"engineer", engineerPassword, `\dn`, []string{"mart|cdp", "raw|cdp", "core|cdp"}, nil},
-		{"analyst", analystPassword, `\d mart.customer_360`, []string{"party_id|varchar|", "aum|numeric(18,2)|", "updated_at|timestamptz|"}, nil},
-		{"analyst", analystPassword, `\d+ mart.customer_360`, []string{"party_id|varchar||||extended||", "aum|numeric(18,2)||||plain||"}, []string{"???"}},
+		{"analyst", analystPassword, `\d mart.customer_360`, []string{"party_id|text|", "aum|numeric(18,2)|", "updated_at|timestamp with time zone|"}, nil},
+		{"analyst", analystPassword, `\d+ mart.customer_360`, []string{"party_id|text||||extended||", "aum|numeric(18,2)||||plain||"}, []string{"???"}},
 		{"analyst", analystPassword, `\dv`, nil, nil},
 		{"analyst", analystPassword, `\df`, nil, nil},
 		// Tab completion: tables whose quoted name starts with what was typed.

@@ -81,7 +81,7 @@ func TestServe_ExtendedProtocolWithParametersAndBinaryResults(t *testing.T) {
 		t.Errorf("date %v, timestamp %v", day, ts)
 	case clock.Microseconds != 37230500000 || span.Months != 12 || span.Days != 2 || span.Microseconds != 11045000000:
 		t.Errorf("time %+v, interval %+v", clock, span)
-	case len(blob) != 1 || blob[0] != 0xab || list != "[1, 2]" || null != nil:
+	case len(blob) != 1 || blob[0] != 0xab || list != "[1,2]" || null != nil:
 		t.Errorf("blob %x, list %q, null %v", blob, list, null)
 	}
 	if u, _ := uuid.Value(); u != "6ba7b810-9dad-11d1-80b4-00c04fd430c8" {

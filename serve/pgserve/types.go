@@ -28,7 +28,8 @@ import (
 //	TIMESTAMP (any precision)        timestamp
 //	TIMESTAMPTZ                      timestamptz (text in the session time zone: 2026-11-20 10:00:00+08)
 //	INTERVAL, UUID, BLOB             interval, uuid, bytea
-//	VARCHAR, ENUM, JSON and the rest text (nested values as DuckDB prints them: [1, 2], {'a': 1}, {k=v})
+//	LIST, ARRAY, STRUCT, MAP          json ([1, 2], {"a": 1}, {"k": 1}: what the catalog says, so BI tools parse them)
+//	VARCHAR, ENUM, JSON and the rest text
 type pgType struct {
 	oid   uint32
 	size  int16 // bytes, -1 when variable
@@ -39,6 +40,17 @@ type pgType struct {
 // values are shown in.
 func pgTypeOf(info duckdb.TypeInfo, loc *time.Location) pgType {
 	same := func(v any) any { return v }
+	switch info.Details().(type) {
+	case *duckdb.ListDetails, *duckdb.ArrayDetails, *duckdb.StructDetails, *duckdb.MapDetails:
+		conv, text := jsonOf(info, loc), textOf(info, loc)
+		return pgType{pgtype.JSONOID, -1, func(v any) any {
+			b, err := json.Marshal(conv(v))
+			if err != nil {
+				return text(v) // never for what DuckDB hands over; readable rather than lost
+			}
+			return string(b)
+		}}
+	}
 	switch info.InternalType() {
 	case duckdb.TYPE_BOOLEAN:
 		return pgType{pgtype.BoolOID, 1, same}
@@ -169,6 +181,76 @@ func zoneOffset(t time.Time) string {
 		return t.Format("-07:00")
 	}
 	return t.Format("-07")
+}
+
+// jsonOf converts values of a nested DuckDB type to what encoding/json
+// writes as that value: lists as arrays, structs and maps as objects (a
+// map's keys as their text), numbers exact, and other scalars as the text
+// the endpoint sends them as.
+func jsonOf(info duckdb.TypeInfo, loc *time.Location) func(any) any {
+	switch d := info.Details().(type) {
+	case *duckdb.ListDetails:
+		return jsonList(jsonOf(d.Child, loc))
+	case *duckdb.ArrayDetails:
+		return jsonList(jsonOf(d.Child, loc))
+	case *duckdb.StructDetails:
+		fields := map[string]func(any) any{}
+		for _, e := range d.Entries {
+			fields[e.Name()] = jsonOf(e.Info(), loc)
+		}
+		return func(v any) any {
+			m, _ := v.(map[string]any)
+			out := make(map[string]any, len(m))
+			for k, x := range m {
+				if conv := fields[k]; conv != nil && x != nil {
+					out[k] = conv(x)
+				} else {
+					out[k] = x
+				}
+			}
+			return out
+		}
+	case *duckdb.MapDetails:
+		key, value := textOf(d.Key, loc), jsonOf(d.Value, loc)
+		return func(v any) any {
+			m, _ := v.(duckdb.OrderedMap)
+			keys, values := m.Keys(), m.Values()
+			out := make(map[string]any, len(keys))
+			for i := range keys {
+				if values[i] == nil {
+					out[key(keys[i])] = nil
+				} else {
+					out[key(keys[i])] = value(values[i])
+				}
+			}
+			return out
+		}
+	}
+	typ, alias := info.InternalType(), info.Alias()
+	return func(v any) any {
+		switch x := v.(type) {
+		case bool, string, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
+			return x
+		case *big.Int:
+			return json.Number(x.String())
+		case duckdb.Decimal:
+			return json.Number(x.String())
+		}
+		return scalarText(typ, alias, v, loc)
+	}
+}
+
+func jsonList(elem func(any) any) func(any) any {
+	return func(v any) any {
+		items, _ := v.([]any)
+		out := make([]any, len(items))
+		for i, item := range items {
+			if item != nil {
+				out[i] = elem(item)
+			}
+		}
+		return out
+	}
 }
 
 // textOf formats values of a DuckDB type the way DuckDB casts them to
