@@ -52,6 +52,8 @@ type DaemonOptions struct {
 	AfterRelay func(*outbox.RelaySummary, error)
 	// Control are the credentials POST /run/JOB takes (control.go).
 	Control Credentials
+	// Console, if set, serves /console/ (package console).
+	Console http.Handler
 }
 
 // Daemon is cdp serve: the scheduler, the snapshots published after each
@@ -396,6 +398,9 @@ func (d *Daemon) Handler() http.Handler {
 		st.Daemon = true
 		writeJSON(w, http.StatusOK, st)
 	})
+	if d.o.Console != nil {
+		mux.Handle("/console/", d.o.Console)
+	}
 	mux.HandleFunc("POST /run/{job}", requireControl(d.o.Control, d.log, func(w http.ResponseWriter, r *http.Request) {
 		job := r.PathValue("job")
 		if _, err := d.p.Schedules.Job(job); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"cdp/pipeline"
 	"cdp/pipeline/config"
 	"cdp/schedules"
+	"cdp/serve/console"
 	"cdp/serve/pgserve"
 	"cdp/warehouse"
 )
@@ -63,22 +65,26 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 	var sqlServer *pgserve.Server
 	var sqlLn net.Listener
 	var roles []string
+	audit, closeAudit := openAudit(p.Project, o.Logger)
+	defer closeAudit()
+	consoleUsers := map[string]console.User{}
+	for _, u := range p.Serve.SQL.Users {
+		pw, err := ReadPassword(p.Project, u)
+		if err != nil {
+			return err
+		}
+		consoleUsers[u.Name] = console.User{Password: pw, Role: u.Role}
+	}
 	if len(p.Serve.SQL.Users) > 0 && p.Serve.SQL.Listen != "off" {
 		var users []pgserve.User
 		for _, u := range p.Serve.SQL.Users {
-			pw, err := ReadPassword(p.Project, u)
-			if err != nil {
-				return err
-			}
-			users = append(users, pgserve.User{Name: u.Name, Password: pw, Role: u.Role})
+			users = append(users, pgserve.User{Name: u.Name, Password: consoleUsers[u.Name].Password, Role: u.Role})
 			roles = append(roles, u.Role)
 		}
 		tlsConfig, err := sqlTLS(p)
 		if err != nil {
 			return err
 		}
-		audit, closeAudit := openAudit(p.Project, o.Logger)
-		defer closeAudit()
 		sqlServer, err = pgserve.New(pgserve.Options{Addr: p.Serve.SQL.Listen, Users: users, Logger: o.Logger,
 			QueryTimeout: p.Serve.SQL.QueryTimeoutDur, MaxRows: p.Serve.SQL.MaxRows,
 			Snapshot: warehouse.SnapshotOptions{TimeZone: p.Warehouse.TimeZone},
@@ -108,7 +114,29 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 	if control.Token == "" {
 		o.Logger.Warn("no control token: only engineers of serve.sql.users may POST /run", "token_file", p.Serve.Control.TokenFile)
 	}
-	d := NewDaemon(p, w, DaemonOptions{Logger: o.Logger, Brokers: brokers, Roles: roles, SQL: endpoint, Control: control})
+	var d *Daemon
+	var web http.Handler
+	if len(consoleUsers) > 0 {
+		c, err := console.New(console.Options{DB: w.DB(), Users: consoleUsers, Logger: o.Logger,
+			Status: func(ctx context.Context) (*schedules.Status, error) {
+				st, err := schedules.ReadStatus(ctx, w.DB(), p.Project, d.Sched.Running(), 50)
+				if st != nil {
+					st.Daemon = true
+				}
+				return st, err
+			},
+			Audit: func(v console.View) {
+				if audit != nil {
+					audit(pgserve.AuditRecord{Time: v.Time, Kind: "console", User: v.User, Role: v.Role, Remote: v.Remote,
+						Statement: v.Page, Millis: v.Millis, Outcome: v.Outcome, Error: v.Error})
+				}
+			}})
+		if err != nil {
+			return err
+		}
+		web = c.Handler()
+	}
+	d = NewDaemon(p, w, DaemonOptions{Logger: o.Logger, Brokers: brokers, Roles: roles, SQL: endpoint, Control: control, Console: web})
 	if sqlServer != nil {
 		d.Registry().MustRegister(sqlCollector{sqlServer})
 	}

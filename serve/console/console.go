@@ -1,0 +1,415 @@
+// Package console is the web console of cdp serve, for operators and
+// analysts: what ran, what was loaded and rejected and why, the outbox, and
+// one customer with the reasons behind their signals. Pages are rendered on
+// the server from Go templates embedded in the binary (no JavaScript build
+// step, nothing fetched at run time), behind a login with the SQL
+// endpoint's users, and masked by role: an analyst never sees a full ID
+// number or mobile. Every page view is audited like a SQL statement.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"cdp/outbox"
+	"cdp/pii"
+	"cdp/schedules"
+	"cdp/transforms/identity"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// Roles of the console's users, the SQL endpoint's.
+const (
+	RoleAnalyst  = "analyst"
+	RoleEngineer = "engineer"
+)
+
+// User is one login.
+type User struct {
+	Password string
+	Role     string
+}
+
+// View is one page view, for the audit log.
+type View struct {
+	Time    time.Time
+	User    string
+	Role    string
+	Remote  string
+	Page    string
+	Millis  int64
+	Outcome string // ok, refused, failed
+	Error   string
+}
+
+// Options configure the console.
+type Options struct {
+	DB     *sql.DB // the warehouse
+	Users  map[string]User
+	Status func(context.Context) (*schedules.Status, error)
+	Audit  func(View) // may be nil
+	Logger *slog.Logger
+	// SessionTTL bounds a login; default 8 hours.
+	SessionTTL time.Duration
+	Now        func() time.Time
+}
+
+// Console serves /console/.
+type Console struct {
+	o    Options
+	tmpl *template.Template
+
+	mu       sync.Mutex
+	sessions map[string]session // by cookie value
+}
+
+type session struct {
+	user, role string
+	expires    time.Time
+}
+
+const cookieName = "cdp_console"
+
+// New makes the console.
+func New(o Options) (*Console, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 8 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	tmpl, err := template.New("").Funcs(template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.Format("2006-01-02 15:04:05")
+		},
+		"dur": func(a, b time.Time) string {
+			if a.IsZero() || b.IsZero() {
+				return ""
+			}
+			return b.Sub(a).Round(time.Millisecond).String()
+		},
+		"show": func(v any) string {
+			if v == nil {
+				return ""
+			}
+			return fmt.Sprint(v)
+		},
+	}).ParseFS(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("console templates: %w", err)
+	}
+	return &Console{o: o, tmpl: tmpl, sessions: map[string]session{}}, nil
+}
+
+// Handler serves the console under /console/.
+func (c *Console) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /console/login", func(w http.ResponseWriter, r *http.Request) {
+		c.render(w, http.StatusOK, "login", map[string]any{})
+	})
+	mux.HandleFunc("POST /console/login", c.login)
+	mux.HandleFunc("POST /console/logout", func(w http.ResponseWriter, r *http.Request) {
+		if ck, err := r.Cookie(cookieName); err == nil {
+			c.mu.Lock()
+			delete(c.sessions, ck.Value)
+			c.mu.Unlock()
+		}
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/console/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+	})
+	mux.Handle("GET /console/{$}", c.page("runs", c.runs))
+	mux.Handle("GET /console/loads", c.page("loads", c.loads))
+	mux.Handle("GET /console/outbox", c.page("outbox", c.outbox))
+	mux.Handle("GET /console/customer", c.page("customer", c.customer))
+	return mux
+}
+
+// login checks a user's password (constant time, an unknown user like a
+// wrong password) and starts a session.
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	start := c.o.Now()
+	name, password := r.PostFormValue("user"), r.PostFormValue("password")
+	u, known := c.o.Users[name]
+	want := sha256.Sum256([]byte(u.Password + "\x00" + name))
+	got := sha256.Sum256([]byte(password + "\x00" + name))
+	if !known || subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+		c.audit(View{Time: start, User: name, Remote: r.RemoteAddr, Page: "login", Outcome: "refused", Error: "password authentication failed"})
+		c.o.Logger.Warn("console login refused", "user", name, "remote", r.RemoteAddr)
+		c.render(w, http.StatusUnauthorized, "login", map[string]any{"Error": "Wrong user or password."})
+		return
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		http.Error(w, "no randomness for a session", http.StatusInternalServerError)
+		return
+	}
+	token := hex.EncodeToString(b)
+	c.mu.Lock()
+	c.sessions[token] = session{user: name, role: u.Role, expires: c.o.Now().Add(c.o.SessionTTL)}
+	c.mu.Unlock()
+	c.audit(View{Time: start, User: name, Role: u.Role, Remote: r.RemoteAddr, Page: "login", Outcome: "ok"})
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/console/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(c.o.SessionTTL.Seconds())})
+	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+// sessionOf is the request's logged-in session, if any.
+func (c *Console) sessionOf(r *http.Request) (session, bool) {
+	ck, err := r.Cookie(cookieName)
+	if err != nil {
+		return session{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.sessions[ck.Value]
+	if ok && c.o.Now().After(s.expires) {
+		delete(c.sessions, ck.Value)
+		return session{}, false
+	}
+	return s, ok
+}
+
+// page wraps a page: a login is required, the view is audited, and an
+// error is shown rather than half a page.
+func (c *Console) page(name string, fill func(*http.Request, session, map[string]any) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := c.sessionOf(r)
+		if !ok {
+			c.audit(View{Time: c.o.Now(), Remote: r.RemoteAddr, Page: name, Outcome: "refused", Error: "not logged in"})
+			http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+			return
+		}
+		start := c.o.Now()
+		data := map[string]any{"User": s.user, "Role": s.role, "Page": name}
+		err := fill(r, s, data)
+		v := View{Time: start, User: s.user, Role: s.role, Remote: r.RemoteAddr, Page: name, Millis: c.o.Now().Sub(start).Milliseconds(), Outcome: "ok"}
+		status := http.StatusOK
+		if err != nil {
+			v.Outcome, v.Error = "failed", pii.Redact(err.Error())
+			data["Error"] = v.Error
+			status = http.StatusInternalServerError
+			if errors.Is(err, identity.ErrNoParty) {
+				status, v.Outcome = http.StatusNotFound, "ok"
+			}
+		}
+		c.audit(v)
+		c.render(w, status, name, data)
+	})
+}
+
+func (c *Console) audit(v View) {
+	if c.o.Audit != nil {
+		c.o.Audit(v)
+	}
+}
+
+func (c *Console) render(w http.ResponseWriter, status int, name string, data map[string]any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
+	w.WriteHeader(status)
+	if err := c.tmpl.ExecuteTemplate(w, name+".html", data); err != nil {
+		c.o.Logger.Error("console page", "page", name, "error", err)
+	}
+}
+
+// runs: the jobs that ran, their outcomes, and the next fires.
+func (c *Console) runs(r *http.Request, _ session, data map[string]any) error {
+	st, err := c.o.Status(r.Context())
+	if err != nil {
+		return err
+	}
+	for i := range st.Runs {
+		st.Runs[i].Error = pii.Redact(st.Runs[i].Error)
+	}
+	data["Status"] = st
+	return nil
+}
+
+// loadRow is one feed entity's loads of one day.
+type loadRow struct {
+	Feed, Entity, Day            string
+	Files, In, Loaded, Rejected int64
+}
+
+// rejectRow is a rejected row to look at.
+type rejectRow struct {
+	Position, Reason, Detail, Raw string
+}
+
+// loads: rows in, loaded and rejected per feed, entity and day; rejects by
+// reason, and the latest rejected rows with their positions (IDs and
+// mobiles in them masked).
+func (c *Console) loads(r *http.Request, _ session, data map[string]any) error {
+	ctx := r.Context()
+	rows, err := c.o.DB.QueryContext(ctx, `SELECT feed, entity, coalesce(regexp_extract(source, '(\d{8})', 1), CAST(CAST(started_at AS DATE) AS VARCHAR)) AS day,
+		count(*), sum(rows_in), sum(rows_loaded), sum(rows_rejected)
+		FROM ops.loads WHERE status = 'loaded' GROUP BY ALL ORDER BY day DESC, feed, entity LIMIT 200`)
+	if err != nil {
+		return fmt.Errorf("loads: %w", err)
+	}
+	var loads []loadRow
+	for rows.Next() {
+		var l loadRow
+		if err := rows.Scan(&l.Feed, &l.Entity, &l.Day, &l.Files, &l.In, &l.Loaded, &l.Rejected); err != nil {
+			rows.Close()
+			return err
+		}
+		loads = append(loads, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	reasons := map[string]int64{}
+	rows, err = c.o.DB.QueryContext(ctx, `SELECT reason, count(*) FROM ops.rejects r JOIN ops.loads l USING (load_id) WHERE l.status = 'loaded' GROUP BY ALL`)
+	if err != nil {
+		return fmt.Errorf("rejects: %w", err)
+	}
+	for rows.Next() {
+		var reason string
+		var n int64
+		if err := rows.Scan(&reason, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		reasons[reason] = n
+	}
+	rows.Close()
+	var samples []rejectRow
+	rows, err = c.o.DB.QueryContext(ctx, `SELECT r.position, r.reason, coalesce(r.detail, ''), coalesce(r.raw, '') FROM ops.rejects r
+		JOIN ops.loads l USING (load_id) WHERE l.status = 'loaded' AND r.reason <> 'duplicate_key' ORDER BY r.load_id DESC, r.line LIMIT 50`)
+	if err != nil {
+		return fmt.Errorf("reject samples: %w", err)
+	}
+	for rows.Next() {
+		var s rejectRow
+		if err := rows.Scan(&s.Position, &s.Reason, &s.Detail, &s.Raw); err != nil {
+			rows.Close()
+			return err
+		}
+		s.Detail, s.Raw = pii.Redact(s.Detail), pii.Redact(s.Raw)
+		samples = append(samples, s)
+	}
+	rows.Close()
+	keys := make([]string, 0, len(reasons))
+	for k := range reasons {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return reasons[keys[i]] > reasons[keys[j]] })
+	type reasonCount struct {
+		Reason string
+		Rows   int64
+	}
+	var byReason []reasonCount
+	for _, k := range keys {
+		byReason = append(byReason, reasonCount{k, reasons[k]})
+	}
+	data["Loads"], data["Reasons"], data["Samples"] = loads, byReason, samples
+	return rows.Err()
+}
+
+// outbox: what waits for Kafka, the oldest event and the last error.
+func (c *Console) outbox(r *http.Request, _ session, data map[string]any) error {
+	st, err := outbox.ReadStatus(r.Context(), c.o.DB)
+	if err != nil {
+		return err
+	}
+	st.LastError = pii.Redact(st.LastError)
+	data["Outbox"] = st
+	return nil
+}
+
+// signalRow is an open signal of the customer shown.
+type signalRow struct {
+	Rule, Kind, Status, Reason, Evidence string
+	Score                                float64
+}
+
+// customer: one party by party id, ID number, mobile, name or source key:
+// the golden record, its source records and the rule that joined each,
+// relationships, tags and open signals with their reasons.
+func (c *Console) customer(r *http.Request, s session, data map[string]any) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	data["Query"] = pii.Redact(q)
+	if q == "" {
+		return nil
+	}
+	p, err := identity.LookupProfile(r.Context(), c.o.DB, q, s.role == RoleEngineer)
+	if err != nil {
+		return err
+	}
+	data["Profile"] = p
+	data["Party"] = sortedFields(p.Party)
+	tags, err := c.o.DB.QueryContext(r.Context(), `SELECT tag_id, coalesce(value, '') FROM mart.tags WHERE party_id = ? ORDER BY tag_id`, p.PartyID)
+	if err != nil {
+		return fmt.Errorf("tags: %w", err)
+	}
+	var tagRows [][2]string
+	for tags.Next() {
+		var t [2]string
+		if err := tags.Scan(&t[0], &t[1]); err != nil {
+			tags.Close()
+			return err
+		}
+		tagRows = append(tagRows, t)
+	}
+	tags.Close()
+	data["Tags"] = tagRows
+	sig, err := c.o.DB.QueryContext(r.Context(), `SELECT rule_id, kind, status, CAST(score AS DOUBLE), coalesce(reason, ''), coalesce(CAST(evidence AS VARCHAR), '')
+		FROM mart.signals WHERE party_id = ? ORDER BY score DESC, rule_id`, p.PartyID)
+	if err != nil {
+		return fmt.Errorf("signals: %w", err)
+	}
+	var signals []signalRow
+	for sig.Next() {
+		var x signalRow
+		if err := sig.Scan(&x.Rule, &x.Kind, &x.Status, &x.Score, &x.Reason, &x.Evidence); err != nil {
+			sig.Close()
+			return err
+		}
+		if s.role != RoleEngineer {
+			x.Reason, x.Evidence = pii.Redact(x.Reason), pii.Redact(x.Evidence)
+		}
+		signals = append(signals, x)
+	}
+	sig.Close()
+	data["Signals"] = signals
+	return sig.Err()
+}
+
+type field struct {
+	Name  string
+	Value any
+}
+
+func sortedFields(m map[string]any) []field {
+	out := make([]field, 0, len(m))
+	for k, v := range m {
+		out = append(out, field{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -1,0 +1,145 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"cdp/internal/sqltest"
+	"cdp/internal/testbank"
+	"cdp/outbox"
+	"cdp/schedules"
+	"cdp/serve/console"
+)
+
+// The console: a login with the SQL endpoint's users, then runs, loads and
+// rejects, the outbox and a customer card, with the figures the warehouse
+// holds; an analyst never sees a full ID number; every view is audited.
+func TestConsole_PagesBehindALogin(t *testing.T) {
+	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 31, BadRowRate: 0.01})
+	p := testbank.WithConfig(t, b.Dir, "schedules:\n  jobs:\n    - {name: describe, stages: [tags, tiers, view, signals]}\n")
+	var d *Daemon
+	var mu sync.Mutex
+	var views []console.View
+	c, err := console.New(console.Options{DB: b.W.DB(), Logger: testbank.Quiet,
+		Users: map[string]console.User{"ana": {Password: "ana-pw", Role: console.RoleAnalyst}, "eng": {Password: "eng-pw", Role: console.RoleEngineer}},
+		Status: func(ctx context.Context) (*schedules.Status, error) {
+			return schedules.ReadStatus(ctx, b.W.DB(), p.Project, d.Sched.Running(), 50)
+		},
+		Audit: func(v console.View) { mu.Lock(); views = append(views, v); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := make(chan *schedules.FireResult, 1)
+	d = NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Console: c.Handler(), OnFire: func(r *schedules.FireResult) { fired <- r }})
+	base, stop := start(t, d)
+	defer stop()
+	if !d.Sched.FireAsync(schedules.Fire{Job: "describe", Trigger: schedules.TriggerManual}) {
+		t.Fatal("the fire was not taken")
+	}
+	if r := awaitValue(t, "describe", fired); r.Status != schedules.StatusSuccess {
+		t.Fatalf("describe: %s %v", r.Status, r.Err)
+	}
+
+	client := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	get := func(cl *http.Client, path string) (int, string, string) {
+		t.Helper()
+		resp, err := cl.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header.Get("Location"), string(body)
+	}
+	login := func(cl *http.Client, user, pw string) int {
+		t.Helper()
+		resp, err := cl.PostForm(base+"/console/login", url.Values{"user": {user}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	anon := client()
+	for _, path := range []string{"/console/", "/console/loads", "/console/outbox", "/console/customer?q=P0000000001"} {
+		if code, loc, _ := get(anon, path); code != http.StatusSeeOther || loc != "/console/login" {
+			t.Errorf("GET %s without a login: %d → %q, want a redirect to the login", path, code, loc)
+		}
+	}
+	if code := login(anon, "ana", "wrong"); code != http.StatusUnauthorized {
+		t.Errorf("a wrong password: %d, want 401", code)
+	}
+	if code := login(anon, "mallory", "ana-pw"); code != http.StatusUnauthorized {
+		t.Errorf("an unknown user: %d, want 401", code)
+	}
+
+	ana := client()
+	if code := login(ana, "ana", "ana-pw"); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	if code, _, body := get(ana, "/console/"); code != 200 || !strings.Contains(body, "<td>describe</td>") || !strings.Contains(body, `class="success">success`) {
+		t.Errorf("runs page: %d\n%s", code, body)
+	}
+	code, _, body := get(ana, "/console/loads")
+	var feed, entity string
+	var loaded int64
+	sqltest.Row(t, b.W.DB(), `SELECT feed, entity, sum(rows_loaded) FROM ops.loads WHERE status = 'loaded' AND source LIKE '%20261120%'
+		GROUP BY ALL ORDER BY 3 DESC LIMIT 1`).Scan(&feed, &entity, &loaded)
+	row := "<td>20261120</td><td>" + feed + "</td><td>" + entity + "</td>"
+	if code != 200 || !strings.Contains(body, row) || !strings.Contains(body, `<td class="num">`+strconv.FormatInt(loaded, 10)+"</td>") || !strings.Contains(body, "bad_date") {
+		t.Errorf("loads page: %d, want %s with %d loaded and the reject reasons\n%s", code, row, loaded, body)
+	}
+	st, err := outbox.ReadStatus(context.Background(), b.W.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := get(ana, "/console/outbox"); code != 200 || !strings.Contains(body, `id="backlog">`+strconv.FormatInt(st.Backlog, 10)+"<") {
+		t.Errorf("outbox page: %d, want backlog %d\n%s", code, st.Backlog, body)
+	}
+
+	// A party with signals and a valid resident ID.
+	var party, idNo string
+	sqltest.Row(t, b.W.DB(), `SELECT s.party_id, p.id_no FROM mart.signals s JOIN core.party p USING (party_id)
+		WHERE p.party_type = 'P' AND length(p.id_no) = 18 ORDER BY s.party_id LIMIT 1`).Scan(&party, &idNo)
+	fullID := regexp.MustCompile(`\b\d{17}[\dXx]\b`)
+	code, _, body = get(ana, "/console/customer?q="+party)
+	if code != 200 || !strings.Contains(body, `id="party">`+party) || !strings.Contains(body, "<td>churn") && !strings.Contains(body, "<td>cross_sell") && !strings.Contains(body, "<td>risk") {
+		t.Errorf("customer card of %s: %d\n%s", party, code, body)
+	}
+	if m := fullID.FindString(body); m != "" || strings.Contains(body, idNo) {
+		t.Errorf("an unmasked ID number on the analyst's customer card: %q", m)
+	}
+	eng := client()
+	login(eng, "eng", "eng-pw")
+	if _, _, body := get(eng, "/console/customer?q="+party); !strings.Contains(body, idNo) {
+		t.Errorf("the engineer's customer card does not show the ID number")
+	}
+	if code, _, _ := get(ana, "/console/customer?q=nobody-at-all"); code != http.StatusNotFound {
+		t.Errorf("an unknown customer: %d, want 404", code)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]int{}
+	for _, v := range views {
+		seen[v.Page+"/"+v.Outcome]++
+	}
+	if seen["login/refused"] != 2 || seen["login/ok"] != 2 || seen["loads/ok"] != 1 || seen["customer/ok"] < 3 || seen["runs/refused"] != 1 {
+		t.Errorf("audited views %v", seen)
+	}
+}
