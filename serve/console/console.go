@@ -250,7 +250,7 @@ func (c *Console) runs(r *http.Request, _ session, data map[string]any) error {
 
 // loadRow is one feed entity's loads of one day.
 type loadRow struct {
-	Feed, Entity, Day            string
+	Feed, Entity, Day           string
 	Files, In, Loaded, Rejected int64
 }
 
