@@ -129,6 +129,16 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	if _, _, body := get(eng, "/console/customer?q="+party); !strings.Contains(body, idNo) {
 		t.Errorf("the engineer's customer card does not show the ID number")
 	}
+	var parties int64
+	sqltest.Row(t, b.W.DB(), `SELECT parties FROM ops.identity_runs ORDER BY started_at DESC LIMIT 1`).Scan(&parties)
+	if code, _, body := get(ana, "/console/identity"); code != 200 || !strings.Contains(body, "<td>resident_id</td>") ||
+		!strings.Contains(body, `<td class="num">`+strconv.FormatInt(parties, 10)+"</td>") {
+		t.Errorf("identity page: %d, want the rules and %d parties\n%s", code, parties, body)
+	}
+	if code, _, body := get(ana, "/console/catalog"); code != 200 || !strings.Contains(body, "<code>churn_settlement_drop</code>") ||
+		!strings.Contains(body, "<code>settlement_volume_30d</code>") {
+		t.Errorf("catalog page: %d\n%s", code, body)
+	}
 	if code, _, _ := get(ana, "/console/customer?q=nobody-at-all"); code != http.StatusNotFound {
 		t.Errorf("an unknown customer: %d, want 404", code)
 	}

@@ -117,7 +117,16 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 	var d *Daemon
 	var web http.Handler
 	if len(consoleUsers) > 0 {
-		c, err := console.New(console.Options{DB: w.DB(), Users: consoleUsers, Logger: o.Logger,
+		env := &pipeline.Env{Project: p}
+		cat, err := env.Catalog()
+		if err != nil {
+			return err
+		}
+		rules, err := env.Rules()
+		if err != nil {
+			return err
+		}
+		c, err := console.New(console.Options{DB: w.DB(), Users: consoleUsers, Logger: o.Logger, Catalog: cat, Rules: rules,
 			Status: func(ctx context.Context) (*schedules.Status, error) {
 				st, err := schedules.ReadStatus(ctx, w.DB(), p.Project, d.Sched.Running(), 50)
 				if st != nil {

@@ -29,6 +29,8 @@ import (
 	"cdp/pii"
 	"cdp/schedules"
 	"cdp/transforms/identity"
+	"cdp/transforms/signals"
+	"cdp/transforms/tags"
 )
 
 //go:embed templates/*.html
@@ -63,6 +65,10 @@ type Options struct {
 	DB     *sql.DB // the warehouse
 	Users  map[string]User
 	Status func(context.Context) (*schedules.Status, error)
+	// Catalog and Rules are documented on the catalog page; nil: the
+	// built-in ones.
+	Catalog *tags.Catalog
+	Rules   *signals.Rules
 	Audit  func(View) // may be nil
 	Logger *slog.Logger
 	// SessionTTL bounds a login; default 8 hours.
@@ -143,6 +149,8 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("GET /console/loads", c.page("loads", c.loads))
 	mux.Handle("GET /console/outbox", c.page("outbox", c.outbox))
 	mux.Handle("GET /console/customer", c.page("customer", c.customer))
+	mux.Handle("GET /console/identity", c.page("identity", c.identity))
+	mux.Handle("GET /console/catalog", c.page("catalog", c.catalog))
 	return mux
 }
 
@@ -398,6 +406,88 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 	sig.Close()
 	data["Signals"] = signals
 	return sig.Err()
+}
+
+// identityRun is one unification run.
+type identityRun struct {
+	RunID, Mode                                            string
+	Started                                                time.Time
+	Records, Pairs, Matched, Parties, New, Merges, Splits int64
+}
+
+// identity: how unification is doing: parties, merges and splits per run,
+// the sizes of the clusters, and the identifiers not trusted.
+func (c *Console) identity(r *http.Request, _ session, data map[string]any) error {
+	ctx := r.Context()
+	rows, err := c.o.DB.QueryContext(ctx, `SELECT run_id, mode, started_at, coalesce(records, 0), coalesce(candidate_pairs, 0),
+		coalesce(matched_pairs, 0), coalesce(parties, 0), coalesce(new_parties, 0), coalesce(merges, 0), coalesce(splits, 0)
+		FROM ops.identity_runs ORDER BY started_at DESC LIMIT 30`)
+	if err != nil {
+		return fmt.Errorf("identity runs: %w", err)
+	}
+	var runs []identityRun
+	for rows.Next() {
+		var x identityRun
+		if err := rows.Scan(&x.RunID, &x.Mode, &x.Started, &x.Records, &x.Pairs, &x.Matched, &x.Parties, &x.New, &x.Merges, &x.Splits); err != nil {
+			rows.Close()
+			return err
+		}
+		runs = append(runs, x)
+	}
+	rows.Close()
+	type count struct {
+		Key string
+		N   int64
+	}
+	list := func(q string) ([]count, error) {
+		rows, err := c.o.DB.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []count
+		for rows.Next() {
+			var x count
+			if err := rows.Scan(&x.Key, &x.N); err != nil {
+				return nil, err
+			}
+			out = append(out, x)
+		}
+		return out, rows.Err()
+	}
+	sizes, err := list(`SELECT CAST(source_records AS VARCHAR), count(*) FROM core.party GROUP BY source_records ORDER BY source_records`)
+	if err != nil {
+		return fmt.Errorf("cluster sizes: %w", err)
+	}
+	problems, err := list(`SELECT coalesce(id_problem, 'no ID'), count(*) FROM core.party_xref WHERE NOT coalesce(id_valid, false) GROUP BY ALL ORDER BY 2 DESC`)
+	if err != nil {
+		return fmt.Errorf("identifiers not trusted: %w", err)
+	}
+	rules, err := list(`SELECT rule, count(*) FROM core.party_xref GROUP BY ALL ORDER BY 2 DESC`)
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	data["Runs"], data["Sizes"], data["Problems"], data["Rules"] = runs, sizes, problems, rules
+	return nil
+}
+
+// catalog: the tags and signal rules, what each means and the SQL behind it.
+func (c *Console) catalog(_ *http.Request, _ session, data map[string]any) error {
+	cat, rules := c.o.Catalog, c.o.Rules
+	if cat == nil {
+		var err error
+		if cat, err = tags.Load(tags.Builtin()); err != nil {
+			return err
+		}
+	}
+	if rules == nil {
+		var err error
+		if rules, err = signals.Load(signals.Builtin(), nil); err != nil {
+			return err
+		}
+	}
+	data["Tags"], data["SignalRules"] = cat.Tags, rules.Rules
+	return nil
 }
 
 type field struct {
