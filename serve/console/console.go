@@ -69,8 +69,8 @@ type Options struct {
 	// built-in ones.
 	Catalog *tags.Catalog
 	Rules   *signals.Rules
-	Audit  func(View) // may be nil
-	Logger *slog.Logger
+	Audit   func(View) // may be nil
+	Logger  *slog.Logger
 	// SessionTTL bounds a login; default 8 hours.
 	SessionTTL time.Duration
 	Now        func() time.Time
@@ -410,8 +410,8 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 
 // identityRun is one unification run.
 type identityRun struct {
-	RunID, Mode                                            string
-	Started                                                time.Time
+	RunID, Mode                                           string
+	Started                                               time.Time
 	Records, Pairs, Matched, Parties, New, Merges, Splits int64
 }
 
