@@ -95,14 +95,19 @@ func TestConsole_InAHeadlessChromium(t *testing.T) {
 	do(chromedp.WaitVisible(chromedp.ID("login")))
 	login := text("body")
 	do(chromedp.SendKeys(chromedp.ID("user"), "ana"), chromedp.SendKeys(chromedp.ID("password"), "ana-pw"),
-		chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("runs")))
+		chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("runs")),
+		// The charts are drawn by the embedded ECharts, as SVG.
+		chromedp.WaitVisible(chromedp.CSS(`#durations[data-drawn="true"] svg`)))
 	runs := text("#runs")
 	shoot("runs")
-	do(chromedp.Navigate(base+"/console/loads"), chromedp.WaitVisible(chromedp.ID("loads")))
+	do(chromedp.Navigate(base+"/console/loads"), chromedp.WaitVisible(chromedp.ID("loads")),
+		chromedp.WaitVisible(chromedp.CSS(`#loads-chart[data-drawn="true"] svg`)))
 	loads := text("main")
 	shoot("loads")
 	do(chromedp.Navigate(base+"/console/outbox"), chromedp.WaitVisible(chromedp.ID("outbox")))
 	outboxPage := text("#outbox")
+	do(chromedp.Navigate(base+"/console/identity"), chromedp.WaitVisible(chromedp.CSS(`#tier-chart[data-drawn="true"] svg`)))
+	shoot("identity")
 	do(chromedp.Navigate(base+"/console/customer"), chromedp.WaitVisible(chromedp.ID("q")),
 		chromedp.SendKeys(chromedp.ID("q"), party), chromedp.Click(chromedp.ID("search")), chromedp.WaitVisible(chromedp.ID("party")))
 	card := text("main")

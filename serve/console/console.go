@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -35,6 +36,25 @@ import (
 
 //go:embed templates/*.html
 var templateFiles embed.FS
+
+// Apache ECharts 5.6.0 (the "common" build: line, bar, pie), from npm, with
+// its licence; and the script that draws the pages' charts from the JSON
+// they carry. Served from the binary: nothing is fetched at run time.
+//
+//go:embed static
+var staticFiles embed.FS
+
+// chart is one chart's data, drawn by static/charts.js.
+type chart struct {
+	Kind   string        `json:"kind"` // line, bar, stacked, pie
+	X      []string      `json:"x"`
+	Series []chartSeries `json:"series"`
+}
+
+type chartSeries struct {
+	Name string    `json:"name"`
+	Data []float64 `json:"data"`
+}
 
 // Roles of the console's users, the SQL endpoint's.
 const (
@@ -132,6 +152,12 @@ func New(o Options) (*Console, error) {
 // Handler serves the console under /console/.
 func (c *Console) Handler() http.Handler {
 	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFiles, "static")
+	files := http.StripPrefix("/console/static/", http.FileServer(http.FS(static)))
+	mux.Handle("GET /console/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	}))
 	mux.HandleFunc("GET /console/login", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusOK, "login", map[string]any{})
 	})
@@ -253,6 +279,29 @@ func (c *Console) runs(r *http.Request, _ session, data map[string]any) error {
 		st.Runs[i].Error = pii.Redact(st.Runs[i].Error)
 	}
 	data["Status"] = st
+	// Durations over time, per job, oldest first.
+	byJob := map[string]map[int]float64{}
+	var x []string
+	for i := len(st.Runs) - 1; i >= 0; i-- {
+		r := st.Runs[i]
+		if r.EndedAt.IsZero() {
+			continue
+		}
+		if byJob[r.Job] == nil {
+			byJob[r.Job] = map[int]float64{}
+		}
+		byJob[r.Job][len(x)] = r.EndedAt.Sub(r.StartedAt).Seconds()
+		x = append(x, r.StartedAt.Format("01-02 15:04"))
+	}
+	ch := chart{Kind: "line", X: x}
+	for _, job := range sortedKeys(byJob) {
+		s := chartSeries{Name: job, Data: make([]float64, len(x))}
+		for i := range x {
+			s.Data[i] = byJob[job][i]
+		}
+		ch.Series = append(ch.Series, s)
+	}
+	data["DurationChart"] = ch
 	return nil
 }
 
@@ -336,6 +385,19 @@ func (c *Console) loads(r *http.Request, _ session, data map[string]any) error {
 		byReason = append(byReason, reasonCount{k, reasons[k]})
 	}
 	data["Loads"], data["Reasons"], data["Samples"] = loads, byReason, samples
+	perDay := map[string][2]float64{}
+	for _, l := range loads {
+		v := perDay[l.Day]
+		v[0] += float64(l.Loaded)
+		v[1] += float64(l.Rejected)
+		perDay[l.Day] = v
+	}
+	days := sortedKeys(perDay)
+	loadChart := chart{Kind: "stacked", X: days, Series: []chartSeries{{Name: "loaded", Data: make([]float64, len(days))}, {Name: "rejected", Data: make([]float64, len(days))}}}
+	for i, d := range days {
+		loadChart.Series[0].Data[i], loadChart.Series[1].Data[i] = perDay[d][0], perDay[d][1]
+	}
+	data["LoadChart"] = loadChart
 	return rows.Err()
 }
 
@@ -347,6 +409,13 @@ func (c *Console) outbox(r *http.Request, _ session, data map[string]any) error 
 	}
 	st.LastError = pii.Redact(st.LastError)
 	data["Outbox"] = st
+	ch := chart{Kind: "stacked", Series: []chartSeries{{Name: "waiting"}, {Name: "published"}}}
+	for _, t := range st.Topics {
+		ch.X = append(ch.X, t.Topic)
+		ch.Series[0].Data = append(ch.Series[0].Data, float64(t.Backlog))
+		ch.Series[1].Data = append(ch.Series[1].Data, float64(t.Published))
+	}
+	data["OutboxChart"] = ch
 	return nil
 }
 
@@ -468,6 +537,21 @@ func (c *Console) identity(r *http.Request, _ session, data map[string]any) erro
 		return fmt.Errorf("rules: %w", err)
 	}
 	data["Runs"], data["Sizes"], data["Problems"], data["Rules"] = runs, sizes, problems, rules
+	sizeChart := chart{Kind: "bar", Series: []chartSeries{{Name: "parties"}}}
+	for _, s := range sizes {
+		sizeChart.X = append(sizeChart.X, s.Key)
+		sizeChart.Series[0].Data = append(sizeChart.Series[0].Data, float64(s.N))
+	}
+	tiers, err := list(`SELECT coalesce(tier, 'none'), count(*) FROM mart.value_tier GROUP BY ALL ORDER BY 1`)
+	if err != nil {
+		tiers = nil // before the first tiers run
+	}
+	tierChart := chart{Kind: "pie", Series: []chartSeries{{Name: "parties"}}}
+	for _, t := range tiers {
+		tierChart.X = append(tierChart.X, t.Key)
+		tierChart.Series[0].Data = append(tierChart.Series[0].Data, float64(t.N))
+	}
+	data["SizeChart"], data["TierChart"], data["Tiers"] = sizeChart, tierChart, tiers
 	return nil
 }
 
@@ -488,6 +572,15 @@ func (c *Console) catalog(_ *http.Request, _ session, data map[string]any) error
 	}
 	data["Tags"], data["SignalRules"] = cat.Tags, rules.Rules
 	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 type field struct {
