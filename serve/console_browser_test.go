@@ -12,9 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"cdp/internal/sqltest"
-	"cdp/internal/testbank"
-	"cdp/schedules"
-	"cdp/serve/console"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -27,27 +24,7 @@ func TestConsole_InAHeadlessChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the console's browser test runs the real Chromium, not found at %s: apt-get install chromium (.ci/run does)", chromiumPath)
 	}
-	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 31, BadRowRate: 0.01})
-	p := testbank.WithConfig(t, b.Dir, "schedules:\n  jobs:\n    - {name: describe, stages: [tags, tiers, view, signals]}\n")
-	var d *Daemon
-	c, err := console.New(console.Options{DB: b.W.DB(), Logger: testbank.Quiet,
-		Users: map[string]console.User{"ana": {Password: "ana-pw", Role: console.RoleAnalyst}},
-		Status: func(ctx context.Context) (*schedules.Status, error) {
-			return schedules.ReadStatus(ctx, b.W.DB(), p.Project, d.Sched.Running(), 50)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fired := make(chan *schedules.FireResult, 1)
-	d = NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Console: c.Handler(), OnFire: func(r *schedules.FireResult) { fired <- r }})
-	base, stop := start(t, d)
-	defer stop()
-	if !d.Sched.FireAsync(schedules.Fire{Job: "describe", Trigger: schedules.TriggerManual}) {
-		t.Fatal("the fire was not taken")
-	}
-	if r := awaitValue(t, "describe", fired); r.Status != schedules.StatusSuccess {
-		t.Fatalf("describe: %s %v", r.Status, r.Err)
-	}
+	b, base := consoleDaemon(t, nil)
 	var party string
 	sqltest.Row(t, b.W.DB(), `SELECT party_id FROM mart.signals ORDER BY party_id LIMIT 1`).Scan(&party)
 

@@ -19,34 +19,42 @@ import (
 	"cdp/serve/console"
 )
 
-// The console: a login with the SQL endpoint's users, then runs, loads and
-// rejects, the outbox and a customer card, with the figures the warehouse
-// holds; an analyst never sees a full ID number; every view is audited.
-func TestConsole_PagesBehindALogin(t *testing.T) {
+// consoleDaemon is a daemon over a loaded bank serving the console to ana
+// (analyst) and eng (engineer), once a job has described the bank; audit
+// receives the views. It returns the bank and the daemon's base URL.
+func consoleDaemon(t *testing.T, audit func(console.View)) (*testbank.Bank, string) {
+	t.Helper()
 	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 31, BadRowRate: 0.01})
 	p := testbank.WithConfig(t, b.Dir, "schedules:\n  jobs:\n    - {name: describe, stages: [tags, tiers, view, signals]}\n")
 	var d *Daemon
-	var mu sync.Mutex
-	var views []console.View
-	c, err := console.New(console.Options{DB: b.W.DB(), Logger: testbank.Quiet,
+	c, err := console.New(console.Options{DB: b.W.DB(), Logger: testbank.Quiet, Audit: audit,
 		Users: map[string]console.User{"ana": {Password: "ana-pw", Role: console.RoleAnalyst}, "eng": {Password: "eng-pw", Role: console.RoleEngineer}},
 		Status: func(ctx context.Context) (*schedules.Status, error) {
 			return schedules.ReadStatus(ctx, b.W.DB(), p.Project, d.Sched.Running(), 50)
-		},
-		Audit: func(v console.View) { mu.Lock(); views = append(views, v); mu.Unlock() }})
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fired := make(chan *schedules.FireResult, 1)
 	d = NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Console: c.Handler(), OnFire: func(r *schedules.FireResult) { fired <- r }})
 	base, stop := start(t, d)
-	defer stop()
+	t.Cleanup(stop)
 	if !d.Sched.FireAsync(schedules.Fire{Job: "describe", Trigger: schedules.TriggerManual}) {
 		t.Fatal("the fire was not taken")
 	}
 	if r := awaitValue(t, "describe", fired); r.Status != schedules.StatusSuccess {
 		t.Fatalf("describe: %s %v", r.Status, r.Err)
 	}
+	return b, base
+}
+
+// The console: a login with the SQL endpoint's users, then runs, loads and
+// rejects, the outbox and a customer card, with the figures the warehouse
+// holds; an analyst never sees a full ID number; every view is audited.
+func TestConsole_PagesBehindALogin(t *testing.T) {
+	var mu sync.Mutex
+	var views []console.View
+	b, base := consoleDaemon(t, func(v console.View) { mu.Lock(); views = append(views, v); mu.Unlock() })
 
 	client := func() *http.Client {
 		jar, _ := cookiejar.New(nil)

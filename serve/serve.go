@@ -30,6 +30,20 @@ type Options struct {
 	Out io.Writer
 }
 
+// NewConsole makes the console of a project: o with the project's tag
+// catalog and signal rules.
+func NewConsole(p *pipeline.Project, o console.Options) (*console.Console, error) {
+	env := &pipeline.Env{Project: p}
+	var err error
+	if o.Catalog, err = env.Catalog(); err != nil {
+		return nil, err
+	}
+	if o.Rules, err = env.Rules(); err != nil {
+		return nil, err
+	}
+	return console.New(o)
+}
+
 // sqlTLS loads the SQL endpoint's certificate, if cdp.yaml names one.
 func sqlTLS(p *pipeline.Project) (*tls.Config, error) {
 	t := p.Serve.SQL.TLS
@@ -117,16 +131,7 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 	var d *Daemon
 	var web http.Handler
 	if len(consoleUsers) > 0 {
-		env := &pipeline.Env{Project: p}
-		cat, err := env.Catalog()
-		if err != nil {
-			return err
-		}
-		rules, err := env.Rules()
-		if err != nil {
-			return err
-		}
-		c, err := console.New(console.Options{DB: w.DB(), Users: consoleUsers, Logger: o.Logger, Catalog: cat, Rules: rules,
+		c, err := NewConsole(p, console.Options{DB: w.DB(), Users: consoleUsers, Logger: o.Logger,
 			Status: func(ctx context.Context) (*schedules.Status, error) {
 				st, err := schedules.ReadStatus(ctx, w.DB(), p.Project, d.Sched.Running(), 50)
 				if st != nil {

@@ -16,6 +16,7 @@ import (
 
 	"cdp/pipeline"
 	"cdp/schedules"
+	"cdp/serve"
 	"cdp/serve/console"
 )
 
@@ -49,16 +50,7 @@ the warehouse.`,
 }
 
 func benchConsole(ctx context.Context, out io.Writer, p *pipeline.Project, db *sql.DB, loads int) error {
-	env := &pipeline.Env{Project: p}
-	cat, err := env.Catalog()
-	if err != nil {
-		return err
-	}
-	rules, err := env.Rules()
-	if err != nil {
-		return err
-	}
-	c, err := console.New(console.Options{DB: db, Catalog: cat, Rules: rules,
+	c, err := serve.NewConsole(p, console.Options{DB: db,
 		Users: map[string]console.User{"bench": {Password: "bench", Role: console.RoleAnalyst}},
 		Status: func(ctx context.Context) (*schedules.Status, error) {
 			return schedules.ReadStatus(ctx, db, p.Project, nil, 50)
