@@ -36,25 +36,9 @@ type Credentials struct {
 // does not exist means no token) and the engineers' passwords.
 func ReadCredentials(p *config.Project) (Credentials, error) {
 	c := Credentials{Engineers: map[string]string{}}
-	ctl := p.Serve.Control
-	switch {
-	case ctl.TokenEnv != "":
-		c.Token = os.Getenv(ctl.TokenEnv)
-		if c.Token == "" {
-			return c, fmt.Errorf("serve.control.token_env: environment variable %s is empty or not set", ctl.TokenEnv)
-		}
-	case ctl.TokenFile != "":
-		path := p.Resolve(ctl.TokenFile)
-		b, err := os.ReadFile(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return c, fmt.Errorf("serve.control.token_file: %w", err)
-		default:
-			if c.Token = strings.TrimSpace(string(b)); c.Token == "" {
-				return c, fmt.Errorf("serve.control.token_file %s is empty", path)
-			}
-		}
+	var err error
+	if c.Token, err = readToken(p); err != nil {
+		return c, err
 	}
 	for _, u := range p.Serve.SQL.Users {
 		if u.Role != "engineer" {
@@ -69,17 +53,57 @@ func ReadCredentials(p *config.Project) (Credentials, error) {
 	return c, nil
 }
 
-// Authorize sets the credentials a client request sends: the token, or
-// else an engineer's basic authentication; nothing when neither exists.
-func (c Credentials) Authorize(r *http.Request) {
-	if c.Token != "" {
-		r.Header.Set("Authorization", "Bearer "+c.Token)
-		return
+// readToken reads the control token from serve.control's environment
+// variable or file; a token file that does not exist is no token.
+func readToken(p *config.Project) (string, error) {
+	ctl := p.Serve.Control
+	switch {
+	case ctl.TokenEnv != "":
+		if t := os.Getenv(ctl.TokenEnv); t != "" {
+			return t, nil
+		}
+		return "", fmt.Errorf("serve.control.token_env: environment variable %s is empty or not set", ctl.TokenEnv)
+	case ctl.TokenFile != "":
+		path := p.Resolve(ctl.TokenFile)
+		b, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return "", nil
+		case err != nil:
+			return "", fmt.Errorf("serve.control.token_file: %w", err)
+		}
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, nil
+		}
+		return "", fmt.Errorf("serve.control.token_file %s is empty", path)
 	}
-	for name, pw := range c.Engineers {
-		r.SetBasicAuth(name, pw)
-		return
+	return "", nil
+}
+
+// Authorize sets the credentials a client request that operates the
+// daemon sends (cdp run): the control token, or else the first engineer
+// of serve.sql.users whose password this process can read, with basic
+// authentication; nothing when neither, and the daemon answers 401 saying
+// what it takes. Read-only requests (cdp status) need none.
+func Authorize(p *config.Project, r *http.Request) error {
+	token, err := readToken(p)
+	if err != nil {
+		return err
 	}
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	}
+	for _, u := range p.Serve.SQL.Users {
+		if u.Role != "engineer" {
+			continue
+		}
+		if pw, err := ReadPassword(p, u); err == nil {
+			r.SetBasicAuth(u.Name, pw)
+			return nil
+		}
+	}
+	return nil
 }
 
 func same(a, b string) bool {

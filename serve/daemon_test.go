@@ -3,11 +3,14 @@ package serve
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -309,5 +312,53 @@ schedules:
 	}
 	if onBroker != queued {
 		t.Errorf("the broker holds %d events, the outbox queued %d", onBroker, queued)
+	}
+}
+
+// cdp run authenticates with the control token, else with the first
+// engineer whose password it can read, else with nothing (the daemon then
+// says what it takes); an engineer whose password this shell lacks does
+// not stop it.
+func TestAuthorize_ClientCredentials(t *testing.T) {
+	dir := t.TempDir()
+	load := func(yaml string) *pipeline.Project {
+		t.Helper()
+		p, err := pipeline.ParseProject(filepath.Join(dir, "cdp.yaml"), []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	header := func(p *pipeline.Project) string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, "/run/x", nil)
+		if err := Authorize(p.Project, req); err != nil {
+			t.Fatal(err)
+		}
+		return req.Header.Get("Authorization")
+	}
+	users := "serve:\n  sql:\n    users:\n      - {name: gone, role: engineer, password_env: CDP_TEST_UNSET_PW}\n      - {name: eng, role: engineer, password_file: eng.pw}\n"
+	if got := header(load(users)); got != "" {
+		t.Errorf("no token, no readable password: %q, want no credentials", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "eng.pw"), []byte("eng-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := header(load(users)); got != "Basic "+base64.StdEncoding.EncodeToString([]byte("eng:eng-pw")) {
+		t.Errorf("the readable engineer: %q", got)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secrets", "control.token"), []byte("t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := header(load(users)); got != "Bearer t0ken" {
+		t.Errorf("the token file: %q", got)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/run/x", nil)
+	if err := Authorize(load("serve:\n  control: {token_env: CDP_TEST_UNSET_TOKEN, token_file: \"\"}\n").Project, req); err == nil ||
+		!strings.Contains(err.Error(), "CDP_TEST_UNSET_TOKEN is empty or not set") {
+		t.Errorf("a token variable that is not set: %v", err)
 	}
 }

@@ -186,11 +186,11 @@ func askDaemon(ctx context.Context, p *pipeline.Project, method, path string, ou
 	if err != nil {
 		return err
 	}
-	creds, err := serve.ReadCredentials(p.Project)
-	if err != nil {
-		return err
+	if method != http.MethodGet {
+		if err := serve.Authorize(p.Project, req); err != nil {
+			return err
+		}
 	}
-	creds.Authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("no cdp serve answers at %s: %w", p.Serve.HTTP, err)

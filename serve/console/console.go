@@ -20,7 +20,9 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -294,7 +296,7 @@ func (c *Console) runs(r *http.Request, _ session, data map[string]any) error {
 		x = append(x, r.StartedAt.Format("01-02 15:04"))
 	}
 	ch := chart{Kind: "line", X: x}
-	for _, job := range sortedKeys(byJob) {
+	for _, job := range slices.Sorted(maps.Keys(byJob)) {
 		s := chartSeries{Name: job, Data: make([]float64, len(x))}
 		for i := range x {
 			s.Data[i] = byJob[job][i]
@@ -392,7 +394,7 @@ func (c *Console) loads(r *http.Request, _ session, data map[string]any) error {
 		v[1] += float64(l.Rejected)
 		perDay[l.Day] = v
 	}
-	days := sortedKeys(perDay)
+	days := slices.Sorted(maps.Keys(perDay))
 	loadChart := chart{Kind: "stacked", X: days, Series: []chartSeries{{Name: "loaded", Data: make([]float64, len(days))}, {Name: "rejected", Data: make([]float64, len(days))}}}
 	for i, d := range days {
 		loadChart.Series[0].Data[i], loadChart.Series[1].Data[i] = perDay[d][0], perDay[d][1]
@@ -572,15 +574,6 @@ func (c *Console) catalog(_ *http.Request, _ session, data map[string]any) error
 	}
 	data["Tags"], data["SignalRules"] = cat.Tags, rules.Rules
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 type field struct {

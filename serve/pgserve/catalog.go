@@ -192,17 +192,23 @@ func fromItem(toks []token, i int) bool {
 		toks[p].kind == tokSymbol && toks[p].text == ",")
 }
 
-// matching is the index of the parenthesis closing the one at toks[i].
+// matching is the index of the parenthesis matching the one at toks[i]:
+// the one closing an opening one, searching forward, or the one opening a
+// closing one, searching back; -1 when there is none.
 func matching(toks []token, i int) int {
+	step, open, close := 1, "(", ")"
+	if toks[i].text == ")" {
+		step, open, close = -1, ")", "("
+	}
 	depth := 0
-	for k := i; k < len(toks); k++ {
+	for k := i; k >= 0 && k < len(toks); k += step {
 		if toks[k].kind != tokSymbol {
 			continue
 		}
 		switch toks[k].text {
-		case "(":
+		case open:
 			depth++
-		case ")":
+		case close:
 			depth--
 			if depth == 0 {
 				return k
@@ -237,27 +243,14 @@ func operandStart(toks []token, j int) int {
 		}
 		return j
 	case tokSymbol:
-		if toks[j].text != ")" {
+		k := matching(toks, j)
+		if toks[j].text != ")" || k < 0 {
 			return -1
 		}
-		depth := 0
-		for k := j; k >= 0; k-- {
-			if toks[k].kind != tokSymbol {
-				continue
-			}
-			switch toks[k].text {
-			case ")":
-				depth++
-			case "(":
-				depth--
-				if depth == 0 {
-					if k > 0 && (toks[k-1].kind == tokWord || toks[k-1].kind == tokIdent) {
-						return operandStart(toks, k-1)
-					}
-					return k
-				}
-			}
+		if k > 0 && (toks[k-1].kind == tokWord || toks[k-1].kind == tokIdent) {
+			return operandStart(toks, k-1) // a function call: from its name
 		}
+		return k
 	}
 	return -1
 }
