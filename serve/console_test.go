@@ -27,8 +27,12 @@ func consoleDaemon(t *testing.T, audit func(console.View)) (*testbank.Bank, stri
 	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 31, BadRowRate: 0.01})
 	p := testbank.WithConfig(t, b.Dir, "schedules:\n  jobs:\n    - {name: describe, stages: [tags, tiers, view, signals]}\n")
 	var d *Daemon
+	// br is limited to the branch with the most parties.
+	var branch string
+	sqltest.Row(t, b.W.DB(), `SELECT branch_code FROM core.party WHERE branch_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&branch)
 	c, err := console.New(console.Options{DB: b.W.DB(), Logger: testbank.Quiet, Audit: audit,
-		Users: map[string]console.User{"ana": {Password: "ana-pw", Role: console.RoleAnalyst}, "eng": {Password: "eng-pw", Role: console.RoleEngineer}},
+		Users: map[string]console.User{"ana": {Password: "ana-pw", Role: console.RoleAnalyst}, "eng": {Password: "eng-pw", Role: console.RoleEngineer},
+			"br": {Password: "br-pw", Role: console.RoleAnalyst, Branches: []string{branch}}},
 		Status: func(ctx context.Context) (*schedules.Status, error) {
 			return schedules.ReadStatus(ctx, b.W.DB(), p.Project, d.Sched.Running(), 50)
 		}})
@@ -150,6 +154,37 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	if code, _, _ := get(ana, "/console/customer?q=nobody-at-all"); code != http.StatusNotFound {
 		t.Errorf("an unknown customer: %d, want 404", code)
 	}
+	// The card explains the tier with the floors it met or missed, and
+	// shows the tag history.
+	var tier string
+	sqltest.Row(t, b.W.DB(), `SELECT tier_zh FROM mart.value_tier WHERE party_id = ?`, party).Scan(&tier)
+	if !strings.Contains(body, `id="tier"><strong>`+tier) || !regexp.MustCompile(`id="tier-reasons"><li>(AUM|annual revenue) CNY [\d,]+ [≥<] the (core|growth) floor`).MatchString(body) ||
+		!strings.Contains(body, `id="tag-history"`) {
+		t.Errorf("the customer card's tier %s and its reasons, the tag history:\n%s", tier, body)
+	}
+
+	// A user limited to a branch finds its parties only, as if no other
+	// existed, and may not open the whole-bank pages.
+	br := client()
+	login(br, "br", "br-pw")
+	var mine, other string
+	sqltest.Row(t, b.W.DB(), `SELECT (SELECT min(party_id) FROM mart.party_owner WHERE owner_branch = b),
+		(SELECT min(s.party_id) FROM mart.signals s JOIN mart.party_owner o USING (party_id) WHERE o.owner_branch IS DISTINCT FROM b)
+		FROM (SELECT min(owner_branch) FILTER (WHERE owner_branch = (SELECT branch_code FROM core.party WHERE branch_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)) AS b FROM mart.party_owner)`).Scan(&mine, &other)
+	if code, _, body := get(br, "/console/customer?q="+mine); code != 200 || !strings.Contains(body, `id="party">`+mine) {
+		t.Errorf("the branch user's own party %s: %d\n%s", mine, code, body)
+	}
+	if code, _, body := get(br, "/console/customer?q="+other); code != http.StatusNotFound || strings.Contains(body, `id="party"`) {
+		t.Errorf("another branch's party %s for the branch user: %d, want 404\n%s", other, code, body)
+	}
+	for _, page := range []string{"/console/loads", "/console/outbox", "/console/identity"} {
+		if code, _, _ := get(br, page); code != http.StatusForbidden {
+			t.Errorf("%s for the branch user: %d, want 403", page, code)
+		}
+	}
+	if _, _, body := get(br, "/console/catalog"); strings.Contains(body, `href="/console/loads"`) {
+		t.Errorf("the branch user's menu links the whole-bank pages")
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -157,7 +192,8 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	for _, v := range views {
 		seen[v.Page+"/"+v.Outcome]++
 	}
-	if seen["login/refused"] != 2 || seen["login/ok"] != 2 || seen["loads/ok"] != 1 || seen["customer/ok"] < 3 || seen["runs/refused"] != 1 {
+	if seen["login/refused"] != 2 || seen["login/ok"] != 3 || seen["loads/ok"] != 1 || seen["customer/ok"] < 3 || seen["runs/refused"] != 1 ||
+		seen["loads/refused"] != 2 { // anonymous, and the branch user
 		t.Errorf("audited views %v", seen)
 	}
 }

@@ -33,6 +33,9 @@ type SQLEndpoint interface {
 	Ready() bool
 	// Serve answers connections on ln until ctx is done.
 	Serve(ctx context.Context, ln net.Listener) error
+	// SnapshotScope is how the analyst snapshot is written for it: with
+	// row-level scope, or (nil) without.
+	SnapshotScope() *warehouse.SnapshotScope
 }
 
 // DaemonOptions shape a daemon.
@@ -229,7 +232,7 @@ func (d *Daemon) publishSnapshots(ctx context.Context) {
 			d.snapshotFailed(kind, err)
 			continue
 		}
-		info, err := d.w.Snapshot(ctx, path, kind)
+		info, err := d.w.Snapshot(ctx, path, kind, d.snapshotScope(kind))
 		if err != nil {
 			d.snapshotFailed(kind, err)
 			continue
@@ -252,6 +255,14 @@ func (d *Daemon) publishSnapshots(ctx context.Context) {
 		d.log.Info("snapshot published", "kind", kind, "path", path, "tables", info.Tables, "rows", info.Rows,
 			"mb", info.Bytes>>20, "seconds", fmt.Sprintf("%.1f", info.Took.Seconds()))
 	}
+}
+
+// snapshotScope is how the SQL endpoint wants the analyst snapshot scoped.
+func (d *Daemon) snapshotScope(kind warehouse.SnapshotKind) *warehouse.SnapshotScope {
+	if kind != warehouse.SnapshotAnalyst || d.o.SQL == nil {
+		return nil
+	}
+	return d.o.SQL.SnapshotScope()
 }
 
 func (d *Daemon) snapshotFailed(kind warehouse.SnapshotKind, err error) {

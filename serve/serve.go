@@ -41,6 +41,7 @@ func NewConsole(p *pipeline.Project, o console.Options) (*console.Console, error
 	if o.Rules, err = env.Rules(); err != nil {
 		return nil, err
 	}
+	o.Tiers = p.Tiers
 	return console.New(o)
 }
 
@@ -87,12 +88,13 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 		if err != nil {
 			return err
 		}
-		consoleUsers[u.Name] = console.User{Password: pw, Role: u.Role}
+		consoleUsers[u.Name] = console.User{Password: pw, Role: u.Role, Branches: u.Branches, RMs: u.RMIDs}
 	}
 	if len(p.Serve.SQL.Users) > 0 && p.Serve.SQL.Listen != "off" {
 		var users []pgserve.User
 		for _, u := range p.Serve.SQL.Users {
-			users = append(users, pgserve.User{Name: u.Name, Password: consoleUsers[u.Name].Password, Role: u.Role})
+			users = append(users, pgserve.User{Name: u.Name, Password: consoleUsers[u.Name].Password, Role: u.Role,
+				Branches: u.Branches, RMs: u.RMIDs})
 			roles = append(roles, u.Role)
 		}
 		tlsConfig, err := sqlTLS(p)

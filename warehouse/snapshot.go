@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -60,10 +61,16 @@ var snapshotSeq atomic.Int64
 //
 // The snapshot's catalog is named after its file (analyst.duckdb opens as
 // "analyst"): name the file after neither a schema nor the live database.
-func (w *Warehouse) Snapshot(ctx context.Context, path string, kind SnapshotKind) (SnapshotInfo, error) {
+//
+// scope, if not nil, makes an analyst snapshot serve row-level scope (see
+// SnapshotScope); a full snapshot takes none.
+func (w *Warehouse) Snapshot(ctx context.Context, path string, kind SnapshotKind, scope *SnapshotScope) (SnapshotInfo, error) {
 	start := time.Now()
 	if kind != SnapshotAnalyst && kind != SnapshotFull {
 		return SnapshotInfo{}, fmt.Errorf("snapshot %s: unknown kind %q (want %s or %s)", path, kind, SnapshotAnalyst, SnapshotFull)
+	}
+	if scope != nil && kind != SnapshotAnalyst {
+		return SnapshotInfo{}, fmt.Errorf("snapshot %s: row-level scope is for analyst snapshots, not %s ones", path, kind)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("snapshot %s: %w", path, err)
@@ -73,7 +80,7 @@ func (w *Warehouse) Snapshot(ctx context.Context, path string, kind SnapshotKind
 	if err := removeDatabaseFile(tmp); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("snapshot %s: stale %s: %w", path, tmp, err)
 	}
-	info, err := w.writeSnapshot(ctx, tmp, kind)
+	info, err := w.writeSnapshot(ctx, tmp, kind, scope)
 	if err != nil {
 		removeDatabaseFile(tmp)
 		return SnapshotInfo{}, fmt.Errorf("snapshot %s: %w", path, err)
@@ -93,7 +100,7 @@ func (w *Warehouse) Snapshot(ctx context.Context, path string, kind SnapshotKind
 // writeSnapshot attaches a new database file at tmp, copies into it in one
 // transaction (DuckDB lets a transaction read the warehouse while it writes
 // one attached database), checkpoints and detaches it.
-func (w *Warehouse) writeSnapshot(ctx context.Context, tmp string, kind SnapshotKind) (SnapshotInfo, error) {
+func (w *Warehouse) writeSnapshot(ctx context.Context, tmp string, kind SnapshotKind, scope *SnapshotScope) (SnapshotInfo, error) {
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return SnapshotInfo{}, err
@@ -115,7 +122,9 @@ func (w *Warehouse) writeSnapshot(ctx context.Context, tmp string, kind Snapshot
 	}()
 	copyInto := copyFullSnapshot
 	if kind == SnapshotAnalyst {
-		copyInto = copyMartSnapshot
+		copyInto = func(ctx context.Context, conn *sql.Conn, source, alias string) error {
+			return copyMartSnapshot(ctx, conn, source, alias, scope)
+		}
 	}
 	if err := InTx(ctx, conn, func() error { return copyInto(ctx, conn, source, alias) }); err != nil {
 		return SnapshotInfo{}, err
@@ -143,23 +152,38 @@ func copyFullSnapshot(ctx context.Context, conn *sql.Conn, source, alias string)
 }
 
 // copyMartSnapshot copies the mart tables and materializes the mart views:
-// a view may read core, which an analyst snapshot does not hold.
-func copyMartSnapshot(ctx context.Context, conn *sql.Conn, source, alias string) error {
+// a view may read core, which an analyst snapshot does not hold. With a
+// scope, the copies go to ScopeBaseSchema and mart holds a view of each
+// (scopeView).
+func copyMartSnapshot(ctx context.Context, conn *sql.Conn, source, alias string, scope *SnapshotScope) error {
 	relations, err := martRelations(ctx, conn, source)
 	if err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA "+alias+"."+martSchema); err != nil {
-		return fmt.Errorf("create the mart schema: %w", err)
+	if scope != nil && !slices.Contains(relations, scope.Owners) {
+		if !scope.Optional {
+			return fmt.Errorf("row-level scope: %s.%s, the owner of each party, is not in the warehouse (run cdp view)", martSchema, scope.Owners)
+		}
+		scope = nil
+	}
+	into := martSchema
+	if scope != nil {
+		into = ScopeBaseSchema
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA "+alias+"."+into); err != nil {
+		return fmt.Errorf("create the %s schema: %w", into, err)
 	}
 	for _, name := range relations {
 		q := fmt.Sprintf("CREATE TABLE %s.%s.%s AS SELECT * FROM %s.%s.%s",
-			alias, martSchema, Ident(name), Ident(source), martSchema, Ident(name))
+			alias, into, Ident(name), Ident(source), martSchema, Ident(name))
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("copy %s.%s: %w", martSchema, name, err)
 		}
 	}
-	return nil
+	if scope == nil {
+		return nil
+	}
+	return writeScopeViews(ctx, conn, alias, relations, scope)
 }
 
 // martRelations lists the base tables and views of the mart schema.

@@ -70,7 +70,7 @@ func openSnapshotT(t *testing.T, path string) *sql.DB {
 func TestSnapshot_AnalystHoldsOnlyTheMartWithEqualRowCounts(t *testing.T) {
 	w := snapshotFixture(t)
 	path := filepath.Join(t.TempDir(), "analyst.duckdb")
-	info, err := w.Snapshot(context.Background(), path, SnapshotAnalyst)
+	info, err := w.Snapshot(context.Background(), path, SnapshotAnalyst, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestSnapshot_AnalystHoldsOnlyTheMartWithEqualRowCounts(t *testing.T) {
 func TestSnapshot_FullHoldsEverySchema(t *testing.T) {
 	w := snapshotFixture(t)
 	path := filepath.Join(t.TempDir(), "full.duckdb")
-	info, err := w.Snapshot(context.Background(), path, SnapshotFull)
+	info, err := w.Snapshot(context.Background(), path, SnapshotFull, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestOpenSnapshot_DuckDBRefusesWritesFilesAttachExtensionsAndSettings(t *tes
 	w := snapshotFixture(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "analyst.duckdb")
-	if _, err := w.Snapshot(context.Background(), path, SnapshotAnalyst); err != nil {
+	if _, err := w.Snapshot(context.Background(), path, SnapshotAnalyst, nil); err != nil {
 		t.Fatal(err)
 	}
 	db := openSnapshotT(t, path)
@@ -201,7 +201,7 @@ func TestSnapshot_RewriteWhileAReaderHoldsTheOldFile(t *testing.T) {
 	if err := os.WriteFile(path+".tmp", []byte("partial"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Snapshot(context.Background(), path, SnapshotAnalyst); err != nil {
+	if _, err := w.Snapshot(context.Background(), path, SnapshotAnalyst, nil); err != nil {
 		t.Fatal(err)
 	}
 	old := openSnapshotT(t, path)
@@ -220,7 +220,7 @@ func TestSnapshot_RewriteWhileAReaderHoldsTheOldFile(t *testing.T) {
 		if _, err := w.DB().Exec(`INSERT INTO mart.customer_360 (party_id) SELECT 'N' || range FROM range(5)`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Snapshot(context.Background(), path, SnapshotAnalyst); err != nil {
+		if _, err := w.Snapshot(context.Background(), path, SnapshotAnalyst, nil); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		if n := count(old); n != 20 {
@@ -234,7 +234,7 @@ func TestSnapshot_RewriteWhileAReaderHoldsTheOldFile(t *testing.T) {
 
 func TestSnapshot_UnknownKindIsRefused(t *testing.T) {
 	w := openTemp(t)
-	_, err := w.Snapshot(context.Background(), filepath.Join(t.TempDir(), "x.duckdb"), "mart")
+	_, err := w.Snapshot(context.Background(), filepath.Join(t.TempDir(), "x.duckdb"), "mart", nil)
 	if err == nil || !strings.Contains(err.Error(), `unknown kind "mart"`) {
 		t.Fatalf("got %v", err)
 	}

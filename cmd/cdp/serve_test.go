@@ -10,12 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 )
 
@@ -46,6 +48,10 @@ func TestServe_PsqlQueriesKeepWorkingWhileAJobWrites(t *testing.T) {
 		t.Fatal("psql not found: install postgresql-client (.ci/run does)")
 	}
 	b := testbank.Load(t, testbank.Options{Parties: 1500, Days: 3, Seed: 24})
+	// br is limited to the branch with the most parties.
+	var branch string
+	var branchParties int
+	sqltest.Row(t, b.W.DB(), `SELECT branch_code, count(*) FROM core.party WHERE branch_code IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`).Scan(&branch, &branchParties)
 	b.W.Close() // the commands open the warehouse themselves
 	cfg := filepath.Join(b.Dir, "cdp.yaml")
 	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
@@ -64,6 +70,7 @@ serve:
     listen: ` + freeAddr(t) + `
     users:
       - {name: ana, role: analyst, password_env: TEST_ANA_PW}
+      - {name: br, role: analyst, password_env: TEST_ANA_PW, branches: [` + branch + `]}
 `)
 	f.Close()
 	t.Setenv("TEST_ANA_PW", "s3cret-ana")
@@ -109,6 +116,27 @@ serve:
 	}
 	if _, err := psql(t, sqlPort, "ana", "wrong", "SELECT 1"); err == nil {
 		t.Fatal("a wrong password was accepted")
+	}
+	// The branch user's rows are exactly the branch's parties' rows, in
+	// every mart table and in aggregates: what the unscoped analyst gets
+	// by filtering on the branch.
+	if got, err := psql(t, sqlPort, "br", "s3cret-ana", "SELECT count(*) FROM mart.customer_360"); err != nil || got != strconv.Itoa(branchParties) {
+		t.Errorf("the branch user's customers: %v %q, want %d", err, got, branchParties)
+	}
+	ofBranch := "party_id IN (SELECT party_id FROM mart.customer_360 WHERE branch_code = '" + branch + "')"
+	for _, c := range []struct{ scoped, filtered string }{
+		{"SELECT count(*) FROM mart.tags", "SELECT count(*) FROM mart.tags WHERE " + ofBranch},
+		{"SELECT count(*), count(DISTINCT rule_id) FROM mart.signals", "SELECT count(*), count(DISTINCT rule_id) FROM mart.signals WHERE " + ofBranch},
+		{"SELECT tier, count(*), sum(value_score)::DECIMAL(18,1) FROM mart.value_tier GROUP BY 1 ORDER BY 1", "SELECT tier, count(*), sum(value_score)::DECIMAL(18,1) FROM mart.value_tier WHERE " + ofBranch + " GROUP BY 1 ORDER BY 1"},
+		{"SELECT count(*) FROM mart.tag_history h JOIN mart.value_tier v USING (party_id)", "SELECT count(*) FROM mart.tag_history h JOIN mart.value_tier v USING (party_id) WHERE h." + ofBranch},
+		{"SELECT count(*) FROM mart.signal_decisions", "SELECT count(*) FROM mart.signal_decisions WHERE " + ofBranch},
+		{"SELECT sum(aum) FROM mart.customer_360", "SELECT sum(aum) FROM mart.customer_360 WHERE " + ofBranch},
+	} {
+		got, err1 := psql(t, sqlPort, "br", "s3cret-ana", c.scoped)
+		want, err2 := psql(t, sqlPort, "ana", "s3cret-ana", c.filtered)
+		if err1 != nil || err2 != nil || got != want || want == "" {
+			t.Errorf("%s as the branch user: %v %q, want %v %q", c.scoped, err1, got, err2, want)
+		}
 	}
 
 	// Queries run in a loop while the daemon runs the job again.

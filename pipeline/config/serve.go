@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -63,6 +64,10 @@ type SQLUser struct {
 	Role         string `yaml:"role"`          // analyst (mart and masked views) | engineer (every schema, read-only)
 	PasswordEnv  string `yaml:"password_env"`  // environment variable holding the password
 	PasswordFile string `yaml:"password_file"` // or a file holding it (relative to the project dir)
+	// Branches and RMIDs limit an analyst to the parties those own
+	// (mart.party_owner), in every mart table; either allows a party.
+	Branches []string `yaml:"branches"`
+	RMIDs    []string `yaml:"rm_ids"`
 }
 
 // Roles of the SQL endpoint.
@@ -157,6 +162,16 @@ func (p *Project) validateServe(d *decoder) {
 		}
 		if !slices.Contains(Roles, u.Role) {
 			d.fieldErrorf(at+".role", "%q: want %s", u.Role, orList(Roles))
+		}
+		if (len(u.Branches) > 0 || len(u.RMIDs) > 0) && u.Role != "analyst" {
+			d.fieldErrorf(at+".branches", "branches and rm_ids limit analysts; an %s reads every schema", u.Role)
+		}
+		for field, list := range map[string][]string{"branches": u.Branches, "rm_ids": u.RMIDs} {
+			for j, v := range list {
+				if strings.TrimSpace(v) == "" {
+					d.fieldErrorf(index(at+"."+field, j), "an empty code")
+				}
+			}
 		}
 		switch {
 		case u.PasswordEnv == "" && u.PasswordFile == "":

@@ -34,6 +34,7 @@ import (
 	"cdp/transforms/identity"
 	"cdp/transforms/signals"
 	"cdp/transforms/tags"
+	"cdp/transforms/tiers"
 )
 
 //go:embed templates/*.html
@@ -68,7 +69,18 @@ const (
 type User struct {
 	Password string
 	Role     string
+	// Branches and RMs limit an analyst to the parties they own
+	// (mart.party_owner), as on the SQL endpoint: the customer card finds
+	// no other party, and the whole-bank pages (loads, outbox, identity)
+	// are refused.
+	Branches, RMs []string
 }
+
+func (u User) scoped() bool { return len(u.Branches) > 0 || len(u.RMs) > 0 }
+
+// wholeBankPages show figures and rows of every party; a scoped user may
+// not open them.
+var wholeBankPages = map[string]bool{"loads": true, "outbox": true, "identity": true}
 
 // View is one page view, for the audit log.
 type View struct {
@@ -91,8 +103,11 @@ type Options struct {
 	// built-in ones.
 	Catalog *tags.Catalog
 	Rules   *signals.Rules
-	Audit   func(View) // may be nil
-	Logger  *slog.Logger
+	// Tiers are the floors the customer card explains a tier with; zero:
+	// the defaults.
+	Tiers  tiers.Config
+	Audit  func(View) // may be nil
+	Logger *slog.Logger
 	// SessionTTL bounds a login; default 8 hours.
 	SessionTTL time.Duration
 	Now        func() time.Time
@@ -109,6 +124,7 @@ type Console struct {
 
 type session struct {
 	user, role string
+	scope      User // Branches and RMs of a scoped user
 	expires    time.Time
 }
 
@@ -125,6 +141,7 @@ func New(o Options) (*Console, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.Tiers = o.Tiers.WithDefaults()
 	tmpl, err := template.New("").Funcs(template.FuncMap{
 		"when": func(t time.Time) string {
 			if t.IsZero() {
@@ -203,7 +220,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	token := hex.EncodeToString(b)
 	c.mu.Lock()
-	c.sessions[token] = session{user: name, role: u.Role, expires: c.o.Now().Add(c.o.SessionTTL)}
+	c.sessions[token] = session{user: name, role: u.Role, scope: User{Branches: u.Branches, RMs: u.RMs}, expires: c.o.Now().Add(c.o.SessionTTL)}
 	c.mu.Unlock()
 	c.audit(View{Time: start, User: name, Role: u.Role, Remote: r.RemoteAddr, Page: "login", Outcome: "ok"})
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/console/", HttpOnly: true,
@@ -238,7 +255,13 @@ func (c *Console) page(name string, fill func(*http.Request, session, map[string
 			return
 		}
 		start := c.o.Now()
-		data := map[string]any{"User": s.user, "Role": s.role, "Page": name}
+		data := map[string]any{"User": s.user, "Role": s.role, "Page": name, "Scoped": s.scope.scoped()}
+		if s.scope.scoped() && wholeBankPages[name] {
+			data["Error"] = "This page shows the whole bank; your login is limited to " + scopeText(s.scope) + "."
+			c.audit(View{Time: start, User: s.user, Role: s.role, Remote: r.RemoteAddr, Page: name, Outcome: "refused", Error: "whole-bank page for a scoped user"})
+			c.render(w, http.StatusForbidden, "denied", data)
+			return
+		}
 		err := fill(r, s, data)
 		v := View{Time: start, User: s.user, Role: s.role, Remote: r.RemoteAddr, Page: name, Millis: c.o.Now().Sub(start).Milliseconds(), Outcome: "ok"}
 		status := http.StatusOK
@@ -436,7 +459,11 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 	if q == "" {
 		return nil
 	}
-	p, err := identity.LookupProfile(r.Context(), c.o.DB, q, s.role == RoleEngineer)
+	o := identity.LookupOptions{Unmask: s.role == RoleEngineer}
+	if s.scope.scoped() {
+		o.Visible = func(ctx context.Context, ids []string) ([]string, error) { return c.visible(ctx, s.scope, ids) }
+	}
+	p, err := identity.LookupProfileWith(r.Context(), c.o.DB, q, o)
 	if err != nil {
 		return err
 	}
@@ -457,6 +484,28 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 	}
 	tags.Close()
 	data["Tags"] = tagRows
+	if err := c.tierOf(r.Context(), p.PartyID, data); err != nil {
+		return err
+	}
+	history, err := c.o.DB.QueryContext(r.Context(), `SELECT tag_id, coalesce(value, ''), CAST(valid_from AS VARCHAR), coalesce(CAST(valid_to AS VARCHAR), '')
+		FROM mart.tag_history WHERE party_id = ? ORDER BY valid_from DESC, tag_id LIMIT 200`, p.PartyID)
+	if err != nil {
+		return fmt.Errorf("tag history: %w", err)
+	}
+	var historyRows [][4]string
+	for history.Next() {
+		var h [4]string
+		if err := history.Scan(&h[0], &h[1], &h[2], &h[3]); err != nil {
+			history.Close()
+			return err
+		}
+		historyRows = append(historyRows, h)
+	}
+	history.Close()
+	if err := history.Err(); err != nil {
+		return err
+	}
+	data["TagHistory"] = historyRows
 	sig, err := c.o.DB.QueryContext(r.Context(), `SELECT rule_id, kind, status, CAST(score AS DOUBLE), coalesce(reason, ''), coalesce(CAST(evidence AS VARCHAR), '')
 		FROM mart.signals WHERE party_id = ? ORDER BY score DESC, rule_id`, p.PartyID)
 	if err != nil {
@@ -477,6 +526,82 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 	sig.Close()
 	data["Signals"] = signals
 	return sig.Err()
+}
+
+// tierRow is a party's tier with the reasons for it.
+type tierRow struct {
+	Tier, TierZH, Lifecycle string
+	Score                   float64
+	RFM                     int64
+	Reasons                 []string
+}
+
+// tierOf puts the party's tier (mart.value_tier) and its reasons in data.
+func (c *Console) tierOf(ctx context.Context, party string, data map[string]any) error {
+	var t tierRow
+	var typ string
+	var basis, historical, potential, strategic float64
+	err := c.o.DB.QueryRowContext(ctx, `SELECT party_type, tier, tier_zh, coalesce(lifecycle, ''), CAST(basis_value AS DOUBLE),
+		coalesce(historical, 0), coalesce(potential, 0), coalesce(strategic, 0), coalesce(value_score, 0), coalesce(rfm, 0)
+		FROM mart.value_tier WHERE party_id = ?`, party).Scan(&typ, &t.Tier, &t.TierZH, &t.Lifecycle, &basis,
+		&historical, &potential, &strategic, &t.Score, &t.RFM)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // not tiered yet (cdp tiers)
+	}
+	if err != nil {
+		return fmt.Errorf("tier: %w", err)
+	}
+	t.Reasons = c.o.Tiers.Reasons(typ, t.Tier, basis, historical, potential, strategic, t.Score)
+	data["Tier"] = t
+	return nil
+}
+
+// visible keeps those of ids a scoped user may see, in order: the parties
+// their branches or RMs own (mart.party_owner).
+func (c *Console) visible(ctx context.Context, scope User, ids []string) ([]string, error) {
+	rows, err := c.o.DB.QueryContext(ctx, `SELECT party_id FROM mart.party_owner
+		WHERE list_contains(CAST(? AS VARCHAR[]), party_id)
+		  AND (list_contains(CAST(? AS VARCHAR[]), owner_branch) OR list_contains(CAST(? AS VARCHAR[]), owner_rm))`,
+		listArg(ids), listArg(scope.Branches), listArg(scope.RMs))
+	if err != nil {
+		return nil, fmt.Errorf("the parties of your scope (mart.party_owner; run cdp view): %w", err)
+	}
+	defer rows.Close()
+	ok := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ok[id] = true
+	}
+	var out []string
+	for _, id := range ids {
+		if ok[id] {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}
+
+// listArg passes a list to DuckDB as its text form, ['a', 'b'].
+func listArg(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+func scopeText(u User) string {
+	var parts []string
+	if len(u.Branches) > 0 {
+		parts = append(parts, "branches "+strings.Join(u.Branches, ", "))
+	}
+	if len(u.RMs) > 0 {
+		parts = append(parts, "RMs "+strings.Join(u.RMs, ", "))
+	}
+	return strings.Join(parts, " and ")
 }
 
 // identityRun is one unification run.

@@ -46,8 +46,9 @@ var catalogInit = []string{
 		FROM pg_catalog.pg_database WHERE datname = current_database()`,
 	// Columns of Postgres 15 DuckDB's views lack.
 	// The system schemas exist, as in Postgres (clients exclude them by name).
+	// The base schema of a scoped snapshot (scope.go) is no client's.
 	`CREATE OR REPLACE TEMP VIEW pg_namespace AS
-		SELECT * FROM pg_catalog.pg_namespace
+		SELECT * FROM pg_catalog.pg_namespace WHERE nspname <> 'cdp_base'
 		UNION ALL BY NAME SELECT CAST(11 AS BIGINT) AS oid, 'pg_catalog' AS nspname
 		UNION ALL BY NAME SELECT CAST(13 AS BIGINT) AS oid, 'information_schema' AS nspname`,
 	// Column types as Postgres OIDs, the ones results are sent with
@@ -104,8 +105,20 @@ var catalogInit = []string{
 	// positions, as rows of (x, n).
 	`CREATE OR REPLACE TEMP MACRO _pg_expandarray(arr) AS
 		unnest(list_transform(range(1, len(arr) + 1), i -> {'x': arr[i], 'n': i}))`,
+	// Relations: none of the base schema of a scoped snapshot, whose mart
+	// views stand for the tables they scope and are shown as tables; a
+	// scoped session sees the mart relations its scope grants
+	// (cdp_scope_all false, cdp_scope_relations; scope.go).
 	`CREATE OR REPLACE TEMP VIEW pg_class AS
-		SELECT * REPLACE (CAST(NULL AS VARCHAR[]) AS reloptions), false AS relforcerowsecurity FROM pg_catalog.pg_class`,
+		SELECT c.* REPLACE (CAST(NULL AS VARCHAR[]) AS reloptions,
+			CASE WHEN n.nspname = 'mart' AND c.relkind = 'v'
+			      AND EXISTS (SELECT 1 FROM pg_catalog.pg_namespace b WHERE b.nspname = 'cdp_base') THEN 'r'
+			     ELSE c.relkind END AS relkind),
+			false AS relforcerowsecurity
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname <> 'cdp_base'
+		  AND (getvariable('cdp_scope_all') IS NOT FALSE OR n.nspname <> 'mart'
+		       OR list_contains(getvariable('cdp_scope_relations'), c.relname))`,
 	// Catalogs of features the endpoint does not have (row security,
 	// extended statistics, publications, inheritance, triggers, foreign and
 	// partitioned tables, roles beyond the login): there, and empty.

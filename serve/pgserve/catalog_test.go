@@ -18,7 +18,12 @@ func TestServe_PsqlMetaCommands(t *testing.T) {
 	}
 	for _, c := range []check{
 		{"analyst", analystPassword, `\l`, []string{"cdp|cdp|UTF8|"}, nil},
-		{"analyst", analystPassword, `\dn`, []string{"mart|cdp"}, []string{"raw|", "core|"}},
+		{"analyst", analystPassword, `\dn`, []string{"mart|cdp"}, []string{"raw|", "core|", "cdp_base|"}},
+		// A scoped user's catalog: the mart tables their scope grants.
+		{"branch", scopedPassword, `\dn`, []string{"mart|cdp"}, []string{"cdp_base|"}},
+		{"branch", scopedPassword, `\dt mart.*`, []string{"mart|customer_360|table|cdp", "mart|branch_totals|table|cdp"}, []string{"bank_totals"}},
+		{"analyst", analystPassword, `\dt mart.*`, []string{"mart|bank_totals|table|cdp"}, nil},
+		{"branch", scopedPassword, `\d mart.customer_360`, []string{"party_id|text|", "aum|numeric(18,2)|"}, nil},
 		{"analyst", analystPassword, `\dt`, []string{"mart|customer_360|table|cdp"}, []string{"raw|", "core|"}},
 		{"analyst", analystPassword, `\dt mart.*`, []string{"mart|customer_360|table|cdp"}, nil},
 		{"engineer", engineerPassword, `\dt raw.*`, []string{"raw|demo_events|table|cdp"}, nil},

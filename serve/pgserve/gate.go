@@ -121,6 +121,23 @@ func keywordGate(role string, toks []token) error {
 	return refuseStatement(what)
 }
 
+// writeKeyword is the first keyword of a write anywhere in query (a CTE's
+// INSERT, an EXPLAIN ANALYZE DELETE), if any: a statement DuckDB could not
+// prepare is a refused write if it has one.
+func writeKeyword(query string) string {
+	toks, _ := lex(query, -1)
+	for _, t := range toks {
+		if t.kind != tokWord {
+			continue
+		}
+		switch t.text {
+		case "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate":
+			return strings.ToUpper(t.text)
+		}
+	}
+	return ""
+}
+
 // settingName is "SET threads" for SET [GLOBAL|SESSION|LOCAL] threads ….
 func settingName(toks []token) string {
 	what := strings.ToUpper(toks[0].text)

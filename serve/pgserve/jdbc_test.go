@@ -44,8 +44,15 @@ func TestServe_JDBCDatabaseMetaData(t *testing.T) {
 	dir := t.TempDir()
 	ca := newTestCA(t, dir, "bank-ca")
 	e := serve(t, pgserve.Options{TLS: &tls.Config{Certificates: []tls.Certificate{ca.server}}}, true)
-	for _, params := range []string{"", "?sslmode=disable", "?sslmode=require"} {
-		out, err := e.jdbc(params, "analyst", analystPassword)
+	type run struct{ params, user, password, n string }
+	for _, r := range []run{
+		{"", "analyst", analystPassword, "15"}, {"?sslmode=disable", "analyst", analystPassword, "15"},
+		{"?sslmode=require", "analyst", analystPassword, "15"},
+		// A user limited to a branch browses the tables their scope grants.
+		{"", "branch", scopedPassword, "8"},
+	} {
+		params := r.params + " as " + r.user
+		out, err := e.jdbc(r.params, r.user, r.password)
 		if err != nil || strings.Contains(out, "ERROR") {
 			t.Errorf("pgJDBC with %q: %v\n%s", params, err, out)
 			continue
@@ -104,7 +111,10 @@ func TestServe_JDBCDatabaseMetaData(t *testing.T) {
 				}
 			}
 		}
-		if len(rows["query"]) != 1 || rows["query"][0]["n"] != "15" {
+		if _, listed := columns["mart.bank_totals"]; listed != (r.user == "analyst") {
+			t.Errorf("pgJDBC with %q: mart.bank_totals, a whole-bank table, listed %t", params, listed)
+		}
+		if len(rows["query"]) != 1 || rows["query"][0]["n"] != r.n {
 			t.Errorf("the query with a parameter: %v", rows["query"])
 		}
 	}

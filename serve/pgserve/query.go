@@ -48,8 +48,8 @@ func (s *Server) parse(ctx context.Context, q wire.Query) (wire.PreparedStatemen
 		return wire.Prepared(stmt), nil
 	}
 	var p *plan
-	err = s.onSnapshot(ctx, sess, func(ctx context.Context, conn driver.Conn) error {
-		st, err := prepare(conn, sess.user.Role, q.Query)
+	err = s.onSnapshot(ctx, sess, func(ctx context.Context, conn driver.Conn, snap *snapshot) error {
+		st, err := prepare(ctx, conn, sess.user, snap, q.Query)
 		if err != nil {
 			return err
 		}
@@ -70,9 +70,10 @@ func (s *Server) parse(ctx context.Context, q wire.Query) (wire.PreparedStatemen
 var errStatementTimeout = errors.New("canceling statement due to statement timeout")
 
 // onSnapshot runs fn on a connection to the current snapshot of the
-// session's role, within the statement timeout, and translates its errors
-// to Postgres ones. The snapshot stays open until fn returns.
-func (s *Server) onSnapshot(ctx context.Context, sess *session, fn func(context.Context, driver.Conn) error) error {
+// session's role, with the session's scope set on it, within the statement
+// timeout, and translates its errors to Postgres ones. The snapshot stays
+// open until fn returns.
+func (s *Server) onSnapshot(ctx context.Context, sess *session, fn func(context.Context, driver.Conn, *snapshot) error) error {
 	snap, err := s.acquire(sess.user.Role)
 	if err != nil {
 		return err
@@ -91,17 +92,35 @@ func (s *Server) onSnapshot(ctx context.Context, sess *session, fn func(context.
 		return s.translate(ctx, sess.user.Role, err)
 	}
 	defer conn.Close()
-	err = conn.Raw(func(dc any) error { return fn(ctx, dc.(driver.Conn)) })
+	err = conn.Raw(func(dc any) error {
+		if err := scopeVariables(ctx, dc.(driver.Conn), sess.user, snap); err != nil {
+			return err
+		}
+		return fn(ctx, dc.(driver.Conn), snap)
+	})
 	return s.translate(ctx, sess.user.Role, err)
 }
 
 // prepare has DuckDB parse and bind one statement, which runs nothing, and
-// lets it through if DuckDB says it is a query: layer 3 of the gate.
+// lets it through if DuckDB says it is a query: layer 3 of the gate. A
+// scoped user's statement passes the scope gate first (scope.go).
 // driver.Conn.Prepare, not PrepareContext: the DuckDB driver's
 // PrepareContext runs every statement of a query but the last.
-func prepare(conn driver.Conn, role, query string) (*duckdb.Stmt, error) {
-	ds, err := conn.Prepare(rewriteCatalog(query))
+func prepare(ctx context.Context, conn driver.Conn, u User, snap *snapshot, query string) (*duckdb.Stmt, error) {
+	role := u.Role
+	text := rewriteCatalog(query)
+	if err := scopeGate(ctx, conn, u, snap, text); err != nil {
+		return nil, err
+	}
+	ds, err := conn.Prepare(text)
 	if err != nil {
+		// A write DuckDB failed to bind (an INSERT into a mart view of a
+		// scoped snapshot) is refused as a write, as when it binds.
+		var de *duckdb.Error
+		if errors.As(err, &de) && (de.Type == duckdb.ErrorTypeBinder || de.Type == duckdb.ErrorTypeCatalog) && writeKeyword(text) != "" {
+			what := writeKeyword(text)
+			return nil, refuseWrite(role, what)
+		}
 		return nil, err
 	}
 	st := ds.(*duckdb.Stmt)
@@ -110,7 +129,7 @@ func prepare(conn driver.Conn, role, query string) (*duckdb.Stmt, error) {
 		err = typeGate(role, typ)
 	}
 	if err == nil && typ == duckdb.STATEMENT_TYPE_EXPLAIN {
-		err = checkExplained(conn, role, query)
+		err = checkExplained(ctx, conn, u, snap, query)
 	}
 	if err != nil {
 		st.Close()
@@ -121,17 +140,17 @@ func prepare(conn driver.Conn, role, query string) (*duckdb.Stmt, error) {
 
 // checkExplained passes the statement an EXPLAIN explains through the gate:
 // EXPLAIN ANALYZE runs it.
-func checkExplained(conn driver.Conn, role, query string) error {
+func checkExplained(ctx context.Context, conn driver.Conn, u User, snap *snapshot, query string) error {
 	at, ok := explainTarget(query)
 	if !ok {
 		return nil
 	}
 	target := query[at:]
 	toks, _ := lex(target, 2)
-	if err := keywordGate(role, toks); err != nil {
+	if err := keywordGate(u.Role, toks); err != nil {
 		return err
 	}
-	st, err := prepare(conn, role, target)
+	st, err := prepare(ctx, conn, u, snap, target)
 	if err != nil {
 		return err
 	}
@@ -220,8 +239,8 @@ var errSnapshotChanged = psqlerr.WithSeverity(psqlerr.WithCode(errors.New(
 func (s *Server) run(ctx context.Context, sess *session, query string, p *plan, params []wire.Parameter, w wire.DataWriter) error {
 	start := time.Now()
 	var rows int64
-	err := s.onSnapshot(ctx, sess, func(ctx context.Context, conn driver.Conn) error {
-		st, err := prepare(conn, sess.user.Role, query)
+	err := s.onSnapshot(ctx, sess, func(ctx context.Context, conn driver.Conn, snap *snapshot) error {
+		st, err := prepare(ctx, conn, sess.user, snap, query)
 		if err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,9 @@ var Roles = map[string]warehouse.SnapshotKind{
 type User struct {
 	Name, Password string
 	Role           string // RoleAnalyst or RoleEngineer
+	// Branches and RMs limit an analyst to the parties they own (scope.go);
+	// a party is visible when either allows it. Both empty: every party.
+	Branches, RMs []string
 }
 
 // Options configure a Server.
@@ -144,8 +148,13 @@ type snapshot struct {
 	db         *sql.DB
 	published  time.Time
 	version    string // DuckDB's, for SELECT version()
-	refs       int    // statements running on it
-	retired    bool   // a newer one was published: close at refs 0
+	catalog    string // the database name DuckDB gives the file
+	// relations says how each mart relation is scoped (by "party", by
+	// its own columns, or "" for whole-bank); nil when the snapshot was
+	// written without a scope (scope.go).
+	relations map[string]string
+	refs      int  // statements running on it
+	retired   bool // a newer one was published: close at refs 0
 }
 
 // New checks the options and makes a server; it serves once a snapshot is
@@ -177,6 +186,10 @@ func New(o Options) (*Server, error) {
 			return nil, fmt.Errorf("sql endpoint: user %s has no password", u.Name)
 		case Roles[u.Role] == "":
 			return nil, fmt.Errorf("sql endpoint: user %s: unknown role %q (want %s or %s)", u.Name, u.Role, RoleAnalyst, RoleEngineer)
+		case u.scoped() && u.Role != RoleAnalyst:
+			return nil, fmt.Errorf("sql endpoint: user %s: branches and rm_ids limit analysts; an %s reads every schema", u.Name, u.Role)
+		case slices.Contains(u.Branches, "") || slices.Contains(u.RMs, ""):
+			return nil, fmt.Errorf("sql endpoint: user %s: an empty branch or RM id in its scope", u.Name)
 		}
 		if _, dup := users[u.Name]; dup {
 			return nil, fmt.Errorf("sql endpoint: user %s is declared twice", u.Name)
@@ -221,7 +234,16 @@ func (s *Server) Publish(role, path string) error {
 		return fmt.Errorf("publish for %s: %w", role, err)
 	}
 	snap := &snapshot{role: role, path: path, db: db, published: time.Now()}
-	db.QueryRow(`SELECT library_version FROM pragma_version()`).Scan(&snap.version)
+	if err := db.QueryRow(`SELECT library_version, current_database() FROM pragma_version()`).Scan(&snap.version, &snap.catalog); err != nil {
+		db.Close()
+		return fmt.Errorf("publish for %s: %w", role, err)
+	}
+	if role == RoleAnalyst {
+		if snap.relations, err = readScope(context.Background(), db); err != nil {
+			db.Close()
+			return fmt.Errorf("publish for %s: %w", role, err)
+		}
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

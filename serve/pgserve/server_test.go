@@ -34,6 +34,7 @@ const psqlPath = "/usr/bin/psql"
 const (
 	analystPassword  = "an4lyst-s3cret"
 	engineerPassword = "eng1neer-s3cret"
+	scopedPassword   = "sc0ped-s3cret" // of the users limited to branches or RMs
 )
 
 // endpoint is a warehouse with its two snapshots and a server on
@@ -131,6 +132,11 @@ func serve(t *testing.T, o pgserve.Options, publish bool) *endpoint {
 	o.Users = []pgserve.User{
 		{Name: "analyst", Password: analystPassword, Role: pgserve.RoleAnalyst},
 		{Name: "engineer", Password: engineerPassword, Role: pgserve.RoleEngineer},
+		// Limited to parties owned by branch BR01, by RM RM0, or either
+		// (testdata/warehouse.sql: mart.party_owner).
+		{Name: "branch", Password: scopedPassword, Role: pgserve.RoleAnalyst, Branches: []string{"BR01"}},
+		{Name: "rm", Password: scopedPassword, Role: pgserve.RoleAnalyst, RMs: []string{"RM0"}},
+		{Name: "both", Password: scopedPassword, Role: pgserve.RoleAnalyst, Branches: []string{"BR01"}, RMs: []string{"RM0"}},
 	}
 	o.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	o.Snapshot = warehouse.SnapshotOptions{Threads: 1, MemoryLimit: "256MB"}
@@ -160,7 +166,7 @@ func serve(t *testing.T, o pgserve.Options, publish bool) *endpoint {
 			t.Errorf("Close: %v", err)
 		}
 		w.Close()
-		for _, secret := range []string{analystPassword, engineerPassword, "wrong-password"} {
+		for _, secret := range []string{analystPassword, engineerPassword, scopedPassword, "wrong-password"} {
 			if strings.Contains(e.logs.String(), secret) {
 				t.Errorf("a password is in the log:\n%s", e.logs.String())
 			}
@@ -172,7 +178,11 @@ func serve(t *testing.T, o pgserve.Options, publish bool) *endpoint {
 // publish writes the role's snapshot from the live warehouse and serves it.
 func (e *endpoint) publish(role string) {
 	e.t.Helper()
-	if _, err := e.w.Snapshot(context.Background(), e.paths[role], pgserve.Roles[role]); err != nil {
+	var scope *warehouse.SnapshotScope
+	if role == pgserve.RoleAnalyst {
+		scope = e.srv.SnapshotScope()
+	}
+	if _, err := e.w.Snapshot(context.Background(), e.paths[role], pgserve.Roles[role], scope); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.srv.Publish(role, e.paths[role]); err != nil {
@@ -230,8 +240,12 @@ func TestServe_AnalystReadsTheMartWithMaskedIdentity(t *testing.T) {
 	if err == nil || !strings.Contains(stderr, "does not exist") {
 		t.Errorf("core.party for the analyst: %v %s", err, stderr)
 	}
-	if got := e.analyst(`SELECT count(*) FROM duckdb_tables() WHERE schema_name <> 'mart'`); got != "0" {
+	// Besides mart's views, only the copies they scope (scope.go).
+	if got := e.analyst(`SELECT count(*) FROM duckdb_tables() WHERE schema_name NOT IN ('mart', 'cdp_base')`); got != "0" {
 		t.Errorf("%s tables outside mart in the analyst's snapshot", got)
+	}
+	if got := e.analyst(`SELECT string_agg(table_name || ':' || table_type, ' ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'mart' AND table_name IN ('customer_360', 'party_owner')`); got != "customer_360:VIEW party_owner:VIEW" {
+		t.Errorf("mart in the analyst's snapshot: %s", got)
 	}
 }
 

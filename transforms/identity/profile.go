@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"cdp/pii"
@@ -37,8 +38,30 @@ var partyIDPattern = regexp.MustCompile(`^P\d{10}$`)
 // or credit code, mobile, or exact name, and loads its profile. PII (ID
 // numbers, mobiles) is masked unless unmask is set.
 func LookupProfile(ctx context.Context, db *sql.DB, arg string, unmask bool) (*Profile, error) {
+	return LookupProfileWith(ctx, db, arg, LookupOptions{Unmask: unmask})
+}
+
+// LookupOptions shape a profile lookup.
+type LookupOptions struct {
+	Unmask bool // show ID numbers and mobiles whole
+	// Visible, if set, keeps those of ids the reader may see (a user
+	// limited to branches): the lookup finds no other party, answering as
+	// if it did not exist, and a relationship to another party keeps that
+	// party's id but not its name.
+	Visible func(ctx context.Context, ids []string) ([]string, error)
+}
+
+// HiddenName stands for the name of a related party the reader may not see.
+const HiddenName = "(outside your scope)"
+
+// LookupProfileWith is LookupProfile with options.
+func LookupProfileWith(ctx context.Context, db *sql.DB, arg string, o LookupOptions) (*Profile, error) {
+	unmask := o.Unmask
 	arg = strings.TrimSpace(arg)
 	ids, how, err := resolve(ctx, db, arg)
+	if err == nil && o.Visible != nil && len(ids) > 0 {
+		ids, err = o.Visible(ctx, ids)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +98,11 @@ func LookupProfile(ctx context.Context, db *sql.DB, arg string, unmask bool) (*P
 		WHERE ? IN (r.party_id, r.related_party_id) ORDER BY 1, 2`, masker("party_relationship"), p.PartyID, p.PartyID, p.PartyID, p.PartyID); err != nil {
 		return nil, err
 	}
+	if o.Visible != nil {
+		if err := hideRelated(ctx, p.Related, o.Visible); err != nil {
+			return nil, err
+		}
+	}
 	// The 360° view, when it has been built (cdp view).
 	var has360 bool
 	if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'customer_360'`).Scan(&has360); err == nil && has360 {
@@ -92,6 +120,30 @@ func LookupProfile(ctx context.Context, db *sql.DB, arg string, unmask bool) (*P
 		return nil, err
 	}
 	return p, nil
+}
+
+// hideRelated replaces the name and evidence of related parties the reader
+// may not see.
+func hideRelated(ctx context.Context, related []map[string]any, visible func(context.Context, []string) ([]string, error)) error {
+	var others []string
+	for _, r := range related {
+		if id, ok := r["other_party"].(string); ok {
+			others = append(others, id)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	seen, err := visible(ctx, others)
+	if err != nil {
+		return err
+	}
+	for _, r := range related {
+		if id, _ := r["other_party"].(string); !slices.Contains(seen, id) {
+			r["other_name"], r["evidence"] = HiddenName, nil
+		}
+	}
+	return nil
 }
 
 // resolve turns the argument into party ids and says how.

@@ -53,6 +53,21 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 		"a credit exposure other than the active loans'": `SELECT count(*) FROM mart.customer_360 v
 			LEFT JOIN (SELECT party_id, sum(balance) AS b FROM core.loan WHERE status = 'ACTIVE' GROUP BY ALL) l USING (party_id)
 			WHERE v.credit_exposure <> coalesce(l.b, 0)`,
+		// mart.party_owner: one row per party; the RM, else the golden
+		// record's branch, else the branch of the first record delivered.
+		"a party without exactly one owner row": `SELECT count(*) FROM core.party p
+			FULL JOIN (SELECT party_id, count(*) AS n FROM mart.party_owner GROUP BY ALL) o USING (party_id)
+			WHERE o.n IS DISTINCT FROM 1 OR p.party_id IS NULL`,
+		"an owner other than the golden record's RM and branch": `SELECT count(*) FROM mart.party_owner o JOIN core.party p USING (party_id)
+			WHERE o.owner_rm IS DISTINCT FROM nullif(p.rm_id, '')
+			   OR (nullif(p.branch_code, '') IS NOT NULL AND o.owner_branch IS DISTINCT FROM p.branch_code)
+			   OR o.owner_rule IS DISTINCT FROM CASE WHEN nullif(p.rm_id, '') IS NOT NULL THEN 'rm'
+			        WHEN nullif(p.branch_code, '') IS NOT NULL THEN 'golden_branch'
+			        WHEN o.owner_branch IS NOT NULL THEN 'oldest_record_branch' END`,
+		"a branch-less golden record owned by another branch than its first record's": `SELECT count(*) FROM mart.party_owner o JOIN core.party p USING (party_id)
+			WHERE nullif(p.branch_code, '') IS NULL AND o.owner_branch IS DISTINCT FROM
+			  (SELECT arg_min(x.branch_code, (coalesce(x.business_date, ''), x.system, x.source_key)) FROM core.party_xref x
+			   WHERE x.party_id = p.party_id AND nullif(x.branch_code, '') IS NOT NULL)`,
 	}
 	for what, q := range checks {
 		var n int64

@@ -15,3 +15,15 @@ SELECT party_id, name,
        CAST(1000.5 + fingerprint AS DECIMAL(18, 2)) AS aum,
        TIMESTAMPTZ '2026-11-20 02:00:00Z' AS updated_at
 FROM core.party;
+
+-- Who owns each party (transforms/view/party_owner.sql): the analyst
+-- snapshot is written with row-level scope.
+CREATE TABLE mart.party_owner AS
+SELECT party_id, 'RM' || (fingerprint % 3) AS owner_rm, 'BR0' || (fingerprint % 2) AS owner_branch, 'rm' AS owner_rule
+FROM core.party;
+
+-- A figure by branch (scoped by its branch_code) and a whole-bank one
+-- (no party, branch or RM column: unscoped analysts only).
+CREATE TABLE mart.branch_totals AS
+SELECT owner_branch AS branch_code, count(*) AS parties FROM mart.party_owner GROUP BY ALL;
+CREATE TABLE mart.bank_totals AS SELECT count(*) AS parties FROM core.party;
