@@ -101,8 +101,7 @@ func benchConsole(ctx context.Context, out io.Writer, p *pipeline.Project, db *s
 			}
 			size = n
 		}
-		sort.Float64s(times)
-		p50, p95 := times[len(times)/2], times[min(len(times)-1, (len(times)*95+99)/100-1)]
+		p50, p95 := medianAndP95(times)
 		worst = max(worst, p95)
 		fmt.Fprintf(out, "%-40s %8.1f %8.1f %8d\n", page, p50, p95, size)
 	}
@@ -112,4 +111,10 @@ func benchConsole(ctx context.Context, out io.Writer, p *pipeline.Project, db *s
 	}
 	fmt.Fprintf(out, "slowest p95 %.1f ms: %s the 500 ms bar\n", worst, verdict)
 	return nil
+}
+
+// medianAndP95 are the 50th and 95th percentiles of times (nearest rank).
+func medianAndP95(times []float64) (float64, float64) {
+	sort.Float64s(times)
+	return times[len(times)/2], times[min(len(times)-1, (len(times)*95+99)/100-1)]
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -163,8 +162,7 @@ func benchSQL(ctx context.Context, out io.Writer, p *pipeline.Project, w *wareho
 					times = append(times, float64(time.Since(t0).Microseconds())/1000)
 				}
 			}
-			sort.Float64s(times)
-			p50, p95 := times[len(times)/2], times[min(len(times)-1, (len(times)*95+99)/100-1)]
+			p50, p95 := medianAndP95(times)
 			if i == 0 {
 				base = p50
 			}
