@@ -41,11 +41,12 @@ feeds:
   - {name: card, kind: files, path: feeds/card, format: delimited}
   - {name: ebank, kind: files, path: feeds/ebank, format: jsonl}
   - {name: core_banking, kind: files, path: feeds/core_banking, format: fixed}
+  - {name: contact, kind: files, path: feeds/contact, delimiter: "|"}
 ` + extraYAML
 	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking"} {
+	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking", "contact"} {
 		os.MkdirAll(filepath.Join(dir, "feeds", f), 0o755)
 	}
 	return &project{t: t, dir: dir}

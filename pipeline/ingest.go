@@ -19,7 +19,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"cdp/connectors/contract"
 	"cdp/connectors/files"
 	"cdp/connectors/kafka"
 	"cdp/connectors/rows"
@@ -196,7 +195,7 @@ func selectFeeds(p *config.Project, names []string) ([]*config.Feed, error) {
 // fileOptions are the options of a files feed's source.
 func fileOptions(p *config.Project, f *config.Feed, tz *time.Location) files.Options {
 	return files.Options{
-		Name: f.Name, Contract: f.Spec(), Dir: p.Resolve(f.Path), Format: contract.Format(f.Format),
+		Name: f.Name, Contract: f.Spec(), Dir: p.Resolve(f.Path), Format: f.TextFormat(),
 		Encoding: f.Encoding, Delimiter: f.Delimiter, Entities: f.Entities, Patterns: f.Patterns, Mappings: f.Mappings(),
 		RequireOK: p.Ingest.RequiresOK(), Location: tz, Workers: p.Ingest.Workers,
 	}

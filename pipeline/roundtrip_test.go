@@ -51,7 +51,7 @@ func TestIngest_GeneratedBankRoundTripsExactly(t *testing.T) {
 			if e.ID() == "ebank.events" {
 				want += int64(len(sum.StreamEvents))
 			}
-			if want == 0 {
+			if want == 0 && e.ID() != "contact.outcomes" { // the CRM writes outcomes
 				t.Errorf("%s: the generator wrote no rows", e.ID())
 			}
 			var loaded, rejected int64

@@ -109,17 +109,26 @@ func TestStarter_RoundTripsEveryDefault(t *testing.T) {
     path: feeds/ebank
   - name: core_banking
     path: feeds/core_banking
+  - name: contact
+    path: feeds/contact
+    delimiter: "|"
   - name: ebank_stream
     contract: ebank
     kind: kafka
     topic: ebank.events
     enabled: false
+  - name: crm_outcomes
+    contract: contact
+    kind: kafka
+    topic: crm.outcomes
+    entity: outcomes
+    enabled: false
 `)
 	for i := range starter.Feeds {
-		starter.Feeds[i].Line = 0
+		starter.Feeds[i].Line, starter.Feeds[i].FormatGiven = 0, false
 	}
 	for i := range minimal.Feeds {
-		minimal.Feeds[i].Line = 0
+		minimal.Feeds[i].Line, minimal.Feeds[i].FormatGiven = 0, false
 	}
 	if !reflect.DeepEqual(starter.Warehouse, minimal.Warehouse) {
 		t.Errorf("warehouse:\nstarter %+v\ndefault %+v", starter.Warehouse, minimal.Warehouse)

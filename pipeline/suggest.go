@@ -38,9 +38,9 @@ func SuggestMapping(p *Project, feed, entity, path string, headerLine int) (*map
 	if err != nil {
 		return nil, err
 	}
-	format := contract.Format(f.Format)
-	if e.Format == contract.Parquet || e.Format == contract.Fixed {
-		format = e.Format
+	format := e.Format
+	if t := f.TextFormat(); t != "" && e.Format != contract.Parquet && e.Format != contract.Fixed {
+		format = t
 	}
 	if format == contract.XLSX {
 		rows, err := files.SheetRows(path, headerLine+SuggestSample)

@@ -157,6 +157,20 @@ func (w *Warehouse) Load(ctx context.Context, l Load) (res Result, err error) {
 			res.Reasons[contract.ReasonDuplicate] += dups
 		}
 	}
+	for _, c := range l.Entity.Checks {
+		failed, err := rejectFailedCheck(ctx, conn, l, res.LoadID, c)
+		if err != nil {
+			return res, fmt.Errorf("load %s: check %s of %s: %w", l.Source, c.Reason, l.Entity.ID(), err)
+		}
+		inserted -= failed
+		res.Rejected += failed
+		if failed > 0 {
+			if res.Reasons == nil {
+				res.Reasons = map[string]int64{}
+			}
+			res.Reasons[c.Reason] += failed
+		}
+	}
 	res.DedupeSeconds = time.Since(t0).Seconds()
 	if err := insertRejects(ctx, conn, l, res.LoadID, rejects); err != nil {
 		return res, fmt.Errorf("load %s: rejects: %w", l.Source, err)
@@ -451,6 +465,45 @@ func rejectDuplicateKeys(ctx context.Context, conn *sql.Conn, l Load, loadID, lo
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// rejectFailedCheck moves rows of this load that fail a check of the
+// contract (contract.Check) to ops.rejects.
+func rejectFailedCheck(ctx context.Context, conn *sql.Conn, l Load, loadID int64, c contract.Check) (int64, error) {
+	table := l.Entity.Table()
+	stage := fmt.Sprintf("cdp_checked_%d", loadID)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s AS
+		SELECT r.rowid AS rid, r._source, %s AS detail, %s AS raw
+		FROM %s r WHERE r._load_id = %d AND NOT coalesce((%s), false)`,
+		stage, c.DetailSQL(), rawJSON(l.Entity, "r"), table, loadID, c.Valid)); err != nil {
+		return 0, err
+	}
+	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ops.rejects
+		SELECT %[1]d, ?, ?, ?, s._source,
+			CASE WHEN ? = 'file' THEN TRY_CAST(split_part(s._source, ':', -1) AS BIGINT) END,
+			CASE WHEN ? = 'stream' THEN TRY_CAST(split_part(s._source, '/', -2) AS INTEGER) END,
+			CASE WHEN ? = 'stream' THEN TRY_CAST(split_part(s._source, '/', -1) AS BIGINT) END,
+			?, s.detail, s.raw, now()
+		FROM %[2]s s`, loadID, stage),
+		l.Feed, l.Entity.ID(), l.Source, l.Kind, l.Kind, l.Kind, c.Reason); err != nil {
+		return 0, err
+	}
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE rowid IN (SELECT rid FROM %s)`, table, stage))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// rawJSON is a row of the entity as the JSON object ops.rejects keeps.
+func rawJSON(e *contract.Entity, alias string) string {
+	var cols []string
+	for _, c := range e.Columns {
+		cols = append(cols, fmt.Sprintf("'%s', %s.%s", c.Name, alias, c.Name))
+	}
+	cols = append(cols, fmt.Sprintf("'_extra', %s._extra", alias))
+	return "to_json(json_object(" + strings.Join(cols, ", ") + "))::VARCHAR"
 }
 
 var rejectSchema = arrow.NewSchema([]arrow.Field{

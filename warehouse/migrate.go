@@ -64,6 +64,12 @@ var migrations = []migration{
 	{version: 16, name: "raw tables of the built-in core_banking contract", sql: func() (string, error) {
 		return rawTablesSQL("core_banking"), nil
 	}},
+	// The contact center feed: its raw tables, and the loop's tables and
+	// views over them and the signals.
+	{version: 17, name: "the contact feed and the signal loop", sql: func() (string, error) {
+		loop, err := migrationFiles.ReadFile("migrations/0017_signal_loop.sql")
+		return rawTablesSQL("contact") + string(loop), err
+	}},
 }
 
 // rawTablesSQL creates the raw tables of one built-in contract feed.

@@ -155,8 +155,57 @@ a current rule reads today's state.`,
 	}, printSignalEval)
 	eval.Flags().StringVar(&evalAsOf, "as-of", "", "business date YYYY-MM-DD to evaluate the rules as of (required)")
 	eval.Flags().StringSliceVar(&only, "rule", nil, "only these rules (repeatable)")
-	cmd.AddCommand(validate, docs, run, eval)
+	var by, from, to string
+	report := projectCmd(g, &cobra.Command{
+		Use:   "report [--by rule|kind|tier|branch|rm|week] [--from D --to D]",
+		Short: "The funnel of the signals: published, contacted, interested, converted, declined, with rates, value and time to contact",
+		Long: `report reads how far the signals opened in a window went once the CRM
+answered (the contact feed's contacts and outcomes, matched to the signals by
+the ce_id of their events): published, contacted, interested, converted,
+declined and expired without a contact, the contact rate (contacted ÷
+published), the conversion rate (converted ÷ contacted), the converted
+amount and the median days from publication to the first contact; by rule
+(default), kind, tier, branch, RM or week opened, with the total. Analysts
+read the same from mart.signal_outcomes and mart.signal_funnel.`,
+		Example: `  cdp signals report
+  cdp signals report --by rm --from 2026-11-01 --to 2026-11-30
+  cdp sql "SELECT * FROM mart.signal_funnel WHERE rule_id = 'xs_private_wealth' ORDER BY week"`,
+	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*signals.Funnel, error) {
+		var o signals.ReportOptions
+		o.By = by
+		var err error
+		for _, d := range []struct {
+			flag, v string
+			to      *time.Time
+		}{{"--from", from, &o.From}, {"--to", to, &o.To}} {
+			if d.v == "" {
+				continue
+			}
+			if *d.to, err = time.Parse(time.DateOnly, d.v); err != nil {
+				return nil, fmt.Errorf("%s %q: want YYYY-MM-DD", d.flag, d.v)
+			}
+		}
+		return signals.Report(ctx, w.DB(), o)
+	}, printFunnel)
+	report.Flags().StringVar(&by, "by", "rule", "group by rule, kind, tier, branch, rm or week")
+	report.Flags().StringVar(&from, "from", "", "signals opened on or after this day (YYYY-MM-DD)")
+	report.Flags().StringVar(&to, "to", "", "signals opened on or before this day (YYYY-MM-DD)")
+	cmd.AddCommand(validate, docs, run, eval, report)
 	return cmd
+}
+
+func printFunnel(w io.Writer, f *signals.Funnel) {
+	window := "all signals"
+	if f.From != "" || f.To != "" {
+		window = fmt.Sprintf("signals opened %s … %s", f.From, f.To)
+	}
+	fmt.Fprintf(w, "funnel of %s, by %s:\n", window, f.By)
+	fmt.Fprintf(w, "  %-28s %8s %9s %9s %10s %9s %8s %8s %8s %9s %14s %9s\n", f.By, "signals", "published", "contacted", "interested",
+		"converted", "declined", "expired", "contact%", "convert%", "converted CNY", "days→1st")
+	for _, r := range append(f.Rows, f.Total) {
+		fmt.Fprintf(w, "  %-28s %8d %9d %9d %10d %9d %8d %8d %7.1f%% %8.1f%% %14.2f %9.1f\n", r.Group, r.Signals, r.Published, r.Contacted,
+			r.Interested, r.Converted, r.Declined, r.ExpiredUncontacted, 100*r.ContactRate, 100*r.ConversionRate, r.ConvertedAmount, r.MedianDaysToContact)
+	}
 }
 
 func printSignalEval(w io.Writer, s *signals.EvalSummary) {

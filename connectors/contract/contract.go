@@ -158,6 +158,10 @@ type Entity struct {
 	// all sources of the entity (ebank events arrive on the stream and in the
 	// archive). Later copies are rejected as duplicate_key.
 	UniqueKey string
+	// Checks are conditions a row must meet against the warehouse (a
+	// signal or party it names must exist), checked as it loads; a row
+	// that fails one is rejected with the check's reason.
+	Checks []Check
 }
 
 // Table is the warehouse table the entity lands in.

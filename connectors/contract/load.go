@@ -50,6 +50,7 @@ type entityDecl struct {
 	Key       []string     `yaml:"key"`
 	Identity  *Identity    `yaml:"identity"`
 	Expected  *Expected    `yaml:"expected"`
+	Checks    []Check      `yaml:"checks"`
 	Columns   []columnDecl `yaml:"columns"`
 }
 
@@ -221,6 +222,12 @@ func parse(name string, data []byte) (*Feed, decl.Problems) {
 			}
 			e.Identity = ed.Identity
 		}
+		for k, c := range ed.Checks {
+			for _, msg := range c.check(names) {
+				problem(l.Key("checks"), id, "checks[%d]: %s", k, msg)
+			}
+		}
+		e.Checks = ed.Checks
 		if ed.Expected != nil {
 			if msg := ed.Expected.check(); msg != "" {
 				problem(l.Key("expected"), id, "expected: %s", msg)

@@ -25,6 +25,12 @@ const (
 	// ReasonDuplicate: the entity's unique key was already loaded (stream
 	// redelivery, or the same event in the stream and the archive).
 	ReasonDuplicate = "duplicate_key"
+	// ReasonUnknownSignal: the row answers a signal (a ce_id) cdp never
+	// published.
+	ReasonUnknownSignal = "unknown_signal"
+	// ReasonUnknownParty: the row names a party (a party id or a source
+	// system's key) the warehouse does not know.
+	ReasonUnknownParty = "unknown_party"
 )
 
 // Reasons lists every reject reason with its meaning, for docs and status.
@@ -38,4 +44,6 @@ var Reasons = []struct{ Code, Meaning string }{
 	{ReasonSplitChar, "a fixed-width column boundary falls inside a double-byte character (the widths or the encoding are wrong)"},
 	{ReasonInvisible, "an identifier (a key, a required code, an ID number or a phone) holds a control or invisible character (zero-width space, BOM, no-break space …), which would make it silently differ from the same identifier elsewhere"},
 	{ReasonDuplicate, "the unique key (ebank event_id) was already loaded from the stream or an archive"},
+	{ReasonUnknownSignal, "the row answers a signal event (ce_id) cdp never published (a check of the contract)"},
+	{ReasonUnknownParty, "the row names a party id or a source system's customer key the warehouse does not know (a check of the contract)"},
 }

@@ -150,6 +150,11 @@ func Generate(ctx context.Context, o Options) (*Summary, error) {
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
+	// The contact center's feed reads the systems' records, written above.
+	contact := &feedResult{rows: map[string]int64{}}
+	if err := w.writeContact(ctx, g, contact); err != nil {
+		return nil, fmt.Errorf("synthbank: contact feed: %w", err)
+	}
 	if err := w.writeTruth(filepath.Join(o.Out, "truth"), g); err != nil {
 		return nil, fmt.Errorf("synthbank: truth: %w", err)
 	}
@@ -165,6 +170,11 @@ func Generate(ctx context.Context, o Options) (*Summary, error) {
 			sum.Rows[k] += v
 		}
 		sum.SourceKeys += len(w.recs[s])
+	}
+	sum.Files += contact.files
+	sum.Bytes += contact.bytes
+	for k, v := range contact.rows {
+		sum.Rows[k] += v
 	}
 	sum.StreamEvents = g.results[sysEbank].stream
 	return sum, nil

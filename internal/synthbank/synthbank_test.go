@@ -64,6 +64,9 @@ func sharedBank(t *testing.T) (string, *Summary, map[string][]*parsedFile) {
 				if e.ID() == "ebank.events" && di == len(w.days)-1 {
 					continue // today's archive is not cut yet
 				}
+				if e.ID() == "contact.outcomes" {
+					continue // the CRM answers cdp's signals; the generator writes no outcomes
+				}
 				shared.feeds[e.ID()] = append(shared.feeds[e.ID()], parseFeedFile(t, filepath.Join(shared.dir, "feeds"), e, d))
 			}
 		}
@@ -469,7 +472,7 @@ func TestGenerate_SmallBanksAndOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Parties != o.Parties || sum.Files != 14*o.Days-1 {
+			if sum.Parties != o.Parties || sum.Files != 16*o.Days-1 {
 				t.Errorf("parties %d, files %d", sum.Parties, sum.Files)
 			}
 			if (o.StreamDays > 0) != (len(sum.StreamEvents) > 0) && o.Parties > 100 {

@@ -176,6 +176,7 @@ func build(dir string, k kind) error {
 	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking"} {
 		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
 	}
+	yaml += "  - {name: contact, path: feeds/contact, delimiter: \"|\"}\n"
 	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644); err != nil {
 		return err
 	}

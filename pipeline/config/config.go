@@ -161,9 +161,22 @@ type Feed struct {
 	Mapping map[string]*mapping.Entity `yaml:"mapping"`
 	Enabled *bool                      `yaml:"enabled"` // default true
 	Line    int                        `yaml:"-"`       // line in the file where this feed starts
+	// FormatGiven: cdp.yaml names the format, which then holds for every
+	// text entity of the feed; otherwise each entity has its contract's
+	// (the contact feed: contacts delimited, outcomes JSON lines).
+	FormatGiven bool `yaml:"-"`
 
 	spec  *contract.Feed           // the contract feed, once validated
 	plans map[string]*mapping.Plan // the mapping compiled, per entity
+}
+
+// TextFormat is the format every text entity of the feed is read in, when
+// cdp.yaml names one; "" leaves each entity its contract's.
+func (f *Feed) TextFormat() contract.Format {
+	if !f.FormatGiven {
+		return ""
+	}
+	return contract.Format(f.Format)
 }
 
 // Mappings are the feed's compiled mappings by entity (nil without any).

@@ -336,6 +336,7 @@ func (p *Project) validateFilesFeed(d *decoder, f *Feed, at string) {
 	}
 
 	entities := entityNames(f.spec)
+	f.FormatGiven = f.Format != ""
 	if f.Format == "" {
 		f.Format = string(f.spec.Entities[0].Format)
 	}
@@ -395,7 +396,7 @@ func (p *Project) validateMapping(d *decoder, f *Feed, at string) {
 			continue
 		}
 		format := e.Format
-		if f.Format != "" && format != contract.Parquet && format != contract.Fixed {
+		if f.FormatGiven && format != contract.Parquet && format != contract.Fixed {
 			format = contract.Format(f.Format)
 		}
 		plan, err := mapping.Compile(e, m, format)

@@ -23,6 +23,9 @@ type Config struct {
 	// first. Default 2 per 7 days.
 	CrossSellCap     int `yaml:"crosssell_cap"`
 	CrossSellCapDays int `yaml:"crosssell_cap_days"`
+	// ContactPolicy holds marketing back across all business lines
+	// (policy.go); the cross-sell cap is its limit.
+	ContactPolicy ContactPolicy `yaml:"contact_policy"`
 	// Params overrides rule parameters: rule id → parameter → value.
 	Params map[string]map[string]any `yaml:"params"`
 }
@@ -45,6 +48,7 @@ func (c Config) WithDefaults() Config {
 	if c.CrossSellCapDays == 0 {
 		c.CrossSellCapDays = 7
 	}
+	c.ContactPolicy = c.ContactPolicy.withDefaults()
 	return c
 }
 
@@ -62,7 +66,7 @@ func (c Config) Check() []string {
 	if c.UpdateMinRise < 0 {
 		out = append(out, fmt.Sprintf("update_min_rise: must be 0 or more points, not %v", c.UpdateMinRise))
 	}
-	return out
+	return append(out, c.ContactPolicy.check()...)
 }
 
 // UsesBuiltin reports whether the built-in rules are part of the project's.

@@ -35,12 +35,15 @@ type Event struct {
 	ValidUntil string          `json:"valid_until"`
 	ClosedOn   string          `json:"closed_on,omitempty"`
 	AsOf       string          `json:"as_of"`
+	// OptedOut are the channels the customer opted out of marketing on
+	// (the contact feed's consents), for the CRM to respect.
+	OptedOut []string `json:"opted_out_channels,omitempty"`
 }
 
 type partyInfo struct{ typ, name, tier, rm, branch string }
 
 // signalEvents builds one outbox event per transition.
-func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, changed []*signal, transitions map[*signal]string, asOf string, o RunOptions) ([]outbox.Event, error) {
+func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, changed []*signal, transitions map[*signal]string, asOf string, optedOut map[string][]string, o RunOptions) ([]outbox.Event, error) {
 	var moved []*signal
 	for _, s := range changed {
 		if transitions[s] != "" {
@@ -63,6 +66,7 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 			PartyType: p.typ, PartyName: p.name, Tier: p.tier, RMID: p.rm, Branch: p.branch,
 			Score: s.Score, Priority: s.Priority, Reason: s.Reason, Action: s.Action, Product: s.Product,
 			Evidence: json.RawMessage(s.Evidence), OpenedOn: s.Opened, ValidUntil: s.Expires, ClosedOn: s.Closed, AsOf: asOf,
+			OptedOut: optedOut[s.Party],
 		}
 		if r := byID[s.Rule]; r != nil {
 			e.RuleName, e.RuleNameZH = r.NameEN, r.NameZH

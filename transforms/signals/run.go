@@ -38,7 +38,7 @@ const (
 	Updated    = "updated"
 	Unchanged  = "unchanged"
 	Suppressed = "suppressed"
-	Capped     = "capped"
+	Capped     = "capped" // held back by the contact policy's limit (policy.go)
 	Closed     = "closed"
 	Expired    = "expired"
 )
@@ -277,23 +277,10 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		lastSent[k] = s
 	}
 	rows.Close()
-	capUsed := map[string]int{}
-	rows, err = conn.QueryContext(ctx, `SELECT party_id, count(*) FROM mart.signals
-		WHERE kind = 'cross_sell' AND opened_on > CAST(? AS DATE) AND opened_on <= CAST(? AS DATE) GROUP BY party_id`,
-		addDays(asOf, -cfg.CrossSellCapDays), asOf)
+	policy, err := loadPolicy(ctx, conn, cfg, asOf)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var p string
-		var n int
-		if err := rows.Scan(&p, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		capUsed[p] = n
-	}
-	rows.Close()
 
 	var decisions []decision
 	var changed []*signal
@@ -379,14 +366,10 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		return fresh[i].rule.ID < fresh[j].rule.ID
 	})
 	for _, h := range fresh {
-		if h.rule.Kind == "cross_sell" {
-			if capUsed[h.party] >= cfg.CrossSellCap {
-				decisions = append(decisions, decision{h.rule, h.party, h.score, Capped,
-					fmt.Sprintf("the party already has %d cross-sell signals opened in %d days (cap %d); higher scores went first",
-						capUsed[h.party], cfg.CrossSellCapDays, cfg.CrossSellCap)})
-				continue
-			}
-			capUsed[h.party]++
+		what, why := policy.hold(h)
+		if what != Opened {
+			decisions = append(decisions, decision{h.rule, h.party, h.score, what, why})
+			continue
 		}
 		k := rp{h.rule.ID, h.party}
 		s := &signal{
@@ -398,7 +381,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		}
 		changed = append(changed, s)
 		transitions[s] = Opened
-		decisions = append(decisions, decision{h.rule, h.party, h.score, Opened, ""})
+		decisions = append(decisions, decision{h.rule, h.party, h.score, Opened, why})
 	}
 	for _, d := range decisions {
 		sum.Counts[d.what]++
@@ -413,7 +396,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	if err := writeDecisions(ctx, conn, decisions, asOf, o.RunID); err != nil {
 		return err
 	}
-	events, err := signalEvents(ctx, conn, byID, changed, transitions, asOf, o)
+	events, err := signalEvents(ctx, conn, byID, changed, transitions, asOf, policy.optedOut, o)
 	if err != nil {
 		return err
 	}

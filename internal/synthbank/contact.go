@@ -1,0 +1,153 @@
+package synthbank
+
+import (
+	"context"
+	"fmt"
+
+	"cdp/connectors/contract"
+)
+
+// The contact center feed (contract contact): contacts every business line
+// made with its customers, and their consents and opt-outs. Customers are
+// named by a source system's key, as a CRM that knows nothing of cdp's
+// party ids would; outcomes of cdp's signals come from a CRM that reads the
+// signal events (not written here).
+
+// Contacts a party gets on a business day, by tier (core, growth, base):
+// key accounts are called on far more often.
+var contactRate = [...]float64{0.10, 0.03, 0.006}
+
+var (
+	contactLinesPerson  = []string{"WEALTH", "CARD", "RETAIL", "PRIVATE_BANKING", "CONTACT_CENTER", "EBANK"}
+	contactLinesCompany = []string{"CORPORATE", "CREDIT", "EBANK", "CONTACT_CENTER"}
+	contactPurposes     = []string{"MARKETING", "MARKETING", "MARKETING", "SERVICE", "SERVICE", "CARE", "RISK"}
+	contactProducts     = map[string][]string{
+		"WEALTH": {"WMP", "FUND", "INSURANCE", "LARGE_CD"}, "PRIVATE_BANKING": {"TRUST", "PRIVATE_FUND", "WMP"},
+		"CARD": {"PLATINUM", "DIAMOND", "INSTALMENT"}, "RETAIL": {"MORTGAGE", "CONSUMER_LOAN", "TIME_DEPOSIT"},
+		"CORPORATE": {"CASH_MGMT", "FX_HEDGE", "SUPPLY_CHAIN"}, "CREDIT": {"WORKING_CAPITAL", "BILL_DISCOUNT", "PROJECT_LOAN"},
+	}
+)
+
+// contactKey is the source key a CRM holds for p: its core banking or
+// credit record if it has one (those systems deliver every customer every
+// day), else its first record anywhere.
+func contactKey(p *party) (string, string, bool) {
+	for _, s := range []system{sysCore, sysCredit, sysWealth, sysCard, sysEbank} {
+		if len(p.recs[s]) > 0 {
+			return systemNames[s], p.recs[s][0].key, true
+		}
+	}
+	return "", "", false
+}
+
+func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult) error {
+	eContacts, _ := contract.Lookup("contact", "contacts")
+	eConsents, _ := contract.Lookup("contact", "consents")
+	var f rowFields
+	var line []byte
+	for di, t := range w.days {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := newRand(w.o.Seed, "contact-day", di)
+		D := t.compact()
+		df, err := g.create(res, "contact/"+eContacts.FileName(D), false)
+		if err != nil {
+			return err
+		}
+		df.writeHeader(headerLine(eContacts, '|'))
+		n := 0
+		for _, p := range w.parties {
+			if r.Float64() >= contactRate[p.tier] {
+				continue
+			}
+			sys, key, ok := contactKey(p)
+			if !ok {
+				continue
+			}
+			lines := contactLinesPerson
+			if p.company {
+				lines = contactLinesCompany
+			}
+			bl := lines[r.IntN(len(lines))]
+			channel := "PHONE"
+			switch x := r.Float64(); {
+			case x < [...]float64{0.35, 0.15, 0.05}[p.tier]:
+				channel = "VISIT"
+			case x < 0.55:
+				channel = "PHONE"
+			case x < 0.80:
+				channel = "WECHAT"
+			case x < 0.95:
+				channel = "SMS"
+			default:
+				channel = "EMAIL"
+			}
+			purpose := contactPurposes[r.IntN(len(contactPurposes))]
+			product := ""
+			if ps := contactProducts[bl]; purpose == "MARKETING" && len(ps) > 0 {
+				product = ps[r.IntN(len(ps))]
+			}
+			n++
+			f.reset()
+			f.str(fmt.Sprintf("CT%s%06d", D, n))
+			f.next() // party_id: the CRM knows the source key
+			f.str(sys)
+			f.str(key)
+			f.str(bl)
+			f.str(channel)
+			f.str("RM" + pad(10000+(p.idx*7919)%400, 5))
+			f.dateTime(t, 9*3600+r.IntN(9*3600))
+			f.str(purpose)
+			f.str(product)
+			f.next() // ce_id: contacts the lines made on their own
+			line = appendDelLine(line[:0], f.values())
+			if err := df.writeRow(line); err != nil {
+				return err
+			}
+		}
+		if err := g.finish(res, df, eContacts); err != nil {
+			return err
+		}
+
+		if df, err = g.create(res, "contact/"+eConsents.FileName(D), false); err != nil {
+			return err
+		}
+		df.writeHeader(headerLine(eConsents, '|'))
+		n = 0
+		for _, p := range w.parties {
+			x := r.Float64()
+			if x >= 0.004 {
+				continue
+			}
+			sys, key, ok := contactKey(p)
+			if !ok {
+				continue
+			}
+			channel, consent := []string{"SMS", "PHONE", "WECHAT", "EMAIL"}[r.IntN(4)], "OPT_OUT"
+			switch {
+			case x < 0.0004:
+				channel, consent = "ALL", "DO_NOT_CONTACT"
+			case x < 0.001:
+				consent = "OPT_IN"
+			}
+			n++
+			f.reset()
+			f.str(fmt.Sprintf("CS%s%06d", D, n))
+			f.next()
+			f.str(sys)
+			f.str(key)
+			f.str(channel)
+			f.str(consent)
+			f.dateTime(t, 8*3600+r.IntN(12*3600))
+			line = appendDelLine(line[:0], f.values())
+			if err := df.writeRow(line); err != nil {
+				return err
+			}
+		}
+		if err := g.finish(res, df, eConsents); err != nil {
+			return err
+		}
+	}
+	return nil
+}

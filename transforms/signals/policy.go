@@ -1,0 +1,261 @@
+package signals
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// One contact policy across every business line and channel (a decision
+// system's contact policy, from the warehouse itself). A cross-sell hit is
+// held back, and the decision logged with the policy that stopped it, when
+// the customer
+//
+//   - asked not to be contacted, or opted out of marketing on every channel
+//     (the contact feed's consents): do_not_contact;
+//   - complained in the last ContactPolicy.ComplaintQuietDays (an outcome
+//     COMPLAINT): complaint_quiet;
+//   - declined the same product in the last DeclineQuietDays (an outcome
+//     DECLINED of it): decline_quiet;
+//   - already had the marketing contacts the limit allows in the last
+//     CrossSellCapDays — cdp's own cross-sell signals and every line's
+//     marketing contacts from the contact feed alike, the limit per tier
+//     when TierCaps names one (else CrossSellCap): capped, the old
+//     cross-sell cap being this case of the policy.
+//
+// Churn and risk alerts are exempt: they open whatever the policy says, and
+// the decision's detail names what the policy would have held them for.
+// A consent given per channel (an SMS opt-out) does not hold a signal back,
+// which names no channel; the signal event lists the channels the customer
+// opted out of, for the CRM to respect.
+
+// ContactPolicy is signals.contact_policy in cdp.yaml.
+type ContactPolicy struct {
+	// TierCaps are the marketing contacts allowed per customer in
+	// crosssell_cap_days, by tier (core, growth, base); a tier not named
+	// has crosssell_cap.
+	TierCaps map[string]int `yaml:"tier_caps"`
+	// DeclineQuietDays: after a customer declines a product, it is not
+	// offered again for this many days. Default 30.
+	DeclineQuietDays int `yaml:"decline_quiet_days"`
+	// ComplaintQuietDays: after a complaint, no marketing for this many
+	// days. Default 90.
+	ComplaintQuietDays int `yaml:"complaint_quiet_days"`
+	// LineContacts: count the contact feed's marketing contacts (every
+	// business line's) against the limit; default true.
+	LineContacts *bool `yaml:"line_contacts"`
+}
+
+// Held is the decision about a hit the contact policy held back for a
+// reason other than the limit (which is Capped).
+const Held = "held"
+
+// The policies, first words of a held or capped decision's detail.
+const (
+	PolicyDoNotContact   = "do_not_contact"
+	PolicyComplaintQuiet = "complaint_quiet"
+	PolicyDeclineQuiet   = "decline_quiet"
+	PolicyContactLimit   = "contact_limit"
+)
+
+func (p ContactPolicy) withDefaults() ContactPolicy {
+	if p.DeclineQuietDays == 0 {
+		p.DeclineQuietDays = 30
+	}
+	if p.ComplaintQuietDays == 0 {
+		p.ComplaintQuietDays = 90
+	}
+	if p.LineContacts == nil {
+		yes := true
+		p.LineContacts = &yes
+	}
+	return p
+}
+
+func (p ContactPolicy) check() []string {
+	var out []string
+	for tier, n := range p.TierCaps {
+		switch {
+		case tier != "core" && tier != "growth" && tier != "base":
+			out = append(out, fmt.Sprintf("contact_policy.tier_caps: %q is not a tier (core, growth or base)", tier))
+		case n < 0:
+			out = append(out, fmt.Sprintf("contact_policy.tier_caps.%s: must be 0 or more, not %d", tier, n))
+		}
+	}
+	for key, v := range map[string]int{"decline_quiet_days": p.DeclineQuietDays, "complaint_quiet_days": p.ComplaintQuietDays} {
+		if v < 0 {
+			out = append(out, fmt.Sprintf("contact_policy.%s: must be 0 or more, not %d", key, v))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// policyState is what the policy knows of the customers as of a day.
+type policyState struct {
+	cfg         Config
+	capUsed     map[string]int      // cdp's cross-sell signals opened in the window
+	lineUsed    map[string][]string // every line's marketing contacts in the window: "WEALTH VISIT 2026-11-18"
+	tier        map[string]string
+	complaint   map[string]string            // party → day of the last complaint in the quiet period
+	declined    map[string]map[string]string // party → product → day of the last decline in the quiet period
+	noMarketing map[string]string            // party → DO_NOT_CONTACT or OPT_OUT (every channel)
+	optedOut    map[string][]string          // party → channels opted out of
+}
+
+// loadPolicy reads what the contact policy needs as of asOf.
+func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, asOf string) (*policyState, error) {
+	p := cfg.ContactPolicy
+	st := &policyState{cfg: cfg, capUsed: map[string]int{}, lineUsed: map[string][]string{}, tier: map[string]string{},
+		complaint: map[string]string{}, declined: map[string]map[string]string{}, noMarketing: map[string]string{}, optedOut: map[string][]string{}}
+	windowStart := addDays(asOf, -cfg.CrossSellCapDays)
+	queries := []struct {
+		what, sql string
+		args      []any
+		scan      func(*sql.Rows) error
+	}{
+		{"the cross-sell signals of the window", `SELECT party_id, count(*) FROM mart.signals
+			WHERE kind = 'cross_sell' AND opened_on > CAST(? AS DATE) AND opened_on <= CAST(? AS DATE) GROUP BY party_id`,
+			[]any{windowStart, asOf}, func(r *sql.Rows) error {
+				var party string
+				var n int
+				err := r.Scan(&party, &n)
+				st.capUsed[party] = n
+				return err
+			}},
+		{"the complaints", `SELECT party_id, CAST(max(CAST(outcome_time AS DATE)) AS VARCHAR) FROM core.outcome
+			WHERE status = 'COMPLAINT' AND party_id IS NOT NULL
+			  AND CAST(outcome_time AS DATE) > CAST(? AS DATE) AND CAST(outcome_time AS DATE) <= CAST(? AS DATE) GROUP BY 1`,
+			[]any{addDays(asOf, -p.ComplaintQuietDays), asOf}, func(r *sql.Rows) error {
+				var party, day string
+				err := r.Scan(&party, &day)
+				st.complaint[party] = day
+				return err
+			}},
+		{"the declines", `SELECT o.party_id, coalesce(o.product, s.product), CAST(max(CAST(o.outcome_time AS DATE)) AS VARCHAR)
+			FROM core.outcome o LEFT JOIN mart.signals s USING (signal_id)
+			WHERE o.status = 'DECLINED' AND o.party_id IS NOT NULL AND coalesce(o.product, s.product) IS NOT NULL
+			  AND CAST(o.outcome_time AS DATE) > CAST(? AS DATE) AND CAST(o.outcome_time AS DATE) <= CAST(? AS DATE) GROUP BY 1, 2`,
+			[]any{addDays(asOf, -p.DeclineQuietDays), asOf}, func(r *sql.Rows) error {
+				var party, product, day string
+				err := r.Scan(&party, &product, &day)
+				if st.declined[party] == nil {
+					st.declined[party] = map[string]string{}
+				}
+				st.declined[party][product] = day
+				return err
+			}},
+		{"the consents", `SELECT party_id, channel, arg_max(consent, effective_at) FROM core.consent
+			WHERE party_id IS NOT NULL AND CAST(effective_at AS DATE) <= CAST(? AS DATE) GROUP BY 1, 2`,
+			[]any{asOf}, func(r *sql.Rows) error {
+				var party, channel, consent string
+				if err := r.Scan(&party, &channel, &consent); err != nil {
+					return err
+				}
+				switch {
+				case consent == "DO_NOT_CONTACT", consent == "OPT_OUT" && channel == "ALL":
+					st.noMarketing[party] = consent
+				case consent == "OPT_OUT":
+					st.optedOut[party] = append(st.optedOut[party], channel)
+				}
+				return nil
+			}},
+	}
+	if *p.LineContacts {
+		queries = append(queries, struct {
+			what, sql string
+			args      []any
+			scan      func(*sql.Rows) error
+		}{"the lines' marketing contacts", `SELECT party_id, business_line || ' ' || channel || ' ' || CAST(CAST(contact_time AS DATE) AS VARCHAR)
+			FROM core.contact WHERE purpose = 'MARKETING' AND ce_id IS NULL AND party_id IS NOT NULL
+			  AND CAST(contact_time AS DATE) > CAST(? AS DATE) AND CAST(contact_time AS DATE) <= CAST(? AS DATE)
+			ORDER BY party_id, contact_time`, []any{windowStart, asOf}, func(r *sql.Rows) error {
+			var party, c string
+			err := r.Scan(&party, &c)
+			st.lineUsed[party] = append(st.lineUsed[party], c)
+			return err
+		}})
+	}
+	if len(p.TierCaps) > 0 {
+		queries = append(queries, struct {
+			what, sql string
+			args      []any
+			scan      func(*sql.Rows) error
+		}{"the tiers (mart.value_tier; run cdp tiers)", `SELECT party_id, tier FROM mart.value_tier`, nil, func(r *sql.Rows) error {
+			var party, tier string
+			err := r.Scan(&party, &tier)
+			st.tier[party] = tier
+			return err
+		}})
+	}
+	for _, q := range queries {
+		rows, err := conn.QueryContext(ctx, q.sql, q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("contact policy: %s: %w", q.what, err)
+		}
+		for rows.Next() {
+			if err := q.scan(rows); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("contact policy: %s: %w", q.what, err)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("contact policy: %s: %w", q.what, err)
+		}
+	}
+	for party := range st.optedOut {
+		sort.Strings(st.optedOut[party])
+	}
+	return st, nil
+}
+
+// hold says whether the policy holds a hit back (Held or Capped, with the
+// policy and why), or lets it through with a note (an alert it exempts).
+// A cross-sell hit it lets through counts against the limit.
+func (st *policyState) hold(h *hit) (what, why string) {
+	p := st.cfg.ContactPolicy
+	var reasons []string
+	held := func(policy, format string, args ...any) {
+		reasons = append(reasons, policy+": "+fmt.Sprintf(format, args...))
+	}
+	if c, ok := st.noMarketing[h.party]; ok {
+		if c == "DO_NOT_CONTACT" {
+			held(PolicyDoNotContact, "the customer asked not to be contacted")
+		} else {
+			held(PolicyDoNotContact, "the customer opted out of marketing on every channel")
+		}
+	}
+	if day, ok := st.complaint[h.party]; ok {
+		held(PolicyComplaintQuiet, "complaint on %s; no marketing for %d days after one", day, p.ComplaintQuietDays)
+	}
+	if day, ok := st.declined[h.party][h.rule.Product]; ok && h.rule.Product != "" {
+		held(PolicyDeclineQuiet, "declined %s on %s; not offered again for %d days", h.rule.Product, day, p.DeclineQuietDays)
+	}
+	if h.rule.Kind != "cross_sell" {
+		if len(reasons) > 0 {
+			return Opened, "exempt from the contact policy (an alert): " + strings.Join(reasons, "; ")
+		}
+		return Opened, ""
+	}
+	if len(reasons) > 0 {
+		return Held, reasons[0]
+	}
+	limit := st.cfg.CrossSellCap
+	if n, ok := p.TierCaps[st.tier[h.party]]; ok {
+		limit = n
+	}
+	ours, lines := st.capUsed[h.party], st.lineUsed[h.party]
+	if ours+len(lines) >= limit {
+		why := fmt.Sprintf("%d marketing contacts in %d days, the limit %d: %d cross-sell signals", ours+len(lines), st.cfg.CrossSellCapDays, limit, ours)
+		if len(lines) > 0 {
+			why += fmt.Sprintf(" and %d by the lines (%s)", len(lines), strings.Join(lines, ", "))
+		}
+		return Capped, PolicyContactLimit + ": " + why + "; higher scores went first"
+	}
+	st.capUsed[h.party]++
+	return Opened, ""
+}
