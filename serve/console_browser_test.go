@@ -89,6 +89,9 @@ func TestConsole_InAHeadlessChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("q"), party), chromedp.Click(chromedp.ID("search")), chromedp.WaitVisible(chromedp.ID("party")))
 	card := text("main")
 	shoot("customer")
+	do(chromedp.Navigate(base+"/console/funnel"), chromedp.WaitVisible(chromedp.CSS(`#funnel-chart[data-drawn="true"] svg`)))
+	funnelPage := text("#funnel-total")
+	shoot("funnel")
 	if !strings.Contains(login, "cdp console") {
 		t.Errorf("the login page: %q", login)
 	}
@@ -100,6 +103,9 @@ func TestConsole_InAHeadlessChromium(t *testing.T) {
 	}
 	if !strings.Contains(outboxPage, "waiting") {
 		t.Errorf("the outbox page: %q", outboxPage)
+	}
+	if !strings.Contains(funnelPage, "total") {
+		t.Errorf("the funnel's total row: %q", funnelPage)
 	}
 	if !strings.Contains(card, party) || !strings.Contains(card, "Signals") {
 		t.Errorf("the customer card: %q", card)

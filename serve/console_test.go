@@ -163,6 +163,20 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 		t.Errorf("the customer card's tier %s and its reasons, the tag history:\n%s", tier, body)
 	}
 
+	// The funnel counts every signal; a party's card shows the contacts
+	// every line made with it.
+	var signalsN int64
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.signals`).Scan(&signalsN)
+	if code, _, body := get(ana, "/console/funnel?by=tier"); code != 200 ||
+		!strings.Contains(body, `<tr id="funnel-total"><th>total</th><td class="num">`+strconv.FormatInt(signalsN, 10)+"</td>") {
+		t.Errorf("funnel page: %d, want %d signals in total\n%s", code, signalsN, body)
+	}
+	var contacted, line string
+	sqltest.Row(t, b.W.DB(), `SELECT party_id, arg_max(business_line, contact_time) FROM core.contact WHERE party_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1`).Scan(&contacted, &line)
+	if code, _, body := get(ana, "/console/customer?q="+contacted); code != 200 || !regexp.MustCompile(`id="contacts">.*\n<tr><td>[^<]+</td><td>`+line+`</td>`).MatchString(body) {
+		t.Errorf("the contacts on %s's card: %d, want a %s contact\n%s", contacted, code, line, body)
+	}
+
 	// A user limited to a branch finds its parties only, as if no other
 	// existed, and may not open the whole-bank pages.
 	br := client()
@@ -181,6 +195,12 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 		if code, _, _ := get(br, page); code != http.StatusForbidden {
 			t.Errorf("%s for the branch user: %d, want 403", page, code)
 		}
+	}
+	var ofBranch int64
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.signal_outcomes WHERE branch_code = (SELECT branch_code FROM core.party
+		WHERE branch_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)`).Scan(&ofBranch)
+	if _, _, body := get(br, "/console/funnel"); !strings.Contains(body, `<tr id="funnel-total"><th>total</th><td class="num">`+strconv.FormatInt(ofBranch, 10)+"</td>") {
+		t.Errorf("the branch user's funnel: want %d signals of the branch\n%s", ofBranch, body)
 	}
 	if _, _, body := get(br, "/console/catalog"); strings.Contains(body, `href="/console/loads"`) {
 		t.Errorf("the branch user's menu links the whole-bank pages")

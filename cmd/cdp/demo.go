@@ -114,7 +114,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	defer broker.Close()
 	topic := "ebank.events"
 	for _, f := range p.Feeds {
-		if f.Kind == config.KindKafka {
+		if f.Kind == config.KindKafka && f.Contract == "ebank" {
 			topic = f.Topic
 		}
 	}
@@ -162,6 +162,11 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		return err
 	}
 
+	// The CRM answers the first day's signals on crm.outcomes.
+	if err := answerAsCRM(ctx, out, broker.Addrs, p, dir, seed, lastDay.AddDate(0, 0, -1)); err != nil {
+		return err
+	}
+
 	// 10. The next business day, through the same job.
 	if err := deliver(); err != nil {
 		return err
@@ -179,6 +184,13 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 		printPublish(out, ps)
 	}
 	if err := printReadBack(ctx, out, broker.Addrs, p); err != nil {
+		return err
+	}
+	// 12. The loop closed: what the CRM answered, as the funnel.
+	if f, err := signals.Report(ctx, w.DB(), signals.ReportOptions{By: "rule"}); err == nil {
+		fmt.Fprint(out, "\n12. the CRM's answers, loaded from crm.outcomes on the next day (cdp signals report): ")
+		printFunnel(out, f)
+	} else {
 		return err
 	}
 
@@ -233,6 +245,50 @@ Try:
 		fmt.Fprintf(out, "  (%s predates the demo's SQL users: delete it to get them)\n", cfgPath)
 	}
 	return serve.Serve(ctx, p, w, serve.Options{Logger: g.logger, Brokers: broker.Addrs, Out: out})
+}
+
+// answerAsCRM plays the bank's CRM: it reads the signal events the first
+// day published, answers each signal (synthbank.AnswerSignals) on the
+// outcome topic, and writes what it planted to the ground truth.
+func answerAsCRM(ctx context.Context, out io.Writer, brokers []string, p *pipeline.Project, dir string, seed int64, day time.Time) error {
+	outcomes := ""
+	for _, f := range p.Feeds {
+		if f.Kind == config.KindKafka && f.Contract == "contact" && f.IsEnabled() {
+			outcomes = f.Topic
+		}
+	}
+	if outcomes == "" {
+		return nil // the project reads no outcome topic
+	}
+	var msgs []synthbank.SignalMessage
+	for _, topic := range pipeline.PublishTopics {
+		if !strings.HasPrefix(topic, "cdp.signals.") {
+			continue
+		}
+		if r := p.Publish.Topics[topic]; r != "" {
+			topic = r
+		}
+		read, err := pipeline.ReadTopic(ctx, brokers, topic)
+		if err != nil {
+			return err
+		}
+		for _, m := range read {
+			msgs = append(msgs, synthbank.SignalMessage{CEID: headers(m)["ce_id"], Body: m.Value})
+		}
+	}
+	ans, err := synthbank.AnswerSignals(msgs, synthbank.CRMOptions{Seed: seed, Day: day})
+	if err != nil {
+		return err
+	}
+	if err := synthbank.Produce(ctx, brokers, outcomes, ans.Outcomes); err != nil {
+		return fmt.Errorf("the CRM's outcomes: %w", err)
+	}
+	if err := synthbank.WriteCRMTruth(filepath.Join(dir, "truth"), ans); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "    a synthetic CRM read the signal events and answered %d signals with %d outcomes on %s (planted rates in truth/crm_rates.csv)\n",
+		ans.Signals, len(ans.Outcomes), outcomes)
+	return nil
 }
 
 // demoJob is the demo project's job that runs every stage of the DAG.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,13 +45,34 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 		"relationships (not merges): ", "legal_representative=", "checked against the generator's ground truth", " profile --config ",
 		"5. core model built in ", "core.aum_daily", "core.card_txn", "6. tags ", "aum_tier", "preferred_channel", "7. value tiers as of ", "战略核心 core", "8. mart.customer_360 as of ", "A sample 360 card", "value score",
 		"9. signals ", "10. the next business day (2026-11-20)", "tag values changed", "11. published ", "0 left in the outbox",
-		"cdp.signals.churn", "cdp.signals.crosssell", "cdp.signals.risk", "cdp.tags.changes", "cdp.profile", "events, all valid"} {
+		"cdp.signals.churn", "cdp.signals.crosssell", "cdp.signals.risk", "cdp.tags.changes", "cdp.profile", "events, all valid",
+		"a synthetic CRM read the signal events and answered", "12. the CRM's answers", "funnel of all signals, by rule:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
 	cfg := filepath.Join(dir, "cdp.yaml")
 	checkPublishedEvents(t, cfg)
+	// The loop: every answer the CRM planted came back, once, on its signal.
+	truth, err := os.ReadFile(filepath.Join(dir, "truth", "crm_outcomes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted, _ := csv.NewReader(strings.NewReader(string(truth))).ReadAll()
+	converted := map[string]bool{}
+	for _, r := range planted[1:] {
+		if r[4] == "CONVERTED" {
+			converted[r[2]] = true
+		}
+	}
+	out, err = run(t, "sql", "--config", cfg, "--format", "csv", "SELECT (SELECT count(*) FROM raw.contact_outcomes), count(*) FILTER (converted_at IS NOT NULL) FROM mart.signal_outcomes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := csv.NewReader(strings.NewReader(out)).ReadAll(); len(recs) != 2 || recs[1][0] != strconv.Itoa(len(planted)-1) ||
+		recs[1][1] != strconv.Itoa(len(converted)) || len(converted) == 0 {
+		t.Errorf("outcomes loaded and signals converted %q, want %d and %d (truth/crm_outcomes.csv)", out, len(planted)-1, len(converted))
+	}
 	// Every other command works on the project it left.
 	out, err = run(t, "sql", "--config", cfg, "--format", "csv", "SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM raw.ebank_events")
 	if err != nil {

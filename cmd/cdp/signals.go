@@ -164,7 +164,8 @@ answered (the contact feed's contacts and outcomes, matched to the signals by
 the ce_id of their events): published, contacted, interested, converted,
 declined and expired without a contact, the contact rate (contacted ÷
 published), the conversion rate (converted ÷ contacted), the converted
-amount and the median days from publication to the first contact; by rule
+amount and the median days from the signal's business day to the first
+contact; by rule
 (default), kind, tier, branch, RM or week opened, with the total. Analysts
 read the same from mart.signal_outcomes and mart.signal_funnel.`,
 		Example: `  cdp signals report

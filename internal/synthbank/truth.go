@@ -261,4 +261,21 @@ card holders and txns — malformed_row (an extra field), bad_type ("abc"),
 bad_date (20260230 / 2026-13-01 00:00:00); ebank event archives —
 malformed_row (a truncated object), missing_required (no user_id), bad_enum
 (event_type UNKNOWN). Stream copies of events are never damaged.
+
+## The contact feed, and crm_outcomes.csv / crm_rates.csv
+
+The contact center (feeds/contact) delivers every line's contacts (about 10%
+of core parties a day, 3% of growth, 0.6% of base; visits, calls, WeChat,
+SMS, e-mail; purposes marketing, service, care, risk) and consent changes
+(0.4% of parties a day: opt-outs per channel, opt-ins, and do-not-contact
+requests), naming each customer by a source key (core banking's, else
+credit's, else the first it has). It writes no outcomes: a bank's CRM
+answers cdp's signals. ` + "`cdp demo`" + ` plays that CRM after the first day: it
+reads the signal events from the broker (knowing only their ce_id and
+body), answers each signal on crm.outcomes (accepted, then unreachable or
+contacted; a contacted cross-sell customer is interested, declines, or
+rarely complains; an interested one may convert) and writes here what it
+answered (crm_outcomes.csv: outcome_id, ce_id, signal_id, rule_id, status,
+amount) and the rates it planted per rule (crm_rates.csv: p_contact,
+p_interest, p_decline, p_convert).
 `

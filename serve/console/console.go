@@ -149,6 +149,7 @@ func New(o Options) (*Console, error) {
 			}
 			return t.Format("2006-01-02 15:04:05")
 		},
+		"pct": func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 		"dur": func(a, b time.Time) string {
 			if a.IsZero() || b.IsZero() {
 				return ""
@@ -196,6 +197,7 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("GET /console/customer", c.page("customer", c.customer))
 	mux.Handle("GET /console/identity", c.page("identity", c.identity))
 	mux.Handle("GET /console/catalog", c.page("catalog", c.catalog))
+	mux.Handle("GET /console/funnel", c.page("funnel", c.funnel))
 	return mux
 }
 
@@ -506,6 +508,31 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 		return err
 	}
 	data["TagHistory"] = historyRows
+	// The loop: what the lines did with the customer, what the CRM answered,
+	// and what the contact policy held back.
+	for _, q := range []struct{ key, sql string }{
+		{"Contacts", `SELECT strftime(contact_time, '%Y-%m-%d %H:%M'), business_line, channel, purpose, coalesce(product, ''), coalesce(rm_id, ''),
+			CASE WHEN ce_id IS NULL THEN '' ELSE 'answers a cdp signal' END FROM core.contact WHERE party_id = ? ORDER BY contact_time DESC LIMIT 50`},
+		{"Outcomes", `SELECT strftime(outcome_time, '%Y-%m-%d %H:%M'), status, coalesce(product, ''), coalesce(CAST(amount AS VARCHAR), ''),
+			coalesce(signal_id, ''), coalesce(task_id, '') FROM core.outcome WHERE party_id = ? ORDER BY outcome_time DESC LIMIT 50`},
+		{"Consents", `SELECT channel, arg_max(consent, effective_at), strftime(max(effective_at), '%Y-%m-%d') FROM core.consent
+			WHERE party_id = ? GROUP BY channel ORDER BY channel`},
+		{"Held", `SELECT CAST(as_of AS VARCHAR), rule_id, decision, coalesce(detail, '') FROM mart.signal_decisions
+			WHERE party_id = ? AND decision IN ('held', 'capped', 'suppressed') ORDER BY as_of DESC, rule_id LIMIT 50`},
+	} {
+		rows, err := c.stringRows(r.Context(), q.sql, p.PartyID)
+		if err != nil {
+			return fmt.Errorf("%s: %w", strings.ToLower(q.key), err)
+		}
+		if s.role != RoleEngineer {
+			for _, row := range rows {
+				for i := range row {
+					row[i] = pii.Redact(row[i])
+				}
+			}
+		}
+		data[q.key] = rows
+	}
 	sig, err := c.o.DB.QueryContext(r.Context(), `SELECT rule_id, kind, status, CAST(score AS DOUBLE), coalesce(reason, ''), coalesce(CAST(evidence AS VARCHAR), '')
 		FROM mart.signals WHERE party_id = ? ORDER BY score DESC, rule_id`, p.PartyID)
 	if err != nil {
@@ -526,6 +553,32 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 	sig.Close()
 	data["Signals"] = signals
 	return sig.Err()
+}
+
+// stringRows runs a query whose columns are all text.
+func (c *Console) stringRows(ctx context.Context, query string, args ...any) ([][]string, error) {
+	rows, err := c.o.DB.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for rows.Next() {
+		row := make([]string, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
 }
 
 // tierRow is a party's tier with the reasons for it.
@@ -602,6 +655,31 @@ func scopeText(u User) string {
 		parts = append(parts, "RMs "+strings.Join(u.RMs, ", "))
 	}
 	return strings.Join(parts, " and ")
+}
+
+// funnel: how far the signals went once the CRM answered, by rule, kind,
+// tier, branch, RM or week; a scoped user's own branches and RMs only.
+func (c *Console) funnel(r *http.Request, s session, data map[string]any) error {
+	by := r.URL.Query().Get("by")
+	if _, ok := signals.ReportBy[by]; !ok {
+		by = "rule"
+	}
+	o := signals.ReportOptions{By: by, Branches: s.scope.Branches, RMs: s.scope.RMs}
+	f, err := signals.Report(r.Context(), c.o.DB, o)
+	if err != nil {
+		return err
+	}
+	data["By"], data["Funnel"] = by, f
+	data["Groupings"] = []string{"rule", "kind", "tier", "branch", "rm", "week"}
+	ch := chart{Kind: "bar", Series: []chartSeries{{Name: "published"}, {Name: "contacted"}, {Name: "interested"}, {Name: "converted"}}}
+	for _, row := range f.Rows {
+		ch.X = append(ch.X, row.Group)
+		for i, v := range []int64{row.Published, row.Contacted, row.Interested, row.Converted} {
+			ch.Series[i].Data = append(ch.Series[i].Data, float64(v))
+		}
+	}
+	data["FunnelChart"] = ch
+	return nil
 }
 
 // identityRun is one unification run.

@@ -24,6 +24,9 @@ var ReportBy = map[string]string{
 type ReportOptions struct {
 	By       string    // a key of ReportBy; default rule
 	From, To time.Time // signals opened on these days (zero: no bound)
+	// Branches and RMs, when either is set, keep the signals sent for
+	// those branches or RMs (a scoped user's funnel).
+	Branches, RMs []string
 }
 
 // FunnelRow is one group's funnel.
@@ -39,7 +42,7 @@ type FunnelRow struct {
 	ContactRate         float64 `json:"contact_rate"`    // contacted ÷ published
 	ConversionRate      float64 `json:"conversion_rate"` // converted ÷ contacted
 	ConvertedAmount     float64 `json:"converted_amount"`
-	MedianDaysToContact float64 `json:"median_days_to_contact"` // from publication; 0 when none was contacted
+	MedianDaysToContact float64 `json:"median_days_to_contact"` // from the signal's business day; 0 when none was contacted
 }
 
 // Funnel is a funnel report.
@@ -78,6 +81,10 @@ func Report(ctx context.Context, db *sql.DB, o ReportOptions) (*Funnel, error) {
 		where += " AND opened_on <= CAST(? AS DATE)"
 		args = append(args, f.To)
 	}
+	if len(o.Branches) > 0 || len(o.RMs) > 0 {
+		where += " AND (list_contains(CAST(? AS VARCHAR[]), branch_code) OR list_contains(CAST(? AS VARCHAR[]), rm_id))"
+		args = append(args, listText(o.Branches), listText(o.RMs))
+	}
 	q := fmt.Sprintf(`SELECT grp, %[1]s, false AS total FROM (
 			SELECT coalesce(CAST(%[2]s AS VARCHAR), '(none)') AS grp, * FROM mart.signal_outcomes WHERE %[3]s) GROUP BY grp
 		UNION ALL
@@ -114,4 +121,13 @@ func Report(ctx context.Context, db *sql.DB, o ReportOptions) (*Funnel, error) {
 // funnelColumns are a group's figures, then whether the row is the total.
 const funnelColumns = `count(*), count(published_at), count(contacted_at), count(interested_at), count(converted_at),
 	count(declined_at), count(*) FILTER (state = 'expired'), CAST(coalesce(sum(converted_amount), 0) AS DOUBLE),
-	coalesce(median(epoch(contacted_at - published_at) / 86400.0), 0)`
+	coalesce(median(epoch(contacted_at - CAST(opened_on AS TIMESTAMPTZ)) / 86400.0), 0)`
+
+// listText is a list as DuckDB reads it from text: ['a', 'b'].
+func listText(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}

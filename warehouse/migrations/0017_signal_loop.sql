@@ -94,7 +94,8 @@ LEFT JOIN answered a USING (signal_id)
 LEFT JOIN oc USING (signal_id);
 
 -- mart.signal_funnel: the funnel by rule, kind, tier, branch, RM (those the
--- signal was sent for) and the week it opened.
+-- signal was sent for) and the week it opened. Days to contact count from
+-- the signal's business day (opened_on, at midnight).
 CREATE OR REPLACE VIEW mart.signal_funnel AS
 SELECT rule_id, kind, tier, branch_code, rm_id, CAST(date_trunc('week', opened_on) AS DATE) AS week,
        count(*) AS signals,
@@ -107,6 +108,6 @@ SELECT rule_id, kind, tier, branch_code, rm_id, CAST(date_trunc('week', opened_o
        sum(converted_amount) AS converted_amount,
        round(count(contacted_at) / nullif(count(published_at), 0), 4) AS contact_rate,
        round(count(converted_at) / nullif(count(contacted_at), 0), 4) AS conversion_rate,
-       round(median(epoch(contacted_at - published_at) / 86400.0), 2) AS median_days_to_contact
+       round(median(epoch(contacted_at - CAST(opened_on AS TIMESTAMPTZ)) / 86400.0), 2) AS median_days_to_contact
 FROM mart.signal_outcomes
 GROUP BY ALL;
