@@ -70,6 +70,7 @@ var migrations = []migration{
 		loop, err := migrationFiles.ReadFile("migrations/0017_signal_loop.sql")
 		return rawTablesSQL("contact") + string(loop), err
 	}},
+	fileMigration(18, "0018_signal_lift.sql"),
 }
 
 // rawTablesSQL creates the raw tables of one built-in contract feed.

@@ -163,7 +163,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	}
 
 	// The CRM answers the first day's signals on crm.outcomes.
-	if err := answerAsCRM(ctx, out, broker.Addrs, p, dir, seed, lastDay.AddDate(0, 0, -1)); err != nil {
+	if err := answerAsCRM(ctx, out, broker.Addrs, p, w, dir, seed, lastDay.AddDate(0, 0, -1)); err != nil {
 		return err
 	}
 
@@ -186,13 +186,19 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	if err := printReadBack(ctx, out, broker.Addrs, p); err != nil {
 		return err
 	}
-	// 12. The loop closed: what the CRM answered, as the funnel.
-	if f, err := signals.Report(ctx, w.DB(), signals.ReportOptions{By: "rule"}); err == nil {
-		fmt.Fprint(out, "\n12. the CRM's answers, loaded from crm.outcomes on the next day (cdp signals report): ")
-		printFunnel(out, f)
-	} else {
+	// 12. The loop closed: what the CRM answered, as the funnel and the lift.
+	f, err := signals.Report(ctx, w.DB(), signals.ReportOptions{By: "rule"})
+	if err != nil {
 		return err
 	}
+	fmt.Fprint(out, "\n12. the CRM's answers, loaded from crm.outcomes on the next day (cdp signals report): ")
+	printFunnel(out, f)
+	lift, err := signals.Lift(ctx, w.DB(), signals.LiftOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, "    and cdp signals lift (one day of answers on a small bank: wide intervals; truth/crm_rates.csv has the planted uplift): ")
+	printLift(out, lift)
 
 	var example string
 	_ = w.DB().QueryRowContext(ctx, `SELECT party_id FROM core.party p WHERE party_type = 'P' AND len(systems) >= 4
@@ -250,7 +256,7 @@ Try:
 // answerAsCRM plays the bank's CRM: it reads the signal events the first
 // day published, answers each signal (synthbank.AnswerSignals) on the
 // outcome topic, and writes what it planted to the ground truth.
-func answerAsCRM(ctx context.Context, out io.Writer, brokers []string, p *pipeline.Project, dir string, seed int64, day time.Time) error {
+func answerAsCRM(ctx context.Context, out io.Writer, brokers []string, p *pipeline.Project, w *warehouse.Warehouse, dir string, seed int64, day time.Time) error {
 	outcomes := ""
 	for _, f := range p.Feeds {
 		if f.Kind == config.KindKafka && f.Contract == "contact" && f.IsEnabled() {
@@ -276,7 +282,27 @@ func answerAsCRM(ctx context.Context, out io.Writer, brokers []string, p *pipeli
 			msgs = append(msgs, synthbank.SignalMessage{CEID: headers(m)["ce_id"], Body: m.Value})
 		}
 	}
-	ans, err := synthbank.AnswerSignals(msgs, synthbank.CRMOptions{Seed: seed, Day: day})
+	// The world knows who cdp held out (the CRM does not): some of them
+	// buy unprompted, which the bank's sales records report.
+	var held []synthbank.HeldOut
+	rows, err := w.DB().QueryContext(ctx, `SELECT DISTINCT d.party_id, d.rule_id, r.product FROM mart.signal_decisions d
+		JOIN mart.signal_rules r USING (rule_id) WHERE d.decision = 'holdout' AND r.product IS NOT NULL ORDER BY 1, 2`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var h synthbank.HeldOut
+		if err := rows.Scan(&h.Party, &h.Rule, &h.Product); err != nil {
+			rows.Close()
+			return err
+		}
+		held = append(held, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	ans, err := synthbank.AnswerSignals(msgs, synthbank.CRMOptions{Seed: seed, Day: day, Held: held})
 	if err != nil {
 		return err
 	}
@@ -288,6 +314,9 @@ func answerAsCRM(ctx context.Context, out io.Writer, brokers []string, p *pipeli
 	}
 	fmt.Fprintf(out, "    a synthetic CRM read the signal events and answered %d signals with %d outcomes on %s (planted rates in truth/crm_rates.csv)\n",
 		ans.Signals, len(ans.Outcomes), outcomes)
+	if len(held) > 0 {
+		fmt.Fprintf(out, "    (and reported the unprompted purchases of the %d customers cdp held out, as the bank's sales records would)\n", len(held))
+	}
 	return nil
 }
 

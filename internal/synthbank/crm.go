@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -34,6 +35,25 @@ type CRMOptions struct {
 	Seed int64
 	// Day is the business day the answers happen on (China time).
 	Day time.Time
+	// Held are the customers cdp held out of its cross-sell rules: the
+	// world knows them (the CRM does not); some buy the product unprompted,
+	// which the bank's sales records report like any sale.
+	Held []HeldOut
+	// ZeroUplift are rules whose signals sell nothing more than customers
+	// buy unprompted (default xs_bill_pool): their lift is zero.
+	ZeroUplift []string
+}
+
+// HeldOut is a customer held out of a rule.
+type HeldOut struct{ Party, Rule, Product string }
+
+// BaseConversion is the chance a customer a cross-sell rule picks takes its
+// product unprompted within the conversion window, planted per rule
+// (between 2% and 5%).
+func BaseConversion(rule string) float64 {
+	h := fnv.New64a()
+	h.Write([]byte("base|" + rule))
+	return 0.02 + 0.03*float64(h.Sum64()%1000)/1000
 }
 
 // CRMRates are the planted rates of one rule.
@@ -42,6 +62,14 @@ type CRMRates struct {
 	Interest float64 // a reached customer is interested
 	Decline  float64 // a reached customer declines (else: no answer yet)
 	Convert  float64 // an interested customer converts
+	Base     float64 // any customer of the rule buys unprompted (BaseConversion)
+}
+
+// Uplift is what the rule's signal adds to a customer's chance of
+// converting: P(treated converts) − P(held out converts).
+func (r CRMRates) Uplift() float64 {
+	prompted := r.Contact * r.Interest * r.Convert
+	return (1 - r.Base) * prompted
 }
 
 // CRMAnswer is what the CRM answered: outcome messages for crm.outcomes
@@ -55,14 +83,26 @@ type CRMAnswer struct {
 
 // crmRates plants a rule's rates from its id: cross-sell rules convert
 // between about 8% and 30% of the interested, each rule its own.
-func crmRates(rule, kind string) CRMRates {
+func crmRates(rule, kind string, zero []string) CRMRates {
 	h := fnv.New64a()
 	h.Write([]byte(rule))
 	u := float64(h.Sum64()%1000) / 1000
 	if kind != "cross_sell" {
 		return CRMRates{Contact: 0.8}
 	}
-	return CRMRates{Contact: 0.6 + 0.2*u, Interest: 0.25 + 0.2*u, Decline: 0.35, Convert: 0.3 + 0.4*u}
+	r := CRMRates{Contact: 0.6 + 0.2*u, Interest: 0.25 + 0.2*u, Decline: 0.35, Convert: 0.3 + 0.4*u, Base: BaseConversion(rule)}
+	if slices.Contains(zero, rule) {
+		r.Convert = 0
+	}
+	return r
+}
+
+// RatesOf are the rates the CRM plants for a cross-sell rule.
+func RatesOf(rule string, zeroUplift []string) CRMRates {
+	if zeroUplift == nil {
+		zeroUplift = []string{"xs_bill_pool"}
+	}
+	return crmRates(rule, "cross_sell", zeroUplift)
 }
 
 // AnswerSignals answers every signal first seen opened in msgs, once.
@@ -75,6 +115,9 @@ func AnswerSignals(msgs []SignalMessage, o CRMOptions) (*CRMAnswer, error) {
 		PartyID  string `json:"party_id"`
 		RMID     string `json:"rm_id"`
 		Product  string `json:"product"`
+	}
+	if o.ZeroUplift == nil {
+		o.ZeroUplift = []string{"xs_bill_pool"}
 	}
 	ans := &CRMAnswer{Rates: map[string]CRMRates{}}
 	seen := map[string]bool{}
@@ -91,7 +134,7 @@ func AnswerSignals(msgs []SignalMessage, o CRMOptions) (*CRMAnswer, error) {
 			continue
 		}
 		seen[e.SignalID] = true
-		rates := crmRates(e.RuleID, e.Kind)
+		rates := crmRates(e.RuleID, e.Kind, o.ZeroUplift)
 		ans.Rates[e.RuleID] = rates
 		ans.Signals++
 		r := rand.New(rand.NewPCG(uint64(o.Seed), fnvOf(e.SignalID)))
@@ -115,29 +158,65 @@ func AnswerSignals(msgs []SignalMessage, o CRMOptions) (*CRMAnswer, error) {
 			ans.Outcomes = append(ans.Outcomes, StreamEvent{Key: []byte(e.PartyID), Value: body})
 			ans.Truth = append(ans.Truth, []string{id, m.CEID, e.SignalID, e.RuleID, status, amt})
 		}
+		// Whether the customer buys unprompted is drawn first, from the
+		// customer and the rule alone, as for one held out.
+		unprompted := buysUnprompted(o.Seed, e.PartyID, e.RuleID, rates.Base)
+		converted := false
 		emit("ACCEPTED", "", 0)
 		if r.Float64() >= rates.Contact {
 			emit("UNREACHABLE", "", 0)
-			continue
-		}
-		emit("CONTACTED", "", 0)
-		if e.Kind != "cross_sell" {
-			continue
-		}
-		switch x := r.Float64(); {
-		case x < 0.01:
-			emit("COMPLAINT", e.Product, 0)
-		case x < 0.01+rates.Interest:
-			emit("INTERESTED", e.Product, 0)
-			if r.Float64() < rates.Convert {
-				emit("CONVERTED", e.Product, float64(int64(50_000+r.Float64()*1_950_000)/100*100))
+		} else {
+			emit("CONTACTED", "", 0)
+			if e.Kind == "cross_sell" {
+				switch x := r.Float64(); {
+				case x < 0.01:
+					emit("COMPLAINT", e.Product, 0)
+				case x < 0.01+rates.Interest:
+					emit("INTERESTED", e.Product, 0)
+					if r.Float64() < rates.Convert || unprompted {
+						emit("CONVERTED", e.Product, amountOf(r))
+						converted = true
+					}
+				case x < 0.01+rates.Interest+rates.Decline && !unprompted:
+					emit("DECLINED", e.Product, 0)
+				}
 			}
-		case x < 0.01+rates.Interest+rates.Decline:
-			emit("DECLINED", e.Product, 0)
+		}
+		if unprompted && !converted && e.Kind == "cross_sell" {
+			ans.sale(e.PartyID, e.RuleID, e.Product, day, amountOf(r))
+		}
+	}
+	// The held-out customers the world has buy at the base rate; the
+	// bank's sales records report it (a task, no ce_id).
+	for _, h := range o.Held {
+		rates := crmRates(h.Rule, "cross_sell", o.ZeroUplift)
+		ans.Rates[h.Rule] = rates
+		if buysUnprompted(o.Seed, h.Party, h.Rule, rates.Base) {
+			r := rand.New(rand.NewPCG(uint64(o.Seed), fnvOf("amount|"+h.Party+"|"+h.Rule)))
+			ans.sale(h.Party, h.Rule, h.Product, day, amountOf(r))
 		}
 	}
 	sort.SliceStable(ans.Truth, func(i, j int) bool { return ans.Truth[i][0] < ans.Truth[j][0] })
 	return ans, nil
+}
+
+// buysUnprompted: whether a customer a rule picked takes its product in
+// the window without being asked, the same whether treated or held out.
+func buysUnprompted(seed int64, party, rule string, base float64) bool {
+	r := rand.New(rand.NewPCG(uint64(seed), fnvOf("unprompted|"+party+"|"+rule)))
+	return r.Float64() < base
+}
+
+func amountOf(r *rand.Rand) float64 { return float64(int64(50_000+r.Float64()*1_950_000) / 100 * 100) }
+
+// sale reports a purchase the bank's sales records show, not tied to a
+// signal: an outcome of a task, naming the customer and the product.
+func (ans *CRMAnswer) sale(party, rule, product, day string, amount float64) {
+	id := fmt.Sprintf("SALE-%016x", fnvOf(party+"|"+rule+"|"+day))
+	body, _ := json.Marshal(map[string]any{"outcome_id": id, "task_id": id, "party_id": party, "status": "CONVERTED",
+		"product": product, "amount": amount, "outcome_time": day + "T16:00:00+08:00"})
+	ans.Outcomes = append(ans.Outcomes, StreamEvent{Key: []byte(party), Value: body})
+	ans.Truth = append(ans.Truth, []string{id, "", "", rule, "CONVERTED", fmt.Sprintf("%.2f", amount)})
 }
 
 func fnvOf(s string) uint64 {
@@ -160,7 +239,7 @@ func WriteCRMTruth(dir string, ans *CRMAnswer) error {
 	var rates [][]string
 	for _, r := range rules {
 		x := ans.Rates[r]
-		rates = append(rates, []string{r, ftoa(x.Contact), ftoa(x.Interest), ftoa(x.Decline), ftoa(x.Convert)})
+		rates = append(rates, []string{r, ftoa(x.Contact), ftoa(x.Interest), ftoa(x.Decline), ftoa(x.Convert), ftoa(x.Base), ftoa(x.Uplift())})
 	}
 	for _, f := range []struct {
 		name   string
@@ -168,7 +247,7 @@ func WriteCRMTruth(dir string, ans *CRMAnswer) error {
 		rows   [][]string
 	}{
 		{"crm_outcomes.csv", []string{"outcome_id", "ce_id", "signal_id", "rule_id", "status", "amount"}, ans.Truth},
-		{"crm_rates.csv", []string{"rule_id", "p_contact", "p_interest", "p_decline", "p_convert"}, rates},
+		{"crm_rates.csv", []string{"rule_id", "p_contact", "p_interest", "p_decline", "p_convert", "p_base", "uplift"}, rates},
 	} {
 		var b bytes.Buffer
 		cw := csv.NewWriter(&b)

@@ -26,6 +26,9 @@ type Config struct {
 	// ContactPolicy holds marketing back across all business lines
 	// (policy.go); the cross-sell cap is its limit.
 	ContactPolicy ContactPolicy `yaml:"contact_policy"`
+	// Holdout keeps a share of each rule's signals back to measure its
+	// lift (holdout.go).
+	Holdout Holdout `yaml:"holdout"`
 	// Params overrides rule parameters: rule id → parameter → value.
 	Params map[string]map[string]any `yaml:"params"`
 }
@@ -49,6 +52,7 @@ func (c Config) WithDefaults() Config {
 		c.CrossSellCapDays = 7
 	}
 	c.ContactPolicy = c.ContactPolicy.withDefaults()
+	c.Holdout = c.Holdout.withDefaults()
 	return c
 }
 
@@ -66,7 +70,8 @@ func (c Config) Check() []string {
 	if c.UpdateMinRise < 0 {
 		out = append(out, fmt.Sprintf("update_min_rise: must be 0 or more points, not %v", c.UpdateMinRise))
 	}
-	return append(out, c.ContactPolicy.check()...)
+	out = append(out, c.ContactPolicy.check()...)
+	return append(out, c.Holdout.check()...)
 }
 
 // UsesBuiltin reports whether the built-in rules are part of the project's.

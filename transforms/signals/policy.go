@@ -215,7 +215,7 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, asOf string) (*
 
 // hold says whether the policy holds a hit back (Held or Capped, with the
 // policy and why), or lets it through with a note (an alert it exempts).
-// A cross-sell hit it lets through counts against the limit.
+// A cross-sell hit that then opens counts against the limit (sent).
 func (st *policyState) hold(h *hit) (what, why string) {
 	p := st.cfg.ContactPolicy
 	var reasons []string
@@ -256,6 +256,12 @@ func (st *policyState) hold(h *hit) (what, why string) {
 		}
 		return Capped, PolicyContactLimit + ": " + why + "; higher scores went first"
 	}
-	st.capUsed[h.party]++
 	return Opened, ""
+}
+
+// sent counts a cross-sell signal opened against the limit.
+func (st *policyState) sent(h *hit) {
+	if h.rule.Kind == "cross_sell" {
+		st.capUsed[h.party]++
+	}
 }

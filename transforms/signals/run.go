@@ -371,6 +371,13 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 			decisions = append(decisions, decision{h.rule, h.party, h.score, what, why})
 			continue
 		}
+		// Among the hits the policy lets through, the rule's holdout group.
+		if held, u := cfg.Holdout.HeldOut(h.rule, h.party, asOf); held {
+			decisions = append(decisions, decision{h.rule, h.party, h.score, HoldoutDecision,
+				fmt.Sprintf("holdout: %.0f%% of %s held out for %s to measure its lift (draw %.3f)", 100*cfg.Holdout.Share(h.rule), h.rule.ID, cfg.Holdout.Salt(asOf), u)})
+			continue
+		}
+		policy.sent(h)
 		k := rp{h.rule.ID, h.party}
 		s := &signal{
 			ID:   outbox.EventID(h.rule.ID, h.party, asOf, strconv.Itoa(lastSent[k].n)),
@@ -394,6 +401,9 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		return err
 	}
 	if err := writeDecisions(ctx, conn, decisions, asOf, o.RunID); err != nil {
+		return err
+	}
+	if err := writeRules(ctx, conn, byID, cfg); err != nil {
 		return err
 	}
 	events, err := signalEvents(ctx, conn, byID, changed, transitions, asOf, policy.optedOut, o)
@@ -448,6 +458,25 @@ func writeSignals(ctx context.Context, conn *sql.Conn, changed []*signal, runID 
 		}
 	}
 	return nil
+}
+
+// writeRules replaces mart.signal_rules with the run's rule set, its
+// products and holdout shares (the lift views read them).
+func writeRules(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, cfg Config) error {
+	if _, err := conn.ExecContext(ctx, `DELETE FROM mart.signal_rules`); err != nil {
+		return fmt.Errorf("mart.signal_rules: %w", err)
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	rows := make([][]any, 0, len(ids))
+	for _, id := range ids {
+		r := byID[id]
+		rows = append(rows, []any{r.ID, r.Kind, r.NameZH, r.NameEN, warehouse.NullString(r.Product), cfg.Holdout.Share(r), cfg.Holdout.ConversionDays})
+	}
+	return warehouse.InsertRows(ctx, conn, "mart.signal_rules", rows)
 }
 
 func writeDecisions(ctx context.Context, conn *sql.Conn, ds []decision, asOf, runID string) error {
