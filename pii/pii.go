@@ -110,6 +110,9 @@ var Columns = map[string]Class{
 	// A contract change: the raw table and the column added with its type.
 	"ops.contract_changes.table_name": None,
 	"ops.contract_changes.detail":     None,
+	// The rule set of the last signal run: rules' names, no customer's.
+	"mart.signal_rules.name_zh": None,
+	"mart.signal_rules.name_en": None,
 }
 
 // looksPersonal matches column names that may hold personal data: the
