@@ -171,6 +171,13 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 		!strings.Contains(body, `<tr id="funnel-total"><th>total</th><td class="num">`+strconv.FormatInt(signalsN, 10)+"</td>") {
 		t.Errorf("funnel page: %d, want %d signals in total\n%s", code, signalsN, body)
 	}
+	// Service coverage by RM: the customers with a standard.
+	var withStandard int64
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.service_coverage`).Scan(&withStandard)
+	if code, _, body := get(ana, "/console/coverage"); code != 200 || withStandard == 0 || !strings.Contains(body, `id="coverage"`) ||
+		strings.Count(body, "<tr><td>") == 0 {
+		t.Errorf("coverage page: %d with %d customers with a standard\n%s", code, withStandard, body)
+	}
 	var contacted, line string
 	sqltest.Row(t, b.W.DB(), `SELECT party_id, arg_max(business_line, contact_time) FROM core.contact WHERE party_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1`).Scan(&contacted, &line)
 	if code, _, body := get(ana, "/console/customer?q="+contacted); code != 200 || !regexp.MustCompile(`id="contacts">.*\n<tr><td>[^<]+</td><td>`+line+`</td>`).MatchString(body) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,7 +74,11 @@ publish.allow_pii). Every problem names the file and line.`,
 			for _, r := range rules.Rules {
 				n[r.Kind]++
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d rules valid: churn=%d cross_sell=%d risk=%d\n", len(rules.Rules), n["churn"], n["cross_sell"], n["risk"])
+			var kinds []string
+			for _, k := range signals.Kinds {
+				kinds = append(kinds, fmt.Sprintf("%s=%d", k.ID, n[k.ID]))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d rules valid: %s\n", len(rules.Rules), strings.Join(kinds, " "))
 			return nil
 		},
 	}

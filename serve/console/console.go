@@ -198,6 +198,7 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("GET /console/identity", c.page("identity", c.identity))
 	mux.Handle("GET /console/catalog", c.page("catalog", c.catalog))
 	mux.Handle("GET /console/funnel", c.page("funnel", c.funnel))
+	mux.Handle("GET /console/coverage", c.page("coverage", c.coverage))
 	return mux
 }
 
@@ -679,7 +680,46 @@ func (c *Console) funnel(r *http.Request, s session, data map[string]any) error 
 		}
 	}
 	data["FunnelChart"] = ch
+	if !s.scope.scoped() { // the lift is a whole-bank figure
+		lift, err := signals.Lift(r.Context(), c.o.DB, signals.LiftOptions{})
+		if err != nil {
+			return err
+		}
+		data["Lift"] = lift
+	}
 	return nil
+}
+
+// coverage: the service standards by tier, met or not, by RM and branch
+// (mart.service_coverage as of the last signal run); a scoped user's own.
+func (c *Console) coverage(r *http.Request, s session, data map[string]any) error {
+	by := "rm_id"
+	if r.URL.Query().Get("by") == "branch" {
+		by = "branch_code"
+	}
+	data["By"] = map[string]string{"rm_id": "rm", "branch_code": "branch"}[by]
+	rows, err := c.stringRows(r.Context(), `SELECT coalesce(`+by+`, '(none)'), CAST(count(*) AS VARCHAR),
+			CAST(count(*) FILTER (status = 'met') AS VARCHAR), CAST(count(*) FILTER (status = 'on_track') AS VARCHAR),
+			CAST(count(*) FILTER (status = 'at_risk') AS VARCHAR),
+			printf('%.1f%%', 100.0 * count(*) FILTER (status = 'met') / count(*)), coalesce(CAST(max(as_of) AS VARCHAR), '')
+		FROM mart.service_coverage
+		WHERE (CAST(? AS VARCHAR[]) IS NULL AND CAST(? AS VARCHAR[]) IS NULL)
+		   OR list_contains(CAST(? AS VARCHAR[]), branch_code) OR list_contains(CAST(? AS VARCHAR[]), rm_id)
+		GROUP BY 1 ORDER BY count(*) FILTER (status = 'at_risk') DESC, 1 LIMIT 200`,
+		nullList(s.scope.Branches), nullList(s.scope.RMs), nullList(s.scope.Branches), nullList(s.scope.RMs))
+	if err != nil {
+		return fmt.Errorf("service coverage: %w", err)
+	}
+	data["Coverage"] = rows
+	return nil
+}
+
+// nullList is a list argument, or NULL for none.
+func nullList(values []string) any {
+	if len(values) == 0 {
+		return nil
+	}
+	return listArg(values)
 }
 
 // identityRun is one unification run.

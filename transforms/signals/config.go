@@ -29,6 +29,8 @@ type Config struct {
 	// Holdout keeps a share of each rule's signals back to measure its
 	// lift (holdout.go).
 	Holdout Holdout `yaml:"holdout"`
+	// Service: the service standards by tier (service.go).
+	Service Service `yaml:"service"`
 	// Params overrides rule parameters: rule id → parameter → value.
 	Params map[string]map[string]any `yaml:"params"`
 }
@@ -53,6 +55,7 @@ func (c Config) WithDefaults() Config {
 	}
 	c.ContactPolicy = c.ContactPolicy.withDefaults()
 	c.Holdout = c.Holdout.withDefaults()
+	c.Service = c.Service.withDefaults()
 	return c
 }
 
@@ -71,7 +74,8 @@ func (c Config) Check() []string {
 		out = append(out, fmt.Sprintf("update_min_rise: must be 0 or more points, not %v", c.UpdateMinRise))
 	}
 	out = append(out, c.ContactPolicy.check()...)
-	return append(out, c.Holdout.check()...)
+	out = append(out, c.Holdout.check()...)
+	return append(out, c.Service.check()...)
 }
 
 // UsesBuiltin reports whether the built-in rules are part of the project's.

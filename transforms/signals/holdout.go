@@ -37,7 +37,7 @@ type Holdout struct {
 const HoldoutDecision = "holdout"
 
 func (h Holdout) withDefaults() Holdout {
-	kinds := map[string]float64{"cross_sell": 0.10, "churn": 0, "risk": 0}
+	kinds := map[string]float64{"cross_sell": 0.10, "churn": 0, "risk": 0, "service": 0}
 	for k, v := range h.Kinds {
 		kinds[k] = v
 	}
@@ -64,8 +64,8 @@ func (h Holdout) check() []string {
 		}
 	}
 	for k := range h.Kinds {
-		if k != "cross_sell" && k != "churn" && k != "risk" {
-			out = append(out, fmt.Sprintf("holdout.kinds: %q is not a kind (cross_sell, churn or risk)", k))
+		if k != "cross_sell" && k != "churn" && k != "risk" && k != "service" {
+			out = append(out, fmt.Sprintf("holdout.kinds: %q is not a kind (cross_sell, churn, risk or service)", k))
 		}
 	}
 	switch h.Period {

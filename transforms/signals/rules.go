@@ -57,6 +57,7 @@ var Kinds = []struct{ ID, ZH, EN, Topic string }{
 	{"churn", "流失预警", "Churn warnings", "cdp.signals.churn"},
 	{"cross_sell", "交叉销售", "Cross-sell signals", "cdp.signals.crosssell"},
 	{"risk", "风险预警", "Risk alerts", "cdp.signals.risk"},
+	{"service", "服务提醒", "Service reminders (a tier's service standard about to be missed)", "cdp.signals.service"},
 }
 
 // Topic is the topic signals of kind are published to.

@@ -112,6 +112,10 @@ func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, 
 		return nil, fmt.Errorf("signals: %w", err)
 	}
 	sum := &RunSummary{RunID: o.RunID, AsOf: asOf, Rules: len(rules.Rules), Counts: map[string]int{}, ByRule: map[string]map[string]int{}}
+	// The service coverage of the day, which the service rules read.
+	if err := warehouse.InTx(ctx, conn, func() error { return buildCoverage(ctx, conn, cfg.Service, asOf) }); err != nil {
+		return nil, fmt.Errorf("signals: %w", err)
+	}
 	var hits []hit
 	for _, r := range rules.Rules {
 		t0 := time.Now()

@@ -66,3 +66,25 @@ SELECT rule_id, treated, treated_converted, round(p_t, 4) AS treated_rate,
        round((p_t - p_h) * treated, 1) AS incremental_conversions,
        round((p_t - p_h) * treated * treated_amount / nullif(treated_converted, 0), 2) AS incremental_value
 FROM w;
+
+-- mart.service_coverage: each customer with a service standard (by tier)
+-- as of the last signal run: the period, the contacts and visits every line
+-- made in it so far, what the standard asks, the days left and the status
+-- (met, on_track, at_risk). Rebuilt by every signal run.
+CREATE TABLE IF NOT EXISTS mart.service_coverage (
+    party_id          VARCHAR NOT NULL,
+    tier              VARCHAR NOT NULL,
+    tier_zh           VARCHAR,
+    period            VARCHAR NOT NULL,   -- month | quarter
+    period_start      DATE NOT NULL,
+    period_end        DATE NOT NULL,
+    contacts          BIGINT NOT NULL,
+    visits            BIGINT NOT NULL,
+    contacts_required INTEGER NOT NULL,
+    visits_required   INTEGER NOT NULL,
+    days_left         INTEGER NOT NULL,
+    status            VARCHAR NOT NULL,
+    rm_id             VARCHAR,
+    branch_code       VARCHAR,
+    as_of             DATE NOT NULL
+);

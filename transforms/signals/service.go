@@ -1,0 +1,128 @@
+package signals
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Service standards by tier (分层服务): how often a tier's customers must
+// be contacted, and visited, each month or quarter. Every signal run
+// rebuilds mart.service_coverage as of its day — per customer with a
+// standard: the period, the contacts and visits every business line made
+// in it so far (the contact feed, any purpose), what the standard asks,
+// the days left, and met, on_track or at_risk (not met with
+// Service.WarnDays or fewer days left). The built-in rule
+// svc_standard_at_risk turns at_risk into a service signal to the RM; like
+// alerts it is exempt from the marketing limits.
+
+// Standard is one tier's service standard.
+type Standard struct {
+	Contacts int    `yaml:"contacts"` // contacts per period, every line and channel
+	Visits   int    `yaml:"visits"`   // of which visits
+	Period   string `yaml:"period"`   // month or quarter
+}
+
+// Service is signals.service in cdp.yaml.
+type Service struct {
+	// Standards by tier (core, growth, base); default 战略核心 4 contacts a
+	// month of which 2 visits, 重点培育 2 a month with 1 visit, 潜力挖掘 3 a
+	// quarter with 1 visit. A tier left out has no standard.
+	Standards map[string]Standard `yaml:"standards"`
+	// WarnDays: a customer who has not met the standard with this many
+	// days of the period left is at risk. Default 10.
+	WarnDays int `yaml:"warn_days"`
+}
+
+func (s Service) withDefaults() Service {
+	if s.Standards == nil {
+		s.Standards = map[string]Standard{
+			"core":   {Contacts: 4, Visits: 2, Period: "month"},
+			"growth": {Contacts: 2, Visits: 1, Period: "month"},
+			"base":   {Contacts: 3, Visits: 1, Period: "quarter"},
+		}
+	}
+	for tier, st := range s.Standards {
+		if st.Period == "" {
+			st.Period = "month"
+			s.Standards[tier] = st
+		}
+	}
+	if s.WarnDays == 0 {
+		s.WarnDays = 10
+	}
+	return s
+}
+
+func (s Service) check() []string {
+	var out []string
+	for tier, st := range s.Standards {
+		at := "service.standards." + tier
+		switch {
+		case tier != "core" && tier != "growth" && tier != "base":
+			out = append(out, fmt.Sprintf("service.standards: %q is not a tier (core, growth or base)", tier))
+		case st.Contacts < 0 || st.Visits < 0 || st.Visits > st.Contacts:
+			out = append(out, fmt.Sprintf("%s: contacts and visits must be 0 or more, visits at most contacts (%d, %d)", at, st.Contacts, st.Visits))
+		case st.Period != "" && st.Period != "month" && st.Period != "quarter":
+			out = append(out, fmt.Sprintf("%s.period: %q is not month or quarter", at, st.Period))
+		}
+	}
+	if s.WarnDays < 0 {
+		out = append(out, fmt.Sprintf("service.warn_days: must be 1 or more, not %d", s.WarnDays))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// buildCoverage rebuilds mart.service_coverage as of asOf.
+func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string) error {
+	var has int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'value_tier'`).Scan(&has); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `DELETE FROM mart.service_coverage`); err != nil {
+		return fmt.Errorf("mart.service_coverage: %w", err)
+	}
+	if has == 0 || len(s.Standards) == 0 {
+		return nil // no tiers yet (cdp tiers), or no standards: nobody has one
+	}
+	var rows []string
+	tiers := make([]string, 0, len(s.Standards))
+	for t := range s.Standards {
+		tiers = append(tiers, t)
+	}
+	sort.Strings(tiers)
+	for _, t := range tiers {
+		st := s.Standards[t]
+		rows = append(rows, fmt.Sprintf("(%s, %d, %d, %s)", lit(t), st.Contacts, st.Visits, lit(st.Period)))
+	}
+	q := `INSERT INTO mart.service_coverage
+		WITH std(tier, contacts_required, visits_required, period) AS (VALUES ` + strings.Join(rows, ", ") + `),
+		day AS (SELECT CAST(? AS DATE) AS d),
+		p AS (
+			SELECT v.party_id, v.tier, v.tier_zh, s.contacts_required, s.visits_required, s.period,
+			       CAST(date_trunc(s.period, day.d) AS DATE) AS period_start,
+			       CAST(date_trunc(s.period, day.d) + CASE s.period WHEN 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END - INTERVAL 1 DAY AS DATE) AS period_end,
+			       day.d AS as_of
+			FROM mart.value_tier v JOIN std s USING (tier) CROSS JOIN day
+		), c AS (
+			SELECT p.party_id, count(k.contact_id) AS contacts, count(k.contact_id) FILTER (k.channel = 'VISIT') AS visits
+			FROM p LEFT JOIN core.contact k ON k.party_id = p.party_id
+			  AND CAST(k.contact_time AS DATE) BETWEEN p.period_start AND p.as_of
+			GROUP BY p.party_id
+		)
+		SELECT p.party_id, p.tier, p.tier_zh, p.period, p.period_start, p.period_end, c.contacts, c.visits,
+		       p.contacts_required, p.visits_required, CAST(p.period_end - p.as_of AS INTEGER) AS days_left,
+		       CASE WHEN c.contacts >= p.contacts_required AND c.visits >= p.visits_required THEN 'met'
+		            WHEN p.period_end - p.as_of <= ? THEN 'at_risk' ELSE 'on_track' END AS status,
+		       nullif(cp.rm_id, '') AS rm_id, nullif(cp.branch_code, '') AS branch_code, p.as_of
+		FROM p JOIN c USING (party_id) LEFT JOIN core.party cp USING (party_id)`
+	if _, err := conn.ExecContext(ctx, q, asOf, s.WarnDays); err != nil {
+		return fmt.Errorf("mart.service_coverage: %w", err)
+	}
+	return nil
+}
+
+func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

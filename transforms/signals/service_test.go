@@ -1,0 +1,105 @@
+package signals_test
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"cdp/internal/sqltest"
+	"cdp/internal/testbank"
+	"cdp/transforms/signals"
+	"cdp/warehouse"
+)
+
+// Service standards: by the 21st a 战略核心 customer with one visit and one
+// call gets exactly one service signal, saying what is missing; a
+// customer who met the standard gets none; once met, the signal closes.
+func TestRun_ServiceStandards(t *testing.T) {
+	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := warehouse.Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	db := w.DB()
+	for _, q := range []string{
+		`INSERT INTO core.party (party_id, party_type, name, rm_id, source_records, fingerprint)
+		 SELECT 'P' || range, 'P', 'name ' || range, 'RM1', 1, range FROM range(1, 4)`,
+		`CREATE TABLE mart.value_tier AS SELECT * FROM (VALUES ('P1', 'core', '战略核心'), ('P2', 'core', '战略核心'), ('P3', 'growth', '重点培育')) t(party_id, tier, tier_zh)`,
+		// P1 met its standard (4 contacts, 2 visits); P2 had a visit and a
+		// call; P3 (重点培育, 2 a month) has had nothing yet but 9 days left.
+		`INSERT INTO raw.contact_contacts (contact_id, party_id, business_line, channel, contact_time, purpose) VALUES
+		 ('C1', 'P1', 'WEALTH', 'VISIT', TIMESTAMPTZ '2026-11-03 10:00:00+08', 'SERVICE'),
+		 ('C2', 'P1', 'CREDIT', 'VISIT', TIMESTAMPTZ '2026-11-10 10:00:00+08', 'MARKETING'),
+		 ('C3', 'P1', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-11-12 10:00:00+08', 'CARE'),
+		 ('C4', 'P1', 'CARD', 'WECHAT', TIMESTAMPTZ '2026-11-18 10:00:00+08', 'SERVICE'),
+		 ('C5', 'P2', 'WEALTH', 'VISIT', TIMESTAMPTZ '2026-11-05 10:00:00+08', 'SERVICE'),
+		 ('C6', 'P2', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-11-19 10:00:00+08', 'MARKETING'),
+		 ('C7', 'P2', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-10-30 10:00:00+08', 'SERVICE')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	run := func(date string) *signals.RunSummary {
+		t.Helper()
+		asOf, _ := time.Parse(time.DateOnly, date)
+		sum, err := signals.Run(context.Background(), w, rules, signals.Config{}, signals.RunOptions{AsOf: asOf, RunID: "run-" + date, Logger: testbank.Quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	run("2026-11-21")
+	var coverage []string
+	for scan := range sqltest.Rows(t, db, `SELECT party_id || ' ' || contacts || '/' || contacts_required || ' ' || visits || '/' || visits_required || ' ' || days_left || ' ' || status
+		FROM mart.service_coverage ORDER BY party_id`) {
+		var s string
+		scan(&s)
+		coverage = append(coverage, s)
+	}
+	if got, want := strings.Join(coverage, "; "), "P1 4/4 2/2 9 met; P2 2/4 1/2 9 at_risk; P3 0/2 0/1 9 at_risk"; got != want {
+		t.Errorf("coverage %s, want %s", got, want)
+	}
+	var reasons []string
+	for scan := range sqltest.Rows(t, db, `SELECT party_id || ': ' || reason FROM mart.signals WHERE kind = 'service' ORDER BY party_id`) {
+		var s string
+		scan(&s)
+		reasons = append(reasons, s)
+	}
+	if got, want := strings.Join(reasons, "; "), "P2: 2 of 4 contacts this month, 1 visit of 2, 9 days left; P3: 0 of 2 contacts this month, no visit of 1, 9 days left"; got != want {
+		t.Errorf("service signals %s, want %s", got, want)
+	}
+	var topic string
+	sqltest.Row(t, db, `SELECT any_value(topic) FROM ops.outbox WHERE key = 'P2'`).Scan(&topic)
+	if topic != "cdp.signals.service" {
+		t.Errorf("P2's event went to %q", topic)
+	}
+	// The next day: still at risk, nothing new is sent.
+	if sum := run("2026-11-22"); sum.Events != 0 {
+		t.Errorf("the next day sent %d events", sum.Events)
+	}
+	// P2 gets its visit and a call: the signal closes.
+	if _, err := db.Exec(`INSERT INTO raw.contact_contacts (contact_id, party_id, business_line, channel, contact_time, purpose) VALUES
+		('C8', 'P2', 'WEALTH', 'VISIT', TIMESTAMPTZ '2026-11-23 10:00:00+08', 'SERVICE'),
+		('C9', 'P2', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-11-23 15:00:00+08', 'SERVICE')`); err != nil {
+		t.Fatal(err)
+	}
+	run("2026-11-24")
+	var status string
+	sqltest.Row(t, db, `SELECT status FROM mart.signals WHERE party_id = 'P2'`).Scan(&status)
+	if status != "closed" {
+		t.Errorf("P2's service signal once the standard is met: %s", status)
+	}
+}
