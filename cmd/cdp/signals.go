@@ -83,7 +83,7 @@ publish.allow_pii). Every problem names the file and line.`,
 		},
 	}
 	validate.Flags().StringVar(&asOf, "as-of", "", "business date YYYY-MM-DD to compile the SQL for (default: today)")
-	var out string
+	var out, lang string
 	docs := &cobra.Command{
 		Use:   "docs",
 		Short: "Write the rules as Markdown for CRM teams and relationship managers",
@@ -101,10 +101,11 @@ publish.allow_pii). Every problem names the file and line.`,
 				return err
 			}
 			cfg := env.Project.Signals
-			return writeOut(cmd, out, func(w io.Writer) error { return signals.Docs(w, rules, cfg) })
+			return writeOut(cmd, out, func(w io.Writer) error { return signals.Docs(w, rules, cfg, lang) })
 		},
 	}
 	docs.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
+	docs.Flags().StringVar(&lang, "lang", "zh", "zh (the reasons and actions as the RMs read them) or en")
 	var runAsOf string
 	run := stageCmd(g, &cobra.Command{
 		Use:   "run",
@@ -160,7 +161,7 @@ a current rule reads today's state.`,
 	}, printSignalEval)
 	eval.Flags().StringVar(&evalAsOf, "as-of", "", "business date YYYY-MM-DD to evaluate the rules as of (required)")
 	eval.Flags().StringSliceVar(&only, "rule", nil, "only these rules (repeatable)")
-	var by, from, to string
+	var by, from, to, reportLang string
 	report := projectCmd(g, &cobra.Command{
 		Use:   "report [--by rule|kind|tier|branch|rm|week] [--from D --to D]",
 		Short: "The funnel of the signals: published, contacted, interested, converted, declined, with rates, value and time to contact",
@@ -178,7 +179,7 @@ read the same from mart.signal_outcomes and mart.signal_funnel.`,
   cdp sql "SELECT * FROM mart.signal_funnel WHERE rule_id = 'xs_private_wealth' ORDER BY week"`,
 	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*signals.Funnel, error) {
 		var o signals.ReportOptions
-		o.By = by
+		o.By, o.Lang = by, reportLang
 		var err error
 		for _, d := range []struct {
 			flag, v string
@@ -194,6 +195,7 @@ read the same from mart.signal_outcomes and mart.signal_funnel.`,
 		return signals.Report(ctx, w.DB(), o)
 	}, printFunnel)
 	report.Flags().StringVar(&by, "by", "rule", "group by rule, kind, tier, branch, rm or week")
+	report.Flags().StringVar(&reportLang, "lang", "zh", "the rules' names in zh or en")
 	report.Flags().StringVar(&from, "from", "", "signals opened on or after this day (YYYY-MM-DD)")
 	report.Flags().StringVar(&to, "to", "", "signals opened on or before this day (YYYY-MM-DD)")
 	var liftRule, liftFrom, liftTo string
@@ -243,6 +245,9 @@ func printFunnel(w io.Writer, f *signals.Funnel) {
 	fmt.Fprintf(w, "  %-28s %8s %9s %9s %10s %9s %8s %8s %8s %9s %14s %9s\n", f.By, "signals", "published", "contacted", "interested",
 		"converted", "declined", "expired", "contact%", "convert%", "converted CNY", "days→1st")
 	for _, r := range append(f.Rows, f.Total) {
+		if r.Name != "" {
+			r.Group += " " + r.Name
+		}
 		fmt.Fprintf(w, "  %-28s %8d %9d %9d %10d %9d %8d %8d %7.1f%% %8.1f%% %14.2f %9.1f\n", r.Group, r.Signals, r.Published, r.Contacted,
 			r.Interested, r.Converted, r.Declined, r.ExpiredUncontacted, 100*r.ContactRate, 100*r.ConversionRate, r.ConvertedAmount, r.MedianDaysToContact)
 	}

@@ -534,7 +534,12 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 		}
 		data[q.key] = rows
 	}
-	sig, err := c.o.DB.QueryContext(r.Context(), `SELECT rule_id, kind, status, CAST(score AS DOUBLE), coalesce(reason, ''), coalesce(CAST(evidence AS VARCHAR), '')
+	// The reasons in Chinese, as the RMs read them; ?lang=en in English.
+	reasonCol := "coalesce(reason_zh, reason, '')"
+	if r.URL.Query().Get("lang") == "en" {
+		reasonCol = "coalesce(reason, '')"
+	}
+	sig, err := c.o.DB.QueryContext(r.Context(), `SELECT rule_id, kind, status, CAST(score AS DOUBLE), `+reasonCol+`, coalesce(CAST(evidence AS VARCHAR), '')
 		FROM mart.signals WHERE party_id = ? ORDER BY score DESC, rule_id`, p.PartyID)
 	if err != nil {
 		return fmt.Errorf("signals: %w", err)

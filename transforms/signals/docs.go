@@ -24,8 +24,26 @@ func (r *Rule) Describe() string {
 
 // Docs writes the rule set as Markdown for CRM teams and relationship
 // managers: per kind (and topic), a table of the rules, then each rule's
-// reason template, parameters and SQL.
-func Docs(w io.Writer, rules *Rules, cfg Config) error {
+// reason template, parameters and SQL. lang "zh" (the default: the RMs
+// who act on the signals read Chinese) shows each rule's Chinese action and
+// reason, "en" the English ones.
+func Docs(w io.Writer, rules *Rules, cfg Config, lang string) error {
+	if lang != "en" && lang != "zh" && lang != "" {
+		return fmt.Errorf("signals docs --lang %q: want zh or en", lang)
+	}
+	zh := lang != "en"
+	action := func(r *Rule) string {
+		if zh && r.ActionZH != "" {
+			return r.ActionZH
+		}
+		return r.Action
+	}
+	reason := func(r *Rule) string {
+		if zh && r.ReasonZH != "" {
+			return r.ReasonZH
+		}
+		return r.Reason
+	}
 	cfg = cfg.WithDefaults()
 	fmt.Fprintf(w, "# Signal rules\n\n%d rules. A rule fires for a party when its SQL returns the party; the reason is its template filled with the evidence the SQL returns.\n\n", len(rules.Rules))
 	fmt.Fprint(w, "A rule runs as of a business day. A **dated** rule reads only facts up to that day, so evaluated for a past day "+
@@ -49,7 +67,7 @@ func Docs(w io.Writer, rules *Rules, cfg Config) error {
 		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, r := range rs {
 			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", r.ID, cell(r.NameZH), cell(r.NameEN), r.Priority,
-				r.ValidDays, cell(r.Product), r.Reads, cell(r.Describe()), cell(r.Action), cell(r.Owner))
+				r.ValidDays, cell(r.Product), r.Reads, cell(r.Describe()), cell(action(r)), cell(r.Owner))
 		}
 		fmt.Fprintln(w)
 		for _, r := range rs {
@@ -58,7 +76,7 @@ func Docs(w io.Writer, rules *Rules, cfg Config) error {
 				params = append(params, fmt.Sprintf("`%s` = %v", p, r.Params[p]))
 			}
 			fmt.Fprintf(w, "<details><summary><code>%s</code> definition (%s:%d)</summary>\n\nReason: `%s`\n\nParameters: %s\n\n```sql\n%s\n```\n</details>\n\n",
-				r.ID, r.File, r.Line, strings.TrimSpace(r.Reason), strings.Join(append(params, "`as_of` = the run's date"), ", "), strings.TrimSpace(r.SQL))
+				r.ID, r.File, r.Line, strings.TrimSpace(reason(r)), strings.Join(append(params, "`as_of` = the run's date"), ", "), strings.TrimSpace(r.SQL))
 		}
 	}
 	var current []string

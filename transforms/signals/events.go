@@ -29,6 +29,8 @@ type Event struct {
 	Priority   string          `json:"priority"`
 	Reason     string          `json:"reason"`
 	Action     string          `json:"action"`
+	ReasonZH   string          `json:"reason_zh,omitempty"`
+	ActionZH   string          `json:"action_zh,omitempty"`
 	Product    string          `json:"product,omitempty"`
 	Evidence   json.RawMessage `json:"evidence"`
 	OpenedOn   string          `json:"opened_on"`
@@ -65,6 +67,7 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 			SignalID: s.ID, State: state, RuleID: s.Rule, Kind: s.Kind, PartyID: s.Party,
 			PartyType: p.typ, PartyName: p.name, Tier: p.tier, RMID: p.rm, Branch: p.branch,
 			Score: s.Score, Priority: s.Priority, Reason: s.Reason, Action: s.Action, Product: s.Product,
+			ReasonZH: s.ReasonZH, ActionZH: s.ActionZH,
 			Evidence: json.RawMessage(s.Evidence), OpenedOn: s.Opened, ValidUntil: s.Expires, ClosedOn: s.Closed, AsOf: asOf,
 			OptedOut: optedOut[s.Party],
 		}

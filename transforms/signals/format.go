@@ -75,6 +75,46 @@ func Date(v any) string {
 	return fmt.Sprint(v)
 }
 
+// Wan is an amount as Chinese bankers say it: 373万, 1.25亿, 8,500元.
+func Wan(v any) string {
+	f, ok := toFloat(v)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	trim := func(x float64, prec int) string {
+		s := strconv.FormatFloat(x, 'f', prec, 64)
+		if strings.Contains(s, ".") {
+			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		}
+		return s
+	}
+	switch a := math.Abs(f); {
+	case a >= 1e8:
+		return trim(f/1e8, 2) + "亿"
+	case a >= 1e4:
+		return trim(f/1e4, 1) + "万"
+	}
+	return Money(f) + "元"
+}
+
+// DateZH is a day as 11月19日.
+func DateZH(v any) string {
+	var d time.Time
+	switch t := v.(type) {
+	case time.Time:
+		d = t
+	case string:
+		p, err := time.Parse("2006-01-02", t)
+		if err != nil {
+			return t
+		}
+		d = p
+	default:
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%d月%d日", int(d.Month()), d.Day())
+}
+
 func toFloat(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:

@@ -55,7 +55,7 @@ func TestLift_IntervalsCoverThePlantedUplift(t *testing.T) {
 				}
 				id := fmt.Sprintf("%016x%016x", seed, ri*perRule+i)
 				signalRows = append(signalRows, []any{id, r.id, "cross_sell", party, "open", 50.0, "medium", "r", "a", r.product, "{}",
-					asOf, asOf, "2026-12-02", nil, 50.0, asOf, "run"})
+					asOf, asOf, "2026-12-02", nil, 50.0, asOf, "run", nil, nil})
 				body, _ := json.Marshal(map[string]string{"signal_id": id, "state": "opened", "rule_id": r.id, "kind": "cross_sell",
 					"party_id": party, "product": r.product})
 				msgs = append(msgs, synthbank.SignalMessage{CEID: "ce-" + id, Body: body})

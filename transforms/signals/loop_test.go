@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,13 @@ kafka:
 	}
 	if len(sigs) != 6 {
 		t.Fatalf("%d published signals, want 6", len(sigs))
+	}
+	// Every signal event speaks Chinese to the RM, and English.
+	var noZH, zhSample string
+	sqltest.Row(t, db, `SELECT CAST(count(*) FILTER ((data::JSON->>'reason_zh') IS NULL OR (data::JSON->>'action_zh') IS NULL) AS VARCHAR),
+		coalesce(min(data::JSON->>'reason_zh'), '') FROM ops.outbox WHERE topic LIKE 'cdp.signals.%'`).Scan(&noZH, &zhSample)
+	if noZH != "0" || !regexp.MustCompile(`\p{Han}`).MatchString(zhSample) {
+		t.Errorf("%s signal events without Chinese; one says %q", noZH, zhSample)
 	}
 	outcome := func(id, ce, status string, amount float64, at string) string {
 		return fmt.Sprintf(`{"outcome_id":%q,"ce_id":%q,"status":%q,"product":"WMP","amount":%.2f,"outcome_time":"2026-11-%sT10:00:00+08:00","rm_id":"RM10001"}`,
@@ -133,6 +141,9 @@ kafka:
 	f, err := signals.Report(context.Background(), db, signals.ReportOptions{By: "rule"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(f.Rows) == 0 || !regexp.MustCompile(`\p{Han}`).MatchString(f.Rows[0].Name) {
+		t.Errorf("the funnel's rules are named in Chinese by default: %+v", f.Rows)
 	}
 	tot := f.Total
 	if tot.Converted != 2 || tot.Declined != 1 || tot.Interested != 3 || tot.Contacted != 5 || tot.ConvertedAmount != 330000.5 {

@@ -27,11 +27,14 @@ type ReportOptions struct {
 	// Branches and RMs, when either is set, keep the signals sent for
 	// those branches or RMs (a scoped user's funnel).
 	Branches, RMs []string
+	// Lang names the rules (by rule) in zh (default) or en.
+	Lang string
 }
 
 // FunnelRow is one group's funnel.
 type FunnelRow struct {
 	Group               string  `json:"group"`
+	Name                string  `json:"name,omitempty"` // the rule's name (by rule)
 	Signals             int64   `json:"signals"`
 	Published           int64   `json:"published"`
 	Contacted           int64   `json:"contacted"`
@@ -85,11 +88,16 @@ func Report(ctx context.Context, db *sql.DB, o ReportOptions) (*Funnel, error) {
 		where += " AND (list_contains(CAST(? AS VARCHAR[]), branch_code) OR list_contains(CAST(? AS VARCHAR[]), rm_id))"
 		args = append(args, listText(o.Branches), listText(o.RMs))
 	}
-	q := fmt.Sprintf(`SELECT grp, %[1]s, false AS total FROM (
+	nameCol := "name_zh"
+	if o.Lang == "en" {
+		nameCol = "name_en"
+	}
+	q := fmt.Sprintf(`SELECT grp, coalesce((SELECT any_value(%[4]s) FROM mart.signal_rules r WHERE r.rule_id = grp AND %[5]t), ''), * EXCLUDE (grp) FROM (
+		SELECT grp, %[1]s, false AS total FROM (
 			SELECT coalesce(CAST(%[2]s AS VARCHAR), '(none)') AS grp, * FROM mart.signal_outcomes WHERE %[3]s) GROUP BY grp
 		UNION ALL
-		SELECT 'total', %[1]s, true FROM mart.signal_outcomes WHERE %[3]s
-		ORDER BY total, grp`, funnelColumns, col, where)
+		SELECT 'total', %[1]s, true FROM mart.signal_outcomes WHERE %[3]s)
+		ORDER BY total, grp`, funnelColumns, col, where, nameCol, o.By == "rule")
 	rows, err := db.QueryContext(ctx, q, append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("signals report: %w", err)
@@ -98,7 +106,7 @@ func Report(ctx context.Context, db *sql.DB, o ReportOptions) (*Funnel, error) {
 	for rows.Next() {
 		var r FunnelRow
 		var total bool
-		if err := rows.Scan(&r.Group, &r.Signals, &r.Published, &r.Contacted, &r.Interested, &r.Converted, &r.Declined,
+		if err := rows.Scan(&r.Group, &r.Name, &r.Signals, &r.Published, &r.Contacted, &r.Interested, &r.Converted, &r.Declined,
 			&r.ExpiredUncontacted, &r.ConvertedAmount, &r.MedianDaysToContact, &total); err != nil {
 			return nil, err
 		}

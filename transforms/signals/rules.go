@@ -85,17 +85,23 @@ type Rule struct {
 	Action      string         `yaml:"action"`
 	Params      map[string]any `yaml:"params"`
 	Reason      string         `yaml:"reason"`
-	SQL         string         `yaml:"sql"`
-	Owner       string         `yaml:"owner"`
-	Behaviour   string         `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
-	Replaces    bool           `yaml:"replaces"`  // a project's rule replacing the built-in rule of its id
-	Reads       string         `yaml:"reads"`     // dated | current; left out: dated when the sql uses {as_of} or {day:…}
-	Kind        string         `yaml:"-"`
-	File        string         `yaml:"-"`
-	Line        int            `yaml:"-"`
-	SQLLine     int            `yaml:"-"`
-	ReasonLine  int            `yaml:"-"`
-	reason      *template.Template
+	// ReasonZH and ActionZH say the same in Chinese, as an RM would (amounts
+	// in 万 and 亿: {{wan .amount}}); the built-in rules all have them.
+	ReasonZH     string `yaml:"reason_zh"`
+	ActionZH     string `yaml:"action_zh"`
+	SQL          string `yaml:"sql"`
+	Owner        string `yaml:"owner"`
+	Behaviour    string `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
+	Replaces     bool   `yaml:"replaces"`  // a project's rule replacing the built-in rule of its id
+	Reads        string `yaml:"reads"`     // dated | current; left out: dated when the sql uses {as_of} or {day:…}
+	Kind         string `yaml:"-"`
+	File         string `yaml:"-"`
+	Line         int    `yaml:"-"`
+	SQLLine      int    `yaml:"-"`
+	ReasonLine   int    `yaml:"-"`
+	ReasonZHLine int    `yaml:"-"`
+	reason       *template.Template
+	reasonZH     *template.Template
 }
 
 // Rules is a loaded rule set, in file then declaration order.
@@ -117,7 +123,7 @@ type file struct {
 
 var (
 	idPattern    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	templateFunc = template.FuncMap{"money": Money, "pct": Pct, "date": Date, "num": Num}
+	templateFunc = template.FuncMap{"money": Money, "pct": Pct, "date": Date, "num": Num, "wan": Wan, "dzh": DateZH}
 )
 
 // Declared is the rule's id and place, for layering a project's rules on
@@ -181,6 +187,7 @@ func parseFiles(files []decl.File) ([]*Rule, Problems) {
 		for i, l := range lines {
 			if i < len(f.Rules) {
 				f.Rules[i].Line, f.Rules[i].SQLLine, f.Rules[i].ReasonLine = l.Line, l.Key("sql"), l.Key("reason")
+				f.Rules[i].ReasonZHLine = l.Key("reason_zh")
 			}
 		}
 		probs = append(probs, check(name, &f)...)
@@ -318,6 +325,14 @@ func check(name string, f *file) Problems {
 			bad(r.ReasonLine, "reason: %v", err)
 		default:
 			r.reason = t
+		}
+		if r.ReasonZH != "" {
+			t, err := template.New(r.ID).Funcs(templateFunc).Option("missingkey=error").Parse(r.ReasonZH)
+			if err != nil {
+				bad(r.ReasonZHLine, "reason_zh: %v", err)
+			} else {
+				r.reasonZH = t
+			}
 		}
 	}
 	return probs

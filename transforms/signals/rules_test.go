@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -87,5 +88,28 @@ func TestMaskEvidence(t *testing.T) {
 		if got := maskEvidence(c.column, c.v, true); got != c.v {
 			t.Errorf("with allow_pii, maskEvidence(%s, %v) = %v", c.column, c.v, got)
 		}
+	}
+}
+
+// Every built-in rule speaks Chinese to the RMs who act on it: a reason
+// and an action, the reason filled from the same evidence.
+func TestBuiltinRules_SpeakChinese(t *testing.T) {
+	rules, err := Load(Builtin(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	han := regexp.MustCompile(`\p{Han}`)
+	for _, r := range rules.Rules {
+		if !han.MatchString(r.ReasonZH) || !han.MatchString(r.ActionZH) {
+			t.Errorf("%s: reason_zh %q, action_zh %q", r.ID, r.ReasonZH, r.ActionZH)
+		}
+	}
+	for v, want := range map[float64]string{3_730_000: "373万", 125_000_000: "1.25亿", 8_500: "8,500元", 1_234_567: "123.5万", 100_000_000: "1亿"} {
+		if got := Wan(v); got != want {
+			t.Errorf("Wan(%v) = %s, want %s", v, got, want)
+		}
+	}
+	if got := DateZH("2026-11-19"); got != "11月19日" {
+		t.Errorf("DateZH: %s", got)
 	}
 }

@@ -61,6 +61,7 @@ type hit struct {
 	score    float64
 	evidence map[string]any
 	reason   string
+	reasonZH string // the Chinese reason, when the rule has one
 }
 
 // signal is a mart.signals row.
@@ -68,6 +69,7 @@ type signal struct {
 	ID, Rule, Kind, Party, Status     string
 	Score                             float64
 	Priority, Reason, Action, Product string
+	ReasonZH, ActionZH                string
 	Evidence                          string
 	Opened, Updated, Expires, Closed  string // YYYY-MM-DD; Closed "" while active
 	SentScore                         float64
@@ -203,8 +205,15 @@ func evaluate(ctx context.Context, conn *sql.Conn, r *Rule, asOf string, allowPI
 			return nil, fmt.Errorf("%s:%d: %s: reason: %w", r.File, r.ReasonLine, r.ID, err)
 		}
 		h.reason = b.String()
+		if r.reasonZH != nil {
+			b.Reset()
+			if err := r.reasonZH.Execute(&b, h.evidence); err != nil {
+				return nil, fmt.Errorf("%s:%d: %s: reason_zh: %w", r.File, r.ReasonZHLine, r.ID, err)
+			}
+			h.reasonZH = b.String()
+		}
 		if !allowPII {
-			h.reason = pii.Redact(h.reason)
+			h.reason, h.reasonZH = pii.Redact(h.reason), pii.Redact(h.reasonZH)
 		}
 		out = append(out, h)
 	}
@@ -245,7 +254,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	active := map[rp]*signal{}
 	rows, err := conn.QueryContext(ctx, `SELECT signal_id, rule_id, kind, party_id, status, score, priority, reason, action,
 		coalesce(product, ''), coalesce(CAST(evidence AS VARCHAR), '{}'), CAST(opened_on AS VARCHAR), CAST(updated_on AS VARCHAR),
-		CAST(expires_on AS VARCHAR), sent_score, CAST(sent_on AS VARCHAR)
+		CAST(expires_on AS VARCHAR), sent_score, CAST(sent_on AS VARCHAR), coalesce(reason_zh, ''), coalesce(action_zh, '')
 		FROM mart.signals WHERE status IN ('open', 'updated')`)
 	if err != nil {
 		return err
@@ -253,7 +262,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	for rows.Next() {
 		s := &signal{}
 		if err := rows.Scan(&s.ID, &s.Rule, &s.Kind, &s.Party, &s.Status, &s.Score, &s.Priority, &s.Reason, &s.Action,
-			&s.Product, &s.Evidence, &s.Opened, &s.Updated, &s.Expires, &s.SentScore, &s.SentOn); err != nil {
+			&s.Product, &s.Evidence, &s.Opened, &s.Updated, &s.Expires, &s.SentScore, &s.SentOn, &s.ReasonZH, &s.ActionZH); err != nil {
 			rows.Close()
 			return err
 		}
@@ -329,6 +338,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 			delete(hitFor, k)
 			d.score = h.score
 			s.Score, s.Reason, s.Evidence, s.Updated = h.score, h.reason, evidenceJSON(h.evidence), asOf
+			s.ReasonZH, s.ActionZH = h.reasonZH, h.rule.ActionZH
 			if h.score >= s.SentScore+cfg.UpdateMinRise {
 				d.what, d.why = Updated, fmt.Sprintf("score rose from %s to %s", fmtScore(s.SentScore), fmtScore(h.score))
 				s.Status, s.SentScore, s.SentOn = Updated, h.score, asOf
@@ -387,6 +397,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 			ID:   outbox.EventID(h.rule.ID, h.party, asOf, strconv.Itoa(lastSent[k].n)),
 			Rule: h.rule.ID, Kind: h.rule.Kind, Party: h.party, Status: "open", Score: h.score,
 			Priority: h.rule.Priority, Reason: h.reason, Action: h.rule.Action, Product: h.rule.Product,
+			ReasonZH: h.reasonZH, ActionZH: h.rule.ActionZH,
 			Evidence: evidenceJSON(h.evidence), Opened: asOf, Updated: asOf, Expires: addDays(asOf, h.rule.ValidDays),
 			SentScore: h.score, SentOn: asOf,
 		}
@@ -447,7 +458,8 @@ func writeSignals(ctx context.Context, conn *sql.Conn, changed []*signal, runID 
 	rows := make([][]any, len(changed))
 	for i, s := range changed {
 		rows[i] = []any{s.ID, s.Rule, s.Kind, s.Party, s.Status, s.Score, s.Priority, s.Reason, s.Action,
-			warehouse.NullString(s.Product), s.Evidence, s.Opened, s.Updated, s.Expires, warehouse.NullString(s.Closed), s.SentScore, s.SentOn, runID}
+			warehouse.NullString(s.Product), s.Evidence, s.Opened, s.Updated, s.Expires, warehouse.NullString(s.Closed), s.SentScore, s.SentOn, runID,
+			warehouse.NullString(s.ReasonZH), warehouse.NullString(s.ActionZH)}
 	}
 	if err := warehouse.InsertRows(ctx, conn, "cdp_signals_new", rows); err != nil {
 		return fmt.Errorf("mart.signals: %w", err)

@@ -60,6 +60,11 @@ func Validate(ctx context.Context, db *sql.DB, rules *Rules, asOf string, allowP
 				bad(r.ReasonLine, "reason: %s (the sql returns %s)", err, strings.Join(sortedKeys(sample), ", "))
 			}
 		}
+		if r.reasonZH != nil {
+			if err := r.reasonZH.Execute(&bytes.Buffer{}, sample); err != nil {
+				bad(r.ReasonZHLine, "reason_zh: %s (the sql returns %s)", err, strings.Join(sortedKeys(sample), ", "))
+			}
+		}
 	}
 	if len(probs) > 0 {
 		return probs

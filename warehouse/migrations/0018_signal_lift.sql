@@ -88,3 +88,7 @@ CREATE TABLE IF NOT EXISTS mart.service_coverage (
     branch_code       VARCHAR,
     as_of             DATE NOT NULL
 );
+
+-- The reason and action in Chinese, for the relationship managers.
+ALTER TABLE mart.signals ADD COLUMN IF NOT EXISTS reason_zh VARCHAR;
+ALTER TABLE mart.signals ADD COLUMN IF NOT EXISTS action_zh VARCHAR;
