@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,6 +55,16 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	}
 	cfg := filepath.Join(dir, "cdp.yaml")
 	checkPublishedEvents(t, cfg)
+	// A back-test of a dated rule over the demo's days, a variant beside it.
+	out, err = run(t, "signals", "backtest", "--config", cfg, "--rule", "churn_aum_outflow", "--from", "2026-11-17", "--to", "2026-11-20",
+		"--param", "min_drop_pct=20")
+	if err != nil || !strings.Contains(out, "back-test of churn_aum_outflow (churn, reads dated)") || !strings.Contains(out, "| variant ") ||
+		!regexp.MustCompile(`(?m)^  2026-11-20 +\d+ +\d+ +0 `).MatchString(out) {
+		t.Errorf("signals backtest: %v\n%s", err, out)
+	}
+	if _, err := run(t, "signals", "backtest", "--config", cfg, "--rule", "churn_aum_outflow", "--to", "2026-11-20"); err == nil {
+		t.Error("a back-test without --from ran")
+	}
 	// The loop: every answer the CRM planted came back, once, on its signal.
 	truth, err := os.ReadFile(filepath.Join(dir, "truth", "crm_outcomes.csv"))
 	if err != nil {

@@ -179,19 +179,10 @@ read the same from mart.signal_outcomes and mart.signal_funnel.`,
   cdp signals report --by rm --from 2026-11-01 --to 2026-11-30
   cdp sql "SELECT * FROM mart.signal_funnel WHERE rule_id = 'xs_private_wealth' ORDER BY week"`,
 	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*signals.Funnel, error) {
-		var o signals.ReportOptions
-		o.By, o.Lang = by, reportLang
+		o := signals.ReportOptions{By: by, Lang: reportLang}
 		var err error
-		for _, d := range []struct {
-			flag, v string
-			to      *time.Time
-		}{{"--from", from, &o.From}, {"--to", to, &o.To}} {
-			if d.v == "" {
-				continue
-			}
-			if *d.to, err = time.Parse(time.DateOnly, d.v); err != nil {
-				return nil, fmt.Errorf("%s %q: want YYYY-MM-DD", d.flag, d.v)
-			}
+		if o.From, o.To, err = parseWindow(from, to); err != nil {
+			return nil, err
 		}
 		return signals.Report(ctx, w.DB(), o)
 	}, printFunnel)
@@ -217,16 +208,8 @@ mart.signal_lift_observations for analysts; docs/signals.md gives the math.`,
 	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*signals.LiftReport, error) {
 		o := signals.LiftOptions{Rule: liftRule}
 		var err error
-		for _, d := range []struct {
-			flag, v string
-			to      *time.Time
-		}{{"--from", liftFrom, &o.From}, {"--to", liftTo, &o.To}} {
-			if d.v == "" {
-				continue
-			}
-			if *d.to, err = time.Parse(time.DateOnly, d.v); err != nil {
-				return nil, fmt.Errorf("%s %q: want YYYY-MM-DD", d.flag, d.v)
-			}
+		if o.From, o.To, err = parseWindow(liftFrom, liftTo); err != nil {
+			return nil, err
 		}
 		return signals.Lift(ctx, w.DB(), o)
 	}, printLift)
@@ -255,15 +238,9 @@ whose AUM fell 20% or more), for the rule and its variant.`,
   cdp signals backtest --rule churn_aum_outflow --param min_drop_pct=20 --from 2026-11-01 --to 2026-11-30`,
 	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*signals.BacktestReport, error) {
 		o := signals.BacktestOptions{Rule: btRule, Days: btDays, Logger: g.logger}
-		for _, d := range []struct {
-			flag, v string
-			to      *time.Time
-		}{{"--from", btFrom, &o.From}, {"--to", btTo, &o.To}} {
-			t, err := time.Parse(time.DateOnly, d.v)
-			if err != nil {
-				return nil, fmt.Errorf("%s %q: want YYYY-MM-DD", d.flag, d.v)
-			}
-			*d.to = t
+		var err error
+		if o.From, o.To, err = parseWindow(btFrom, btTo); err != nil {
+			return nil, err
 		}
 		for _, kv := range btParams {
 			k, v, ok := strings.Cut(kv, "=")
@@ -308,6 +285,23 @@ func printFunnel(w io.Writer, f *signals.Funnel) {
 		fmt.Fprintf(w, "  %-28s %8d %9d %9d %10d %9d %8d %8d %7.1f%% %8.1f%% %14.2f %9.1f\n", r.Group, r.Signals, r.Published, r.Contacted,
 			r.Interested, r.Converted, r.Declined, r.ExpiredUncontacted, 100*r.ContactRate, 100*r.ConversionRate, r.ConvertedAmount, r.MedianDaysToContact)
 	}
+}
+
+// parseWindow reads --from and --to, YYYY-MM-DD each; an empty one is no
+// bound.
+func parseWindow(from, to string) (time.Time, time.Time, error) {
+	var days [2]time.Time
+	for i, d := range []struct{ flag, v string }{{"--from", from}, {"--to", to}} {
+		if d.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, d.v)
+		if err != nil {
+			return days[0], days[1], fmt.Errorf("%s %q: want YYYY-MM-DD", d.flag, d.v)
+		}
+		days[i] = t
+	}
+	return days[0], days[1], nil
 }
 
 // paramValue reads a --param value as a number or a boolean when it is one.
