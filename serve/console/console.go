@@ -705,7 +705,7 @@ func (c *Console) coverage(r *http.Request, s session, data map[string]any) erro
 	data["By"] = map[string]string{"rm_id": "rm", "branch_code": "branch"}[by]
 	rows, err := c.stringRows(r.Context(), `SELECT coalesce(`+by+`, '(none)'), CAST(count(*) AS VARCHAR),
 			CAST(count(*) FILTER (status = 'met') AS VARCHAR), CAST(count(*) FILTER (status = 'on_track') AS VARCHAR),
-			CAST(count(*) FILTER (status = 'at_risk') AS VARCHAR),
+			CAST(count(*) FILTER (status = 'at_risk') AS VARCHAR), CAST(count(*) FILTER (status = 'incomplete') AS VARCHAR),
 			printf('%.1f%%', 100.0 * count(*) FILTER (status = 'met') / count(*)), coalesce(CAST(max(as_of) AS VARCHAR), '')
 		FROM mart.service_coverage
 		WHERE (CAST(? AS VARCHAR[]) IS NULL AND CAST(? AS VARCHAR[]) IS NULL)

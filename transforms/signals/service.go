@@ -14,7 +14,8 @@ import (
 // standard: the period, the contacts and visits every business line made
 // in it so far (the contact feed, any purpose), what the standard asks,
 // the days left, and met, on_track or at_risk (not met with
-// Service.WarnDays or fewer days left). The built-in rule
+// Service.WarnDays or fewer days left) — or incomplete, when the contact
+// feed began after the period did (nobody is reminded on half a history). The built-in rule
 // svc_standard_at_risk turns at_risk into a service signal to the RM; like
 // alerts it is exempt from the marketing limits.
 
@@ -116,6 +117,10 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string) 
 		SELECT p.party_id, p.tier, p.tier_zh, p.period, p.period_start, p.period_end, c.contacts, c.visits,
 		       p.contacts_required, p.visits_required, CAST(p.period_end - p.as_of AS INTEGER) AS days_left,
 		       CASE WHEN c.contacts >= p.contacts_required AND c.visits >= p.visits_required THEN 'met'
+		            -- The contact feed began after the period did: its contacts
+		            -- before the feed are unknown, so the standard is not judged.
+		            WHEN (SELECT min(CAST(contact_time AS DATE)) FROM core.contact) > p.period_start
+		              OR NOT EXISTS (SELECT 1 FROM core.contact) THEN 'incomplete'
 		            WHEN p.period_end - p.as_of <= ? THEN 'at_risk' ELSE 'on_track' END AS status,
 		       nullif(cp.rm_id, '') AS rm_id, nullif(cp.branch_code, '') AS branch_code, p.as_of
 		FROM p JOIN c USING (party_id) LEFT JOIN core.party cp USING (party_id)`

@@ -103,3 +103,40 @@ func TestRun_ServiceStandards(t *testing.T) {
 		t.Errorf("P2's service signal once the standard is met: %s", status)
 	}
 }
+
+// A contact feed that began after the period did says nothing of the
+// contacts before it: the standard is not judged, nobody is reminded.
+func TestRun_ServiceStandardsNeedTheWholePeriod(t *testing.T) {
+	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := warehouse.Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, q := range []string{
+		`INSERT INTO core.party (party_id, party_type, name, source_records, fingerprint) VALUES ('P1', 'P', 'n', 1, 1)`,
+		`CREATE TABLE mart.value_tier AS SELECT 'P1' AS party_id, 'core' AS tier, '战略核心' AS tier_zh`,
+		`INSERT INTO raw.contact_contacts (contact_id, party_id, business_line, channel, contact_time, purpose) VALUES
+		 ('C1', 'P1', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-11-14 10:00:00+08', 'SERVICE')`,
+	} {
+		if _, err := w.DB().Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	sum, err := signals.Run(context.Background(), w, rules, signals.Config{}, signals.RunOptions{AsOf: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Logger: testbank.Quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	sqltest.Row(t, w.DB(), `SELECT status FROM mart.service_coverage WHERE party_id = 'P1'`).Scan(&status)
+	if status != "incomplete" || sum.Events != 0 {
+		t.Errorf("a feed from 11-14 judged a November standard: %s, %d events", status, sum.Events)
+	}
+}
