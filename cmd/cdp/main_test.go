@@ -280,7 +280,10 @@ func checkPublishedEvents(t *testing.T, cfg string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(msgs) == 0 {
+		// The demo's contact feed begins inside the month, so no service
+		// standard is judged and no reminder sent (mart.service_coverage:
+		// incomplete); every other topic has events.
+		if len(msgs) == 0 && topic != "cdp.signals.service" {
 			t.Errorf("%s: no events", topic)
 		}
 		for _, m := range msgs {
