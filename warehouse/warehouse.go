@@ -147,6 +147,16 @@ func Literal(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
+// ListLiteral is a list of strings as DuckDB reads it, as SQL or as the
+// text of a VARCHAR[] parameter: ['a', 'b'].
+func ListLiteral(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = Literal(v)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
 // SnapshotDateSQL is the SQL expression for the business date (YYYYMMDD) of
 // a raw row of table alias (or unqualified when alias is ""), taken from the
 // path part of its _source: customers_20261120.csv:17 and

@@ -35,6 +35,7 @@ import (
 	"cdp/transforms/signals"
 	"cdp/transforms/tags"
 	"cdp/transforms/tiers"
+	"cdp/warehouse"
 )
 
 //go:embed templates/*.html
@@ -621,7 +622,7 @@ func (c *Console) visible(ctx context.Context, scope User, ids []string) ([]stri
 	rows, err := c.o.DB.QueryContext(ctx, `SELECT party_id FROM mart.party_owner
 		WHERE list_contains(CAST(? AS VARCHAR[]), party_id)
 		  AND (list_contains(CAST(? AS VARCHAR[]), owner_branch) OR list_contains(CAST(? AS VARCHAR[]), owner_rm))`,
-		listArg(ids), listArg(scope.Branches), listArg(scope.RMs))
+		warehouse.ListLiteral(ids), warehouse.ListLiteral(scope.Branches), warehouse.ListLiteral(scope.RMs))
 	if err != nil {
 		return nil, fmt.Errorf("the parties of your scope (mart.party_owner; run cdp view): %w", err)
 	}
@@ -641,15 +642,6 @@ func (c *Console) visible(ctx context.Context, scope User, ids []string) ([]stri
 		}
 	}
 	return out, rows.Err()
-}
-
-// listArg passes a list to DuckDB as its text form, ['a', 'b'].
-func listArg(values []string) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-	}
-	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 func scopeText(u User) string {
@@ -724,7 +716,7 @@ func nullList(values []string) any {
 	if len(values) == 0 {
 		return nil
 	}
-	return listArg(values)
+	return warehouse.ListLiteral(values)
 }
 
 // identityRun is one unification run.

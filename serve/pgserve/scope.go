@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/jeroenrinzema/psql-wire/codes"
@@ -82,6 +83,19 @@ func (u User) scopeText() string {
 	return strings.Join(parts, " and ")
 }
 
+// grantedLiteral is the list of the mart relations a scoped user may
+// query, as the SQL that sets it.
+func grantedLiteral(relations map[string]string) string {
+	var granted []string
+	for rel, by := range relations {
+		if by != "" {
+			granted = append(granted, rel)
+		}
+	}
+	sort.Strings(granted)
+	return listLiteral(granted)
+}
+
 // readScope reads how a snapshot's mart relations are scoped: nil if it was
 // written without a scope.
 func readScope(ctx context.Context, db *sql.DB) (map[string]string, error) {
@@ -114,17 +128,11 @@ func scopeVariables(ctx context.Context, conn driver.Conn, u User, snap *snapsho
 		return nil
 	}
 	all := !u.scoped()
-	var granted []string
-	for rel, by := range snap.relations {
-		if by != "" {
-			granted = append(granted, rel)
-		}
-	}
 	stmts := []string{
 		fmt.Sprintf("SET VARIABLE %s = %t", varScopeAll, all),
 		fmt.Sprintf("SET VARIABLE %s = %s", varScopeBranches, listLiteral(u.Branches)),
 		fmt.Sprintf("SET VARIABLE %s = %s", varScopeRMs, listLiteral(u.RMs)),
-		fmt.Sprintf("SET VARIABLE %s = %s", varScopeRelations, listLiteral(granted)),
+		fmt.Sprintf("SET VARIABLE %s = %s", varScopeRelations, snap.granted),
 	}
 	// One call: DuckDB's driver runs the statements in turn.
 	if _, err := conn.(driver.ExecerContext).ExecContext(ctx, strings.Join(stmts, "; "), nil); err != nil {
@@ -138,11 +146,7 @@ func listLiteral(values []string) string {
 	if len(values) == 0 {
 		return "CAST(NULL AS VARCHAR[])"
 	}
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = warehouse.Literal(v)
-	}
-	return "[" + strings.Join(quoted, ", ") + "]::VARCHAR[]"
+	return warehouse.ListLiteral(values) + "::VARCHAR[]"
 }
 
 // scopedTableFunctions are the table functions a scoped user may call: they

@@ -153,8 +153,9 @@ type snapshot struct {
 	// its own columns, or "" for whole-bank); nil when the snapshot was
 	// written without a scope (scope.go).
 	relations map[string]string
-	refs      int  // statements running on it
-	retired   bool // a newer one was published: close at refs 0
+	granted   string // the relations a scoped user may query, as a VARCHAR[] literal
+	refs      int    // statements running on it
+	retired   bool   // a newer one was published: close at refs 0
 }
 
 // New checks the options and makes a server; it serves once a snapshot is
@@ -243,6 +244,7 @@ func (s *Server) Publish(role, path string) error {
 			db.Close()
 			return fmt.Errorf("publish for %s: %w", role, err)
 		}
+		snap.granted = grantedLiteral(snap.relations)
 	}
 	s.mu.Lock()
 	if s.closed {

@@ -64,20 +64,10 @@ type LiftReport struct {
 // Lift computes each rule's lift in the window.
 func Lift(ctx context.Context, db *sql.DB, o LiftOptions) (*LiftReport, error) {
 	rep := &LiftReport{}
-	where, args := "true", []any{}
+	where, args := dayWindow("since", o.From, o.To, &rep.From, &rep.To)
 	if o.Rule != "" {
 		where += " AND rule_id = ?"
 		args = append(args, o.Rule)
-	}
-	if !o.From.IsZero() {
-		rep.From = o.From.Format(time.DateOnly)
-		where += " AND since >= CAST(? AS DATE)"
-		args = append(args, rep.From)
-	}
-	if !o.To.IsZero() {
-		rep.To = o.To.Format(time.DateOnly)
-		where += " AND since <= CAST(? AS DATE)"
-		args = append(args, rep.To)
 	}
 	rows, err := db.QueryContext(ctx, `SELECT rule_id,
 			count(*) FILTER (grp = 'treated'), count(*) FILTER (grp = 'treated' AND converted),

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"cdp/warehouse"
 )
 
 // The funnel of the signal loop: how far the signals went once the CRM
@@ -73,20 +75,10 @@ func Report(ctx context.Context, db *sql.DB, o ReportOptions) (*Funnel, error) {
 		return nil, fmt.Errorf("signals report --by %q: want one of %s", o.By, strings.Join(keys, ", "))
 	}
 	f := &Funnel{By: o.By}
-	where, args := "true", []any{}
-	if !o.From.IsZero() {
-		f.From = o.From.Format(time.DateOnly)
-		where += " AND opened_on >= CAST(? AS DATE)"
-		args = append(args, f.From)
-	}
-	if !o.To.IsZero() {
-		f.To = o.To.Format(time.DateOnly)
-		where += " AND opened_on <= CAST(? AS DATE)"
-		args = append(args, f.To)
-	}
+	where, args := dayWindow("opened_on", o.From, o.To, &f.From, &f.To)
 	if len(o.Branches) > 0 || len(o.RMs) > 0 {
 		where += " AND (list_contains(CAST(? AS VARCHAR[]), branch_code) OR list_contains(CAST(? AS VARCHAR[]), rm_id))"
-		args = append(args, listText(o.Branches), listText(o.RMs))
+		args = append(args, warehouse.ListLiteral(o.Branches), warehouse.ListLiteral(o.RMs))
 	}
 	nameCol := "name_zh"
 	if o.Lang == "en" {
@@ -131,11 +123,20 @@ const funnelColumns = `count(*), count(published_at), count(contacted_at), count
 	count(declined_at), count(*) FILTER (state = 'expired'), CAST(coalesce(sum(converted_amount), 0) AS DOUBLE),
 	coalesce(median(epoch(contacted_at - CAST(opened_on AS TIMESTAMPTZ)) / 86400.0), 0)`
 
-// listText is a list as DuckDB reads it from text: ['a', 'b'].
-func listText(values []string) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+// dayWindow is the condition keeping rows whose column falls from from to
+// to (a zero one is no bound) and its arguments; it writes the bounds
+// given, as YYYY-MM-DD, to fromText and toText.
+func dayWindow(column string, from, to time.Time, fromText, toText *string) (string, []any) {
+	where, args := "true", []any{}
+	if !from.IsZero() {
+		*fromText = from.Format(time.DateOnly)
+		where += " AND " + column + " >= CAST(? AS DATE)"
+		args = append(args, *fromText)
 	}
-	return "[" + strings.Join(quoted, ", ") + "]"
+	if !to.IsZero() {
+		*toText = to.Format(time.DateOnly)
+		where += " AND " + column + " <= CAST(? AS DATE)"
+		args = append(args, *toText)
+	}
+	return where, args
 }

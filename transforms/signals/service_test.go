@@ -19,19 +19,7 @@ import (
 // call gets exactly one service signal, saying what is missing; a
 // customer who met the standard gets none; once met, the signal closes.
 func TestRun_ServiceStandards(t *testing.T) {
-	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := warehouse.Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, rules := serviceBank(t)
 	db := w.DB()
 	for _, q := range []string{
 		`INSERT INTO core.party (party_id, party_type, name, rm_id, source_records, fingerprint)
@@ -107,19 +95,7 @@ func TestRun_ServiceStandards(t *testing.T) {
 // A contact feed that began after the period did says nothing of the
 // contacts before it: the standard is not judged, nobody is reminded.
 func TestRun_ServiceStandardsNeedTheWholePeriod(t *testing.T) {
-	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := warehouse.Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, rules := serviceBank(t)
 	for _, q := range []string{
 		`INSERT INTO core.party (party_id, party_type, name, source_records, fingerprint) VALUES ('P1', 'P', 'n', 1, 1)`,
 		`CREATE TABLE mart.value_tier AS SELECT 'P1' AS party_id, 'core' AS tier, '战略核心' AS tier_zh`,
@@ -139,4 +115,23 @@ func TestRun_ServiceStandardsNeedTheWholePeriod(t *testing.T) {
 	if status != "incomplete" || sum.Events != 0 {
 		t.Errorf("a feed from 11-14 judged a November standard: %s, %d events", status, sum.Events)
 	}
+}
+
+// serviceBank is an empty warehouse and the built-in service rule alone.
+func serviceBank(t *testing.T) (*warehouse.Warehouse, *signals.Rules) {
+	t.Helper()
+	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := warehouse.Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w, rules
 }
