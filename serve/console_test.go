@@ -17,22 +17,33 @@ import (
 	"cdp/outbox"
 	"cdp/schedules"
 	"cdp/serve/console"
+	"cdp/warehouse"
 )
 
 // consoleDaemon is a daemon over a loaded bank serving the console to ana
 // (analyst) and eng (engineer), once a job has described the bank; audit
 // receives the views. It returns the bank and the daemon's base URL.
 func consoleDaemon(t *testing.T, audit func(console.View)) (*testbank.Bank, string) {
+	b, base, _ := consoleDaemonWithTeam(t, audit)
+	return b, base
+}
+
+// consoleDaemonWithTeam is consoleDaemon that also returns the team member
+// the user tm is limited to.
+func consoleDaemonWithTeam(t *testing.T, audit func(console.View)) (b *testbank.Bank, base, teamMember string) {
 	t.Helper()
-	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 31, BadRowRate: 0.01})
+	b = testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 31, BadRowRate: 0.01})
 	p := testbank.WithConfig(t, b.Dir, "schedules:\n  jobs:\n    - {name: describe, stages: [tags, tiers, view, signals]}\n")
 	var d *Daemon
 	// br is limited to the branch with the most parties.
 	var branch string
 	sqltest.Row(t, b.W.DB(), `SELECT branch_code FROM core.party WHERE branch_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&branch)
+	// tm is limited to the teams of the advisor on the most rosters.
+	sqltest.Row(t, b.W.DB(), `SELECT member_id FROM raw.contact_team WHERE role = 'ADVISOR' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&teamMember)
 	c, err := console.New(console.Options{DB: b.W.DB(), Logger: testbank.Quiet, Audit: audit,
 		Users: map[string]console.User{"ana": {Password: "ana-pw", Role: console.RoleAnalyst}, "eng": {Password: "eng-pw", Role: console.RoleEngineer},
-			"br": {Password: "br-pw", Role: console.RoleAnalyst, Branches: []string{branch}}},
+			"br": {Password: "br-pw", Role: console.RoleAnalyst, Scope: warehouse.PartyScope{Branches: []string{branch}}},
+			"tm": {Password: "tm-pw", Role: console.RoleAnalyst, Scope: warehouse.PartyScope{Members: []string{teamMember}}}},
 		Status: func(ctx context.Context) (*schedules.Status, error) {
 			return schedules.ReadStatus(ctx, b.W.DB(), p.Project, d.Sched.Running(), 50)
 		}})
@@ -41,7 +52,8 @@ func consoleDaemon(t *testing.T, audit func(console.View)) (*testbank.Bank, stri
 	}
 	fired := make(chan *schedules.FireResult, 1)
 	d = NewDaemon(p, b.W, DaemonOptions{Logger: testbank.Quiet, Console: c.Handler(), OnFire: func(r *schedules.FireResult) { fired <- r }})
-	base, stop := start(t, d)
+	var stop func()
+	base, stop = start(t, d)
 	t.Cleanup(stop)
 	if !d.Sched.FireAsync(schedules.Fire{Job: "describe", Trigger: schedules.TriggerManual}) {
 		t.Fatal("the fire was not taken")
@@ -49,7 +61,7 @@ func consoleDaemon(t *testing.T, audit func(console.View)) (*testbank.Bank, stri
 	if r := awaitValue(t, "describe", fired); r.Status != schedules.StatusSuccess {
 		t.Fatalf("describe: %s %v", r.Status, r.Err)
 	}
-	return b, base
+	return b, base, teamMember
 }
 
 // The console: a login with the SQL endpoint's users, then runs, loads and
@@ -58,7 +70,7 @@ func consoleDaemon(t *testing.T, audit func(console.View)) (*testbank.Bank, stri
 func TestConsole_PagesBehindALogin(t *testing.T) {
 	var mu sync.Mutex
 	var views []console.View
-	b, base := consoleDaemon(t, func(v console.View) { mu.Lock(); views = append(views, v); mu.Unlock() })
+	b, base, member := consoleDaemonWithTeam(t, func(v console.View) { mu.Lock(); views = append(views, v); mu.Unlock() })
 
 	client := func() *http.Client {
 		jar, _ := cookiejar.New(nil)
@@ -204,13 +216,37 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 		}
 	}
 	var ofBranch int64
-	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.signal_outcomes WHERE branch_code = (SELECT branch_code FROM core.party
-		WHERE branch_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)`).Scan(&ofBranch)
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.signal_outcomes WHERE party_id IN (SELECT party_id FROM mart.party_owner
+		WHERE owner_branch = (SELECT branch_code FROM core.party WHERE branch_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1))`).Scan(&ofBranch)
 	if _, _, body := get(br, "/console/funnel"); !strings.Contains(body, `<tr id="funnel-total"><th>total</th><td class="num">`+strconv.FormatInt(ofBranch, 10)+"</td>") {
 		t.Errorf("the branch user's funnel: want %d signals of the branch\n%s", ofBranch, body)
 	}
 	if _, _, body := get(br, "/console/catalog"); strings.Contains(body, `href="/console/loads"`) {
 		t.Errorf("the branch user's menu links the whole-bank pages")
+	}
+
+	// A team member's login: the customers of their teams, with the team
+	// on the card; others do not exist for them; their funnel and
+	// coverage count their teams' customers.
+	tm := client()
+	login(tm, "tm", "tm-pw")
+	var served, notServed string
+	var servedSignals int64
+	sqltest.Row(t, b.W.DB(), `SELECT (SELECT min(party_id) FROM mart.party_team WHERE member_id = ?),
+		(SELECT min(party_id) FROM core.party WHERE party_id NOT IN (SELECT party_id FROM mart.party_team WHERE member_id = ?)),
+		(SELECT count(*) FROM mart.signal_outcomes WHERE party_id IN (SELECT party_id FROM mart.party_team WHERE member_id = ?))`,
+		member, member, member).Scan(&served, &notServed, &servedSignals)
+	if code, _, body := get(tm, "/console/customer?q="+served); code != 200 || !strings.Contains(body, `<td>投资顾问 (ADVISOR)</td><td>`+member+`</td>`) {
+		t.Errorf("the team member's customer %s: %d, want the card with its team\n%s", served, code, body)
+	}
+	if code, _, _ := get(tm, "/console/customer?q="+notServed); code != http.StatusNotFound {
+		t.Errorf("a customer outside the member's teams: %d, want 404", code)
+	}
+	if _, _, body := get(tm, "/console/funnel?by=member"); !strings.Contains(body, `<tr id="funnel-total"><th>total</th><td class="num">`+strconv.FormatInt(servedSignals, 10)+"</td>") {
+		t.Errorf("the team member's funnel: want %d signals of their teams' customers\n%s", servedSignals, body)
+	}
+	if code, _, body := get(tm, "/console/coverage?by=member"); code != 200 || !strings.Contains(body, "<td>"+member+" 投资顾问</td>") {
+		t.Errorf("the team member's coverage by member: %d\n%s", code, body)
 	}
 
 	mu.Lock()
@@ -219,7 +255,7 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	for _, v := range views {
 		seen[v.Page+"/"+v.Outcome]++
 	}
-	if seen["login/refused"] != 2 || seen["login/ok"] != 3 || seen["loads/ok"] != 1 || seen["customer/ok"] < 3 || seen["runs/refused"] != 1 ||
+	if seen["login/refused"] != 2 || seen["login/ok"] != 4 || seen["loads/ok"] != 1 || seen["customer/ok"] < 3 || seen["runs/refused"] != 1 ||
 		seen["loads/refused"] != 2 { // anonymous, and the branch user
 		t.Errorf("audited views %v", seen)
 	}

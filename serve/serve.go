@@ -88,13 +88,12 @@ func Serve(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse, o O
 		if err != nil {
 			return err
 		}
-		consoleUsers[u.Name] = console.User{Password: pw, Role: u.Role, Branches: u.Branches, RMs: u.RMIDs}
+		consoleUsers[u.Name] = console.User{Password: pw, Role: u.Role, Scope: userScope(u)}
 	}
 	if len(p.Serve.SQL.Users) > 0 && p.Serve.SQL.Listen != "off" {
 		var users []pgserve.User
 		for _, u := range p.Serve.SQL.Users {
-			users = append(users, pgserve.User{Name: u.Name, Password: consoleUsers[u.Name].Password, Role: u.Role,
-				Branches: u.Branches, RMs: u.RMIDs})
+			users = append(users, pgserve.User{Name: u.Name, Password: consoleUsers[u.Name].Password, Role: u.Role, Scope: userScope(u)})
 			roles = append(roles, u.Role)
 		}
 		tlsConfig, err := sqlTLS(p)
@@ -213,4 +212,9 @@ func ReadPassword(p *config.Project, u config.SQLUser) (string, error) {
 		slog.Warn("password file readable by others; chmod 600 it", "file", path, "mode", st.Mode().Perm().String())
 	}
 	return pw, nil
+}
+
+// userScope is what a user's lists in cdp.yaml limit them to.
+func userScope(u config.SQLUser) warehouse.PartyScope {
+	return warehouse.PartyScope{Branches: u.Branches, RMs: u.RMIDs, Members: u.Members}
 }

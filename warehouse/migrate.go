@@ -71,6 +71,11 @@ var migrations = []migration{
 		return rawTablesSQL("contact") + string(loop), err
 	}},
 	fileMigration(18, "0018_signal_lift.sql"),
+	// Service teams: the contact feed's roster table, then the views over it.
+	{version: 19, name: "service teams: the roster, owners of signals, coverage by member", sql: func() (string, error) {
+		teams, err := migrationFiles.ReadFile("migrations/0019_service_teams.sql")
+		return rawTablesSQL("contact") + string(teams), err
+	}},
 }
 
 // rawTablesSQL creates the raw tables of one built-in contract feed.

@@ -58,7 +58,65 @@ type SnapshotScope struct {
 type ScopePredicate struct {
 	Variable string // the session's list (VARCHAR[]); NULL when it is not limited by this one
 	Owner    string // the column of Owners it matches (owner_branch)
-	Row      string // the column it matches in a relation without the party key (branch_code)
+	// OwnerList: the Owners column is itself a list (team_members), which
+	// matches when it shares a value with the session's.
+	OwnerList bool
+	Row       string // the column it matches in a relation without the party key (branch_code)
+}
+
+// PartyScope is what one user is limited to: the parties owned by these
+// branches or RMs, or served by these team members (mart.party_owner's
+// owner_branch, owner_rm and team_members). All empty: every party.
+type PartyScope struct {
+	Branches, RMs, Members []string
+}
+
+// Scoped reports whether the scope limits its user at all.
+func (s PartyScope) Scoped() bool {
+	return len(s.Branches) > 0 || len(s.RMs) > 0 || len(s.Members) > 0
+}
+
+// String says what the scope is limited to, for messages: "branches BR01
+// and team member S7".
+func (s PartyScope) String() string {
+	var parts []string
+	for _, l := range []struct {
+		what   string
+		values []string
+	}{{"branches", s.Branches}, {"RMs", s.RMs}, {"team members", s.Members}} {
+		if len(l.values) > 0 {
+			parts = append(parts, l.what+" "+strings.Join(l.values, ", "))
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+// OwnedSQL is a condition over mart.party_owner's columns that holds for
+// the parties the scope allows (true when it limits nothing).
+func (s PartyScope) OwnedSQL() string {
+	if !s.Scoped() {
+		return "true"
+	}
+	var conds []string
+	if len(s.Branches) > 0 {
+		conds = append(conds, "list_contains("+ListLiteral(s.Branches)+", owner_branch)")
+	}
+	if len(s.RMs) > 0 {
+		conds = append(conds, "list_contains("+ListLiteral(s.RMs)+", owner_rm)")
+	}
+	if len(s.Members) > 0 {
+		conds = append(conds, "list_has_any("+ListLiteral(s.Members)+", team_members)")
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// PartiesSQL is a condition on a relation's column holding a party id:
+// true for the parties the scope allows.
+func (s PartyScope) PartiesSQL(column string) string {
+	if !s.Scoped() {
+		return "true"
+	}
+	return column + " IN (SELECT party_id FROM mart.party_owner WHERE " + s.OwnedSQL() + ")"
 }
 
 // scopeView is the view over ScopeBaseSchema.name that mart shows, and
@@ -71,13 +129,13 @@ func (s *SnapshotScope) scopeView(name string, columns []string) (string, string
 	switch {
 	case name == s.Owners:
 		for _, p := range s.Predicates {
-			conds = append(conds, listContains(p.Variable, p.Owner))
+			conds = append(conds, p.ownerMatch())
 		}
 		how = "party"
 	case slices.Contains(columns, s.Party):
 		var owner []string
 		for _, p := range s.Predicates {
-			owner = append(owner, listContains(p.Variable, p.Owner))
+			owner = append(owner, p.ownerMatch())
 		}
 		conds = append(conds, fmt.Sprintf("%s IN (SELECT %s FROM %s.%s WHERE %s)", Ident(s.Party), Ident(s.Party),
 			Ident(ScopeBaseSchema), Ident(s.Owners), strings.Join(owner, " OR ")))
@@ -98,6 +156,14 @@ func (s *SnapshotScope) scopeView(name string, columns []string) (string, string
 			strings.Join(conds, " OR ") + ")"
 	}
 	return view, how
+}
+
+// ownerMatch is the predicate over the Owners relation.
+func (p ScopePredicate) ownerMatch() string {
+	if p.OwnerList {
+		return "list_has_any(getvariable(" + Literal(p.Variable) + "), " + Ident(p.Owner) + ")"
+	}
+	return listContains(p.Variable, p.Owner)
 }
 
 func listContains(variable, column string) string {

@@ -86,7 +86,7 @@ func benchSQL(ctx context.Context, out io.Writer, p *pipeline.Project, w *wareho
 	}{
 		{"plain", nil, []sqlBenchUser{{label: "analyst, unscoped snapshot", user: pgserve.User{Name: "plain"}}}},
 		{"scoped", &scoped, []sqlBenchUser{{label: "analyst, scoped snapshot", user: pgserve.User{Name: "all"}},
-			{label: "user of branch " + branch, user: pgserve.User{Name: "branch", Branches: []string{branch}}}}},
+			{label: "user of branch " + branch, user: pgserve.User{Name: "branch", Scope: warehouse.PartyScope{Branches: []string{branch}}}}}},
 	} {
 		path := filepath.Join(dir, s.file, "analyst.duckdb")
 		t0 := time.Now()

@@ -164,7 +164,7 @@ a current rule reads today's state.`,
 	eval.Flags().StringSliceVar(&only, "rule", nil, "only these rules (repeatable)")
 	var by, from, to, reportLang string
 	report := projectCmd(g, &cobra.Command{
-		Use:   "report [--by rule|kind|tier|branch|rm|week] [--from D --to D]",
+		Use:   "report [--by rule|kind|tier|branch|rm|member|role|week] [--from D --to D]",
 		Short: "The funnel of the signals: published, contacted, interested, converted, declined, with rates, value and time to contact",
 		Long: `report reads how far the signals opened in a window went once the CRM
 answered (the contact feed's contacts and outcomes, matched to the signals by
@@ -173,7 +173,8 @@ declined and expired without a contact, the contact rate (contacted ÷
 published), the conversion rate (converted ÷ contacted), the converted
 amount and the median days from the signal's business day to the first
 contact; by rule
-(default), kind, tier, branch, RM or week opened, with the total. Analysts
+(default), kind, tier, branch, RM, owner (the service team member or the
+branch queue the signal was for), team role or week opened, with the total. Analysts
 read the same from mart.signal_outcomes and mart.signal_funnel.`,
 		Example: `  cdp signals report
   cdp signals report --by rm --from 2026-11-01 --to 2026-11-30
@@ -186,7 +187,7 @@ read the same from mart.signal_outcomes and mart.signal_funnel.`,
 		}
 		return signals.Report(ctx, w.DB(), o)
 	}, printFunnel)
-	report.Flags().StringVar(&by, "by", "rule", "group by rule, kind, tier, branch, rm or week")
+	report.Flags().StringVar(&by, "by", "rule", "group by rule, kind, tier, branch, rm, member (the team member or queue that owns the signal), role (the team role it is for) or week")
 	report.Flags().StringVar(&reportLang, "lang", "zh", "the rules' names in zh or en")
 	report.Flags().StringVar(&from, "from", "", "signals opened on or after this day (YYYY-MM-DD)")
 	report.Flags().StringVar(&to, "to", "", "signals opened on or before this day (YYYY-MM-DD)")

@@ -28,6 +28,71 @@ var (
 	}
 )
 
+// member is one assignment of a party's service team (the contact feed's
+// roster): a staff id in a role, from and to a day (0: open).
+type member struct {
+	id, role string
+	from, to day
+}
+
+// team is the service team of a key account (the seeds' "1+N"; tiers
+// core and growth): its RM (the one the CRM records its contacts under)
+// and, for companies, a product and a risk specialist (an
+// investment-banking one for core companies), for persons an investment
+// advisor (every core person, one growth person in two). One company in
+// ten changes risk specialist halfway through the generated days: the old
+// assignment ends the day before the new one starts.
+func (w *world) team(p *party) []member {
+	if p.tier != tierCore && p.tier != tierGrowth {
+		return nil
+	}
+	out := []member{{id: contactRM(p), role: "RM"}}
+	if !p.company {
+		if p.tier == tierCore || p.idx%2 == 0 {
+			out = append(out, member{id: "IA" + pad(50000+(p.idx*13)%150, 5), role: "ADVISOR"})
+		}
+		return out
+	}
+	out = append(out, member{id: "PM" + pad(20000+(p.idx*31)%120, 5), role: "PRODUCT"})
+	risk := member{id: "RK" + pad(30000+(p.idx*17)%80, 5), role: "RISK"}
+	if mid := w.days[len(w.days)/2]; p.idx%10 == 0 && len(w.days) > 1 {
+		risk.to = mid - 1
+		out = append(out, risk, member{id: "RK" + pad(30000+(p.idx*17+1)%80, 5), role: "RISK", from: mid})
+	} else {
+		out = append(out, risk)
+	}
+	if p.tier == tierCore {
+		out = append(out, member{id: "IB" + pad(40000+p.idx%40, 5), role: "INVESTMENT_BANKING"})
+	}
+	return out
+}
+
+// contactRM is the RM the CRM records a party's contacts under.
+func contactRM(p *party) string { return "RM" + pad(10000+(p.idx*7919)%400, 5) }
+
+// contactBy is the staff member who made a contact of business line bl
+// on day t: the team's specialist for it where the party has one (the
+// risk specialist for the credit line, the product specialist for
+// corporate marketing, the advisor for wealth and private banking), else
+// the RM.
+func (w *world) contactBy(p *party, team []member, bl, purpose string, t day) string {
+	want := ""
+	switch {
+	case bl == "CREDIT":
+		want = "RISK"
+	case bl == "CORPORATE" && purpose == "MARKETING":
+		want = "PRODUCT"
+	case bl == "WEALTH" || bl == "PRIVATE_BANKING":
+		want = "ADVISOR"
+	}
+	for _, m := range team {
+		if m.role == want && (m.from == 0 || m.from <= t) && (m.to == 0 || t <= m.to) {
+			return m.id
+		}
+	}
+	return contactRM(p)
+}
+
 // contactKey is the source key a CRM holds for p: its core banking or
 // credit record if it has one (those systems deliver every customer every
 // day), else its first record anywhere.
@@ -43,8 +108,13 @@ func contactKey(p *party) (string, string, bool) {
 func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult) error {
 	eContacts, _ := contract.Lookup("contact", "contacts")
 	eConsents, _ := contract.Lookup("contact", "consents")
+	eTeam, _ := contract.Lookup("contact", "team")
 	var f rowFields
 	var line []byte
+	teams := make([][]member, len(w.parties))
+	for i, p := range w.parties {
+		teams[i] = w.team(p)
+	}
 	for di, t := range w.days {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -96,7 +166,7 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 			f.str(key)
 			f.str(bl)
 			f.str(channel)
-			f.str("RM" + pad(10000+(p.idx*7919)%400, 5))
+			f.str(w.contactBy(p, teams[p.idx], bl, purpose, t))
 			f.dateTime(t, 9*3600+r.IntN(9*3600))
 			f.str(purpose)
 			f.str(product)
@@ -146,6 +216,41 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 			}
 		}
 		if err := g.finish(res, df, eConsents); err != nil {
+			return err
+		}
+
+		// The roster: the whole of it every day (a snapshot).
+		if df, err = g.create(res, "contact/"+eTeam.FileName(D), false); err != nil {
+			return err
+		}
+		df.writeHeader(headerLine(eTeam, '|'))
+		for _, p := range w.parties {
+			sys, key, ok := contactKey(p)
+			if !ok {
+				continue
+			}
+			for i, m := range teams[p.idx] {
+				f.reset()
+				f.str(fmt.Sprintf("TA%07d%02d", p.idx, i))
+				f.next() // party_id: the CRM knows the source key
+				f.str(sys)
+				f.str(key)
+				f.str(m.id)
+				f.str(m.role)
+				for _, d := range []day{m.from, m.to} {
+					if d == 0 {
+						f.next()
+					} else {
+						f.compactDate(d) // as the delimited feeds write dates
+					}
+				}
+				line = appendDelLine(line[:0], f.values())
+				if err := df.writeRow(line); err != nil {
+					return err
+				}
+			}
+		}
+		if err := g.finish(res, df, eTeam); err != nil {
 			return err
 		}
 	}

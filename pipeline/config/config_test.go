@@ -304,7 +304,7 @@ func TestLoad_RejectsInvalidValues(t *testing.T) {
 			`cdp.yaml:4:21: serve.sql.users[0].role: "admin": want analyst or engineer`},
 		{"an engineer limited to a branch",
 			"serve:\n  sql:\n    users:\n      - {name: eng, role: engineer, password_env: PW, branches: [BJ01]}\n",
-			`cdp.yaml:4:55: serve.sql.users[0].branches: branches and rm_ids limit analysts; an engineer reads every schema`},
+			`cdp.yaml:4:55: serve.sql.users[0].branches: branches, rm_ids and members limit analysts; an engineer reads every schema`},
 		{"an empty RM id",
 			"serve:\n  sql:\n    users:\n      - {name: ana, password_env: PW, rm_ids: [R1, \"\"]}\n",
 			`cdp.yaml:4:52: serve.sql.users[0].rm_ids[1]: an empty code`},

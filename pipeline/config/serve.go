@@ -65,9 +65,12 @@ type SQLUser struct {
 	PasswordEnv  string `yaml:"password_env"`  // environment variable holding the password
 	PasswordFile string `yaml:"password_file"` // or a file holding it (relative to the project dir)
 	// Branches and RMIDs limit an analyst to the parties those own
-	// (mart.party_owner), in every mart table; either allows a party.
+	// (mart.party_owner), Members to the parties of those staff members'
+	// service teams (mart.party_team), in every mart table; any list
+	// allows a party.
 	Branches []string `yaml:"branches"`
 	RMIDs    []string `yaml:"rm_ids"`
+	Members  []string `yaml:"members"`
 }
 
 // Roles of the SQL endpoint.
@@ -163,10 +166,10 @@ func (p *Project) validateServe(d *decoder) {
 		if !slices.Contains(Roles, u.Role) {
 			d.fieldErrorf(at+".role", "%q: want %s", u.Role, orList(Roles))
 		}
-		if (len(u.Branches) > 0 || len(u.RMIDs) > 0) && u.Role != "analyst" {
-			d.fieldErrorf(at+".branches", "branches and rm_ids limit analysts; an %s reads every schema", u.Role)
+		if (len(u.Branches) > 0 || len(u.RMIDs) > 0 || len(u.Members) > 0) && u.Role != "analyst" {
+			d.fieldErrorf(at+".branches", "branches, rm_ids and members limit analysts; an %s reads every schema", u.Role)
 		}
-		for field, list := range map[string][]string{"branches": u.Branches, "rm_ids": u.RMIDs} {
+		for field, list := range map[string][]string{"branches": u.Branches, "rm_ids": u.RMIDs, "members": u.Members} {
 			for j, v := range list {
 				if strings.TrimSpace(v) == "" {
 					d.fieldErrorf(index(at+"."+field, j), "an empty code")

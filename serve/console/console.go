@@ -70,14 +70,12 @@ const (
 type User struct {
 	Password string
 	Role     string
-	// Branches and RMs limit an analyst to the parties they own
-	// (mart.party_owner), as on the SQL endpoint: the customer card finds
-	// no other party, and the whole-bank pages (loads, outbox, identity)
-	// are refused.
-	Branches, RMs []string
+	// Scope limits an analyst to the parties its branches or RMs own or
+	// its team members serve (mart.party_owner), as on the SQL endpoint:
+	// the customer card finds no other party, and the whole-bank pages
+	// (loads, outbox, identity) are refused.
+	Scope warehouse.PartyScope
 }
-
-func (u User) scoped() bool { return len(u.Branches) > 0 || len(u.RMs) > 0 }
 
 // wholeBankPages show figures and rows of every party; a scoped user may
 // not open them.
@@ -125,7 +123,7 @@ type Console struct {
 
 type session struct {
 	user, role string
-	scope      User // Branches and RMs of a scoped user
+	scope      warehouse.PartyScope // what a scoped user is limited to
 	expires    time.Time
 }
 
@@ -224,7 +222,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	token := hex.EncodeToString(b)
 	c.mu.Lock()
-	c.sessions[token] = session{user: name, role: u.Role, scope: User{Branches: u.Branches, RMs: u.RMs}, expires: c.o.Now().Add(c.o.SessionTTL)}
+	c.sessions[token] = session{user: name, role: u.Role, scope: u.Scope, expires: c.o.Now().Add(c.o.SessionTTL)}
 	c.mu.Unlock()
 	c.audit(View{Time: start, User: name, Role: u.Role, Remote: r.RemoteAddr, Page: "login", Outcome: "ok"})
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/console/", HttpOnly: true,
@@ -259,9 +257,9 @@ func (c *Console) page(name string, fill func(*http.Request, session, map[string
 			return
 		}
 		start := c.o.Now()
-		data := map[string]any{"User": s.user, "Role": s.role, "Page": name, "Scoped": s.scope.scoped()}
-		if s.scope.scoped() && wholeBankPages[name] {
-			data["Error"] = "This page shows the whole bank; your login is limited to " + scopeText(s.scope) + "."
+		data := map[string]any{"User": s.user, "Role": s.role, "Page": name, "Scoped": s.scope.Scoped()}
+		if s.scope.Scoped() && wholeBankPages[name] {
+			data["Error"] = "This page shows the whole bank; your login is limited to " + s.scope.String() + "."
 			c.audit(View{Time: start, User: s.user, Role: s.role, Remote: r.RemoteAddr, Page: name, Outcome: "refused", Error: "whole-bank page for a scoped user"})
 			c.render(w, http.StatusForbidden, "denied", data)
 			return
@@ -464,7 +462,7 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 		return nil
 	}
 	o := identity.LookupOptions{Unmask: s.role == RoleEngineer}
-	if s.scope.scoped() {
+	if s.scope.Scoped() {
 		o.Visible = func(ctx context.Context, ids []string) ([]string, error) { return c.visible(ctx, s.scope, ids) }
 	}
 	p, err := identity.LookupProfileWith(r.Context(), c.o.DB, q, o)
@@ -510,9 +508,12 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 		return err
 	}
 	data["TagHistory"] = historyRows
-	// The loop: what the lines did with the customer, what the CRM answered,
-	// and what the contact policy held back.
+	// The loop: who serves the customer (the service team), what the lines
+	// did with them, what the CRM answered, and what the contact policy
+	// held back.
 	for _, q := range []struct{ key, sql string }{
+		{"Team", `SELECT role_zh || ' (' || role || ')', member_id, CASE source WHEN 'roster' THEN 'roster of ' || CAST(roster_date AS VARCHAR) ELSE 'golden record (no RM on the roster)' END,
+			coalesce(CAST(valid_from AS VARCHAR), ''), coalesce(CAST(valid_to AS VARCHAR), '') FROM mart.party_team WHERE party_id = ? ORDER BY role <> 'RM', role, member_id`},
 		{"Contacts", `SELECT strftime(contact_time, '%Y-%m-%d %H:%M'), business_line, channel, purpose, coalesce(product, ''), coalesce(rm_id, ''),
 			CASE WHEN ce_id IS NULL THEN '' ELSE 'answers a cdp signal' END FROM core.contact WHERE party_id = ? ORDER BY contact_time DESC LIMIT 50`},
 		{"Outcomes", `SELECT strftime(outcome_time, '%Y-%m-%d %H:%M'), status, coalesce(product, ''), coalesce(CAST(amount AS VARCHAR), ''),
@@ -617,12 +618,10 @@ func (c *Console) tierOf(ctx context.Context, party string, data map[string]any)
 }
 
 // visible keeps those of ids a scoped user may see, in order: the parties
-// their branches or RMs own (mart.party_owner).
-func (c *Console) visible(ctx context.Context, scope User, ids []string) ([]string, error) {
+// their branches or RMs own or their team members serve (mart.party_owner).
+func (c *Console) visible(ctx context.Context, scope warehouse.PartyScope, ids []string) ([]string, error) {
 	rows, err := c.o.DB.QueryContext(ctx, `SELECT party_id FROM mart.party_owner
-		WHERE list_contains(CAST(? AS VARCHAR[]), party_id)
-		  AND (list_contains(CAST(? AS VARCHAR[]), owner_branch) OR list_contains(CAST(? AS VARCHAR[]), owner_rm))`,
-		warehouse.ListLiteral(ids), warehouse.ListLiteral(scope.Branches), warehouse.ListLiteral(scope.RMs))
+		WHERE list_contains(CAST(? AS VARCHAR[]), party_id) AND `+scope.OwnedSQL(), warehouse.ListLiteral(ids))
 	if err != nil {
 		return nil, fmt.Errorf("the parties of your scope (mart.party_owner; run cdp view): %w", err)
 	}
@@ -644,17 +643,6 @@ func (c *Console) visible(ctx context.Context, scope User, ids []string) ([]stri
 	return out, rows.Err()
 }
 
-func scopeText(u User) string {
-	var parts []string
-	if len(u.Branches) > 0 {
-		parts = append(parts, "branches "+strings.Join(u.Branches, ", "))
-	}
-	if len(u.RMs) > 0 {
-		parts = append(parts, "RMs "+strings.Join(u.RMs, ", "))
-	}
-	return strings.Join(parts, " and ")
-}
-
 // funnel: how far the signals went once the CRM answered, by rule, kind,
 // tier, branch, RM or week; a scoped user's own branches and RMs only.
 func (c *Console) funnel(r *http.Request, s session, data map[string]any) error {
@@ -662,13 +650,13 @@ func (c *Console) funnel(r *http.Request, s session, data map[string]any) error 
 	if _, ok := signals.ReportBy[by]; !ok {
 		by = "rule"
 	}
-	o := signals.ReportOptions{By: by, Branches: s.scope.Branches, RMs: s.scope.RMs}
+	o := signals.ReportOptions{By: by, Scope: s.scope}
 	f, err := signals.Report(r.Context(), c.o.DB, o)
 	if err != nil {
 		return err
 	}
 	data["By"], data["Funnel"] = by, f
-	data["Groupings"] = []string{"rule", "kind", "tier", "branch", "rm", "week"}
+	data["Groupings"] = []string{"rule", "kind", "tier", "branch", "rm", "member", "role", "week"}
 	ch := chart{Kind: "bar", Series: []chartSeries{{Name: "published"}, {Name: "contacted"}, {Name: "interested"}, {Name: "converted"}}}
 	for _, row := range f.Rows {
 		ch.X = append(ch.X, row.Group)
@@ -677,7 +665,7 @@ func (c *Console) funnel(r *http.Request, s session, data map[string]any) error 
 		}
 	}
 	data["FunnelChart"] = ch
-	if !s.scope.scoped() { // the lift is a whole-bank figure
+	if !s.scope.Scoped() { // the lift is a whole-bank figure
 		lift, err := signals.Lift(r.Context(), c.o.DB, signals.LiftOptions{})
 		if err != nil {
 			return err
@@ -687,36 +675,34 @@ func (c *Console) funnel(r *http.Request, s session, data map[string]any) error 
 	return nil
 }
 
-// coverage: the service standards by tier, met or not, by RM and branch
-// (mart.service_coverage as of the last signal run); a scoped user's own.
+// coverageBy are the groupings of the coverage page: the party's RM, its
+// branch, or each member of its service team (mart.party_team).
+var coverageBy = map[string]string{"rm": "c.rm_id", "branch": "c.branch_code", "member": "t.member_id || ' ' || t.role_zh"}
+
+// coverage: the service standards by tier, met or not, by RM, branch or
+// team member (mart.service_coverage as of the last signal run); a scoped
+// user's own parties only.
 func (c *Console) coverage(r *http.Request, s session, data map[string]any) error {
-	by := "rm_id"
-	if r.URL.Query().Get("by") == "branch" {
-		by = "branch_code"
+	by := r.URL.Query().Get("by")
+	if coverageBy[by] == "" {
+		by = "rm"
 	}
-	data["By"] = map[string]string{"rm_id": "rm", "branch_code": "branch"}[by]
-	rows, err := c.stringRows(r.Context(), `SELECT coalesce(`+by+`, '(none)'), CAST(count(*) AS VARCHAR),
-			CAST(count(*) FILTER (status = 'met') AS VARCHAR), CAST(count(*) FILTER (status = 'on_track') AS VARCHAR),
-			CAST(count(*) FILTER (status = 'at_risk') AS VARCHAR), CAST(count(*) FILTER (status = 'incomplete') AS VARCHAR),
-			printf('%.1f%%', 100.0 * count(*) FILTER (status = 'met') / count(*)), coalesce(CAST(max(as_of) AS VARCHAR), '')
-		FROM mart.service_coverage
-		WHERE (CAST(? AS VARCHAR[]) IS NULL AND CAST(? AS VARCHAR[]) IS NULL)
-		   OR list_contains(CAST(? AS VARCHAR[]), branch_code) OR list_contains(CAST(? AS VARCHAR[]), rm_id)
-		GROUP BY 1 ORDER BY count(*) FILTER (status = 'at_risk') DESC, 1 LIMIT 200`,
-		nullList(s.scope.Branches), nullList(s.scope.RMs), nullList(s.scope.Branches), nullList(s.scope.RMs))
+	data["By"] = by
+	from := "mart.service_coverage c"
+	if by == "member" {
+		from += " JOIN mart.party_team t USING (party_id)"
+	}
+	rows, err := c.stringRows(r.Context(), `SELECT coalesce(`+coverageBy[by]+`, '(none)'), CAST(count(*) AS VARCHAR),
+			CAST(count(*) FILTER (c.status = 'met') AS VARCHAR), CAST(count(*) FILTER (c.status = 'on_track') AS VARCHAR),
+			CAST(count(*) FILTER (c.status = 'at_risk') AS VARCHAR), CAST(count(*) FILTER (c.status = 'incomplete') AS VARCHAR),
+			printf('%.1f%%', 100.0 * count(*) FILTER (c.status = 'met') / count(*)), coalesce(CAST(max(c.as_of) AS VARCHAR), '')
+		FROM `+from+` WHERE `+s.scope.PartiesSQL("c.party_id")+`
+		GROUP BY 1 ORDER BY count(*) FILTER (c.status = 'at_risk') DESC, 1 LIMIT 200`)
 	if err != nil {
 		return fmt.Errorf("service coverage: %w", err)
 	}
 	data["Coverage"] = rows
 	return nil
-}
-
-// nullList is a list argument, or NULL for none.
-func nullList(values []string) any {
-	if len(values) == 0 {
-		return nil
-	}
-	return warehouse.ListLiteral(values)
 }
 
 // identityRun is one unification run.

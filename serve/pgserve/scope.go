@@ -16,9 +16,9 @@ import (
 	"cdp/warehouse"
 )
 
-// Row-level scope. An analyst may be limited to branches or RMs
-// (User.Branches, User.RMs): they see only the rows of the parties those
-// own, in every mart table, joins and aggregates included. All analysts
+// Row-level scope. An analyst may be limited to branches, RMs or service
+// team members (User.Scope): they see only the rows of the parties those
+// own or serve, in every mart table, joins and aggregates included. All analysts
 // share one snapshot, written with SnapshotScope: its mart tables are views
 // over copies in warehouse.ScopeBaseSchema, filtered by variables this
 // server sets on the statement's connection before the statement is
@@ -43,6 +43,7 @@ var SnapshotScope = warehouse.SnapshotScope{
 	Predicates: []warehouse.ScopePredicate{
 		{Variable: varScopeBranches, Owner: "owner_branch", Row: "branch_code"},
 		{Variable: varScopeRMs, Owner: "owner_rm", Row: "rm_id"},
+		{Variable: varScopeMembers, Owner: "team_members", OwnerList: true, Row: "member_id"},
 	},
 }
 
@@ -51,6 +52,7 @@ const (
 	varScopeAll       = "cdp_scope_all"       // true: unscoped
 	varScopeBranches  = "cdp_scope_branches"  // the branches a user is limited to
 	varScopeRMs       = "cdp_scope_rms"       // the RMs a user is limited to
+	varScopeMembers   = "cdp_scope_members"   // the team members whose teams' parties a user is limited to
 	varScopeRelations = "cdp_scope_relations" // the mart relations a scoped user may query (for the catalog)
 )
 
@@ -69,19 +71,10 @@ func (s *Server) SnapshotScope() *warehouse.SnapshotScope {
 }
 
 // scoped reports whether u is limited to some parties.
-func (u User) scoped() bool { return len(u.Branches) > 0 || len(u.RMs) > 0 }
+func (u User) scoped() bool { return u.Scope.Scoped() }
 
 // scopeText says what u is limited to, for messages.
-func (u User) scopeText() string {
-	var parts []string
-	if len(u.Branches) > 0 {
-		parts = append(parts, "branches "+strings.Join(u.Branches, ", "))
-	}
-	if len(u.RMs) > 0 {
-		parts = append(parts, "RMs "+strings.Join(u.RMs, ", "))
-	}
-	return strings.Join(parts, " and ")
-}
+func (u User) scopeText() string { return u.Scope.String() }
 
 // grantedLiteral is the list of the mart relations a scoped user may
 // query, as the SQL that sets it.
@@ -130,8 +123,9 @@ func scopeVariables(ctx context.Context, conn driver.Conn, u User, snap *snapsho
 	all := !u.scoped()
 	stmts := []string{
 		fmt.Sprintf("SET VARIABLE %s = %t", varScopeAll, all),
-		fmt.Sprintf("SET VARIABLE %s = %s", varScopeBranches, listLiteral(u.Branches)),
-		fmt.Sprintf("SET VARIABLE %s = %s", varScopeRMs, listLiteral(u.RMs)),
+		fmt.Sprintf("SET VARIABLE %s = %s", varScopeBranches, listLiteral(u.Scope.Branches)),
+		fmt.Sprintf("SET VARIABLE %s = %s", varScopeRMs, listLiteral(u.Scope.RMs)),
+		fmt.Sprintf("SET VARIABLE %s = %s", varScopeMembers, listLiteral(u.Scope.Members)),
 		fmt.Sprintf("SET VARIABLE %s = %s", varScopeRelations, snap.granted),
 	}
 	// One call: DuckDB's driver runs the statements in turn.

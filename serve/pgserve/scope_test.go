@@ -6,10 +6,20 @@ import (
 	"testing"
 
 	"cdp/serve/pgserve"
+	"cdp/warehouse"
 )
 
 // The parties each test user may see (testdata/warehouse.sql: party Pnn
-// has fingerprint nn, its branch is BR0 || nn % 2, its RM RM || nn % 3).
+// has fingerprint nn, its branch is BR0 || nn % 2, its RM RM || nn % 3;
+// team member S1 serves those with nn % 5 = 0).
+func teamParties() []string {
+	var ids []string
+	for n := 0; n < 20; n += 5 {
+		ids = append(ids, fmt.Sprintf("P%02d", n))
+	}
+	return ids
+}
+
 func visibleParties(branchOdd, rm0 bool, all ...bool) []string {
 	var ids []string
 	for n := range 20 {
@@ -34,6 +44,7 @@ func TestServe_RowLevelScope(t *testing.T) {
 		{"branch", scopedPassword, visibleParties(true, false)},
 		{"rm", scopedPassword, visibleParties(false, true)},
 		{"both", scopedPassword, visibleParties(true, true)},
+		{"team", scopedPassword, teamParties()},
 		{"analyst", analystPassword, visibleParties(true, true, true)},
 	}
 	for _, u := range users {
@@ -65,6 +76,7 @@ func TestServe_RowLevelScope(t *testing.T) {
 				`SELECT count(*) FROM mart.customer_360 a, LATERAL (SELECT * FROM mart.party_owner o WHERE o.party_id = a.party_id)`:    n,
 				`SELECT count(*) FROM mart.customer_360 WHERE party_id = 'P00'`:                                                         fmt.Sprint(count(u.parties, "P00")),
 				`SELECT sum(parties) FROM mart.branch_totals`:                                                                           branchTotal(u.name),
+				`SELECT string_agg(member_id || ':' || parties, ',' ORDER BY member_id) FROM mart.member_totals`:                        memberTotals(u.name),
 				// SUMMARIZE and DESCRIBE of a mart table read the view.
 				`SELECT count FROM (SUMMARIZE mart.customer_360) WHERE column_name = 'party_id'`: n,
 				`SELECT count(*) FROM (DESCRIBE mart.customer_360)`:                              "6",
@@ -176,15 +188,27 @@ func branchTotal(user string) string {
 	switch user {
 	case "branch", "both":
 		return "10"
-	case "rm":
+	case "rm", "team":
 		return ""
 	}
 	return "20"
 }
 
+// memberTotals is what mart.member_totals, a table by member_id, shows a
+// user: S1's row to the team user, nothing to the other scoped ones.
+func memberTotals(user string) string {
+	switch user {
+	case "team":
+		return "S1:4"
+	case "analyst":
+		return "S1:4,S2:8"
+	}
+	return ""
+}
+
 // A user limited to parties must be an analyst.
 func TestServe_ScopeIsForAnalysts(t *testing.T) {
-	_, err := pgserve.New(pgserve.Options{Users: []pgserve.User{{Name: "e", Password: "p", Role: pgserve.RoleEngineer, Branches: []string{"BR01"}}}})
+	_, err := pgserve.New(pgserve.Options{Users: []pgserve.User{{Name: "e", Password: "p", Role: pgserve.RoleEngineer, Scope: warehouse.PartyScope{Branches: []string{"BR01"}}}}})
 	if err == nil || !strings.Contains(err.Error(), "limit analysts") {
 		t.Errorf("an engineer limited to a branch: %v", err)
 	}

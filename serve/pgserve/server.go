@@ -63,9 +63,10 @@ var Roles = map[string]warehouse.SnapshotKind{
 type User struct {
 	Name, Password string
 	Role           string // RoleAnalyst or RoleEngineer
-	// Branches and RMs limit an analyst to the parties they own (scope.go);
-	// a party is visible when either allows it. Both empty: every party.
-	Branches, RMs []string
+	// Scope limits an analyst to the parties its branches or RMs own or its
+	// team members serve (scope.go); a party is visible when any list
+	// allows it. All empty: every party.
+	Scope warehouse.PartyScope
 }
 
 // Options configure a Server.
@@ -188,9 +189,9 @@ func New(o Options) (*Server, error) {
 		case Roles[u.Role] == "":
 			return nil, fmt.Errorf("sql endpoint: user %s: unknown role %q (want %s or %s)", u.Name, u.Role, RoleAnalyst, RoleEngineer)
 		case u.scoped() && u.Role != RoleAnalyst:
-			return nil, fmt.Errorf("sql endpoint: user %s: branches and rm_ids limit analysts; an %s reads every schema", u.Name, u.Role)
-		case slices.Contains(u.Branches, "") || slices.Contains(u.RMs, ""):
-			return nil, fmt.Errorf("sql endpoint: user %s: an empty branch or RM id in its scope", u.Name)
+			return nil, fmt.Errorf("sql endpoint: user %s: branches, rm_ids and members limit analysts; an %s reads every schema", u.Name, u.Role)
+		case slices.Contains(u.Scope.Branches, "") || slices.Contains(u.Scope.RMs, "") || slices.Contains(u.Scope.Members, ""):
+			return nil, fmt.Errorf("sql endpoint: user %s: an empty branch, RM or member id in its scope", u.Name)
 		}
 		if _, dup := users[u.Name]; dup {
 			return nil, fmt.Errorf("sql endpoint: user %s is declared twice", u.Name)

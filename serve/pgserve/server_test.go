@@ -134,9 +134,10 @@ func serve(t *testing.T, o pgserve.Options, publish bool) *endpoint {
 		{Name: "engineer", Password: engineerPassword, Role: pgserve.RoleEngineer},
 		// Limited to parties owned by branch BR01, by RM RM0, or either
 		// (testdata/warehouse.sql: mart.party_owner).
-		{Name: "branch", Password: scopedPassword, Role: pgserve.RoleAnalyst, Branches: []string{"BR01"}},
-		{Name: "rm", Password: scopedPassword, Role: pgserve.RoleAnalyst, RMs: []string{"RM0"}},
-		{Name: "both", Password: scopedPassword, Role: pgserve.RoleAnalyst, Branches: []string{"BR01"}, RMs: []string{"RM0"}},
+		{Name: "branch", Password: scopedPassword, Role: pgserve.RoleAnalyst, Scope: warehouse.PartyScope{Branches: []string{"BR01"}}},
+		{Name: "rm", Password: scopedPassword, Role: pgserve.RoleAnalyst, Scope: warehouse.PartyScope{RMs: []string{"RM0"}}},
+		{Name: "both", Password: scopedPassword, Role: pgserve.RoleAnalyst, Scope: warehouse.PartyScope{Branches: []string{"BR01"}, RMs: []string{"RM0"}}},
+		{Name: "team", Password: scopedPassword, Role: pgserve.RoleAnalyst, Scope: warehouse.PartyScope{Members: []string{"S1"}}},
 	}
 	o.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	o.Snapshot = warehouse.SnapshotOptions{Threads: 1, MemoryLimit: "256MB"}

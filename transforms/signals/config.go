@@ -31,6 +31,10 @@ type Config struct {
 	Holdout Holdout `yaml:"holdout"`
 	// Service: the service standards by tier (service.go).
 	Service Service `yaml:"service"`
+	// UnassignedQueue is the owner of a signal whose party has neither a
+	// service team nor a branch (default UNASSIGNED); a party without a
+	// team but with a branch goes to its branch's queue.
+	UnassignedQueue string `yaml:"unassigned_queue"`
 	// Params overrides rule parameters: rule id → parameter → value.
 	Params map[string]map[string]any `yaml:"params"`
 }
@@ -52,6 +56,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.CrossSellCapDays == 0 {
 		c.CrossSellCapDays = 7
+	}
+	if c.UnassignedQueue == "" {
+		c.UnassignedQueue = "UNASSIGNED"
 	}
 	c.ContactPolicy = c.ContactPolicy.withDefaults()
 	c.Holdout = c.Holdout.withDefaults()

@@ -40,12 +40,56 @@ type Event struct {
 	// OptedOut are the channels the customer opted out of marketing on
 	// (the contact feed's consents), for the CRM to respect.
 	OptedOut []string `json:"opted_out_channels,omitempty"`
+	// OwnerID is who takes the signal: the member of the party's service
+	// team in TeamRole, else its RM (owner_type team_member); for a party
+	// without a team, its branch's queue (branch_queue, the branch code),
+	// else the unassigned queue (unassigned_queue).
+	OwnerID   string `json:"owner_id"`
+	OwnerType string `json:"owner_type"`
+	TeamRole  string `json:"team_role"`
+	// Assignees are the team members it goes to: the owner and, when the
+	// owner is a specialist, the RM as well (a risk alert reaches the risk
+	// specialist and the RM).
+	Assignees []Assignee `json:"assignees,omitempty"`
 }
 
-type partyInfo struct{ typ, name, tier, rm, branch string }
+// Assignee is one team member a signal goes to.
+type Assignee struct {
+	MemberID string `json:"member_id"`
+	Role     string `json:"role"`
+}
+
+// Owner types of a signal event.
+const (
+	OwnerMember     = "team_member"
+	OwnerBranch     = "branch_queue"
+	OwnerUnassigned = "unassigned_queue"
+)
+
+type partyInfo struct {
+	typ, name, tier, rm, branch string
+	team                        map[string][]string // role → member ids, in order
+}
+
+// owner is who takes a signal for role (Event.OwnerID).
+func (p partyInfo) owner(role, unassigned string) (id, typ string, to []Assignee) {
+	if m := p.team[role]; len(m) > 0 {
+		to = append(to, Assignee{m[0], role})
+	}
+	if rm := p.team["RM"]; len(rm) > 0 && role != "RM" {
+		to = append(to, Assignee{rm[0], "RM"})
+	}
+	switch {
+	case len(to) > 0:
+		return to[0].MemberID, OwnerMember, to
+	case p.branch != "":
+		return p.branch, OwnerBranch, nil
+	}
+	return unassigned, OwnerUnassigned, nil
+}
 
 // signalEvents builds one outbox event per transition.
-func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, changed []*signal, transitions map[*signal]string, asOf string, optedOut map[string][]string, o RunOptions) ([]outbox.Event, error) {
+func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, changed []*signal, transitions map[*signal]string, asOf string, optedOut map[string][]string, unassigned string, o RunOptions) ([]outbox.Event, error) {
 	var moved []*signal
 	for _, s := range changed {
 		if transitions[s] != "" {
@@ -55,7 +99,7 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 	if len(moved) == 0 {
 		return nil, nil
 	}
-	info, err := partyInfos(ctx, conn, moved)
+	info, err := partyInfos(ctx, conn, moved, asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +115,13 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 			Evidence: json.RawMessage(s.Evidence), OpenedOn: s.Opened, ValidUntil: s.Expires, ClosedOn: s.Closed, AsOf: asOf,
 			OptedOut: optedOut[s.Party],
 		}
+		e.TeamRole = "RM"
 		if r := byID[s.Rule]; r != nil {
-			e.RuleName, e.RuleNameZH = r.NameEN, r.NameZH
+			e.RuleName, e.RuleNameZH, e.TeamRole = r.NameEN, r.NameZH, r.Role()
 		} else {
 			e.RuleName, e.RuleNameZH = s.Rule, s.Rule
 		}
+		e.OwnerID, e.OwnerType, e.Assignees = p.owner(e.TeamRole, unassigned)
 		body, err := json.Marshal(e)
 		if err != nil {
 			return nil, err
@@ -90,8 +136,9 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 }
 
 // partyInfos reads what an event says about each party: type, name, tier,
-// relationship manager and branch (never ID numbers or mobiles).
-func partyInfos(ctx context.Context, conn *sql.Conn, ss []*signal) (map[string]partyInfo, error) {
+// relationship manager, branch (never ID numbers or mobiles) and its
+// service team on asOf (core.team_as_of).
+func partyInfos(ctx context.Context, conn *sql.Conn, ss []*signal, asOf string) (map[string]partyInfo, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_signal_parties (party_id VARCHAR)`); err != nil {
 		return nil, err
 	}
@@ -131,5 +178,29 @@ func partyInfos(ctx context.Context, conn *sql.Conn, ss []*signal) (map[string]p
 		}
 		out[id] = p
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	team, err := conn.QueryContext(ctx, `SELECT party_id, role, member_id FROM core.team_as_of(DATE `+warehouse.Literal(asOf)+`)
+		WHERE party_id IN (SELECT party_id FROM cdp_signal_parties) ORDER BY party_id, role, source DESC, member_id`)
+	if err != nil {
+		return nil, fmt.Errorf("service teams (core.team_as_of): %w", err)
+	}
+	defer team.Close()
+	for team.Next() {
+		var id, role, member string
+		if err := team.Scan(&id, &role, &member); err != nil {
+			return nil, err
+		}
+		p, ok := out[id]
+		if !ok {
+			continue
+		}
+		if p.team == nil {
+			p.team = map[string][]string{}
+		}
+		p.team[role] = append(p.team[role], member)
+		out[id] = p
+	}
+	return out, team.Err()
 }

@@ -19,16 +19,17 @@ import (
 // mart.signal_outcomes each groups by.
 var ReportBy = map[string]string{
 	"rule": "rule_id", "kind": "kind", "tier": "tier", "branch": "branch_code", "rm": "rm_id",
-	"week": "CAST(date_trunc('week', opened_on) AS VARCHAR)",
+	"member": "owner_id", "role": "team_role", "week": "CAST(date_trunc('week', opened_on) AS VARCHAR)",
 }
 
 // ReportOptions choose a funnel report.
 type ReportOptions struct {
 	By       string    // a key of ReportBy; default rule
 	From, To time.Time // signals opened on these days (zero: no bound)
-	// Branches and RMs, when either is set, keep the signals sent for
-	// those branches or RMs (a scoped user's funnel).
-	Branches, RMs []string
+	// Scope, when it limits, keeps the signals of the parties it allows
+	// (mart.party_owner): a scoped user's funnel, as the SQL endpoint
+	// shows it to them.
+	Scope warehouse.PartyScope
 	// Lang names the rules (by rule) in zh (default) or en.
 	Lang string
 }
@@ -76,10 +77,7 @@ func Report(ctx context.Context, db *sql.DB, o ReportOptions) (*Funnel, error) {
 	}
 	f := &Funnel{By: o.By}
 	where, args := dayWindow("opened_on", o.From, o.To, &f.From, &f.To)
-	if len(o.Branches) > 0 || len(o.RMs) > 0 {
-		where += " AND (list_contains(CAST(? AS VARCHAR[]), branch_code) OR list_contains(CAST(? AS VARCHAR[]), rm_id))"
-		args = append(args, warehouse.ListLiteral(o.Branches), warehouse.ListLiteral(o.RMs))
-	}
+	where += " AND " + o.Scope.PartiesSQL("party_id")
 	nameCol := "name_zh"
 	if o.Lang == "en" {
 		nameCol = "name_en"

@@ -70,6 +70,27 @@ func Topic(kind string) string {
 	return ""
 }
 
+// TeamRoles are the roles of a service team (the seeds' "1+N": one senior
+// RM and the specialists), as the contact feed's roster names them.
+var TeamRoles = []struct{ ID, ZH, EN string }{
+	{"RM", "主办客户经理", "senior relationship manager"},
+	{"PRODUCT", "产品经理", "product specialist"},
+	{"RISK", "风险经理", "risk specialist"},
+	{"INVESTMENT_BANKING", "投行经理", "investment-banking specialist"},
+	{"ADVISOR", "投资顾问", "investment advisor"},
+}
+
+// Role is the team role the rule's signals are for.
+func (r *Rule) Role() string {
+	switch {
+	case r.TeamRole != "":
+		return r.TeamRole
+	case r.Kind == "risk":
+		return "RISK"
+	}
+	return "RM"
+}
+
 // Priorities a rule may declare, highest first.
 var Priorities = []string{"high", "medium", "low"}
 
@@ -87,13 +108,16 @@ type Rule struct {
 	Reason      string         `yaml:"reason"`
 	// ReasonZH and ActionZH say the same in Chinese, as an RM would (amounts
 	// in 万 and 亿: {{wan .amount}}); the built-in rules all have them.
-	ReasonZH     string `yaml:"reason_zh"`
-	ActionZH     string `yaml:"action_zh"`
-	SQL          string `yaml:"sql"`
-	Owner        string `yaml:"owner"`
-	Behaviour    string `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
-	Replaces     bool   `yaml:"replaces"`  // a project's rule replacing the built-in rule of its id
-	Reads        string `yaml:"reads"`     // dated | current; left out: dated when the sql uses {as_of} or {day:…}
+	ReasonZH  string `yaml:"reason_zh"`
+	ActionZH  string `yaml:"action_zh"`
+	SQL       string `yaml:"sql"`
+	Owner     string `yaml:"owner"`
+	Behaviour string `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
+	// TeamRole is the member of the party's service team the rule's
+	// signals are for (TeamRoles); default RISK for risk rules, else RM.
+	TeamRole     string `yaml:"team_role"`
+	Replaces     bool   `yaml:"replaces"` // a project's rule replacing the built-in rule of its id
+	Reads        string `yaml:"reads"`    // dated | current; left out: dated when the sql uses {as_of} or {day:…}
 	Kind         string `yaml:"-"`
 	File         string `yaml:"-"`
 	Line         int    `yaml:"-"`
@@ -274,6 +298,9 @@ func check(name string, f *file) Problems {
 		}
 		if r.Action == "" {
 			bad(r.Line, "action is required: the next step the relationship manager should take")
+		}
+		if r.TeamRole != "" && !slices.ContainsFunc(TeamRoles, func(t struct{ ID, ZH, EN string }) bool { return t.ID == r.TeamRole }) {
+			bad(r.Line, "team_role %q: want RM, PRODUCT, RISK, INVESTMENT_BANKING or ADVISOR", r.TeamRole)
 		}
 		if r.Kind == "cross_sell" && r.Product == "" {
 			bad(r.Line, "a cross_sell rule names the product it offers (product:)")

@@ -122,8 +122,11 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string) 
 		            WHEN (SELECT min(CAST(contact_time AS DATE)) FROM core.contact) > p.period_start
 		              OR NOT EXISTS (SELECT 1 FROM core.contact) THEN 'incomplete'
 		            WHEN p.period_end - p.as_of <= ? THEN 'at_risk' ELSE 'on_track' END AS status,
-		       nullif(cp.rm_id, '') AS rm_id, nullif(cp.branch_code, '') AS branch_code, p.as_of
-		FROM p JOIN c USING (party_id) LEFT JOIN core.party cp USING (party_id)`
+		       tm.rm_id, nullif(cp.branch_code, '') AS branch_code, p.as_of
+		FROM p JOIN c USING (party_id) LEFT JOIN core.party cp USING (party_id)
+		-- The RM of the party's service team (the roster's, else the golden record's).
+		LEFT JOIN (SELECT party_id, min(member_id) AS rm_id FROM core.team_as_of(DATE ` + lit(asOf) + `)
+		           WHERE role = 'RM' GROUP BY party_id) tm USING (party_id)`
 	if _, err := conn.ExecContext(ctx, q, asOf, s.WarnDays); err != nil {
 		return fmt.Errorf("mart.service_coverage: %w", err)
 	}

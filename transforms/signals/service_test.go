@@ -92,6 +92,51 @@ func TestRun_ServiceStandards(t *testing.T) {
 	}
 }
 
+// Coverage by team member: each member of a party's team (the roster's,
+// with the golden record's RM for a roster without one) counts the party
+// once, with the contacts and visits the member made; the coverage's RM is
+// the team's.
+func TestRun_ServiceCoverageByTeamMember(t *testing.T) {
+	w, rules := serviceBank(t)
+	db := w.DB()
+	for _, q := range []string{
+		`INSERT INTO core.party (party_id, party_type, name, rm_id, source_records, fingerprint) VALUES
+		 ('P1', 'P', 'n1', 'RM1', 1, 1), ('P2', 'P', 'n2', 'RM1', 1, 2)`,
+		`CREATE TABLE mart.value_tier AS SELECT * FROM (VALUES ('P1', 'core', '战略核心'), ('P2', 'core', '战略核心')) t(party_id, tier, tier_zh)`,
+		`INSERT INTO raw.contact_team (assignment_id, party_id, member_id, role, _source) VALUES
+		 ('A1', 'P1', 'S1', 'RM', 'team_20261120.csv:2'), ('A2', 'P1', 'S2', 'ADVISOR', 'team_20261120.csv:3'),
+		 ('A3', 'P2', 'S2', 'ADVISOR', 'team_20261120.csv:4')`,
+		`INSERT INTO raw.contact_contacts (contact_id, party_id, business_line, channel, rm_id, contact_time, purpose) VALUES
+		 ('C0', 'P1', 'WEALTH', 'PHONE', 'S1', TIMESTAMPTZ '2026-10-30 10:00:00+08', 'SERVICE'),
+		 ('C1', 'P1', 'WEALTH', 'VISIT', 'S1', TIMESTAMPTZ '2026-11-03 10:00:00+08', 'SERVICE'),
+		 ('C2', 'P1', 'WEALTH', 'PHONE', 'S2', TIMESTAMPTZ '2026-11-10 10:00:00+08', 'MARKETING'),
+		 ('C3', 'P2', 'WEALTH', 'VISIT', 'S2', TIMESTAMPTZ '2026-11-12 10:00:00+08', 'SERVICE')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := signals.Run(context.Background(), w, rules, signals.Config{}, signals.RunOptions{AsOf: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for scan := range sqltest.Rows(t, db, `SELECT member_id || ' ' || role || ' ' || role_zh || ': ' || parties || ' parties, ' || at_risk || ' at risk, '
+		|| own_contacts || ' contacts, ' || own_visits || ' visits' FROM mart.service_team_coverage ORDER BY member_id`) {
+		var s string
+		scan(&s)
+		got = append(got, s)
+	}
+	same(t, "coverage by member", got,
+		"RM1 RM 主办客户经理: 1 parties, 1 at risk, 0 contacts, 0 visits",
+		"S1 RM 主办客户经理: 1 parties, 1 at risk, 1 contacts, 1 visits",
+		"S2 ADVISOR 投资顾问: 2 parties, 2 at risk, 2 contacts, 1 visits")
+	var rms string
+	sqltest.Row(t, db, `SELECT string_agg(party_id || ':' || rm_id, ',' ORDER BY party_id) FROM mart.service_coverage`).Scan(&rms)
+	if rms != "P1:S1,P2:RM1" {
+		t.Errorf("the coverage's RMs: %s, want the roster's for P1, the golden record's for P2", rms)
+	}
+}
+
 // A contact feed that began after the period did says nothing of the
 // contacts before it: the standard is not judged, nobody is reminded.
 func TestRun_ServiceStandardsNeedTheWholePeriod(t *testing.T) {

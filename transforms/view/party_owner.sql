@@ -10,6 +10,8 @@
 -- golden record's branch, else that oldest record's, for RM-owned parties
 -- too: it is the branch a branch-scoped user sees them under. A party with
 -- neither is visible to unscoped users only (owner_rule NULL).
+-- team_members lists the members of its service team (mart.party_team): a
+-- user scoped to members sees the parties of their teams.
 CREATE OR REPLACE TABLE mart.party_owner AS
 WITH oldest AS (
     SELECT party_id, arg_min(branch_code, (coalesce(business_date, ''), system, source_key)) AS branch_code
@@ -20,6 +22,8 @@ SELECT p.party_id,
        coalesce(nullif(p.branch_code, ''), o.branch_code) AS owner_branch,
        CASE WHEN nullif(p.rm_id, '') IS NOT NULL THEN 'rm'
             WHEN nullif(p.branch_code, '') IS NOT NULL THEN 'golden_branch'
-            WHEN o.branch_code IS NOT NULL THEN 'oldest_record_branch' END AS owner_rule
+            WHEN o.branch_code IS NOT NULL THEN 'oldest_record_branch' END AS owner_rule,
+       coalesce(t.members, []) AS team_members
 FROM core.party p LEFT JOIN oldest o USING (party_id)
+LEFT JOIN (SELECT party_id, list(DISTINCT member_id ORDER BY member_id) AS members FROM mart.party_team GROUP BY party_id) t USING (party_id)
 ORDER BY p.party_id;

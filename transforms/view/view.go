@@ -3,8 +3,10 @@
 // type, AUM and its 30/90-day trend, credit exposure and worst five-class,
 // cards and spend, digital activity, relationships, tags and relationship
 // manager. It reads the core model, mart.value_tier and mart.tags, and is
-// rebuilt whole in one statement. Beside it, mart.party_owner names each
-// party's owning RM and branch, which cdp serve scopes users by.
+// rebuilt whole in one statement. Beside it, mart.party_team names each
+// party's service team (the contact feed's roster as of the 360's day) and
+// mart.party_owner its owning RM, branch and team members, which cdp serve
+// scopes users by.
 //
 // The same transaction puts a profile summary of every party whose summary
 // changed into the outbox, for the compacted cdp.profile topic, and a
@@ -28,6 +30,9 @@ var customer360SQL string
 
 //go:embed party_owner.sql
 var partyOwnerSQL string
+
+//go:embed party_team.sql
+var partyTeamSQL string
 
 // ProfileTopic is the compacted topic of profile summaries.
 const ProfileTopic = "cdp.profile"
@@ -72,6 +77,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 			return fmt.Errorf("build mart.customer_360: %w (run cdp model, cdp tags run and cdp tiers first)", err)
 		}
 		log.Debug("customer 360 rows built", "seconds", time.Since(t0).Seconds())
+		if _, err := conn.ExecContext(ctx, partyTeamSQL); err != nil {
+			return fmt.Errorf("build mart.party_team: %w", err)
+		}
 		if _, err := conn.ExecContext(ctx, partyOwnerSQL); err != nil {
 			return fmt.Errorf("build mart.party_owner: %w", err)
 		}

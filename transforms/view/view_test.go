@@ -10,6 +10,7 @@ import (
 	"cdp/transforms/tags"
 	"cdp/transforms/tiers"
 	"cdp/transforms/view"
+	"cdp/warehouse"
 )
 
 // TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources: the 360 view has one
@@ -68,6 +69,23 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 			WHERE nullif(p.branch_code, '') IS NULL AND o.owner_branch IS DISTINCT FROM
 			  (SELECT arg_min(x.branch_code, (coalesce(x.business_date, ''), x.system, x.source_key)) FROM core.party_xref x
 			   WHERE x.party_id = p.party_id AND nullif(x.branch_code, '') IS NOT NULL)`,
+		// mart.party_team: the latest roster's assignments valid on the
+		// 360's day (the generator ends one company in ten's first risk
+		// assignment halfway), the golden record's RM where the roster
+		// names none; party_owner lists the members.
+		"a roster RM beside a golden-record RM": `SELECT count(*) FROM (SELECT party_id FROM mart.party_team WHERE role = 'RM'
+			GROUP BY party_id HAVING count(DISTINCT source) > 1)`,
+		"a golden-record RM other than the golden record's": `SELECT count(*) FROM mart.party_team t JOIN core.party p USING (party_id)
+			WHERE t.source = 'golden_record' AND t.member_id IS DISTINCT FROM p.rm_id`,
+		"an assignment not valid on the day": `SELECT count(*) FROM mart.party_team
+			WHERE valid_from > as_of OR valid_to < as_of OR (source = 'roster' AND roster_date > as_of)`,
+		"a party with two risk specialists at once": `SELECT count(*) FROM (SELECT party_id FROM mart.party_team WHERE role = 'RISK'
+			GROUP BY party_id HAVING count(*) > 1)`,
+		"an assignment of an older roster": `SELECT count(*) FROM mart.party_team
+			WHERE source = 'roster' AND roster_date <> (SELECT max(roster_date) FROM core.team_member)`,
+		"team members other than mart.party_team's": `SELECT count(*) FROM mart.party_owner o
+			LEFT JOIN (SELECT party_id, list(DISTINCT member_id ORDER BY member_id) AS m FROM mart.party_team GROUP BY ALL) t USING (party_id)
+			WHERE o.team_members <> coalesce(t.m, [])`,
 	}
 	for what, q := range checks {
 		var n int64
@@ -82,6 +100,23 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 	sqltest.Row(t, db, `SELECT count(*) FILTER (aum > 0), count(*) FILTER (card_accounts > 0), count(*) FILTER (cardinality(tags) > 0) FROM mart.customer_360`).Scan(&withHoldings, &withCards, &withTags)
 	if withHoldings == 0 || withCards == 0 || withTags == 0 {
 		t.Errorf("view lacks data: %d with AUM, %d with cards, %d with tags", withHoldings, withCards, withTags)
+	}
+	var roles, ended, rosterParties int64
+	sqltest.Row(t, db, `SELECT count(DISTINCT role) FILTER (source = 'roster'), count(DISTINCT party_id) FILTER (source = 'roster')
+		FROM mart.party_team`).Scan(&roles, &rosterParties)
+	sqltest.Row(t, db, `SELECT count(*) FROM core.team_member WHERE valid_to < DATE '2026-11-20'`).Scan(&ended)
+	if roles != 5 || rosterParties == 0 || ended == 0 {
+		t.Errorf("the roster: %d roles, %d parties with a team, %d ended assignments delivered; want all 5 roles and some of each", roles, rosterParties, ended)
+	}
+	// A user scoped to a member sees exactly the parties of their teams.
+	var member string
+	var inScope, teamParties int64
+	sqltest.Row(t, db, `SELECT member_id FROM mart.party_team WHERE role = 'ADVISOR' GROUP BY ALL ORDER BY count(*) DESC LIMIT 1`).Scan(&member)
+	scope := warehouse.PartyScope{Members: []string{member}}
+	sqltest.Row(t, db, `SELECT count(*) FROM mart.customer_360 WHERE `+scope.PartiesSQL("party_id")).Scan(&inScope)
+	sqltest.Row(t, db, `SELECT count(DISTINCT party_id) FROM mart.party_team WHERE member_id = ?`, member).Scan(&teamParties)
+	if inScope != teamParties || inScope == 0 {
+		t.Errorf("member %s's scope holds %d parties, their teams %d", member, inScope, teamParties)
 	}
 	if !strings.HasPrefix(sum.AsOf, "2026-11-20") {
 		t.Errorf("as of %s, want the newest snapshot day 2026-11-20", sum.AsOf)

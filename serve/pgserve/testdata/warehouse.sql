@@ -18,8 +18,11 @@ FROM core.party;
 
 -- Who owns each party (transforms/view/party_owner.sql): the analyst
 -- snapshot is written with row-level scope.
+-- Parties whose fingerprint is a multiple of 5 have team member S1 (and
+-- S2); those one more than a multiple of 5, S2 alone.
 CREATE TABLE mart.party_owner AS
-SELECT party_id, 'RM' || (fingerprint % 3) AS owner_rm, 'BR0' || (fingerprint % 2) AS owner_branch, 'rm' AS owner_rule
+SELECT party_id, 'RM' || (fingerprint % 3) AS owner_rm, 'BR0' || (fingerprint % 2) AS owner_branch, 'rm' AS owner_rule,
+       CASE fingerprint % 5 WHEN 0 THEN ['S1', 'S2'] WHEN 1 THEN ['S2'] ELSE [] END::VARCHAR[] AS team_members
 FROM core.party;
 
 -- A figure by branch (scoped by its branch_code) and a whole-bank one
@@ -27,3 +30,6 @@ FROM core.party;
 CREATE TABLE mart.branch_totals AS
 SELECT owner_branch AS branch_code, count(*) AS parties FROM mart.party_owner GROUP BY ALL;
 CREATE TABLE mart.bank_totals AS SELECT count(*) AS parties FROM core.party;
+-- A figure by team member (scoped by its member_id).
+CREATE TABLE mart.member_totals AS
+SELECT m AS member_id, count(*) AS parties FROM (SELECT unnest(team_members) AS m FROM mart.party_owner) GROUP BY ALL;
