@@ -63,11 +63,11 @@ func Docs(w io.Writer, rules *Rules, cfg Config, lang string) error {
 			continue
 		}
 		fmt.Fprintf(w, "## %s %s (`%s`, topic `%s`, %d rules)\n\n", k.ZH, k.EN, k.ID, k.Topic, len(rs))
-		fmt.Fprintln(w, "| id | 名称 | name | priority | valid days | product | reads | when it fires | action | owner |")
-		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+		fmt.Fprintln(w, "| id | 名称 | name | priority | valid days | product | for (team role) | reads | when it fires | action | owner |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, r := range rs {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", r.ID, cell(r.NameZH), cell(r.NameEN), r.Priority,
-				r.ValidDays, cell(r.Product), r.Reads, cell(r.Describe()), cell(action(r)), cell(r.Owner))
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", r.ID, cell(r.NameZH), cell(r.NameEN), r.Priority,
+				r.ValidDays, cell(r.Product), roleText(r.Role(), zh), r.Reads, cell(r.Describe()), cell(action(r)), cell(r.Owner))
 		}
 		fmt.Fprintln(w)
 		for _, r := range rs {
@@ -88,6 +88,19 @@ func Docs(w io.Writer, rules *Rules, cfg Config, lang string) error {
 	fmt.Fprintf(w, "## Current-state rules (%d)\n\nThese read the current state; evaluated for a past day they show today's: %s.\n",
 		len(current), strings.Join(current, ", "))
 	return nil
+}
+
+// roleText is a team role as the docs name it.
+func roleText(role string, zh bool) string {
+	for _, t := range TeamRoles {
+		if t.ID == role {
+			if zh {
+				return t.ZH + " `" + t.ID + "`"
+			}
+			return t.EN + " `" + t.ID + "`"
+		}
+	}
+	return "`" + role + "`"
 }
 
 func cell(s string) string {

@@ -32,6 +32,7 @@ type Event struct {
 	ReasonZH   string          `json:"reason_zh,omitempty"`
 	ActionZH   string          `json:"action_zh,omitempty"`
 	Product    string          `json:"product,omitempty"`
+	Channel    string          `json:"channel,omitempty"` // the channel the rule asks the RM to use, if it names one
 	Evidence   json.RawMessage `json:"evidence"`
 	OpenedOn   string          `json:"opened_on"`
 	ValidUntil string          `json:"valid_until"`
@@ -117,7 +118,7 @@ func signalEvents(ctx context.Context, conn *sql.Conn, byID map[string]*Rule, ch
 		}
 		e.TeamRole = "RM"
 		if r := byID[s.Rule]; r != nil {
-			e.RuleName, e.RuleNameZH, e.TeamRole = r.NameEN, r.NameZH, r.Role()
+			e.RuleName, e.RuleNameZH, e.TeamRole, e.Channel = r.NameEN, r.NameZH, r.Role(), r.Channel
 		} else {
 			e.RuleName, e.RuleNameZH = s.Rule, s.Rule
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -19,17 +20,22 @@ import (
 //     COMPLAINT): complaint_quiet;
 //   - declined the same product in the last DeclineQuietDays (an outcome
 //     DECLINED of it): decline_quiet;
+//   - opted out of marketing on the channel the rule asks the RM to use
+//     (the rule's channel:, an SMS offer to an SMS opt-out): opted_out;
 //   - already had the marketing contacts the limit allows in the last
 //     CrossSellCapDays — cdp's own cross-sell signals and every line's
 //     marketing contacts from the contact feed alike, the limit per tier
 //     when TierCaps names one (else CrossSellCap): capped, the old
-//     cross-sell cap being this case of the policy.
+//     cross-sell cap being this case of the policy;
+//   - or, for a rule with a channel, already had the contacts ChannelCaps
+//     allows on that channel in the window (every line's on it, and cdp's
+//     signals of rules with that channel): capped.
 //
 // Churn and risk alerts are exempt: they open whatever the policy says, and
 // the decision's detail names what the policy would have held them for.
-// A consent given per channel (an SMS opt-out) does not hold a signal back,
-// which names no channel; the signal event lists the channels the customer
-// opted out of, for the CRM to respect.
+// A signal whose rule names no channel is not held back by a per-channel
+// consent; the signal event lists the channels the customer opted out of,
+// for the CRM to respect.
 
 // ContactPolicy is signals.contact_policy in cdp.yaml.
 type ContactPolicy struct {
@@ -46,7 +52,15 @@ type ContactPolicy struct {
 	// LineContacts: count the contact feed's marketing contacts (every
 	// business line's) against the limit; default true.
 	LineContacts *bool `yaml:"line_contacts"`
+	// ChannelCaps are the marketing contacts allowed per customer in
+	// crosssell_cap_days on one channel (VISIT, PHONE, WECHAT, SMS,
+	// EMAIL), for the rules that name their channel; a channel not named
+	// has only the overall limit.
+	ChannelCaps map[string]int `yaml:"channel_caps"`
 }
+
+// Channels a rule may ask the RM to use, as the contact feed names them.
+var Channels = []string{"VISIT", "PHONE", "WECHAT", "SMS", "EMAIL"}
 
 // Held is the decision about a hit the contact policy held back for a
 // reason other than the limit (which is Capped).
@@ -58,6 +72,7 @@ const (
 	PolicyComplaintQuiet = "complaint_quiet"
 	PolicyDeclineQuiet   = "decline_quiet"
 	PolicyContactLimit   = "contact_limit"
+	PolicyOptedOut       = "opted_out"
 )
 
 func (p ContactPolicy) withDefaults() ContactPolicy {
@@ -84,6 +99,14 @@ func (p ContactPolicy) check() []string {
 			out = append(out, fmt.Sprintf("contact_policy.tier_caps.%s: must be 0 or more, not %d", tier, n))
 		}
 	}
+	for channel, n := range p.ChannelCaps {
+		switch {
+		case !slices.Contains(Channels, channel):
+			out = append(out, fmt.Sprintf("contact_policy.channel_caps: %q is not a channel (%s)", channel, strings.Join(Channels, ", ")))
+		case n < 0:
+			out = append(out, fmt.Sprintf("contact_policy.channel_caps.%s: must be 0 or more, not %d", channel, n))
+		}
+	}
 	for key, v := range map[string]int{"decline_quiet_days": p.DeclineQuietDays, "complaint_quiet_days": p.ComplaintQuietDays} {
 		if v < 0 {
 			out = append(out, fmt.Sprintf("contact_policy.%s: must be 0 or more, not %d", key, v))
@@ -96,33 +119,39 @@ func (p ContactPolicy) check() []string {
 // policyState is what the policy knows of the customers as of a day.
 type policyState struct {
 	cfg         Config
-	capUsed     map[string]int      // cdp's cross-sell signals opened in the window
-	lineUsed    map[string][]string // every line's marketing contacts in the window: "WEALTH VISIT 2026-11-18"
+	capUsed     map[string]int            // cdp's cross-sell signals opened in the window
+	chanUsed    map[string]map[string]int // party → channel → cdp's cross-sell signals of rules with that channel opened in the window
+	lineUsed    map[string][]string       // every line's marketing contacts in the window: "WEALTH VISIT 2026-11-18"
 	tier        map[string]string
 	complaint   map[string]string            // party → day of the last complaint in the quiet period
 	declined    map[string]map[string]string // party → product → day of the last decline in the quiet period
 	noMarketing map[string]string            // party → DO_NOT_CONTACT or OPT_OUT (every channel)
 	optedOut    map[string][]string          // party → channels opted out of
+	optedOutOn  map[string]map[string]string // party → channel → the day of the opt-out
 }
 
 // loadPolicy reads what the contact policy needs as of asOf.
-func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, asOf string) (*policyState, error) {
+func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string]*Rule, asOf string) (*policyState, error) {
 	p := cfg.ContactPolicy
-	st := &policyState{cfg: cfg, capUsed: map[string]int{}, lineUsed: map[string][]string{}, tier: map[string]string{},
-		complaint: map[string]string{}, declined: map[string]map[string]string{}, noMarketing: map[string]string{}, optedOut: map[string][]string{}}
+	st := &policyState{cfg: cfg, capUsed: map[string]int{}, chanUsed: map[string]map[string]int{}, lineUsed: map[string][]string{}, tier: map[string]string{},
+		complaint: map[string]string{}, declined: map[string]map[string]string{}, noMarketing: map[string]string{}, optedOut: map[string][]string{},
+		optedOutOn: map[string]map[string]string{}}
 	windowStart := addDays(asOf, -cfg.CrossSellCapDays)
 	queries := []struct {
 		what, sql string
 		args      []any
 		scan      func(*sql.Rows) error
 	}{
-		{"the cross-sell signals of the window", `SELECT party_id, count(*) FROM mart.signals
-			WHERE kind = 'cross_sell' AND opened_on > CAST(? AS DATE) AND opened_on <= CAST(? AS DATE) GROUP BY party_id`,
+		{"the cross-sell signals of the window", `SELECT party_id, rule_id, count(*) FROM mart.signals
+			WHERE kind = 'cross_sell' AND opened_on > CAST(? AS DATE) AND opened_on <= CAST(? AS DATE) GROUP BY party_id, rule_id`,
 			[]any{windowStart, asOf}, func(r *sql.Rows) error {
-				var party string
+				var party, rule string
 				var n int
-				err := r.Scan(&party, &n)
-				st.capUsed[party] = n
+				err := r.Scan(&party, &rule, &n)
+				st.capUsed[party] += n
+				if ch := byID[rule].channel(); ch != "" {
+					st.count(party, ch, n)
+				}
 				return err
 			}},
 		{"the complaints", `SELECT party_id, CAST(max(CAST(outcome_time AS DATE)) AS VARCHAR) FROM core.outcome
@@ -147,11 +176,11 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, asOf string) (*
 				st.declined[party][product] = day
 				return err
 			}},
-		{"the consents", `SELECT party_id, channel, arg_max(consent, effective_at) FROM core.consent
+		{"the consents", `SELECT party_id, channel, arg_max(consent, effective_at), CAST(CAST(max(effective_at) AS DATE) AS VARCHAR) FROM core.consent
 			WHERE party_id IS NOT NULL AND CAST(effective_at AS DATE) <= CAST(? AS DATE) GROUP BY 1, 2`,
 			[]any{asOf}, func(r *sql.Rows) error {
-				var party, channel, consent string
-				if err := r.Scan(&party, &channel, &consent); err != nil {
+				var party, channel, consent, since string
+				if err := r.Scan(&party, &channel, &consent, &since); err != nil {
 					return err
 				}
 				switch {
@@ -159,6 +188,10 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, asOf string) (*
 					st.noMarketing[party] = consent
 				case consent == "OPT_OUT":
 					st.optedOut[party] = append(st.optedOut[party], channel)
+					if st.optedOutOn[party] == nil {
+						st.optedOutOn[party] = map[string]string{}
+					}
+					st.optedOutOn[party][channel] = since
 				}
 				return nil
 			}},
@@ -235,6 +268,9 @@ func (st *policyState) hold(h *hit) (what, why string) {
 	if day, ok := st.declined[h.party][h.rule.Product]; ok && h.rule.Product != "" {
 		held(PolicyDeclineQuiet, "declined %s on %s; not offered again for %d days", h.rule.Product, day, p.DeclineQuietDays)
 	}
+	if day, ok := st.optedOutOn[h.party][h.rule.Channel]; ok && h.rule.Channel != "" {
+		held(PolicyOptedOut, "the customer opted out of %s marketing on %s", h.rule.Channel, day)
+	}
 	if h.rule.Kind != "cross_sell" {
 		if len(reasons) > 0 {
 			return Opened, "exempt from the contact policy (an alert): " + strings.Join(reasons, "; ")
@@ -256,12 +292,37 @@ func (st *policyState) hold(h *hit) (what, why string) {
 		}
 		return Capped, PolicyContactLimit + ": " + why + "; higher scores went first"
 	}
+	if ch := h.rule.Channel; ch != "" {
+		if limit, ok := p.ChannelCaps[ch]; ok {
+			lines := 0
+			for _, c := range st.lineUsed[h.party] {
+				if strings.Fields(c)[1] == ch {
+					lines++
+				}
+			}
+			if ours := st.chanUsed[h.party][ch]; ours+lines >= limit {
+				return Capped, fmt.Sprintf("%s: %d %s marketing contacts in %d days, the %s limit %d: %d cross-sell signals and %d by the lines; higher scores went first",
+					PolicyContactLimit, ours+lines, ch, st.cfg.CrossSellCapDays, ch, limit, ours, lines)
+			}
+		}
+	}
 	return Opened, ""
 }
 
-// sent counts a cross-sell signal opened against the limit.
+// sent counts a cross-sell signal opened against the limits.
 func (st *policyState) sent(h *hit) {
 	if h.rule.Kind == "cross_sell" {
 		st.capUsed[h.party]++
+		if ch := h.rule.Channel; ch != "" {
+			st.count(h.party, ch, 1)
+		}
 	}
+}
+
+// count adds n of cdp's signals on channel to party's.
+func (st *policyState) count(party, channel string, n int) {
+	if st.chanUsed[party] == nil {
+		st.chanUsed[party] = map[string]int{}
+	}
+	st.chanUsed[party][channel] += n
 }

@@ -1,10 +1,17 @@
 package signals_test
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"cdp/internal/sqltest"
+	"cdp/internal/testbank"
+	"cdp/transforms/signals"
+	"cdp/warehouse"
 )
 
 // One contact policy across the lines: a customer the wealth line called
@@ -70,4 +77,74 @@ func TestRun_ContactPolicyAcrossLines(t *testing.T) {
 	// A month on the decline has lapsed; the complaint has not.
 	d, _ = day(t, w, rules, "2026-12-02", "xs_a P2 50", "xs_a P3 50")
 	same(t, "a month on", d, "xs_a/P2/opened", "xs_a/P3/held", "xs_b/P2/closed", "ch_a/P3/expired", "xs_a/P5/closed", "xs_a/P6/closed")
+}
+
+// Per channel: a rule that names its channel is held back for a customer
+// who opted out of marketing on it, and capped once the channel's limit is
+// used up by the lines' contacts on it or by cdp's own signals on it;
+// a rule naming no channel is not.
+func TestRun_ContactPolicyPerChannel(t *testing.T) {
+	dir := t.TempDir()
+	withChannel := func(id, channel string) string {
+		r := testRule(id, 30)
+		if channel != "" {
+			r = strings.Replace(r, "    action: act\n", "    action: act\n    channel: "+channel+"\n", 1)
+		}
+		return r
+	}
+	body := strings.Replace(strings.Replace(testRules, "%s", "cross_sell", 1), "%s",
+		withChannel("xs_sms", "SMS")+withChannel("xs_sms2", "SMS")+withChannel("xs_phone", "PHONE")+withChannel("xs_any", ""), 1)
+	if err := os.WriteFile(filepath.Join(dir, "cross_sell.yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(os.DirFS(dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := warehouse.Open(context.Background(), filepath.Join(dir, "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	db := w.DB()
+	for _, q := range []string{
+		`CREATE TABLE main.hits (rule_id VARCHAR, party_id VARCHAR, score DOUBLE, note VARCHAR)`,
+		`INSERT INTO core.party (party_id, party_type, name, source_records, fingerprint) SELECT 'P' || range, 'P', 'n', 1, range FROM range(1, 4)`,
+		// P1 opted out of SMS marketing; the card line texted P2 an offer
+		// this week.
+		`INSERT INTO raw.contact_consents (consent_id, party_id, channel, consent, effective_at) VALUES
+		 ('S1', 'P1', 'SMS', 'OPT_OUT', TIMESTAMPTZ '2026-10-01 10:00:00+08')`,
+		`INSERT INTO raw.contact_contacts (contact_id, party_id, business_line, channel, contact_time, purpose, product) VALUES
+		 ('C1', 'P2', 'CARD', 'SMS', TIMESTAMPTZ '2026-11-03 10:00:00+08', 'MARKETING', 'PLATINUM')`,
+		`INSERT INTO main.hits VALUES ('xs_sms', 'P1', 60, 'a'), ('xs_phone', 'P1', 50, 'b'), ('xs_any', 'P1', 40, 'c'),
+		 ('xs_sms', 'P2', 60, 'd'), ('xs_phone', 'P2', 50, 'e'), ('xs_sms', 'P3', 60, 'f'), ('xs_sms2', 'P3', 55, 'g')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	cfg := signals.Config{CrossSellCap: 5, Holdout: signals.Holdout{Kinds: map[string]float64{"cross_sell": 0}},
+		ContactPolicy: signals.ContactPolicy{ChannelCaps: map[string]int{"SMS": 1}}}
+	if _, err := signals.Run(context.Background(), w, rules, cfg, signals.RunOptions{AsOf: time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC), RunID: "r1", Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for scan := range sqltest.Rows(t, db, `SELECT rule_id || '/' || party_id || '/' || decision || ' ' || coalesce(detail, '') FROM mart.signal_decisions ORDER BY ALL`) {
+		var s string
+		scan(&s)
+		got = append(got, s)
+	}
+	same(t, "decisions", got,
+		"xs_any/P1/opened ",
+		"xs_phone/P1/opened ",
+		"xs_phone/P2/opened ",
+		"xs_sms/P1/held opted_out: the customer opted out of SMS marketing on 2026-10-01",
+		"xs_sms/P2/capped contact_limit: 1 SMS marketing contacts in 7 days, the SMS limit 1: 0 cross-sell signals and 1 by the lines; higher scores went first",
+		"xs_sms/P3/opened ",
+		"xs_sms2/P3/capped contact_limit: 1 SMS marketing contacts in 7 days, the SMS limit 1: 1 cross-sell signals and 0 by the lines; higher scores went first")
+	var channel string
+	sqltest.Row(t, db, `SELECT data::JSON->>'channel' FROM ops.outbox WHERE key = 'P3'`).Scan(&channel)
+	if channel != "SMS" {
+		t.Errorf("xs_sms/P3's event names channel %q, want SMS", channel)
+	}
 }

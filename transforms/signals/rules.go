@@ -80,6 +80,14 @@ var TeamRoles = []struct{ ID, ZH, EN string }{
 	{"ADVISOR", "投资顾问", "investment advisor"},
 }
 
+// channel is the rule's channel, or "" (also for no rule).
+func (r *Rule) channel() string {
+	if r == nil {
+		return ""
+	}
+	return r.Channel
+}
+
 // Role is the team role the rule's signals are for.
 func (r *Rule) Role() string {
 	switch {
@@ -115,7 +123,11 @@ type Rule struct {
 	Behaviour string `yaml:"behaviour"` // the synthetic bank's planted behaviour it should find, if any
 	// TeamRole is the member of the party's service team the rule's
 	// signals are for (TeamRoles); default RISK for risk rules, else RM.
-	TeamRole     string `yaml:"team_role"`
+	TeamRole string `yaml:"team_role"`
+	// Channel, when set, is the channel the RM is to use (Channels): the
+	// contact policy then respects the customer's opt-out of it and its
+	// per-channel limit (contact_policy.channel_caps).
+	Channel      string `yaml:"channel"`
 	Replaces     bool   `yaml:"replaces"` // a project's rule replacing the built-in rule of its id
 	Reads        string `yaml:"reads"`    // dated | current; left out: dated when the sql uses {as_of} or {day:…}
 	Kind         string `yaml:"-"`
@@ -301,6 +313,9 @@ func check(name string, f *file) Problems {
 		}
 		if r.TeamRole != "" && !slices.ContainsFunc(TeamRoles, func(t struct{ ID, ZH, EN string }) bool { return t.ID == r.TeamRole }) {
 			bad(r.Line, "team_role %q: want RM, PRODUCT, RISK, INVESTMENT_BANKING or ADVISOR", r.TeamRole)
+		}
+		if r.Channel != "" && !slices.Contains(Channels, r.Channel) {
+			bad(r.Line, "channel %q: want %s", r.Channel, strings.Join(Channels, ", "))
 		}
 		if r.Kind == "cross_sell" && r.Product == "" {
 			bad(r.Line, "a cross_sell rule names the product it offers (product:)")

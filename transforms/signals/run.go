@@ -290,7 +290,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		lastSent[k] = s
 	}
 	rows.Close()
-	policy, err := loadPolicy(ctx, conn, cfg, asOf)
+	policy, err := loadPolicy(ctx, conn, cfg, byID, asOf)
 	if err != nil {
 		return err
 	}
