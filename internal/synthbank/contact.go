@@ -3,6 +3,7 @@ package synthbank
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 
 	"cdp/connectors/contract"
 )
@@ -126,55 +127,73 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 			return err
 		}
 		df.writeHeader(headerLine(eContacts, '|'))
-		n := 0
-		for _, p := range w.parties {
-			if r.Float64() >= contactRate[p.tier] {
-				continue
+		// The contacts of one day; the first file also carries the contacts
+		// since the start of its quarter (the CRM's initial load), so that
+		// the service standards are judged on a whole period from the start.
+		contactsOf := func(r *rand.Rand, t day) error {
+			D := t.compact()
+			n := 0
+			for _, p := range w.parties {
+				if r.Float64() >= contactRate[p.tier] {
+					continue
+				}
+				sys, key, ok := contactKey(p)
+				if !ok {
+					continue
+				}
+				lines := contactLinesPerson
+				if p.company {
+					lines = contactLinesCompany
+				}
+				bl := lines[r.IntN(len(lines))]
+				channel := "PHONE"
+				switch x := r.Float64(); {
+				case x < [...]float64{0.35, 0.15, 0.05}[p.tier]:
+					channel = "VISIT"
+				case x < 0.55:
+					channel = "PHONE"
+				case x < 0.80:
+					channel = "WECHAT"
+				case x < 0.95:
+					channel = "SMS"
+				default:
+					channel = "EMAIL"
+				}
+				purpose := contactPurposes[r.IntN(len(contactPurposes))]
+				product := ""
+				if ps := contactProducts[bl]; purpose == "MARKETING" && len(ps) > 0 {
+					product = ps[r.IntN(len(ps))]
+				}
+				n++
+				f.reset()
+				f.str(fmt.Sprintf("CT%s%06d", D, n))
+				f.next() // party_id: the CRM knows the source key
+				f.str(sys)
+				f.str(key)
+				f.str(bl)
+				f.str(channel)
+				f.str(w.contactBy(p, teams[p.idx], bl, purpose, t))
+				f.dateTime(t, 9*3600+r.IntN(9*3600))
+				f.str(purpose)
+				f.str(product)
+				f.next() // ce_id: contacts the lines made on their own
+				line = appendDelLine(line[:0], f.values())
+				if err := df.writeRow(line); err != nil {
+					return err
+				}
 			}
-			sys, key, ok := contactKey(p)
-			if !ok {
-				continue
+			return nil
+		}
+		if di == 0 {
+			y, m, _ := t.civil()
+			for h := dayOf(y, (m-1)/3*3+1, 1); h < t; h++ {
+				if err := contactsOf(newRand(w.o.Seed, "contact-history", int(h)), h); err != nil {
+					return err
+				}
 			}
-			lines := contactLinesPerson
-			if p.company {
-				lines = contactLinesCompany
-			}
-			bl := lines[r.IntN(len(lines))]
-			channel := "PHONE"
-			switch x := r.Float64(); {
-			case x < [...]float64{0.35, 0.15, 0.05}[p.tier]:
-				channel = "VISIT"
-			case x < 0.55:
-				channel = "PHONE"
-			case x < 0.80:
-				channel = "WECHAT"
-			case x < 0.95:
-				channel = "SMS"
-			default:
-				channel = "EMAIL"
-			}
-			purpose := contactPurposes[r.IntN(len(contactPurposes))]
-			product := ""
-			if ps := contactProducts[bl]; purpose == "MARKETING" && len(ps) > 0 {
-				product = ps[r.IntN(len(ps))]
-			}
-			n++
-			f.reset()
-			f.str(fmt.Sprintf("CT%s%06d", D, n))
-			f.next() // party_id: the CRM knows the source key
-			f.str(sys)
-			f.str(key)
-			f.str(bl)
-			f.str(channel)
-			f.str(w.contactBy(p, teams[p.idx], bl, purpose, t))
-			f.dateTime(t, 9*3600+r.IntN(9*3600))
-			f.str(purpose)
-			f.str(product)
-			f.next() // ce_id: contacts the lines made on their own
-			line = appendDelLine(line[:0], f.values())
-			if err := df.writeRow(line); err != nil {
-				return err
-			}
+		}
+		if err := contactsOf(r, t); err != nil {
+			return err
 		}
 		if err := g.finish(res, df, eContacts); err != nil {
 			return err
@@ -184,7 +203,7 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 			return err
 		}
 		df.writeHeader(headerLine(eConsents, '|'))
-		n = 0
+		n := 0
 		for _, p := range w.parties {
 			x := r.Float64()
 			if x >= 0.004 {

@@ -269,7 +269,17 @@ of core parties a day, 3% of growth, 0.6% of base; visits, calls, WeChat,
 SMS, e-mail; purposes marketing, service, care, risk) and consent changes
 (0.4% of parties a day: opt-outs per channel, opt-ins, and do-not-contact
 requests), naming each customer by a source key (core banking's, else
-credit's, else the first it has). It writes no outcomes: a bank's CRM
+credit's, else the first it has). The first day's contacts file also
+carries the contacts since the start of its quarter (the CRM's initial
+load), so the service standards are judged on whole periods. Contacts are
+made by the customer's service team: the risk specialist for the credit
+line, the product specialist for corporate marketing, the advisor for
+wealth and private banking, else the RM. The roster (team_D.csv, the whole
+of it every day) gives core and growth customers a team: the RM; for
+companies a product and a risk specialist (and an investment-banking one
+for core companies; one company in ten changes risk specialist halfway
+through the days, the old assignment ending the day before); for persons
+an investment advisor. It writes no outcomes: a bank's CRM
 answers cdp's signals. ` + "`cdp demo`" + ` plays that CRM after the first day: it
 reads the signal events from the broker (knowing only their ce_id and
 body), answers each signal on crm.outcomes (accepted, then unreachable or
