@@ -10,7 +10,11 @@ import (
 // Config is the publish: section of cdp.yaml: how events go from the
 // outbox to Kafka.
 type Config struct {
-	Batch             int               `yaml:"batch"`              // events per broker write; default 5000
+	Batch int `yaml:"batch"` // events per broker write; default 5000
+	// BatchBytes caps the bytes sent to one partition in one request
+	// (kafka-go splits a batch above it); it must not exceed the broker's
+	// message.max.bytes (Kafka's default, 1 MiB, is the default here).
+	BatchBytes        int64             `yaml:"batch_bytes"`
 	MaxAttempts       int               `yaml:"max_attempts"`       // tries per write before the relay fails; default 3
 	TimeoutSeconds    int               `yaml:"timeout_seconds"`    // per write; default 30
 	CreateTopics      *bool             `yaml:"create_topics"`      // create missing topics; default true
@@ -36,6 +40,9 @@ func (c Config) WithDefaults() Config {
 		if *f.v == 0 {
 			*f.v = f.def
 		}
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = 1 << 20
 	}
 	if c.CreateTopics == nil {
 		yes := true
@@ -72,6 +79,9 @@ func (c Config) Check(topics []string) []string {
 		if !slices.Contains(topics, t) {
 			out = append(out, fmt.Sprintf("topics.%s: not a topic cdp publishes (want one of %s)", t, strings.Join(topics, ", ")))
 		}
+	}
+	if c.BatchBytes < 0 || (c.BatchBytes > 0 && c.BatchBytes < 64<<10) {
+		out = append(out, fmt.Sprintf("batch_bytes: at least 65536 (a record batch must hold an event), not %d", c.BatchBytes))
 	}
 	if d, err := time.ParseDuration(c.Interval); err != nil || d <= 0 {
 		out = append(out, fmt.Sprintf("interval: %q: want a duration like 1s or 30s", c.Interval))

@@ -27,7 +27,7 @@ func NewPublisher(p *Project, brokers []string) (*kafka.Writer, error) {
 		Balancer:     kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    pub.Batch,
-		BatchBytes:   16 << 20,
+		BatchBytes:   pub.BatchBytes,
 		BatchTimeout: 5 * time.Millisecond,
 		MaxAttempts:  pub.MaxAttempts,
 		WriteTimeout: time.Duration(pub.TimeoutSeconds) * time.Second,

@@ -188,3 +188,50 @@ func openTestWarehouse(t *testing.T, p interface{ WarehousePath() string }) *war
 	t.Cleanup(func() { w.Close() })
 	return w
 }
+
+// A batch whose events for one partition exceed the broker's
+// message.max.bytes (1 MiB, Kafka's and kfake's default) is split, not
+// refused: 5000 events of 1 KB for one party go out in one publish.
+func TestPublish_ABatchLargerThanTheBrokersMessageLimit(t *testing.T) {
+	port := freePort(t)
+	broker, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p := newProject(t, fmt.Sprintf("kafka:\n  brokers: [%q]\n", addr)).config()
+	w := openTestWarehouse(t, p)
+	ctx := context.Background()
+	conn, err := w.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 5000
+	pad := strings.Repeat("x", 1000)
+	var evs []outbox.Event
+	for i := range n {
+		evs = append(evs, outbox.Event{ID: outbox.EventID("big", fmt.Sprint(i)), Topic: PublishTopics[0], Key: "P1", Type: "cdp.tags.changed",
+			Source: "/cdp/test", Subject: "P1", Time: time.Now(), Producer: "test",
+			Data: fmt.Appendf(nil, `{"party_id":"P1","as_of":"2026-11-20","run_id":"test","changes":[{"tag_id":"n","old_value":null,"new_value":"%d %s"}]}`, i, pad)})
+	}
+	if err := warehouse.InTx(ctx, conn, func() error { return outbox.Enqueue(ctx, conn, evs) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureTopics(ctx, p, nil, PublishTopics); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := NewPublisher(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	sum, err := outbox.Relay(ctx, w.DB(), writer, outbox.RelayOptions{Batch: p.Publish.Batch, Logger: quiet})
+	if err != nil {
+		t.Fatalf("publishing %d events of 1 KB for one partition: %v", n, err)
+	}
+	if sum.Published != n || sum.Backlog != 0 {
+		t.Errorf("published %d of %d, %d left", sum.Published, n, sum.Backlog)
+	}
+}
