@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -96,6 +97,38 @@ func TestMigrations_ReopenIsANoOpAndVersionIsRecorded(t *testing.T) {
 	sqltest.Row(t, w2.DB(), `SELECT count(*), max(version) FROM ops.schema_migrations`).Scan(&n, &max)
 	if n != SchemaVersion() || max != SchemaVersion() {
 		t.Fatalf("%d migrations recorded up to %d, want %d", n, max, SchemaVersion())
+	}
+}
+
+// A warehouse whose last cdp view came before service teams gets an empty
+// team_members on mart.party_owner when migrated, so that a scoped
+// analyst snapshot (whose views name it) can be written at once.
+func TestMigrations_OldPartyOwnerGetsTeamMembers(t *testing.T) {
+	w := openTemp(t)
+	path := w.Path()
+	for _, q := range []string{
+		`CREATE TABLE mart.party_owner AS SELECT 'P1' AS party_id, 'RM1' AS owner_rm, 'BR1' AS owner_branch, 'rm' AS owner_rule`,
+		`DELETE FROM ops.schema_migrations WHERE version >= 19`,
+	} {
+		if _, err := w.DB().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	w2, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	var members string
+	sqltest.Row(t, w2.DB(), `SELECT CAST(team_members AS VARCHAR) FROM mart.party_owner`).Scan(&members)
+	if members != "[]" {
+		t.Fatalf("team_members of an old party_owner after migrating: %s", members)
+	}
+	if _, err := w2.Snapshot(context.Background(), filepath.Join(t.TempDir(), "a.duckdb"), SnapshotAnalyst, &SnapshotScope{
+		Owners: "party_owner", Party: "party_id", All: "all",
+		Predicates: []ScopePredicate{{Variable: "m", Owner: "team_members", OwnerList: true, Row: "member_id"}}}); err != nil {
+		t.Fatalf("a scoped snapshot of the migrated warehouse: %v", err)
 	}
 }
 

@@ -94,6 +94,74 @@ func (w *world) contactBy(p *party, team []member, bl, purpose string, t day) st
 	return contactRM(p)
 }
 
+// neglectedShare of the parties with a service standard are left
+// without their planned service contacts (truth/service_neglected.csv):
+// the customers the service reminders should name.
+const neglectedShare = 0.15
+
+// planned is one service contact an RM planned to meet a standard.
+type planned struct {
+	p     *party
+	visit bool
+	at    int // seconds into the day
+}
+
+// serviceStandard is the generator's copy of the default standards:
+// contacts and visits per period (a month, or for the base tier a
+// quarter) that the RMs plan for.
+func serviceStandard(t tier) (contacts, visits int, quarter bool) {
+	switch t {
+	case tierCore:
+		return 4, 2, false
+	case tierGrowth:
+		return 2, 1, false
+	}
+	return 3, 1, true
+}
+
+// neglected reports whether p's RM leaves it without planned contacts.
+func (w *world) neglected(p *party) bool {
+	return newRand(w.o.Seed, "service-neglect", p.idx).Float64() < neglectedShare
+}
+
+// planService lays out, for every period overlapping [from, to], the
+// service contacts each party's RM makes to meet its tier's standard:
+// the standard's contacts (one or two more at random), as many visits as
+// it asks (sometimes one more), on days in the first 60% of the period,
+// so that a served customer has met the standard with 10 days left. A
+// neglected party gets none. By day.
+func (w *world) planService(from, to day) map[day][]planned {
+	out := map[day][]planned{}
+	for _, p := range w.parties {
+		if w.neglected(p) {
+			continue
+		}
+		contacts, visits, quarter := serviceStandard(p.tier)
+		y, m, _ := from.civil()
+		if quarter {
+			m = (m-1)/3*3 + 1
+		}
+		for start := dayOf(y, m, 1); start <= to; {
+			months := 1
+			if quarter {
+				months = 3
+			}
+			end := start.addMonths(months)
+			r := newRand(w.o.Seed, "service-plan", p.idx*10000+int(start))
+			n, v := contacts+r.IntN(2), visits+r.IntN(2)
+			span := int(float64(end-start) * 0.6)
+			for i := range n {
+				d := start + day(r.IntN(span))
+				if d >= from && d <= to {
+					out[d] = append(out[d], planned{p: p, visit: i < v, at: 9*3600 + r.IntN(9*3600)})
+				}
+			}
+			start = end
+		}
+	}
+	return out
+}
+
 // contactKey is the source key a CRM holds for p: its core banking or
 // credit record if it has one (those systems deliver every customer every
 // day), else its first record anywhere.
@@ -116,6 +184,10 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 	for i, p := range w.parties {
 		teams[i] = w.team(p)
 	}
+	// The history the first file carries begins with its quarter.
+	y, m, _ := w.days[0].civil()
+	historyFrom := dayOf(y, (m-1)/3*3+1, 1)
+	plan := w.planService(historyFrom, w.days[len(w.days)-1])
 	for di, t := range w.days {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -184,12 +256,53 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 			}
 			return nil
 		}
+		// The planned service contacts of one day, by the RM.
+		plannedOf := func(d day) error {
+			for i, c := range plan[d] {
+				sys, key, ok := contactKey(c.p)
+				if !ok {
+					continue
+				}
+				bl, channel, purpose := "WEALTH", "PHONE", "SERVICE"
+				if c.p.company {
+					bl = "CORPORATE"
+				}
+				if c.visit {
+					channel = "VISIT"
+				}
+				f.reset()
+				f.str(fmt.Sprintf("SV%s%06d", d.compact(), i+1))
+				f.next()
+				f.str(sys)
+				f.str(key)
+				f.str(bl)
+				f.str(channel)
+				f.str(contactRM(c.p))
+				f.dateTime(d, c.at)
+				f.str(purpose)
+				f.next() // product
+				f.next() // ce_id
+				line = appendDelLine(line[:0], f.values())
+				if err := df.writeRow(line); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		from := t
 		if di == 0 {
-			y, m, _ := t.civil()
-			for h := dayOf(y, (m-1)/3*3+1, 1); h < t; h++ {
+			from = historyFrom
+			for h := historyFrom; h < t; h++ {
 				if err := contactsOf(newRand(w.o.Seed, "contact-history", int(h)), h); err != nil {
 					return err
 				}
+			}
+		} else {
+			from = w.days[di-1] + 1 // and the days since the last business day
+		}
+		for d := from; d <= t; d++ {
+			if err := plannedOf(d); err != nil {
+				return err
 			}
 		}
 		if err := contactsOf(r, t); err != nil {

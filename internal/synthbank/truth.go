@@ -83,6 +83,17 @@ func (w *world) writeTruth(dir string, g *generation) error {
 		return err
 	}
 
+	err = write("service_neglected.csv", []string{"party_id", "tier"}, func(emit func(...string)) {
+		for _, p := range w.parties {
+			if w.neglected(p) {
+				emit(p.id, [...]string{"core", "growth", "base"}[p.tier])
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+
 	links := append([]link(nil), w.links...)
 	for _, p := range w.parties {
 		if p.company && p.legalRep != nil && p.in[sysCredit] > 0 {
@@ -271,7 +282,12 @@ SMS, e-mail; purposes marketing, service, care, risk) and consent changes
 requests), naming each customer by a source key (core banking's, else
 credit's, else the first it has). The first day's contacts file also
 carries the contacts since the start of its quarter (the CRM's initial
-load), so the service standards are judged on whole periods. Contacts are
+load), so the service standards are judged on whole periods. Beside the
+random contacts, each customer's RM plans the service contacts its tier's
+standard asks for (战略核心 4 a month with 2 visits, 重点培育 2 with 1,
+潜力挖掘 3 a quarter with 1; sometimes one more), on days in the first 60%
+of the period; the customers of service_neglected.csv (15%) get none of
+them: those are the customers the service reminders should name. Contacts are
 made by the customer's service team: the risk specialist for the credit
 line, the product specialist for corporate marketing, the advisor for
 wealth and private banking, else the RM. The roster (team_D.csv, the whole

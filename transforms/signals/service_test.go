@@ -12,6 +12,7 @@ import (
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/signals"
+	"cdp/transforms/tiers"
 	"cdp/warehouse"
 )
 
@@ -94,8 +95,8 @@ func TestRun_ServiceStandards(t *testing.T) {
 
 // Coverage by team member: each member of a party's team (the roster's,
 // with the golden record's RM for a roster without one) counts the party
-// once, with the contacts and visits the member made; the coverage's RM is
-// the team's.
+// once per role, with the contacts and visits the member made (once, in
+// however many roles); the coverage's RM is the team's.
 func TestRun_ServiceCoverageByTeamMember(t *testing.T) {
 	w, rules := serviceBank(t)
 	db := w.DB()
@@ -105,7 +106,7 @@ func TestRun_ServiceCoverageByTeamMember(t *testing.T) {
 		`CREATE TABLE mart.value_tier AS SELECT * FROM (VALUES ('P1', 'core', '战略核心'), ('P2', 'core', '战略核心')) t(party_id, tier, tier_zh)`,
 		`INSERT INTO raw.contact_team (assignment_id, party_id, member_id, role, _source) VALUES
 		 ('A1', 'P1', 'S1', 'RM', 'team_20261120.csv:2'), ('A2', 'P1', 'S2', 'ADVISOR', 'team_20261120.csv:3'),
-		 ('A3', 'P2', 'S2', 'ADVISOR', 'team_20261120.csv:4')`,
+		 ('A3', 'P2', 'S2', 'ADVISOR', 'team_20261120.csv:4'), ('A4', 'P1', 'S1', 'ADVISOR', 'team_20261120.csv:5')`,
 		`INSERT INTO raw.contact_contacts (contact_id, party_id, business_line, channel, rm_id, contact_time, purpose) VALUES
 		 ('C0', 'P1', 'WEALTH', 'PHONE', 'S1', TIMESTAMPTZ '2026-10-30 10:00:00+08', 'SERVICE'),
 		 ('C1', 'P1', 'WEALTH', 'VISIT', 'S1', TIMESTAMPTZ '2026-11-03 10:00:00+08', 'SERVICE'),
@@ -121,19 +122,75 @@ func TestRun_ServiceCoverageByTeamMember(t *testing.T) {
 	}
 	var got []string
 	for scan := range sqltest.Rows(t, db, `SELECT member_id || ' ' || role || ' ' || role_zh || ': ' || parties || ' parties, ' || at_risk || ' at risk, '
-		|| own_contacts || ' contacts, ' || own_visits || ' visits' FROM mart.service_team_coverage ORDER BY member_id`) {
+		|| own_contacts || ' contacts, ' || own_visits || ' visits' FROM mart.service_team_coverage ORDER BY member_id, role`) {
 		var s string
 		scan(&s)
 		got = append(got, s)
 	}
 	same(t, "coverage by member", got,
 		"RM1 RM 主办客户经理: 1 parties, 1 at risk, 0 contacts, 0 visits",
+		"S1 ADVISOR 投资顾问: 1 parties, 1 at risk, 1 contacts, 1 visits",
 		"S1 RM 主办客户经理: 1 parties, 1 at risk, 1 contacts, 1 visits",
 		"S2 ADVISOR 投资顾问: 2 parties, 2 at risk, 2 contacts, 1 visits")
 	var rms string
 	sqltest.Row(t, db, `SELECT string_agg(party_id || ':' || rm_id, ',' ORDER BY party_id) FROM mart.service_coverage`).Scan(&rms)
 	if rms != "P1:S1,P2:RM1" {
 		t.Errorf("the coverage's RMs: %s, want the roster's for P1, the golden record's for P2", rms)
+	}
+}
+
+// On a generated bank the service reminders name the customers whose RMs
+// neglected them (truth/service_neglected.csv: 15% of customers get none
+// of their planned service contacts): on the 20th, with 10 days of the
+// month left, precision and recall ≥ 0.9 over the 战略核心 and 重点培育
+// customers (monthly standards), as for the planted behaviours.
+func TestRun_ServiceRemindersFindTheNeglected(t *testing.T) {
+	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 2})
+	ctx := context.Background()
+	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
+		t.Fatal(err)
+	}
+	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signals.Run(ctx, b.W, rules, signals.Config{}, signals.RunOptions{Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	monthly := map[string]bool{}
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT party_id FROM mart.value_tier WHERE tier IN ('core', 'growth')`) {
+		var p string
+		scan(&p)
+		monthly[p] = true
+	}
+	ours := b.OurParty(t)
+	want := map[string]bool{}
+	for _, r := range b.Truth(t, "service_neglected.csv") {
+		if p := ours[r[0]]; monthly[p] && r[1] != "base" {
+			want[p] = true
+		}
+	}
+	got := map[string]bool{}
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT DISTINCT party_id FROM mart.signal_decisions WHERE rule_id = 'svc_standard_at_risk'`) {
+		var p string
+		scan(&p)
+		got[p] = true
+	}
+	hit := 0
+	for p := range got {
+		if want[p] {
+			hit++
+		}
+	}
+	precision, recall := float64(hit)/float64(max(len(got), 1)), float64(hit)/float64(max(len(want), 1))
+	t.Logf("service reminders: %d neglected key accounts, %d reminded: precision %.2f recall %.2f", len(want), len(got), precision, recall)
+	if len(want) == 0 || precision < 0.9 || recall < 0.9 {
+		t.Errorf("service reminders against the neglected customers: %d planted, %d reminded, precision %.2f recall %.2f; want ≥ 0.9 each",
+			len(want), len(got), precision, recall)
 	}
 }
 

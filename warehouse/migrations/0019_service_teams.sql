@@ -24,7 +24,12 @@ CREATE OR REPLACE MACRO core.team_as_of(d) AS TABLE
 WITH latest AS (
     SELECT max(roster_date) AS roster_date FROM core.team_member WHERE roster_date <= CAST(d AS DATE)
 ), roster AS (
-    SELECT t.party_id, t.member_id, t.role, min(t.valid_from) AS valid_from, max(t.valid_to) AS valid_to, any_value(t.roster_date) AS roster_date
+    -- Two assignments of one member in one role: the widest span (an open
+    -- end stays open).
+    SELECT t.party_id, t.member_id, t.role,
+           CASE WHEN bool_or(t.valid_from IS NULL) THEN NULL ELSE min(t.valid_from) END AS valid_from,
+           CASE WHEN bool_or(t.valid_to IS NULL) THEN NULL ELSE max(t.valid_to) END AS valid_to,
+           any_value(t.roster_date) AS roster_date
     FROM core.team_member t JOIN latest USING (roster_date)
     WHERE t.party_id IS NOT NULL
       AND (t.valid_from IS NULL OR t.valid_from <= CAST(d AS DATE))
@@ -45,6 +50,10 @@ CASE role WHEN 'RM' THEN '主办客户经理' WHEN 'PRODUCT' THEN '产品经理'
 -- mart.party_team: each party's team as of the last cdp view (its 360's
 -- day), one row per member and role. cdp serve limits a team member's
 -- scope (serve.sql.users[].members) to the parties of their teams.
+-- mart.party_owner (written by cdp view) gains the team's members; a
+-- warehouse whose last cdp view predates this version has none yet.
+ALTER TABLE IF EXISTS mart.party_owner ADD COLUMN IF NOT EXISTS team_members VARCHAR[] DEFAULT [];
+
 CREATE TABLE IF NOT EXISTS mart.party_team (
     party_id    VARCHAR NOT NULL,
     member_id   VARCHAR NOT NULL,
@@ -144,9 +153,10 @@ WITH team AS (
     SELECT t.*, core.team_role_zh(t.role) AS role_zh
     FROM core.team_as_of((SELECT max(as_of) FROM mart.service_coverage)) t
 ), own AS (
+    -- A member's contacts with a party, once however many roles they hold.
     SELECT c.party_id, t.member_id, count(k.contact_id) AS contacts, count(k.contact_id) FILTER (k.channel = 'VISIT') AS visits
     FROM mart.service_coverage c
-    JOIN team t USING (party_id)
+    JOIN (SELECT DISTINCT party_id, member_id FROM team) t USING (party_id)
     LEFT JOIN core.contact k ON k.party_id = c.party_id AND k.rm_id = t.member_id
          AND CAST(k.contact_time AS DATE) BETWEEN c.period_start AND c.as_of
     GROUP BY c.party_id, t.member_id
