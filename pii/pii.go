@@ -102,6 +102,8 @@ var Columns = map[string]Class{
 	"ops.rejects.reason":               None, // a reason code
 	"ops.identity_events.detail":       None, // counts and party ids
 	"ops.model_builds.reason":          None,
+	"mart.tier_history.reason":         None, // the basis (AUM, revenue) against the tier floors
+	"mart.tier_changes.reason":         None,
 	// ops: ledgers.
 	"ops.rejects.raw":             FreeText, // the rejected row's text
 	"ops.rejects.detail":          FreeText, // may quote the bad value

@@ -56,7 +56,7 @@ var PublishTopics = func() []string {
 	for _, k := range signals.Kinds {
 		ts = append(ts, k.Topic)
 	}
-	return append(ts, tags.TagChangesTopic, view.ProfileTopic)
+	return append(ts, tags.TagChangesTopic, tiers.TierChangesTopic, view.ProfileTopic)
 }()
 
 // LoadProject reads, decodes, defaults and validates the project file at

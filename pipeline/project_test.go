@@ -32,7 +32,7 @@ func TestLoadProject_StageSectionsReportProblemsAtTheirField(t *testing.T) {
 			`cdp.yaml:2:3: signals.suppress_days: must be 0 or more, not -3`},
 		{"renaming a topic cdp does not publish",
 			"publish:\n  topics:\n    cdp.signals.upsell: bank.upsell\n",
-			`cdp.yaml:3:5: publish.topics.cdp.signals.upsell: not a topic cdp publishes (want one of cdp.signals.churn, cdp.signals.crosssell, cdp.signals.risk, cdp.signals.service, cdp.tags.changes, cdp.profile)`},
+			`cdp.yaml:3:5: publish.topics.cdp.signals.upsell: not a topic cdp publishes (want one of cdp.signals.churn, cdp.signals.crosssell, cdp.signals.risk, cdp.signals.service, cdp.tags.changes, cdp.tiers.changes, cdp.profile)`},
 		{"negative publish batch",
 			"publish:\n  batch: -1\n",
 			`cdp.yaml:2:3: publish.batch: must be 1 or more, not -1`},

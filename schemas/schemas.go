@@ -22,6 +22,8 @@ func ForType(ceType string) (string, bool) {
 		return "signal.json", true
 	case ceType == "cdp.tags.changed":
 		return "tag-change.json", true
+	case ceType == "cdp.tier.changed":
+		return "tier-change.json", true
 	case ceType == "cdp.profile.updated":
 		return "profile.json", true
 	}
@@ -38,7 +40,7 @@ func load() {
 	compiled = map[string]*jsonschema.Schema{}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	for _, name := range []string{"signal.json", "tag-change.json", "profile.json"} {
+	for _, name := range []string{"signal.json", "tag-change.json", "tier-change.json", "profile.json"} {
 		b, err := files.ReadFile(name)
 		if err != nil {
 			loadErr = err

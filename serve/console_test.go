@@ -171,7 +171,8 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	var tier string
 	sqltest.Row(t, b.W.DB(), `SELECT tier_zh FROM mart.value_tier WHERE party_id = ?`, party).Scan(&tier)
 	if !strings.Contains(body, `id="tier"><strong>`+tier) || !regexp.MustCompile(`id="tier-reasons"><li>(AUM|annual revenue) CNY [\d,]+ [≥<] the (core|growth) floor`).MatchString(body) ||
-		!strings.Contains(body, `id="tag-history"`) {
+		!strings.Contains(body, `id="tag-history"`) || !strings.Contains(body, `<table id="tier-history"><tr><th>tier</th><th>from</th><th>to</th><th>why</th></tr>
+<tr><td>`+tier) {
 		t.Errorf("the customer card's tier %s and its reasons, the tag history:\n%s", tier, body)
 	}
 

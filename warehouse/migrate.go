@@ -76,6 +76,7 @@ var migrations = []migration{
 		teams, err := migrationFiles.ReadFile("migrations/0019_service_teams.sql")
 		return rawTablesSQL("contact") + string(teams), err
 	}},
+	fileMigration(20, "0020_tier_history.sql"),
 }
 
 // rawTablesSQL creates the raw tables of one built-in contract feed.

@@ -17,7 +17,11 @@ func newTiersCmd(g *globals) *cobra.Command {
 cdp model): the tier 战略核心 core / 重点培育 growth / 潜力挖掘 base (companies by
 annual revenue, persons by AUM; thresholds under tiers: in cdp.yaml), the
 value score weighing historical, potential and strategic value, RFM scores,
-the lifecycle stage, and the inputs that decided each.`,
+the lifecycle stage, and the inputs that decided each. In the same
+transaction it records what moved: mart.tier_history (each party's tier
+from and to a day), mart.tier_changes (up, down, new, gone, with the
+reason) and one event per moved party on cdp.tiers.changes (none on the
+first build, which is the baseline).`,
 	}, "tiers", nil, printTiers)
 }
 
@@ -27,5 +31,15 @@ func printTiers(w io.Writer, s *tiers.Summary) {
 	kinds := map[string]string{"P": "persons", "C": "companies"}
 	for _, m := range s.Mix {
 		fmt.Fprintf(w, "  %-9s %-18s %8d  %5.1f%%\n", kinds[m.PartyType], names[m.Tier], m.Parties, 100*m.Share)
+	}
+	switch h := s.History; {
+	case h == nil:
+	case h.Skipped:
+		fmt.Fprintf(w, "  tier history left alone: it already runs past %s (history goes forward in business time)\n", s.AsOf)
+	case h.Baseline:
+		fmt.Fprintf(w, "  tier history begins: %d parties' first tiers (mart.tier_history), no events\n", h.Changes)
+	default:
+		fmt.Fprintf(w, "  tier moves: %d up, %d down, %d new or gone (mart.tier_changes); %d events queued for %s\n",
+			h.Up, h.Down, h.Changes-h.Up-h.Down, h.Events, tiers.TierChangesTopic)
 	}
 }

@@ -512,6 +512,8 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 	// did with them, what the CRM answered, and what the contact policy
 	// held back.
 	for _, q := range []struct{ key, sql string }{
+		{"TierHistory", `SELECT tier_zh || ' (' || tier || ')', CAST(valid_from AS VARCHAR), coalesce(CAST(valid_to AS VARCHAR), 'now'), coalesce(reason, '')
+			FROM mart.tier_history WHERE party_id = ? ORDER BY valid_from DESC LIMIT 20`},
 		{"Team", `SELECT role_zh || ' (' || role || ')', member_id, CASE source WHEN 'roster' THEN 'roster of ' || CAST(roster_date AS VARCHAR) ELSE 'golden record (no RM on the roster)' END,
 			coalesce(CAST(valid_from AS VARCHAR), ''), coalesce(CAST(valid_to AS VARCHAR), '') FROM mart.party_team WHERE party_id = ? ORDER BY role <> 'RM', role, member_id`},
 		{"Contacts", `SELECT strftime(contact_time, '%Y-%m-%d %H:%M'), business_line, channel, purpose, coalesce(product, ''), coalesce(rm_id, ''),

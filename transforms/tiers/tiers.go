@@ -122,13 +122,16 @@ type Mix struct {
 
 // Summary is what a build did.
 type Summary struct {
-	AsOf    string  `json:"as_of"`
-	Parties int64   `json:"parties"`
-	Mix     []Mix   `json:"mix"`
-	Seconds float64 `json:"seconds"`
+	RunID   string   `json:"run_id"`
+	AsOf    string   `json:"as_of"`
+	Parties int64    `json:"parties"`
+	Mix     []Mix    `json:"mix"`
+	History *History `json:"history"`
+	Seconds float64  `json:"seconds"`
 }
 
-// Build replaces mart.value_tier.
+// Build replaces mart.value_tier and, in the same transaction, records
+// what moved in the tier history (history.go).
 func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Logger) (*Summary, error) {
 	cfg = cfg.WithDefaults()
 	if problems := cfg.Check(); len(problems) > 0 {
@@ -151,13 +154,17 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 		"w_strategic": num(cfg.Weights.Strategic), "dormant_days": num(float64(cfg.DormantDays)),
 		"trend": num(cfg.TrendPercent / 100),
 	})
+	sum := &Summary{RunID: "tiers-" + start.UTC().Format("20060102T150405.000")}
 	if err := warehouse.InTx(ctx, conn, func() error {
-		_, err := conn.ExecContext(ctx, q)
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)
+		}
+		h, err := recordHistory(ctx, conn, cfg, sum.RunID, log)
+		sum.History = h
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)
+		return nil, err
 	}
-	sum := &Summary{}
 	rows, err := conn.QueryContext(ctx, `SELECT party_type, tier, count(*), count(*) / sum(count(*)) OVER (PARTITION BY party_type),
 		CAST(max(as_of) AS VARCHAR) FROM mart.value_tier GROUP BY party_type, tier ORDER BY party_type DESC, min(tier_rank)`)
 	if err != nil {
@@ -173,6 +180,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 		sum.Mix = append(sum.Mix, m)
 	}
 	sum.Seconds = time.Since(start).Seconds()
-	log.Info("value tiers built", "parties", sum.Parties, "seconds", sum.Seconds)
+	log.Info("value tiers built", "parties", sum.Parties, "tier_changes", sum.History.Changes, "up", sum.History.Up, "down", sum.History.Down,
+		"events", sum.History.Events, "seconds", sum.Seconds)
 	return sum, rows.Err()
 }
