@@ -23,7 +23,7 @@ func newBenchPublishCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "publish",
 		Short: "Outbox → Kafka throughput with acks=all, against kafka-go's bare Writer sending the same messages",
-		Long: `Queues --events signal-sized events (about 330 bytes of JSON each) in the
+		Long: `Queues --events signal-sized events (about 400 bytes of JSON each) in the
 outbox of a fresh warehouse and starts an in-process Kafka-protocol broker
 (kfake) on 127.0.0.1. Each run times kafka-go's bare Writer sending the very
 messages the outbox holds (same headers, keys, batch size, acks=all, murmur2)
@@ -63,7 +63,7 @@ func benchPublish(ctx context.Context, g *globals, out io.Writer, events, batch,
 		evs[i] = outbox.Event{
 			ID: outbox.EventID("bench", fmt.Sprint(i)), Topic: pipeline.PublishTopics[i%3], Key: party,
 			Type: "cdp.signal.opened", Source: "/cdp/signals/churn_aum_outflow", Subject: party, Time: time.Now(), Producer: "bench",
-			Data: fmt.Appendf(nil, `{"signal_id":"%032d","state":"opened","rule_id":"churn_aum_outflow","rule_name":"AUM outflow","rule_name_zh":"资产流出预警","kind":"churn","party_id":%q,"score":87,"priority":"high","reason":"AUM fell 41.3%% in 30 days, from 8,120,000 on 10-21 to 4,766,000","action":"Call the client within 3 working days.","evidence":{"aum_now":4766000},"opened_on":"2026-11-20","valid_until":"2026-12-04","as_of":"2026-11-20"}`, i, party),
+			Data: fmt.Appendf(nil, `{"signal_id":"%032d","state":"opened","rule_id":"churn_aum_outflow","rule_name":"AUM outflow","rule_name_zh":"资产流出预警","kind":"churn","party_id":%q,"score":87,"priority":"high","reason":"AUM fell 41.3%% in 30 days, from 8,120,000 on 10-21 to 4,766,000","action":"Call the client within 3 working days.","evidence":{"aum_now":4766000},"opened_on":"2026-11-20","valid_until":"2026-12-04","as_of":"2026-11-20","owner_id":"RM10001","owner_type":"team_member","team_role":"RM"}`, i, party),
 		}
 	}
 	err = warehouse.InTx(ctx, conn, func() error { return outbox.Enqueue(ctx, conn, evs) })
