@@ -39,15 +39,23 @@ func testRule(id string, validDays int) string {
 // lifecycleBank is an empty warehouse with a hits table the test rules read.
 func lifecycleBank(t *testing.T) (*warehouse.Warehouse, *signals.Rules) {
 	t.Helper()
+	return ruleBank(t, map[string][]string{
+		"cross_sell": {testRule("xs_a", 30), testRule("xs_b", 30), testRule("xs_c", 30)},
+		"churn":      {testRule("ch_a", 3)},
+	})
+}
+
+// ruleBank is an empty warehouse with a hits table, and the rules given
+// by kind (testRule's), which read it.
+func ruleBank(t *testing.T, byKind map[string][]string) (*warehouse.Warehouse, *signals.Rules) {
+	t.Helper()
 	dir := t.TempDir()
-	write := func(name, kind string, rules ...string) {
+	for kind, rules := range byKind {
 		body := strings.Replace(strings.Replace(testRules, "%s", kind, 1), "%s", strings.Join(rules, ""), 1)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, kind+".yaml"), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write("cross_sell.yaml", "cross_sell", testRule("xs_a", 30), testRule("xs_b", 30), testRule("xs_c", 30))
-	write("churn.yaml", "churn", testRule("ch_a", 3))
 	rules, err := signals.Load(os.DirFS(dir), nil)
 	if err != nil {
 		t.Fatal(err)

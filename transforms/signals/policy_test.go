@@ -2,8 +2,6 @@ package signals_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/signals"
-	"cdp/warehouse"
 )
 
 // One contact policy across the lines: a customer the wealth line called
@@ -84,7 +81,6 @@ func TestRun_ContactPolicyAcrossLines(t *testing.T) {
 // used up by the lines' contacts on it or by cdp's own signals on it;
 // a rule naming no channel is not.
 func TestRun_ContactPolicyPerChannel(t *testing.T) {
-	dir := t.TempDir()
 	withChannel := func(id, channel string) string {
 		r := testRule(id, 30)
 		if channel != "" {
@@ -92,23 +88,10 @@ func TestRun_ContactPolicyPerChannel(t *testing.T) {
 		}
 		return r
 	}
-	body := strings.Replace(strings.Replace(testRules, "%s", "cross_sell", 1), "%s",
-		withChannel("xs_sms", "SMS")+withChannel("xs_sms2", "SMS")+withChannel("xs_phone", "PHONE")+withChannel("xs_any", ""), 1)
-	if err := os.WriteFile(filepath.Join(dir, "cross_sell.yaml"), []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rules, err := signals.Load(os.DirFS(dir), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := warehouse.Open(context.Background(), filepath.Join(dir, "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
+	w, rules := ruleBank(t, map[string][]string{"cross_sell": {withChannel("xs_sms", "SMS"), withChannel("xs_sms2", "SMS"),
+		withChannel("xs_phone", "PHONE"), withChannel("xs_any", "")}})
 	db := w.DB()
 	for _, q := range []string{
-		`CREATE TABLE main.hits (rule_id VARCHAR, party_id VARCHAR, score DOUBLE, note VARCHAR)`,
 		`INSERT INTO core.party (party_id, party_type, name, source_records, fingerprint) SELECT 'P' || range, 'P', 'n', 1, range FROM range(1, 4)`,
 		// P1 opted out of SMS marketing; the card line texted P2 an offer
 		// this week.

@@ -3,8 +3,6 @@ package signals_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
 	"cdp/transforms/signals"
-	"cdp/warehouse"
 )
 
 // Service teams (1+N): every signal event names its owner and the team
@@ -25,27 +22,10 @@ import (
 // unassigned queue. Only the latest roster file counts, and only the
 // assignments valid on the day. The funnel reports by owner and role.
 func TestRun_ServiceTeamsOwnTheSignals(t *testing.T) {
-	dir := t.TempDir()
-	risk := strings.Replace(strings.Replace(testRules, "%s", "risk", 1), "%s", testRule("rk_a", 7), 1)
 	product := strings.Replace(testRule("xs_p", 7), "    action: act\n", "    action: act\n    team_role: PRODUCT\n", 1)
-	xs := strings.Replace(strings.Replace(testRules, "%s", "cross_sell", 1), "%s", product, 1)
-	for name, body := range map[string]string{"risk.yaml": risk, "cross_sell.yaml": xs} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rules, err := signals.Load(os.DirFS(dir), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := warehouse.Open(context.Background(), filepath.Join(dir, "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
+	w, rules := ruleBank(t, map[string][]string{"risk": {testRule("rk_a", 7)}, "cross_sell": {product}})
 	db := w.DB()
 	for _, q := range []string{
-		`CREATE TABLE main.hits (rule_id VARCHAR, party_id VARCHAR, score DOUBLE, note VARCHAR)`,
 		`INSERT INTO core.party (party_id, party_type, name, rm_id, branch_code, source_records, fingerprint) VALUES
 		 ('P1', 'C', 'n1', 'RM1', 'BR1', 1, 1), ('P2', 'C', 'n2', 'RM9', 'BR2', 1, 2),
 		 ('P3', 'C', 'n3', NULL, 'BR7', 1, 3), ('P4', 'C', 'n4', NULL, NULL, 1, 4)`,
