@@ -102,8 +102,14 @@ var Columns = map[string]Class{
 	"ops.rejects.reason":               None, // a reason code
 	"ops.identity_events.detail":       None, // counts and party ids
 	"ops.model_builds.reason":          None,
-	"mart.tier_history.reason":         None, // the basis (AUM, revenue) against the tier floors
-	"mart.tier_changes.reason":         None,
+	// Tier reasons: the basis against the floors, or the approved list's
+	// reason as a person typed it.
+	"mart.tier_history.reason":        FreeText,
+	"mart.tier_changes.reason":        FreeText,
+	"mart.value_tier.list_reason":     FreeText,
+	"mart.key_account_list.reason":    FreeText,
+	"raw.contact_key_accounts.reason": FreeText,
+	"core.key_account_entry.reason":   FreeText,
 	// ops: ledgers.
 	"ops.rejects.raw":             FreeText, // the rejected row's text
 	"ops.rejects.detail":          FreeText, // may quote the bad value

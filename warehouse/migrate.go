@@ -77,6 +77,11 @@ var migrations = []migration{
 		return rawTablesSQL("contact") + string(teams), err
 	}},
 	fileMigration(20, "0020_tier_history.sql"),
+	// 名单制: the contact feed's key-account list table, then its views.
+	{version: 21, name: "the approved key-account list", sql: func() (string, error) {
+		list, err := migrationFiles.ReadFile("migrations/0021_key_account_list.sql")
+		return rawTablesSQL("contact") + string(list), err
+	}},
 }
 
 // rawTablesSQL creates the raw tables of one built-in contract feed.

@@ -21,7 +21,9 @@ the lifecycle stage, and the inputs that decided each. In the same
 transaction it records what moved: mart.tier_history (each party's tier
 from and to a day), mart.tier_changes (up, down, new, gone, with the
 reason) and one event per moved party on cdp.tiers.changes (none on the
-first build, which is the baseline).`,
+first build, which is the baseline). A party on the approved key-account
+list (名单制, the contact feed's key_accounts) has the list's tier while its
+entry holds; mart.key_account_list shows every entry with its status.`,
 	}, "tiers", nil, printTiers)
 }
 
@@ -31,6 +33,10 @@ func printTiers(w io.Writer, s *tiers.Summary) {
 	kinds := map[string]string{"P": "persons", "C": "companies"}
 	for _, m := range s.Mix {
 		fmt.Fprintf(w, "  %-9s %-18s %8d  %5.1f%%\n", kinds[m.PartyType], names[m.Tier], m.Parties, 100*m.Share)
+	}
+	if l := s.List; len(l) > 0 {
+		fmt.Fprintf(w, "  approved key-account list (名单制): %d entries set a tier; %d expired, %d pending, %d name no known customer (mart.key_account_list)\n",
+			l["applied"], l["expired"], l["pending"], l["unknown_customer"])
 	}
 	switch h := s.History; {
 	case h == nil:

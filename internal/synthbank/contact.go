@@ -68,6 +68,38 @@ func (w *world) team(p *party) []member {
 	return out
 }
 
+// listEntry is one entry of the approved key-account list.
+type listEntry struct {
+	p                *party
+	reason, approver string
+	from, to         day // to 0: until revoked
+}
+
+var listReasons = []string{"省级重点项目牵头企业", "产业链核心企业，带动上下游客户", "总行战略合作协议客户", "地方政府重点扶持的专精特新企业"}
+
+// keyAccountList is the approved list (名单制): one company in forty of
+// the growth and base tiers, approved as 战略核心 for a strategic reason a
+// month before the first day; one entry in four lapses halfway through
+// the generated days (its last day the day before the middle one).
+func (w *world) keyAccountList() []listEntry {
+	var out []listEntry
+	for _, p := range w.parties {
+		if !p.company || p.tier == tierCore {
+			continue
+		}
+		r := newRand(w.o.Seed, "key-account-list", p.idx)
+		if r.Float64() >= 0.025 {
+			continue
+		}
+		e := listEntry{p: p, reason: listReasons[r.IntN(len(listReasons))], approver: "KAM" + pad(100+r.IntN(20), 3), from: w.days[0] - 30}
+		if r.IntN(4) == 0 && len(w.days) > 1 {
+			e.to = w.days[len(w.days)/2] - 1
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // contactRM is the RM the CRM records a party's contacts under.
 func contactRM(p *party) string { return "RM" + pad(10000+(p.idx*7919)%400, 5) }
 
@@ -178,6 +210,8 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 	eContacts, _ := contract.Lookup("contact", "contacts")
 	eConsents, _ := contract.Lookup("contact", "consents")
 	eTeam, _ := contract.Lookup("contact", "team")
+	eList, _ := contract.Lookup("contact", "key_accounts")
+	list := w.keyAccountList()
 	var f rowFields
 	var line []byte
 	teams := make([][]member, len(w.parties))
@@ -348,6 +382,40 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 			}
 		}
 		if err := g.finish(res, df, eConsents); err != nil {
+			return err
+		}
+
+		// The approved key-account list (名单制), whole every day.
+		if df, err = g.create(res, "contact/"+eList.FileName(D), false); err != nil {
+			return err
+		}
+		df.writeHeader(headerLine(eList, '|'))
+		for i, e := range list {
+			sys, key, ok := contactKey(e.p)
+			if !ok {
+				continue
+			}
+			f.reset()
+			f.str(fmt.Sprintf("KA%06d", i+1))
+			f.next() // party_id: the CRM knows the source key
+			f.str(sys)
+			f.str(key)
+			f.str("core")
+			f.str(e.reason)
+			f.str(e.approver)
+			f.compactDate(e.from)
+			f.compactDate(e.from)
+			if e.to == 0 {
+				f.next()
+			} else {
+				f.compactDate(e.to)
+			}
+			line = appendDelLine(line[:0], f.values())
+			if err := df.writeRow(line); err != nil {
+				return err
+			}
+		}
+		if err := g.finish(res, df, eList); err != nil {
 			return err
 		}
 

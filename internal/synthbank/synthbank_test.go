@@ -472,7 +472,7 @@ func TestGenerate_SmallBanksAndOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Parties != o.Parties || sum.Files != 17*o.Days-1 {
+			if sum.Parties != o.Parties || sum.Files != 18*o.Days-1 {
 				t.Errorf("parties %d, files %d", sum.Parties, sum.Files)
 			}
 			if (o.StreamDays > 0) != (len(sum.StreamEvents) > 0) && o.Parties > 100 {

@@ -119,8 +119,17 @@ func rankSQL(col string) string {
 }
 
 // reasonSQL is the first of Reasons — the basis against the floors it met
-// or missed — as SQL over a mart.value_tier row aliased t.
+// or missed — as SQL over a mart.value_tier row aliased t, or ListReason
+// for a tier the approved list set.
 func (c Config) reasonSQL(t string) string {
+	list := "'approved key-account list (名单制): ' || " + t + ".list_reason || ' (approved by ' || " + t + ".list_approver" +
+		" || coalesce(' on ' || CAST(" + t + ".list_approved_on AS VARCHAR), '') || coalesce(', until ' || CAST(" + t + ".list_valid_to AS VARCHAR), '')" +
+		" || '); by the floors: ' || " + t + ".computed_tier"
+	return "CASE WHEN " + t + ".tier_source = 'list' THEN " + list + " ELSE " + c.floorReasonSQL(t) + " END"
+}
+
+// floorReasonSQL is the basis against the floors, as SQL.
+func (c Config) floorReasonSQL(t string) string {
 	money := func(v string) string { return "'CNY ' || format('{:,.0f}', " + v + ")" }
 	num := func(f float64) string { return fmt.Sprintf("%.2f", f) }
 	floor := func(i int) string {

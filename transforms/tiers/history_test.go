@@ -35,12 +35,18 @@ func TestBuild_TierHistoryAndMoves(t *testing.T) {
 	// Every history row's reason is the tier's first reason, as the
 	// console gives it.
 	checked := 0
-	for scan := range sqltest.Rows(t, db, `SELECT v.party_type, v.tier, CAST(v.basis_value AS DOUBLE), h.reason
+	for scan := range sqltest.Rows(t, db, `SELECT v.party_type, v.tier, CAST(v.basis_value AS DOUBLE), h.reason, v.tier_source,
+		coalesce(v.list_reason, ''), coalesce(v.list_approver, ''), coalesce(CAST(v.list_approved_on AS VARCHAR), ''),
+		coalesce(CAST(v.list_valid_to AS VARCHAR), ''), v.computed_tier
 		FROM mart.tier_history h JOIN mart.value_tier v USING (party_id)`) {
-		var typ, tier, reason string
+		var typ, tier, reason, source, listReason, approver, approvedOn, validTo, computed string
 		var basis float64
-		scan(&typ, &tier, &basis, &reason)
-		if want := cfg.Reasons(typ, tier, basis, 0, 0, 0, 0)[0]; reason != want {
+		scan(&typ, &tier, &basis, &reason, &source, &listReason, &approver, &approvedOn, &validTo, &computed)
+		want := cfg.Reasons(typ, tier, basis, 0, 0, 0, 0)[0]
+		if source == "list" {
+			want = tiers.ListReason(listReason, approver, approvedOn, validTo, computed)
+		}
+		if reason != want {
 			t.Errorf("history reason %q, want %q", reason, want)
 		}
 		checked++

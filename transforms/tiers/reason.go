@@ -8,6 +8,20 @@ import (
 	"golang.org/x/text/message"
 )
 
+// ListReason explains a tier set by the approved key-account list (名单制):
+// the entry's reason, who approved it and until when, and the tier the
+// floors give (computed). approvedOn and validTo are dates or "".
+func ListReason(reason, approver, approvedOn, validTo, computed string) string {
+	s := "approved key-account list (名单制): " + reason + " (approved by " + approver
+	if approvedOn != "" {
+		s += " on " + approvedOn
+	}
+	if validTo != "" {
+		s += ", until " + validTo
+	}
+	return s + "); by the floors: " + computed
+}
+
 // Reasons explain a party's tier (a mart.value_tier row) with the floors
 // of c (defaulted): the basis it was judged on against the floors it met
 // or missed, then how its value score is made up.

@@ -11,6 +11,7 @@ package tiers
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
 	"fmt"
 	"log/slog"
@@ -112,6 +113,25 @@ func abs(x float64) float64 {
 //go:embed value_tier.sql
 var valueTierSQL string
 
+// writeList rebuilds mart.key_account_list as of mart.value_tier's day:
+// every entry of the list in force, its status, whether it set its
+// party's tier, and the tier the floors give.
+func writeList(ctx context.Context, conn *sql.Conn) error {
+	for _, q := range []string{
+		`DELETE FROM mart.key_account_list`,
+		`INSERT INTO mart.key_account_list
+		 SELECT e.list_id, e.party_id, e.tier, e.reason, e.approver, e.approved_on, e.valid_from, e.valid_to, e.status,
+		        e.system, e.source_key, coalesce(v.list_id = e.list_id, false), v.computed_tier, e.list_date, (SELECT max(as_of) FROM mart.value_tier)
+		 FROM core.key_accounts_as_of((SELECT max(as_of) FROM mart.value_tier)) e LEFT JOIN mart.value_tier v USING (party_id)
+		 WHERE (SELECT max(as_of) FROM mart.value_tier) IS NOT NULL`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("mart.key_account_list: %w", err)
+		}
+	}
+	return nil
+}
+
 // Mix is one tier's share of a party type.
 type Mix struct {
 	PartyType string  `json:"party_type"`
@@ -127,6 +147,9 @@ type Summary struct {
 	Parties int64    `json:"parties"`
 	Mix     []Mix    `json:"mix"`
 	History *History `json:"history"`
+	// List counts the approved list's entries by status (active, pending,
+	// expired) and how many set a party's tier (applied).
+	List map[string]int64 `json:"key_account_list"`
 	Seconds float64  `json:"seconds"`
 }
 
@@ -159,6 +182,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)
 		}
+		if err := writeList(ctx, conn); err != nil {
+			return err
+		}
 		h, err := recordHistory(ctx, conn, cfg, sum.RunID, log)
 		sum.History = h
 		return err
@@ -179,8 +205,29 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 		sum.Parties += m.Parties
 		sum.Mix = append(sum.Mix, m)
 	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sum.List = map[string]int64{}
+	list, err := conn.QueryContext(ctx, `SELECT status, count(*) FROM mart.key_account_list GROUP BY ALL
+		UNION ALL SELECT 'applied', count(*) FROM mart.key_account_list WHERE applied`)
+	if err != nil {
+		return nil, fmt.Errorf("mart.key_account_list: %w", err)
+	}
+	defer list.Close()
+	for list.Next() {
+		var status string
+		var n int64
+		if err := list.Scan(&status, &n); err != nil {
+			return nil, err
+		}
+		sum.List[status] = n
+	}
+	if n := sum.List["unknown_customer"]; n > 0 {
+		log.Warn("approved key-account list entries name no customer the warehouse knows (mart.key_account_list, status unknown_customer)", "entries", n)
+	}
 	sum.Seconds = time.Since(start).Seconds()
 	log.Info("value tiers built", "parties", sum.Parties, "tier_changes", sum.History.Changes, "up", sum.History.Up, "down", sum.History.Down,
-		"events", sum.History.Events, "seconds", sum.Seconds)
-	return sum, rows.Err()
+		"events", sum.History.Events, "list_applied", sum.List["applied"], "seconds", sum.Seconds)
+	return sum, list.Err()
 }

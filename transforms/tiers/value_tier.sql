@@ -1,6 +1,8 @@
 -- mart.value_tier: one row per party with its tier, scores, lifecycle stage
 -- and the inputs that decided them, as of the newest snapshot day of the
 -- core model. Placeholders such as {person_core} are the tiers settings of cdp.yaml.
+-- A party on the approved key-account list (名单制) has the list's tier
+-- (tier_source list, the floors' tier kept as computed_tier).
 CREATE OR REPLACE TABLE mart.value_tier AS
 WITH day AS (
     SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
@@ -63,7 +65,7 @@ WITH day AS (
            ntile(5) OVER (PARTITION BY party_type ORDER BY activity, party_id) AS frequency,
            ntile(5) OVER (PARTITION BY party_type ORDER BY monetary, party_id) AS monetary_score
     FROM inputs
-)
+), tiered AS (
 SELECT party_id, party_type,
        CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_core} ELSE {person_core} END) THEN 'core'
             WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_growth} ELSE {person_growth} END) THEN 'growth'
@@ -86,3 +88,20 @@ SELECT party_id, party_type,
        aum, aum_start, annual_revenue, annual_income, credit_balance, card_spend, activity, monetary,
        last_activity, first_seen, systems, relationships, as_of
 FROM scored
+), listed AS (
+    -- 名单制: an active entry of the approved list (core.key_accounts_as_of)
+    -- sets the tier; of several, the latest approved (then the highest).
+    SELECT party_id, arg_max(struct_pack(tier := tier, list_id := list_id, reason := reason, approver := approver,
+                                         approved_on := approved_on, valid_to := valid_to),
+                             (coalesce(approved_on, DATE '1900-01-01'), -CASE tier WHEN 'core' THEN 1 WHEN 'growth' THEN 2 ELSE 3 END, list_id)) AS e
+    FROM core.key_accounts_as_of((SELECT d FROM day))
+    WHERE status = 'active' AND party_id IS NOT NULL
+    GROUP BY party_id
+)
+SELECT t.* REPLACE (coalesce(l.e.tier, t.tier) AS tier,
+                    CASE coalesce(l.e.tier, t.tier) WHEN 'core' THEN '战略核心' WHEN 'growth' THEN '重点培育' ELSE '潜力挖掘' END AS tier_zh,
+                    CASE coalesce(l.e.tier, t.tier) WHEN 'core' THEN 1 WHEN 'growth' THEN 2 ELSE 3 END AS tier_rank),
+       t.tier AS computed_tier, CASE WHEN l.party_id IS NULL THEN 'computed' ELSE 'list' END AS tier_source,
+       l.e.list_id AS list_id, l.e.reason AS list_reason, l.e.approver AS list_approver,
+       l.e.approved_on AS list_approved_on, l.e.valid_to AS list_valid_to
+FROM tiered t LEFT JOIN listed l USING (party_id)
