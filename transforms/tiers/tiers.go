@@ -149,8 +149,8 @@ type Summary struct {
 	History *History `json:"history"`
 	// List counts the approved list's entries by status (active, pending,
 	// expired) and how many set a party's tier (applied).
-	List map[string]int64 `json:"key_account_list"`
-	Seconds float64  `json:"seconds"`
+	List    map[string]int64 `json:"key_account_list"`
+	Seconds float64          `json:"seconds"`
 }
 
 // Build replaces mart.value_tier and, in the same transaction, records
