@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -190,6 +191,16 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	if code, _, body := get(ana, "/console/coverage"); code != 200 || withStandard == 0 || !strings.Contains(body, `id="coverage"`) ||
 		strings.Count(body, "<tr><td>") == 0 {
 		t.Errorf("coverage page: %d with %d customers with a standard\n%s", code, withStandard, body)
+	}
+	// Key accounts: the tier mix as mart.value_tier has it, the approved
+	// list's entries with their status.
+	var companiesCore, listed, listEntries int64
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FILTER (party_type = 'C' AND tier = 'core'), count(*) FILTER (party_type = 'C' AND tier = 'core' AND tier_source = 'list'),
+		(SELECT count(*) FROM mart.key_account_list) FROM mart.value_tier`).Scan(&companiesCore, &listed, &listEntries)
+	if code, _, body := get(ana, "/console/keyaccounts"); code != 200 ||
+		!strings.Contains(body, fmt.Sprintf("<tr><td>companies</td><td>战略核心 core</td><td>%d</td><td>%d</td>", companiesCore, listed)) ||
+		strings.Count(body, `<td>KA0`) != int(listEntries) || listEntries == 0 || !strings.Contains(body, `id="tier-data"`) {
+		t.Errorf("key accounts page: %d; want %d core companies, %d by the list, %d list entries\n%s", code, companiesCore, listed, listEntries, body)
 	}
 	var contacted, line string
 	sqltest.Row(t, b.W.DB(), `SELECT party_id, arg_max(business_line, contact_time) FROM core.contact WHERE party_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1`).Scan(&contacted, &line)

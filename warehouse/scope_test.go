@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -89,8 +90,10 @@ func TestSnapshot_ScopeViewsFilterBySessionVariables(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(scoped, " "), "branch_figures:branch_code customer_360:party party_count: party_owner:party"; !strings.Contains(got, want) {
-		t.Errorf("scope_relations: %s, want %s among them", got, want)
+	for _, want := range []string{"branch_figures:branch_code", "customer_360:party", "party_count:", "party_owner:party"} {
+		if !slices.Contains(scoped, want) {
+			t.Errorf("scope_relations: %s, want %s among them", strings.Join(scoped, " "), want)
+		}
 	}
 }
 

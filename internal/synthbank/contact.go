@@ -157,18 +157,23 @@ func (w *world) neglected(p *party) bool {
 }
 
 // planService lays out, for every period overlapping [from, to], the
-// service contacts each party's RM makes to meet its tier's standard:
+// service contacts each party's RM makes to meet its tier's standard (the
+// approved list's tier for a party on it):
 // the standard's contacts (one or two more at random), as many visits as
 // it asks (sometimes one more), on days in the first 60% of the period,
 // so that a served customer has met the standard with 10 days left. A
 // neglected party gets none. By day.
-func (w *world) planService(from, to day) map[day][]planned {
+func (w *world) planService(from, to day, listed map[*party]bool) map[day][]planned {
 	out := map[day][]planned{}
 	for _, p := range w.parties {
 		if w.neglected(p) {
 			continue
 		}
-		contacts, visits, quarter := serviceStandard(p.tier)
+		t := p.tier
+		if listed[p] {
+			t = tierCore
+		}
+		contacts, visits, quarter := serviceStandard(t)
 		y, m, _ := from.civil()
 		if quarter {
 			m = (m-1)/3*3 + 1
@@ -212,6 +217,10 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 	eTeam, _ := contract.Lookup("contact", "team")
 	eList, _ := contract.Lookup("contact", "key_accounts")
 	list := w.keyAccountList()
+	listed := map[*party]bool{}
+	for _, e := range list {
+		listed[e.p] = true
+	}
 	var f rowFields
 	var line []byte
 	teams := make([][]member, len(w.parties))
@@ -221,7 +230,7 @@ func (w *world) writeContact(ctx context.Context, g *generation, res *feedResult
 	// The history the first file carries begins with its quarter.
 	y, m, _ := w.days[0].civil()
 	historyFrom := dayOf(y, (m-1)/3*3+1, 1)
-	plan := w.planService(historyFrom, w.days[len(w.days)-1])
+	plan := w.planService(historyFrom, w.days[len(w.days)-1], listed)
 	for di, t := range w.days {
 		if err := ctx.Err(); err != nil {
 			return err

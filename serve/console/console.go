@@ -198,6 +198,7 @@ func (c *Console) Handler() http.Handler {
 	mux.Handle("GET /console/catalog", c.page("catalog", c.catalog))
 	mux.Handle("GET /console/funnel", c.page("funnel", c.funnel))
 	mux.Handle("GET /console/coverage", c.page("coverage", c.coverage))
+	mux.Handle("GET /console/keyaccounts", c.page("keyaccounts", c.keyAccounts))
 	return mux
 }
 
@@ -681,6 +682,61 @@ func (c *Console) funnel(r *http.Request, s session, data map[string]any) error 
 		}
 		data["Lift"] = lift
 	}
+	return nil
+}
+
+// keyAccounts: the tier mix (by the floors and by the approved list), who
+// moved tier and why in the last 30 days, and the approved list with its
+// expiries; a scoped user's own customers only.
+func (c *Console) keyAccounts(r *http.Request, s session, data map[string]any) error {
+	ctx := r.Context()
+	mine := s.scope.PartiesSQL("party_id")
+	mix, err := c.stringRows(ctx, `SELECT CASE party_type WHEN 'C' THEN 'companies' ELSE 'persons' END, tier_zh || ' ' || tier,
+			CAST(count(*) AS VARCHAR), CAST(count(*) FILTER (tier_source = 'list') AS VARCHAR),
+			printf('%.1f%%', 100.0 * count(*) / sum(count(*)) OVER (PARTITION BY party_type))
+		FROM mart.value_tier WHERE `+mine+` GROUP BY party_type, tier, tier_zh, tier_rank ORDER BY party_type DESC, tier_rank`)
+	if err != nil {
+		return fmt.Errorf("tier mix (mart.value_tier; run cdp tiers): %w", err)
+	}
+	ch := chart{Kind: "stacked", Series: []chartSeries{{Name: "战略核心 core"}, {Name: "重点培育 growth"}, {Name: "潜力挖掘 base"}}}
+	for _, kind := range []string{"persons", "companies"} {
+		ch.X = append(ch.X, kind)
+		for i, tier := range []string{"core", "growth", "base"} {
+			n := 0.0
+			for _, row := range mix {
+				if row[0] == kind && strings.HasSuffix(row[1], " "+tier) {
+					fmt.Sscan(row[2], &n)
+				}
+			}
+			ch.Series[i].Data = append(ch.Series[i].Data, n)
+		}
+	}
+	moves, err := c.stringRows(ctx, `SELECT CAST(as_of AS VARCHAR), party_id, coalesce(old_tier, ''), coalesce(new_tier, ''), direction, coalesce(reason, '')
+		FROM mart.tier_changes WHERE direction IN ('up', 'down') AND as_of > (SELECT max(as_of) FROM mart.tier_changes) - 30 AND `+mine+`
+		ORDER BY as_of DESC, direction, party_id LIMIT 200`)
+	if err != nil {
+		return fmt.Errorf("tier moves (mart.tier_changes): %w", err)
+	}
+	list, err := c.stringRows(ctx, `SELECT list_id, coalesce(party_id, ''), tier, status, CASE WHEN applied THEN 'yes' ELSE 'no' END,
+			coalesce(computed_tier, ''), approver || coalesce(' on ' || CAST(approved_on AS VARCHAR), ''), CAST(valid_from AS VARCHAR),
+			coalesce(CAST(valid_to AS VARCHAR), 'until revoked'),
+			CASE WHEN status = 'active' AND valid_to IS NOT NULL AND valid_to - as_of <= 30 THEN 'soon' ELSE '' END,
+			coalesce(CAST(valid_to - as_of AS VARCHAR), ''), coalesce(system || ':' || source_key, ''), reason
+		FROM mart.key_account_list WHERE `+s.scope.PartiesSQL("party_id")+`
+		ORDER BY status = 'active' DESC, valid_to NULLS LAST, list_id LIMIT 500`)
+	if err != nil {
+		return fmt.Errorf("the approved list (mart.key_account_list): %w", err)
+	}
+	if s.role != RoleEngineer {
+		for _, rows := range [][][]string{moves, list} {
+			for _, row := range rows {
+				for i := range row {
+					row[i] = pii.Redact(row[i])
+				}
+			}
+		}
+	}
+	data["Mix"], data["TierChart"], data["Moves"], data["List"] = mix, ch, moves, list
 	return nil
 }
 
