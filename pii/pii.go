@@ -110,6 +110,7 @@ var Columns = map[string]Class{
 	"mart.key_account_list.reason":    FreeText,
 	"raw.contact_key_accounts.reason": FreeText,
 	"core.key_account_entry.reason":   FreeText,
+	"mart.customer_360.tier_reason":   FreeText,
 	// ops: ledgers.
 	"ops.rejects.raw":             FreeText, // the rejected row's text
 	"ops.rejects.detail":          FreeText, // may quote the bad value

@@ -72,6 +72,9 @@ SELECT p.party_id, p.party_type, p.name,
        p.gender, p.birth_date, p.industry_code, p.annual_revenue, p.annual_income, p.risk_level, p.segment,
        p.rm_id, p.branch_code, p.systems,
        v.tier, v.tier_zh, v.value_score, v.historical, v.potential, v.strategic, v.rfm, v.lifecycle,
+       -- why the tier: the floors, or the approved list (名单制) until its
+       -- entry's last day; the reason as the tier history keeps it.
+       v.tier_source, v.computed_tier, v.list_valid_to AS tier_list_valid_to, th.reason AS tier_reason,
        coalesce(a.aum_now, 0) AS aum,
        CASE WHEN a.aum_30d_start > 0 THEN CAST(100 * (a.aum_now - a.aum_30d_start) / a.aum_30d_start AS DECIMAL(12, 2)) END AS aum_trend_30d_pct,
        CASE WHEN a.aum_90d_start > 0 THEN CAST(100 * (a.aum_now - a.aum_90d_start) / a.aum_90d_start AS DECIMAL(12, 2)) END AS aum_trend_90d_pct,
@@ -90,6 +93,7 @@ SELECT p.party_id, p.party_type, p.name,
        day.d AS as_of
 FROM core.party p CROSS JOIN day
 LEFT JOIN mart.value_tier v USING (party_id)
+LEFT JOIN (SELECT party_id, reason FROM mart.tier_history WHERE valid_to IS NULL) th USING (party_id)
 LEFT JOIN aum a USING (party_id) LEFT JOIN holdings h USING (party_id) LEFT JOIN credit c USING (party_id)
 LEFT JOIN cards k USING (party_id) LEFT JOIN spend s USING (party_id) LEFT JOIN digital g USING (party_id)
 LEFT JOIN settle st USING (party_id) LEFT JOIN rels r USING (party_id) LEFT JOIN tag_map t USING (party_id)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"cdp/outbox"
+	cdppii "cdp/pii"
 	"cdp/warehouse"
 )
 
@@ -100,8 +101,9 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 // (ops.profile_state) into the outbox (schemas/profile.json). The hash
 // leaves out as_of, so a new day alone sends nothing.
 func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, log *slog.Logger) error {
-	pii, join := "", ""
+	pii, join, reason := "", "", cdppii.MaskSQL(cdppii.FreeText, "c.tier_reason")
 	if o.AllowPII {
+		reason = "c.tier_reason"
 		pii, join = ", 'id_no', p.id_no, 'mobile', p.mobile", "LEFT JOIN core.party p USING (party_id)"
 	}
 	run := warehouse.Literal(o.RunID)
@@ -113,7 +115,8 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		 SELECT party_id, as_of, body, md5(CAST(body AS VARCHAR)) AS hash FROM (
 		   SELECT c.party_id, c.as_of, json_object(
 		     'party_id', c.party_id, 'party_type', c.party_type, 'name', c.name, 'tier', c.tier, 'tier_zh', c.tier_zh,
-		     'value_score', c.value_score, 'lifecycle', c.lifecycle, 'segment', c.segment, 'risk_level', c.risk_level,
+		     'value_score', c.value_score, 'tier_source', c.tier_source, 'tier_reason', `+reason+`,
+		     'tier_list_valid_to', CAST(c.tier_list_valid_to AS VARCHAR), 'lifecycle', c.lifecycle, 'segment', c.segment, 'risk_level', c.risk_level,
 		     'aum', c.aum, 'aum_trend_30d_pct', c.aum_trend_30d_pct, 'aum_trend_90d_pct', c.aum_trend_90d_pct,
 		     'deposits', c.deposits, 'product_types', c.product_types, 'credit_exposure', c.credit_exposure,
 		     'worst_five_class', c.worst_five_class, 'card_accounts', c.card_accounts, 'best_card_tier', c.best_card_tier,

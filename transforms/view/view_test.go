@@ -54,6 +54,10 @@ func TestBuild_OneMaskedRowPerPartyAgreeingWithItsSources(t *testing.T) {
 		"a credit exposure other than the active loans'": `SELECT count(*) FROM mart.customer_360 v
 			LEFT JOIN (SELECT party_id, sum(balance) AS b FROM core.loan WHERE status = 'ACTIVE' GROUP BY ALL) l USING (party_id)
 			WHERE v.credit_exposure <> coalesce(l.b, 0)`,
+		// Why the tier: the tier history's current reason, and its source.
+		"a tier reason other than the tier history's": `SELECT count(*) FROM mart.customer_360 v
+			LEFT JOIN mart.tier_history h ON h.party_id = v.party_id AND h.valid_to IS NULL
+			WHERE v.tier_reason IS DISTINCT FROM h.reason OR v.tier_source NOT IN ('computed', 'list')`,
 		// mart.party_owner: one row per party; the RM, else the golden
 		// record's branch, else the branch of the first record delivered.
 		"a party without exactly one owner row": `SELECT count(*) FROM core.party p
