@@ -75,7 +75,7 @@ func benchConsole(ctx context.Context, out io.Writer, p *pipeline.Project, db *s
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM core.party`).Scan(&parties); err != nil {
 		return err
 	}
-	pages := []string{"/console/", "/console/loads", "/console/outbox", "/console/customer?q=" + url.QueryEscape(party), "/console/identity", "/console/catalog", "/console/funnel", "/console/coverage"}
+	pages := []string{"/console/", "/console/loads", "/console/outbox", "/console/customer?q=" + url.QueryEscape(party), "/console/identity", "/console/catalog", "/console/funnel", "/console/coverage", "/console/keyaccounts"}
 	fmt.Fprintf(out, "console pages against %s (%d parties), %d warm loads each:\n", p.WarehousePath(), parties, loads)
 	fmt.Fprintf(out, "%-40s %8s %8s %8s\n", "page", "p50 ms", "p95 ms", "bytes")
 	worst := 0.0

@@ -17,7 +17,7 @@ func TestBenchConsole_TimesEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench console: %v\n%s", err, out)
 	}
-	for _, want := range []string{"/console/ ", "/console/loads", "/console/outbox", "/console/customer?q=P", "/console/identity", "/console/catalog", "/console/funnel", "/console/coverage", "slowest p95"} {
+	for _, want := range []string{"/console/ ", "/console/loads", "/console/outbox", "/console/customer?q=P", "/console/identity", "/console/catalog", "/console/funnel", "/console/coverage", "/console/keyaccounts", "slowest p95"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
