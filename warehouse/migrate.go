@@ -74,7 +74,7 @@ var migrations = []migration{
 	// Service teams: the contact feed's roster table, then the views over it.
 	{version: 19, name: "service teams: the roster, owners of signals, coverage by member", sql: func() (string, error) {
 		teams, err := migrationFiles.ReadFile("migrations/0019_service_teams.sql")
-		return rawTablesSQL("contact") + string(teams), err
+		return rawTablesSQL("contact") + fileDateMacro + string(teams), err
 	}},
 	fileMigration(20, "0020_tier_history.sql"),
 	// 名单制: the contact feed's key-account list table, then its views.
@@ -83,6 +83,12 @@ var migrations = []migration{
 		return rawTablesSQL("contact") + string(list), err
 	}},
 }
+
+// fileDateMacro defines core.file_date(source): the business date of a
+// raw row, as a DATE, from its _source (SnapshotDateOfSQL's date; NULL
+// when the file name carries none). The contact feed's snapshot entities
+// (the roster, the approved list) take the file of a day with it.
+var fileDateMacro = "CREATE OR REPLACE MACRO core.file_date(source) AS CAST(try_strptime(nullif(" + SnapshotDateOfSQL("source") + ", ''), '%Y%m%d') AS DATE);\n"
 
 // rawTablesSQL creates the raw tables of one built-in contract feed.
 func rawTablesSQL(feed string) string {

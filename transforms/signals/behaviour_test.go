@@ -49,24 +49,8 @@ func TestRun_RulesFindThePlantedBehaviours(t *testing.T) {
 			t.Errorf("%s: the generated bank planted no %s", r.ID, r.Behaviour)
 			continue
 		}
-		// Hits of the rule: opened, plus capped and suppressed (a cap is
-		// fairness, not a miss).
-		got := map[string]bool{}
-		for scan := range sqltest.Rows(t, b.W.DB(), `SELECT DISTINCT party_id FROM mart.signal_decisions WHERE rule_id = ?`, r.ID) {
-			var p string
-			scan(&p)
-			got[p] = true
-		}
-		hit := 0
-		for p := range got {
-			if want[p] {
-				hit++
-			}
-		}
-		precision, recall := 1.0, float64(hit)/float64(len(want))
-		if len(got) > 0 {
-			precision = float64(hit) / float64(len(got))
-		}
+		got := ruleHits(t, b, r.ID)
+		precision, recall := precisionRecall(got, want)
 		t.Logf("%-26s %-40s planted %3d, fired %3d: precision %.2f recall %.2f", r.ID, r.Behaviour, len(want), len(got), precision, recall)
 		if len(got) == 0 || precision < 0.9 {
 			t.Errorf("%s: precision %.2f on %d signals; want ≥ 0.9", r.ID, precision, len(got))
@@ -75,4 +59,29 @@ func TestRun_RulesFindThePlantedBehaviours(t *testing.T) {
 			t.Errorf("%s: recall %.2f; want ≥ 0.9", r.ID, recall)
 		}
 	}
+}
+
+// ruleHits are the parties a rule decided about in the bank's runs:
+// opened, plus capped and suppressed (a cap is fairness, not a miss).
+func ruleHits(t *testing.T, b *testbank.Bank, rule string) map[string]bool {
+	t.Helper()
+	got := map[string]bool{}
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT DISTINCT party_id FROM mart.signal_decisions WHERE rule_id = ?`, rule) {
+		var p string
+		scan(&p)
+		got[p] = true
+	}
+	return got
+}
+
+// precisionRecall of the parties got against those wanted (0 for an
+// empty side).
+func precisionRecall(got, want map[string]bool) (precision, recall float64) {
+	hit := 0
+	for p := range got {
+		if want[p] {
+			hit++
+		}
+	}
+	return float64(hit) / float64(max(len(got), 1)), float64(hit) / float64(max(len(want), 1))
 }

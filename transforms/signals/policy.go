@@ -121,7 +121,7 @@ type policyState struct {
 	cfg         Config
 	capUsed     map[string]int            // cdp's cross-sell signals opened in the window
 	chanUsed    map[string]map[string]int // party → channel → cdp's cross-sell signals of rules with that channel opened in the window
-	lineUsed    map[string][]string       // every line's marketing contacts in the window: "WEALTH VISIT 2026-11-18"
+	lineUsed    map[string][]lineContact  // every line's marketing contacts in the window
 	tier        map[string]string
 	complaint   map[string]string            // party → day of the last complaint in the quiet period
 	declined    map[string]map[string]string // party → product → day of the last decline in the quiet period
@@ -130,10 +130,14 @@ type policyState struct {
 	optedOutOn  map[string]map[string]string // party → channel → the day of the opt-out
 }
 
+// lineContact is a marketing contact a business line made (the contact
+// feed), as the policy counts it.
+type lineContact struct{ line, channel, day string }
+
 // loadPolicy reads what the contact policy needs as of asOf.
 func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string]*Rule, asOf string) (*policyState, error) {
 	p := cfg.ContactPolicy
-	st := &policyState{cfg: cfg, capUsed: map[string]int{}, chanUsed: map[string]map[string]int{}, lineUsed: map[string][]string{}, tier: map[string]string{},
+	st := &policyState{cfg: cfg, capUsed: map[string]int{}, chanUsed: map[string]map[string]int{}, lineUsed: map[string][]lineContact{}, tier: map[string]string{},
 		complaint: map[string]string{}, declined: map[string]map[string]string{}, noMarketing: map[string]string{}, optedOut: map[string][]string{},
 		optedOutOn: map[string]map[string]string{}}
 	windowStart := addDays(asOf, -cfg.CrossSellCapDays)
@@ -201,12 +205,13 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string
 			what, sql string
 			args      []any
 			scan      func(*sql.Rows) error
-		}{"the lines' marketing contacts", `SELECT party_id, business_line || ' ' || channel || ' ' || CAST(CAST(contact_time AS DATE) AS VARCHAR)
+		}{"the lines' marketing contacts", `SELECT party_id, business_line, channel, CAST(CAST(contact_time AS DATE) AS VARCHAR)
 			FROM core.contact WHERE purpose = 'MARKETING' AND ce_id IS NULL AND party_id IS NOT NULL
 			  AND CAST(contact_time AS DATE) > CAST(? AS DATE) AND CAST(contact_time AS DATE) <= CAST(? AS DATE)
 			ORDER BY party_id, contact_time`, []any{windowStart, asOf}, func(r *sql.Rows) error {
-			var party, c string
-			err := r.Scan(&party, &c)
+			var party string
+			var c lineContact
+			err := r.Scan(&party, &c.line, &c.channel, &c.day)
 			st.lineUsed[party] = append(st.lineUsed[party], c)
 			return err
 		}})
@@ -288,7 +293,11 @@ func (st *policyState) hold(h *hit) (what, why string) {
 	if ours+len(lines) >= limit {
 		why := fmt.Sprintf("%d marketing contacts in %d days, the limit %d: %d cross-sell signals", ours+len(lines), st.cfg.CrossSellCapDays, limit, ours)
 		if len(lines) > 0 {
-			why += fmt.Sprintf(" and %d by the lines (%s)", len(lines), strings.Join(lines, ", "))
+			said := make([]string, len(lines))
+			for i, c := range lines {
+				said[i] = c.line + " " + c.channel + " " + c.day
+			}
+			why += fmt.Sprintf(" and %d by the lines (%s)", len(lines), strings.Join(said, ", "))
 		}
 		return Capped, PolicyContactLimit + ": " + why + "; higher scores went first"
 	}
@@ -296,7 +305,7 @@ func (st *policyState) hold(h *hit) (what, why string) {
 		if limit, ok := p.ChannelCaps[ch]; ok {
 			lines := 0
 			for _, c := range st.lineUsed[h.party] {
-				if strings.Fields(c)[1] == ch {
+				if c.channel == ch {
 					lines++
 				}
 			}

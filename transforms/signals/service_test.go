@@ -174,19 +174,8 @@ func TestRun_ServiceRemindersFindTheNeglected(t *testing.T) {
 			want[p] = true
 		}
 	}
-	got := map[string]bool{}
-	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT DISTINCT party_id FROM mart.signal_decisions WHERE rule_id = 'svc_standard_at_risk'`) {
-		var p string
-		scan(&p)
-		got[p] = true
-	}
-	hit := 0
-	for p := range got {
-		if want[p] {
-			hit++
-		}
-	}
-	precision, recall := float64(hit)/float64(max(len(got), 1)), float64(hit)/float64(max(len(want), 1))
+	got := ruleHits(t, b, "svc_standard_at_risk")
+	precision, recall := precisionRecall(got, want)
 	t.Logf("service reminders: %d neglected key accounts, %d reminded: precision %.2f recall %.2f", len(want), len(got), precision, recall)
 	if len(want) == 0 || precision < 0.9 || recall < 0.9 {
 		t.Errorf("service reminders against the neglected customers: %d planted, %d reminded, precision %.2f recall %.2f; want ≥ 0.9 each",

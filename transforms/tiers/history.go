@@ -11,8 +11,8 @@ import (
 )
 
 // Tier history and movements. Every build compares each party's new tier
-// with the tier it had before the build's day (mart.tier_history) and, in
-// the build's transaction:
+// with its current one (the open row of mart.tier_history) and, in the
+// build's transaction:
 //
 //   - records what moved in mart.tier_changes: a party's first tier
 //     (direction new), a move up or down, a party gone (merged away);

@@ -8,7 +8,7 @@
 CREATE OR REPLACE VIEW core.team_member AS
 SELECT t.assignment_id, coalesce(p.party_id, s.party_id, x.party_id) AS party_id, t.member_id, t.role,
        t.valid_from, t.valid_to,
-       CAST(try_strptime(nullif(replace(regexp_extract(split_part(t._source, ':', 1), '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), ''), '%Y%m%d') AS DATE) AS roster_date,
+       core.file_date(t._source) AS roster_date,
        t._source AS source_ref, t._load_id AS load_id
 FROM raw.contact_team t
 LEFT JOIN core.party p ON p.party_id = t.party_id

@@ -8,7 +8,7 @@
 CREATE OR REPLACE VIEW core.key_account_entry AS
 SELECT k.list_id, coalesce(p.party_id, s.party_id, x.party_id) AS party_id, k.system, k.source_key, k.tier, k.reason, k.approver, k.approved_on,
        k.valid_from, k.valid_to,
-       CAST(try_strptime(nullif(replace(regexp_extract(split_part(k._source, ':', 1), '(\d{4}-?\d{2}-?\d{2})', 1), '-', ''), ''), '%Y%m%d') AS DATE) AS list_date,
+       core.file_date(k._source) AS list_date,
        k._source AS source_ref, k._load_id AS load_id
 FROM raw.contact_key_accounts k
 LEFT JOIN core.party p ON p.party_id = k.party_id
