@@ -231,6 +231,7 @@ type cardTxn struct {
 	country  string
 	channel  string
 	typ      string
+	cny      int64 // the amount in CNY, cents
 }
 
 var foreignSpots = []struct {
@@ -248,6 +249,23 @@ func logUniform(r *rand.Rand, lo, hi int64) int64 {
 }
 
 // dayTxns draws one account's transactions for window day di.
+// cardIncome is what the issuer earns on a transaction, in CNY cents
+// (-1: nothing, an empty field): a cash advance's fee (1%, at least CNY 10),
+// a 1.5% foreign-transaction fee, and interchange on purchases (0.45% at
+// home, 1.1% abroad).
+func cardIncome(tx *cardTxn) (fee, interchange int64) {
+	fee, interchange = -1, -1
+	switch {
+	case tx.typ == "CASH":
+		fee = max(tx.cny/100, 1000)
+	case tx.typ == "PURCHASE" && tx.currency != "CNY":
+		fee, interchange = tx.cny*150/10000, tx.cny*110/10000
+	case tx.typ == "PURCHASE":
+		interchange = tx.cny * 45 / 10000
+	}
+	return fee, interchange
+}
+
 func (w *world) dayTxns(r *rand.Rand, a *cardAccount, di int, out []cardTxn) []cardTxn {
 	days := len(w.days)
 	for i := 0; i < a.counts[di]; i++ {
@@ -297,7 +315,7 @@ func (w *world) dayTxns(r *rand.Rand, a *cardAccount, di int, out []cardTxn) []c
 			}
 			a.spent += cny
 		}
-		tx.amount = cny
+		tx.amount, tx.cny = cny, cny
 		// CLASSIC cards are domestic (UnionPay, CNY only): no foreign spend.
 		if tx.typ == "PURCHASE" && a.premium == 0 && a.tier != "CLASSIC" && r.IntN(33) == 0 {
 			f := foreignSpots[r.IntN(len(foreignSpots))]
@@ -432,6 +450,9 @@ func (w *world) writeCard(ctx context.Context, g *generation) error {
 			f.str(tx.country)
 			f.str(tx.channel)
 			f.str(tx.typ)
+			fee, interchange := cardIncome(tx)
+			f.optMoney(fee)
+			f.optMoney(interchange)
 			vals := f.values()
 			switch dm.decide(!tx.acct.holder.rec.p.guard && w.earlyDay(di), df.line) {
 			case contract.ReasonMalformed:

@@ -358,6 +358,8 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 					channel, purpose = "BATCH", "工资"
 				case x < 30:
 					channel, purpose = "BILL", "票据结算"
+				case x < 33:
+					channel, purpose = "SWIFT", "跨境人民币货款"
 				}
 				name := cp.external[r.IntN(len(cp.external))]
 				bank := domesticBanks[r.IntN(len(domesticBanks))]
@@ -365,6 +367,10 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 				var fee int64
 				if dir == "OUT" {
 					fee = map[string]int64{"EBANK": 500 + amt/100_000, "COUNTER": 2000, "BATCH": 200 * 10, "BILL": amt / 2000}[channel]
+				}
+				if channel == "SWIFT" {
+					// cross-border RMB: CNY 150 cable charge plus 0.1%, at most CNY 1,000, both ways
+					bank, fee = foreignBanks[int(amt)%len(foreignBanks)], min(15_000+amt/1000, 100_000)
 				}
 				if channel == "BATCH" {
 					name, acct, bank = "代发工资批次", "", ""

@@ -227,11 +227,19 @@ type rowFields struct {
 	vals [][]byte
 }
 
-func (f *rowFields) reset()                { f.buf, f.ends = f.buf[:0], f.ends[:0] }
-func (f *rowFields) next()                 { f.ends = append(f.ends, len(f.buf)) }
-func (f *rowFields) str(s string)          { f.buf = append(f.buf, s...); f.next() }
-func (f *rowFields) raw(b []byte)          { f.buf = append(f.buf, b...); f.next() }
-func (f *rowFields) money(cents int64)     { f.buf = appendMoney(f.buf, cents); f.next() }
+func (f *rowFields) reset()            { f.buf, f.ends = f.buf[:0], f.ends[:0] }
+func (f *rowFields) next()             { f.ends = append(f.ends, len(f.buf)) }
+func (f *rowFields) str(s string)      { f.buf = append(f.buf, s...); f.next() }
+func (f *rowFields) raw(b []byte)      { f.buf = append(f.buf, b...); f.next() }
+func (f *rowFields) money(cents int64) { f.buf = appendMoney(f.buf, cents); f.next() }
+
+// optMoney writes cents, or an empty field for a negative value.
+func (f *rowFields) optMoney(cents int64) {
+	if cents >= 0 {
+		f.buf = appendMoney(f.buf, cents)
+	}
+	f.next()
+}
 func (f *rowFields) int(v int64)           { f.buf = strconv.AppendInt(f.buf, v, 10); f.next() }
 func (f *rowFields) isoDate(d day)         { f.dateWith(d, day.appendISO) }
 func (f *rowFields) compactDate(d day)     { f.dateWith(d, day.appendCompact) }

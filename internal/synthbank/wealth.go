@@ -413,6 +413,39 @@ type trade struct {
 	sec    int
 }
 
+// feeRate is the bank's yearly fee on a holding in 1e-4 (management,
+// custody or trailing commission): wealth products 0.30%, funds 0.25–0.74%
+// by product, trusts 0.60%, private funds 0.80%, insurance none (its
+// commission is paid on the sale).
+func feeRate(h *holding) int {
+	switch h.ptype {
+	case "WMP":
+		return 30
+	case "FUND":
+		return 25 + int(fnvOf(h.code)%50)
+	case "TRUST":
+		return 60
+	case "PRIVATE_FUND":
+		return 80
+	}
+	return 0
+}
+
+// tradeFee is what the bank earns on a trade, in cents: a fund's
+// subscription fee (0.60%, discounted as the banks' apps do) or redemption
+// fee (0.50%), the insurer's commission on a policy sold (3%), 1% on trusts
+// and private funds; none on wealth products or maturities.
+func tradeFee(tr trade) int64 {
+	bp := map[string]int64{"FUND": 60, "INSURANCE": 300, "TRUST": 100, "PRIVATE_FUND": 100}[tr.ptype]
+	switch {
+	case tr.side == "REDEEM" && tr.ptype == "FUND":
+		bp = 50
+	case tr.side != "BUY":
+		bp = 0
+	}
+	return tr.amount * bp / 10000
+}
+
 func (w *world) writeWealth(ctx context.Context, g *generation) error {
 	book := w.buildWealth()
 	clients := book.clients
@@ -479,6 +512,7 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 				pf.date(6, h.maturity)
 				pf.str(7, "R"+string(h.risk))
 				pf.date(8, t)
+				pf.money(9, int64(feeRate(h))*100) // 1e-4 a year as percent with four decimals
 				if err := pf.endRow(); err != nil {
 					return err
 				}
@@ -514,6 +548,7 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 			pf.money(4, tr.amount)
 			pf.timestamp(5, utcMicros(t, tr.sec))
 			pf.str(6, []string{"APP", "APP", "WEB", "COUNTER", "RM"}[tr.sec%5])
+			pf.money(7, tradeFee(tr))
 			if err := pf.endRow(); err != nil {
 				return err
 			}

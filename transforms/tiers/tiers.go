@@ -36,6 +36,8 @@ type Config struct {
 	// TrendPercent of AUM change over the last 30 days that counts as
 	// growing (up) or declining (down).
 	TrendPercent float64 `yaml:"trend_percent"`
+	// Contribution prices every party's contribution (mart.contribution).
+	Contribution Contribution `yaml:"contribution"`
 }
 
 // Weights of the value model.
@@ -54,6 +56,7 @@ func DefaultConfig() Config {
 		Weights:        Weights{Historical: 0.5, Potential: 0.3, Strategic: 0.2},
 		DormantDays:    90,
 		TrendPercent:   10,
+		Contribution:   DefaultContribution(),
 	}
 }
 
@@ -75,6 +78,7 @@ func (c Config) WithDefaults() Config {
 	if c.TrendPercent == 0 {
 		c.TrendPercent = d.TrendPercent
 	}
+	c.Contribution = c.Contribution.withDefaults()
 	return c
 }
 
@@ -100,7 +104,7 @@ func (c Config) Check() []string {
 	if c.TrendPercent < 0 {
 		out = append(out, fmt.Sprintf("trend_percent: must be above 0, not %v", c.TrendPercent))
 	}
-	return out
+	return append(out, c.Contribution.check()...)
 }
 
 func abs(x float64) float64 {
@@ -147,6 +151,8 @@ type Summary struct {
 	Parties int64    `json:"parties"`
 	Mix     []Mix    `json:"mix"`
 	History *History `json:"history"`
+	// Contribution sums mart.contribution over the last twelve months.
+	Contribution *ContributionSummary `json:"contribution"`
 	// List counts the approved list's entries by status (active, pending,
 	// expired) and how many set a party's tier (applied).
 	List    map[string]int64 `json:"key_account_list"`
@@ -179,8 +185,14 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	})
 	sum := &Summary{RunID: "tiers-" + start.UTC().Format("20060102T150405.000")}
 	if err := warehouse.InTx(ctx, conn, func() error {
+		if err := buildContribution(ctx, conn, cfg.Contribution); err != nil {
+			return fmt.Errorf("%w (build the core model first: cdp model)", err)
+		}
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)
+		}
+		if _, err := conn.ExecContext(ctx, contribution12mSQL); err != nil {
+			return fmt.Errorf("build mart.contribution_12m: %w", err)
 		}
 		if err := writeList(ctx, conn); err != nil {
 			return err
@@ -225,6 +237,15 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	}
 	if n := sum.List["unknown_customer"]; n > 0 {
 		log.Warn("approved key-account list entries name no customer the warehouse knows (mart.key_account_list, status unknown_customer)", "entries", n)
+	}
+	rep, err := ReadReport(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	sum.Contribution = &rep.Summary
+	if c := sum.Contribution; c.LoansUnpriced+c.DepositsUnpriced > 0 {
+		log.Warn("accounts left out of the contribution: no rate, or a currency tiers: contribution: fx_to_cny lacks (mart.contribution loans_unpriced, deposits_unpriced)",
+			"loans", c.LoansUnpriced, "deposits", c.DepositsUnpriced)
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	log.Info("value tiers built", "parties", sum.Parties, "tier_changes", sum.History.Changes, "up", sum.History.Up, "down", sum.History.Down,
