@@ -92,7 +92,8 @@ func TestConsole_InAHeadlessChromium(t *testing.T) {
 	do(chromedp.Navigate(base+"/console/funnel"), chromedp.WaitVisible(chromedp.CSS(`#funnel-chart[data-drawn="true"] svg`)))
 	funnelPage := text("#funnel-total")
 	shoot("funnel")
-	do(chromedp.Navigate(base+"/console/keyaccounts"), chromedp.WaitVisible(chromedp.CSS(`#tier-chart[data-drawn="true"] svg`)))
+	do(chromedp.Navigate(base+"/console/keyaccounts"), chromedp.WaitVisible(chromedp.CSS(`#tier-chart[data-drawn="true"] svg`)),
+		chromedp.WaitVisible(chromedp.CSS(`#curve-chart[data-drawn="true"] svg`)))
 	mixPage := text("#tier-mix")
 	shoot("keyaccounts")
 	if !strings.Contains(mixPage, "战略核心 core") {

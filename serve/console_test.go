@@ -202,6 +202,21 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 		strings.Count(body, `<td>KA0`) != int(listEntries) || listEntries == 0 || !strings.Contains(body, `id="tier-data"`) {
 		t.Errorf("key accounts page: %d; want %d core companies, %d by the list, %d list entries\n%s", code, companiesCore, listed, listEntries, body)
 	}
+	// ... and what each tier brings (mart.contribution_12m), with the
+	// concentration curve's data; the card shows a party's months.
+	var coreCompanies string
+	sqltest.Row(t, b.W.DB(), `SELECT printf('%,.0f', sum(contribution_12m)) FROM mart.contribution_12m WHERE party_type = 'C' AND tier = 'core'`).Scan(&coreCompanies)
+	if _, _, body := get(ana, "/console/keyaccounts"); !strings.Contains(body, `<td>companies</td><td>core</td>`) ||
+		!strings.Contains(body, `<td class="num">`+coreCompanies+`</td>`) || !strings.Contains(body, `id="curve-data"`) || !strings.Contains(body, `top 15%`) {
+		t.Errorf("key accounts page: want the core companies' contribution %s and the curve\n%s", coreCompanies, body)
+	}
+	var earner, earnerMonth, earnerTotal string
+	sqltest.Row(t, b.W.DB(), `SELECT party_id, strftime(month, '%Y-%m'), printf('%,.2f', contribution) FROM mart.contribution ORDER BY contribution DESC, party_id LIMIT 1`).
+		Scan(&earner, &earnerMonth, &earnerTotal)
+	if code, _, body := get(ana, "/console/customer?q="+earner); code != 200 ||
+		!regexp.MustCompile(`id="contribution">.*\n<tr><td>`+earnerMonth+`</td>(<td class="num">[^<]*</td>){6}<td class="num">`+earnerTotal+`</td>`).MatchString(body) {
+		t.Errorf("the contribution on %s's card: %d, want %s in %s\n%s", earner, code, earnerTotal, earnerMonth, body)
+	}
 	var contacted, line string
 	sqltest.Row(t, b.W.DB(), `SELECT party_id, arg_max(business_line, contact_time) FROM core.contact WHERE party_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1`).Scan(&contacted, &line)
 	if code, _, body := get(ana, "/console/customer?q="+contacted); code != 200 || !regexp.MustCompile(`id="contacts">.*\n<tr><td>[^<]+</td><td>`+line+`</td>`).MatchString(body) {

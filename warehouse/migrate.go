@@ -82,6 +82,7 @@ var migrations = []migration{
 		list, err := migrationFiles.ReadFile("migrations/0021_key_account_list.sql")
 		return rawTablesSQL("contact") + string(list), err
 	}},
+	fileMigration(22, "0022_contribution.sql"),
 }
 
 // fileDateMacro defines core.file_date(source): the business date of a

@@ -53,7 +53,7 @@ conventions are in docs/tiers-and-360.md.`,
   cdp tiers report --format json
   cdp sql "SELECT month, sum(nii), sum(fee_income) FROM mart.contribution GROUP BY month ORDER BY month"`,
 	}, func(ctx context.Context, p *pipeline.Project, w *warehouse.Warehouse) (*tiers.Report, error) {
-		return tiers.ReadReport(ctx, w.DB())
+		return tiers.ReadReport(ctx, w.DB(), "true")
 	}, printTierReport)
 	cmd.AddCommand(report)
 	return cmd

@@ -21,12 +21,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"cdp/outbox"
 	"cdp/pii"
@@ -515,6 +519,11 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 	for _, q := range []struct{ key, sql string }{
 		{"TierHistory", `SELECT tier_zh || ' (' || tier || ')', CAST(valid_from AS VARCHAR), coalesce(CAST(valid_to AS VARCHAR), 'now'), coalesce(reason, '')
 			FROM mart.tier_history WHERE party_id = ? ORDER BY valid_from DESC LIMIT 20`},
+		{"Contribution", `SELECT strftime(month, '%Y-%m'), CAST(days AS VARCHAR), printf('%,.2f', loan_nii), printf('%,.2f', deposit_nii),
+			printf('%,.2f', fee_wealth_sales + fee_wealth_management), printf('%,.2f', fee_card + fee_card_interchange),
+			printf('%,.2f', fee_settlement + fee_fx + fee_bill + fee_cash_management), printf('%,.2f', contribution),
+			printf('%,.2f', loan_interest_difference)
+			FROM mart.contribution WHERE party_id = ? ORDER BY month DESC LIMIT 12`},
 		{"Team", `SELECT role_zh || ' (' || role || ')', member_id, CASE source WHEN 'roster' THEN 'roster of ' || CAST(roster_date AS VARCHAR) ELSE 'golden record (no RM on the roster)' END,
 			coalesce(CAST(valid_from AS VARCHAR), ''), coalesce(CAST(valid_to AS VARCHAR), '') FROM mart.party_team WHERE party_id = ? ORDER BY role <> 'RM', role, member_id`},
 		{"Contacts", `SELECT strftime(contact_time, '%Y-%m-%d %H:%M'), business_line, channel, purpose, coalesce(product, ''), coalesce(rm_id, ''),
@@ -737,8 +746,34 @@ func (c *Console) keyAccounts(r *http.Request, s session, data map[string]any) e
 		}
 	}
 	data["Mix"], data["TierChart"], data["Moves"], data["List"] = mix, ch, moves, list
+	// What the tiers bring, and how concentrated it is (of the user's own
+	// customers when scoped).
+	rep, err := tiers.ReadReport(ctx, c.o.DB, mine)
+	if err != nil {
+		return err
+	}
+	var byTier [][]string
+	for _, t := range rep.ByTier {
+		byTier = append(byTier, []string{map[string]string{"P": "persons", "C": "companies"}[t.PartyType], t.Tier,
+			fmt.Sprint(t.Parties), money(t.Contribution), fmt.Sprintf("%.1f%%", 100*t.Share), money(t.PerParty)})
+	}
+	curve := chart{Kind: "line", Series: []chartSeries{{Name: "all"}, {Name: "persons"}, {Name: "companies"}}}
+	for i, typ := range []string{"", "P", "C"} {
+		for _, step := range rep.Concentration {
+			if step.PartyType == typ {
+				if i == 0 {
+					curve.X = append(curve.X, fmt.Sprintf("top %d%%", step.Percent))
+				}
+				curve.Series[i].Data = append(curve.Series[i].Data, math.Round(1000*step.Share)/10)
+			}
+		}
+	}
+	data["Contribution"], data["ByTier"], data["CurveChart"] = rep, byTier, curve
 	return nil
 }
+
+// money formats CNY with thousands separators and no cents.
+func money(v float64) string { return message.NewPrinter(language.English).Sprintf("%.0f", v) }
 
 // coverageBy are the groupings of the coverage page: the party's RM, its
 // branch, or each member of its service team (mart.party_team).

@@ -129,6 +129,8 @@ SELECT v.party_id, v.party_type, v.tier, v.tier_zh,
        coalesce(m.fee_income, 0) AS fee_income_12m, CAST(coalesce(m.months, 0) AS INTEGER) AS months,
        m.from_month, m.to_month,
        CAST(row_number() OVER (ORDER BY coalesce(m.contribution, 0) DESC, v.party_id) AS BIGINT) AS contribution_rank,
+       -- the smallest whole percent of the parties, from the top, the party is in
+       CAST(ceil(100.0 * row_number() OVER (ORDER BY coalesce(m.contribution, 0) DESC, v.party_id) / count(*) OVER ()) AS INTEGER) AS top_pct,
        run.d AS as_of
 FROM mart.value_tier v CROSS JOIN run LEFT JOIN m USING (party_id)`
 
@@ -192,29 +194,33 @@ type Report struct {
 // CurvePercents are the steps of the concentration curve.
 var CurvePercents = []int{1, 5, 10, 15, 20, 50, 100}
 
-// ReadReport reads the report from mart.contribution_12m (as the last
-// tiers build left it).
-func ReadReport(ctx context.Context, db interface {
+// Querier runs queries: a *sql.DB, *sql.Conn or *sql.Tx.
+type Querier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (*Report, error) {
+}
+
+// ReadReport reads the report from mart.contribution_12m (as the last
+// tiers build left it), of the parties where (a predicate over party_id;
+// "true" for all: the console passes a scoped user's own).
+func ReadReport(ctx context.Context, db Querier, where string) (*Report, error) {
 	r := &Report{}
 	var s = &r.Summary
 	var asOf, from, to sql.NullString
 	if err := db.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR), CAST(min(from_month) AS VARCHAR), CAST(max(to_month) AS VARCHAR),
 		coalesce(sum(contribution_12m), 0), coalesce(sum(nii_12m), 0), coalesce(sum(fee_income_12m), 0)
-		FROM mart.contribution_12m`).Scan(&asOf, &from, &to, &s.Total, &s.NII, &s.Fees); err != nil {
+		FROM mart.contribution_12m WHERE `+where).Scan(&asOf, &from, &to, &s.Total, &s.NII, &s.Fees); err != nil {
 		return nil, fmt.Errorf("mart.contribution_12m: %w (run cdp tiers first)", err)
 	}
 	r.AsOf, s.From, s.To = asOf.String, from.String, to.String
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(sum(loan_interest_difference), 0), coalesce(sum(loans_unpriced), 0), coalesce(sum(deposits_unpriced), 0)
-		FROM mart.contribution WHERE month BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)`, from, to).
+		FROM mart.contribution WHERE month BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND `+where, from, to).
 		Scan(&s.InterestDifference, &s.LoansUnpriced, &s.DepositsUnpriced); err != nil {
 		return nil, fmt.Errorf("mart.contribution: %w", err)
 	}
 	rows, err := db.QueryContext(ctx, `SELECT party_type, tier, count(*), sum(contribution_12m),
 		coalesce(sum(contribution_12m) / nullif(sum(sum(contribution_12m)) OVER (), 0), 0), avg(contribution_12m)
-		FROM mart.contribution_12m GROUP BY party_type, tier
+		FROM mart.contribution_12m WHERE `+where+` GROUP BY party_type, tier
 		ORDER BY party_type DESC, CASE tier WHEN 'core' THEN 1 WHEN 'growth' THEN 2 ELSE 3 END`)
 	if err != nil {
 		return nil, fmt.Errorf("contribution by tier: %w", err)
@@ -230,7 +236,7 @@ func ReadReport(ctx context.Context, db interface {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	r.Concentration, err = concentration(ctx, db)
+	r.Concentration, err = concentration(ctx, db, where)
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +248,7 @@ func ReadReport(ctx context.Context, db interface {
 	return r, nil
 }
 
-func concentration(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}) ([]CurveStep, error) {
+func concentration(ctx context.Context, db Querier, where string) ([]CurveStep, error) {
 	var vals []string
 	for _, p := range CurvePercents {
 		vals = append(vals, fmt.Sprintf("(%d)", p))
@@ -254,7 +258,7 @@ func concentration(ctx context.Context, db interface {
 		           row_number() OVER (ORDER BY contribution_12m DESC, party_id) AS rn_all, count(*) OVER () AS n_all,
 		           row_number() OVER (PARTITION BY party_type ORDER BY contribution_12m DESC, party_id) AS rn_type,
 		           count(*) OVER (PARTITION BY party_type) AS n_type
-		    FROM mart.contribution_12m
+		    FROM mart.contribution_12m WHERE `+where+`
 		), t(p) AS (VALUES `+strings.Join(vals, ", ")+`)
 		SELECT '', p, count(*) FILTER (rn_all <= ceil(n_all * p / 100.0)), coalesce(sum(c) FILTER (rn_all <= ceil(n_all * p / 100.0)), 0),
 		       coalesce(sum(c) FILTER (rn_all <= ceil(n_all * p / 100.0)) / nullif(sum(c), 0), 0)

@@ -174,7 +174,7 @@ func TestReport_AddsUpAndIsConcentrated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tiers.ReadReport(ctx, b.W.DB())
+	r, err := tiers.ReadReport(ctx, b.W.DB(), "true")
 	if err != nil {
 		t.Fatal(err)
 	}

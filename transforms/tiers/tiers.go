@@ -238,7 +238,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	if n := sum.List["unknown_customer"]; n > 0 {
 		log.Warn("approved key-account list entries name no customer the warehouse knows (mart.key_account_list, status unknown_customer)", "entries", n)
 	}
-	rep, err := ReadReport(ctx, conn)
+	rep, err := ReadReport(ctx, conn, "true")
 	if err != nil {
 		return nil, err
 	}

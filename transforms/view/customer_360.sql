@@ -1,7 +1,7 @@
 -- mart.customer_360: one wide row per party, as of the newest snapshot day.
 -- Identity is masked here by the PII policy's macros (cdp/pii: ID numbers
 -- keep their first 6 and last 4 characters, mobiles their first 3 and last
--- 4); the full values stay in core.party. Needs the core model, mart.value_tier and mart.tags.
+-- 4); the full values stay in core.party. Needs the core model, mart.value_tier (with mart.contribution) and mart.tags.
 CREATE OR REPLACE TABLE mart.customer_360 AS
 WITH day AS (
     SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
@@ -58,6 +58,10 @@ WITH day AS (
     FROM (SELECT party_id, related_party_id AS other, rel_type, 'company' AS role FROM core.party_relationship
           UNION ALL SELECT related_party_id, party_id, rel_type, 'person' FROM core.party_relationship)
     GROUP BY party_id
+), last_month AS (
+    -- contribution of the last closed month (mart.contribution)
+    SELECT c.party_id, c.contribution FROM mart.contribution c, day
+    WHERE c.month = CAST(date_trunc('month', day.d) - INTERVAL 1 MONTH AS DATE)
 ), tag_map AS (
     -- A JSON object cast to a MAP: the same map (every key, NULL values
     -- kept) at about 60% of the cost of map_from_entries(list(...)), whose
@@ -75,6 +79,13 @@ SELECT p.party_id, p.party_type, p.name,
        -- why the tier: the floors, or the approved list (名单制) until its
        -- entry's last day; the reason as the tier history keeps it.
        v.tier_source, v.computed_tier, v.list_valid_to AS tier_list_valid_to, th.reason AS tier_reason,
+       -- what the party brings (mart.contribution_12m): the last twelve
+       -- months, the last closed month, and its place among all parties
+       coalesce(ct.contribution_12m, 0) AS contribution_12m, coalesce(ct.nii_12m, 0) AS nii_12m,
+       coalesce(ct.fee_income_12m, 0) AS fee_income_12m, lm.contribution AS contribution_last_month,
+       ct.top_pct AS contribution_top_pct,
+       CASE WHEN ct.top_pct IS NULL THEN NULL WHEN ct.top_pct <= 1 THEN 1 WHEN ct.top_pct <= 5 THEN 5 WHEN ct.top_pct <= 10 THEN 10
+            WHEN ct.top_pct <= 15 THEN 15 WHEN ct.top_pct <= 20 THEN 20 WHEN ct.top_pct <= 50 THEN 50 ELSE 100 END AS contribution_band,
        coalesce(a.aum_now, 0) AS aum,
        CASE WHEN a.aum_30d_start > 0 THEN CAST(100 * (a.aum_now - a.aum_30d_start) / a.aum_30d_start AS DECIMAL(12, 2)) END AS aum_trend_30d_pct,
        CASE WHEN a.aum_90d_start > 0 THEN CAST(100 * (a.aum_now - a.aum_90d_start) / a.aum_90d_start AS DECIMAL(12, 2)) END AS aum_trend_90d_pct,
@@ -97,3 +108,4 @@ LEFT JOIN (SELECT party_id, reason FROM mart.tier_history WHERE valid_to IS NULL
 LEFT JOIN aum a USING (party_id) LEFT JOIN holdings h USING (party_id) LEFT JOIN credit c USING (party_id)
 LEFT JOIN cards k USING (party_id) LEFT JOIN spend s USING (party_id) LEFT JOIN digital g USING (party_id)
 LEFT JOIN settle st USING (party_id) LEFT JOIN rels r USING (party_id) LEFT JOIN tag_map t USING (party_id)
+LEFT JOIN mart.contribution_12m ct USING (party_id) LEFT JOIN last_month lm USING (party_id)

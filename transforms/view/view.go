@@ -116,7 +116,8 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		   SELECT c.party_id, c.as_of, json_object(
 		     'party_id', c.party_id, 'party_type', c.party_type, 'name', c.name, 'tier', c.tier, 'tier_zh', c.tier_zh,
 		     'value_score', c.value_score, 'tier_source', c.tier_source, 'tier_reason', `+reason+`,
-		     'tier_list_valid_to', CAST(c.tier_list_valid_to AS VARCHAR), 'lifecycle', c.lifecycle, 'segment', c.segment, 'risk_level', c.risk_level,
+		     'tier_list_valid_to', CAST(c.tier_list_valid_to AS VARCHAR),
+		     'contribution_band', c.contribution_band, 'contribution_last_month', c.contribution_last_month, 'lifecycle', c.lifecycle, 'segment', c.segment, 'risk_level', c.risk_level,
 		     'aum', c.aum, 'aum_trend_30d_pct', c.aum_trend_30d_pct, 'aum_trend_90d_pct', c.aum_trend_90d_pct,
 		     'deposits', c.deposits, 'product_types', c.product_types, 'credit_exposure', c.credit_exposure,
 		     'worst_five_class', c.worst_five_class, 'card_accounts', c.card_accounts, 'best_card_tier', c.best_card_tier,
