@@ -16,7 +16,9 @@ import (
 type creditCustomer struct {
 	rec        *record
 	name       []byte // GBK
-	industry   byte
+	industry   string // GB/T 4754 code
+	founded    day    // companies: the day it was founded
+	priorRev   int64  // companies: last year's revenue, cents
 	revenue    int64 // cents; 0 = not applicable
 	repName    []byte
 	repID      string
@@ -94,6 +96,7 @@ func (w *world) buildCredit() *creditBook {
 		book.prodName[lp] = gbk(lp.name)
 	}
 	loanNos := newKeySeq(r, "LN", 10)
+	stage := newRand(w.o.Seed, "credit-stage", 0) // its own stream: the other draws stay as they were
 	for _, rec := range w.recs[sysCredit] {
 		p := rec.p
 		c := &creditCustomer{rec: rec, name: gbk(rec.name), changeOn: -1}
@@ -107,7 +110,10 @@ func (w *world) buildCredit() *creditBook {
 			c.newRM = "RM" + pad(10000+r.IntN(400), 5)
 		}
 		if p.company {
-			c.industry = p.ind.section
+			c.founded, c.priorRev = companyAge(stage, w.first, p.revenue)
+			c.open = max(c.open, c.founded+day(stage.IntN(30)))
+			c.updDay = max(c.updDay, c.open)
+			c.industry = p.ind.code
 			c.revenue = p.revenue
 			rep := p.legalRep
 			repName, repID := rep.name, rep.idNo
@@ -203,6 +209,21 @@ func (w *world) makeLoans(r *rand.Rand, c *creditCustomer, nos *keySeq) {
 	case behCompanyNewLoan:
 		prod := [...]*loanProduct{prodWorking, prodProject, prodSupply}[r.IntN(3)]
 		w.addLoan(r, c, nos, prod, 1+r.IntN(len(w.days)-1))
+	}
+}
+
+// companyAge plants a company's founding day (before first, the window's
+// first day) and last year's revenue: one in ten founded within the last
+// three years (a startup), about one in four of the rest growing 20–60% a
+// year, the others within -10% and +15%.
+func companyAge(r *rand.Rand, first day, revenue int64) (day, int64) {
+	switch x := r.IntN(100); {
+	case x < 10:
+		return first - day(60+r.IntN(2*365)), revenue * 100 / int64(120+r.IntN(200))
+	case x < 32:
+		return first - day(4*365+r.IntN(10*365)), revenue * 100 / int64(120+r.IntN(41))
+	default:
+		return first - day(4*365+r.IntN(25*365)), revenue * 100 / int64(90+r.IntN(26))
 	}
 }
 
@@ -373,11 +394,7 @@ func (w *world) writeCredit(ctx context.Context, g *generation) error {
 			f.str(rec.idNo)
 			f.str(rec.mobile)
 			f.isoDate(rec.birth)
-			if c.industry != 0 {
-				f.raw([]byte{c.industry})
-			} else {
-				f.next()
-			}
+			f.str(c.industry)
 			if c.revenue > 0 {
 				f.money(c.revenue)
 			} else {
@@ -393,6 +410,13 @@ func (w *world) writeCredit(ctx context.Context, g *generation) error {
 			f.str(c.branch)
 			f.isoDate(c.open)
 			f.dateTime(upd, sec)
+			if rec.p.company {
+				f.isoDate(c.founded)
+				f.money(c.priorRev)
+			} else {
+				f.next()
+				f.next()
+			}
 			vals := f.values()
 			switch dm.decide(!rec.p.guard, df.line) {
 			case contract.ReasonMalformed:

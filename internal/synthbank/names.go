@@ -153,28 +153,31 @@ var brandChars = []hanzi{
 }
 
 // industry is a company's line of business with its GB/T 4754 section letter.
+// industry is a line of business with its GB/T 4754-2017 code: the
+// section letter and the division (two digits), or a class (four) where
+// the groups differ within the division (solar against coal-fired power).
 type industry struct {
 	word, en string
-	section  byte
+	code     string
 }
 
 var industries = []industry{
-	{"精密机械", "Precision Machinery", 'C'}, {"电子科技", "Electronic Technology", 'C'},
-	{"化工", "Chemical", 'C'}, {"纺织", "Textile", 'C'}, {"医药", "Pharmaceutical", 'C'},
-	{"食品", "Food", 'C'}, {"汽车零部件", "Auto Parts", 'C'}, {"新材料", "New Materials", 'C'},
-	{"进出口贸易", "Import & Export Trading", 'F'}, {"商贸", "Trading", 'F'},
-	{"供应链管理", "Supply Chain Management", 'L'}, {"建筑工程", "Construction Engineering", 'E'},
-	{"建设", "Construction", 'E'}, {"物流", "Logistics", 'G'},
-	{"国际货运代理", "International Freight Forwarding", 'G'}, {"软件技术", "Software Technology", 'I'},
-	{"信息技术", "Information Technology", 'I'}, {"新能源", "New Energy", 'D'},
-	{"电力", "Power", 'D'}, {"房地产开发", "Real Estate Development", 'K'},
-	{"物业管理", "Property Management", 'K'}, {"农业科技", "Agricultural Technology", 'A'},
-	{"矿业", "Mining", 'B'}, {"酒店管理", "Hotel Management", 'H'},
-	{"餐饮管理", "Catering Management", 'H'}, {"投资管理", "Investment Management", 'L'},
-	{"融资租赁", "Financial Leasing", 'J'}, {"环保科技", "Environmental Technology", 'N'},
-	{"检测技术", "Testing Technology", 'M'}, {"教育科技", "Education Technology", 'P'},
-	{"医疗管理", "Healthcare Management", 'Q'}, {"文化传媒", "Culture & Media", 'R'},
-	{"家政服务", "Housekeeping Services", 'O'},
+	{"精密机械", "Precision Machinery", "C34"}, {"电子科技", "Electronic Technology", "C39"},
+	{"化工", "Chemical", "C26"}, {"纺织", "Textile", "C17"}, {"医药", "Pharmaceutical", "C27"},
+	{"食品", "Food", "C14"}, {"汽车零部件", "Auto Parts", "C36"}, {"新材料", "New Materials", "C30"},
+	{"进出口贸易", "Import & Export Trading", "F51"}, {"商贸", "Trading", "F52"},
+	{"供应链管理", "Supply Chain Management", "L72"}, {"建筑工程", "Construction Engineering", "E48"},
+	{"建设", "Construction", "E47"}, {"物流", "Logistics", "G59"},
+	{"国际货运代理", "International Freight Forwarding", "G58"}, {"软件技术", "Software Technology", "I65"},
+	{"信息技术", "Information Technology", "I65"}, {"新能源", "New Energy", "D4416"},
+	{"电力", "Power", "D4411"}, {"房地产开发", "Real Estate Development", "K70"},
+	{"物业管理", "Property Management", "K70"}, {"农业科技", "Agricultural Technology", "A05"},
+	{"矿业", "Mining", "B08"}, {"酒店管理", "Hotel Management", "H61"},
+	{"餐饮管理", "Catering Management", "H62"}, {"投资管理", "Investment Management", "L72"},
+	{"融资租赁", "Financial Leasing", "J66"}, {"环保科技", "Environmental Technology", "N77"},
+	{"检测技术", "Testing Technology", "M74"}, {"教育科技", "Education Technology", "P83"},
+	{"医疗管理", "Healthcare Management", "Q84"}, {"文化传媒", "Culture & Media", "R86"},
+	{"家政服务", "Housekeeping Services", "O80"},
 }
 
 // tradeIndustries are the lines of business that plausibly settle in foreign

@@ -612,13 +612,13 @@ type tierRow struct {
 // tierOf puts the party's tier (mart.value_tier) and its reasons in data.
 func (c *Console) tierOf(ctx context.Context, party string, data map[string]any) error {
 	var t tierRow
-	var typ, computed, source, listReason, approver, approvedOn, validTo string
-	var basis, historical, potential, strategic float64
-	err := c.o.DB.QueryRowContext(ctx, `SELECT party_type, tier, tier_zh, coalesce(lifecycle, ''), CAST(basis_value AS DOUBLE),
+	var criteria, computed, source, listReason, approver, approvedOn, validTo string
+	var historical, potential, strategic float64
+	err := c.o.DB.QueryRowContext(ctx, `SELECT coalesce(criteria_reason, ''), tier, tier_zh, coalesce(lifecycle, ''),
 		coalesce(historical, 0), coalesce(potential, 0), coalesce(strategic, 0), coalesce(value_score, 0), coalesce(rfm, 0),
 		coalesce(computed_tier, tier), coalesce(tier_source, 'computed'), coalesce(list_reason, ''), coalesce(list_approver, ''),
 		coalesce(CAST(list_approved_on AS VARCHAR), ''), coalesce(CAST(list_valid_to AS VARCHAR), '')
-		FROM mart.value_tier WHERE party_id = ?`, party).Scan(&typ, &t.Tier, &t.TierZH, &t.Lifecycle, &basis,
+		FROM mart.value_tier WHERE party_id = ?`, party).Scan(&criteria, &t.Tier, &t.TierZH, &t.Lifecycle,
 		&historical, &potential, &strategic, &t.Score, &t.RFM, &computed, &source, &listReason, &approver, &approvedOn, &validTo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // not tiered yet (cdp tiers)
@@ -626,9 +626,9 @@ func (c *Console) tierOf(ctx context.Context, party string, data map[string]any)
 	if err != nil {
 		return fmt.Errorf("tier: %w", err)
 	}
-	// The floors' reasons are for the tier the floors give; an approved
-	// list entry that set another comes first.
-	t.Reasons = c.o.Tiers.Reasons(typ, computed, basis, historical, potential, strategic, t.Score)
+	// The criteria's reason is for the tier they give; an approved list
+	// entry that set another comes first.
+	t.Reasons = []string{criteria, c.o.Tiers.ScoreReason(historical, potential, strategic, t.Score)}
 	if source == "list" {
 		t.Reasons = append([]string{pii.Redact(tiers.ListReason(listReason, approver, approvedOn, validTo, computed))}, t.Reasons...)
 	}

@@ -278,6 +278,9 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			}
 			sum.Tables = append(sum.Tables, c)
 		}
+		if err := writeReference(ctx, conn); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM core.model_xref`,
 			`INSERT INTO core.model_xref SELECT system, source_key, party_id FROM core.party_xref`,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -80,19 +81,23 @@ func (c Contribution) segments() string {
 	return strings.Join(rows, ", ")
 }
 
-// FTP is the curve's rate at a tenor, as the SQL computes it.
+// FTP is the curve's rate at a tenor, percent a year rounded to four
+// decimals, as the SQL computes it.
 func (c Contribution) FTP(months float64) float64 {
 	pts := c.withDefaults().FTPCurve
+	rate := pts[len(pts)-1].Rate
 	if months <= pts[0].Months {
-		return pts[0].Rate
-	}
-	for i := 1; i < len(pts); i++ {
-		if months < pts[i].Months {
-			a, b := pts[i-1], pts[i]
-			return a.Rate + (b.Rate-a.Rate)*(months-a.Months)/(b.Months-a.Months)
+		rate = pts[0].Rate
+	} else {
+		for i := 1; i < len(pts); i++ {
+			if months < pts[i].Months {
+				a, b := pts[i-1], pts[i]
+				rate = a.Rate + (b.Rate-a.Rate)*(months-a.Months)/(b.Months-a.Months)
+				break
+			}
 		}
 	}
-	return pts[len(pts)-1].Rate
+	return math.Round(rate*10000) / 10000
 }
 
 func (c Contribution) rates() string {
@@ -109,6 +114,11 @@ func (c Contribution) rates() string {
 	}
 	return strings.Join(rows, ", ")
 }
+
+// ftpAtSQL is the FTP at a row's tenor on its curve segment f, in
+// millionths a year: the percent interpolated and rounded to four
+// decimals (as FTP does).
+const ftpAtSQL = `CAST(round((f.r_from + (f.r_to - f.r_from) * (tenor - f.m_from) / greatest(f.m_to - f.m_from, 1e-9)) * 10000) AS HUGEINT)`
 
 //go:embed contribution.sql
 var contributionSQL string
@@ -137,7 +147,8 @@ FROM mart.value_tier v CROSS JOIN run LEFT JOIN m USING (party_id)`
 // buildContribution rebuilds mart.contribution (before the tiers, so
 // criteria may read it).
 func buildContribution(ctx context.Context, conn *sql.Conn, c Contribution) error {
-	q := sqltext.MustFill(contributionSQL, sqltext.Vars{"ftp": sqltext.Value(c.segments()), "fx": sqltext.Value(c.rates())})
+	q := sqltext.MustFill(contributionSQL, sqltext.Vars{"ftp": sqltext.Value(c.segments()), "fx": sqltext.Value(c.rates()),
+		"ftp_at": sqltext.Value(ftpAtSQL)})
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("build mart.contribution: %w", err)
 	}

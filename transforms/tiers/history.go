@@ -118,25 +118,12 @@ func rankSQL(col string) string {
 	return "CASE " + col + " WHEN 'core' THEN 1 WHEN 'growth' THEN 2 ELSE 3 END"
 }
 
-// reasonSQL is the first of Reasons — the basis against the floors it met
-// or missed — as SQL over a mart.value_tier row aliased t, or ListReason
-// for a tier the approved list set.
+// reasonSQL is why a mart.value_tier row (aliased t) has its tier: the
+// criteria that held (criteria_reason), or ListReason for a tier the
+// approved list set.
 func (c Config) reasonSQL(t string) string {
 	list := "'approved key-account list (名单制): ' || " + t + ".list_reason || ' (approved by ' || " + t + ".list_approver" +
 		" || coalesce(' on ' || CAST(" + t + ".list_approved_on AS VARCHAR), '') || coalesce(', until ' || CAST(" + t + ".list_valid_to AS VARCHAR), '')" +
-		" || '); by the floors: ' || " + t + ".computed_tier"
-	return "CASE WHEN " + t + ".tier_source = 'list' THEN " + list + " ELSE " + c.floorReasonSQL(t) + " END"
-}
-
-// floorReasonSQL is the basis against the floors, as SQL.
-func (c Config) floorReasonSQL(t string) string {
-	money := func(v string) string { return "'CNY ' || format('{:,.0f}', " + v + ")" }
-	num := func(f float64) string { return fmt.Sprintf("%.2f", f) }
-	floor := func(i int) string {
-		return "CASE " + t + ".party_type WHEN 'C' THEN " + num(c.CompanyRevenue[i]) + " ELSE " + num(c.PersonAUM[i]) + " END"
-	}
-	what := "CASE " + t + ".party_type WHEN 'C' THEN 'annual revenue ' ELSE 'AUM ' END || " + money("CAST("+t+".basis_value AS DOUBLE)")
-	return "CASE " + t + ".tier WHEN 'core' THEN " + what + " || ' ≥ the core floor ' || " + money(floor(0)) +
-		" WHEN 'growth' THEN " + what + " || ' ≥ the growth floor ' || " + money(floor(1)) + " || ', < the core floor ' || " + money(floor(0)) +
-		" ELSE " + what + " || ' < the growth floor ' || " + money(floor(1)) + " END"
+		" || '); by the criteria: ' || " + t + ".computed_tier"
+	return "CASE WHEN " + t + ".tier_source = 'list' THEN " + list + " ELSE " + t + ".criteria_reason END"
 }

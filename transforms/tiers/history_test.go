@@ -3,6 +3,7 @@ package tiers_test
 import (
 	"context"
 	"io/fs"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -35,14 +36,16 @@ func TestBuild_TierHistoryAndMoves(t *testing.T) {
 	// Every history row's reason is the tier's first reason, as the
 	// console gives it.
 	checked := 0
-	for scan := range sqltest.Rows(t, db, `SELECT v.party_type, v.tier, CAST(v.basis_value AS DOUBLE), h.reason, v.tier_source,
+	for scan := range sqltest.Rows(t, db, `SELECT v.party_type, v.tier, v.criteria_reason, h.reason, v.tier_source,
 		coalesce(v.list_reason, ''), coalesce(v.list_approver, ''), coalesce(CAST(v.list_approved_on AS VARCHAR), ''),
 		coalesce(CAST(v.list_valid_to AS VARCHAR), ''), v.computed_tier
 		FROM mart.tier_history h JOIN mart.value_tier v USING (party_id)`) {
-		var typ, tier, reason, source, listReason, approver, approvedOn, validTo, computed string
-		var basis float64
-		scan(&typ, &tier, &basis, &reason, &source, &listReason, &approver, &approvedOn, &validTo, &computed)
-		want := cfg.Reasons(typ, tier, basis, 0, 0, 0, 0)[0]
+		var typ, tier, criteria, reason, source, listReason, approver, approvedOn, validTo, computed string
+		scan(&typ, &tier, &criteria, &reason, &source, &listReason, &approver, &approvedOn, &validTo, &computed)
+		want := criteria
+		if floor := map[string]string{"core": " ≥ the core floor ", "growth": " ≥ the growth floor ", "base": " < the growth floor "}[computed]; !strings.Contains(criteria, floor) {
+			t.Errorf("%s %s: the criteria's reason %q lacks %q", typ, computed, criteria, floor)
+		}
 		if source == "list" {
 			want = tiers.ListReason(listReason, approver, approvedOn, validTo, computed)
 		}
@@ -127,7 +130,7 @@ func TestBuild_TierHistoryAndMoves(t *testing.T) {
 	var warned string
 	sqltest.Row(t, db, `SELECT coalesce(string_agg(key || ' ' || (data::JSON->>'reason'), '; '), '') FROM ops.outbox
 		WHERE topic = 'cdp.signals.churn' AND (data::JSON->>'rule_id') = 'churn_core_downgrade'`).Scan(&warned)
-	if want := down + " Fell from core to base on " + day2[5:] + ": AUM CNY 500,000 < the growth floor CNY 1,000,000"; warned != want {
+	if want := down + " Fell from core to base on " + day2[5:] + ": AUM CNY 500,000 < the growth floor CNY 1,000,000; AUM CNY 500,000 < the core floor CNY 6,000,000"; warned != want {
 		t.Errorf("core downgrade warnings: %q, want %q", warned, want)
 	}
 

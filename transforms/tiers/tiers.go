@@ -36,6 +36,9 @@ type Config struct {
 	// TrendPercent of AUM change over the last 30 days that counts as
 	// growing (up) or declining (down).
 	TrendPercent float64 `yaml:"trend_percent"`
+	// Criteria decide the tiers when given (criteria.go); without them the
+	// floors of CompanyRevenue and PersonAUM do.
+	Criteria []Criterion `yaml:"criteria"`
 	// Contribution prices every party's contribution (mart.contribution).
 	Contribution Contribution `yaml:"contribution"`
 }
@@ -104,6 +107,7 @@ func (c Config) Check() []string {
 	if c.TrendPercent < 0 {
 		out = append(out, fmt.Sprintf("trend_percent: must be above 0, not %v", c.TrendPercent))
 	}
+	out = append(out, c.checkCriteria()...)
 	return append(out, c.Contribution.check()...)
 }
 
@@ -176,9 +180,10 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	}
 	defer conn.Close()
 	num := func(f float64) sqltext.Var { return sqltext.Value(sqltext.Number(f)) }
+	crit := cfg.criteriaSQL()
 	q := sqltext.MustFill(valueTierSQL, sqltext.Vars{
-		"company_core": num(cfg.CompanyRevenue[0]), "company_growth": num(cfg.CompanyRevenue[1]),
-		"person_core": num(cfg.PersonAUM[0]), "person_growth": num(cfg.PersonAUM[1]),
+		"tier": sqltext.Value(crit.tier), "reason": sqltext.Value(crit.reason),
+		"basis": sqltext.Value(crit.basis), "basis_value": sqltext.Value(crit.basisValue),
 		"w_historical": num(cfg.Weights.Historical), "w_potential": num(cfg.Weights.Potential),
 		"w_strategic": num(cfg.Weights.Strategic), "dormant_days": num(float64(cfg.DormantDays)),
 		"trend": num(cfg.TrendPercent / 100),

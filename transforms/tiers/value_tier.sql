@@ -1,6 +1,7 @@
 -- mart.value_tier: one row per party with its tier, scores, lifecycle stage
 -- and the inputs that decided them, as of the newest snapshot day of the
--- core model. Placeholders such as {person_core} are the tiers settings of cdp.yaml.
+-- core model. Placeholders such as {tier} are the tiers settings of cdp.yaml
+-- (criteria.go turns the criteria into SQL).
 -- A party on the approved key-account list (名单制) has the list's tier
 -- (tier_source list, the floors' tier kept as computed_tier).
 CREATE OR REPLACE TABLE mart.value_tier AS
@@ -36,6 +37,21 @@ WITH day AS (
     SELECT party_id, count(*) AS relationships FROM (
         SELECT party_id FROM core.party_relationship UNION ALL SELECT related_party_id FROM core.party_relationship)
     GROUP BY party_id
+), window12 AS (
+    -- the last twelve months of mart.contribution (built just before):
+    -- the days they cover, bank-wide, and each party's balance-days and flows
+    SELECT month, max(days) AS days FROM mart.contribution, day
+    WHERE month > CAST(date_trunc('month', day.d) - INTERVAL 12 MONTH AS DATE) AND month <= day.d GROUP BY month
+), twelve AS (
+    SELECT c.party_id, sum(c.deposit_adb * c.days) AS deposit_bd, sum(c.loan_adb * c.days) AS loan_bd,
+           sum(c.fee_income) AS fee_income, sum(c.nii) AS nii, sum(c.contribution) AS contribution
+    FROM mart.contribution c JOIN window12 USING (month) GROUP BY c.party_id
+), company AS (
+    -- enterprise stage and industry groups (core.enterprise_stage, core.party_industry_group)
+    SELECT p.party_id, arg_max(core.enterprise_stage(c.founded_on, c.annual_revenue, c.prior_year_revenue, (SELECT d FROM day)), c.last_seen) AS enterprise_stage
+    FROM core.party p JOIN core.company_profile c USING (party_id) WHERE p.party_type = 'C' GROUP BY p.party_id
+), groups AS (
+    SELECT party_id, list(DISTINCT group_id ORDER BY group_id) AS industry_groups FROM core.party_industry_group GROUP BY party_id
 ), inputs AS (
     SELECT p.party_id, p.party_type, day.d AS as_of,
            coalesce(a.aum, 0) AS aum, a30.aum_start, p.annual_revenue, p.annual_income,
@@ -44,15 +60,19 @@ WITH day AS (
            coalesce(k.spend, 0) + coalesce(g.settled, 0) + coalesce(t.traded, 0) AS monetary,
            CAST(greatest(k.last_txn, g.last_event, t.last_trade) AS DATE) AS last_activity,
            least(c.first_loan, k.first_card, h.first_holding) AS first_seen,
-           len(p.systems) AS systems, coalesce(r.relationships, 0) AS relationships
+           len(p.systems) AS systems, coalesce(r.relationships, 0) AS relationships,
+           CAST((SELECT sum(days) FROM window12) AS INTEGER) AS measure_days,
+           CAST(coalesce(tw.deposit_bd / nullif((SELECT sum(days) FROM window12), 0), 0) AS DECIMAL(18,2)) AS deposit_adb_12m,
+           CAST(coalesce(tw.loan_bd / nullif((SELECT sum(days) FROM window12), 0), 0) AS DECIMAL(18,2)) AS loan_adb_12m,
+           coalesce(tw.fee_income, 0) AS fee_income_12m, coalesce(tw.nii, 0) AS nii_12m, coalesce(tw.contribution, 0) AS contribution_12m,
+           co.enterprise_stage, coalesce(gr.industry_groups, []) AS industry_groups
     FROM core.party p CROSS JOIN day
     LEFT JOIN aum a USING (party_id) LEFT JOIN aum_30 a30 USING (party_id) LEFT JOIN credit c USING (party_id)
     LEFT JOIN cards k USING (party_id) LEFT JOIN digital g USING (party_id) LEFT JOIN trades t USING (party_id)
     LEFT JOIN holdings_since h USING (party_id) LEFT JOIN rels r USING (party_id)
+    LEFT JOIN twelve tw USING (party_id) LEFT JOIN company co USING (party_id) LEFT JOIN groups gr USING (party_id)
 ), scored AS (
     SELECT *,
-           CASE WHEN party_type = 'C' THEN 'annual_revenue' ELSE 'aum' END AS tier_basis,
-           CASE WHEN party_type = 'C' THEN coalesce(annual_revenue, 0) ELSE aum END AS basis_value,
            -- historical: what the party brings now; potential: its capacity;
            -- strategic: breadth of the relationship. Each 0–100 within its type.
            round(100 * percent_rank() OVER (PARTITION BY party_type ORDER BY aum + credit_balance + card_spend), 1) AS historical,
@@ -65,20 +85,24 @@ WITH day AS (
            ntile(5) OVER (PARTITION BY party_type ORDER BY activity, party_id) AS frequency,
            ntile(5) OVER (PARTITION BY party_type ORDER BY monetary, party_id) AS monetary_score
     FROM inputs
+), valued AS (
+    SELECT *, round({w_historical} * historical + {w_potential} * potential + {w_strategic} * strategic, 1) AS value_score
+    FROM scored
+), criteria AS (
+    -- the declared criteria (tiers: criteria, else the floors of
+    -- company_revenue and person_aum): the highest tier any criterion of
+    -- which holds; the reason lists those that held (and, below core,
+    -- those of the tier above that did not)
+    SELECT *, {tier} AS crit_tier, {reason} AS criteria_reason, {basis} AS tier_basis, {basis_value} AS basis_value
+    FROM valued
 ), tiered AS (
 SELECT party_id, party_type,
-       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_core} ELSE {person_core} END) THEN 'core'
-            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_growth} ELSE {person_growth} END) THEN 'growth'
-            ELSE 'base' END AS tier,
-       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_core} ELSE {person_core} END) THEN '战略核心'
-            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_growth} ELSE {person_growth} END) THEN '重点培育'
-            ELSE '潜力挖掘' END AS tier_zh,
-       CASE WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_core} ELSE {person_core} END) THEN 1
-            WHEN basis_value >= (CASE party_type WHEN 'C' THEN {company_growth} ELSE {person_growth} END) THEN 2
-            ELSE 3 END AS tier_rank,
+       crit_tier AS tier,
+       CASE crit_tier WHEN 'core' THEN '战略核心' WHEN 'growth' THEN '重点培育' ELSE '潜力挖掘' END AS tier_zh,
+       CASE crit_tier WHEN 'core' THEN 1 WHEN 'growth' THEN 2 ELSE 3 END AS tier_rank,
        tier_basis, basis_value,
        historical, potential, strategic,
-       round({w_historical} * historical + {w_potential} * potential + {w_strategic} * strategic, 1) AS value_score,
+       value_score,
        recency, frequency, monetary_score, recency * 100 + frequency * 10 + monetary_score AS rfm,
        CASE WHEN last_activity IS NULL OR last_activity < as_of - INTERVAL {dormant_days} DAY THEN 'dormant'
             WHEN aum_start > 0 AND aum < aum_start * (1 - {trend}) THEN 'declining'
@@ -86,8 +110,10 @@ SELECT party_id, party_type,
             WHEN aum_start > 0 AND aum > aum_start * (1 + {trend}) THEN 'growing'
             ELSE 'mature' END AS lifecycle,
        aum, aum_start, annual_revenue, annual_income, credit_balance, card_spend, activity, monetary,
-       last_activity, first_seen, systems, relationships, as_of
-FROM scored
+       last_activity, first_seen, systems, relationships, as_of,
+       criteria_reason, measure_days, deposit_adb_12m, loan_adb_12m, fee_income_12m, nii_12m, contribution_12m,
+       enterprise_stage, industry_groups
+FROM criteria
 ), listed AS (
     -- 名单制: an active entry of the approved list (core.key_accounts_as_of)
     -- sets the tier; of several, the latest approved (then the highest).

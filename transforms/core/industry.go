@@ -1,0 +1,81 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	"strings"
+
+	"cdp/warehouse"
+)
+
+// industryGroupsCSV maps GB/T 4754-2017 codes (a division, two digits after
+// the section letter, or a group or class under it) to the industry groups
+// the key-account criteria and tags speak of: 高新技术 high_tech, 绿色
+// green, 高耗能 energy_intensive (the six energy-intensive industries of
+// the national statistics), 新能源 new_energy, 医药 pharma. A company
+// belongs to the groups of the longest code its industry code starts with
+// (solar power D4416 is green and new energy, coal-fired power D4411 only
+// energy-intensive as division D44).
+//
+//go:embed industry_groups.csv
+var industryGroupsCSV []byte
+
+// IndustryGroups are the group ids of industry_groups.csv, in order.
+var IndustryGroups = []string{"high_tech", "green", "energy_intensive", "new_energy", "pharma"}
+
+// referenceSQL (re)creates what the core build ships as reference data and
+// the definitions over it: core.industry_group (the CSV),
+// core.party_industry_group (each company's groups) and the
+// core.enterprise_stage macro.
+func referenceSQL() (string, error) {
+	rows, err := csv.NewReader(bytes.NewReader(industryGroupsCSV)).ReadAll()
+	if err != nil {
+		return "", fmt.Errorf("industry_groups.csv: %w", err)
+	}
+	var vals []string
+	for i, r := range rows[1:] {
+		if len(r) != 4 || r[0] == "" || !strings.Contains(" "+strings.Join(IndustryGroups, " ")+" ", " "+r[1]+" ") {
+			return "", fmt.Errorf("industry_groups.csv line %d: want code, a group of %v, its Chinese name and what the code is, not %q", i+2, IndustryGroups, r)
+		}
+		vals = append(vals, fmt.Sprintf("(%s, %s, %s, %s)", warehouse.Literal(r[0]), warehouse.Literal(r[1]), warehouse.Literal(r[2]), warehouse.Literal(r[3])))
+	}
+	return `CREATE OR REPLACE TABLE core.industry_group AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) t(code, group_id, group_zh, what);
+-- each company's industry groups: those of the longest code of the table
+-- its industry code (core.company_profile, else the golden record's)
+-- starts with
+CREATE OR REPLACE VIEW core.party_industry_group AS
+WITH codes AS (
+    SELECT p.party_id, upper(replace(coalesce(arg_max(c.industry_code, c.last_seen), p.industry_code), ' ', '')) AS code
+    FROM core.party p LEFT JOIN core.company_profile c USING (party_id)
+    WHERE p.party_type = 'C' GROUP BY p.party_id, p.industry_code
+), hits AS (
+    SELECT c.party_id, c.code AS industry_code, g.code, g.group_id, g.group_zh,
+           max(length(g.code)) OVER (PARTITION BY c.party_id) AS longest
+    FROM codes c JOIN core.industry_group g ON starts_with(c.code, g.code)
+)
+SELECT party_id, industry_code, group_id, group_zh FROM hits WHERE length(code) = longest;
+-- 初创 startup (founded less than three years before day d), 成长 growth
+-- (revenue up 20% or more on the year before), else 成熟 mature; NULL
+-- when neither the founding day nor last year's revenue is known
+CREATE OR REPLACE MACRO core.enterprise_stage(founded_on, revenue, prior_revenue, d) AS
+    CASE WHEN founded_on IS NOT NULL AND founded_on > CAST(d AS DATE) - INTERVAL 3 YEAR THEN 'startup'
+         WHEN prior_revenue > 0 AND revenue >= prior_revenue * 1.2 THEN 'growth'
+         WHEN founded_on IS NOT NULL OR prior_revenue > 0 THEN 'mature' END;
+`, nil
+}
+
+// writeReference runs referenceSQL on conn.
+func writeReference(ctx context.Context, conn *sql.Conn) error {
+	q, err := referenceSQL()
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("core reference data (industry groups, enterprise stage): %w", err)
+	}
+	return nil
+}
