@@ -13,7 +13,7 @@ import (
 // The built-in contracts, read from YAML, give the raw tables the Go
 // contracts they replaced gave: testdata/raw_tables.sql is the DDL those
 // wrote, column for column and type for type, plus the optional columns
-// later versions added (wealth and card 2: the fee fields). The fifth,
+// later versions added (credit 2: founded_on, prior_year_revenue; wealth and card 2: the fee fields). The fifth,
 // core banking, and the contact center were born in YAML.
 func TestBuiltins_GiveTheRawTablesOfTheGoContracts(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join("testdata", "raw_tables.sql"))

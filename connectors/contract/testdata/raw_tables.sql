@@ -14,6 +14,8 @@ CREATE TABLE IF NOT EXISTS raw.credit_customers (
     branch_code VARCHAR,
     open_date DATE,
     update_time TIMESTAMPTZ,
+    founded_on DATE,
+    prior_year_revenue DECIMAL(18,2),
     _extra JSON,
     _load_id BIGINT,
     _source VARCHAR,
