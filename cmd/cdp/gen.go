@@ -66,6 +66,7 @@ hold every day but the last.`,
 	f.Int64Var(&o.Seed, "seed", 1, "random seed; the same seed gives the same bytes")
 	f.StringVar(&end, "end", "2026-11-20", "last business date (YYYY-MM-DD)")
 	f.Float64Var(&o.BadRowRate, "bad-rows", 0.0005, "share of data rows deliberately damaged (0 = none)")
+	f.IntVar(&o.HistoryMonths, "history-months", synthbank.DefaultHistoryMonths, "months of core banking's monthly summary (月日均) before the first day, for the 12-month key-account criteria (0 = none)")
 	f.StringVar(&brokers, "kafka", "", "also produce e-banking events to these brokers (host:port,...)")
 	f.StringVar(&topic, "topic", "ebank.events", "topic for --kafka")
 	f.IntVar(&o.StreamDays, "stream-days", 2, "with --kafka: days of events produced to the topic")

@@ -69,8 +69,8 @@ func printTierReport(w io.Writer, r *tiers.Report) {
 		fmt.Fprintf(w, "no contribution yet as of %s: the core model has no balances or fees (load feeds, then cdp model and cdp tiers)\n", r.AsOf)
 		return
 	}
-	p.Fprintf(w, "contribution %s … %s (to %s): CNY %.0f = net interest CNY %.0f + fees and commissions CNY %.0f\n",
-		s.From[:7], s.To[:7], r.AsOf, s.Total, s.NII, s.Fees)
+	p.Fprintf(w, "contribution %s … %s (to %s, %d days known): CNY %.0f = net interest CNY %.0f + fees and commissions CNY %.0f\n",
+		s.From[:7], s.To[:7], r.AsOf, s.Days, s.Total, s.NII, s.Fees)
 	fmt.Fprintln(w, "by tier:")
 	for _, t := range r.ByTier {
 		p.Fprintf(w, "  %-9s %-18s %8d parties  CNY %16.0f  %5.1f%%  CNY %12.0f a party\n",

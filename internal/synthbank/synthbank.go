@@ -43,6 +43,9 @@ type Options struct {
 	End        time.Time // last business date: its calendar date in its own location (default 2026-11-20, China time)
 	BadRowRate float64   // share of data rows deliberately damaged; 0 = none (DefaultBadRowRate is the CLI default)
 	StreamDays int       // how many of the last days' ebank events are ALSO returned for Kafka; 0 = none
+	// HistoryMonths of core banking's monthly summary (月日均) before the
+	// window's first month, delivered with the first day; 0 = none.
+	HistoryMonths int
 	// Progress, when set, is told about each stage ("world", "credit",
 	// "wealth", "card", "ebank", "core_banking", "truth") as days complete. Calls are
 	// serialised; the callback need not be safe for concurrent use.
@@ -55,6 +58,9 @@ const (
 	DefaultDays       = 7
 	DefaultSeed       = 1
 	DefaultBadRowRate = 0.0005
+	// DefaultHistoryMonths with the window's own month make the twelve
+	// months the key-account criteria read.
+	DefaultHistoryMonths = 11
 )
 
 // DefaultEnd is the default last business date, 2026-11-20 in China time.
@@ -64,7 +70,7 @@ var DefaultEnd = time.Date(2026, 11, 20, 0, 0, 0, 0, chinaZone)
 // writing to out.
 func DefaultOptions(out string) Options {
 	return Options{Out: out, Parties: DefaultParties, Days: DefaultDays, Seed: DefaultSeed,
-		End: DefaultEnd, BadRowRate: DefaultBadRowRate}
+		End: DefaultEnd, BadRowRate: DefaultBadRowRate, HistoryMonths: DefaultHistoryMonths}
 }
 
 // Summary says what Generate wrote.

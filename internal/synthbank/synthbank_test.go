@@ -27,7 +27,7 @@ func md5sum(b []byte) [16]byte { return md5.Sum(b) }
 // behaviour and every kind of bad row, small enough to build in well under a
 // second.
 func testOptions(out string) Options {
-	return Options{Out: out, Parties: 2500, Days: 7, Seed: 7, BadRowRate: 0.002, StreamDays: 2}
+	return Options{Out: out, Parties: 2500, Days: 7, Seed: 7, BadRowRate: 0.002, StreamDays: 2, HistoryMonths: 3}
 }
 
 var shared struct {
@@ -66,6 +66,9 @@ func sharedBank(t *testing.T) (string, *Summary, map[string][]*parsedFile) {
 				}
 				if e.ID() == "contact.outcomes" {
 					continue // the CRM answers cdp's signals; the generator writes no outcomes
+				}
+				if e.ID() == "core_banking.monthly" && di > 0 {
+					continue // the history comes once, with the first day
 				}
 				shared.feeds[e.ID()] = append(shared.feeds[e.ID()], parseFeedFile(t, filepath.Join(shared.dir, "feeds"), e, d))
 			}
@@ -464,7 +467,7 @@ func TestGenerate_SmallBanksAndOptions(t *testing.T) {
 	for _, o := range []Options{
 		{Parties: 1, Days: 1},
 		{Parties: 7, Days: 2, StreamDays: 5, BadRowRate: 0.1},
-		{Parties: 300, Days: 3, StreamDays: 1, End: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+		{Parties: 300, Days: 3, StreamDays: 1, End: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), HistoryMonths: 2},
 	} {
 		t.Run(fmt.Sprintf("%d_parties_%d_days", o.Parties, o.Days), func(t *testing.T) {
 			o.Out = t.TempDir()
@@ -472,7 +475,9 @@ func TestGenerate_SmallBanksAndOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Parties != o.Parties || sum.Files != 18*o.Days-1 {
+			// 18 files a day (the e-banking users file not on the first),
+			// plus the monthly history on the first day
+			if sum.Parties != o.Parties || sum.Files != 18*o.Days-1+b2i(o.HistoryMonths > 0) {
 				t.Errorf("parties %d, files %d", sum.Parties, sum.Files)
 			}
 			if (o.StreamDays > 0) != (len(sum.StreamEvents) > 0) && o.Parties > 100 {

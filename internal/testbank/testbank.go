@@ -182,7 +182,7 @@ func build(dir string, k kind) error {
 	}
 	ctx, o := context.Background(), k.Options
 	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.Parties, Days: o.Days, Seed: o.Seed,
-		BadRowRate: o.BadRowRate, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}); err != nil {
+		BadRowRate: o.BadRowRate, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), HistoryMonths: synthbank.DefaultHistoryMonths}); err != nil {
 		return err
 	}
 	if !k.loaded {

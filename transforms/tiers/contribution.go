@@ -123,26 +123,20 @@ const ftpAtSQL = `CAST(round((f.r_from + (f.r_to - f.r_from) * (tenor - f.m_from
 //go:embed contribution.sql
 var contributionSQL string
 
-// contribution12mSQL sums each party's contribution over the twelve
-// months ending with the tiers' day, beside its tier.
+// contribution12mSQL is each party's contribution over the twelve months
+// ending with the tiers' day, beside its tier: the figures the criteria
+// read (mart.value_tier: cdp's own months, the bank's monthly summary
+// before them), with its rank.
 const contribution12mSQL = `CREATE OR REPLACE TABLE mart.contribution_12m AS
-WITH run AS (SELECT max(as_of) AS d FROM mart.value_tier),
-m AS (
-    SELECT party_id, sum(contribution) AS contribution, sum(nii) AS nii, sum(fee_income) AS fee_income,
-           count(*) AS months, min(month) AS from_month, max(month) AS to_month
-    FROM mart.contribution, run
-    WHERE month > CAST(date_trunc('month', run.d) - INTERVAL 12 MONTH AS DATE) AND month <= run.d
-    GROUP BY party_id
-)
 SELECT v.party_id, v.party_type, v.tier, v.tier_zh,
-       coalesce(m.contribution, 0) AS contribution_12m, coalesce(m.nii, 0) AS nii_12m,
-       coalesce(m.fee_income, 0) AS fee_income_12m, CAST(coalesce(m.months, 0) AS INTEGER) AS months,
-       m.from_month, m.to_month,
-       CAST(row_number() OVER (ORDER BY coalesce(m.contribution, 0) DESC, v.party_id) AS BIGINT) AS contribution_rank,
+       CAST(v.contribution_12m AS DECIMAL(38,2)) AS contribution_12m, CAST(v.nii_12m AS DECIMAL(38,2)) AS nii_12m,
+       CAST(v.fee_income_12m AS DECIMAL(38,2)) AS fee_income_12m, v.measure_days AS days,
+       v.measure_from AS from_month, CAST(date_trunc('month', v.as_of) AS DATE) AS to_month,
+       CAST(row_number() OVER (ORDER BY v.contribution_12m DESC, v.party_id) AS BIGINT) AS contribution_rank,
        -- the smallest whole percent of the parties, from the top, the party is in
-       CAST(ceil(100.0 * row_number() OVER (ORDER BY coalesce(m.contribution, 0) DESC, v.party_id) / count(*) OVER ()) AS INTEGER) AS top_pct,
-       run.d AS as_of
-FROM mart.value_tier v CROSS JOIN run LEFT JOIN m USING (party_id)`
+       CAST(ceil(100.0 * row_number() OVER (ORDER BY v.contribution_12m DESC, v.party_id) / count(*) OVER ()) AS INTEGER) AS top_pct,
+       v.as_of
+FROM mart.value_tier v`
 
 // buildContribution rebuilds mart.contribution (before the tiers, so
 // criteria may read it).
@@ -158,8 +152,11 @@ func buildContribution(ctx context.Context, conn *sql.Conn, c Contribution) erro
 // ContributionSummary is what the contribution came to over the last
 // twelve months.
 type ContributionSummary struct {
-	From  string  `json:"from_month"`
-	To    string  `json:"to_month"`
+	From string `json:"from_month"`
+	To   string `json:"to_month"`
+	// Days the twelve months' figures cover (cdp's own months and the
+	// bank's monthly summary before them).
+	Days  int     `json:"days"`
 	Total float64 `json:"contribution_12m"`
 	NII   float64 `json:"nii_12m"`
 	Fees  float64 `json:"fee_income_12m"`
@@ -219,8 +216,8 @@ func ReadReport(ctx context.Context, db Querier, where string) (*Report, error) 
 	var s = &r.Summary
 	var asOf, from, to sql.NullString
 	if err := db.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR), CAST(min(from_month) AS VARCHAR), CAST(max(to_month) AS VARCHAR),
-		coalesce(sum(contribution_12m), 0), coalesce(sum(nii_12m), 0), coalesce(sum(fee_income_12m), 0)
-		FROM mart.contribution_12m WHERE `+where).Scan(&asOf, &from, &to, &s.Total, &s.NII, &s.Fees); err != nil {
+		coalesce(max(days), 0), coalesce(sum(contribution_12m), 0), coalesce(sum(nii_12m), 0), coalesce(sum(fee_income_12m), 0)
+		FROM mart.contribution_12m WHERE `+where).Scan(&asOf, &from, &to, &s.Days, &s.Total, &s.NII, &s.Fees); err != nil {
 		return nil, fmt.Errorf("mart.contribution_12m: %w (run cdp tiers first)", err)
 	}
 	r.AsOf, s.From, s.To = asOf.String, from.String, to.String

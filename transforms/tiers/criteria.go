@@ -145,7 +145,10 @@ func (c Config) criteriaSQL() criteriaSQL {
 			if m.Kind == "score" {
 				return "format('{:.1f}', CAST(" + v + " AS DOUBLE))"
 			}
-			return "'CNY ' || format('{:,.0f}', CAST(" + v + " AS DOUBLE))"
+			// whole yuan, or with the cents when it has them (an
+			// annualised figure a cent below a floor must not read as the floor)
+			d := "CAST(" + v + " AS DOUBLE)"
+			return "'CNY ' || CASE WHEN " + d + " = round(" + d + ") THEN format('{:,.0f}', " + d + ") ELSE format('{:,.2f}', " + d + ") END"
 		}
 		text := sqltext.String(m.Label+" ") + " || " + show("coalesce("+value+", 0)")
 		switch m.Kind {

@@ -3,6 +3,7 @@ package tiers_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -56,6 +57,7 @@ func TestCriteria_ThresholdsGroupsAndAnnualisation(t *testing.T) {
 		`UPDATE core.trade SET fee = NULL WHERE list_contains(` + list + `, party_id)`,
 		`UPDATE core.card_txn SET fee = NULL, interchange = NULL WHERE list_contains(` + list + `, party_id)`,
 		`UPDATE core.holding_daily SET fee_rate = NULL WHERE list_contains(` + list + `, party_id)`,
+		`DELETE FROM core.monthly_history WHERE list_contains(` + list + `, party_id)`,
 		`DELETE FROM raw.contact_key_accounts`,
 	} {
 		exec(q)
@@ -94,15 +96,19 @@ func TestCriteria_ThresholdsGroupsAndAnnualisation(t *testing.T) {
 	if _, err := tiers.Build(ctx, b.W, cfg, testbank.Quiet); err != nil {
 		t.Fatal(err)
 	}
+	// a cent below, scaled to a year, with its cents
+	cents := int64(math.Round(float64(1000000*days-1) * 365 / float64(days)))
+	below := commas(int(cents/100)) + fmt.Sprintf(".%02d", cents%100)
 	want := []struct{ tier, reason string }{
 		{"core", "annual revenue CNY 500,000,000 ≥ the core floor CNY 500,000,000"},
-		{"growth", "annual revenue CNY 500,000,000 ≥ the growth floor CNY 100,000,000"}, // 499,999,999.99 shows rounded
+		{"growth", "annual revenue CNY 499,999,999.99 ≥ the growth floor CNY 100,000,000; annual revenue CNY 499,999,999.99 < the core floor CNY 500,000,000"},
 		{"growth", "annual revenue CNY 100,000,000 ≥ the growth floor CNY 100,000,000"},
-		{"base", "annual revenue CNY 100,000,000 < the growth floor CNY 100,000,000"},
+		{"base", "annual revenue CNY 99,999,999.99 < the growth floor CNY 100,000,000"},
 		{"growth", "[high_tech] annual revenue CNY 60,000,000 ≥ the growth floor CNY 50,000,000"},
 		{"base", "annual revenue CNY 60,000,000 < the growth floor CNY 100,000,000"},
 		{"core", fmt.Sprintf("12-month fee and commission income CNY 3,650,000 (CNY %s over %d days, × 365/%d) ≥ the core floor CNY 3,650,000", commas(10000*days), days, days)},
-		{"base", fmt.Sprintf("annual revenue CNY 10,000,000 < the growth floor CNY 100,000,000; annual revenue CNY 10,000,000 < the core floor CNY 500,000,000; 12-month fee and commission income CNY 3,649,998 (CNY %s over %d days, × 365/%d) < the core floor", commas(10000*days), days, days)},
+		{"base", fmt.Sprintf("annual revenue CNY 10,000,000 < the growth floor CNY 100,000,000; annual revenue CNY 10,000,000 < the core floor CNY 500,000,000; 12-month fee and commission income CNY %s (CNY %s.99 over %d days, × 365/%d) < the core floor CNY 3,650,000",
+			below, commas(10000*days-1), days, days)},
 	}
 	for i, id := range ids {
 		var tier, reason string
@@ -141,4 +147,53 @@ func commas(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// The twelve months the criteria read are cdp's own months
+// (mart.contribution) and, before them, the bank's monthly summary
+// (core.monthly_history, written by the generator for the 11 months before
+// its window): a party's 12-month deposit average is their balance-days
+// over the days they cover, its fee income their sum.
+func TestCriteria_TwelveMonthsJoinHistoryAndOwnMonths(t *testing.T) {
+	b := testbank.Load(t, testbank.Options{Parties: 400, Days: 2, Seed: 12})
+	db := b.W.DB()
+	if _, err := tiers.Build(context.Background(), b.W, tiers.Config{}, testbank.Quiet); err != nil {
+		t.Fatal(err)
+	}
+	var party string
+	var gotADB, gotFees float64
+	var gotDays int
+	sqltest.Row(t, db, `SELECT party_id, CAST(deposit_adb_12m AS DOUBLE), CAST(fee_income_12m AS DOUBLE), measure_days FROM mart.value_tier
+		WHERE party_id IN (SELECT party_id FROM core.monthly_history) AND party_id IN (SELECT party_id FROM mart.contribution WHERE deposit_adb > 0)
+		ORDER BY party_id LIMIT 1`).Scan(&party, &gotADB, &gotFees, &gotDays)
+	var balanceDays, fees float64
+	days, months := 0, 0
+	for scan := range sqltest.Rows(t, db, `SELECT CAST(month AS VARCHAR), CAST(deposit_adb AS DOUBLE), CAST(coalesce(fee_income, 0) AS DOUBLE)
+		FROM core.monthly_history WHERE party_id = ? AND month NOT IN (SELECT month FROM mart.contribution)`, party) {
+		var month string
+		var adb, fee float64
+		scan(&month, &adb, &fee)
+		var y, m int
+		fmt.Sscanf(month, "%d-%d", &y, &m)
+		n := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
+		if m == 2 && y%4 == 0 {
+			n = 29
+		}
+		balanceDays, fees, days, months = balanceDays+adb*float64(n), fees+fee, days+n, months+1
+	}
+	for scan := range sqltest.Rows(t, db, `SELECT days, CAST(deposit_adb AS DOUBLE), CAST(fee_income AS DOUBLE) FROM mart.contribution WHERE party_id = ?`, party) {
+		var n int
+		var adb, fee float64
+		scan(&n, &adb, &fee)
+		balanceDays, fees, days = balanceDays+adb*float64(n), fees+fee, days+n
+	}
+	if months != 11 || days != gotDays {
+		t.Fatalf("%s: %d history months and %d days, value_tier says %d days; want the 11 months before the window", party, months, days, gotDays)
+	}
+	if want := balanceDays / float64(days); math.Abs(gotADB-want) > 0.006 {
+		t.Errorf("%s: 12-month deposit average %.2f, want %.2f", party, gotADB, want)
+	}
+	if math.Abs(gotFees-fees) > 0.001 {
+		t.Errorf("%s: 12-month fee income %.2f, want %.2f", party, gotFees, fees)
+	}
 }

@@ -37,15 +37,28 @@ WITH day AS (
     SELECT party_id, count(*) AS relationships FROM (
         SELECT party_id FROM core.party_relationship UNION ALL SELECT related_party_id FROM core.party_relationship)
     GROUP BY party_id
-), window12 AS (
-    -- the last twelve months of mart.contribution (built just before):
-    -- the days they cover, bank-wide, and each party's balance-days and flows
+), computed_months AS (
+    -- the last twelve months: cdp's own (mart.contribution, built just
+    -- before) where it has them, else the bank's monthly summary
+    -- (core.monthly_history, 月日均); the days each covers, bank-wide
     SELECT month, max(days) AS days FROM mart.contribution, day
     WHERE month > CAST(date_trunc('month', day.d) - INTERVAL 12 MONTH AS DATE) AND month <= day.d GROUP BY month
+), history_months AS (
+    SELECT DISTINCT month, CAST(CAST(month + INTERVAL 1 MONTH AS DATE) - month AS INTEGER) AS days FROM core.monthly_history, day
+    WHERE month > CAST(date_trunc('month', day.d) - INTERVAL 12 MONTH AS DATE) AND month <= day.d
+      AND month NOT IN (SELECT month FROM computed_months)
+), window12 AS (
+    SELECT * FROM computed_months UNION ALL SELECT * FROM history_months
 ), twelve AS (
-    SELECT c.party_id, sum(c.deposit_adb * c.days) AS deposit_bd, sum(c.loan_adb * c.days) AS loan_bd,
-           sum(c.fee_income) AS fee_income, sum(c.nii) AS nii, sum(c.contribution) AS contribution
-    FROM mart.contribution c JOIN window12 USING (month) GROUP BY c.party_id
+    -- each party's balance-days and flows over them
+    SELECT party_id, sum(deposit_bd) AS deposit_bd, sum(loan_bd) AS loan_bd, sum(fee_income) AS fee_income, sum(nii) AS nii,
+           sum(fee_income + nii) AS contribution
+    FROM (SELECT c.party_id, c.deposit_adb * c.days AS deposit_bd, c.loan_adb * c.days AS loan_bd, c.fee_income, c.nii
+          FROM mart.contribution c JOIN computed_months USING (month)
+          UNION ALL
+          SELECT h.party_id, h.deposit_adb * m.days, coalesce(h.loan_adb, 0) * m.days, coalesce(h.fee_income, 0), coalesce(h.nii, 0)
+          FROM core.monthly_history h JOIN history_months m USING (month) WHERE h.party_id IS NOT NULL)
+    GROUP BY party_id
 ), company AS (
     -- enterprise stage and industry groups (core.enterprise_stage, core.party_industry_group)
     SELECT p.party_id, arg_max(core.enterprise_stage(c.founded_on, c.annual_revenue, c.prior_year_revenue, (SELECT d FROM day)), c.last_seen) AS enterprise_stage
@@ -61,7 +74,7 @@ WITH day AS (
            CAST(greatest(k.last_txn, g.last_event, t.last_trade) AS DATE) AS last_activity,
            least(c.first_loan, k.first_card, h.first_holding) AS first_seen,
            len(p.systems) AS systems, coalesce(r.relationships, 0) AS relationships,
-           CAST((SELECT sum(days) FROM window12) AS INTEGER) AS measure_days,
+           CAST((SELECT sum(days) FROM window12) AS INTEGER) AS measure_days, (SELECT min(month) FROM window12) AS measure_from,
            CAST(coalesce(tw.deposit_bd / nullif((SELECT sum(days) FROM window12), 0), 0) AS DECIMAL(18,2)) AS deposit_adb_12m,
            CAST(coalesce(tw.loan_bd / nullif((SELECT sum(days) FROM window12), 0), 0) AS DECIMAL(18,2)) AS loan_adb_12m,
            coalesce(tw.fee_income, 0) AS fee_income_12m, coalesce(tw.nii, 0) AS nii_12m, coalesce(tw.contribution, 0) AS contribution_12m,
@@ -111,7 +124,7 @@ SELECT party_id, party_type,
             ELSE 'mature' END AS lifecycle,
        aum, aum_start, annual_revenue, annual_income, credit_balance, card_spend, activity, monetary,
        last_activity, first_seen, systems, relationships, as_of,
-       criteria_reason, measure_days, deposit_adb_12m, loan_adb_12m, fee_income_12m, nii_12m, contribution_12m,
+       criteria_reason, measure_from, measure_days, deposit_adb_12m, loan_adb_12m, fee_income_12m, nii_12m, contribution_12m,
        enterprise_stage, industry_groups
 FROM criteria
 ), listed AS (

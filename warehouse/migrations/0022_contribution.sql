@@ -14,6 +14,6 @@ CREATE TABLE IF NOT EXISTS mart.contribution (
 );
 CREATE TABLE IF NOT EXISTS mart.contribution_12m (
     party_id VARCHAR, party_type VARCHAR, tier VARCHAR, tier_zh VARCHAR,
-    contribution_12m DECIMAL(38,2), nii_12m DECIMAL(38,2), fee_income_12m DECIMAL(38,2), months INTEGER,
+    contribution_12m DECIMAL(38,2), nii_12m DECIMAL(38,2), fee_income_12m DECIMAL(38,2), days INTEGER,
     from_month DATE, to_month DATE, contribution_rank BIGINT, top_pct INTEGER, as_of DATE
 );
