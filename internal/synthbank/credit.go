@@ -19,7 +19,7 @@ type creditCustomer struct {
 	industry   string // GB/T 4754 code
 	founded    day    // companies: the day it was founded
 	priorRev   int64  // companies: last year's revenue, cents
-	revenue    int64 // cents; 0 = not applicable
+	revenue    int64  // cents; 0 = not applicable
 	repName    []byte
 	repID      string
 	rm, branch string
