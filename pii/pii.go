@@ -107,6 +107,7 @@ var Columns = map[string]Class{
 	"mart.tier_history.reason":        FreeText,
 	"mart.tier_changes.reason":        FreeText,
 	"mart.value_tier.list_reason":     FreeText,
+	"mart.value_tier.criteria_reason": None, // the criteria with the party's figures, written by cdp
 	"mart.key_account_list.reason":    FreeText,
 	"raw.contact_key_accounts.reason": FreeText,
 	"core.key_account_entry.reason":   FreeText,

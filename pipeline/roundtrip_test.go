@@ -24,7 +24,7 @@ func TestIngest_GeneratedBankRoundTripsExactly(t *testing.T) {
 	c := startBroker(t, 4)
 	p := newStreamProject(t, c)
 	sum, err := synthbank.Generate(context.Background(), synthbank.Options{
-		Out: p.dir, Parties: 3000, Days: 3, Seed: 7, BadRowRate: 0.002, StreamDays: 2,
+		Out: p.dir, Parties: 3000, Days: 3, Seed: 7, BadRowRate: 0.002, StreamDays: 2, HistoryMonths: 2,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -167,11 +167,11 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	if code, _, _ := get(ana, "/console/customer?q=nobody-at-all"); code != http.StatusNotFound {
 		t.Errorf("an unknown customer: %d, want 404", code)
 	}
-	// The card explains the tier with the floors it met or missed, and
+	// The card explains the tier with the criteria it met or missed, and
 	// shows the tag history.
 	var tier string
 	sqltest.Row(t, b.W.DB(), `SELECT tier_zh FROM mart.value_tier WHERE party_id = ?`, party).Scan(&tier)
-	if !strings.Contains(body, `id="tier"><strong>`+tier) || !regexp.MustCompile(`id="tier-reasons"><li>(AUM|annual revenue) CNY [\d,]+ [≥<] the (core|growth) floor`).MatchString(body) ||
+	if !strings.Contains(body, `id="tier"><strong>`+tier) || !regexp.MustCompile(`id="tier-reasons"><li>(AUM|annual revenue) CNY [\d,.]+ [≥<] the (core|growth) floor`).MatchString(body) ||
 		!strings.Contains(body, `id="tag-history"`) || !strings.Contains(body, `<table id="tier-history"><tr><th>tier</th><th>from</th><th>to</th><th>why</th></tr>
 <tr><td>`+tier) {
 		t.Errorf("the customer card's tier %s and its reasons, the tag history:\n%s", tier, body)

@@ -83,6 +83,7 @@ var migrations = []migration{
 		return rawTablesSQL("contact") + string(list), err
 	}},
 	fileMigration(22, "0022_contribution.sql"),
+	fileMigration(23, "0023_open_signals.sql"),
 }
 
 // fileDateMacro defines core.file_date(source): the business date of a

@@ -36,7 +36,7 @@ func TestEval_CommandsCompareWithTheRecordedDay(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &te); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !te.Described || te.Table != "scratch.tag_values" || len(te.Tags) != 133 {
+	if !te.Described || te.Table != "scratch.tag_values" || len(te.Tags) != 139 {
 		t.Fatalf("tags eval: %+v", te)
 	}
 	for _, tg := range te.Tags {

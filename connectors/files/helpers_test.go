@@ -40,6 +40,9 @@ type format struct {
 	want func(key, value string, pos int64) map[string]string
 }
 
+// columnNames is the header of a file with the entity's columns but its
+// optional ones (the layout of files from before a contract version added
+// them).
 func columnNames(feed, entity string, sep string) string {
 	e, err := contract.Lookup(feed, entity)
 	if err != nil {
@@ -47,7 +50,9 @@ func columnNames(feed, entity string, sep string) string {
 	}
 	var names []string
 	for _, c := range e.Columns {
-		names = append(names, c.Name)
+		if !c.Optional {
+			names = append(names, c.Name)
+		}
 	}
 	return strings.Join(names, sep)
 }

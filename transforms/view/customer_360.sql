@@ -101,6 +101,9 @@ SELECT p.party_id, p.party_type, p.name,
        coalesce(r.legal_representatives, 0) AS legal_representatives, coalesce(r.companies_represented, 0) AS companies_represented,
        coalesce(r.family_links, 0) AS family_links, coalesce(r.related_parties, []) AS related_parties,
        coalesce(t.tags, MAP {}) AS tags,
+       -- the open signals (mart.party_open_signals) as of the last signal
+       -- run; the signals stage refreshes them after it runs
+       os.open_signals,
        day.d AS as_of
 FROM core.party p CROSS JOIN day
 LEFT JOIN mart.value_tier v USING (party_id)
@@ -109,3 +112,4 @@ LEFT JOIN aum a USING (party_id) LEFT JOIN holdings h USING (party_id) LEFT JOIN
 LEFT JOIN cards k USING (party_id) LEFT JOIN spend s USING (party_id) LEFT JOIN digital g USING (party_id)
 LEFT JOIN settle st USING (party_id) LEFT JOIN rels r USING (party_id) LEFT JOIN tag_map t USING (party_id)
 LEFT JOIN mart.contribution_12m ct USING (party_id) LEFT JOIN last_month lm USING (party_id)
+LEFT JOIN mart.party_open_signals os USING (party_id)

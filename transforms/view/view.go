@@ -97,6 +97,49 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	return s, nil
 }
 
+// RefreshSignals brings mart.customer_360's open_signals up to date with
+// mart.signals after a signal run and queues the profile summaries that
+// changed (only those: the signals of a party that moved). It does nothing
+// before the first cdp view.
+func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	start := time.Now()
+	if o.RunID == "" {
+		o.RunID = "view-signals-" + start.UTC().Format("20060102T150405.000")
+	}
+	conn, err := w.DB().Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	s := &Summary{}
+	var built bool
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'customer_360'`).Scan(&built); err != nil || !built {
+		return s, err
+	}
+	err = warehouse.InTx(ctx, conn, func() error {
+		if _, err := conn.ExecContext(ctx, `UPDATE mart.customer_360 c SET open_signals = n.open_signals
+			FROM (SELECT p.party_id, o.open_signals FROM mart.customer_360 p LEFT JOIN mart.party_open_signals o USING (party_id)
+			      WHERE p.open_signals IS DISTINCT FROM o.open_signals) n
+			WHERE c.party_id = n.party_id`); err != nil {
+			return fmt.Errorf("mart.customer_360 open_signals: %w", err)
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
+			return err
+		}
+		return queueProfiles(ctx, conn, o, s, log)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Seconds = time.Since(start).Seconds()
+	log.Info("open signals in the 360 refreshed", "profile_events", s.Profiles, "seconds", s.Seconds)
+	return s, nil
+}
+
 // queueProfiles puts the summaries that differ from the last ones queued
 // (ops.profile_state) into the outbox (schemas/profile.json). The hash
 // leaves out as_of, so a new day alone sends nothing.
@@ -122,6 +165,7 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		     'deposits', c.deposits, 'product_types', c.product_types, 'credit_exposure', c.credit_exposure,
 		     'worst_five_class', c.worst_five_class, 'card_accounts', c.card_accounts, 'best_card_tier', c.best_card_tier,
 		     'digital_events_30d', c.digital_events_30d, 'systems', c.systems, 'related_parties', c.related_parties,
+		     'open_signals', coalesce(to_json(c.open_signals), '[]'::JSON),
 		     'rm_id', c.rm_id, 'branch_code', c.branch_code`+pii+`) AS body
 		   FROM mart.customer_360 c `+join+`)`)},
 		{"changed summaries", func() (err error) {
