@@ -156,6 +156,38 @@ func TestBehaviours_SuggestedRulesFindExactlyThePlantedParties(t *testing.T) {
 			mark(BehaviourSettlementDrop, p)
 		}
 	}
+	// ... and a company that paid out, on one of the last two days, at
+	// least twice what it settled (in and out) a day before them
+	gross, net := map[string][]float64{}, map[string][]float64{}
+	for di, pf := range feeds["core_banking.settlements"] {
+		for _, r := range pf.rows {
+			if r.reason != "" {
+				continue
+			}
+			p := owner["core_banking/"+r.vals["cust_no"]]
+			if gross[p] == nil {
+				gross[p], net[p] = make([]float64, nDays), make([]float64, nDays)
+			}
+			amt := num(r.vals["amount_cny"])
+			gross[p][di] += amt
+			if r.vals["direction"] == "OUT" {
+				net[p][di] += amt
+			} else {
+				net[p][di] -= amt
+			}
+		}
+	}
+	for p, g := range gross {
+		base := 0.0
+		for _, v := range g[:nDays-2] {
+			base += v / float64(nDays-2)
+		}
+		for di := nDays - 2; di < nDays; di++ {
+			if base > 0 && net[p][di] >= 2*base && net[p][di] >= 300_000 {
+				mark(BehaviourCashOutflow, p)
+			}
+		}
+	}
 
 	// credit
 	custType := map[string]string{}

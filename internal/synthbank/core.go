@@ -79,7 +79,9 @@ func (w *world) makeCoreRecords() {
 				brandChars[r.IntN(len(brandChars))].han+industries[r.IntN(len(industries))].word+"有限公司")
 		}
 	}
-	w.plantFrom(r, firstCoreBehaviour, numBehaviours)
+	w.plantFrom(r, firstCoreBehaviour, behCashOutflow)
+	// (its own stream: the draws below stay as they were before it came)
+	w.plantFrom(newRand(w.o.Seed, "core-outflow", 0), behCashOutflow, numBehaviours)
 	seq := newKeySeq(r, "K", 10)
 	var companies []*party
 	for _, p := range w.parties {
@@ -199,6 +201,7 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 	dropFrom := settlementDropFrom(len(w.days))
 	drop := map[*party]float64{}
 	first, second := map[*party]int64{}, map[*party]int64{}
+	outflow := map[*party][2]int64{} // planted cash outflows: amount, daily volume
 	var f rowFields
 	var line []byte
 	for di, t := range w.days {
@@ -387,6 +390,17 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 					second[p] += amt
 				}
 			}
+			// A planted cash-flow anomaly: one large payment out, 4–6 ×
+			// the company's daily volume, on the window's last day but one.
+			if p.beh == behCashOutflow && di == len(w.days)-2 {
+				ro := newRand(w.o.Seed, "core-outflow", p.idx)
+				amt := int64(float64(cp.settle)*uniform(ro, cashOutflowMinMultiple, 6)) / 10_000 * 10_000
+				name := cp.external[ro.IntN(len(cp.external))]
+				if err := post(p, "OUT", amt, "EBANK", name, "6228"+pad(ro.IntN(1_000_000_000), 15), domesticBanks[ro.IntN(len(domesticBanks))], "往来款", 500+amt/100_000, "CNY"); err != nil {
+					return err
+				}
+				outflow[p] = [2]int64{amt, cp.settle}
+			}
 			// Recurring payments to suppliers who bank with us: both sides.
 			for _, s := range cp.supplies {
 				if r.IntN(10) >= 6 {
@@ -428,6 +442,10 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 		}
 	}
 	for _, p := range companies {
+		if o, ok := outflow[p]; ok {
+			res.behaviour(p, behCashOutflow, sysCore, p.recs[sysCore][0].key,
+				"amount="+money(o[0])+";daily_volume="+money(o[1])+";day="+w.days[len(w.days)-2].iso())
+		}
 		if p.beh == behSettlementDrop {
 			days1, days2 := int64(dropFrom), int64(len(w.days)-dropFrom)
 			res.behaviour(p, behSettlementDrop, sysCore, p.recs[sysCore][0].key,

@@ -217,6 +217,13 @@ core banking deposits.
   week before its end) on. Others' daily volume is constant but for the
   supplier payments. Suggested rule: the last 3 days' average ≤ 50% of the
   earlier days' average (baseline ≥ 100,000). Needs ≥ 6 days.
+- cash_outflow_anomaly: a company settling ≥ 150,000 CNY a day in core
+  banking that pays out, on the window's last day but one, one extra EBANK
+  settlement (往来款) of 4–6 × its daily volume (the detail names the day,
+  the amount and the volume). Others' net outflow on a day never exceeds
+  their daily volume plus supplier payments. Suggested rule: on one of the
+  last 2 days, net outflow (OUT − IN) ≥ 2 × the average daily volume (IN and
+  OUT) of the days before, and ≥ 300,000. Needs ≥ 6 days.
 - cross_border_no_hedge: a CORPORATE ebank user with ≥ 2 cross-border events
   (FX_SETTLEMENT, or TRANSFER_OUT with cross_border=true) on every delivered
   event day, and no wealth holding with a product_code starting FXFWD or FXOPT.

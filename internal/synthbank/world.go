@@ -74,6 +74,8 @@ const (
 	behSettlementDrop
 	behDepositNotRenewed
 	behNewLargeDeposit
+	// Planted from their own stream (plantCoreBehaviours), after the above.
+	behCashOutflow
 	numBehaviours
 )
 
@@ -96,6 +98,7 @@ const (
 	BehaviourSettlementDrop     = "settlement_drop"
 	BehaviourDepositNotRenewed  = "deposit_not_renewed"
 	BehaviourNewLargeDeposit    = "new_large_deposit"
+	BehaviourCashOutflow        = "cash_outflow_anomaly"
 )
 
 // Planting parameters: the values planted parties reach and the bounds every
@@ -114,13 +117,14 @@ const (
 	settlementDropMaxShare      = 0.45      // planted: the second half's daily settlement volume ≤ this × the first half's
 	settlementDropMinDailyCNY   = 150_000   // planted settlement drops are of companies settling at least this a day
 	newLargeDepositMinCNY       = 1_000_000 // planted new large time deposits and unrenewed maturities are at least this
+	cashOutflowMinMultiple      = 4         // planted: one day's extra payment out is 4–6 × the company's daily settlement volume
 )
 
 var behaviourNames = [numBehaviours]string{
 	"", BehaviourAUMOutflow, BehaviourDepositMaturing, BehaviourCrossBorderNoHedge,
 	BehaviourDormantCard, BehaviourHeavySettlement, BehaviourActivityDrop,
 	BehaviourEarlyRepayment, BehaviourLoanOverdue, BehaviourPremiumCard, BehaviourCompanyNewLoan,
-	BehaviourSettlementDrop, BehaviourDepositNotRenewed, BehaviourNewLargeDeposit,
+	BehaviourSettlementDrop, BehaviourDepositNotRenewed, BehaviourNewLargeDeposit, BehaviourCashOutflow,
 }
 
 // behaviourRates is the share of eligible parties each behaviour is planted on.
@@ -138,6 +142,7 @@ var behaviourRates = [numBehaviours]float64{
 	behSettlementDrop:     0.15,
 	behDepositNotRenewed:  0.04,
 	behNewLargeDeposit:    0.04,
+	behCashOutflow:        0.05,
 }
 
 type party struct {
@@ -585,6 +590,9 @@ func (w *world) eligible(p *party, b behaviour) bool {
 	case behDepositMaturing:
 		return single(sysWealth) && single(sysCore) && p.aum >= 170_000_000 && !p.hedger
 	case behSettlementDrop:
+		return days >= 6 && p.company && single(sysCore) && !p.trader && !p.bigLoan &&
+			w.core[p] != nil && w.core[p].settle >= settlementDropMinDailyCNY*100
+	case behCashOutflow:
 		return days >= 6 && p.company && single(sysCore) && !p.trader && !p.bigLoan &&
 			w.core[p] != nil && w.core[p].settle >= settlementDropMinDailyCNY*100
 	case behDepositNotRenewed:
