@@ -111,6 +111,7 @@ func (w *world) buildCredit() *creditBook {
 		}
 		if p.company {
 			c.founded, c.priorRev = companyAge(stage, w.first, p.revenue)
+			p.founded = c.founded
 			c.open = max(c.open, c.founded+day(stage.IntN(30)))
 			c.updDay = max(c.updDay, c.open)
 			c.industry = p.ind.code

@@ -83,6 +83,29 @@ func (w *world) writeTruth(dir string, g *generation) error {
 		return err
 	}
 
+	// Occasions: a core or growth person's birthday, or such a company's
+	// founding anniversary, 1 to 30 days after the window's last day.
+	err = write("occasions.csv", []string{"party_id", "occasion", "day", "days_to"}, func(emit func(...string)) {
+		for _, p := range w.parties {
+			if p.tier == tierBase {
+				continue
+			}
+			from, what := p.birth, "birthday"
+			if p.company {
+				from, what = p.founded, "anniversary"
+			}
+			if from == 0 || from == noDay {
+				continue
+			}
+			if next := nextAnniversary(from, w.end); next-w.end >= 1 && next-w.end <= 30 {
+				emit(p.id, what, next.iso(), strconv.Itoa(int(next-w.end)))
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+
 	err = write("service_neglected.csv", []string{"party_id", "tier"}, func(emit func(...string)) {
 		for _, p := range w.parties {
 			if w.neglected(p) {
@@ -262,6 +285,16 @@ core banking deposits.
   delivered day after the first; it appears in loans snapshots from that day.
   No other company loan starts inside the window.
 
+## occasions.csv — birthdays and founding anniversaries coming up
+
+` + "`party_id, occasion, day, days_to`" + `: every core or growth (planted tier) person
+whose birthday, and every such company in the credit system whose founding
+anniversary (credit customers' founded_on), falls 1 to 30 days after the
+window's last day (days_to), on day (a 29 February is the 28th in other
+years). Suggested rule: the next anniversary of the golden record's birth
+date, or of the company's founding day, 1–30 days ahead, for core and growth
+parties.
+
 ## bad_rows.csv — rows damaged on purpose
 
 ` + "`file, line, reason`" + `: file relative to ../feeds (e.g. credit/customers_20261114.csv),
@@ -312,3 +345,21 @@ answered (crm_outcomes.csv: outcome_id, ce_id, signal_id, rule_id, status,
 amount) and the rates it planted per rule (crm_rates.csv: p_contact,
 p_interest, p_decline, p_convert).
 `
+
+// nextAnniversary is the first anniversary of d on or after day on (a 29
+// February falls on the 28th in other years, as DuckDB's date arithmetic
+// has it).
+func nextAnniversary(d, on day) day {
+	y, _, _ := on.civil()
+	_, dm, dd := d.civil()
+	at := func(year int) day {
+		if dm == 2 && dd == 29 && !(year%4 == 0 && (year%100 != 0 || year%400 == 0)) {
+			return dayOf(year, 2, 28)
+		}
+		return dayOf(year, dm, dd)
+	}
+	if a := at(y); a >= on {
+		return a
+	}
+	return at(y + 1)
+}

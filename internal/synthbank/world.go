@@ -185,6 +185,7 @@ type party struct {
 	hedger       bool  // holds FX hedge products
 	bigLoan      bool  // settlement volume above the cap, backed by a big loan
 	settleDaily  int64 // cents; company's daily CNY settlement volume in ebank
+	founded      day   // a company in credit: its founding day (set by the credit writer)
 }
 
 // record is one customer record in one system: the key and the identity

@@ -226,3 +226,45 @@ func serviceBank(t *testing.T) (*warehouse.Warehouse, *signals.Rules) {
 	t.Cleanup(func() { w.Close() })
 	return w, rules
 }
+
+// Birthdays and founding anniversaries: the core and growth customers
+// whose day falls 1 to 30 days after the run (truth/occasions.csv: persons
+// by their birth date, companies in credit by their founding day) get a
+// greeting reminder, precision and recall ≥ 0.9; the reason names the
+// occasion and the days left, not the date of birth.
+func TestRun_BirthdaysAndAnniversaries(t *testing.T) {
+	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 2})
+	ctx := context.Background()
+	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
+		t.Fatal(err)
+	}
+	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signals.Run(ctx, b.W, rules, signals.Config{}, signals.RunOptions{Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	ours := b.OurParty(t)
+	want, kinds := map[string]bool{}, map[string]int{}
+	for _, r := range b.Truth(t, "occasions.csv") {
+		want[ours[r[0]]] = true
+		kinds[r[1]]++
+	}
+	got := ruleHits(t, b, "svc_birthday")
+	precision, recall := precisionRecall(got, want)
+	t.Logf("occasions: %v planted, %d reminded: precision %.2f recall %.2f", kinds, len(got), precision, recall)
+	if kinds["birthday"] == 0 || kinds["anniversary"] == 0 || precision < 0.9 || recall < 0.9 {
+		t.Errorf("greeting reminders: %v planted, %d reminded, precision %.2f recall %.2f; want both kinds and ≥ 0.9 each", kinds, len(got), precision, recall)
+	}
+	var leaks int
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM mart.signals s JOIN core.party p USING (party_id)
+		WHERE s.rule_id = 'svc_birthday' AND (regexp_matches(s.reason, '\d{4}-\d{2}-\d{2}') OR contains(s.reason_zh, CAST(p.birth_date AS VARCHAR)))`).Scan(&leaks)
+	if leaks != 0 {
+		t.Errorf("%d greeting reasons quote a date", leaks)
+	}
+}
