@@ -202,6 +202,7 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 	drop := map[*party]float64{}
 	first, second := map[*party]int64{}, map[*party]int64{}
 	outflow := map[*party][2]int64{} // planted cash outflows: amount, daily volume
+	volume := map[*party]int64{}      // each party's settlements delivered undamaged, cents
 	var f rowFields
 	var line []byte
 	for di, t := range w.days {
@@ -317,11 +318,15 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 			f.money(fee)
 			f.raw(gbk(purpose))
 			vals := f.values()
-			switch dm.decide(!p.guard && w.earlyDay(di), df.line) {
+			damage := dm.decide(!p.guard && w.earlyDay(di), df.line)
+			switch damage {
 			case contract.ReasonType:
 				vals = replaceField(vals, 5, []byte("12,3a"))
 			case contract.ReasonDate:
 				vals = replaceField(vals, 3, []byte("2026-02-30 10:00:00"))
+			}
+			if damage == "" {
+				volume[p] += cents
 			}
 			line = appendFixedLine(line[:0], vals, eSet)
 			return df.writeRow(line)
@@ -442,6 +447,9 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 		}
 	}
 	for _, p := range companies {
+		if daily := volume[p] / int64(len(w.days)); p.in[sysEbank] > 0 && p.in[sysCredit] == 0 && daily >= ladderMinDailyCNY*100 {
+			w.ladder = append(w.ladder, ladderParty{p, daily})
+		}
 		if o, ok := outflow[p]; ok {
 			res.behaviour(p, behCashOutflow, sysCore, p.recs[sysCore][0].key,
 				"amount="+money(o[0])+";daily_volume="+money(o[1])+";day="+w.days[len(w.days)-2].iso())

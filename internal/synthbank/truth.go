@@ -106,6 +106,15 @@ func (w *world) writeTruth(dir string, g *generation) error {
 		return err
 	}
 
+	err = write("ladder.csv", []string{"party_id", "daily_settlement"}, func(emit func(...string)) {
+		for _, l := range w.ladder {
+			emit(l.p.id, money(l.daily))
+		}
+	})
+	if err != nil {
+		return err
+	}
+
 	err = write("service_neglected.csv", []string{"party_id", "tier"}, func(emit func(...string)) {
 		for _, p := range w.parties {
 			if w.neglected(p) {
@@ -294,6 +303,14 @@ window's last day (days_to), on day (a 29 February is the 28th in other
 years). Suggested rule: the next anniversary of the golden record's birth
 date, or of the company's founding day, 1–30 days ahead, for core and growth
 parties.
+
+## ladder.csv — companies to take up the ladder (结算 → 授信)
+
+` + "`party_id, daily_settlement`" + `: every company with a core banking record
+and an e-banking user but no credit record whose settlements (IN and OUT,
+every channel, the rows delivered undamaged) average at least 50,000 CNY a
+day over the window. Suggested rule: a company in core banking and e-banking
+with no active loan, settling ≥ 50,000 a day over the days delivered.
 
 ## bad_rows.csv — rows damaged on purpose
 

@@ -118,6 +118,7 @@ const (
 	settlementDropMinDailyCNY   = 150_000   // planted settlement drops are of companies settling at least this a day
 	newLargeDepositMinCNY       = 1_000_000 // planted new large time deposits and unrenewed maturities are at least this
 	cashOutflowMinMultiple      = 4         // planted: one day's extra payment out is 4–6 × the company's daily settlement volume
+	ladderMinDailyCNY           = 50_000    // truth/ladder.csv: companies settling at least this a day, with e-banking and no credit
 )
 
 var behaviourNames = [numBehaviours]string{
@@ -216,6 +217,16 @@ type world struct {
 	links   []link
 	recs    [numSystems][]*record
 	core    map[*party]*coreParty // what core banking holds beyond the records
+	// ladder: companies settling with the bank and using its e-banking
+	// but without credit (the core banking writer finds them; truth/ladder.csv)
+	ladder []ladderParty
+}
+
+// ladderParty is a company on the ladder and its settlement volume a day
+// (cents, the rows delivered undamaged).
+type ladderParty struct {
+	p     *party
+	daily int64
 }
 
 // newRand returns a PCG stream for one named purpose, so each feed (and each

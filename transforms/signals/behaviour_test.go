@@ -85,3 +85,29 @@ func precisionRecall(got, want map[string]bool) (precision, recall float64) {
 	}
 	return float64(hit) / float64(max(len(got), 1)), float64(hit) / float64(max(len(want), 1))
 }
+
+// The ladder: the companies that settle with the bank and use its
+// e-banking but have no credit with it (truth/ladder.csv, from what the
+// generator delivered) are offered a first credit line, precision and
+// recall ≥ 0.9.
+func TestRun_CreditLadderFindsSettlementClientsWithoutCredit(t *testing.T) {
+	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 2})
+	rules, err := signals.Load(signals.Builtin(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signals.Run(context.Background(), b.W, rules, signals.Config{}, signals.RunOptions{Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	ours := b.OurParty(t)
+	want := map[string]bool{}
+	for _, r := range b.Truth(t, "ladder.csv") {
+		want[ours[r[0]]] = true
+	}
+	got := ruleHits(t, b, "xs_credit_ladder")
+	precision, recall := precisionRecall(got, want)
+	t.Logf("ladder: %d companies, %d offered: precision %.2f recall %.2f", len(want), len(got), precision, recall)
+	if len(want) == 0 || precision < 0.9 || recall < 0.9 {
+		t.Errorf("credit ladder: %d companies, %d offered, precision %.2f recall %.2f; want ≥ 0.9 each", len(want), len(got), precision, recall)
+	}
+}
