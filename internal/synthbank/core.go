@@ -202,7 +202,7 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 	drop := map[*party]float64{}
 	first, second := map[*party]int64{}, map[*party]int64{}
 	outflow := map[*party][2]int64{} // planted cash outflows: amount, daily volume
-	volume := map[*party]int64{}      // each party's settlements delivered undamaged, cents
+	volume := map[*party]int64{}     // each party's settlements delivered undamaged, cents
 	var f rowFields
 	var line []byte
 	for di, t := range w.days {
