@@ -42,6 +42,7 @@ type coreParty struct {
 type supply struct {
 	to     *party
 	amount int64 // cents per payment
+	major  bool  // planted: paid every day, most of the supplier's inflows (its own stream)
 }
 
 // makeCoreRecords builds core banking's records (after every other
@@ -120,6 +121,33 @@ func (w *world) makeCoreRecords() {
 			w.core[p].supplies = append(w.core[p].supplies, supply{to: q, amount: max(amt, 1_000_000)})
 			w.links = append(w.links, link{p, q, "supplier"})
 		}
+	}
+	// Planted downstream risk (its own stream): a company whose loan goes
+	// overdue is the major buyer of another client company — it pays it
+	// about that company's daily volume every day, most of its inflows —
+	// so the supplier's RM should hear of the buyer's trouble.
+	rm := newRand(w.o.Seed, "core-major-buyer", 0)
+	var suppliers []*party
+	for _, q := range companies {
+		if q.beh == behNone && w.core[q].settle > 0 {
+			suppliers = append(suppliers, q)
+		}
+	}
+	for _, p := range companies {
+		if p.beh != behLoanOverdue || len(suppliers) == 0 {
+			continue
+		}
+		q := suppliers[rm.IntN(len(suppliers))]
+		if q == p || w.core[p].suppliesTo(q) || w.majorOf[q] != nil {
+			continue
+		}
+		amt := int64(float64(w.core[q].settle)*uniform(rm, 0.8, 1.2)) / 10_000 * 10_000
+		w.core[p].supplies = append(w.core[p].supplies, supply{to: q, amount: amt, major: true})
+		w.links = append(w.links, link{p, q, "supplier"})
+		if w.majorOf == nil {
+			w.majorOf = map[*party]*party{}
+		}
+		w.majorOf[q] = p
 	}
 }
 
@@ -201,8 +229,9 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 	dropFrom := settlementDropFrom(len(w.days))
 	drop := map[*party]float64{}
 	first, second := map[*party]int64{}, map[*party]int64{}
-	outflow := map[*party][2]int64{} // planted cash outflows: amount, daily volume
-	volume := map[*party]int64{}     // each party's settlements delivered undamaged, cents
+	outflow := map[*party][2]int64{}        // planted cash outflows: amount, daily volume
+	volume := map[*party]int64{}            // each party's settlements delivered undamaged, cents
+	inflow := map[*party]map[string]int64{} // ... and its inflows by counterparty name
 	var f rowFields
 	var line []byte
 	for di, t := range w.days {
@@ -327,6 +356,12 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 			}
 			if damage == "" {
 				volume[p] += cents
+				if dir == "IN" {
+					if inflow[p] == nil {
+						inflow[p] = map[string]int64{}
+					}
+					inflow[p][cpName] += cents
+				}
 			}
 			line = appendFixedLine(line[:0], vals, eSet)
 			return df.writeRow(line)
@@ -408,10 +443,26 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 			}
 			// Recurring payments to suppliers who bank with us: both sides.
 			for _, s := range cp.supplies {
+				if s.major {
+					continue // below, from its own stream
+				}
 				if r.IntN(10) >= 6 {
 					continue
 				}
 				amt := s.amount * int64(90+r.IntN(21)) / 100 / 100 * 100
+				if err := post(p, "OUT", amt, "EBANK", s.to.name, settleAcct[s.to], "本行", "货款", 0, "CNY"); err != nil {
+					return err
+				}
+				if err := post(s.to, "IN", amt, "EBANK", p.name, settleAcct[p], "本行", "货款", 0, "CNY"); err != nil {
+					return err
+				}
+			}
+			for _, s := range cp.supplies {
+				if !s.major {
+					continue
+				}
+				rmaj := newRand(w.o.Seed, "core-major", di*1_000_003+p.idx)
+				amt := s.amount * int64(90+rmaj.IntN(21)) / 100 / 100 * 100
 				if err := post(p, "OUT", amt, "EBANK", s.to.name, settleAcct[s.to], "本行", "货款", 0, "CNY"); err != nil {
 					return err
 				}
@@ -447,6 +498,17 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 		}
 	}
 	for _, p := range companies {
+		var total, top int64
+		var topName string
+		for name, v := range inflow[p] {
+			total += v
+			if v > top || v == top && name < topName {
+				top, topName = v, name
+			}
+		}
+		if total/int64(len(w.days)) >= concentrationMinDailyCNY*100 && top*2 > total {
+			w.concentrated = append(w.concentrated, concentration{p, topName, float64(top) / float64(total)})
+		}
 		if daily := volume[p] / int64(len(w.days)); p.in[sysEbank] > 0 && p.in[sysCredit] == 0 && daily >= ladderMinDailyCNY*100 {
 			w.ladder = append(w.ladder, ladderParty{p, daily})
 		}

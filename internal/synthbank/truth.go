@@ -115,6 +115,27 @@ func (w *world) writeTruth(dir string, g *generation) error {
 		return err
 	}
 
+	// The chain: suppliers whose planted major buyer's loan goes overdue,
+	// and companies one payer brings most inflows to.
+	err = write("downstream_risk.csv", []string{"supplier", "buyer"}, func(emit func(...string)) {
+		for _, q := range w.parties {
+			if p := w.majorOf[q]; p != nil {
+				emit(q.id, p.id)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	err = write("buyer_concentration.csv", []string{"party_id", "payer_name", "share"}, func(emit func(...string)) {
+		for _, c := range w.concentrated {
+			emit(c.p.id, c.payer, strconv.FormatFloat(c.share, 'f', 4, 64))
+		}
+	})
+	if err != nil {
+		return err
+	}
+
 	err = write("service_neglected.csv", []string{"party_id", "tier"}, func(emit func(...string)) {
 		for _, p := range w.parties {
 			if w.neglected(p) {
@@ -311,6 +332,23 @@ and an e-banking user but no credit record whose settlements (IN and OUT,
 every channel, the rows delivered undamaged) average at least 50,000 CNY a
 day over the window. Suggested rule: a company in core banking and e-banking
 with no active loan, settling ≥ 50,000 a day over the days delivered.
+
+## downstream_risk.csv — a supplier's major buyer in trouble
+
+` + "`supplier, buyer`" + `: the buyer is a planted loan_overdue company that
+also pays the supplier (a core banking client) about the supplier's daily
+settlement volume every day — most of its inflows — by e-banking between two
+accounts of the bank (links.csv lists the pair as supplier). Suggested rule:
+a company whose largest buyer brings ≥ 30% of its inflows holds an overdue
+loan or one classed 关注 or worse.
+
+## buyer_concentration.csv — one payer brings most inflows
+
+` + "`party_id, payer_name, share`" + `: every core banking company receiving at
+least 50,000 CNY a day (the rows delivered undamaged) more than half of
+whose inflows come from one counterparty (by name; the payers that are
+clients of the bank by their party). Suggested rule: one buyer > 50% of
+the inflows.
 
 ## bad_rows.csv — rows damaged on purpose
 

@@ -119,6 +119,7 @@ const (
 	newLargeDepositMinCNY       = 1_000_000 // planted new large time deposits and unrenewed maturities are at least this
 	cashOutflowMinMultiple      = 4         // planted: one day's extra payment out is 4–6 × the company's daily settlement volume
 	ladderMinDailyCNY           = 50_000    // truth/ladder.csv: companies settling at least this a day, with e-banking and no credit
+	concentrationMinDailyCNY    = 50_000    // truth/buyer_concentration.csv: companies receiving at least this a day
 )
 
 var behaviourNames = [numBehaviours]string{
@@ -220,6 +221,17 @@ type world struct {
 	// ladder: companies settling with the bank and using its e-banking
 	// but without credit (the core banking writer finds them; truth/ladder.csv)
 	ladder []ladderParty
+	// majorOf: the planted major buyer of a supplier (downstream risk);
+	// concentrated: companies one counterparty brings most inflows to
+	majorOf      map[*party]*party
+	concentrated []concentration
+}
+
+// concentration is a company most of whose inflows come from one payer.
+type concentration struct {
+	p     *party
+	payer string
+	share float64
 }
 
 // ladderParty is a company on the ladder and its settlement volume a day

@@ -68,6 +68,16 @@ CREATE OR REPLACE MACRO core.enterprise_stage(founded_on, revenue, prior_revenue
 `, nil
 }
 
+//go:embed party_link.sql
+var partyLinkSQL string
+
+// companyNameKeySQL is core.company_name_key(name): a company name as
+// counterparties are matched by — full-width brackets as half-width, no
+// spaces or dots, upper case.
+const companyNameKeySQL = `CREATE OR REPLACE MACRO core.company_name_key(n) AS
+    nullif(upper(regexp_replace(replace(replace(n, '（', '('), '）', ')'), '[\s.·]+', '', 'g')), '');
+`
+
 // writeReference runs referenceSQL on conn.
 func writeReference(ctx context.Context, conn *sql.Conn) error {
 	q, err := referenceSQL()
@@ -76,6 +86,9 @@ func writeReference(ctx context.Context, conn *sql.Conn) error {
 	}
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("core reference data (industry groups, enterprise stage): %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, companyNameKeySQL+partyLinkSQL); err != nil {
+		return fmt.Errorf("core.party_link (the industry chain): %w", err)
 	}
 	return nil
 }

@@ -40,6 +40,14 @@ func TestRun_RulesFindThePlantedBehaviours(t *testing.T) {
 			planted[key][ours[r[0]]] = true
 		}
 	}
+	// The industry chain's truths have files of their own: the supplier
+	// (first column) is the party the rule is about.
+	for file, behaviour := range map[string]string{"downstream_risk.csv": "downstream_risk", "buyer_concentration.csv": "buyer_concentration"} {
+		planted[behaviour] = map[string]bool{}
+		for _, r := range b.Truth(t, file) {
+			planted[behaviour][ours[r[0]]] = true
+		}
+	}
 	for _, r := range rules.Rules {
 		if r.Behaviour == "" {
 			continue

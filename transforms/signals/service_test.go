@@ -11,6 +11,7 @@ import (
 
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
+	"cdp/transforms/core"
 	"cdp/transforms/signals"
 	"cdp/transforms/tiers"
 	"cdp/warehouse"
@@ -224,6 +225,10 @@ func serviceBank(t *testing.T) (*warehouse.Warehouse, *signals.Rules) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
+	// The core model's tables, empty (svc_birthday reads core.company_profile).
+	if _, err := core.Build(context.Background(), w, testbank.Quiet); err != nil {
+		t.Fatal(err)
+	}
 	return w, rules
 }
 

@@ -165,7 +165,7 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		     'deposits', c.deposits, 'product_types', c.product_types, 'credit_exposure', c.credit_exposure,
 		     'worst_five_class', c.worst_five_class, 'card_accounts', c.card_accounts, 'best_card_tier', c.best_card_tier,
 		     'digital_events_30d', c.digital_events_30d, 'systems', c.systems, 'related_parties', c.related_parties,
-		     'open_signals', coalesce(to_json(c.open_signals), '[]'::JSON),
+		     'chain_role', c.chain_role, 'open_signals', coalesce(to_json(c.open_signals), '[]'::JSON),
 		     'rm_id', c.rm_id, 'branch_code', c.branch_code`+pii+`) AS body
 		   FROM mart.customer_360 c `+join+`)`)},
 		{"changed summaries", func() (err error) {

@@ -1,0 +1,69 @@
+-- core.party_link: who each company pays and is paid by over the last 365
+-- days (产业链上下游), from core banking's settlements (the system of
+-- record: counterparty name, account and bank) and, for counterparties core
+-- banking does not show, e-banking's CNY transfers (name and bank only).
+-- A counterparty is resolved to a party of ours by its account first (an
+-- account core banking holds), then by its normalised name (a company name
+-- only one of our companies has); else it is a company at another bank,
+-- known by name. link_type: supplier (the company pays it) or buyer (it
+-- pays the company); share is the link's part of the company's outflows or
+-- inflows as the link's system shows them. Payroll batches are no
+-- counterparty; only companies' links, to companies or to names.
+CREATE OR REPLACE TABLE core.party_link AS
+WITH day AS (
+    SELECT max(CAST(txn_time AS DATE)) AS d FROM core.settlement
+), accts AS (
+    SELECT acct_no, min(party_id) AS party_id FROM core.holding_daily
+    WHERE acct_no IS NOT NULL AND party_id IS NOT NULL GROUP BY acct_no HAVING count(DISTINCT party_id) = 1
+), names AS (
+    SELECT nm, min(party_id) AS party_id FROM (SELECT party_id, core.company_name_key(name) AS nm FROM core.party WHERE party_type = 'C' AND name IS NOT NULL)
+    GROUP BY nm HAVING count(*) = 1
+), flows AS (
+    SELECT s.party_id, s.direction, s.amount_cny AS amount, s.counterparty_name AS name, s.counterparty_acct AS acct,
+           s.counterparty_bank AS bank, CAST(s.txn_time AS DATE) AS day, 'core_banking' AS source
+    FROM core.settlement s, day
+    WHERE s.party_id IS NOT NULL AND s.channel <> 'BATCH' AND nullif(trim(s.counterparty_name), '') IS NOT NULL
+      AND CAST(s.txn_time AS DATE) > day.d - 365
+    UNION ALL
+    SELECT e.party_id, CASE e.event_type WHEN 'TRANSFER_IN' THEN 'IN' ELSE 'OUT' END, e.amount, e.counterparty_name, NULL,
+           e.counterparty_bank, CAST(e.ts AS DATE), 'ebank'
+    FROM core.digital_event e, day
+    WHERE e.party_id IS NOT NULL AND e.event_type IN ('TRANSFER_IN', 'TRANSFER_OUT', 'BILL_PAY') AND e.currency = 'CNY'
+      AND NOT coalesce(e.cross_border, false) AND nullif(trim(e.counterparty_name), '') IS NOT NULL
+      AND CAST(e.ts AS DATE) > day.d - 365
+), resolved AS (
+    SELECT f.*, coalesce(a.party_id, n.party_id) AS counterparty_id,
+           CASE WHEN a.party_id IS NOT NULL THEN 'account' WHEN n.party_id IS NOT NULL THEN 'name' ELSE 'none' END AS matched_by,
+           coalesce(a.party_id, n.party_id, 'name:' || core.company_name_key(f.name)) AS cp_key
+    FROM flows f JOIN core.party me ON me.party_id = f.party_id AND me.party_type = 'C'
+    LEFT JOIN accts a ON a.acct_no = f.acct LEFT JOIN names n ON n.nm = core.company_name_key(f.name)
+    -- (a counterparty that is one of our persons is no link in the chain)
+    WHERE coalesce(a.party_id, n.party_id) IS NULL OR coalesce(a.party_id, n.party_id) IN (SELECT party_id FROM core.party WHERE party_type = 'C')
+), pairs AS (
+    SELECT party_id, cp_key, direction, source, any_value(counterparty_id) AS counterparty_id, sum(amount) AS volume,
+           count(*) AS payments, min(day) AS first_day, max(day) AS last_day, arg_max(name, day) AS name, arg_max(bank, day) AS bank,
+           min(matched_by) AS matched_by
+    FROM resolved WHERE cp_key <> party_id GROUP BY party_id, cp_key, direction, source
+), chosen AS (
+    -- core banking's word where it has one; e-banking's for the rest
+    SELECT * FROM pairs b
+    WHERE source = 'core_banking' OR NOT EXISTS (SELECT 1 FROM pairs c WHERE c.source = 'core_banking'
+        AND c.party_id = b.party_id AND c.cp_key = b.cp_key AND c.direction = b.direction)
+)
+SELECT party_id, counterparty_id, name AS counterparty_name, bank AS counterparty_bank,
+       CASE direction WHEN 'OUT' THEN 'supplier' ELSE 'buyer' END AS link_type,
+       volume AS volume_12m, CAST(payments AS INTEGER) AS payments, first_day, last_day,
+       -- of the flows the link's own system shows: core banking's
+       -- settlements, or e-banking's transfers (not summed: a bank's
+       -- e-banking transfers are core banking settlements too)
+       round(volume / nullif(sum(volume) OVER (PARTITION BY party_id, direction, source), 0), 4) AS share,
+       matched_by, source, counterparty_id IS NULL AS other_bank, (SELECT d FROM day) AS as_of
+FROM chosen;
+
+-- core.party_group: companies sharing a legal representative (a group under
+-- one controller, 同一法定代表人), from the identity stage's relationships.
+CREATE OR REPLACE VIEW core.party_group AS
+SELECT r.party_id, 'LR:' || r.related_party_id AS group_id, count(*) OVER (PARTITION BY r.related_party_id) AS group_size
+FROM core.party_relationship r
+WHERE r.rel_type = 'legal_representative'
+QUALIFY count(*) OVER (PARTITION BY r.related_party_id) > 1;
