@@ -9,10 +9,10 @@ import (
 
 // The industry chain: the supply links the generator planted between
 // client companies (truth/links.csv, kind supplier: a pays b) come back as
-// core.party_link rows (a's supplier b, b's buyer a), resolved by account,
+// core.chain_link rows (a's supplier b, b's buyer a), resolved by account,
 // precision and recall ≥ 0.95; every link's share of its company's flows
 // adds up to 1 per company, direction and source.
-func TestPartyLink_RecoversThePlantedSupplyChain(t *testing.T) {
+func TestChainLink_RecoversThePlantedSupplyChain(t *testing.T) {
 	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 2})
 	// Judged on the generator's parties: each of our parties stands for
 	// the real party its core banking record belongs to (the chain is read
@@ -37,7 +37,7 @@ func TestPartyLink_RecoversThePlantedSupplyChain(t *testing.T) {
 		}
 	}
 	got := map[[2]string]bool{}
-	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT party_id, counterparty_id FROM core.party_link
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT party_id, counterparty_id FROM core.chain_link
 		WHERE link_type = 'supplier' AND counterparty_id IS NOT NULL AND source = 'core_banking'`) {
 		var a, c string
 		scan(&a, &c)
@@ -56,13 +56,13 @@ func TestPartyLink_RecoversThePlantedSupplyChain(t *testing.T) {
 	}
 	// Each buyer link mirrors a supplier link of the other side.
 	var unmirrored int
-	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM core.party_link s WHERE s.link_type = 'supplier' AND s.counterparty_id IS NOT NULL AND s.source = 'core_banking'
-		AND NOT EXISTS (SELECT 1 FROM core.party_link b WHERE b.link_type = 'buyer' AND b.party_id = s.counterparty_id AND b.counterparty_id = s.party_id)`).Scan(&unmirrored)
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM core.chain_link s WHERE s.link_type = 'supplier' AND s.counterparty_id IS NOT NULL AND s.source = 'core_banking'
+		AND NOT EXISTS (SELECT 1 FROM core.chain_link b WHERE b.link_type = 'buyer' AND b.party_id = s.counterparty_id AND b.counterparty_id = s.party_id)`).Scan(&unmirrored)
 	if unmirrored > len(got)/20 {
 		t.Errorf("%d of %d supplier links have no buyer link the other way", unmirrored, len(got))
 	}
 	var off int
-	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM (SELECT sum(share) AS s FROM core.party_link GROUP BY party_id, link_type, source) WHERE abs(s - 1) > 0.001`).Scan(&off)
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM (SELECT sum(share) AS s FROM core.chain_link GROUP BY party_id, link_type, source) WHERE abs(s - 1) > 0.001`).Scan(&off)
 	if off != 0 {
 		t.Errorf("%d companies' shares do not add up to 1", off)
 	}

@@ -68,8 +68,8 @@ CREATE OR REPLACE MACRO core.enterprise_stage(founded_on, revenue, prior_revenue
 `, nil
 }
 
-//go:embed party_link.sql
-var partyLinkSQL string
+//go:embed chain_link.sql
+var chainLinkSQL string
 
 // companyNameKeySQL is core.company_name_key(name): a company name as
 // counterparties are matched by — full-width brackets as half-width, no
@@ -87,8 +87,8 @@ func writeReference(ctx context.Context, conn *sql.Conn) error {
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("core reference data (industry groups, enterprise stage): %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, companyNameKeySQL+partyLinkSQL); err != nil {
-		return fmt.Errorf("core.party_link (the industry chain): %w", err)
+	if _, err := conn.ExecContext(ctx, companyNameKeySQL+chainLinkSQL); err != nil {
+		return fmt.Errorf("core.chain_link (the industry chain): %w", err)
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ SELECT p.party_id, p.party_type, p.name,
        coalesce(st.settlement_30d, 0) AS settlement_30d, coalesce(st.counterparties_30d, 0) AS settlement_counterparties_30d,
        coalesce(r.legal_representatives, 0) AS legal_representatives, coalesce(r.companies_represented, 0) AS companies_represented,
        coalesce(r.family_links, 0) AS family_links, coalesce(r.related_parties, []) AS related_parties,
-       -- the industry chain (tags over core.party_link): the company's role
+       -- the industry chain (tags over core.chain_link): the company's role
        -- among the bank's clients and its largest buyer's share of inflows
        t.tags['chain_role'] AS chain_role, TRY_CAST(t.tags['top_buyer_share'] AS DOUBLE) AS top_buyer_share,
        coalesce(t.tags, MAP {}) AS tags,

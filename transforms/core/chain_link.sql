@@ -1,4 +1,4 @@
--- core.party_link: who each company pays and is paid by over the last 365
+-- core.chain_link: who each company pays and is paid by over the last 365
 -- days (产业链上下游), from core banking's settlements (the system of
 -- record: counterparty name, account and bank) and, for counterparties core
 -- banking does not show, e-banking's CNY transfers (name and bank only).
@@ -9,7 +9,7 @@
 -- pays the company); share is the link's part of the company's outflows or
 -- inflows as the link's system shows them. Payroll batches are no
 -- counterparty; only companies' links, to companies or to names.
-CREATE OR REPLACE TABLE core.party_link AS
+CREATE OR REPLACE TABLE core.chain_link AS
 WITH day AS (
     SELECT max(CAST(txn_time AS DATE)) AS d FROM core.settlement
 ), accts AS (
