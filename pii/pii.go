@@ -92,6 +92,8 @@ var Columns = map[string]Class{
 	"mart.customer_360.legal_representatives": None, // a count
 	"mart.signals.reason":                     FreeText,
 	"mart.signals.reason_zh":                  FreeText,
+	"mart.signals.sent_reason":                FreeText,
+	"mart.signals.sent_reason_zh":             FreeText,
 	"mart.signals.evidence":                   FreeText,
 	// scratch: what cdp tags eval and cdp signals eval leave to look at,
 	// masked as the runs mask (reasons and evidence by publish.allow_pii).

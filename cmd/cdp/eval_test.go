@@ -59,7 +59,7 @@ func TestEval_CommandsCompareWithTheRecordedDay(t *testing.T) {
 	}
 
 	out, err = run(t, "signals", "eval", "--config", cfg, "--as-of", "2026-11-20")
-	if err != nil || !strings.Contains(out, "signal rules as of 2026-11-20: 22 evaluated into scratch.signal_hits") ||
+	if err != nil || !strings.Contains(out, "signal rules as of 2026-11-20: 23 evaluated into scratch.signal_hits") ||
 		!strings.Contains(out, "churn_aum_outflow") || strings.Contains(out, "no signal run ran") {
 		t.Errorf("signals eval: %v\n%s", err, out)
 	}

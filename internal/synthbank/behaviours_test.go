@@ -283,6 +283,7 @@ func TestBehaviours_SuggestedRulesFindExactlyThePlantedParties(t *testing.T) {
 	seen := map[string]bool{}
 	perDay := map[string][]int{}
 	cross := map[string]int{}
+	crossPerDay := map[string][]int{}
 	settle := map[string][]float64{}
 	use := func(v map[string]string) {
 		if seen[v["event_id"]] {
@@ -298,6 +299,10 @@ func TestBehaviours_SuggestedRulesFindExactlyThePlantedParties(t *testing.T) {
 		switch typ := v["event_type"]; {
 		case typ == "FX_SETTLEMENT" || typ == "TRANSFER_OUT" && v["cross_border"] == "true":
 			cross[u]++
+			if crossPerDay[u] == nil {
+				crossPerDay[u] = make([]int, nDays)
+			}
+			crossPerDay[u][di]++
 		}
 		switch v["event_type"] {
 		case "TRANSFER_IN", "TRANSFER_OUT", "BILL_PAY":
@@ -349,6 +354,21 @@ func TestBehaviours_SuggestedRulesFindExactlyThePlantedParties(t *testing.T) {
 		}
 		if userType[u] != "CORPORATE" {
 			continue
+		}
+		// cross-border settlement growing: the last 3 days' count at least
+		// 3 a day and twice the earlier days'
+		{
+			cb, rc := 0.0, 0.0
+			for d, n := range crossPerDay[u] {
+				if d < nDays-3 {
+					cb += float64(n) / float64(nDays-3)
+				} else {
+					rc += float64(n) / 3
+				}
+			}
+			if cb > 0 && rc >= 3 && rc >= 2*cb {
+				mark(BehaviourFXGrowth, p)
+			}
 		}
 		if float64(cross[u])/float64(nDays) >= 1 && !hedged[p] {
 			mark(BehaviourCrossBorderNoHedge, p)

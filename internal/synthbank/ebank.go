@@ -260,6 +260,19 @@ func (w *world) dayEvents(r *rand.Rand, cp *counterparties, u *ebankUser, di int
 		}
 		out = append(out, e)
 	}
+	// Planted cross-border growth (its own stream): over the window's last
+	// three days the company settles 2 × its usual count + 2 more abroad.
+	if p.beh == behFXGrowth && di >= len(w.days)-3 && u.status == "ACTIVE" && u.cross > 0 {
+		rg := newRand(w.o.Seed, "ebank-fx-growth", di*1_000_003+p.idx)
+		for i := 0; i < 2*u.cross+2; i++ {
+			e := ebankEvent{user: u, typ: evFXSettlement, cross: 1, channel: "CORP_WEB", nulls: true,
+				sec: 8*3600 + 1800 + rg.IntN(10*3600+1800)}
+			e.currency = pick(rg, []string{"USD", "EUR", "HKD"}, []int{70, 15, 15})
+			e.amount = logUniform(rg, 5_000, 60_000) * 100
+			u.crossDaily[di]++
+			out = append(out, e)
+		}
+	}
 	return out
 }
 
@@ -399,6 +412,21 @@ func (w *world) writeEbank(ctx context.Context, g *generation) error {
 				"baseline_events_per_day="+strconv.FormatFloat(float64(base)/float64(days-3), 'f', 2, 64)+
 					";last_3_days_events_per_day="+strconv.FormatFloat(float64(recent)/3, 'f', 2, 64)+
 					";drop_from="+w.days[days-3].iso())
+		case behFXGrowth:
+			if u.cross == 0 || u.status != "ACTIVE" {
+				break
+			}
+			base, recent := 0, 0
+			for d, n := range u.crossDaily {
+				if d < days-3 {
+					base += n
+				} else {
+					recent += n
+				}
+			}
+			res.behaviour(p, behFXGrowth, sysEbank, u.rec.key,
+				"baseline_cross_border_per_day="+strconv.FormatFloat(float64(base)/float64(days-3), 'f', 2, 64)+
+					";last_3_days_per_day="+strconv.FormatFloat(float64(recent)/3, 'f', 2, 64)+";from="+w.days[days-3].iso())
 		}
 	}
 	return nil

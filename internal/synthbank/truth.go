@@ -84,7 +84,7 @@ func (w *world) writeTruth(dir string, g *generation) error {
 	}
 
 	// Occasions: a core or growth person's birthday, or such a company's
-	// founding anniversary, 1 to 30 days after the window's last day.
+	// founding anniversary, on the window's last day or in the 30 after.
 	err = write("occasions.csv", []string{"party_id", "occasion", "day", "days_to"}, func(emit func(...string)) {
 		for _, p := range w.parties {
 			if p.tier == tierBase {
@@ -97,7 +97,7 @@ func (w *world) writeTruth(dir string, g *generation) error {
 			if from == 0 || from == noDay {
 				continue
 			}
-			if next := nextAnniversary(from, w.end); next-w.end >= 1 && next-w.end <= 30 {
+			if next := nextAnniversary(from, w.end); next-w.end <= 30 {
 				emit(p.id, what, next.iso(), strconv.Itoa(int(next-w.end)))
 			}
 		}
@@ -319,11 +319,11 @@ core banking deposits.
 
 ` + "`party_id, occasion, day, days_to`" + `: every core or growth (planted tier) person
 whose birthday, and every such company in the credit system whose founding
-anniversary (credit customers' founded_on), falls 1 to 30 days after the
-window's last day (days_to), on day (a 29 February is the 28th in other
-years). Suggested rule: the next anniversary of the golden record's birth
-date, or of the company's founding day, 1–30 days ahead, for core and growth
-parties.
+anniversary (credit customers' founded_on), falls on the window's last day
+or in the 30 days after it (days_to 0–30), on day (a 29 February is the 28th
+in other years). Suggested rule: the next anniversary of the golden record's
+birth date, or of the company's founding day, 0–30 days ahead, for core and
+growth parties.
 
 ## ladder.csv — companies to take up the ladder (结算 → 授信)
 

@@ -76,6 +76,7 @@ const (
 	behNewLargeDeposit
 	// Planted from their own stream (plantCoreBehaviours), after the above.
 	behCashOutflow
+	behFXGrowth
 	numBehaviours
 )
 
@@ -99,6 +100,7 @@ const (
 	BehaviourDepositNotRenewed  = "deposit_not_renewed"
 	BehaviourNewLargeDeposit    = "new_large_deposit"
 	BehaviourCashOutflow        = "cash_outflow_anomaly"
+	BehaviourFXGrowth           = "cross_border_growth"
 )
 
 // Planting parameters: the values planted parties reach and the bounds every
@@ -127,6 +129,7 @@ var behaviourNames = [numBehaviours]string{
 	BehaviourDormantCard, BehaviourHeavySettlement, BehaviourActivityDrop,
 	BehaviourEarlyRepayment, BehaviourLoanOverdue, BehaviourPremiumCard, BehaviourCompanyNewLoan,
 	BehaviourSettlementDrop, BehaviourDepositNotRenewed, BehaviourNewLargeDeposit, BehaviourCashOutflow,
+	BehaviourFXGrowth,
 }
 
 // behaviourRates is the share of eligible parties each behaviour is planted on.
@@ -145,6 +148,7 @@ var behaviourRates = [numBehaviours]float64{
 	behDepositNotRenewed:  0.04,
 	behNewLargeDeposit:    0.04,
 	behCashOutflow:        0.05,
+	behFXGrowth:           0.15,
 }
 
 type party struct {
@@ -616,6 +620,8 @@ func (w *world) eligible(p *party, b behaviour) bool {
 	case behSettlementDrop:
 		return days >= 6 && p.company && single(sysCore) && !p.trader && !p.bigLoan &&
 			w.core[p] != nil && w.core[p].settle >= settlementDropMinDailyCNY*100
+	case behFXGrowth:
+		return days >= 5 && p.company && p.trader && single(sysEbank)
 	case behCashOutflow:
 		return days >= 6 && p.company && single(sysCore) && !p.trader && !p.bigLoan &&
 			w.core[p] != nil && w.core[p].settle >= settlementDropMinDailyCNY*100

@@ -37,13 +37,18 @@ WITH day AS (
            coalesce(a.party_id, n.party_id, 'name:' || core.company_name_key(f.name)) AS cp_key
     FROM flows f JOIN core.party me ON me.party_id = f.party_id AND me.party_type = 'C'
     LEFT JOIN accts a ON a.acct_no = f.acct LEFT JOIN names n ON n.nm = core.company_name_key(f.name)
-    -- (a counterparty that is one of our persons is no link in the chain)
-    WHERE coalesce(a.party_id, n.party_id) IS NULL OR coalesce(a.party_id, n.party_id) IN (SELECT party_id FROM core.party WHERE party_type = 'C')
+), totals AS (
+    -- every flow of the company in or out, as each system shows it (its
+    -- own accounts aside): what a link's share is of
+    SELECT party_id, direction, source, sum(amount) AS total FROM resolved WHERE cp_key <> party_id GROUP BY ALL
 ), pairs AS (
     SELECT party_id, cp_key, direction, source, any_value(counterparty_id) AS counterparty_id, sum(amount) AS volume,
            count(*) AS payments, min(day) AS first_day, max(day) AS last_day, arg_max(name, day) AS name, arg_max(bank, day) AS bank,
            min(matched_by) AS matched_by
-    FROM resolved WHERE cp_key <> party_id GROUP BY party_id, cp_key, direction, source
+    FROM resolved
+    -- (a counterparty that is one of our persons is no link in the chain)
+    WHERE cp_key <> party_id AND (counterparty_id IS NULL OR counterparty_id IN (SELECT party_id FROM core.party WHERE party_type = 'C'))
+    GROUP BY party_id, cp_key, direction, source
 ), chosen AS (
     -- core banking's word where it has one; e-banking's for the rest
     SELECT * FROM pairs b
@@ -53,12 +58,12 @@ WITH day AS (
 SELECT party_id, counterparty_id, name AS counterparty_name, bank AS counterparty_bank,
        CASE direction WHEN 'OUT' THEN 'supplier' ELSE 'buyer' END AS link_type,
        volume AS volume_12m, CAST(payments AS INTEGER) AS payments, first_day, last_day,
-       -- of the flows the link's own system shows: core banking's
+       -- of all the flows the link's own system shows: core banking's
        -- settlements, or e-banking's transfers (not summed: a bank's
        -- e-banking transfers are core banking settlements too)
-       round(volume / nullif(sum(volume) OVER (PARTITION BY party_id, direction, source), 0), 4) AS share,
+       round(volume / nullif(t.total, 0), 4) AS share,
        matched_by, source, counterparty_id IS NULL AS other_bank, (SELECT d FROM day) AS as_of
-FROM chosen;
+FROM chosen JOIN totals t USING (party_id, direction, source);
 
 -- core.party_group: companies sharing a legal representative (a group under
 -- one controller, 同一法定代表人), from the identity stage's relationships.

@@ -61,9 +61,12 @@ func TestChainLink_RecoversThePlantedSupplyChain(t *testing.T) {
 	if unmirrored > len(got)/20 {
 		t.Errorf("%d of %d supplier links have no buyer link the other way", unmirrored, len(got))
 	}
-	var off int
-	sqltest.Row(t, b.W.DB(), `SELECT count(*) FROM (SELECT sum(share) AS s FROM core.chain_link GROUP BY party_id, link_type, source) WHERE abs(s - 1) > 0.001`).Scan(&off)
-	if off != 0 {
-		t.Errorf("%d companies' shares do not add up to 1", off)
+	// Shares are of all the company's flows its system shows: at most 1
+	// together, exactly 1 where core banking shows only company counterparties.
+	var over, exact, total int
+	sqltest.Row(t, b.W.DB(), `SELECT count(*) FILTER (s > 1.001), count(*) FILTER (abs(s - 1) <= 0.001), count(*)
+		FROM (SELECT sum(share) AS s FROM core.chain_link WHERE source = 'core_banking' GROUP BY party_id, link_type)`).Scan(&over, &exact, &total)
+	if over != 0 || exact < total*9/10 {
+		t.Errorf("core banking shares: %d companies above 1, %d of %d at 1", over, exact, total)
 	}
 }

@@ -49,7 +49,7 @@ func referenceSQL() (string, error) {
 -- starts with
 CREATE OR REPLACE VIEW core.party_industry_group AS
 WITH codes AS (
-    SELECT p.party_id, upper(replace(coalesce(arg_max(c.industry_code, c.last_seen), p.industry_code), ' ', '')) AS code
+    SELECT p.party_id, upper(replace(coalesce(arg_max(c.industry_code, (c.last_seen, c.load_id, c.cust_no)), p.industry_code), ' ', '')) AS code
     FROM core.party p LEFT JOIN core.company_profile c USING (party_id)
     WHERE p.party_type = 'C' GROUP BY p.party_id, p.industry_code
 ), hits AS (

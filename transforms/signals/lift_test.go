@@ -104,7 +104,7 @@ func TestLift_IntervalsCoverThePlantedUplift(t *testing.T) {
 		for _, q := range []string{
 			`INSERT INTO mart.signal_rules SELECT * FROM ` + csvOf("rules", ruleRows),
 			`INSERT INTO core.party (party_id, party_type, name, source_records, fingerprint) SELECT column0, 'P', column0, 1, 0 FROM ` + csvOf("parties", partyRows),
-			`INSERT INTO mart.signals SELECT * REPLACE (CAST(NULL AS DATE) AS column14) FROM ` + csvOf("signals", signalRows),
+			`INSERT INTO mart.signals SELECT * REPLACE (CAST(NULL AS DATE) AS column14), NULL, NULL FROM ` + csvOf("signals", signalRows),
 			`INSERT INTO mart.signal_decisions SELECT * FROM ` + csvOf("decisions", decisionRows),
 			`INSERT INTO raw.contact_outcomes (outcome_id, ce_id, task_id, party_id, status, product, amount, outcome_time)
 			 SELECT outcome_id, ce_id, task_id, CASE WHEN ce_id IS NULL THEN party_id END, status, product, amount, outcome_time

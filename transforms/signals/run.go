@@ -74,6 +74,9 @@ type signal struct {
 	Opened, Updated, Expires, Closed  string // YYYY-MM-DD; Closed "" while active
 	SentScore                         float64
 	SentOn                            string
+	// SentReason(ZH) is the reason of the last event sent for it: what the
+	// CRM was told (the reason above is the latest evaluation's).
+	SentReason, SentReasonZH string
 }
 
 type decision struct {
@@ -254,7 +257,8 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	active := map[rp]*signal{}
 	rows, err := conn.QueryContext(ctx, `SELECT signal_id, rule_id, kind, party_id, status, score, priority, reason, action,
 		coalesce(product, ''), coalesce(CAST(evidence AS VARCHAR), '{}'), CAST(opened_on AS VARCHAR), CAST(updated_on AS VARCHAR),
-		CAST(expires_on AS VARCHAR), sent_score, CAST(sent_on AS VARCHAR), coalesce(reason_zh, ''), coalesce(action_zh, '')
+		CAST(expires_on AS VARCHAR), sent_score, CAST(sent_on AS VARCHAR), coalesce(reason_zh, ''), coalesce(action_zh, ''),
+		coalesce(sent_reason, reason), coalesce(sent_reason_zh, reason_zh, '')
 		FROM mart.signals WHERE status IN ('open', 'updated')`)
 	if err != nil {
 		return err
@@ -262,7 +266,8 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	for rows.Next() {
 		s := &signal{}
 		if err := rows.Scan(&s.ID, &s.Rule, &s.Kind, &s.Party, &s.Status, &s.Score, &s.Priority, &s.Reason, &s.Action,
-			&s.Product, &s.Evidence, &s.Opened, &s.Updated, &s.Expires, &s.SentScore, &s.SentOn, &s.ReasonZH, &s.ActionZH); err != nil {
+			&s.Product, &s.Evidence, &s.Opened, &s.Updated, &s.Expires, &s.SentScore, &s.SentOn, &s.ReasonZH, &s.ActionZH,
+			&s.SentReason, &s.SentReasonZH); err != nil {
 			rows.Close()
 			return err
 		}
@@ -342,6 +347,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 			if h.score >= s.SentScore+cfg.UpdateMinRise {
 				d.what, d.why = Updated, fmt.Sprintf("score rose from %s to %s", fmtScore(s.SentScore), fmtScore(h.score))
 				s.Status, s.SentScore, s.SentOn = Updated, h.score, asOf
+				s.SentReason, s.SentReasonZH = h.reason, h.reasonZH
 				transitions[s] = Updated
 			} else {
 				d.what = Unchanged
@@ -399,7 +405,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 			Priority: h.rule.Priority, Reason: h.reason, Action: h.rule.Action, Product: h.rule.Product,
 			ReasonZH: h.reasonZH, ActionZH: h.rule.ActionZH,
 			Evidence: evidenceJSON(h.evidence), Opened: asOf, Updated: asOf, Expires: addDays(asOf, h.rule.ValidDays),
-			SentScore: h.score, SentOn: asOf,
+			SentScore: h.score, SentOn: asOf, SentReason: h.reason, SentReasonZH: h.reasonZH,
 		}
 		changed = append(changed, s)
 		transitions[s] = Opened
@@ -459,14 +465,15 @@ func writeSignals(ctx context.Context, conn *sql.Conn, changed []*signal, runID 
 	for i, s := range changed {
 		rows[i] = []any{s.ID, s.Rule, s.Kind, s.Party, s.Status, s.Score, s.Priority, s.Reason, s.Action,
 			warehouse.NullString(s.Product), s.Evidence, s.Opened, s.Updated, s.Expires, warehouse.NullString(s.Closed), s.SentScore, s.SentOn, runID,
-			warehouse.NullString(s.ReasonZH), warehouse.NullString(s.ActionZH)}
+			warehouse.NullString(s.ReasonZH), warehouse.NullString(s.ActionZH),
+			warehouse.NullString(s.SentReason), warehouse.NullString(s.SentReasonZH)}
 	}
 	if err := warehouse.InsertRows(ctx, conn, "cdp_signals_new", rows); err != nil {
 		return fmt.Errorf("mart.signals: %w", err)
 	}
 	for _, q := range []string{
 		`DELETE FROM mart.signals s USING cdp_signals_new n WHERE s.signal_id = n.signal_id`,
-		`INSERT INTO mart.signals SELECT * FROM cdp_signals_new`,
+		`INSERT INTO mart.signals BY NAME SELECT * FROM cdp_signals_new`,
 		`DROP TABLE cdp_signals_new`,
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {

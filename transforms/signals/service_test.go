@@ -233,7 +233,7 @@ func serviceBank(t *testing.T) (*warehouse.Warehouse, *signals.Rules) {
 }
 
 // Birthdays and founding anniversaries: the core and growth customers
-// whose day falls 1 to 30 days after the run (truth/occasions.csv: persons
+// whose day is the run's or falls in the 30 days after it (truth/occasions.csv: persons
 // by their birth date, companies in credit by their founding day) get a
 // greeting reminder, precision and recall ≥ 0.9; the reason names the
 // occasion and the days left, not the date of birth.

@@ -55,12 +55,12 @@ func (c Contribution) check() []string {
 		if p.Months < 0 || (i > 0 && p.Months <= c.FTPCurve[i-1].Months) {
 			out = append(out, fmt.Sprintf("contribution: ftp_curve: months must be 0 or more and rise point by point, not %v after %v", p.Months, c.FTPCurve[max(i-1, 0)].Months))
 		}
-		if p.Rate < -5 || p.Rate > 50 {
+		if p.Rate < -5 || p.Rate > 50 || math.IsNaN(p.Rate) || math.IsNaN(p.Months) || math.IsInf(p.Months, 0) {
 			out = append(out, fmt.Sprintf("contribution: ftp_curve: rate is percent a year (like 1.85), not %v", p.Rate))
 		}
 	}
 	for cur, r := range c.FXToCNY {
-		if len(cur) != 3 || strings.ToUpper(cur) != cur || r <= 0 {
+		if len(cur) != 3 || strings.ToUpper(cur) != cur || !(r > 0) || math.IsInf(r, 0) {
 			out = append(out, fmt.Sprintf("contribution: fx_to_cny: %s: want a three-letter currency code and CNY per unit above 0, not %v", cur, r))
 		}
 	}

@@ -10,8 +10,9 @@
 --     year); the FTP at the product's original tenor from tiers:
 --     contribution: ftp_curve (linear between points, flat beyond);
 --   * foreign-currency loans at tiers: contribution: fx_to_cny; a loan or
---     deposit without a rate or a known currency is left out and counted
---     (loans_unpriced, deposits_unpriced);
+--     deposit without a rate or a known currency is left out of interest
+--     and FTP and counted (loans_unpriced, deposits_unpriced; its balance
+--     still counts in the average, a loan's when its currency is known);
 --   * fees in the month their transaction is booked;
 --   * each component is rounded to the cent per party and month (half
 --     away from zero), and every total is the sum of its rounded parts;
@@ -77,11 +78,11 @@ WITH run AS (
 ), parts(party_id, month, k, v) AS (
     -- balance-days in cents; interest in cents × millionths a year (÷ 365
     -- and ÷ 1e6 at the end); fees in cents
-    SELECT party_id, month, 'loan_bd', sum(w * cents) FROM loans WHERE NOT unpriced GROUP BY ALL
+    SELECT party_id, month, 'loan_bd', sum(w * cents) FROM loans WHERE cents IS NOT NULL GROUP BY ALL
     UNION ALL SELECT party_id, month, 'loan_interest', sum(w * cents * r) FROM loans WHERE NOT unpriced GROUP BY ALL
     UNION ALL SELECT party_id, month, 'loan_ftp', sum(w * cents * ftp) FROM loans WHERE NOT unpriced GROUP BY ALL
     UNION ALL SELECT party_id, month, 'loans_unpriced', count(DISTINCT loan_no) FROM loans WHERE unpriced GROUP BY ALL
-    UNION ALL SELECT party_id, month, 'deposit_bd', sum(w * cents) FROM deposits WHERE r IS NOT NULL GROUP BY ALL
+    UNION ALL SELECT party_id, month, 'deposit_bd', sum(w * cents) FROM deposits GROUP BY ALL
     UNION ALL SELECT party_id, month, 'deposit_interest', sum(w * cents * r) FROM deposits WHERE r IS NOT NULL GROUP BY ALL
     UNION ALL SELECT party_id, month, 'deposit_ftp', sum(w * cents * ftp) FROM deposits WHERE r IS NOT NULL GROUP BY ALL
     UNION ALL SELECT party_id, month, 'deposits_unpriced', count(DISTINCT acct) FROM deposits WHERE r IS NULL GROUP BY ALL

@@ -2,6 +2,7 @@ package tiers
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -88,8 +89,8 @@ func (c Config) checkCriteria() []string {
 			slices.Sort(names)
 			bad("measure %q: want one of %s", k.Measure, strings.Join(names, ", "))
 		}
-		if k.Min < 0 {
-			bad("min %v: want 0 or more", k.Min)
+		if k.Min < 0 || math.IsNaN(k.Min) || math.IsInf(k.Min, 0) {
+			bad("min %v: want a number, 0 or more", k.Min)
 		}
 		for _, g := range k.IndustryGroups {
 			if !slices.Contains(core.IndustryGroups, g) {

@@ -249,8 +249,8 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	}
 	sum.Contribution = &rep.Summary
 	if c := sum.Contribution; c.LoansUnpriced+c.DepositsUnpriced > 0 {
-		log.Warn("accounts left out of the contribution: no rate, or a currency tiers: contribution: fx_to_cny lacks (mart.contribution loans_unpriced, deposits_unpriced)",
-			"loans", c.LoansUnpriced, "deposits", c.DepositsUnpriced)
+		log.Warn("accounts left out of the contribution's interest: no rate, or a currency tiers: contribution: fx_to_cny lacks (mart.contribution loans_unpriced, deposits_unpriced, per month)",
+			"loan_months", c.LoansUnpriced, "deposit_months", c.DepositsUnpriced)
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	log.Info("value tiers built", "parties", sum.Parties, "tier_changes", sum.History.Changes, "up", sum.History.Up, "down", sum.History.Down,

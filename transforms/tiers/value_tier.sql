@@ -41,8 +41,10 @@ WITH day AS (
     -- the last twelve months: cdp's own (mart.contribution, built just
     -- before) where it has them, else the bank's monthly summary
     -- (core.monthly_history, 月日均); the days each covers, bank-wide
+    -- (a month with fees but no balance snapshot has no days: the bank's
+    -- summary keeps it)
     SELECT month, max(days) AS days FROM mart.contribution, day
-    WHERE month > CAST(date_trunc('month', day.d) - INTERVAL 12 MONTH AS DATE) AND month <= day.d GROUP BY month
+    WHERE month > CAST(date_trunc('month', day.d) - INTERVAL 12 MONTH AS DATE) AND month <= day.d AND days > 0 GROUP BY month
 ), history_months AS (
     SELECT DISTINCT month, CAST(CAST(month + INTERVAL 1 MONTH AS DATE) - month AS INTEGER) AS days FROM core.monthly_history, day
     WHERE month > CAST(date_trunc('month', day.d) - INTERVAL 12 MONTH AS DATE) AND month <= day.d
@@ -61,7 +63,8 @@ WITH day AS (
     GROUP BY party_id
 ), company AS (
     -- enterprise stage and industry groups (core.enterprise_stage, core.party_industry_group)
-    SELECT p.party_id, arg_max(core.enterprise_stage(c.founded_on, c.annual_revenue, c.prior_year_revenue, (SELECT d FROM day)), c.last_seen) AS enterprise_stage
+    SELECT p.party_id, arg_max(core.enterprise_stage(c.founded_on, c.annual_revenue, c.prior_year_revenue, (SELECT d FROM day)),
+                                 (c.last_seen, c.load_id, c.cust_no)) AS enterprise_stage
     FROM core.party p JOIN core.company_profile c USING (party_id) WHERE p.party_type = 'C' GROUP BY p.party_id
 ), groups AS (
     SELECT party_id, list(DISTINCT group_id ORDER BY group_id) AS industry_groups FROM core.party_industry_group GROUP BY party_id

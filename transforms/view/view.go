@@ -117,7 +117,11 @@ func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Su
 	defer conn.Close()
 	s := &Summary{}
 	var built bool
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'customer_360'`).Scan(&built); err != nil || !built {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_columns() WHERE schema_name = 'mart' AND table_name = 'customer_360'
+		AND column_name = 'open_signals'`).Scan(&built); err != nil || !built {
+		if err == nil {
+			log.Warn("mart.customer_360 has no open_signals yet (built by an older cdp): run cdp view to add them")
+		}
 		return s, err
 	}
 	err = warehouse.InTx(ctx, conn, func() error {
