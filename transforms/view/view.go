@@ -173,7 +173,10 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		     'rm_id', c.rm_id, 'branch_code', c.branch_code`+pii+`) AS body
 		   FROM mart.customer_360 c `+join+`)`)},
 		{"changed summaries", func() (err error) {
-			s.Profiles, err = outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'profile'", "n.party_id", "n.hash")+` AS event_id,
+			// (the id names the summary it replaces and the run as well: a
+			// summary can come back — a signal opens and closes — and must
+			// be sent again; a rerun sends nothing, the state moved with it)
+			s.Profiles, err = outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'profile'", "n.party_id", "n.hash", "coalesce(s.hash, '')", run)+` AS event_id,
 			        '`+ProfileTopic+`' AS topic, n.party_id AS key, 'cdp.profile.updated' AS type, '/cdp/profile' AS source,
 			        n.party_id AS subject, now() AS time,
 			        CAST(json_merge_patch(n.body, json_object('as_of', CAST(n.as_of AS VARCHAR))) AS VARCHAR) AS data, `+run+` AS producer
