@@ -18,25 +18,31 @@ WITH day AS (
 ), names AS (
     SELECT nm, min(party_id) AS party_id FROM (SELECT party_id, core.company_name_key(name) AS nm FROM core.party WHERE party_type = 'C' AND name IS NOT NULL)
     GROUP BY nm HAVING count(*) = 1
+), companies AS (
+    SELECT party_id FROM core.party WHERE party_type = 'C'
 ), flows AS (
+    -- (companies' flows only, filtered before anything is computed on them)
     SELECT s.party_id, s.direction, s.amount_cny AS amount, s.counterparty_name AS name, s.counterparty_acct AS acct,
            s.counterparty_bank AS bank, CAST(s.txn_time AS DATE) AS day, 'core_banking' AS source
-    FROM core.settlement s, day
-    WHERE s.party_id IS NOT NULL AND s.channel <> 'BATCH' AND nullif(trim(s.counterparty_name), '') IS NOT NULL
+    FROM core.settlement s SEMI JOIN companies c ON c.party_id = s.party_id, day
+    WHERE s.channel <> 'BATCH' AND nullif(trim(s.counterparty_name), '') IS NOT NULL
       AND CAST(s.txn_time AS DATE) > day.d - 365
     UNION ALL
     SELECT e.party_id, CASE e.event_type WHEN 'TRANSFER_IN' THEN 'IN' ELSE 'OUT' END, e.amount, e.counterparty_name, NULL,
            e.counterparty_bank, CAST(e.ts AS DATE), 'ebank'
-    FROM core.digital_event e, day
-    WHERE e.party_id IS NOT NULL AND e.event_type IN ('TRANSFER_IN', 'TRANSFER_OUT', 'BILL_PAY') AND e.currency = 'CNY'
+    FROM core.digital_event e SEMI JOIN companies c ON c.party_id = e.party_id, day
+    WHERE e.event_type IN ('TRANSFER_IN', 'TRANSFER_OUT', 'BILL_PAY') AND e.currency = 'CNY'
       AND NOT coalesce(e.cross_border, false) AND nullif(trim(e.counterparty_name), '') IS NOT NULL
       AND CAST(e.ts AS DATE) > day.d - 365
+), keys AS (
+    -- each counterparty name's key, once per name (not once per payment)
+    SELECT name, core.company_name_key(name) AS nm FROM (SELECT DISTINCT name FROM flows)
 ), resolved AS (
     SELECT f.*, coalesce(a.party_id, n.party_id) AS counterparty_id,
            CASE WHEN a.party_id IS NOT NULL THEN 'account' WHEN n.party_id IS NOT NULL THEN 'name' ELSE 'none' END AS matched_by,
-           coalesce(a.party_id, n.party_id, 'name:' || core.company_name_key(f.name)) AS cp_key
-    FROM flows f JOIN core.party me ON me.party_id = f.party_id AND me.party_type = 'C'
-    LEFT JOIN accts a ON a.acct_no = f.acct LEFT JOIN names n ON n.nm = core.company_name_key(f.name)
+           coalesce(a.party_id, n.party_id, 'name:' || k.nm) AS cp_key
+    FROM flows f JOIN keys k USING (name)
+    LEFT JOIN accts a ON a.acct_no = f.acct LEFT JOIN names n ON n.nm = k.nm
 ), totals AS (
     -- every flow of the company in or out, as each system shows it (its
     -- own accounts aside): what a link's share is of
@@ -47,7 +53,7 @@ WITH day AS (
            min(matched_by) AS matched_by
     FROM resolved
     -- (a counterparty that is one of our persons is no link in the chain)
-    WHERE cp_key <> party_id AND (counterparty_id IS NULL OR counterparty_id IN (SELECT party_id FROM core.party WHERE party_type = 'C'))
+    WHERE cp_key <> party_id AND (counterparty_id IS NULL OR counterparty_id IN (SELECT party_id FROM companies))
     GROUP BY party_id, cp_key, direction, source
 ), chosen AS (
     -- core banking's word where it has one; e-banking's for the rest
