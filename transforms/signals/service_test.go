@@ -146,22 +146,7 @@ func TestRun_ServiceCoverageByTeamMember(t *testing.T) {
 // month left, precision and recall ≥ 0.9 over the 战略核心 and 重点培育
 // customers (monthly standards), as for the planted behaviours.
 func TestRun_ServiceRemindersFindTheNeglected(t *testing.T) {
-	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 2})
-	ctx := context.Background()
-	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
-		t.Fatal(err)
-	}
-	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := signals.Run(ctx, b.W, rules, signals.Config{}, signals.RunOptions{Logger: testbank.Quiet}); err != nil {
-		t.Fatal(err)
-	}
+	b := serviceRun(t)
 	monthly := map[string]bool{}
 	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT party_id FROM mart.value_tier WHERE tier IN ('core', 'growth')`) {
 		var p string
@@ -238,22 +223,7 @@ func serviceBank(t *testing.T) (*warehouse.Warehouse, *signals.Rules) {
 // greeting reminder, precision and recall ≥ 0.9; the reason names the
 // occasion and the days left, not the date of birth.
 func TestRun_BirthdaysAndAnniversaries(t *testing.T) {
-	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 2})
-	ctx := context.Background()
-	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
-		t.Fatal(err)
-	}
-	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := signals.Run(ctx, b.W, rules, signals.Config{}, signals.RunOptions{Logger: testbank.Quiet}); err != nil {
-		t.Fatal(err)
-	}
+	b := serviceRun(t)
 	ours := b.OurParty(t)
 	want, kinds := map[string]bool{}, map[string]int{}
 	for _, r := range b.Truth(t, "occasions.csv") {
@@ -272,4 +242,27 @@ func TestRun_BirthdaysAndAnniversaries(t *testing.T) {
 	if leaks != 0 {
 		t.Errorf("%d greeting reasons quote a date", leaks)
 	}
+}
+
+// serviceRun tiers the 3,000-party bank and runs the shipped service rules
+// on it.
+func serviceRun(t *testing.T) *testbank.Bank {
+	t.Helper()
+	b := testbank.Load(t, testbank.Options{Parties: 3000, Days: 7, Seed: 2})
+	ctx := context.Background()
+	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
+		t.Fatal(err)
+	}
+	body, err := fs.ReadFile(signals.Builtin(), "service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := signals.Load(fstest.MapFS{"service.yaml": {Data: body}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signals.Run(ctx, b.W, rules, signals.Config{}, signals.RunOptions{Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -58,14 +58,7 @@ type Summary struct {
 
 // Build replaces mart.customer_360 and queues the changed profile summaries.
 func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, error) {
-	log := o.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	start := time.Now()
-	if o.RunID == "" {
-		o.RunID = "view-" + start.UTC().Format("20060102T150405.000")
-	}
+	o, log, start := o.begin("view-")
 	conn, err := w.DB().Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -97,19 +90,25 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	return s, nil
 }
 
+// begin defaults o's logger and run id (prefix and the time) for a run
+// starting now.
+func (o Options) begin(prefix string) (Options, *slog.Logger, time.Time) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	start := time.Now()
+	if o.RunID == "" {
+		o.RunID = prefix + start.UTC().Format("20060102T150405.000")
+	}
+	return o, o.Logger, start
+}
+
 // RefreshSignals brings mart.customer_360's open_signals up to date with
 // mart.signals after a signal run and queues the profile summaries that
 // changed (only those: the signals of a party that moved). It does nothing
 // before the first cdp view.
 func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, error) {
-	log := o.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	start := time.Now()
-	if o.RunID == "" {
-		o.RunID = "view-signals-" + start.UTC().Format("20060102T150405.000")
-	}
+	o, log, start := o.begin("view-signals-")
 	conn, err := w.DB().Conn(ctx)
 	if err != nil {
 		return nil, err
