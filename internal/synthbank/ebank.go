@@ -400,14 +400,7 @@ func (w *world) writeEbank(ctx context.Context, g *generation) error {
 			res.behaviour(p, behHeavySettlement, sysEbank, u.rec.key,
 				"avg_daily_settlement_cny="+money(sum/int64(days))+";min_daily_settlement_cny="+money(lo))
 		case behActivityDrop:
-			base, recent := 0, 0
-			for d, n := range u.daily {
-				if d < days-3 {
-					base += n
-				} else {
-					recent += n
-				}
-			}
+			base, recent := lastThree(u.daily)
 			res.behaviour(p, behActivityDrop, sysEbank, u.rec.key,
 				"baseline_events_per_day="+strconv.FormatFloat(float64(base)/float64(days-3), 'f', 2, 64)+
 					";last_3_days_events_per_day="+strconv.FormatFloat(float64(recent)/3, 'f', 2, 64)+
@@ -416,14 +409,7 @@ func (w *world) writeEbank(ctx context.Context, g *generation) error {
 			if u.cross == 0 || u.status != "ACTIVE" {
 				break
 			}
-			base, recent := 0, 0
-			for d, n := range u.crossDaily {
-				if d < days-3 {
-					base += n
-				} else {
-					recent += n
-				}
-			}
+			base, recent := lastThree(u.crossDaily)
 			res.behaviour(p, behFXGrowth, sysEbank, u.rec.key,
 				"baseline_cross_border_per_day="+strconv.FormatFloat(float64(base)/float64(days-3), 'f', 2, 64)+
 					";last_3_days_per_day="+strconv.FormatFloat(float64(recent)/3, 'f', 2, 64)+";from="+w.days[days-3].iso())
@@ -571,4 +557,17 @@ func redeliver(r *rand.Rand, in []StreamEvent) []StreamEvent {
 		out = append(out, p.ev)
 	}
 	return out
+}
+
+// lastThree sums per-day counts before the window's last three days and
+// over them.
+func lastThree(perDay []int) (base, recent int) {
+	for d, n := range perDay {
+		if d < len(perDay)-3 {
+			base += n
+		} else {
+			recent += n
+		}
+	}
+	return base, recent
 }

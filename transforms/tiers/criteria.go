@@ -8,6 +8,7 @@ import (
 
 	"cdp/transforms/core"
 	"cdp/transforms/sqltext"
+	"cdp/warehouse"
 )
 
 // Criterion is one way into a tier (tiers: criteria: in cdp.yaml): a party
@@ -135,11 +136,11 @@ func (c Config) criteriaSQL() criteriaSQL {
 		applies := "party_type = " + sqltext.String(k.PartyType)
 		var cond []string
 		if len(k.IndustryGroups) > 0 {
-			applies += " AND list_has_any(industry_groups, " + listSQL(k.IndustryGroups) + ")"
+			applies += " AND list_has_any(industry_groups, " + warehouse.ListLiteral(k.IndustryGroups) + ")"
 			cond = append(cond, strings.Join(k.IndustryGroups, "/"))
 		}
 		if len(k.Stages) > 0 {
-			applies += " AND enterprise_stage IN (" + strings.Trim(listSQL(k.Stages), "[]") + ")"
+			applies += " AND list_contains(" + warehouse.ListLiteral(k.Stages) + ", enterprise_stage)"
 			cond = append(cond, strings.Join(k.Stages, "/"))
 		}
 		show := func(v string) string {
@@ -237,12 +238,4 @@ func (c Config) criteriaSQL() criteriaSQL {
 	name := func(p part) string { return sqltext.String(p.k.Measure) }
 	val := func(p part) string { return "CAST(coalesce(" + p.value + ", 0) AS DOUBLE)" }
 	return criteriaSQL{tier: tier, reason: reason, basis: basisOf(name), basisValue: basisOf(val)}
-}
-
-func listSQL(vals []string) string {
-	q := make([]string, len(vals))
-	for i, v := range vals {
-		q[i] = sqltext.String(v)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
 }

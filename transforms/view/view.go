@@ -77,9 +77,6 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		if _, err := conn.ExecContext(ctx, partyOwnerSQL); err != nil {
 			return fmt.Errorf("build mart.party_owner: %w", err)
 		}
-		if err := conn.QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
-			return err
-		}
 		return queueProfiles(ctx, conn, o, s, log)
 	})
 	if err != nil {
@@ -130,9 +127,6 @@ func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Su
 			WHERE c.party_id = n.party_id`); err != nil {
 			return fmt.Errorf("mart.customer_360 open_signals: %w", err)
 		}
-		if err := conn.QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
-			return err
-		}
 		return queueProfiles(ctx, conn, o, s, log)
 	})
 	if err != nil {
@@ -143,10 +137,13 @@ func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Su
 	return s, nil
 }
 
-// queueProfiles puts the summaries that differ from the last ones queued
+// queueProfiles counts the 360's parties into s and puts the summaries that differ from the last ones queued
 // (ops.profile_state) into the outbox (schemas/profile.json). The hash
 // leaves out as_of, so a new day alone sends nothing.
 func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, log *slog.Logger) error {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
+		return err
+	}
 	pii, join, reason := "", "", cdppii.MaskSQL(cdppii.FreeText, "c.tier_reason")
 	if o.AllowPII {
 		reason = "c.tier_reason"
