@@ -59,6 +59,13 @@ var Columns = map[string]Class{
 	"raw.*.product_name":                   None,
 	"raw.*.counterparty_name":              Name,     // a person or a company paid
 	"raw.*.counterparty_acct":              IDNumber, // their account number: masked like an ID
+	// the external feed: companies by credit code, headlines that may name people
+	"raw.external_*.credit_code":          IDNumber,
+	"raw.external_*.company_name":         Name,
+	"raw.external_opinion.title":          FreeText,
+	"core.company_financials.credit_code": IDNumber,
+	"core.opinion_event.credit_code":      IDNumber,
+	"core.opinion_event.title":            FreeText,
 	// core: identity.
 	"core.party.id_no":               IDNumber,
 	"core.party.id_type":             None,

@@ -320,3 +320,48 @@ func TestLateFeeds(t *testing.T) {
 		}
 	})
 }
+
+// The external feed (vendors' statements, public opinion, industry
+// indices) rejects what its columns cannot hold, each row with its line
+// and reason, and never quotes the credit code (an identifier) in the
+// reject's detail; the rows it can hold load.
+func TestIngest_TheExternalFeedRejectsWhatItCannotHold(t *testing.T) {
+	p := newProject(t, "  - {name: external, kind: files, path: feeds/external}\n")
+	fin := "credit_code,company_name,fiscal_year,report_date,revenue,net_profit,total_assets,total_liabilities,operating_cash_flow,provider\n" +
+		"91110105123456789X,甲公司,2025,2026-04-20,100.00,5.00,200.00,120.00,6.00,v\n" +
+		"9111010512345678,乙公司,2025,2026-04-20,100.00,5.00,200.00,120.00,6.00,v\n" + // 16 characters
+		"91110105123456780Y,丙公司,1066,2026-04-20,100.00,5.00,200.00,120.00,6.00,v\n" + // no year of ours
+		"91110105123456781Z,丁公司,2025,2026-04-20,100.00,5.00,-1.00,120.00,6.00,v\n" // negative assets
+	p.deliver("external/financials_20261120.csv", []byte(fin), 4)
+	op := `{"event_id":"E1","credit_code":"91110105123456789X","event_date":"2026-11-19","sentiment":"NEGATIVE","severity":4,"topic":"LITIGATION","title":"甲公司被诉"}
+{"event_id":"E2","credit_code":"91110105123456789X","event_date":"2026-11-19","sentiment":"NEGATIVE","severity":9,"topic":"DEBT"}
+{"event_id":"E3","credit_code":"91110105123456789X","event_date":"2026-11-19","sentiment":"ANGRY","severity":2}
+`
+	p.deliver("external/opinion_20261120.jsonl", []byte(op), 3)
+	ind := "division,month,prosperity_index,provider\nC26,2026-10-01,98.50,v\nC2,2026-10-01,101.00,v\n"
+	p.deliver("external/industry_20261120.csv", []byte(ind), 2)
+	rep, err := p.ingest("external")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failed()) != 0 {
+		t.Fatalf("failed: %+v", rep.Failed())
+	}
+	for source, want := range map[string][]reject{
+		"external/financials_20261120.csv": {{3, contract.ReasonValue}, {4, contract.ReasonValue}, {5, contract.ReasonValue}},
+		"external/opinion_20261120.jsonl":  {{2, contract.ReasonValue}, {3, contract.ReasonEnum}},
+		"external/industry_20261120.csv":   {{3, contract.ReasonValue}},
+	} {
+		if got := p.rejects(source); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: rejects %v, want %v", source, got, want)
+		}
+	}
+	if n := p.count(`SELECT count(*) FROM ops.rejects WHERE detail LIKE '%9111010512345678%'`); n != 0 {
+		t.Errorf("%d rejects quote a credit code", n)
+	}
+	for table, want := range map[string]int64{"raw.external_financials": 1, "raw.external_opinion": 1, "raw.external_industry": 1} {
+		if n := p.count(`SELECT count(*) FROM ` + table); n != want {
+			t.Errorf("%s: %d rows, want %d", table, n, want)
+		}
+	}
+}

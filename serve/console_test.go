@@ -217,6 +217,16 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 		!regexp.MustCompile(`id="contribution">.*\n<tr><td>`+earnerMonth+`</td>(<td class="num">[^<]*</td>){6}<td class="num">`+earnerTotal+`</td>`).MatchString(body) {
 		t.Errorf("the contribution on %s's card: %d, want %s in %s\n%s", earner, code, earnerTotal, earnerMonth, body)
 	}
+	// The external feed on a company's card: its statements, latest year
+	// first, and its public opinion.
+	var company, fy, ratio string
+	sqltest.Row(t, b.W.DB(), `SELECT party_id, CAST(max(fiscal_year) AS VARCHAR), printf('%.1f%%', 100 * arg_max(debt_ratio, fiscal_year))
+		FROM core.company_financials WHERE party_id IN (SELECT party_id FROM core.opinion_event) GROUP BY 1 ORDER BY 1 LIMIT 1`).Scan(&company, &fy, &ratio)
+	if code, _, body := get(ana, "/console/customer?q="+company); code != 200 ||
+		!regexp.MustCompile(`id="statements">.*\n<tr><td>`+fy+`</td>(<td class="num">[^<]*</td>){2}<td class="num">`+ratio+`</td>`).MatchString(body) ||
+		!strings.Contains(body, `id="opinion"`) {
+		t.Errorf("the statements and opinion on %s's card: %d, want fiscal %s with debt ratio %s\n%s", company, code, fy, ratio, body)
+	}
 	var contacted, line string
 	sqltest.Row(t, b.W.DB(), `SELECT party_id, arg_max(business_line, contact_time) FROM core.contact WHERE party_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1`).Scan(&contacted, &line)
 	if code, _, body := get(ana, "/console/customer?q="+contacted); code != 200 || !regexp.MustCompile(`id="contacts">.*\n<tr><td>[^<]+</td><td>`+line+`</td>`).MatchString(body) {

@@ -84,6 +84,7 @@ var migrations = []migration{
 	}},
 	fileMigration(22, "0022_contribution.sql"),
 	fileMigration(23, "0023_open_signals.sql"),
+	fileMigration(24, "0024_external.sql"),
 }
 
 // fileDateMacro defines core.file_date(source): the business date of a

@@ -36,7 +36,7 @@ func TestEval_CommandsCompareWithTheRecordedDay(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &te); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !te.Described || te.Table != "scratch.tag_values" || len(te.Tags) != 145 {
+	if !te.Described || te.Table != "scratch.tag_values" || len(te.Tags) != 150 {
 		t.Fatalf("tags eval: %+v", te)
 	}
 	for _, tg := range te.Tags {
@@ -59,7 +59,7 @@ func TestEval_CommandsCompareWithTheRecordedDay(t *testing.T) {
 	}
 
 	out, err = run(t, "signals", "eval", "--config", cfg, "--as-of", "2026-11-20")
-	if err != nil || !strings.Contains(out, "signal rules as of 2026-11-20: 23 evaluated into scratch.signal_hits") ||
+	if err != nil || !strings.Contains(out, "signal rules as of 2026-11-20: 27 evaluated into scratch.signal_hits") ||
 		!strings.Contains(out, "churn_aum_outflow") || strings.Contains(out, "no signal run ran") {
 		t.Errorf("signals eval: %v\n%s", err, out)
 	}

@@ -17,12 +17,14 @@ func newGenCmd(g *globals) *cobra.Command {
 	var end, brokers, topic string
 	cmd := &cobra.Command{
 		Use:   "gen --out DIR",
-		Short: "Generate a synthetic bank: the five built-in feeds per their contracts, plus ground truth",
+		Short: "Generate a synthetic bank: the seven built-in feeds per their contracts, plus ground truth",
 		Long: `Generate a deterministic synthetic bank into DIR/feeds (credit GBK CSV, wealth
 Parquet, card pipe-delimited, ebank JSON lines, core banking fixed-width GBK,
-each with .ok control files)
+the contact center's and CRM's files, the vendors' external data — statements,
+public opinion, industry indices — each with .ok control files)
 and its ground truth into DIR/truth (source key → true party, planted
-behaviours, deliberately damaged rows), which the pipeline never reads.
+behaviours and cases, deliberately damaged rows), which the pipeline never
+reads.
 
 With --kafka, the e-banking events of the last --stream-days days are also
 produced to the topic (with at-least-once redeliveries); the archive files

@@ -161,7 +161,7 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 
 	// The built-in signal rules compile; a broken rule is named by file
 	// and line; the docs list every rule; the outbox is drained.
-	if out, err = run(t, "signals", "validate", "--config", cfg); err != nil || !strings.Contains(out, "23 rules valid: churn=8 cross_sell=8 risk=5 service=2") {
+	if out, err = run(t, "signals", "validate", "--config", cfg); err != nil || !strings.Contains(out, "27 rules valid: churn=8 cross_sell=9 risk=8 service=2") {
 		t.Errorf("signals validate: %v\n%s", err, out)
 	}
 	badRules := t.TempDir()

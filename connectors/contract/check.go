@@ -24,7 +24,7 @@ type Check struct {
 }
 
 // CheckReasons are the reasons a check may give.
-var CheckReasons = []string{ReasonUnknownSignal, ReasonUnknownParty, ReasonMissing, ReasonDate}
+var CheckReasons = []string{ReasonUnknownSignal, ReasonUnknownParty, ReasonMissing, ReasonDate, ReasonValue}
 
 var placeholder = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
 

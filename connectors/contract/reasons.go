@@ -31,6 +31,10 @@ const (
 	// ReasonUnknownParty: the row names a party (a party id or a source
 	// system's key) the warehouse does not know.
 	ReasonUnknownParty = "unknown_party"
+	// ReasonValue: a value of the right type but outside what its column
+	// can hold (a credit code of the wrong length, a severity above 5, a
+	// negative balance-sheet total): a check of the contract.
+	ReasonValue = "bad_value"
 )
 
 // Reasons lists every reject reason with its meaning, for docs and status.
@@ -46,4 +50,5 @@ var Reasons = []struct{ Code, Meaning string }{
 	{ReasonDuplicate, "the unique key (ebank event_id) was already loaded from the stream or an archive"},
 	{ReasonUnknownSignal, "the row answers a signal event (ce_id) cdp never published (a check of the contract)"},
 	{ReasonUnknownParty, "the row names a party id or a source system's customer key the warehouse does not know (a check of the contract)"},
+	{ReasonValue, "a value of the right type that its column cannot hold: a code of the wrong form, a number out of range (a check of the contract)"},
 }

@@ -354,6 +354,13 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 			case contract.ReasonDate:
 				vals = replaceField(vals, 3, []byte("2026-02-30 10:00:00"))
 			}
+			if damage == "" && channel != "BATCH" && cpName != "" {
+				// what the industry chain will see of p's counterparties
+				if w.cpPayments[p] == nil {
+					w.cpPayments[p] = map[string]int{}
+				}
+				w.cpPayments[p][cpName]++
+			}
 			if damage == "" {
 				volume[p] += cents
 				if dir == "IN" {

@@ -536,6 +536,13 @@ func (w *world) writeCredit(ctx context.Context, g *generation) error {
 		}
 		g.progress("credit", di+1, len(w.days))
 	}
+	// The companies' credit exposure on the last day: what the external
+	// feed's industry truth reads (after every writer is done).
+	for _, l := range book.loans {
+		if p := l.cust.rec.p; p.company && !l.settled && l.balance > 0 {
+			w.exposed[p] = true
+		}
+	}
 	// Heavy settlement is planted across ebank and credit; credit states the loan side.
 	for _, c := range book.customers {
 		p := c.rec.p

@@ -1,7 +1,8 @@
-// Package synthbank is a deterministic synthetic bank. It writes the five
+// Package synthbank is a deterministic synthetic bank. It writes the seven
 // built-in source feeds (the four of ../../../shared/FEEDS.md: credit GBK
 // CSV, wealth Parquet, card pipe-delimited text, ebank JSONL and a Kafka
-// stream; and core banking, fixed-width GBK) for a number of
+// stream; core banking, fixed-width GBK; the contact center and the CRM;
+// the vendors' external data) for a number of
 // business days, together with the ground truth the platform is judged
 // against: who the real parties are, which source keys belong to whom, how
 // parties are linked, which behaviours were planted, and which rows were
@@ -47,7 +48,7 @@ type Options struct {
 	// window's first month, delivered with the first day; 0 = none.
 	HistoryMonths int
 	// Progress, when set, is told about each stage ("world", "credit",
-	// "wealth", "card", "ebank", "core_banking", "truth") as days complete. Calls are
+	// "wealth", "card", "ebank", "core_banking", "external", "truth") as days complete. Calls are
 	// serialised; the callback need not be safe for concurrent use.
 	Progress func(stage string, done, total int)
 }
@@ -161,6 +162,11 @@ func Generate(ctx context.Context, o Options) (*Summary, error) {
 	if err := w.writeContact(ctx, g, contact); err != nil {
 		return nil, fmt.Errorf("synthbank: contact feed: %w", err)
 	}
+	// The external feed reads the credit exposure, written above.
+	external := &feedResult{rows: map[string]int64{}}
+	if err := w.writeExternal(ctx, g, external); err != nil {
+		return nil, fmt.Errorf("synthbank: external feed: %w", err)
+	}
 	if err := w.writeTruth(filepath.Join(o.Out, "truth"), g); err != nil {
 		return nil, fmt.Errorf("synthbank: truth: %w", err)
 	}
@@ -177,10 +183,12 @@ func Generate(ctx context.Context, o Options) (*Summary, error) {
 		}
 		sum.SourceKeys += len(w.recs[s])
 	}
-	sum.Files += contact.files
-	sum.Bytes += contact.bytes
-	for k, v := range contact.rows {
-		sum.Rows[k] += v
+	for _, res := range []*feedResult{contact, external} {
+		sum.Files += res.files
+		sum.Bytes += res.bytes
+		for k, v := range res.rows {
+			sum.Rows[k] += v
+		}
 	}
 	sum.StreamEvents = g.results[sysEbank].stream
 	return sum, nil

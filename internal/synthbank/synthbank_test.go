@@ -475,9 +475,9 @@ func TestGenerate_SmallBanksAndOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// 18 files a day (the e-banking users file not on the first),
+			// 21 files a day (the e-banking users file not on the first),
 			// plus the monthly history on the first day
-			if sum.Parties != o.Parties || sum.Files != 18*o.Days-1+b2i(o.HistoryMonths > 0) {
+			if sum.Parties != o.Parties || sum.Files != 21*o.Days-1+b2i(o.HistoryMonths > 0) {
 				t.Errorf("parties %d, files %d", sum.Parties, sum.Files)
 			}
 			if (o.StreamDays > 0) != (len(sum.StreamEvents) > 0) && o.Parties > 100 {

@@ -136,6 +136,72 @@ func (w *world) writeTruth(dir string, g *generation) error {
 		return err
 	}
 
+	// Supply-chain prospects (上下游获客): companies settling with 3 or more
+	// client companies (core banking, as delivered), and their counterparties
+	// to win — names at other banks paid or paying 3 or more times, and
+	// client companies without an active loan.
+	clients := map[string]*party{}
+	for _, p := range w.parties {
+		if p.company && p.in[sysCore] > 0 {
+			clients[p.name] = p
+		}
+	}
+	err = write("chain_prospects.csv", []string{"party_id", "leads", "other_banks", "clients_without_credit"}, func(emit func(...string)) {
+		for _, p := range w.parties {
+			seen := w.cpPayments[p]
+			linked := 0
+			for name := range seen {
+				if q := clients[name]; q != nil && q != p {
+					linked++
+				}
+			}
+			if linked < chainAnchorMinClients {
+				continue
+			}
+			outside, noCredit := 0, 0
+			for name, n := range seen {
+				switch q := clients[name]; {
+				case q == nil && n >= chainLeadMinPayments:
+					outside++
+				case q != nil && q != p && !w.exposed[q] && n >= chainLeadMinPayments:
+					noCredit++
+				}
+			}
+			if outside+noCredit > 0 {
+				emit(p.id, strconv.Itoa(outside+noCredit), strconv.Itoa(outside), strconv.Itoa(noCredit))
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+
+	// The external feed's planted cases.
+	err = write("financial_deterioration.csv", []string{"party_id", "fiscal_year", "debt_ratio", "prior_debt_ratio", "net_profit", "operating_cash_flow"}, func(emit func(...string)) {
+		for _, d := range w.ext.deteriorating {
+			emit(d.p.id, strconv.Itoa(d.year), strconv.FormatFloat(d.ratio, 'f', 4, 64), strconv.FormatFloat(d.priorRatio, 'f', 4, 64), money(d.profit), money(d.ocf))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	err = write("negative_news.csv", []string{"party_id", "events", "worst_severity"}, func(emit func(...string)) {
+		for _, sp := range w.ext.spikes {
+			emit(sp.p.id, strconv.Itoa(sp.events), strconv.Itoa(sp.worst))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	err = write("industry_downturn.csv", []string{"party_id", "division"}, func(emit func(...string)) {
+		for _, p := range w.ext.downturnHit {
+			emit(p.id, w.ext.downturn[w.ext.downturnOf[p]])
+		}
+	})
+	if err != nil {
+		return err
+	}
+
 	err = write("service_neglected.csv", []string{"party_id", "tier"}, func(emit func(...string)) {
 		for _, p := range w.parties {
 			if w.neglected(p) {
@@ -349,6 +415,44 @@ least 50,000 CNY a day (the rows delivered undamaged) more than half of
 whose inflows come from one counterparty (by name; the payers that are
 clients of the bank by their party). Suggested rule: one buyer > 50% of
 the inflows.
+
+## chain_prospects.csv — a core enterprise's counterparties to win (上下游获客)
+
+` + "`party_id, leads, other_banks, clients_without_credit`" + `: every company
+whose core banking settlements over the window (the rows delivered
+undamaged, payroll batches aside) name 3 or more of the bank's client
+companies, with its leads: counterparties it paid or was paid by 3 or
+more times that bank elsewhere (by name), and client companies without an
+active loan on the last day. Suggested rule: a company linked to ≥ 3 client
+companies; its counterparties with ≥ 3 payments that are not clients, or
+are clients without credit.
+
+## financial_deterioration.csv, negative_news.csv, industry_downturn.csv — the external feed
+
+The vendor (external feed) covers 97% of the bank's companies, by their
+unified social credit code, and some 2% more that are not the bank's.
+
+` + "`party_id, fiscal_year, debt_ratio, prior_debt_ratio, net_profit, operating_cash_flow`" + `:
+companies whose latest fiscal year's debt ratio (liabilities ÷ assets) is
+0.72–0.88, up at least 0.12 on the year before (0.50–0.60), with a net loss, a negative
+operating cash flow or both. Every other company's debt ratio stays within
+0.20–0.66 every year. Suggested rule: debt ratio ≥ 70%, up ≥ 10 points, and a
+loss or a negative operating cash flow.
+
+` + "`party_id, events, worst_severity`" + `: companies with 3 to 5 NEGATIVE
+opinion events of severity 3–5 (lawsuits, penalties, debt, management) in
+the window's last ten days. Every other company has at most one negative
+event of severity 3 or more in the 60 days before the window and the
+window. Suggested rule: 3 or more negative events of severity ≥ 3 in 30
+days.
+
+` + "`party_id, division`" + `: the companies with an active loan on the last
+day in the two divisions whose prosperity index turns down: its last four
+months published (on the 10th of the next month) run about 105, 103,
+100.3–101.2 and 95.5–98.5. Every other division's index stays within
+101–115. Suggested rule: a division below 100, falling two months running,
+at or above 100 in one of the three months before; its companies with an
+active loan.
 
 ## bad_rows.csv — rows damaged on purpose
 

@@ -122,6 +122,8 @@ const (
 	cashOutflowMinMultiple      = 4         // planted: one day's extra payment out is 4–6 × the company's daily settlement volume
 	ladderMinDailyCNY           = 50_000    // truth/ladder.csv: companies settling at least this a day, with e-banking and no credit
 	concentrationMinDailyCNY    = 50_000    // truth/buyer_concentration.csv: companies receiving at least this a day
+	chainAnchorMinClients       = 3         // truth/chain_prospects.csv: a core enterprise settles with this many client companies
+	chainLeadMinPayments        = 3         // and a lead is a counterparty of at least this many of its settlements
 )
 
 var behaviourNames = [numBehaviours]string{
@@ -229,6 +231,14 @@ type world struct {
 	// concentrated: companies one counterparty brings most inflows to
 	majorOf      map[*party]*party
 	concentrated []concentration
+	// exposed: companies with an active loan on the last day (written by
+	// the credit writer); ext: what the external feed planted (written by
+	// its writer, after the others)
+	exposed map[*party]bool
+	ext     externalTruth
+	// cpPayments: each company's core banking settlements (undamaged, no
+	// payroll) per counterparty name, written by the core banking writer
+	cpPayments map[*party]map[string]int
 }
 
 // concentration is a company most of whose inflows come from one payer.
@@ -267,7 +277,7 @@ func lognormalIn(r *rand.Rand, median, sigma, lo, hi float64) float64 {
 }
 
 func buildWorld(o Options) *world {
-	w := &world{o: o}
+	w := &world{o: o, exposed: map[*party]bool{}, cpPayments: map[*party]map[string]int{}}
 	w.end = dayOfTime(o.End)
 	w.first = w.end - day(o.Days-1)
 	for d := w.first; d <= w.end; d++ {

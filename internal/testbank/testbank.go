@@ -173,7 +173,7 @@ func build(dir string, k kind) error {
 		return err
 	}
 	yaml := "warehouse: {path: wh.duckdb}\nfeeds:\n"
-	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking"} {
+	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking", "external"} {
 		yaml += "  - {name: " + f + ", path: feeds/" + f + "}\n"
 	}
 	yaml += "  - {name: contact, path: feeds/contact, delimiter: \"|\"}\n"

@@ -528,6 +528,11 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 			coalesce(counterparty_id, ''), coalesce(counterparty_name, ''), printf('%.1f%%', 100 * share), printf('%,.0f', volume_12m), CAST(payments AS VARCHAR),
 			CASE WHEN other_bank THEN 'another bank' ELSE 'our client' END
 			FROM core.chain_link WHERE party_id = ? AND source = 'core_banking' ORDER BY link_type, share DESC LIMIT 20`},
+		{"Statements", `SELECT CAST(fiscal_year AS VARCHAR), printf('%,.0f', revenue), printf('%,.0f', net_profit), printf('%.1f%%', 100 * debt_ratio),
+			printf('%,.0f', operating_cash_flow), coalesce(CAST(report_date AS VARCHAR), ''), coalesce(provider, '')
+			FROM core.company_financials WHERE party_id = ? ORDER BY fiscal_year DESC LIMIT 5`},
+		{"Opinion", `SELECT CAST(event_date AS VARCHAR), sentiment, coalesce(CAST(severity AS VARCHAR), ''), coalesce(topic, ''), coalesce(media, ''), coalesce(title, '')
+			FROM core.opinion_event WHERE party_id = ? ORDER BY event_date DESC, event_id LIMIT 20`},
 		{"Team", `SELECT role_zh || ' (' || role || ')', member_id, CASE source WHEN 'roster' THEN 'roster of ' || CAST(roster_date AS VARCHAR) ELSE 'golden record (no RM on the roster)' END,
 			coalesce(CAST(valid_from AS VARCHAR), ''), coalesce(CAST(valid_to AS VARCHAR), '') FROM mart.party_team WHERE party_id = ? ORDER BY role <> 'RM', role, member_id`},
 		{"Contacts", `SELECT strftime(contact_time, '%Y-%m-%d %H:%M'), business_line, channel, purpose, coalesce(product, ''), coalesce(rm_id, ''),

@@ -44,18 +44,22 @@ func referenceSQL() (string, error) {
 		vals = append(vals, fmt.Sprintf("(%s, %s, %s, %s)", warehouse.Literal(r[0]), warehouse.Literal(r[1]), warehouse.Literal(r[2]), warehouse.Literal(r[3])))
 	}
 	return `CREATE OR REPLACE TABLE core.industry_group AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) t(code, group_id, group_zh, what);
--- each company's industry groups: those of the longest code of the table
--- its industry code (core.company_profile, else the golden record's)
--- starts with
-CREATE OR REPLACE VIEW core.party_industry_group AS
-WITH codes AS (
+-- each company's industry code (core.company_profile, else the golden
+-- record's) and its GB/T 4754 division (section letter and two digits)
+CREATE OR REPLACE VIEW core.party_industry AS
+SELECT party_id, code AS industry_code, CASE WHEN regexp_matches(code, '^[A-T][0-9]{2}') THEN left(code, 3) END AS division
+FROM (
     SELECT p.party_id, upper(replace(coalesce(arg_max(c.industry_code, (c.last_seen, c.load_id, c.cust_no)), p.industry_code), ' ', '')) AS code
     FROM core.party p LEFT JOIN core.company_profile c USING (party_id)
-    WHERE p.party_type = 'C' GROUP BY p.party_id, p.industry_code
-), hits AS (
-    SELECT c.party_id, c.code AS industry_code, g.code, g.group_id, g.group_zh,
+    WHERE p.party_type = 'C' GROUP BY p.party_id, p.industry_code)
+WHERE code <> '';
+-- each company's industry groups: those of the longest code of the table
+-- its industry code starts with
+CREATE OR REPLACE VIEW core.party_industry_group AS
+WITH hits AS (
+    SELECT c.party_id, c.industry_code, g.code, g.group_id, g.group_zh,
            max(length(g.code)) OVER (PARTITION BY c.party_id) AS longest
-    FROM codes c JOIN core.industry_group g ON starts_with(c.code, g.code)
+    FROM core.party_industry c JOIN core.industry_group g ON starts_with(c.industry_code, g.code)
 )
 SELECT party_id, industry_code, group_id, group_zh FROM hits WHERE length(code) = longest;
 -- 初创 startup (founded less than three years before day d), 成长 growth
@@ -78,6 +82,36 @@ const companyNameKeySQL = `CREATE OR REPLACE MACRO core.company_name_key(n) AS
     nullif(upper(regexp_replace(replace(replace(n, '（', '('), '）', ')'), '[\s.·]+', '', 'g')), '');
 `
 
+// externalSQL (re)creates the external feed's industry indices,
+// core.industry_index (one row per GB/T 4754 division and month, the
+// month's first day; a revised month replaces the first estimate; a few
+// rows a division, rebuilt whole), and core.industry_outlook (each
+// division's latest three months delivered and where they point).
+const externalSQL = `CREATE OR REPLACE TABLE core.industry_index AS
+SELECT upper(division) AS division, CAST(date_trunc('month', month) AS DATE) AS month, prosperity_index, provider,
+       _source AS source_ref, _load_id AS load_id
+FROM raw.external_industry
+QUALIFY row_number() OVER (PARTITION BY upper(division), date_trunc('month', month) ORDER BY _load_id DESC, month DESC, _source DESC) = 1;
+-- turning_down: below 100 now, falling two months running, at or above 100
+-- in one of the three months before; declining: falling two months
+-- running; improving: rising two months running; else stable
+CREATE OR REPLACE VIEW core.industry_outlook AS
+WITH m AS (
+    SELECT division, month, prosperity_index AS idx, row_number() OVER (PARTITION BY division ORDER BY month DESC) AS k
+    FROM core.industry_index
+), d AS (
+    SELECT division, max(month) FILTER (k = 1) AS month, max(idx) FILTER (k = 1) AS latest, max(idx) FILTER (k = 2) AS prev1,
+           max(idx) FILTER (k = 3) AS prev2, max(idx) FILTER (k BETWEEN 2 AND 4) AS high_before
+    FROM m WHERE k <= 4 GROUP BY division HAVING count(*) >= 3
+)
+SELECT division, month, latest, prev1, prev2,
+       CASE WHEN latest < 100 AND latest < prev1 AND prev1 < prev2 AND high_before >= 100 THEN 'turning_down'
+            WHEN latest < prev1 AND prev1 < prev2 THEN 'declining'
+            WHEN latest > prev1 AND prev1 > prev2 THEN 'improving'
+            ELSE 'stable' END AS outlook
+FROM d;
+`
+
 // writeReference runs referenceSQL on conn.
 func writeReference(ctx context.Context, conn *sql.Conn) error {
 	q, err := referenceSQL()
@@ -89,6 +123,9 @@ func writeReference(ctx context.Context, conn *sql.Conn) error {
 	}
 	if _, err := conn.ExecContext(ctx, companyNameKeySQL+chainLinkSQL); err != nil {
 		return fmt.Errorf("core.chain_link (the industry chain): %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, externalSQL); err != nil {
+		return fmt.Errorf("core.industry_index (the external feed's industry indices): %w", err)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 // build statement is generated from it.
 func TestDefinitions_ParseAndGenerateBothBuilds(t *testing.T) {
 	want := "core.holding_daily core.holding core.aum_daily core.trade core.loan_daily core.loan core.repayment " +
-		"core.card_account core.card_txn core.digital_event core.activity_day core.settlement core.company_profile core.monthly_history"
+		"core.card_account core.card_txn core.digital_event core.activity_day core.settlement core.company_profile core.monthly_history core.company_financials core.opinion_event"
 	if got := strings.Join(Tables, " "); got != want {
 		t.Fatalf("tables %s\nwant %s", got, want)
 	}

@@ -40,12 +40,35 @@ func TestRun_RulesFindThePlantedBehaviours(t *testing.T) {
 			planted[key][ours[r[0]]] = true
 		}
 	}
-	// The industry chain's truths have files of their own: the supplier
-	// (first column) is the party the rule is about.
-	for file, behaviour := range map[string]string{"downstream_risk.csv": "downstream_risk", "buyer_concentration.csv": "buyer_concentration"} {
+	// The industry chain's and the external feed's truths have files of
+	// their own: the first column is the party the rule is about (the
+	// supplier in the chain's). The chain is read from core banking: there
+	// a party stands for the real one its core banking record went to
+	// (whether unification merged its other records is the identity
+	// stage's test).
+	byCore := map[string]string{}
+	for scan := range sqltest.Rows(t, b.W.DB(), `SELECT source_key, party_id FROM core.party_xref WHERE system = 'core_banking'`) {
+		var k, p string
+		scan(&k, &p)
+		byCore[k] = p
+	}
+	coreParty := map[string]string{}
+	for _, r := range b.Truth(t, "xref.csv") {
+		if _, ok := coreParty[r[2]]; !ok && r[0] == "core_banking" && byCore[r[1]] != "" {
+			coreParty[r[2]] = byCore[r[1]]
+		}
+	}
+	for file, behaviour := range map[string]string{"downstream_risk.csv": "downstream_risk", "buyer_concentration.csv": "buyer_concentration",
+		"chain_prospects.csv":         "chain_prospects",
+		"financial_deterioration.csv": "financial_deterioration", "negative_news.csv": "negative_news_spike", "industry_downturn.csv": "industry_downturn"} {
 		planted[behaviour] = map[string]bool{}
+		chain := file == "downstream_risk.csv" || file == "buyer_concentration.csv" || file == "chain_prospects.csv"
 		for _, r := range b.Truth(t, file) {
-			planted[behaviour][ours[r[0]]] = true
+			if p := coreParty[r[0]]; chain && p != "" {
+				planted[behaviour][p] = true
+			} else {
+				planted[behaviour][ours[r[0]]] = true
+			}
 		}
 	}
 	for _, r := range rules.Rules {

@@ -19,7 +19,7 @@ func TestLoad_ShippedRulesAndProblemsWithFileAndLine(t *testing.T) {
 			t.Errorf("the parameter override is not in the query (%v):\n%s", err, q)
 		}
 	}
-	if kinds["churn"] != 8 || kinds["cross_sell"] != 8 || kinds["risk"] != 5 || kinds["service"] != 2 {
+	if kinds["churn"] != 8 || kinds["cross_sell"] != 9 || kinds["risk"] != 8 || kinds["service"] != 2 {
 		t.Errorf("shipped rules by kind: %v", kinds)
 	}
 	bad := fstest.MapFS{"x.yaml": {Data: []byte(`kind: cross_sell
