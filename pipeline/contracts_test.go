@@ -326,7 +326,7 @@ func TestLateFeeds(t *testing.T) {
 // and reason, and never quotes the credit code (an identifier) in the
 // reject's detail; the rows it can hold load.
 func TestIngest_TheExternalFeedRejectsWhatItCannotHold(t *testing.T) {
-	p := newProject(t, "  - {name: external, kind: files, path: feeds/external}\n")
+	p := newProject(t, "")
 	fin := "credit_code,company_name,fiscal_year,report_date,revenue,net_profit,total_assets,total_liabilities,operating_cash_flow,provider\n" +
 		"91110105123456789X,甲公司,2025,2026-04-20,100.00,5.00,200.00,120.00,6.00,v\n" +
 		"9111010512345678,乙公司,2025,2026-04-20,100.00,5.00,200.00,120.00,6.00,v\n" + // 16 characters

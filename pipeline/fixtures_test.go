@@ -42,11 +42,12 @@ feeds:
   - {name: ebank, kind: files, path: feeds/ebank, format: jsonl}
   - {name: core_banking, kind: files, path: feeds/core_banking, format: fixed}
   - {name: contact, kind: files, path: feeds/contact, delimiter: "|"}
+  - {name: external, kind: files, path: feeds/external}
 ` + extraYAML
 	if err := os.WriteFile(filepath.Join(dir, "cdp.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking", "contact"} {
+	for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking", "contact", "external"} {
 		os.MkdirAll(filepath.Join(dir, "feeds", f), 0o755)
 	}
 	return &project{t: t, dir: dir}

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -115,6 +116,13 @@ func Ingest(ctx context.Context, p *config.Project, w *warehouse.Warehouse, o In
 	selected, err := selectFeeds(p, o.Feeds)
 	if err != nil {
 		return nil, err
+	}
+	// What earlier stages of this process wrote is checkpointed first,
+	// under the warehouse's own memory limit: a load's commit may trigger
+	// DuckDB's automatic checkpoint, which must not have to write a model
+	// build's tables within the small limit a load runs under.
+	if _, err := w.DB().ExecContext(ctx, "CHECKPOINT"); err != nil && !strings.Contains(err.Error(), "read-only") {
+		return nil, fmt.Errorf("checkpoint before loading: %w", err)
 	}
 	restore, err := w.TemporarySetting(ctx, "memory_limit", p.Ingest.MemoryLimit)
 	if err != nil {

@@ -112,6 +112,8 @@ func TestStarter_RoundTripsEveryDefault(t *testing.T) {
   - name: contact
     path: feeds/contact
     delimiter: "|"
+  - name: external
+    path: feeds/external
   - name: ebank_stream
     contract: ebank
     kind: kafka

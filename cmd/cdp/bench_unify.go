@@ -109,7 +109,7 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 		}
 		fmt.Fprintf(out, "generated %d parties × %d days in %.1fs\n", parties, days, time.Since(t0).Seconds())
 		yaml := "warehouse: {path: warehouse.duckdb}\nfeeds:\n"
-		for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking"} {
+		for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking", "external"} {
 			yaml += fmt.Sprintf("  - {name: %s, path: feeds/%s}\n", f, f)
 		}
 		if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
