@@ -66,6 +66,7 @@ var Columns = map[string]Class{
 	"core.company_financials.credit_code": IDNumber,
 	"core.opinion_event.credit_code":      IDNumber,
 	"core.opinion_event.title":            FreeText,
+	"core.company_code.org_code":          IDNumber, // an organisation code
 	// core: identity.
 	"core.party.id_no":               IDNumber,
 	"core.party.id_type":             None,
@@ -223,16 +224,19 @@ func Mask(c Class, s string) string {
 }
 
 // Identifiers inside free text: a mainland resident ID number (18
-// characters, or the old 15 digits) and a mainland mobile (with or without
-// separators).
+// characters, or the old 15 digits), a unified social credit code (18
+// characters of its alphabet, the region code's six digits third to
+// eighth) and a mainland mobile (with or without separators).
 var (
 	residentID = regexp.MustCompile(`\b\d{17}[\dXx]\b|\b\d{15}\b`)
+	creditCode = regexp.MustCompile(`\b[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}\b`)
 	mobile     = regexp.MustCompile(`\b1[3-9]\d[- ]?\d{4}[- ]?\d{4}\b`)
 )
 
-// Redact masks the resident IDs and mobiles inside free text.
+// Redact masks the resident IDs, credit codes and mobiles inside free text.
 func Redact(s string) string {
 	s = residentID.ReplaceAllStringFunc(s, MaskID)
+	s = creditCode.ReplaceAllStringFunc(s, MaskID)
 	return mobile.ReplaceAllStringFunc(s, MaskMobile)
 }
 
@@ -247,9 +251,10 @@ CREATE OR REPLACE MACRO mask_mobile(s) AS
     CASE WHEN length(s) > 7 THEN left(s, 3) || repeat('*', length(s) - 7) || right(s, 4)
          WHEN s IS NOT NULL THEN repeat('*', length(s)) END;
 CREATE OR REPLACE MACRO mask_text(s) AS
-    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
       '\b(\d{6})\d{8}(\d{3}[\dXx])\b', '\1********\2', 'g'),
       '\b(\d{6})\d{5}(\d{4})\b', '\1*****\2', 'g'),
+      '\b([0-9A-HJ-NPQRTUWXY]{2}\d{4})\d{2}[0-9A-HJ-NPQRTUWXY]{6}([0-9A-HJ-NPQRTUWXY]{4})\b', '\1********\2', 'g'),
       '\b(1[3-9]\d)\d{4}(\d{4})\b', '\1****\2', 'g'),
       '\b(1[3-9]\d)[- ]\d{4}(\d{4})\b', '\1*****\2', 'g'),
       '\b(1[3-9]\d)\d{4}[- ](\d{4})\b', '\1*****\2', 'g'),

@@ -18,6 +18,7 @@ func TestRedact_MasksIDsAndMobilesInsideText(t *testing.T) {
 		"old ID 110101900307123 then 11010119900307123X":                 "old ID 110101*****7123 then 110101********123X",
 		"客户 13812345678 的证件 11010519491231002X":                          "客户 138****5678 的证件 110105********002X",
 		"order 12345678901234567890 is no ID; 1381234567 is no mobile":   "order 12345678901234567890 is no ID; 1381234567 is no mobile",
+		"credit code 9132050570231811XP, event OP20261120101458":         "credit code 913205********11XP, event OP20261120101458",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
@@ -32,7 +33,8 @@ func TestMacros_MaskExactlyAsGoDoes(t *testing.T) {
 	db := openDB(t)
 	values := []string{"", "1", "1234567", "12345678", "ABC123456", "1234567890", "12345678901", "110101199003071234",
 		"11010119900307123X", "91110000100000000X", "R110101199003071234", "13812345678", "138-1234-5678", "+8613812345678",
-		"张三 13812345678", "证件 110101900307123 与 13900001111", "no digits here", "139 1234 5678 and 139-12345678"}
+		"张三 13812345678", "证件 110101900307123 与 13900001111", "no digits here", "139 1234 5678 and 139-12345678",
+		"企业 9132050570231811XP 与 91110105779300276E", "91110105779300276EX is longer"}
 	for _, v := range values {
 		var id, mob, text string
 		if err := db.QueryRow(`SELECT mask_id(?), mask_mobile(?), mask_text(?)`, v, v, v).Scan(&id, &mob, &text); err != nil {

@@ -3,6 +3,7 @@ package synthbank
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -53,6 +54,19 @@ func (w *world) makeCoreRecords() {
 	r := newRand(w.o.Seed, "core-records", 0)
 	w.core = make(map[*party]*coreParty)
 	accts := 0
+	// The companies' names without their legal form: an outside
+	// counterparty's name is never one of them under another form.
+	clientStems := map[string]bool{}
+	for _, p := range w.parties {
+		if p.company {
+			for _, form := range []string{"集团有限公司", "股份有限公司", "有限责任公司", "有限公司"} {
+				if stem, ok := strings.CutSuffix(p.name, form); ok {
+					clientStems[stem] = true
+					break
+				}
+			}
+		}
+	}
 	for _, p := range w.parties {
 		if p.in[sysCore] == 0 {
 			continue
@@ -76,8 +90,11 @@ func (w *world) makeCoreRecords() {
 		}
 		for i := 0; i < 3; i++ {
 			c := cities[r.IntN(len(cities))]
-			cp.external = append(cp.external, c.name+brandChars[r.IntN(len(brandChars))].han+
-				brandChars[r.IntN(len(brandChars))].han+industries[r.IntN(len(industries))].word+"有限公司")
+			stem := c.name + brandChars[r.IntN(len(brandChars))].han + brandChars[r.IntN(len(brandChars))].han + industries[r.IntN(len(industries))].word
+			if clientStems[stem] {
+				stem += "实业" // never a client's name under another legal form
+			}
+			cp.external = append(cp.external, stem+"有限公司")
 		}
 	}
 	w.plantFrom(r, firstCoreBehaviour, behCashOutflow)

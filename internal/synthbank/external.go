@@ -147,9 +147,13 @@ func (w *world) writeExternal(ctx context.Context, g *generation, res *feedResul
 		}
 	}
 
-	// Statements: three fiscal years, the last the one before the end's year.
-	endY, _, _ := w.end.civil()
-	lastFY := endY - 1
+	// Statements: three fiscal years, the last the latest one published
+	// (in March or April) by the window's first day.
+	firstY, _, _ := w.first.civil()
+	lastFY := firstY - 1
+	if w.first < dayOf(firstY, 5, 1) {
+		lastFY--
+	}
 	type statement struct {
 		co                                 extCompany
 		year                               int
@@ -241,7 +245,7 @@ func (w *world) writeExternal(ctx context.Context, g *generation, res *feedResul
 				e.sentiment, e.topic, e.severity = "POSITIVE", extGoodTopics[re.IntN(len(extGoodTopics))], 1
 			default:
 				e.sentiment, e.topic, e.severity = "NEGATIVE", extMildTopics[re.IntN(len(extMildTopics))], 1+re.IntN(2)
-				if !severeDone && re.Float64() < 0.15 {
+				if !severeDone && re.Float64() < 0.15 && !spiking[co.p] {
 					// at most one serious negative event per company
 					e.topic, e.severity, severeDone = extNegTopics[re.IntN(len(extNegTopics))], 3+re.IntN(2), true
 				}
@@ -265,7 +269,7 @@ func (w *world) writeExternal(ctx context.Context, g *generation, res *feedResul
 	// next month) up to each day.
 	published := func(y, m int) day { return dayOf(y, m, 1).addMonths(1) + 9 }
 	fy, fm, _ := w.first.civil()
-	firstMonth := dayOf(fy, fm, 1).addMonths(-extIndexMonths - 1)
+	firstMonth := dayOf(fy, fm, 1).addMonths(-extIndexMonths)
 	var months []day
 	for m := firstMonth; ; m = m.addMonths(1) {
 		y, mm, _ := m.civil()
@@ -286,7 +290,7 @@ func (w *world) writeExternal(ctx context.Context, g *generation, res *feedResul
 		if slices.Contains(w.ext.downturn, d) && len(series) >= 4 {
 			n := len(series)
 			series[n-4] = uniform(ri, 104, 106)
-			series[n-3] = series[n-4] - uniform(ri, 1.5, 3)
+			series[n-3] = uniform(ri, 102.5, 103.5)
 			series[n-2] = uniform(ri, 100.3, 101.2)
 			series[n-1] = uniform(ri, 95.5, 98.5)
 		}

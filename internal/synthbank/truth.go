@@ -441,18 +441,17 @@ loss or a negative operating cash flow.
 
 ` + "`party_id, events, worst_severity`" + `: companies with 3 to 5 NEGATIVE
 opinion events of severity 3–5 (lawsuits, penalties, debt, management) in
-the window's last ten days. Every other company has at most one negative
-event of severity 3 or more in the 60 days before the window and the
-window. Suggested rule: 3 or more negative events of severity ≥ 3 in 30
+the window's last ten days, and no other serious one. Every other company
+has at most one negative event of severity 3 or more in the 60 days before
+the window and the window. Suggested rule: 3 or more negative events of severity ≥ 3 in 30
 days.
 
 ` + "`party_id, division`" + `: the companies with an active loan on the last
 day in the two divisions whose prosperity index turns down: its last four
-months published (on the 10th of the next month) run about 105, 103,
+months published (on the 10th of the next month) run 104–106, 102.5–103.5,
 100.3–101.2 and 95.5–98.5. Every other division's index stays within
-101–115. Suggested rule: a division below 100, falling two months running,
-at or above 100 in one of the three months before; its companies with an
-active loan.
+101–115. Suggested rule: a division below 100 from 100 or above the month
+before, falling two months running; its companies with an active loan.
 
 ## bad_rows.csv — rows damaged on purpose
 

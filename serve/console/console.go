@@ -528,8 +528,9 @@ func (c *Console) customer(r *http.Request, s session, data map[string]any) erro
 			coalesce(counterparty_id, ''), coalesce(counterparty_name, ''), printf('%.1f%%', 100 * share), printf('%,.0f', volume_12m), CAST(payments AS VARCHAR),
 			CASE WHEN other_bank THEN 'another bank' ELSE 'our client' END
 			FROM core.chain_link WHERE party_id = ? AND source = 'core_banking' ORDER BY link_type, share DESC LIMIT 20`},
-		{"Statements", `SELECT CAST(fiscal_year AS VARCHAR), printf('%,.0f', revenue), printf('%,.0f', net_profit), printf('%.1f%%', 100 * debt_ratio),
-			printf('%,.0f', operating_cash_flow), coalesce(CAST(report_date AS VARCHAR), ''), coalesce(provider, '')
+		{"Statements", `SELECT CAST(fiscal_year AS VARCHAR), coalesce(printf('%,.0f', revenue), ''), coalesce(printf('%,.0f', net_profit), ''),
+			coalesce(printf('%.1f%%', 100 * debt_ratio), ''), coalesce(printf('%,.0f', operating_cash_flow), ''),
+			coalesce(CAST(report_date AS VARCHAR), ''), coalesce(provider, '')
 			FROM core.company_financials WHERE party_id = ? ORDER BY fiscal_year DESC LIMIT 5`},
 		{"Opinion", `SELECT CAST(event_date AS VARCHAR), sentiment, coalesce(CAST(severity AS VARCHAR), ''), coalesce(topic, ''), coalesce(media, ''), coalesce(title, '')
 			FROM core.opinion_event WHERE party_id = ? ORDER BY event_date DESC, event_id LIMIT 20`},

@@ -1,10 +1,12 @@
 package core_test
 
 import (
+	"context"
 	"testing"
 
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
+	"cdp/transforms/core"
 )
 
 // The external feed: statements and opinion events name companies by
@@ -74,6 +76,23 @@ func TestExternal_ResolvedByCreditCodeRestatedAndOutlook(t *testing.T) {
 		ON r.credit_code = c.credit_code AND r.fiscal_year = c.fiscal_year AND r._load_id > c.load_id`)
 	if restated == 0 || stale != 0 {
 		t.Errorf("%d restated years delivered, %d kept at an older delivery; want some, none", restated, stale)
+	}
+	// A vendor's absurd row (liabilities 200 million times the assets, a
+	// units mix-up) and an empty one load and build: no ratio, no failure.
+	for _, q := range []string{
+		`INSERT INTO raw.external_financials (credit_code, fiscal_year, total_assets, total_liabilities, _load_id, _source)
+		 VALUES ('91110105123456789X', 2025, 1.00, 200000000.00, 1000000, 'external/financials_20261120.csv:90'),
+		        ('91110105123456789Y', 2025, NULL, NULL, 1000000, 'external/financials_20261120.csv:91')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := core.BuildWith(context.Background(), b.W, core.Options{Full: true, Logger: testbank.Quiet}); err != nil {
+		t.Fatalf("a full build over an absurd statement: %v", err)
+	}
+	if n := count(t, b.W, `SELECT count(*) FROM core.company_financials WHERE credit_code LIKE '91110105123456789_' AND debt_ratio IS NULL`); n != 2 {
+		t.Errorf("%d of the absurd and empty statements kept without a ratio, want 2", n)
 	}
 	// The outlook: the planted divisions turn down, no other does.
 	planted := map[string]bool{}

@@ -84,32 +84,44 @@ const companyNameKeySQL = `CREATE OR REPLACE MACRO core.company_name_key(n) AS
 
 // externalSQL (re)creates the external feed's industry indices,
 // core.industry_index (one row per GB/T 4754 division and month, the
-// month's first day; a revised month replaces the first estimate; a few
-// rows a division, rebuilt whole), and core.industry_outlook (each
-// division's latest three months delivered and where they point).
-const externalSQL = `CREATE OR REPLACE TABLE core.industry_index AS
+// month's first day; the delivery of the latest business day, then the
+// latest load, wins, so a revision replaces the first estimate; a few rows
+// a division, rebuilt whole), core.industry_outlook (each division's latest
+// three consecutive months and where they point, for the divisions the
+// vendor still reports: the latest within two months of the newest month
+// delivered) and core.party_financials (one row per party and fiscal year:
+// a company known under two codes keeps the newer delivery).
+var externalSQL = `CREATE OR REPLACE TABLE core.industry_index AS
 SELECT upper(division) AS division, CAST(date_trunc('month', month) AS DATE) AS month, prosperity_index, provider,
        _source AS source_ref, _load_id AS load_id
 FROM raw.external_industry
-QUALIFY row_number() OVER (PARTITION BY upper(division), date_trunc('month', month) ORDER BY _load_id DESC, month DESC, _source DESC) = 1;
--- turning_down: below 100 now, falling two months running, at or above 100
--- in one of the three months before; declining: falling two months
--- running; improving: rising two months running; else stable
+QUALIFY row_number() OVER (PARTITION BY upper(division), date_trunc('month', month)
+    ORDER BY ` + warehouse.SnapshotDateSQL("") + ` DESC, _load_id DESC, _source DESC) = 1;
+-- turning_down: below 100 now from 100 or above the month before, falling
+-- two months running; declining: falling two months running; improving:
+-- rising two months running (a move is one of more than 0.1 points); else
+-- stable
 CREATE OR REPLACE VIEW core.industry_outlook AS
-WITH m AS (
+WITH newest AS (
+    SELECT max(month) AS m FROM core.industry_index
+), m AS (
     SELECT division, month, prosperity_index AS idx, row_number() OVER (PARTITION BY division ORDER BY month DESC) AS k
     FROM core.industry_index
 ), d AS (
-    SELECT division, max(month) FILTER (k = 1) AS month, max(idx) FILTER (k = 1) AS latest, max(idx) FILTER (k = 2) AS prev1,
-           max(idx) FILTER (k = 3) AS prev2, max(idx) FILTER (k BETWEEN 2 AND 4) AS high_before
-    FROM m WHERE k <= 4 GROUP BY division HAVING count(*) >= 3
+    SELECT division, max(month) FILTER (k = 1) AS month, max(month) FILTER (k = 3) AS first_month,
+           max(idx) FILTER (k = 1) AS latest, max(idx) FILTER (k = 2) AS prev1, max(idx) FILTER (k = 3) AS prev2
+    FROM m WHERE k <= 3 GROUP BY division HAVING count(*) = 3
 )
 SELECT division, month, latest, prev1, prev2,
-       CASE WHEN latest < 100 AND latest < prev1 AND prev1 < prev2 AND high_before >= 100 THEN 'turning_down'
-            WHEN latest < prev1 AND prev1 < prev2 THEN 'declining'
-            WHEN latest > prev1 AND prev1 > prev2 THEN 'improving'
+       CASE WHEN latest < 100 AND prev1 >= 100 AND latest < prev1 - 0.1 AND prev1 < prev2 - 0.1 THEN 'turning_down'
+            WHEN latest < prev1 - 0.1 AND prev1 < prev2 - 0.1 THEN 'declining'
+            WHEN latest > prev1 + 0.1 AND prev1 > prev2 + 0.1 THEN 'improving'
             ELSE 'stable' END AS outlook
-FROM d;
+FROM d, newest
+WHERE date_diff('month', first_month, month) = 2 AND month >= newest.m - INTERVAL 2 MONTH;
+CREATE OR REPLACE VIEW core.party_financials AS
+SELECT * FROM core.company_financials WHERE party_id IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY party_id, fiscal_year ORDER BY load_id DESC, credit_code) = 1;
 `
 
 // writeReference runs referenceSQL on conn.
