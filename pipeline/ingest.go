@@ -297,6 +297,9 @@ func ingestFiles(ctx context.Context, p *config.Project, w *warehouse.Warehouse,
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if warehouse.OutOfMemory(err) {
+				err = fmt.Errorf("%w\nthe load did not fit ingest.memory_limit %s: raise it in cdp.yaml", err, p.Ingest.MemoryLimit)
+			}
 			u.Status, u.Err = "failed", err
 			attempt.Status, attempt.Err = warehouse.StatusFailed, err
 			o.Logger.Error("file not loaded", "source", file.Source, "err", err)

@@ -100,6 +100,9 @@ func Run(ctx context.Context, env *Env, name string) (Result, error) {
 	res, err := st.Run(ctx, env)
 	res.Stage, res.Seconds = name, time.Since(t0).Seconds()
 	if err != nil {
+		if env.W != nil {
+			err = env.W.ExplainMemory(err)
+		}
 		return res, fmt.Errorf("stage %s: %w", name, err)
 	}
 	return res, nil

@@ -12,16 +12,24 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Options tune the DuckDB instance.
 type Options struct {
-	MemoryLimit string // e.g. "4GB"; empty keeps DuckDB's default
-	Threads     int    // 0 = all cores
-	TimeZone    string // session time zone for TIMESTAMPTZ display; default Asia/Shanghai
-	ReadOnly    bool
+	// MemoryLimit is the process's memory budget, DuckDB and the Go heap
+	// together, e.g. "4GB"; empty: DefaultMemoryShare of the machine's
+	// memory. DuckDB's memory_limit is its part of it (MemoryBudget).
+	MemoryLimit string
+	// GoLimit keeps the Go runtime's soft memory limit at what DuckDB
+	// leaves of the budget while the warehouse is open: for a process that
+	// opens one warehouse (the cdp commands), not for tests opening many.
+	GoLimit  bool
+	Threads  int    // 0 = all cores
+	TimeZone string // session time zone for TIMESTAMPTZ display; default Asia/Shanghai
+	ReadOnly bool
 }
 
 // Warehouse is an open DuckDB warehouse file.
@@ -30,6 +38,8 @@ type Warehouse struct {
 	connector *duckdb.Connector
 	db        *sql.DB
 	opened    map[string]string // settings given at open, for TemporarySetting to restore
+	budget    Budget
+	goLimit   *goLimit
 }
 
 // Open opens (creating if needed) the warehouse file and applies pending
@@ -48,9 +58,11 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 	// instead of trying the network for a missing extension.
 	q.Set("autoinstall_known_extensions", "false")
 	q.Set("autoload_known_extensions", "true")
-	if o.MemoryLimit != "" {
-		q.Set("memory_limit", o.MemoryLimit)
+	budget, err := MemoryBudget(o.MemoryLimit)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse %s: %w", path, err)
 	}
+	q.Set("memory_limit", FormatSize(budget.DuckDB))
 	if o.Threads > 0 {
 		q.Set("threads", strconv.Itoa(o.Threads))
 	}
@@ -68,10 +80,8 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 		}
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
-	w := &Warehouse{path: path, connector: connector, db: sql.OpenDB(connector), opened: map[string]string{}}
-	if o.MemoryLimit != "" {
-		w.opened["memory_limit"] = o.MemoryLimit
-	}
+	w := &Warehouse{path: path, connector: connector, db: sql.OpenDB(connector), opened: map[string]string{}, budget: budget}
+	w.opened["memory_limit"] = FormatSize(budget.DuckDB)
 	if o.Threads > 0 {
 		w.opened["threads"] = strconv.Itoa(o.Threads)
 	}
@@ -80,6 +90,9 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 			w.Close()
 			return nil, err
 		}
+	}
+	if o.GoLimit {
+		w.goLimit = w.startGoLimit(2 * time.Second)
 	}
 	return w, nil
 }
@@ -99,6 +112,8 @@ func (w *Warehouse) Close() error {
 	if w.db == nil {
 		return nil
 	}
+	w.goLimit.close()
+	w.goLimit = nil
 	_, cpErr := w.db.Exec("CHECKPOINT")
 	err := w.db.Close()
 	w.db = nil

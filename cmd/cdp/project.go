@@ -29,7 +29,7 @@ func (g *globals) openProject(ctx context.Context) (*pipeline.Project, *warehous
 
 func openWarehouse(ctx context.Context, p *pipeline.Project) (*warehouse.Warehouse, error) {
 	return warehouse.Open(ctx, p.WarehousePath(), warehouse.Options{
-		MemoryLimit: p.Warehouse.MemoryLimit, Threads: p.Warehouse.Threads, TimeZone: p.Warehouse.TimeZone,
+		MemoryLimit: p.Warehouse.MemoryLimit, GoLimit: true, Threads: p.Warehouse.Threads, TimeZone: p.Warehouse.TimeZone,
 	})
 }
 

@@ -96,7 +96,7 @@ type Section struct {
 // Warehouse is the DuckDB file and its resource limits.
 type Warehouse struct {
 	Path        string `yaml:"path"`         // default "warehouse.duckdb", relative to the project dir
-	MemoryLimit string `yaml:"memory_limit"` // "" = DuckDB default, else like "4GB"
+	MemoryLimit string `yaml:"memory_limit"` // the process's memory budget, like "4GB"; "" = 60% of the machine's (warehouse.MemoryBudget)
 	Threads     int    `yaml:"threads"`      // 0 = all cores
 	TimeZone    string `yaml:"time_zone"`    // of source timestamps without an offset; default Asia/Shanghai
 }

@@ -403,7 +403,7 @@ func TestLoad_RejectsInvalidValues(t *testing.T) {
 			`cdp.yaml:2:3: warehouse.threads: must be 0 (all cores) or more, not -2`},
 		{"memory limit without unit",
 			"warehouse:\n  memory_limit: 4\n",
-			`cdp.yaml:2:3: warehouse.memory_limit: "4" is not a size (want a number and a unit, like 4GB or 512MB; empty for DuckDB's default)`},
+			`cdp.yaml:2:3: warehouse.memory_limit: "4" is not a size (want a number and a unit, like 4GB or 512MB; empty for 60% of the machine's memory)`},
 		{"unknown time zone",
 			"warehouse:\n  time_zone: Asia/Beijing\n",
 			`cdp.yaml:2:3: warehouse.time_zone: unknown time zone "Asia/Beijing" (want an IANA name such as Asia/Shanghai)`},

@@ -97,7 +97,7 @@ func (p *Project) validateWarehouse(d *decoder) {
 	}
 	w.MemoryLimit = strings.TrimSpace(w.MemoryLimit)
 	if w.MemoryLimit != "" && !memoryLimit.MatchString(w.MemoryLimit) {
-		d.fieldErrorf("warehouse.memory_limit", "%q is not a size (want a number and a unit, like 4GB or 512MB; empty for DuckDB's default)", w.MemoryLimit)
+		d.fieldErrorf("warehouse.memory_limit", "%q is not a size (want a number and a unit, like 4GB or 512MB; empty for 60%% of the machine's memory)", w.MemoryLimit)
 	}
 	if w.Threads < 0 {
 		d.fieldErrorf("warehouse.threads", "must be 0 (all cores) or more, not %d", w.Threads)

@@ -1,0 +1,190 @@
+package warehouse
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// The memory budget of a cdp process: DuckDB and the Go heap together stay
+// within warehouse.memory_limit, or by default within DefaultMemoryShare of
+// the machine's memory (the cgroup's limit when it is lower). DuckDB gets
+// its part as its memory_limit and spills to its temp directory beyond it;
+// the Go heap gets what DuckDB is not using, as the Go runtime's soft
+// memory limit (the garbage collector works harder as it nears it), never
+// less than a fifth of the budget.
+
+// DefaultMemoryShare is the share of the machine's memory a process may
+// use when warehouse.memory_limit is not set.
+const DefaultMemoryShare = 0.60
+
+// duckdbShare is DuckDB's part of the budget: the rest is kept for the Go
+// heap (unification's records, Arrow batches) and the process itself.
+const duckdbShare = 0.80
+
+// Budget is a process's memory budget.
+type Budget struct {
+	Total  int64  // bytes, DuckDB and the Go heap together
+	DuckDB int64  // bytes, DuckDB's memory_limit
+	From   string // where Total comes from, as an error names it
+}
+
+// String is the budget as a message names it: "14.1 GiB (60% of the
+// machine's 23.5 GiB; warehouse.memory_limit sets it)".
+func (b Budget) String() string { return FormatSize(b.Total) + " (" + b.From + ")" }
+
+// MemoryBudget is the budget for a configured warehouse.memory_limit ("" for
+// the default share of the machine's memory).
+func MemoryBudget(configured string) (Budget, error) {
+	if configured = strings.TrimSpace(configured); configured != "" {
+		n, err := ParseSize(configured)
+		if err != nil {
+			return Budget{}, fmt.Errorf("warehouse.memory_limit: %w", err)
+		}
+		return Budget{Total: n, DuckDB: int64(float64(n) * duckdbShare), From: "warehouse.memory_limit " + configured}, nil
+	}
+	machine, what, err := MachineMemory()
+	if err != nil {
+		return Budget{}, fmt.Errorf("the machine's memory (set warehouse.memory_limit instead): %w", err)
+	}
+	total := int64(float64(machine) * DefaultMemoryShare)
+	return Budget{Total: total, DuckDB: int64(float64(total) * duckdbShare),
+		From: fmt.Sprintf("%.0f%% of the %s's %s; warehouse.memory_limit sets it", DefaultMemoryShare*100, what, FormatSize(machine))}, nil
+}
+
+var sizeForm = regexp.MustCompile(`(?i)^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)$`)
+
+// ParseSize reads a size as DuckDB does: a number and a unit, KB, MB, GB,
+// TB in powers of 1000 and KiB, MiB, GiB, TiB in powers of 1024.
+func ParseSize(s string) (int64, error) {
+	m := sizeForm.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size (want a number and a unit, like 4GB or 512MB)", s)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %w", s, err)
+	}
+	unit := map[string]float64{"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}[strings.ToUpper(m[2])]
+	return int64(v * unit), nil
+}
+
+// FormatSize writes bytes as DuckDB reads them, in MiB or GiB.
+func FormatSize(n int64) string {
+	if n >= 10<<30 {
+		return strconv.FormatFloat(float64(n)/(1<<30), 'f', 1, 64) + "GiB"
+	}
+	return strconv.FormatInt(n>>20, 10) + "MiB"
+}
+
+// MachineMemory is the memory the process can have: the machine's
+// (MemTotal of /proc/meminfo), or its cgroup's limit when that is lower;
+// what names which.
+func MachineMemory() (n int64, what string, err error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err != nil {
+				return 0, "", fmt.Errorf("/proc/meminfo MemTotal %q: %w", rest, err)
+			}
+			n, what = kb<<10, "machine"
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, "", err
+	}
+	if n == 0 {
+		return 0, "", errors.New("/proc/meminfo has no MemTotal")
+	}
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if c, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && c > 0 && c < n {
+			n, what = c, "cgroup"
+		}
+	}
+	return n, what, nil
+}
+
+// OutOfMemory reports whether err is DuckDB running out of its memory
+// limit.
+func OutOfMemory(err error) bool {
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory {
+		return true
+	}
+	return err != nil && (strings.Contains(err.Error(), "Out of Memory Error") || strings.Contains(err.Error(), "failed to pin block"))
+}
+
+// ExplainMemory adds to an out-of-memory error the budget it ran out of and
+// the setting that raises it; other errors are returned as they are.
+func (w *Warehouse) ExplainMemory(err error) error {
+	if !OutOfMemory(err) {
+		return err
+	}
+	return fmt.Errorf("%w\nthe work did not fit the memory budget of %s: raise warehouse.memory_limit in cdp.yaml (a load: ingest.memory_limit), or free memory on the machine", err, w.budget)
+}
+
+// Budget is the warehouse's memory budget.
+func (w *Warehouse) Budget() Budget { return w.budget }
+
+// goLimit keeps the Go runtime's soft memory limit at what DuckDB leaves
+// of the budget, checking DuckDB's use every interval until stop is closed.
+type goLimit struct {
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+func (w *Warehouse) startGoLimit(interval time.Duration) *goLimit {
+	g := &goLimit{stop: make(chan struct{})}
+	floor := w.budget.Total / 5
+	set := func() {
+		var used int64
+		if err := w.db.QueryRowContext(context.Background(), `SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()`).Scan(&used); err != nil {
+			used = w.budget.DuckDB
+		}
+		debug.SetMemoryLimit(max(w.budget.Total-used, floor))
+	}
+	set()
+	g.done.Add(1)
+	go func() {
+		defer g.done.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-g.stop:
+				return
+			case <-t.C:
+				set()
+			}
+		}
+	}()
+	return g
+}
+
+func (g *goLimit) close() {
+	if g != nil {
+		close(g.stop)
+		g.done.Wait()
+	}
+}

@@ -1,0 +1,108 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+func TestParseSize_ReadsSizesAsDuckDBDoes(t *testing.T) {
+	for in, want := range map[string]int64{"512MB": 512e6, "4GB": 4e9, "1.5GiB": 3 << 29, "64 mib": 64 << 20, "10B": 10} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "4", "GB", "4 parsecs", "-1GB"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) succeeded", bad)
+		}
+	}
+}
+
+// By default a warehouse's DuckDB gets its part of 60% of the machine's
+// memory (the cgroup's when lower); warehouse.memory_limit sets the budget
+// instead. DuckDB's memory_limit shows it (rounded to a tenth of a GiB).
+func TestOpen_BoundsDuckDBByTheBudget(t *testing.T) {
+	machine, _, err := MachineMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for limit, total := range map[string]int64{"": int64(float64(machine) * DefaultMemoryShare), "2GiB": 2 << 30} {
+		w, err := Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := w.Budget()
+		var setting string
+		if err := w.DB().QueryRow(`SELECT current_setting('memory_limit')`).Scan(&setting); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseSize(strings.ReplaceAll(setting, " ", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int64(float64(total) * duckdbShare)
+		if b.Total != total || b.DuckDB != want || got < want*97/100-110<<20 || got > want*103/100+110<<20 {
+			t.Errorf("memory_limit %q: budget %+v, DuckDB's memory_limit %s; want a total of %d, DuckDB %d", limit, b, setting, total, want)
+		}
+		if !strings.Contains(b.String(), "warehouse.memory_limit") {
+			t.Errorf("the budget %q does not name the setting", b)
+		}
+		w.Close()
+	}
+	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "lots"}); err == nil ||
+		!strings.Contains(err.Error(), "warehouse.memory_limit") {
+		t.Errorf("a memory_limit that is no size: %v", err)
+	}
+}
+
+// Work that does not fit the budget fails with DuckDB's error, which says
+// what ran out, and the budget and the setting that raises it; the
+// warehouse stays usable.
+func TestExplainMemory_NamesTheBudgetAndTheSetting(t *testing.T) {
+	w, err := Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "20MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	_, err = w.DB().Exec(`CREATE TABLE t AS SELECT list(i::VARCHAR) AS l FROM range(3000000) r(i)`)
+	if err == nil {
+		t.Fatal("a 3-million-string list fitted a 20 MB budget")
+	}
+	err = w.ExplainMemory(err)
+	var de *duckdb.Error
+	if !OutOfMemory(err) || !errors.As(err, &de) || !strings.Contains(err.Error(), "raise warehouse.memory_limit") ||
+		!strings.Contains(err.Error(), "19MiB (warehouse.memory_limit 20MB)") {
+		t.Errorf("the error: %v", err)
+	}
+	var n int
+	if err := w.DB().QueryRow(`SELECT 41 + 1`).Scan(&n); err != nil || n != 42 {
+		t.Errorf("the warehouse after running out: %d, %v", n, err)
+	}
+	if other := errors.New("no such table"); w.ExplainMemory(other) != other {
+		t.Error("ExplainMemory changed an error that is not about memory")
+	}
+}
+
+// With GoLimit the Go runtime's soft limit is what DuckDB leaves of the
+// budget, at least a fifth of it, while the warehouse is open.
+func TestOpen_GoLimitIsWhatDuckDBLeaves(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(before)
+	w, err := Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "1GiB", GoLimit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := debug.SetMemoryLimit(-1)
+	if got < (1<<30)/5 || got > 1<<30 {
+		t.Errorf("Go's soft memory limit %d with a 1 GiB budget", got)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
