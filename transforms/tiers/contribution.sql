@@ -52,7 +52,7 @@ WITH run AS (
     -- balance in cents, a rate in millionths a year, products and sums in
     -- HUGEINT, one rounding at the end (cdp_cents)
     SELECT ld.party_id, CAST(date_trunc('month', ld.as_of_date) AS DATE) AS month, ld.loan_no, w.w,
-           CAST(round(ld.balance * fx.rate, 2) * 100 AS HUGEINT) AS cents,
+           CAST(round(CAST(ld.balance AS DECIMAL(38,2)) * fx.rate, 2) * 100 AS HUGEINT) AS cents,
            CAST(ld.interest_rate * 1000000 AS HUGEINT) AS r,
            coalesce(date_diff('month', l.start_date, l.maturity_date), 12) AS tenor,
            fx.rate IS NULL OR ld.interest_rate IS NULL AS unpriced

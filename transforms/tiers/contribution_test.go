@@ -37,10 +37,12 @@ func TestContribution_EqualsAHandComputationToTheCent(t *testing.T) {
 	days := []string{"2025-03-01", "2025-03-03", "2025-03-31"}
 	weights := []int64{2, 28, 1}
 	exec(`INSERT INTO core.loan (party_id, loan_no, cust_no, currency, contract_amount, balance, interest_rate, start_date, maturity_date, five_class, status, last_seen, load_id)
-		VALUES (?, 'FXL1', 'X', 'CNY', 10000000, 9800000, 0.0435, DATE '2024-03-10', DATE '2027-03-10', '1', 'ACTIVE', '20250331', 0),
+		VALUES (?, 'FXL1', 'X', 'CNY', 50000000000, 49999800000, 0.0435, DATE '2024-03-10', DATE '2027-03-10', '1', 'ACTIVE', '20250331', 0),
 		       (?, 'FXL2', 'X', 'USD', 1000000, 1000000, 0.05, DATE '2025-01-15', DATE '2025-07-15', '1', 'ACTIVE', '20250331', 0),
 		       (?, 'FXL3', 'X', 'ZAR', 500000, 500000, 0.09, DATE '2025-01-15', DATE '2026-01-15', '1', 'ACTIVE', '20250331', 0)`, party, party, party)
-	cnyBalance := []string{"10000000.00", "9800000.00", "9700000.00"}
+	// (a core enterprise's 500亿: balance × rate overflows 18 digits unless
+	// widened first)
+	cnyBalance := []string{"50000000000.00", "49999800000.00", "49999700000.00"}
 	for i, d := range days {
 		exec(`INSERT INTO core.loan_daily (party_id, loan_no, cust_no, balance, five_class, status, interest_rate, currency, as_of_date, load_id)
 			VALUES (?, 'FXL1', 'X', CAST(? AS DECIMAL(18,2)), '1', 'ACTIVE', 0.0435, 'CNY', CAST(? AS DATE), 0),

@@ -191,10 +191,10 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	sum := &Summary{RunID: "tiers-" + start.UTC().Format("20060102T150405.000")}
 	if err := warehouse.InTx(ctx, conn, func() error {
 		if err := buildContribution(ctx, conn, cfg.Contribution); err != nil {
-			return fmt.Errorf("%w (build the core model first: cdp model)", err)
+			return withModelHint(err)
 		}
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("build mart.value_tier: %w (build the core model first: cdp model)", err)
+			return withModelHint(fmt.Errorf("build mart.value_tier: %w", err))
 		}
 		if _, err := conn.ExecContext(ctx, contribution12mSQL); err != nil {
 			return fmt.Errorf("build mart.contribution_12m: %w", err)
@@ -256,4 +256,13 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	log.Info("value tiers built", "parties", sum.Parties, "tier_changes", sum.History.Changes, "up", sum.History.Up, "down", sum.History.Down,
 		"events", sum.History.Events, "list_applied", sum.List["applied"], "seconds", sum.Seconds)
 	return sum, list.Err()
+}
+
+// withModelHint adds to an error about a missing table or column that the
+// core model must be built first; other errors are returned as they are.
+func withModelHint(err error) error {
+	if strings.Contains(err.Error(), "Catalog Error") || strings.Contains(err.Error(), "Binder Error") {
+		return fmt.Errorf("%w (build the core model first: cdp model)", err)
+	}
+	return err
 }
