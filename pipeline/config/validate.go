@@ -18,6 +18,7 @@ import (
 
 	"cdp/connectors/contract"
 	"cdp/connectors/mapping"
+	"cdp/warehouse"
 )
 
 // Defaults of the keys that have one.
@@ -42,7 +43,6 @@ var (
 	feedName     = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	envVarName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	topicName    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
-	memoryLimit  = regexp.MustCompile(`(?i)^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)$`)
 	placeholders = strings.NewReplacer("{D}", "20261120", "{DATE}", "2026-11-20")
 )
 
@@ -96,7 +96,7 @@ func (p *Project) validateWarehouse(d *decoder) {
 		w.Path = DefaultWarehousePath
 	}
 	w.MemoryLimit = strings.TrimSpace(w.MemoryLimit)
-	if w.MemoryLimit != "" && !memoryLimit.MatchString(w.MemoryLimit) {
+	if _, err := warehouse.ParseSize(w.MemoryLimit); w.MemoryLimit != "" && err != nil {
 		d.fieldErrorf("warehouse.memory_limit", "%q is not a size (want a number and a unit, like 4GB or 512MB; empty for 60%% of the machine's memory)", w.MemoryLimit)
 	}
 	if w.Threads < 0 {
@@ -212,7 +212,7 @@ func (p *Project) validateIngest(d *decoder) {
 	if in.MemoryLimit == "" {
 		in.MemoryLimit = DefaultIngestMemory
 	}
-	if !memoryLimit.MatchString(in.MemoryLimit) {
+	if _, err := warehouse.ParseSize(in.MemoryLimit); err != nil {
 		d.fieldErrorf("ingest.memory_limit", "%q is not a size (want a number and a unit, like 256MB or 1GB)", in.MemoryLimit)
 	}
 	if in.Workers < 0 {
