@@ -43,7 +43,11 @@ func printModelSummary(w io.Writer, s *core.Summary) {
 	fmt.Fprintf(w, "core model built in %.1fs (%s):\n", s.Seconds, how)
 	for _, t := range s.Tables {
 		fmt.Fprintf(w, "  %-20s %10d rows", t.Table, t.Rows)
-		if t.NoParty > 0 {
+		switch {
+		case t.NoParty > 0 && (t.Table == "core.company_financials" || t.Table == "core.opinion_event"):
+			// the external feed names companies by credit code, clients or not
+			fmt.Fprintf(w, "  (%d without a party: companies that are not the bank's)", t.NoParty)
+		case t.NoParty > 0:
 			fmt.Fprintf(w, "  (%d without a party: their source record was not unified)", t.NoParty)
 		}
 		fmt.Fprintln(w)
