@@ -79,7 +79,7 @@ processes and their peak RSS is reported.`,
 			return printPeakRSS(cmd.OutOrStdout())
 		},
 	}
-	cmd.AddCommand(ingest, one, bare, newBenchUnifyCmd(g), newBenchPublishCmd(g), newBenchFormatsCmd(g), newBenchConsoleCmd(g), newBenchSQLCmd(g), newBenchStreamCmd(g))
+	cmd.AddCommand(ingest, one, bare, newBenchUnifyCmd(g), newBenchPublishCmd(g), newBenchFormatsCmd(g), newBenchConsoleCmd(g), newBenchSQLCmd(g), newBenchStreamCmd(g), newBenchDAGCmd(g))
 	return cmd
 }
 

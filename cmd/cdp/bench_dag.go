@@ -1,0 +1,576 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cdp/connectors/contract"
+	"cdp/internal/synthbank"
+	"cdp/pipeline"
+	"cdp/pipeline/config"
+	"cdp/warehouse"
+)
+
+// cdp bench dag: the whole daily DAG, each stage in a child process of its
+// own as the daemon's stages would be on a bigger box, against DuckDB
+// reading the same files with its own readers, and the incremental day
+// against a full recompute of the same state.
+
+type benchDAGOptions struct {
+	parties, days, runs int
+	seed                int64
+	data, format        string
+}
+
+// dagStage is one stage's run: the process's wall time, the rows the stage
+// wrote (pipeline.Result.Rows: loaded, modelled, changed, decided or
+// published, by stage), the child's own peak RSS and the warehouse's size
+// on disk after it.
+type dagStage struct {
+	Stage          string  `json:"stage"`
+	Seconds        float64 `json:"seconds"`
+	Rows           int64   `json:"rows"`
+	RowsPerSecond  float64 `json:"rows_per_second"`
+	PeakRSS        int64   `json:"peak_rss_bytes"`
+	WarehouseBytes int64   `json:"warehouse_bytes"`
+}
+
+// dagFloor is DuckDB reading a phase's input files once, each into a table
+// of a fresh database, with its own readers.
+type dagFloor struct {
+	Files   int     `json:"files"`
+	Bytes   int64   `json:"bytes"`
+	Rows    int64   `json:"rows"`
+	Seconds float64 `json:"seconds"`
+	// AsLines counts the files DuckDB has no typed reader for (fixed
+	// width) or whose layout its reader refused: read as one text column a
+	// line, the least any reader does.
+	AsLines int `json:"files_read_as_lines"`
+}
+
+// dagPhase is one pass over the DAG: the first days, the incremental last
+// day, or the full recompute of the same state.
+type dagPhase struct {
+	Phase   string     `json:"phase"`
+	Stages  []dagStage `json:"stages"`
+	Seconds float64    `json:"seconds"`
+	PeakRSS int64      `json:"peak_rss_bytes"` // the largest stage's
+	Floor   *dagFloor  `json:"floor,omitempty"`
+	// OverFloor is the phase's seconds ÷ the floor's.
+	OverFloor float64 `json:"dag_over_floor,omitempty"`
+}
+
+// dagReport is what cdp bench dag prints: medians over the runs.
+type dagReport struct {
+	Parties int   `json:"parties"`
+	Days    int   `json:"days"`
+	Seed    int64 `json:"seed"`
+	Runs    int   `json:"runs"`
+	Bank    struct {
+		Files            int     `json:"files"`
+		Bytes            int64   `json:"bytes"`
+		GeneratedSeconds float64 `json:"generated_seconds,omitempty"`
+	} `json:"bank"`
+	MemoryBudget string     `json:"memory_budget"`
+	Phases       []dagPhase `json:"phases"`
+	// IncrementalOverFull is the incremental day's unify … signals ÷ the
+	// same stages recomputed in full; DescribeIncrementalOverFull the
+	// describe stages' (model, tags, tiers, view).
+	IncrementalOverFull         float64 `json:"incremental_over_full"`
+	DescribeIncrementalOverFull float64 `json:"describe_incremental_over_full"`
+}
+
+// The phases, and the stages a full recompute runs: ingest has nothing
+// left to load and publish nothing left to send on the same state.
+const (
+	phaseFirst = "first days"
+	phaseIncr  = "last day, incremental"
+	phaseFull  = "same state, full recompute"
+)
+
+var describeStages = []string{"model", "tags", "tiers", "view"}
+
+func newBenchDAGCmd(g *globals) *cobra.Command {
+	var o benchDAGOptions
+	cmd := &cobra.Command{
+		Use:   "dag",
+		Short: "The whole daily DAG, a child process per stage: time, rows/s, peak RSS, warehouse size, against DuckDB's floor; incremental vs full",
+		Long: `Generates a bank of --parties over --days business days (or reuses --data),
+writes the starter cdp.yaml beside it (default settings: the memory budget
+is the machine's), holds the last day back, and runs every stage of the DAG
+(ingest, unify, model, tags, tiers, view, signals, publish to an embedded
+broker on 127.0.0.1) in a child process of its own, as cdp run would run
+them. Then it delivers the last day and runs the DAG again (the incremental
+day), and recomputes the same state in full (unify … signals with --full).
+
+For each stage: the process's wall time, the rows it wrote, rows/s, the
+child's own peak RSS (VmHWM) and the warehouse's size after it. For each
+day: the floor, DuckDB reading every input file of that day once with its
+own readers into a fresh database (GBK files as their UTF-8 copies; fixed
+width as one text column a line), and the DAG's time over it. Then the
+incremental day's time as a share of the full recompute.
+
+--runs repeats everything on a fresh warehouse and reports medians (the
+issue's bars are medians of three). --format json for tracking.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return benchDAG(cmd.Context(), g, cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+		},
+	}
+	cmd.Flags().IntVar(&o.parties, "parties", 100000, "parties in the generated bank")
+	cmd.Flags().IntVar(&o.days, "days", 2, "business days: all but the last are the first run, the last is the incremental day")
+	cmd.Flags().Int64Var(&o.seed, "seed", 1, "random seed of the generated bank")
+	cmd.Flags().IntVar(&o.runs, "runs", 3, "runs on a fresh warehouse (the median is reported)")
+	cmd.Flags().StringVar(&o.data, "data", "", "project folder to generate into or reuse (default: a temp folder, removed after)")
+	formatFlag(cmd, &o.format)
+
+	var full bool
+	var brokers string
+	child := &cobra.Command{
+		Use: "stage-project CONFIG STAGE", Hidden: true, Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g.config = args[0]
+			p, w, err := g.openProject(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			env := &pipeline.Env{Project: p, W: w, Logger: g.logger, Full: full, Brokers: splitList(brokers)}
+			res, err := pipeline.Run(cmd.Context(), env, args[1])
+			if err != nil {
+				return err
+			}
+			res.Summary = nil
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(stageChild{Result: res, PeakRSS: peakRSS()})
+		},
+	}
+	child.Flags().BoolVar(&full, "full", false, "recompute instead of catching up")
+	child.Flags().StringVar(&brokers, "brokers", "", "Kafka brokers for publish")
+	cmd.AddCommand(child)
+	return cmd
+}
+
+// stageChild is what the hidden stage-project command prints.
+type stageChild struct {
+	Result  pipeline.Result `json:"result"`
+	PeakRSS int64           `json:"peak_rss_bytes"`
+}
+
+func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchDAGOptions) error {
+	if err := checkFormat(o.format); err != nil {
+		return err
+	}
+	if o.days < 2 {
+		return fmt.Errorf("--days %d: need at least 2 (the first days, then the incremental day)", o.days)
+	}
+	if o.runs < 1 {
+		return fmt.Errorf("--runs %d: need at least 1", o.runs)
+	}
+	dir := o.data
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "cdp-bench-dag-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	rep := &dagReport{Parties: o.parties, Days: o.days, Seed: o.seed, Runs: o.runs}
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
+		prog := pipeline.TerminalProgress(os.Stderr)
+		t0 := time.Now()
+		sum, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: o.days, Seed: o.seed, End: end,
+			BadRowRate: synthbank.DefaultBadRowRate, HistoryMonths: synthbank.DefaultHistoryMonths, Progress: genProgress(prog)})
+		prog.Done()
+		if err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+		rep.Bank.GeneratedSeconds = time.Since(t0).Seconds()
+		fmt.Fprintf(progress, "generated %d parties × %d days in %.1fs into %s\n", sum.Parties, o.days, rep.Bank.GeneratedSeconds, dir)
+	}
+	cfgPath := filepath.Join(dir, "cdp.yaml")
+	if _, err := os.Stat(cfgPath); os.IsNotExist(err) {
+		// The starter's defaults: what a bank gets from cdp init.
+		if err := writeProject(dir, config.StarterOptions{}); err != nil {
+			return err
+		}
+	}
+	p, err := pipeline.LoadProject(cfgPath)
+	if err != nil {
+		return err
+	}
+	budget, err := warehouse.MemoryBudget(p.Warehouse.MemoryLimit)
+	if err != nil {
+		return err
+	}
+	rep.MemoryBudget = budget.String()
+
+	first, last, err := dagInputs(p, end)
+	if err != nil {
+		return err
+	}
+	for _, f := range append(slices.Clone(first), last...) {
+		rep.Bank.Files++
+		rep.Bank.Bytes += f.bytes
+	}
+	if len(last) == 0 {
+		return fmt.Errorf("%s holds no files of %s, the day the benchmark holds back", dir, end.Format(time.DateOnly))
+	}
+
+	// publish's broker: in this process, for every run's publish child.
+	bc := *p.Project
+	bc.Kafka.Embedded.Listen, bc.Kafka.Embedded.DataDir = "127.0.0.1:0", ""
+	broker, err := pipeline.StartEmbeddedBroker(&bc, quietLogger())
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+
+	work, err := os.MkdirTemp("", "cdp-bench-dag-floor-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	var runs [][]dagPhase
+	for run := 1; run <= o.runs; run++ {
+		phases, err := dagRun(ctx, p, cfgPath, dir, work, end, first, last, broker.Addrs, func(format string, a ...any) {
+			fmt.Fprintf(progress, "run %d/%d: %s\n", run, o.runs, fmt.Sprintf(format, a...))
+		})
+		if err != nil {
+			return fmt.Errorf("run %d: %w", run, err)
+		}
+		runs = append(runs, phases)
+	}
+	rep.Phases, rep.IncrementalOverFull, rep.DescribeIncrementalOverFull = dagMedians(runs)
+	return emit(out, o.format, rep, printDAG)
+}
+
+// dagRun is one run on a fresh warehouse: the first days, the last day,
+// the full recompute; and the floor of each day.
+func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, error) {
+	wh := p.WarehousePath()
+	for _, f := range []string{wh, wh + ".wal", wh + ".tmp"} {
+		if err := os.RemoveAll(f); err != nil {
+			return nil, err
+		}
+	}
+	deliver, err := holdBack(dir, end)
+	if err != nil {
+		return nil, err
+	}
+	delivered := false
+	defer func() {
+		if !delivered {
+			deliver() // a failed run leaves the bank whole for the next
+		}
+	}()
+	phase := func(name string, stages []string, full bool) (dagPhase, error) {
+		ph := dagPhase{Phase: name}
+		for _, st := range stages {
+			s, err := dagStageChild(ctx, cfgPath, wh, st, full, brokers)
+			if err != nil {
+				return ph, err
+			}
+			say("%s: %-7s %8.1fs %10d rows  peak RSS %s", name, st, s.Seconds, s.Rows, warehouse.FormatSize(s.PeakRSS))
+			ph.Stages = append(ph.Stages, s)
+		}
+		return ph, nil
+	}
+	floor := func(ph *dagPhase, files []dagFile, tag string) error {
+		fl, err := dagFloorRead(ctx, work, tag, files)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		say("%s: floor, DuckDB reads the %d files once: %.1fs", ph.Phase, fl.Files, fl.Seconds)
+		ph.Floor = fl
+		return nil
+	}
+	all := pipeline.Names()
+	p1, err := phase(phaseFirst, all, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := floor(&p1, first, "first"); err != nil {
+		return nil, err
+	}
+	delivered = true
+	if err := deliver(); err != nil {
+		return nil, err
+	}
+	p2, err := phase(phaseIncr, all, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := floor(&p2, last, "last"); err != nil {
+		return nil, err
+	}
+	recompute := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ingest" || s == "publish" })
+	p3, err := phase(phaseFull, recompute, true)
+	if err != nil {
+		return nil, err
+	}
+	return []dagPhase{p1, p2, p3}, nil
+}
+
+// dagStageChild runs one stage in a child process and measures it.
+func dagStageChild(ctx context.Context, cfgPath, warehousePath, stage string, full bool, brokers []string) (dagStage, error) {
+	var c stageChild
+	t0 := time.Now()
+	args := []string{"bench", "dag", "stage-project", cfgPath, stage, "--log-level", "warn", fmt.Sprintf("--full=%t", full)}
+	if stage == "publish" {
+		args = append(args, "--brokers", strings.Join(brokers, ","))
+	}
+	if err := runChild(ctx, &c, args...); err != nil {
+		return dagStage{}, err
+	}
+	s := dagStage{Stage: stage, Seconds: time.Since(t0).Seconds(), Rows: c.Result.Rows, PeakRSS: c.PeakRSS}
+	if s.Seconds > 0 {
+		s.RowsPerSecond = float64(s.Rows) / s.Seconds
+	}
+	for _, f := range []string{warehousePath, warehousePath + ".wal"} {
+		if st, err := os.Stat(f); err == nil {
+			s.WarehouseBytes += st.Size()
+		}
+	}
+	return s, nil
+}
+
+// dagFile is one input file of the bank, and how DuckDB's own readers read it.
+type dagFile struct {
+	path     string
+	bytes    int64
+	format   contract.Format
+	encoding string // "" or utf-8: as is; else transcoded to UTF-8 first
+	delim    string
+}
+
+// dagInputs lists the data files of the project's file feeds, split into
+// those of the first days and those of the last (held-back) day.
+func dagInputs(p *pipeline.Project, last time.Time) (first, lastDay []dagFile, err error) {
+	compact, iso := last.Format("20060102"), last.Format(time.DateOnly)
+	for _, f := range p.Feeds {
+		if f.Kind != config.KindFiles || (f.Enabled != nil && !*f.Enabled) || f.Spec() == nil {
+			continue
+		}
+		enc := f.Encoding
+		if enc == "" {
+			enc = f.Spec().Encoding
+		}
+		for _, e := range f.Spec().Entities {
+			pattern := e.Pattern
+			if o, ok := f.Patterns[e.Name]; ok {
+				pattern = o
+			}
+			format := e.Format
+			if tf := f.TextFormat(); tf != "" && format != contract.Parquet {
+				format = tf
+			}
+			delim := f.Delimiter
+			if delim == "" {
+				delim = map[contract.Format]string{contract.CSV: ",", contract.Delimited: "|"}[format]
+			}
+			glob := strings.NewReplacer("{D}", "*", "{DATE}", "*").Replace(pattern)
+			matches, err := filepath.Glob(filepath.Join(p.Resolve(f.Path), glob))
+			if err != nil {
+				return nil, nil, fmt.Errorf("feed %s, entity %s: pattern %q: %w", f.Name, e.Name, pattern, err)
+			}
+			for _, m := range matches {
+				st, err := os.Stat(m)
+				if err != nil {
+					return nil, nil, err
+				}
+				if !st.Mode().IsRegular() {
+					continue
+				}
+				df := dagFile{path: m, bytes: st.Size(), format: format, encoding: enc, delim: delim}
+				if strings.Contains(m, compact) || strings.Contains(m, iso) {
+					lastDay = append(lastDay, df)
+				} else {
+					first = append(first, df)
+				}
+			}
+		}
+	}
+	return first, lastDay, nil
+}
+
+// dagFloorRead times DuckDB reading every file once into a table of a
+// fresh database, and checkpointing it. GBK text is transcoded to UTF-8
+// beforehand, untimed (DuckDB reads no GBK); fixed-width files, which it
+// has no reader for, and files whose layout its typed reader refuses are
+// read as one text column a line.
+func dagFloorRead(ctx context.Context, work, tag string, files []dagFile) (*dagFloor, error) {
+	dir := filepath.Join(work, tag)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	fl := &dagFloor{}
+	type read struct{ path, typed, lines string }
+	var reads []read
+	for i, f := range files {
+		fl.Files++
+		fl.Bytes += f.bytes
+		path := f.path
+		text := f.format != contract.Parquet && f.format != contract.XLSX
+		if text && f.encoding != "" && !strings.EqualFold(f.encoding, "utf-8") {
+			path = filepath.Join(dir, fmt.Sprintf("utf8-%d%s", i, filepath.Ext(f.path)))
+			if err := transcodeGBK(f.path, path); err != nil {
+				return nil, fmt.Errorf("%s: transcode to UTF-8: %w", f.path, err)
+			}
+		}
+		lit := warehouse.Literal(path)
+		lines := `SELECT * FROM read_csv(` + lit + `, header = false, columns = {'line': 'VARCHAR'}, delim = '` + "\x01" + `', quote = '', escape = '')`
+		r := read{path: f.path, lines: lines}
+		switch f.format {
+		case contract.CSV:
+			r.typed = `SELECT * FROM read_csv(` + lit + `, header = true, delim = ` + warehouse.Literal(f.delim) + `, quote = '"', ignore_errors = true)`
+		case contract.Delimited:
+			r.typed = `SELECT * FROM read_csv(` + lit + `, header = true, delim = ` + warehouse.Literal(f.delim) + `, quote = '', escape = '', ignore_errors = true)`
+		case contract.JSONL:
+			r.typed = `SELECT * FROM read_json(` + lit + `, format = 'newline_delimited', ignore_errors = true)`
+		case contract.Parquet:
+			r.typed = `SELECT * FROM read_parquet(` + lit + `)`
+		case contract.XLSX:
+			return nil, fmt.Errorf("%s: DuckDB has no built-in reader for xlsx", f.path)
+		}
+		reads = append(reads, r)
+	}
+	w, err := warehouse.Open(ctx, filepath.Join(dir, "floor.duckdb"), warehouse.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	db := w.DB()
+	t0 := time.Now()
+	for i, r := range reads {
+		table := fmt.Sprintf("f%d", i)
+		q := r.typed
+		if q == "" {
+			fl.AsLines++
+			q = r.lines
+		}
+		if _, err := db.ExecContext(ctx, `CREATE TABLE `+table+` AS `+q); err != nil {
+			if r.typed == "" {
+				return nil, fmt.Errorf("%s: %w", r.path, err)
+			}
+			fl.AsLines++
+			if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE `+table+` AS `+r.lines); err != nil {
+				return nil, fmt.Errorf("%s: %w", r.path, err)
+			}
+		}
+	}
+	if _, err := db.ExecContext(ctx, `CHECKPOINT`); err != nil {
+		return nil, err
+	}
+	fl.Seconds = time.Since(t0).Seconds()
+	for i := range reads {
+		var n int64
+		if err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM f%d`, i)).Scan(&n); err != nil {
+			return nil, err
+		}
+		fl.Rows += n
+	}
+	return fl, nil
+}
+
+// dagMedians folds the runs into one report: each figure the median of
+// the runs', the ratios the median of each run's own.
+func dagMedians(runs [][]dagPhase) (phases []dagPhase, incr, describe float64) {
+	med := func(f func(r []dagPhase) float64) float64 {
+		xs := make([]float64, len(runs))
+		for i, r := range runs {
+			xs[i] = f(r)
+		}
+		return median(xs)
+	}
+	sum := func(ph dagPhase, only []string) float64 {
+		t := 0.0
+		for _, s := range ph.Stages {
+			if only == nil || slices.Contains(only, s.Stage) {
+				t += s.Seconds
+			}
+		}
+		return t
+	}
+	for pi, ph := range runs[0] {
+		out := dagPhase{Phase: ph.Phase}
+		for si, s := range ph.Stages {
+			at := func(f func(s dagStage) float64) float64 {
+				return med(func(r []dagPhase) float64 { return f(r[pi].Stages[si]) })
+			}
+			out.Stages = append(out.Stages, dagStage{Stage: s.Stage,
+				Seconds:        at(func(s dagStage) float64 { return s.Seconds }),
+				Rows:           int64(at(func(s dagStage) float64 { return float64(s.Rows) })),
+				RowsPerSecond:  at(func(s dagStage) float64 { return s.RowsPerSecond }),
+				PeakRSS:        int64(at(func(s dagStage) float64 { return float64(s.PeakRSS) })),
+				WarehouseBytes: int64(at(func(s dagStage) float64 { return float64(s.WarehouseBytes) })),
+			})
+		}
+		out.Seconds = med(func(r []dagPhase) float64 { return sum(r[pi], nil) })
+		out.PeakRSS = int64(med(func(r []dagPhase) float64 {
+			m := int64(0)
+			for _, s := range r[pi].Stages {
+				m = max(m, s.PeakRSS)
+			}
+			return float64(m)
+		}))
+		if ph.Floor != nil {
+			f := func(g func(f *dagFloor) float64) float64 { return med(func(r []dagPhase) float64 { return g(r[pi].Floor) }) }
+			out.Floor = &dagFloor{Files: ph.Floor.Files, Bytes: ph.Floor.Bytes,
+				Rows:    int64(f(func(f *dagFloor) float64 { return float64(f.Rows) })),
+				Seconds: f(func(f *dagFloor) float64 { return f.Seconds }),
+				AsLines: ph.Floor.AsLines}
+			out.OverFloor = med(func(r []dagPhase) float64 { return sum(r[pi], nil) / r[pi].Floor.Seconds })
+		}
+		phases = append(phases, out)
+	}
+	incrStages := make([]string, 0, len(runs[0][2].Stages))
+	for _, s := range runs[0][2].Stages {
+		incrStages = append(incrStages, s.Stage)
+	}
+	incr = med(func(r []dagPhase) float64 { return sum(r[1], incrStages) / sum(r[2], nil) })
+	describe = med(func(r []dagPhase) float64 { return sum(r[1], describeStages) / sum(r[2], describeStages) })
+	return phases, incr, describe
+}
+
+func printDAG(w io.Writer, r *dagReport) {
+	mb := func(n int64) float64 { return float64(n) / (1 << 20) }
+	fmt.Fprintf(w, "cdp bench dag: %d parties × %d days (seed %d), %d files, %.1f MB; memory budget %s; ",
+		r.Parties, r.Days, r.Seed, r.Bank.Files, float64(r.Bank.Bytes)/1e6, r.MemoryBudget)
+	if r.Runs > 1 {
+		fmt.Fprintf(w, "medians of %d runs\n", r.Runs)
+	} else {
+		fmt.Fprintln(w, "one run")
+	}
+	for _, ph := range r.Phases {
+		fmt.Fprintf(w, "\n%s\n  %-8s %9s %11s %11s %12s %14s\n", ph.Phase, "stage", "seconds", "rows", "rows/s", "peak RSS MB", "warehouse MB")
+		for _, s := range ph.Stages {
+			fmt.Fprintf(w, "  %-8s %9.1f %11d %11.0f %12.0f %14.0f\n", s.Stage, s.Seconds, s.Rows, s.RowsPerSecond, mb(s.PeakRSS), mb(s.WarehouseBytes))
+		}
+		fmt.Fprintf(w, "  %-8s %9.1f %11s %11s %12.0f\n", "total", ph.Seconds, "", "", mb(ph.PeakRSS))
+		if f := ph.Floor; f != nil {
+			fmt.Fprintf(w, "  floor: DuckDB reads the day's %d files (%.1f MB, %d rows) once in %.1fs", f.Files, float64(f.Bytes)/1e6, f.Rows, f.Seconds)
+			if f.AsLines > 0 {
+				fmt.Fprintf(w, " (%d of them as lines)", f.AsLines)
+			}
+			fmt.Fprintf(w, "; DAG ÷ floor %.1fx\n", ph.OverFloor)
+		}
+	}
+	fmt.Fprintf(w, "\nincremental day ÷ full recompute of the same state: %.0f%% (unify … signals), describe stages (%s) %.0f%%\n",
+		100*r.IncrementalOverFull, strings.Join(describeStages, ", "), 100*r.DescribeIncrementalOverFull)
+}

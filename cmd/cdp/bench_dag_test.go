@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"cdp/internal/sqltest"
+	"cdp/pipeline"
+)
+
+// cdp bench dag runs every stage in a child process of its own (the test
+// binary runs as cdp: CDP_TEST_RUN_MAIN), measures each, reads the same
+// files with DuckDB's own readers, and compares the incremental day with a
+// full recompute; what it reports is what the warehouse holds.
+func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
+	t.Setenv("CDP_TEST_RUN_MAIN", "1")
+	dir := filepath.Join(t.TempDir(), "bank")
+	out, err := run(t, "bench", "dag", "--parties", "300", "--runs", "1", "--data", dir, "--format", "json")
+	if err != nil {
+		t.Fatalf("bench dag: %v\n%s", err, out)
+	}
+	// Progress lines go to stderr, which run() folds in: the report is the
+	// JSON object that ends the output.
+	var rep dagReport
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if len(rep.Phases) != 3 {
+		t.Fatalf("want three phases, got %d", len(rep.Phases))
+	}
+	stages := func(ph dagPhase) []string {
+		var names []string
+		for _, s := range ph.Stages {
+			names = append(names, s.Stage)
+		}
+		return names
+	}
+	all := pipeline.Names()
+	recompute := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ingest" || s == "publish" })
+	for i, want := range [][]string{all, all, recompute} {
+		ph := rep.Phases[i]
+		if got := stages(ph); !slices.Equal(got, want) {
+			t.Errorf("%s ran %v, want %v", ph.Phase, got, want)
+		}
+		for _, s := range ph.Stages {
+			if s.Seconds <= 0 || s.PeakRSS < 1<<20 || s.WarehouseBytes <= 0 {
+				t.Errorf("%s, %s: seconds %.2f, peak RSS %d, warehouse %d bytes: each must be measured", ph.Phase, s.Stage, s.Seconds, s.PeakRSS, s.WarehouseBytes)
+			}
+		}
+	}
+	for _, ph := range rep.Phases[:2] {
+		if f := ph.Floor; f == nil || f.Files == 0 || f.Rows == 0 || f.Seconds <= 0 || ph.OverFloor <= 0 {
+			t.Errorf("%s: floor %+v, DAG ÷ floor %.2f", ph.Phase, f, ph.OverFloor)
+		}
+	}
+	if rep.Phases[0].Floor.Files+rep.Phases[1].Floor.Files != rep.Bank.Files {
+		t.Errorf("the floors read %d + %d files of the bank's %d", rep.Phases[0].Floor.Files, rep.Phases[1].Floor.Files, rep.Bank.Files)
+	}
+	if rep.IncrementalOverFull <= 0 || rep.DescribeIncrementalOverFull <= 0 {
+		t.Errorf("ratios %.2f, %.2f", rep.IncrementalOverFull, rep.DescribeIncrementalOverFull)
+	}
+
+	// The rows ingest reported on both days are the rows the warehouse
+	// loaded; the parties tiers reported on the last day are the bank's.
+	p, err := pipeline.LoadProject(filepath.Join(dir, "cdp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := openWarehouse(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var loaded, parties int64
+	sqltest.Row(t, w.DB(), `SELECT (SELECT sum(rows_loaded) FROM ops.loads WHERE status = 'loaded'), (SELECT count(*) FROM mart.value_tier)`).Scan(&loaded, &parties)
+	if got := rep.Phases[0].Stages[0].Rows + rep.Phases[1].Stages[0].Rows; got != loaded {
+		t.Errorf("ingest reported %d rows over the two days; ops.loads holds %d", got, loaded)
+	}
+	for _, ph := range rep.Phases[1:] {
+		if s := ph.Stages[slices.Index(stages(ph), "tiers")]; s.Rows != parties {
+			t.Errorf("%s: tiers reported %d parties; mart.value_tier holds %d", ph.Phase, s.Rows, parties)
+		}
+	}
+
+	// The text form names every stage of every phase and the ratios.
+	var text bytes.Buffer
+	printDAG(&text, &rep)
+	for _, re := range []string{`(?m)^first days$`, `(?m)^  signals\s+\d+\.\d\s+\d+`, `(?m)^  publish\s+`, `DAG ÷ floor \d+\.\dx`,
+		`incremental day ÷ full recompute of the same state: \d+% \(unify … signals\), describe stages \(model, tags, tiers, view\) \d+%`} {
+		if !regexp.MustCompile(re).MatchString(text.String()) {
+			t.Errorf("the report lacks %s:\n%s", re, text.String())
+		}
+	}
+}
