@@ -4,40 +4,132 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // InsertRows inserts rows (each with one value per column of target, a
-// table with an optional column list) through multi-row INSERT statements:
-// a statement per row costs DuckDB about half a millisecond, so rows go 500
-// to a statement. Values bind as parameters; columns left out of the list
-// take their defaults.
+// table with an optional column list; columns left out of the list take
+// their defaults) through one Arrow view: a statement of bound parameters
+// costs DuckDB about 0.3 ms a row to plan, an Arrow batch a fraction of a
+// microsecond. A column's Arrow type follows its Go values (string,
+// float64, integers, bool, time.Time as a UTC instant, nil as NULL); a
+// column whose values are of more than one kind goes as text. DuckDB casts
+// each to the target column's type as an INSERT does (text to DATE, JSON,
+// DECIMAL …).
 func InsertRows(ctx context.Context, conn *sql.Conn, target string, rows [][]any) error {
-	const per = 500
-	for lo := 0; lo < len(rows); lo += per {
-		hi := min(lo+per, len(rows))
-		var q strings.Builder
-		q.WriteString("INSERT INTO " + target + " VALUES ")
-		var args []any
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				q.WriteString(", ")
-			}
-			q.WriteByte('(')
-			for j := range rows[i] {
-				if j > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteByte('?')
-			}
-			q.WriteByte(')')
-			args = append(args, rows[i]...)
-		}
-		if _, err := conn.ExecContext(ctx, q.String(), args...); err != nil {
-			return err
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	for i, r := range rows {
+		if len(r) != width {
+			return fmt.Errorf("insert into %s: row %d has %d values, row 1 has %d", target, i+1, len(r), width)
 		}
 	}
+	fields := make([]arrow.Field, width)
+	for j := range fields {
+		fields[j] = arrow.Field{Name: fmt.Sprintf("c%d", j), Type: columnType(rows, j), Nullable: true}
+	}
+	schema := arrow.NewSchema(fields, nil)
+	const per = 1 << 16
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	for lo := 0; lo < len(rows); lo += per {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		for _, r := range rows[lo:min(lo+per, len(rows))] {
+			for j, v := range r {
+				appendValue(b.Field(j), v)
+			}
+		}
+		batches = append(batches, b.NewRecordBatch())
+		b.Release()
+	}
+	rr, err := array.NewRecordReader(schema, batches)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	view := fmt.Sprintf("cdp_rows_%d", viewSeq.Add(1))
+	if _, err := execWithView(ctx, conn, rr, view, "INSERT INTO "+target+" SELECT * FROM "+view); err != nil {
+		return fmt.Errorf("insert into %s: %w", target, err)
+	}
 	return nil
+}
+
+// columnType is the Arrow type of column j of rows: that of its non-NULL
+// values when they are all of one kind, else text.
+func columnType(rows [][]any, j int) arrow.DataType {
+	var t arrow.DataType
+	for _, r := range rows {
+		var vt arrow.DataType
+		switch r[j].(type) {
+		case nil:
+			continue
+		case string:
+			vt = arrow.BinaryTypes.String
+		case float64, float32:
+			vt = arrow.PrimitiveTypes.Float64
+		case int, int8, int16, int32, int64, uint8, uint16, uint32:
+			vt = arrow.PrimitiveTypes.Int64
+		case bool:
+			vt = arrow.FixedWidthTypes.Boolean
+		case time.Time:
+			vt = arrow.FixedWidthTypes.Timestamp_us
+		default:
+			return arrow.BinaryTypes.String
+		}
+		if t == nil {
+			t = vt
+		} else if !arrow.TypeEqual(t, vt) {
+			return arrow.BinaryTypes.String
+		}
+	}
+	if t == nil {
+		return arrow.BinaryTypes.String
+	}
+	return t
+}
+
+// appendValue appends v to b, a builder of the type columnType chose.
+func appendValue(b array.Builder, v any) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		switch x := v.(type) {
+		case string:
+			b.Append(x)
+		case time.Time:
+			b.Append(x.UTC().Format(time.RFC3339Nano))
+		default:
+			b.Append(fmt.Sprint(x))
+		}
+	case *array.Float64Builder:
+		switch x := v.(type) {
+		case float64:
+			b.Append(x)
+		case float32:
+			b.Append(float64(x))
+		}
+	case *array.Int64Builder:
+		b.Append(reflect.ValueOf(v).Convert(reflect.TypeFor[int64]()).Int())
+	case *array.BooleanBuilder:
+		b.Append(v.(bool))
+	case *array.TimestampBuilder:
+		b.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
+	}
 }
 
 // ScratchSchema holds tables a command computes for a person to look at

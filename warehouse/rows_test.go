@@ -2,7 +2,9 @@ package warehouse
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"cdp/internal/sqltest"
 )
@@ -62,5 +64,52 @@ func TestValuesOf(t *testing.T) {
 		if got != c.want {
 			t.Errorf("ValuesOf(%q) = %q", c.values, got)
 		}
+	}
+}
+
+// InsertRows types each column by its Go values and DuckDB casts them to
+// the target's columns as an INSERT does: text to DATE and JSON, a time to
+// its instant, NULLs, a column mixing kinds as text; a column list leaves
+// the rest to their defaults; a short row is refused, naming it.
+func TestInsertRows_TypesByValueAndCastsToTheTarget(t *testing.T) {
+	w := openTemp(t)
+	ctx := context.Background()
+	conn, err := w.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE t (id BIGINT, day DATE, score DOUBLE, price DECIMAL(18,2), ts TIMESTAMPTZ,
+		ok BOOLEAN, doc JSON, mixed VARCHAR, note VARCHAR, d VARCHAR DEFAULT 'dflt')`); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 9, 30, 0, 123456000, time.FixedZone("CST", 8*3600))
+	rows := [][]any{
+		{int64(1), "2026-11-20", 0.75, "12345.67", at, true, `{"a":1}`, 7, nil},
+		{2, "2026-11-21", 1.0, "0.01", at.Add(time.Hour), false, `[1,2]`, "x", "o'b"},
+	}
+	if err := InsertRows(ctx, conn, "t (id, day, score, price, ts, ok, doc, mixed, note)", rows); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var day, price, atUTC, doc, mixed, note, d string
+	var score float64
+	var ok bool
+	sqltest.Row(t, conn, `SELECT count(*), any_value(CAST(day AS VARCHAR) ORDER BY id), any_value(CAST(price AS VARCHAR) ORDER BY id),
+		any_value(strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') ORDER BY id), any_value(ok ORDER BY id), any_value(doc->>'a' ORDER BY id),
+		string_agg(mixed, ',' ORDER BY id), coalesce(string_agg(note, ',' ORDER BY id), ''), any_value(d), sum(score) FROM t`).
+		Scan(&n, &day, &price, &atUTC, &ok, &doc, &mixed, &note, &d, &score)
+	if n != 2 || day != "2026-11-20" || price != "12345.67" || atUTC != "2026-11-20 01:30:00.123456" || !ok || doc != "1" ||
+		mixed != "7,x" || note != "o'b" || d != "dflt" || score != 1.75 {
+		t.Errorf("got %d rows: day %s, price %s, at %s UTC, ok %t, doc.a %s, mixed %s, note %q, default %s, scores %v",
+			n, day, price, atUTC, ok, doc, mixed, note, d, score)
+	}
+	err = InsertRows(ctx, conn, "t (id, day)", [][]any{{3, "2026-11-22"}, {4}})
+	if err == nil || !strings.Contains(err.Error(), "row 2 has 1 values, row 1 has 2") {
+		t.Errorf("a short row: %v", err)
+	}
+	err = InsertRows(ctx, conn, "t (id, day)", [][]any{{5, "not a date"}})
+	if err == nil || !strings.Contains(err.Error(), "insert into t (id, day)") {
+		t.Errorf("a value the column cannot hold: %v", err)
 	}
 }

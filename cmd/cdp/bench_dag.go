@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,6 +70,17 @@ type dagPhase struct {
 	OverFloor float64 `json:"dag_over_floor,omitempty"`
 }
 
+// dagActivity is the incremental day's reach: the parties with a row of
+// the day's loads in the core model, over all and per core table (a daily
+// snapshot counts: its rows are new rows whether their values moved or
+// not), as of the first run.
+type dagActivity struct {
+	Parties int64            `json:"parties"`
+	Touched int64            `json:"parties_with_a_new_row"`
+	Share   float64          `json:"share"`
+	ByTable map[string]int64 `json:"parties_by_table"`
+}
+
 // dagReport is what cdp bench dag prints: medians over the runs.
 type dagReport struct {
 	Parties int   `json:"parties"`
@@ -82,6 +94,8 @@ type dagReport struct {
 	} `json:"bank"`
 	MemoryBudget string     `json:"memory_budget"`
 	Phases       []dagPhase `json:"phases"`
+	// Activity is how much of the bank the incremental day touched.
+	Activity *dagActivity `json:"activity,omitempty"`
 	// IncrementalOverFull is the incremental day's unify … signals ÷ the
 	// same stages recomputed in full; DescribeIncrementalOverFull the
 	// describe stages' (model, tags, tiers, view).
@@ -244,13 +258,16 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 
 	var runs [][]dagPhase
 	for run := 1; run <= o.runs; run++ {
-		phases, err := dagRun(ctx, p, cfgPath, dir, work, end, first, last, broker.Addrs, func(format string, a ...any) {
+		phases, act, err := dagRun(ctx, p, cfgPath, dir, work, end, first, last, broker.Addrs, func(format string, a ...any) {
 			fmt.Fprintf(progress, "run %d/%d: %s\n", run, o.runs, fmt.Sprintf(format, a...))
 		})
 		if err != nil {
 			return fmt.Errorf("run %d: %w", run, err)
 		}
 		runs = append(runs, phases)
+		if rep.Activity == nil {
+			rep.Activity = act
+		}
 	}
 	rep.Phases, rep.IncrementalOverFull, rep.DescribeIncrementalOverFull = dagMedians(runs)
 	return emit(out, o.format, rep, printDAG)
@@ -258,16 +275,16 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 
 // dagRun is one run on a fresh warehouse: the first days, the last day,
 // the full recompute; and the floor of each day.
-func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, error) {
+func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, *dagActivity, error) {
 	wh := p.WarehousePath()
 	for _, f := range []string{wh, wh + ".wal", wh + ".tmp"} {
 		if err := os.RemoveAll(f); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	deliver, err := holdBack(dir, end)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	delivered := false
 	defer func() {
@@ -299,28 +316,101 @@ func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string,
 	all := pipeline.Names()
 	p1, err := phase(phaseFirst, all, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := floor(&p1, first, "first"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	delivered = true
 	if err := deliver(); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var before int64 // the last load of the first days
+	if err := dagQuery(ctx, p, func(db *sql.DB) error {
+		return db.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0) FROM ops.loads`).Scan(&before)
+	}); err != nil {
+		return nil, nil, err
 	}
 	p2, err := phase(phaseIncr, all, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var act *dagActivity
+	if err := dagQuery(ctx, p, func(db *sql.DB) (err error) {
+		act, err = dayActivity(ctx, db, before)
+		return err
+	}); err != nil {
+		return nil, nil, err
 	}
 	if err := floor(&p2, last, "last"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	recompute := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ingest" || s == "publish" })
 	p3, err := phase(phaseFull, recompute, true)
 	if err != nil {
+		return nil, nil, err
+	}
+	return []dagPhase{p1, p2, p3}, act, nil
+}
+
+// dagQuery opens the project's warehouse between two stages (no child
+// holds it then) for fn.
+func dagQuery(ctx context.Context, p *pipeline.Project, fn func(db *sql.DB) error) error {
+	w, err := openWarehouse(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	return fn(w.DB())
+}
+
+// dayActivity counts the parties with a row of a load after load id before
+// in any core table keyed by party.
+func dayActivity(ctx context.Context, db *sql.DB, before int64) (*dagActivity, error) {
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM duckdb_columns() WHERE schema_name = 'core' AND column_name IN ('party_id', 'load_id')
+		GROUP BY table_name HAVING count(*) = 2 ORDER BY table_name`)
+	if err != nil {
 		return nil, err
 	}
-	return []dagPhase{p1, p2, p3}, nil
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	a := &dagActivity{ByTable: map[string]int64{}}
+	var union []string
+	for _, t := range tables {
+		q := fmt.Sprintf(`SELECT DISTINCT party_id FROM core.%s WHERE load_id > %d AND party_id IS NOT NULL`, warehouse.Ident(t), before)
+		var n int64
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (`+q+`)`).Scan(&n); err != nil {
+			return nil, fmt.Errorf("core.%s: %w", t, err)
+		}
+		if n > 0 {
+			a.ByTable[t] = n
+		}
+		union = append(union, q)
+	}
+	q := `SELECT (SELECT count(*) FROM core.party), `
+	if len(union) == 0 {
+		q += `0`
+	} else {
+		q += `(SELECT count(*) FROM (` + strings.Join(union, " UNION ") + `))`
+	}
+	if err := db.QueryRowContext(ctx, q).Scan(&a.Parties, &a.Touched); err != nil {
+		return nil, err
+	}
+	if a.Parties > 0 {
+		a.Share = float64(a.Touched) / float64(a.Parties)
+	}
+	return a, nil
 }
 
 // dagStageChild runs one stage in a child process and measures it.
@@ -530,7 +620,9 @@ func dagMedians(runs [][]dagPhase) (phases []dagPhase, incr, describe float64) {
 			return float64(m)
 		}))
 		if ph.Floor != nil {
-			f := func(g func(f *dagFloor) float64) float64 { return med(func(r []dagPhase) float64 { return g(r[pi].Floor) }) }
+			f := func(g func(f *dagFloor) float64) float64 {
+				return med(func(r []dagPhase) float64 { return g(r[pi].Floor) })
+			}
 			out.Floor = &dagFloor{Files: ph.Floor.Files, Bytes: ph.Floor.Bytes,
 				Rows:    int64(f(func(f *dagFloor) float64 { return float64(f.Rows) })),
 				Seconds: f(func(f *dagFloor) float64 { return f.Seconds }),
@@ -570,6 +662,28 @@ func printDAG(w io.Writer, r *dagReport) {
 			}
 			fmt.Fprintf(w, "; DAG ÷ floor %.1fx\n", ph.OverFloor)
 		}
+	}
+	if a := r.Activity; a != nil {
+		type kv struct {
+			t string
+			n int64
+		}
+		var by []kv
+		for t, n := range a.ByTable {
+			by = append(by, kv{t, n})
+		}
+		slices.SortFunc(by, func(x, y kv) int {
+			if x.n != y.n {
+				return int(y.n - x.n)
+			}
+			return strings.Compare(x.t, y.t)
+		})
+		var parts []string
+		for _, b := range by {
+			parts = append(parts, fmt.Sprintf("%s %.1f%%", b.t, 100*float64(b.n)/float64(a.Parties)))
+		}
+		fmt.Fprintf(w, "\nthe last day reached %d of %d parties (%.1f%%) with a new row in the core model (a daily snapshot's rows count, changed or not): %s\n",
+			a.Touched, a.Parties, 100*a.Share, strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "\nincremental day ÷ full recompute of the same state: %.0f%% (unify … signals), describe stages (%s) %.0f%%\n",
 		100*r.IncrementalOverFull, strings.Join(describeStages, ", "), 100*r.DescribeIncrementalOverFull)

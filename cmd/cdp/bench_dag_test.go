@@ -77,8 +77,21 @@ func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	var loaded, parties int64
-	sqltest.Row(t, w.DB(), `SELECT (SELECT sum(rows_loaded) FROM ops.loads WHERE status = 'loaded'), (SELECT count(*) FROM mart.value_tier)`).Scan(&loaded, &parties)
+	var loaded, parties, bank int64
+	sqltest.Row(t, w.DB(), `SELECT (SELECT sum(rows_loaded) FROM ops.loads WHERE status = 'loaded'), (SELECT count(*) FROM mart.value_tier), (SELECT count(*) FROM core.party)`).Scan(&loaded, &parties, &bank)
+	// The day's reach: at least the table that reached most, at most all
+	// of them together and the bank.
+	if a := rep.Activity; a == nil {
+		t.Error("no activity reported")
+	} else {
+		var most, sum int64
+		for _, n := range a.ByTable {
+			most, sum = max(most, n), sum+n
+		}
+		if a.Parties != bank || a.Touched < most || a.Touched > min(sum, bank) || most == 0 || a.ByTable["card_txn"] == 0 {
+			t.Errorf("activity %+v against a bank of %d parties", a, bank)
+		}
+	}
 	if got := rep.Phases[0].Stages[0].Rows + rep.Phases[1].Stages[0].Rows; got != loaded {
 		t.Errorf("ingest reported %d rows over the two days; ops.loads holds %d", got, loaded)
 	}
@@ -91,7 +104,7 @@ func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
 	// The text form names every stage of every phase and the ratios.
 	var text bytes.Buffer
 	printDAG(&text, &rep)
-	for _, re := range []string{`(?m)^first days$`, `(?m)^  signals\s+\d+\.\d\s+\d+`, `(?m)^  publish\s+`, `DAG ÷ floor \d+\.\dx`,
+	for _, re := range []string{`(?m)^first days$`, `(?m)^  signals\s+\d+\.\d\s+\d+`, `(?m)^  publish\s+`, `DAG ÷ floor \d+\.\dx`, `the last day reached \d+ of \d+ parties \(\d+\.\d%\) .*card_txn \d+\.\d%`,
 		`incremental day ÷ full recompute of the same state: \d+% \(unify … signals\), describe stages \(model, tags, tiers, view\) \d+%`} {
 		if !regexp.MustCompile(re).MatchString(text.String()) {
 			t.Errorf("the report lacks %s:\n%s", re, text.String())

@@ -118,10 +118,13 @@ func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, 
 	}
 	sum := &RunSummary{RunID: o.RunID, AsOf: asOf, Rules: len(rules.Rules), Counts: map[string]int{}, ByRule: map[string]map[string]int{}}
 	// The service coverage of the day, which the service rules read.
+	t0 := time.Now()
 	if err := warehouse.InTx(ctx, conn, func() error { return buildCoverage(ctx, conn, cfg.Service, asOf) }); err != nil {
 		return nil, fmt.Errorf("signals: %w", err)
 	}
+	log.Debug("signals step", "step", "coverage", "seconds", time.Since(t0).Seconds())
 	var hits []hit
+	t0 = time.Now()
 	for _, r := range rules.Rules {
 		t0 := time.Now()
 		hs, err := evaluate(ctx, conn, r, asOf, o.AllowPII)
@@ -132,6 +135,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, 
 		hits = append(hits, hs...)
 	}
 	sum.Hits = len(hits)
+	log.Debug("signals step", "step", "rules", "seconds", time.Since(t0).Seconds())
 	err = warehouse.InTx(ctx, conn, func() error {
 		return decide(ctx, conn, rules, cfg, o, asOf, hits, sum)
 	})
@@ -248,6 +252,15 @@ func addDays(day string, n int) string {
 // decide applies the lifecycle to the hits and writes everything, inside
 // the caller's transaction.
 func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o RunOptions, asOf string, hits []hit, sum *RunSummary) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	t0 := time.Now()
+	step := func(name string) {
+		log.Debug("signals step", "step", name, "seconds", time.Since(t0).Seconds())
+		t0 = time.Now()
+	}
 	byID := map[string]*Rule{}
 	for _, r := range rules.Rules {
 		byID[r.ID] = r
@@ -295,10 +308,12 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		lastSent[k] = s
 	}
 	rows.Close()
+	step("active signals")
 	policy, err := loadPolicy(ctx, conn, cfg, byID, asOf)
 	if err != nil {
 		return err
 	}
+	step("contact policy")
 
 	var decisions []decision
 	var changed []*signal
@@ -418,12 +433,15 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 		}
 		sum.ByRule[d.rule.ID][d.what]++
 	}
+	step("decisions")
 	if err := writeSignals(ctx, conn, changed, o.RunID); err != nil {
 		return err
 	}
+	step("signals written")
 	if err := writeDecisions(ctx, conn, decisions, asOf, o.RunID); err != nil {
 		return err
 	}
+	step("decisions written")
 	if err := writeRules(ctx, conn, byID, cfg); err != nil {
 		return err
 	}
@@ -431,9 +449,11 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	if err != nil {
 		return err
 	}
+	step("events built")
 	if err := outbox.Enqueue(ctx, conn, events); err != nil {
 		return err
 	}
+	step("events queued")
 	sum.Events = len(events)
 	_, err = conn.ExecContext(ctx, `INSERT INTO ops.signal_runs VALUES (?, CAST(? AS DATE), ?, now(), ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.RunID, asOf, o.Now, sum.Rules, sum.Hits, sum.Counts[Opened], sum.Counts[Updated], sum.Counts[Closed],
