@@ -44,8 +44,18 @@ func execWithView(ctx context.Context, conn *sql.Conn, rr array.RecordReader, vi
 		if err != nil {
 			return err
 		}
-		defer release()
 		ex := dc.(driver.ExecerContext)
+		dropped := false
+		defer func() {
+			// The view must not outlive its stream, also when the query
+			// failed: a later query naming it would read freed memory. In
+			// an aborted transaction the drop fails, and the rollback
+			// removes the view.
+			if !dropped {
+				ex.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+view, nil)
+			}
+			release()
+		}()
 		r, err := ex.ExecContext(ctx, query, args)
 		if err != nil {
 			return err
@@ -54,6 +64,7 @@ func execWithView(ctx context.Context, conn *sql.Conn, rr array.RecordReader, vi
 			return err
 		}
 		_, err = ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
+		dropped = err == nil
 		return err
 	})
 	return n, err

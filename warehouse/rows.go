@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"strings"
@@ -17,24 +18,34 @@ import (
 // table with an optional column list; columns left out of the list take
 // their defaults) through one Arrow view: a statement of bound parameters
 // costs DuckDB about 0.3 ms a row to plan, an Arrow batch a fraction of a
-// microsecond. A column's Arrow type follows its Go values (string,
-// float64, integers, bool, time.Time as a UTC instant, nil as NULL); a
-// column whose values are of more than one kind goes as text. DuckDB casts
-// each to the target column's type as an INSERT does (text to DATE, JSON,
-// DECIMAL …).
+// microsecond. A column's Arrow type follows its Go values: strings (and
+// []byte) as text, floats, integers, bools, time.Time as an instant
+// (TIMESTAMPTZ: give a TIMESTAMP or DATE column text instead), nil, a nil
+// pointer or an invalid driver.Valuer as NULL; a column whose values are of
+// more than one kind goes as text. DuckDB casts each to the target
+// column's type as an INSERT does (text to DATE, JSON, DECIMAL …). A value
+// of any other type is an error naming its row and column.
 func InsertRows(ctx context.Context, conn *sql.Conn, target string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	width := len(rows[0])
+	vals := make([][]any, len(rows))
 	for i, r := range rows {
 		if len(r) != width {
 			return fmt.Errorf("insert into %s: row %d has %d values, row 1 has %d", target, i+1, len(r), width)
 		}
+		vals[i] = make([]any, width)
+		for j, v := range r {
+			var err error
+			if vals[i][j], err = plainValue(v); err != nil {
+				return fmt.Errorf("insert into %s: row %d, column %d: %w", target, i+1, j+1, err)
+			}
+		}
 	}
 	fields := make([]arrow.Field, width)
 	for j := range fields {
-		fields[j] = arrow.Field{Name: fmt.Sprintf("c%d", j), Type: columnType(rows, j), Nullable: true}
+		fields[j] = arrow.Field{Name: fmt.Sprintf("c%d", j), Type: columnType(vals, j), Nullable: true}
 	}
 	schema := arrow.NewSchema(fields, nil)
 	const per = 1 << 16
@@ -44,9 +55,9 @@ func InsertRows(ctx context.Context, conn *sql.Conn, target string, rows [][]any
 			b.Release()
 		}
 	}()
-	for lo := 0; lo < len(rows); lo += per {
+	for lo := 0; lo < len(vals); lo += per {
 		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		for _, r := range rows[lo:min(lo+per, len(rows))] {
+		for _, r := range vals[lo:min(lo+per, len(vals))] {
 			for j, v := range r {
 				appendValue(b.Field(j), v)
 			}
@@ -66,8 +77,50 @@ func InsertRows(ctx context.Context, conn *sql.Conn, target string, rows [][]any
 	return nil
 }
 
-// columnType is the Arrow type of column j of rows: that of its non-NULL
-// values when they are all of one kind, else text.
+// plainValue reduces v to nil, string, float64, int64, bool or time.Time:
+// a driver.Valuer by its value, a pointer by what it points to, a named
+// kind by its kind, []byte as text.
+func plainValue(v any) (any, error) {
+	if vr, ok := v.(driver.Valuer); ok {
+		rv := reflect.ValueOf(v)
+		if rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return nil, nil
+		}
+		x, err := vr.Value()
+		if err != nil {
+			return nil, err
+		}
+		v = x
+	}
+	switch x := v.(type) {
+	case nil, string, float64, int64, bool, time.Time:
+		return x, nil
+	case []byte:
+		return string(x), nil
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return nil, nil
+		}
+		return plainValue(rv.Elem().Interface())
+	case reflect.String:
+		return rv.String(), nil
+	case reflect.Float32, reflect.Float64:
+		return rv.Float(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), nil
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return int64(rv.Uint()), nil
+	case reflect.Bool:
+		return rv.Bool(), nil
+	}
+	return nil, fmt.Errorf("a value of type %T cannot be inserted", v)
+}
+
+// columnType is the Arrow type of column j of rows (plain values): that of
+// its non-NULL values when they are all of one kind, else text.
 func columnType(rows [][]any, j int) arrow.DataType {
 	var t arrow.DataType
 	for _, r := range rows {
@@ -77,16 +130,14 @@ func columnType(rows [][]any, j int) arrow.DataType {
 			continue
 		case string:
 			vt = arrow.BinaryTypes.String
-		case float64, float32:
+		case float64:
 			vt = arrow.PrimitiveTypes.Float64
-		case int, int8, int16, int32, int64, uint8, uint16, uint32:
+		case int64:
 			vt = arrow.PrimitiveTypes.Int64
 		case bool:
 			vt = arrow.FixedWidthTypes.Boolean
 		case time.Time:
 			vt = arrow.FixedWidthTypes.Timestamp_us
-		default:
-			return arrow.BinaryTypes.String
 		}
 		if t == nil {
 			t = vt
@@ -100,7 +151,8 @@ func columnType(rows [][]any, j int) arrow.DataType {
 	return t
 }
 
-// appendValue appends v to b, a builder of the type columnType chose.
+// appendValue appends v, a plain value, to b, a builder of the type
+// columnType chose for its column.
 func appendValue(b array.Builder, v any) {
 	if v == nil {
 		b.AppendNull()
@@ -117,14 +169,9 @@ func appendValue(b array.Builder, v any) {
 			b.Append(fmt.Sprint(x))
 		}
 	case *array.Float64Builder:
-		switch x := v.(type) {
-		case float64:
-			b.Append(x)
-		case float32:
-			b.Append(float64(x))
-		}
+		b.Append(v.(float64))
 	case *array.Int64Builder:
-		b.Append(reflect.ValueOf(v).Convert(reflect.TypeFor[int64]()).Int())
+		b.Append(v.(int64))
 	case *array.BooleanBuilder:
 		b.Append(v.(bool))
 	case *array.TimestampBuilder:

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -108,8 +109,38 @@ func TestInsertRows_TypesByValueAndCastsToTheTarget(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "row 2 has 1 values, row 1 has 2") {
 		t.Errorf("a short row: %v", err)
 	}
+	// A failed insert outside a transaction leaves no view behind.
 	err = InsertRows(ctx, conn, "t (id, day)", [][]any{{5, "not a date"}})
 	if err == nil || !strings.Contains(err.Error(), "insert into t (id, day)") {
 		t.Errorf("a value the column cannot hold: %v", err)
+	}
+	var views int
+	sqltest.Row(t, conn, `SELECT count(*) FROM duckdb_views() WHERE view_name LIKE 'cdp_rows_%'`).Scan(&views)
+	if views != 0 {
+		t.Errorf("%d Arrow views left after a failed insert", views)
+	}
+
+	// Values as the database/sql drivers take them: a Valuer, pointers,
+	// named kinds, bytes.
+	type code int
+	var none *string
+	some := "s"
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE u (a VARCHAR, b VARCHAR, c BIGINT, d JSON, e VARCHAR)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := InsertRows(ctx, conn, "u", [][]any{{sql.NullString{}, none, code(3), []byte(`{"k":2}`), &some},
+		{sql.NullString{String: "v", Valid: true}, &some, code(4), nil, nil}}); err != nil {
+		t.Fatal(err)
+	}
+	var nulls, cs int
+	var k, as, es string
+	sqltest.Row(t, conn, `SELECT count(*) FILTER (WHERE a IS NULL) + count(*) FILTER (WHERE b IS NULL) + count(*) FILTER (WHERE e IS NULL),
+		sum(c), any_value(d->>'k'), string_agg(a, ','), string_agg(e, ',') FROM u`).Scan(&nulls, &cs, &k, &as, &es)
+	if nulls != 3 || cs != 7 || k != "2" || as != "v" || es != "s" {
+		t.Errorf("u: %d NULLs, c sums to %d, d.k %s, a %q, e %q", nulls, cs, k, as, es)
+	}
+	err = InsertRows(ctx, conn, "u (a)", [][]any{{struct{ X int }{1}}})
+	if err == nil || !strings.Contains(err.Error(), "row 1, column 1: a value of type struct { X int } cannot be inserted") {
+		t.Errorf("a struct: %v", err)
 	}
 }

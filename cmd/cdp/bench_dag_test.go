@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -99,6 +100,19 @@ func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
 		if s := ph.Stages[slices.Index(stages(ph), "tiers")]; s.Rows != parties {
 			t.Errorf("%s: tiers reported %d parties; mart.value_tier holds %d", ph.Phase, s.Rows, parties)
 		}
+	}
+
+	// It marks the folder as its own, the one kind it reuses; a project's
+	// folder, whose warehouse a run would delete, it refuses.
+	if _, err := os.Stat(filepath.Join(dir, dagMarker)); err != nil {
+		t.Errorf("no marker in the bank it generated: %v", err)
+	}
+	project := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(project, "feeds", "credit"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "bench", "dag", "--data", project); err == nil || !strings.Contains(err.Error(), "did not generate") {
+		t.Errorf("bench dag on a project's folder: %v\n%s", err, out)
 	}
 
 	// The text form names every stage of every phase and the ratios.

@@ -296,8 +296,13 @@ func holdBack(dir string, day time.Time) (deliver func() error, err error) {
 	compact, iso := day.Format("20060102"), day.Format(time.DateOnly)
 	var moved [][2]string
 	err = filepath.Walk(filepath.Join(dir, "feeds"), func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() || !(strings.Contains(path, compact) || strings.Contains(path, iso)) {
+		if err != nil || info.IsDir() {
 			return err
+		}
+		// The day is matched in the path below the feeds folder only: the
+		// folder above it may hold any date.
+		if rel := strings.TrimPrefix(path, dir); !(strings.Contains(rel, compact) || strings.Contains(rel, iso)) {
+			return nil
 		}
 		dst := filepath.Join(held, strings.ReplaceAll(strings.TrimPrefix(path, dir), string(os.PathSeparator), "_"))
 		if err := os.MkdirAll(held, 0o755); err != nil {

@@ -445,6 +445,7 @@ func decide(ctx context.Context, conn *sql.Conn, rules *Rules, cfg Config, o Run
 	if err := writeRules(ctx, conn, byID, cfg); err != nil {
 		return err
 	}
+	step("rules written")
 	events, err := signalEvents(ctx, conn, byID, changed, transitions, asOf, policy.optedOut, cfg.UnassignedQueue, o)
 	if err != nil {
 		return err
