@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -156,24 +155,15 @@ issue's bars are medians of three). --format json for tracking.`,
 
 	var full bool
 	var brokers string
-	child := &cobra.Command{
-		Use: "stage-project CONFIG STAGE", Hidden: true, Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g.config = args[0]
-			p, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			env := &pipeline.Env{Project: p, W: w, Logger: g.logger, Full: full, Brokers: splitList(brokers)}
-			res, err := pipeline.Run(cmd.Context(), env, args[1])
-			if err != nil {
-				return err
-			}
-			res.Summary = nil
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(stageChild{Result: res, PeakRSS: peakRSS()})
-		},
-	}
+	child := benchChild(g, "stage-project CONFIG STAGE", 2, func(ctx context.Context, env *pipeline.Env, args []string) (any, error) {
+		env.Full, env.Brokers = full, splitList(brokers)
+		res, err := pipeline.Run(ctx, env, args[0])
+		if err != nil {
+			return nil, err
+		}
+		res.Summary = nil
+		return stageChild{Result: res, PeakRSS: peakRSS()}, nil
+	})
 	child.Flags().BoolVar(&full, "full", false, "recompute instead of catching up")
 	child.Flags().StringVar(&brokers, "brokers", "", "Kafka brokers for publish")
 	cmd.AddCommand(child)

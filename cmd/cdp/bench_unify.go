@@ -17,7 +17,6 @@ import (
 	"cdp/pipeline"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
-	"cdp/warehouse"
 )
 
 func newBenchUnifyCmd(g *globals) *cobra.Command {
@@ -43,42 +42,24 @@ day is compared with.`,
 			return benchUnify(cmd.Context(), g, cmd.OutOrStdout(), records, days, data, describe)
 		},
 	}
-	child := &cobra.Command{
-		Use: "unify-project CONFIG", Hidden: true, Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g.config = args[0]
-			p, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			res, err := pipeline.Run(cmd.Context(), &pipeline.Env{Project: p, W: w, Logger: g.logger}, "unify")
-			if err != nil {
-				return err
-			}
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(childReport{Summary: res.Summary.(*identity.Summary), PeakRSS: peakRSS()})
-		},
-	}
+	child := benchChild(g, "unify-project CONFIG", 1, func(ctx context.Context, env *pipeline.Env, _ []string) (any, error) {
+		res, err := pipeline.Run(ctx, env, "unify")
+		if err != nil {
+			return nil, err
+		}
+		return childReport{Summary: res.Summary.(*identity.Summary), PeakRSS: peakRSS()}, nil
+	})
 	cmd.AddCommand(child)
 	cmd.Flags().BoolVar(&describe, "describe", false, "after each unify, also time the core model, tags, tiers and the 360 view (in a child process)")
 	var describeFull bool
-	describeChild := &cobra.Command{
-		Use: "describe-project CONFIG", Hidden: true, Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g.config = args[0]
-			p, w, err := g.openProject(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
-			r, err := describeAll(cmd.Context(), g, p, w, describeFull)
-			if err != nil {
-				return err
-			}
-			r.PeakRSS = peakRSS()
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
-		},
-	}
+	describeChild := benchChild(g, "describe-project CONFIG", 1, func(ctx context.Context, env *pipeline.Env, _ []string) (any, error) {
+		r, err := describeAll(ctx, env, describeFull)
+		if err != nil {
+			return nil, err
+		}
+		r.PeakRSS = peakRSS()
+		return r, nil
+	})
 	describeChild.Flags().BoolVar(&describeFull, "full", false, "build the core model in full and compute every tag")
 	cmd.AddCommand(describeChild)
 	cmd.Flags().IntVar(&records, "records", 1_000_000, "source customer records to unify (about 3.2 per party since core banking is a fifth system)")
@@ -205,6 +186,29 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 	return nil
 }
 
+// benchChild is a hidden command a benchmark runs in a child process: it
+// opens the project args[0] (the warehouse under the project's memory
+// budget, as every command does), runs fn on it, and prints what fn
+// returns as one JSON object on stdout.
+func benchChild(g *globals, use string, nargs int, fn func(ctx context.Context, env *pipeline.Env, args []string) (any, error)) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Hidden: true, Args: cobra.ExactArgs(nargs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g.config = args[0]
+			p, w, err := g.openProject(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			r, err := fn(cmd.Context(), &pipeline.Env{Project: p, W: w, Logger: g.logger}, args[1:])
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
+		},
+	}
+}
+
 // childReport is what the hidden unify-project command prints.
 type childReport struct {
 	Summary *identity.Summary `json:"summary"`
@@ -257,10 +261,10 @@ type describeReport struct {
 
 // describeAll runs the describe stages in order, through the pipeline's
 // registry, and times each.
-func describeAll(ctx context.Context, g *globals, p *pipeline.Project, w *warehouse.Warehouse, full bool) (*describeReport, error) {
+func describeAll(ctx context.Context, env *pipeline.Env, full bool) (*describeReport, error) {
 	r := &describeReport{Seconds: map[string]float64{}}
 	start := time.Now()
-	env := &pipeline.Env{Project: p, W: w, Logger: g.logger, Full: full}
+	env.Full = full
 	cat, err := env.Catalog()
 	if err != nil {
 		return nil, err
