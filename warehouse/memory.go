@@ -188,3 +188,10 @@ func (g *goLimit) close() {
 		g.done.Wait()
 	}
 }
+
+// MissingInput tells whether err is DuckDB's error about a table or column
+// that does not exist (a Catalog or Binder error): the one kind of failure
+// where "build the stage before it first" is the right hint.
+func MissingInput(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "Catalog Error") || strings.Contains(err.Error(), "Binder Error"))
+}

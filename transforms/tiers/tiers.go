@@ -261,7 +261,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 // withModelHint adds to an error about a missing table or column that the
 // core model must be built first; other errors are returned as they are.
 func withModelHint(err error) error {
-	if strings.Contains(err.Error(), "Catalog Error") || strings.Contains(err.Error(), "Binder Error") {
+	if warehouse.MissingInput(err) {
 		return fmt.Errorf("%w (build the core model first: cdp model)", err)
 	}
 	return err

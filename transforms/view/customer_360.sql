@@ -2,7 +2,9 @@
 -- Identity is masked here by the PII policy's macros (cdp/pii: ID numbers
 -- keep their first 6 and last 4 characters, mobiles their first 3 and last
 -- 4); the full values stay in core.party. Needs the core model, mart.value_tier (with mart.contribution) and mart.tags.
-CREATE OR REPLACE TABLE mart.customer_360 AS
+-- The build runs in parts, each over a range of party ids: {part:COLUMN}
+-- is that range's condition on COLUMN (cdp/transforms/view: the parts
+-- follow the memory budget, one part up to a few hundred thousand parties).
 WITH day AS (
     SELECT coalesce(max(as_of_date), current_date) AS d FROM core.aum_daily
 ), aum AS (
@@ -12,7 +14,7 @@ WITH day AS (
            coalesce(any_value(a.aum) FILTER (a.as_of_date = day.d), 0) AS aum_now,
            arg_min(a.aum, a.as_of_date) FILTER (a.as_of_date >= day.d - INTERVAL 30 DAY) AS aum_30d_start,
            arg_min(a.aum, a.as_of_date) AS aum_90d_start
-    FROM core.aum_daily a, day WHERE a.as_of_date >= day.d - INTERVAL 90 DAY GROUP BY a.party_id
+    FROM core.aum_daily a, day WHERE a.as_of_date >= day.d - INTERVAL 90 DAY AND {part:a.party_id} GROUP BY a.party_id
 ), holdings AS (
     SELECT party_id,
            sum(amount_cny) FILTER (product_type IN ('DEMAND', 'TIME_DEPOSIT', 'LARGE_CD')) AS deposits,
@@ -21,32 +23,32 @@ WITH day AS (
            sum(amount_cny) FILTER (product_type = 'INSURANCE') AS insurance,
            sum(amount_cny) FILTER (product_type IN ('TRUST', 'PRIVATE_FUND')) AS trusts_private_funds,
            count(DISTINCT product_type) AS product_types
-    FROM core.holding WHERE party_id IS NOT NULL GROUP BY party_id
+    FROM core.holding WHERE party_id IS NOT NULL AND {part:party_id} GROUP BY party_id
 ), credit AS (
     SELECT party_id, sum(balance) FILTER (status = 'ACTIVE') AS credit_exposure,
            count(*) FILTER (status = 'ACTIVE') AS active_loans, max(five_class) AS worst_five_class,
            max(overdue_days) AS max_overdue_days
-    FROM core.loan WHERE party_id IS NOT NULL GROUP BY party_id
+    FROM core.loan WHERE party_id IS NOT NULL AND {part:party_id} GROUP BY party_id
 ), cards AS (
     SELECT a.party_id, count(DISTINCT a.card_account_id) AS card_accounts,
            arg_max(a.product_tier, CASE a.product_tier WHEN 'INFINITE' THEN 5 WHEN 'DIAMOND' THEN 4
                WHEN 'PLATINUM' THEN 3 WHEN 'GOLD' THEN 2 ELSE 1 END) AS best_card_tier,
            sum(DISTINCT a.credit_limit) AS card_limit
-    FROM core.card_account a WHERE a.party_id IS NOT NULL GROUP BY a.party_id
+    FROM core.card_account a WHERE a.party_id IS NOT NULL AND {part:a.party_id} GROUP BY a.party_id
 ), spend AS (
     -- Card and e-banking activity of the last 30 days, from the per-day sums.
     SELECT a.party_id, sum(a.purchase_amount) AS card_spend_30d, CAST(sum(a.n) AS BIGINT) AS card_txns_30d
-    FROM core.activity_day a, day WHERE a.src = 'card' AND a.party_id IS NOT NULL AND a.day > day.d - INTERVAL 30 DAY
+    FROM core.activity_day a, day WHERE a.src = 'card' AND a.party_id IS NOT NULL AND {part:a.party_id} AND a.day > day.d - INTERVAL 30 DAY
     GROUP BY a.party_id
 ), digital AS (
     SELECT a.party_id, CAST(sum(a.n) AS BIGINT) AS digital_events_30d, max(a.last_login) AS last_login,
            sum(a.cross_border_events) > 0 AS cross_border
-    FROM core.activity_day a, day WHERE a.src = 'ebank' AND a.party_id IS NOT NULL AND a.day > day.d - INTERVAL 30 DAY
+    FROM core.activity_day a, day WHERE a.src = 'ebank' AND a.party_id IS NOT NULL AND {part:a.party_id} AND a.day > day.d - INTERVAL 30 DAY
     GROUP BY a.party_id
 ), settle AS (
     -- Core banking settlements of the last 30 days, in and out.
     SELECT s.party_id, sum(s.amount_cny) AS settlement_30d, count(DISTINCT s.counterparty_name) AS counterparties_30d
-    FROM core.settlement s, day WHERE s.party_id IS NOT NULL AND CAST(s.txn_time AS DATE) > day.d - INTERVAL 30 DAY
+    FROM core.settlement s, day WHERE s.party_id IS NOT NULL AND {part:s.party_id} AND CAST(s.txn_time AS DATE) > day.d - INTERVAL 30 DAY
       AND CAST(s.txn_time AS DATE) <= day.d
     GROUP BY s.party_id
 ), rels AS (
@@ -57,17 +59,18 @@ WITH day AS (
            list(DISTINCT other ORDER BY other) AS related_parties
     FROM (SELECT party_id, related_party_id AS other, rel_type, 'company' AS role FROM core.party_relationship
           UNION ALL SELECT related_party_id, party_id, rel_type, 'person' FROM core.party_relationship)
+    WHERE {part:party_id}
     GROUP BY party_id
 ), last_month AS (
     -- contribution of the last closed month (mart.contribution)
     SELECT c.party_id, c.contribution FROM mart.contribution c, day
-    WHERE c.month = CAST(date_trunc('month', day.d) - INTERVAL 1 MONTH AS DATE)
+    WHERE c.month = CAST(date_trunc('month', day.d) - INTERVAL 1 MONTH AS DATE) AND {part:c.party_id}
 ), tag_map AS (
     -- A JSON object cast to a MAP: the same map (every key, NULL values
     -- kept) at about 60% of the cost of map_from_entries(list(...)), whose
     -- list() aggregate of millions of strings dominated this build.
     SELECT party_id, CAST(json_group_object(tag_id, value) AS MAP(VARCHAR, VARCHAR)) AS tags
-    FROM mart.tags GROUP BY party_id
+    FROM mart.tags WHERE {part:party_id} GROUP BY party_id
 )
 SELECT p.party_id, p.party_type, p.name,
        mask_id(p.id_no) AS id_no_masked,
@@ -116,3 +119,4 @@ LEFT JOIN cards k USING (party_id) LEFT JOIN spend s USING (party_id) LEFT JOIN 
 LEFT JOIN settle st USING (party_id) LEFT JOIN rels r USING (party_id) LEFT JOIN tag_map t USING (party_id)
 LEFT JOIN mart.contribution_12m ct USING (party_id) LEFT JOIN last_month lm USING (party_id)
 LEFT JOIN mart.party_open_signals os USING (party_id)
+WHERE {part:p.party_id}
