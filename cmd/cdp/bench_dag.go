@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cdp/connectors/contract"
+	"cdp/connectors/files"
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
 	"cdp/pipeline/config"
@@ -456,10 +457,12 @@ type dagFile struct {
 	delim    string
 }
 
-// dagInputs lists the data files of the project's file feeds, split into
-// those of the first days and those of the last (held-back) day.
+// dagInputs lists the data files of the project's file feeds (each
+// entity's that the project loads), split into those of the first days
+// and those of the last (held-back) day by the business date the file's
+// name carries under the entity's pattern, as ingest reads it.
 func dagInputs(p *pipeline.Project, last time.Time) (first, lastDay []dagFile, err error) {
-	compact, iso := last.Format("20060102"), last.Format(time.DateOnly)
+	lastYMD := last.Format("20060102")
 	for _, f := range p.Feeds {
 		if f.Kind != config.KindFiles || (f.Enabled != nil && !*f.Enabled) || f.Spec() == nil {
 			continue
@@ -469,6 +472,9 @@ func dagInputs(p *pipeline.Project, last time.Time) (first, lastDay []dagFile, e
 			enc = f.Spec().Encoding
 		}
 		for _, e := range f.Spec().Entities {
+			if len(f.Entities) > 0 && !slices.Contains(f.Entities, e.Name) {
+				continue
+			}
 			pattern := e.Pattern
 			if o, ok := f.Patterns[e.Name]; ok {
 				pattern = o
@@ -494,8 +500,16 @@ func dagInputs(p *pipeline.Project, last time.Time) (first, lastDay []dagFile, e
 				if !st.Mode().IsRegular() {
 					continue
 				}
+				rel, err := filepath.Rel(p.Resolve(f.Path), m)
+				if err != nil {
+					return nil, nil, err
+				}
+				day := files.BusinessDate(pattern, filepath.ToSlash(rel))
+				if day == "" && (strings.Contains(pattern, "{D}") || strings.Contains(pattern, "{DATE}")) {
+					continue // the glob's match is not a file of the pattern
+				}
 				df := dagFile{path: m, bytes: st.Size(), format: format, encoding: enc, delim: delim}
-				if rel := strings.TrimPrefix(m, p.Resolve(f.Path)); strings.Contains(rel, compact) || strings.Contains(rel, iso) {
+				if day == lastYMD {
 					lastDay = append(lastDay, df)
 				} else {
 					first = append(first, df)
