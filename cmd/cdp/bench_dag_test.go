@@ -92,6 +92,20 @@ func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
 		if a.Parties != bank || a.Touched < most || a.Touched > min(sum, bank) || most == 0 || a.ByTable["card_txn"] == 0 {
 			t.Errorf("activity %+v against a bank of %d parties", a, bank)
 		}
+		// Changed: at least the table that changed most's parties, at most
+		// the bank; a new card transaction is a change, and so is a
+		// snapshot row whose values moved — but not every party's rows
+		// moved on a quiet day.
+		most, sum = 0, 0
+		for _, n := range a.ChangedByTable {
+			most, sum = max(most, n), sum+n
+		}
+		if a.Changed < most || a.Changed > min(sum, bank) || a.ChangedByTable["card_txn"] == 0 || a.ChangedByTable["holding_daily"] == 0 {
+			t.Errorf("changed %d parties of %d, by table %v", a.Changed, bank, a.ChangedByTable)
+		}
+		if a.Changed >= a.Touched {
+			t.Errorf("the day changed %d parties' rows and gave %d a new row: a daily snapshot's unchanged rows are not changes", a.Changed, a.Touched)
+		}
 	}
 	if got := rep.Phases[0].Stages[0].Rows + rep.Phases[1].Stages[0].Rows; got != loaded {
 		t.Errorf("ingest reported %d rows over the two days; ops.loads holds %d", got, loaded)

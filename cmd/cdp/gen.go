@@ -69,6 +69,7 @@ hold every day but the last.`,
 	f.StringVar(&end, "end", "2026-11-20", "last business date (YYYY-MM-DD)")
 	f.Float64Var(&o.BadRowRate, "bad-rows", 0.0005, "share of data rows deliberately damaged (0 = none)")
 	f.IntVar(&o.HistoryMonths, "history-months", synthbank.DefaultHistoryMonths, "months of core banking's monthly summary (月日均) before the first day, for the 12-month key-account criteria (0 = none)")
+	f.Float64Var(&o.Activity, "activity", 0, fmt.Sprintf("share of the parties acting on a business day (card purchases, e-banking, discretionary trades, payments); planted parties always act. 0 = every party every day, against which the planted behaviours of the window's last days stand out; %g is a quiet bank's day, what cdp bench dag measures", synthbank.DefaultActivity))
 	f.StringVar(&brokers, "kafka", "", "also produce e-banking events to these brokers (host:port,...)")
 	f.StringVar(&topic, "topic", "ebank.events", "topic for --kafka")
 	f.IntVar(&o.StreamDays, "stream-days", 2, "with --kafka: days of events produced to the topic")

@@ -268,6 +268,9 @@ func cardIncome(tx *cardTxn) (fee, interchange int64) {
 
 func (w *world) dayTxns(r *rand.Rand, a *cardAccount, di int, out []cardTxn) []cardTxn {
 	days := len(w.days)
+	if w.quiet(a.holder.rec.p, di) {
+		return out
+	}
 	for i := 0; i < a.counts[di]; i++ {
 		tx := cardTxn{acct: a, sec: 7*3600 + r.IntN(17*3600), currency: "CNY", country: "CN", typ: "PURCHASE"}
 		if r.IntN(50) == 0 {

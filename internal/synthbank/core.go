@@ -392,7 +392,7 @@ func (w *world) writeCore(ctx context.Context, g *generation) error {
 		}
 		for _, p := range companies {
 			cp := w.core[p]
-			if p.in[sysCore] == 0 || cp.settle == 0 {
+			if p.in[sysCore] == 0 || cp.settle == 0 || w.quiet(p, di) {
 				continue
 			}
 			vol := cp.settle

@@ -144,8 +144,11 @@ func newCounterparties(seed int64) *counterparties {
 
 // dayEvents draws one user's events for window day di.
 func (w *world) dayEvents(r *rand.Rand, cp *counterparties, u *ebankUser, di int, out []ebankEvent) []ebankEvent {
-	n := w.count(r, u, di)
 	p := u.rec.p
+	if w.quiet(p, di) {
+		return out
+	}
+	n := w.count(r, u, di)
 	mk := func(typ uint8) ebankEvent {
 		e := ebankEvent{user: u, typ: typ, amount: -1, cross: -1}
 		if u.corporate {

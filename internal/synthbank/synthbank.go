@@ -47,6 +47,17 @@ type Options struct {
 	// HistoryMonths of core banking's monthly summary (月日均) before the
 	// window's first month, delivered with the first day; 0 = none.
 	HistoryMonths int
+	// Activity is the share of parties that use the bank on a given
+	// business day — card purchases, e-banking, discretionary wealth
+	// trades, a company's settlements (see quiet). 0 (and 1) keep every
+	// party active every day, as test banks are made: the planted
+	// behaviours are read over the window's last days, and stand out only
+	// against neighbours whose activity is steady. Planted and guarded
+	// parties act every day whatever the share; contractual flows
+	// (maturities, repayments), the daily snapshots and the market's moves
+	// of fund values happen on every day. DefaultActivity is cdp bench
+	// dag's, where the day's cost is measured.
+	Activity float64
 	// Progress, when set, is told about each stage ("world", "credit",
 	// "wealth", "card", "ebank", "core_banking", "external", "truth") as days complete. Calls are
 	// serialised; the callback need not be safe for concurrent use.
@@ -62,6 +73,10 @@ const (
 	// DefaultHistoryMonths with the window's own month make the twelve
 	// months the key-account criteria read.
 	DefaultHistoryMonths = 11
+	// DefaultActivity is the share of parties acting on a business day at
+	// which incremental runs are measured: most persons do nothing on most
+	// days.
+	DefaultActivity = 0.15
 )
 
 // DefaultEnd is the default last business date, 2026-11-20 in China time.
@@ -117,6 +132,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("synthbank: Days must be 1..366, got %d", o.Days)
 	case o.BadRowRate < 0 || o.BadRowRate > 0.1:
 		return fmt.Errorf("synthbank: BadRowRate must be within [0, 0.1], got %g", o.BadRowRate)
+	case o.Activity < 0 || o.Activity > 1:
+		return fmt.Errorf("synthbank: Activity must be within [0, 1], got %g", o.Activity)
 	case o.StreamDays < 0:
 		return fmt.Errorf("synthbank: StreamDays must not be negative, got %d", o.StreamDays)
 	}

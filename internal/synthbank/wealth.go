@@ -647,7 +647,7 @@ func (w *world) simulateClient(r *rand.Rand, book *wealthBook, c *wealthClient, 
 		}
 		return trades
 	}
-	if c.rec.p.beh == behAUMOutflow || r.Float64() >= 0.03 {
+	if c.rec.p.beh == behAUMOutflow || r.Float64() >= 0.03 || w.quiet(c.rec.p, di) {
 		return trades
 	}
 	if r.IntN(2) == 0 && demand.amount >= 10_000*100 {

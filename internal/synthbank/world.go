@@ -265,6 +265,25 @@ func newRand(seed int64, stream string, n int) *rand.Rand {
 
 func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
 
+// quiet says whether party p does nothing of its own on window day di:
+// with Options.Activity in (0, 1), each unguarded party acts on a day with
+// that probability, drawn from a stream of its own for the party and day
+// (so the choice does not move any other draw). A quiet party makes no
+// card purchases, e-banking events, discretionary trades or settlements.
+func (w *world) quiet(p *party, di int) bool {
+	a := w.o.Activity
+	if a <= 0 || a >= 1 || p.guard {
+		return false
+	}
+	x := uint64(w.o.Seed)*0x9E3779B97F4A7C15 ^ uint64(p.idx)<<20 ^ uint64(di)
+	// splitmix64's finaliser: a uniform draw from (seed, party, day)
+	x += 0x9E3779B97F4A7C15
+	x = (x ^ x>>30) * 0xBF58476D1CE4E5B9
+	x = (x ^ x>>27) * 0x94D049BB133111EB
+	x ^= x >> 31
+	return float64(x>>11)/(1<<53) >= a
+}
+
 // lognormalIn draws exp(N(mu, sigma)) until it falls inside [lo, hi].
 func lognormalIn(r *rand.Rand, median, sigma, lo, hi float64) float64 {
 	for i := 0; i < 64; i++ {
