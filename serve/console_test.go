@@ -161,7 +161,8 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 		t.Errorf("identity page: %d, want the rules and %d parties\n%s", code, parties, body)
 	}
 	if code, _, body := get(ana, "/console/catalog"); code != 200 || !strings.Contains(body, "<code>churn_settlement_drop</code>") ||
-		!strings.Contains(body, "<code>settlement_volume_30d</code>") {
+		!strings.Contains(body, "<code>settlement_volume_30d</code>") ||
+		!strings.Contains(body, "<td><code>gender</code></td><td>natural</td><td>性别 · Gender</td><td>enum</td><td>current</td><td>party</td>") {
 		t.Errorf("catalog page: %d\n%s", code, body)
 	}
 	if code, _, _ := get(ana, "/console/customer?q=nobody-at-all"); code != http.StatusNotFound {

@@ -85,6 +85,7 @@ var migrations = []migration{
 	fileMigration(22, "0022_contribution.sql"),
 	fileMigration(23, "0023_open_signals.sql"),
 	fileMigration(24, "0024_external.sql"),
+	fileMigration(25, "0025_party_prints.sql"),
 }
 
 // fileDateMacro defines core.file_date(source): the business date of a

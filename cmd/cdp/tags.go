@@ -157,6 +157,9 @@ func printTagEval(w io.Writer, s *tags.EvalSummary) {
 func printTagRun(w io.Writer, s *tags.RunSummary) {
 	fmt.Fprintf(w, "tags %s as of %s: %d tags (%d skipped, inputs unchanged), %d values computed, %d changed in %.1fs\n",
 		s.RunID, s.AsOf, s.Tags, s.Unchanged, s.Values, s.Changes, s.Seconds)
+	if s.Partial > 0 {
+		fmt.Fprintf(w, "  %d party-scoped tags computed for the %d parties whose rows changed only\n", s.Partial, s.PartialParties)
+	}
 	if s.Baseline {
 		fmt.Fprintln(w, "  baseline run: no tag-change events (CRMs take the starting values from cdp.profile or SQL)")
 	} else {

@@ -17,6 +17,7 @@
 //	    values: [lt_1m, 1m_6m, ge_6m] # enum only: every value the SQL may give
 //	    description: …
 //	    reads: dated                  # dated | current (see below)
+//	    scope: party                  # party | bank (default; see below)
 //	    sql: |                        # columns party_id and value; at most one row per party
 //	      SELECT party_id, … AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}
 //
@@ -30,6 +31,13 @@
 // golden record, the latest snapshot of loans and cards, relationships): a
 // past day shows today's state. Left out, reads is dated when the SQL uses
 // {as_of} or {day:…}, else current.
+//
+// A tag's scope says whose rows a party's value comes from: party when
+// from that party's own rows alone (its rows of every table with a
+// party_id; tables without one, like reference data, whole), bank (the
+// default) when from other parties' rows too. A run computes a current,
+// party-scoped tag whose SQL is unchanged only for the parties whose rows
+// changed in the tables it reads (see Run).
 package tags
 
 import (
@@ -79,6 +87,12 @@ type Tag struct {
 	Owner       string   `yaml:"owner"`
 	// Reads is dated or current (see the package doc).
 	Reads string `yaml:"reads"`
+	// Scope is party when a party's value comes from that party's own rows
+	// alone (in every table it reads that has a party_id; tables without
+	// one are read whole), so a run may compute it for the parties whose
+	// rows changed (PartyScope); bank (the default) when it reads other
+	// parties' rows too — relationships, counts over the bank.
+	Scope string `yaml:"scope"`
 	// Replaces says a project's tag replaces the built-in tag of its id.
 	Replaces bool `yaml:"replaces"`
 
@@ -278,6 +292,13 @@ func parseFile(name string, data []byte) (*file, Problems) {
 		default:
 			bad("reads %q: want dated (facts up to the as-of day) or current (the current state)", t.Reads)
 		}
+		switch t.Scope {
+		case "":
+			t.Scope = BankScope
+		case PartyScope, BankScope:
+		default:
+			bad("scope %q: want party (a party's value from its own rows alone) or bank (it reads other parties' rows too)", t.Scope)
+		}
 	}
 	return &f, probs
 }
@@ -286,6 +307,12 @@ func parseFile(name string, data []byte) (*file, Problems) {
 const (
 	Dated   = "dated"   // facts dated up to the as-of day: reproducible for a past day
 	Current = "current" // the current state: a past day shows today's
+)
+
+// Scopes of a tag's value.
+const (
+	PartyScope = "party" // from the party's own rows alone
+	BankScope  = "bank"  // from other parties' rows too
 )
 
 // Query is the tag's SQL for business day asOf (YYYY-MM-DD), its

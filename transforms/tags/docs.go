@@ -14,18 +14,19 @@ func Docs(w io.Writer, cat *Catalog) error {
 	fmt.Fprint(w, "as of a business day. A **dated** tag reads only facts up to that day (the day's snapshot, the newest on or before it,\n"+
 		"and events in windows ending on it): evaluated for a past day (`cdp tags eval --as-of`), it gives the value the run of\n"+
 		"that day recorded. A **current** tag reads the current state (the golden record, the latest snapshot of loans and\n"+
-		"cards, relationships), so a past day shows today's state.\n\n")
+		"cards, relationships), so a past day shows today's state. A tag of scope **party** gives a party a value from its own\n"+
+		"rows alone, so a run may compute it for the parties whose rows changed; **bank** tags read other parties' rows too.\n\n")
 	for _, c := range Categories {
 		ts := by[c.ID]
 		if len(ts) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "## %s %s (`%s`, %d tags)\n\n", c.ZH, c.EN, c.ID, len(ts))
-		fmt.Fprintln(w, "| id | 名称 | name | type | values | reads | description | owner |")
-		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- |")
+		fmt.Fprintln(w, "| id | 名称 | name | type | values | reads | scope | description | owner |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, t := range ts {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", t.ID, cell(t.NameZH), cell(t.NameEN), t.Type,
-				cell(strings.Join(t.Values, ", ")), t.Reads, cell(t.Description), cell(t.Owner))
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", t.ID, cell(t.NameZH), cell(t.NameEN), t.Type,
+				cell(strings.Join(t.Values, ", ")), t.Reads, t.Scope, cell(t.Description), cell(t.Owner))
 		}
 		fmt.Fprintln(w)
 		for _, t := range ts {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -42,9 +43,14 @@ type RunSummary struct {
 	Tags  int    `json:"tags"`
 	// Unchanged is how many tags were skipped because nothing they read
 	// changed since they were last computed; Values counts the others'.
-	Unchanged int   `json:"unchanged_skipped"`
-	Values    int64 `json:"values"`
-	Changes   int64 `json:"changes"`
+	Unchanged int `json:"unchanged_skipped"`
+	// Partial is how many of the computed tags were computed for the
+	// parties whose rows changed only (party-scoped tags, see Run), and
+	// PartialParties how many parties that was, over all of them.
+	Partial        int   `json:"changed_parties_only"`
+	PartialParties int64 `json:"changed_parties"`
+	Values         int64 `json:"values"`
+	Changes        int64 `json:"changes"`
 	// Events is how many tag-change events (one per party with changes)
 	// went to the outbox; none on the baseline run, the first on an empty
 	// mart.tags, whose values CRMs take from cdp.profile or SQL instead.
@@ -111,14 +117,18 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
 	}
-	inputs, err := tagInputs(ctx, conn, cat, queries, runID)
+	inputs, read, changed, err := tagInputs(ctx, conn, cat, queries, runID)
 	if err != nil {
 		return nil, err
 	}
 	last := map[string]string{}
+	lastQuery := map[string]string{}
 	if existing > 0 && !o.Full {
-		// the input hash each tag was last computed with
+		// the input hash each tag was last computed with, and its SQL's
 		if last, err = keyed[string](ctx, conn, `SELECT tag_id, inputs FROM ops.tag_inputs`); err != nil {
+			return nil, fmt.Errorf("ops.tag_inputs: %w", err)
+		}
+		if lastQuery, err = keyed[string](ctx, conn, `SELECT tag_id, query FROM ops.tag_inputs WHERE query IS NOT NULL`); err != nil {
 			return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 		}
 	}
@@ -129,14 +139,64 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		computed = append(computed, t)
 	}
+	pp, err := partyPrints(ctx, conn, cat, read, changed, log)
+	if err != nil {
+		return nil, fmt.Errorf("party prints: %w", err)
+	}
+	// A party-scoped tag whose SQL is what it was, and of whose tables only
+	// those keyed by party changed, is computed for the parties whose rows
+	// there changed: the others' values are what they were.
+	partial := map[string][]string{} // tag → the changed tables its parties come from
+	for _, t := range computed {
+		if !pp.tags[t.ID] || lastQuery[t.ID] != queryHash(queries[t.ID]) {
+			continue
+		}
+		var from []string
+		ok := true
+		for _, tb := range read[t.ID].Tables {
+			key := qualified(tb)
+			if !changed[key] {
+				continue
+			}
+			if !pp.diffed[key] {
+				ok = false
+				break
+			}
+			from = append(from, key)
+		}
+		if ok {
+			partial[t.ID] = from
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_dirty (tag_id VARCHAR, party_id VARCHAR)`); err != nil {
+		return nil, err
+	}
+	for _, t := range computed {
+		from, ok := partial[t.ID]
+		if !ok || len(from) == 0 {
+			continue
+		}
+		lits := make([]string, len(from))
+		for i, f := range from {
+			lits[i] = warehouse.Literal(f)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO cdp_tag_dirty SELECT DISTINCT `+warehouse.Literal(t.ID)+`, party_id
+			FROM cdp_party_changes WHERE table_name IN (`+strings.Join(lits, ", ")+`)`); err != nil {
+			return nil, fmt.Errorf("%s: changed parties: %w", t.ID, err)
+		}
+	}
 	for _, t := range computed {
 		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%s) WHERE party_id IS NOT NULL`,
 			warehouse.Literal(t.ID), queries[t.ID])
+		if _, ok := partial[t.ID]; ok {
+			q += ` AND party_id IN (SELECT party_id FROM cdp_tag_dirty WHERE tag_id = ` + warehouse.Literal(t.ID) + `)`
+		}
 		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
-		log.Debug("tag computed", "tag", t.ID, "seconds", time.Since(t0).Seconds())
+		_, part := partial[t.ID]
+		log.Debug("tag computed", "tag", t.ID, "changed_parties_only", part, "seconds", time.Since(t0).Seconds())
 	}
 	lit := warehouse.Literal
 	day := "DATE " + lit(asOf)
@@ -145,13 +205,13 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	// semi-join on them costs a fraction of an IN list of 127 literals
 	// over millions of rows.
 	ids := func(name string, tags []*Tag) error {
-		q := `CREATE OR REPLACE TEMP TABLE ` + name + ` (tag_id VARCHAR, inputs VARCHAR)`
+		q := `CREATE OR REPLACE TEMP TABLE ` + name + ` (tag_id VARCHAR, inputs VARCHAR, query VARCHAR)`
 		if len(tags) > 0 {
 			vals := make([]string, len(tags))
 			for i, t := range tags {
-				vals[i] = "(" + lit(t.ID) + ", " + lit(inputs[t.ID]) + ")"
+				vals[i] = "(" + lit(t.ID) + ", " + lit(inputs[t.ID]) + ", " + lit(queryHash(queries[t.ID])) + ")"
 			}
-			q = `CREATE OR REPLACE TEMP TABLE ` + name + ` AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) v(tag_id, inputs)`
+			q = `CREATE OR REPLACE TEMP TABLE ` + name + ` AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) v(tag_id, inputs, query)`
 		}
 		_, err := conn.ExecContext(ctx, q)
 		return err
@@ -162,11 +222,18 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if err := ids("cdp_tag_computed", computed); err != nil {
 		return nil, err
 	}
+	whole := slices.DeleteFunc(slices.Clone(computed), func(t *Tag) bool { _, ok := partial[t.ID]; return ok })
+	if err := ids("cdp_tag_whole", whole); err != nil {
+		return nil, err
+	}
 	// Only the catalog's tags are compared: a tag removed from the catalog
 	// keeps its last values rather than vanishing from history.
 	inCatalog := "tag_id IN (SELECT tag_id FROM cdp_tag_catalog)"
-	// Of those, only the tags computed: a skipped one keeps its values.
+	// Of those, only the tags computed: a skipped one keeps its values;
+	// and of a tag computed for changed parties, only theirs.
 	inComputed := "tag_id IN (SELECT tag_id FROM cdp_tag_computed)"
+	compared := `(SELECT * FROM mart.tags WHERE tag_id IN (SELECT tag_id FROM cdp_tag_whole)
+		UNION ALL SELECT t.* FROM mart.tags t SEMI JOIN cdp_tag_dirty d ON d.tag_id = t.tag_id AND d.party_id = t.party_id)`
 	stmts := []string{
 		// What differs from the current values (NULL-safe: a value appearing
 		// or disappearing is a change too).
@@ -174,7 +241,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		 SELECT coalesce(n.party_id, o.party_id) AS party_id, coalesce(n.tag_id, o.tag_id) AS tag_id,
 		        o.value AS old_value, n.value AS new_value, n.party_id IS NULL AS gone
 		 FROM cdp_tag_values n
-		 FULL JOIN (SELECT * FROM mart.tags WHERE ` + inComputed + `) o
+		 FULL JOIN ` + compared + ` o
 		   ON o.party_id = n.party_id AND o.tag_id = n.tag_id
 		 WHERE o.party_id IS NULL OR n.party_id IS NULL OR o.value IS DISTINCT FROM n.value`,
 		`INSERT INTO mart.tag_changes SELECT ` + run + `, ` + day + `, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`,
@@ -199,11 +266,14 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		log.Debug("tag values written", "step", i, "seconds", time.Since(t0).Seconds())
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_inputs SELECT tag_id, inputs, now() FROM cdp_tag_computed`); err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_inputs (tag_id, inputs, computed_at, query) SELECT tag_id, inputs, now(), query FROM cdp_tag_computed`); err != nil {
 		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
-		Baseline: existing == 0}
+		Partial: len(partial), Baseline: existing == 0}
+	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT party_id) FROM cdp_tag_dirty`).Scan(&sum.PartialParties); err != nil {
+		return nil, err
+	}
 	if !sum.Baseline {
 		if sum.Events, err = queueTagEvents(ctx, conn, asOf, runID, o.AllowPII); err != nil {
 			return nil, fmt.Errorf("tag-change events: %w", err)
@@ -234,12 +304,20 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 // itself (now(), current_date, random() …), names a table that does not
 // exist, or does not parse gets a hash of its own every run, so it is
 // always computed.
-func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[string]string, runID string) (map[string]string, error) {
+//
+// It also returns what each tag reads, and the tables ("schema.name")
+// whose print is not the last run's.
+func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[string]string, runID string) (map[string]string, map[string]*reads, map[string]bool, error) {
 	lastCount, err := keyed[int64](ctx, conn, `SELECT table_name, row_count FROM ops.table_prints`)
 	if err != nil {
-		return nil, fmt.Errorf("ops.table_prints: %w", err)
+		return nil, nil, nil, fmt.Errorf("ops.table_prints: %w", err)
+	}
+	lastPrint, err := keyed[string](ctx, conn, `SELECT table_name, print FROM ops.table_prints`)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("ops.table_prints: %w", err)
 	}
 	prints := map[string]string{} // table → print; "" for a name that is not a table (a CTE)
+	changed := map[string]bool{}
 	fingerprint := func(schema, name string) (string, error) {
 		key := schema + "." + name
 		if p, ok := prints[key]; ok {
@@ -274,36 +352,41 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[st
 			return "", fmt.Errorf("ops.table_prints: %w", err)
 		}
 		prints[key] = p
+		if last, ok := lastPrint[key]; !ok || last != p {
+			changed[key] = true
+		}
 		return p, nil
 	}
 	out := map[string]string{}
+	read := map[string]*reads{}
 	for _, t := range cat.Tags {
 		h := sha256.New()
 		fmt.Fprintf(h, "%s\x00", queries[t.ID])
-		tables, volatile, err := tagReads(ctx, conn, queries[t.ID])
+		r, err := tagReads(ctx, conn, queries[t.ID])
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+			return nil, nil, nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
-		for _, tb := range tables {
+		for _, tb := range r.Tables {
 			schema, name := tb[0], tb[1]
 			if schema == "" {
 				schema = "main" // unqualified: a table of the default schema, or else a CTE
 			}
 			p, err := fingerprint(schema, name)
 			if err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 			if p == "" && tb[0] != "" {
-				volatile = true // a table that is not there: the tag's own SQL says so
+				r.Volatile = true // a table that is not there: the tag's own SQL says so
 			}
 			fmt.Fprintf(h, "%s.%s=%s\x00", schema, name, p)
 		}
-		if volatile {
+		if r.Volatile {
 			fmt.Fprintf(h, "%d", time.Now().UnixNano())
 		}
 		out[t.ID] = hex.EncodeToString(h.Sum(nil)[:16])
+		read[t.ID] = r
 	}
-	return out, nil
+	return out, read, changed, nil
 }
 
 // volatileFuncs give a different result from run to run over the same
@@ -316,20 +399,39 @@ var (
 		"localtimestamp": true, "localtime": true}
 )
 
-// tagReads parses sql with DuckDB (json_serialize_sql) and returns the
-// tables it names, as [schema, name] ("" when unqualified), and whether it
-// calls a volatile function. SQL that does not parse counts as volatile.
-func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (tables [][2]string, volatile bool, err error) {
+// reads is what a tag's SQL names, from DuckDB's parse of it.
+type reads struct {
+	// Tables are the tables it names, as [schema, name] ("" when
+	// unqualified), sorted and unique.
+	Tables [][2]string
+	// Volatile: it calls a function whose result changes by itself, or
+	// does not parse.
+	Volatile bool
+	// Names are every name its column references use (columns, and the
+	// tables or aliases that qualify them), lower case; Star that it
+	// selects * or COLUMNS(…) somewhere, which may read any column.
+	Names map[string]bool
+	Star  bool
+	// Aliases are the names its tables go by (their own, and AS …).
+	Aliases map[string]bool
+}
+
+// tagReads parses sql with DuckDB (json_serialize_sql) and returns what it
+// reads. SQL that does not parse counts as volatile.
+func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (*reads, error) {
 	var tree string
 	if err := conn.QueryRowContext(ctx, `SELECT CAST(json_serialize_sql(`+warehouse.Literal(sqlText)+`) AS VARCHAR)`).Scan(&tree); err != nil {
-		return nil, false, fmt.Errorf("parse: %w", err)
+		return nil, fmt.Errorf("parse: %w", err)
 	}
 	var root any
 	if err := json.Unmarshal([]byte(tree), &root); err != nil {
-		return nil, false, fmt.Errorf("parse tree: %w", err)
+		return nil, fmt.Errorf("parse tree: %w", err)
 	}
+	out := &reads{Names: map[string]bool{}, Aliases: map[string]bool{}}
+	var rowRefs []string // single-name column references: a column, or a table as a row
 	if m, ok := root.(map[string]any); !ok || m["error"] == true {
-		return nil, true, nil
+		out.Volatile = true
+		return out, nil
 	}
 	var walk func(n any)
 	walk = func(n any) {
@@ -338,14 +440,31 @@ func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (tables [][2]
 			if v["type"] == "BASE_TABLE" {
 				schema, _ := v["schema_name"].(string)
 				name, _ := v["table_name"].(string)
-				tables = append(tables, [2]string{strings.ToLower(schema), strings.ToLower(name)})
+				out.Tables = append(out.Tables, [2]string{strings.ToLower(schema), strings.ToLower(name)})
+				out.Aliases[strings.ToLower(name)] = true
+				if a, ok := v["alias"].(string); ok && a != "" {
+					out.Aliases[strings.ToLower(a)] = true
+				}
 			}
 			if f, ok := v["function_name"].(string); ok && volatileFuncs[strings.ToLower(f)] {
-				volatile = true
+				out.Volatile = true
 			}
-			if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" && len(cols) == 1 {
-				if c, ok := cols[0].(string); ok && volatileNames[strings.ToLower(c)] {
-					volatile = true
+			if v["class"] == "STAR" {
+				out.Star = true
+			}
+			if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" {
+				for _, c := range cols {
+					if c, ok := c.(string); ok {
+						out.Names[strings.ToLower(c)] = true
+					}
+				}
+				if len(cols) == 1 {
+					if c, ok := cols[0].(string); ok {
+						rowRefs = append(rowRefs, strings.ToLower(c))
+						if volatileNames[strings.ToLower(c)] {
+							out.Volatile = true
+						}
+					}
 				}
 			}
 			for _, c := range v {
@@ -358,8 +477,14 @@ func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (tables [][2]
 		}
 	}
 	walk(root)
-	slices.SortFunc(tables, func(a, b [2]string) int { return strings.Compare(a[0]+"."+a[1], b[0]+"."+b[1]) })
-	return slices.Compact(tables), volatile, nil
+	for _, c := range rowRefs {
+		if out.Aliases[c] {
+			out.Star = true // a table named as a value is its whole row
+		}
+	}
+	slices.SortFunc(out.Tables, func(a, b [2]string) int { return strings.Compare(a[0]+"."+a[1], b[0]+"."+b[1]) })
+	out.Tables = slices.Compact(out.Tables)
+	return out, nil
 }
 
 // keyed runs a query of two columns, a key and a value, into a map.
@@ -405,4 +530,138 @@ func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string, all
 		FROM (SELECT party_id,
 		             CAST(to_json(list_sort(list(struct_pack(tag_id := tag_id, old_value := `+value("old_value")+`, new_value := `+value("new_value")+`)))) AS VARCHAR) AS changes
 		      FROM cdp_tag_diff GROUP BY party_id)`, "key")
+}
+
+// queryHash is what ops.tag_inputs keeps of a tag's SQL as of the day.
+func queryHash(q string) string {
+	h := sha256.Sum256([]byte(q))
+	return hex.EncodeToString(h[:16])
+}
+
+// qualified is a table's key, "schema.name" (main when unqualified).
+func qualified(tb [2]string) string {
+	if tb[0] == "" {
+		return "main." + tb[1]
+	}
+	return tb[0] + "." + tb[1]
+}
+
+// printed is what partyPrints did for the run.
+type printed struct {
+	// tags are the party-scoped tags the prints serve (current, not
+	// volatile): those a run may compute for changed parties only.
+	tags map[string]bool
+	// diffed are the tables whose changed parties are in
+	// cdp_party_changes: changed since the last run, which printed them
+	// over the same columns.
+	diffed map[string]bool
+}
+
+// partyPrints keeps ops.party_prints, a print per party of every table
+// keyed by party (it has a party_id column) that a party-scoped tag reads:
+// the sum of the hashes of the party's rows over the columns those tags
+// name (all of them when one selects *), and their count. A table that
+// changed since the last run is printed again, and the parties whose print
+// moved (or that appeared or went) go to the temp table
+// cdp_party_changes(table_name, party_id). A table printed before over
+// other columns (the catalog changed) starts afresh: its changes are not
+// known this run, and the tags reading it are computed whole.
+func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, read map[string]*reads, changed map[string]bool, log *slog.Logger) (*printed, error) {
+	out := &printed{tags: map[string]bool{}, diffed: map[string]bool{}}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_party_changes (table_name VARCHAR, party_id VARCHAR)`); err != nil {
+		return nil, err
+	}
+	cols := map[string][]string{} // table keyed by party → its columns
+	rows, err := conn.QueryContext(ctx, `SELECT c.schema_name || '.' || c.table_name, c.column_name FROM duckdb_columns() c
+		WHERE c.database_name = current_database() AND c.column_name <> 'party_id' AND EXISTS (
+		  SELECT 1 FROM duckdb_columns() p WHERE p.database_name = c.database_name AND p.schema_name = c.schema_name
+		    AND p.table_name = c.table_name AND p.column_name = 'party_id')
+		ORDER BY c.column_index`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var table, col string
+		if err := rows.Scan(&table, &col); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cols[strings.ToLower(table)] = append(cols[strings.ToLower(table)], col)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	named := map[string]map[string]bool{} // table → the columns the tags name
+	for _, t := range cat.Tags {
+		r := read[t.ID]
+		if t.Scope != PartyScope || t.Reads != Current || r == nil || r.Volatile {
+			continue
+		}
+		out.tags[t.ID] = true
+		for _, tb := range r.Tables {
+			key := qualified(tb)
+			all, ok := cols[key]
+			if !ok {
+				continue // not keyed by party, or a CTE's name
+			}
+			if named[key] == nil {
+				named[key] = map[string]bool{}
+			}
+			for _, c := range all {
+				if r.Star || r.Names[strings.ToLower(c)] {
+					named[key][c] = true
+				}
+			}
+		}
+	}
+	stored, err := keyed[string](ctx, conn, `SELECT table_name, columns FROM ops.party_print_columns`)
+	if err != nil {
+		return nil, fmt.Errorf("ops.party_print_columns: %w", err)
+	}
+	lit := warehouse.Literal
+	for _, key := range slices.Sorted(maps.Keys(named)) {
+		var columns []string
+		for _, c := range cols[key] { // in the table's order
+			if named[key][c] {
+				columns = append(columns, warehouse.Ident(c))
+			}
+		}
+		def := strings.Join(columns, ", ")
+		was, had := stored[key]
+		same := had && was == def
+		if same && !changed[key] {
+			continue // printed as it is
+		}
+		t0 := time.Now()
+		schema, name, _ := strings.Cut(key, ".")
+		hash := "0"
+		if len(columns) > 0 {
+			hash = "sum(hash(" + def + "))"
+		}
+		stmts := []string{
+			`CREATE OR REPLACE TEMP TABLE cdp_party_print AS SELECT party_id, CAST(` + hash + ` AS HUGEINT) AS print, count(*) AS n
+			 FROM ` + warehouse.Ident(schema) + `.` + warehouse.Ident(name) + ` WHERE party_id IS NOT NULL GROUP BY party_id`,
+		}
+		if same {
+			stmts = append(stmts, `INSERT INTO cdp_party_changes SELECT `+lit(key)+`, coalesce(a.party_id, b.party_id)
+			 FROM cdp_party_print a FULL JOIN (SELECT party_id, print, n FROM ops.party_prints WHERE table_name = `+lit(key)+`) b
+			   ON a.party_id = b.party_id
+			 WHERE a.print IS DISTINCT FROM b.print OR a.n IS DISTINCT FROM b.n`)
+			out.diffed[key] = true
+		}
+		stmts = append(stmts,
+			`DELETE FROM ops.party_prints WHERE table_name = `+lit(key),
+			`INSERT INTO ops.party_prints SELECT `+lit(key)+`, party_id, print, n FROM cdp_party_print`,
+			`DELETE FROM ops.party_print_columns WHERE table_name = `+lit(key),
+			`INSERT INTO ops.party_print_columns VALUES (`+lit(key)+`, `+lit(def)+`)`,
+		)
+		for _, q := range stmts {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		log.Debug("party prints", "table", key, "columns", len(columns), "compared", same, "seconds", time.Since(t0).Seconds())
+	}
+	return out, nil
 }

@@ -1,0 +1,163 @@
+package tags_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"cdp/internal/sqltest"
+	"cdp/internal/testbank"
+	"cdp/transforms/core"
+	"cdp/transforms/identity"
+	"cdp/transforms/tags"
+)
+
+// TestRun_PerPartyEqualsWholeBankAfterAWeek delivers a week day by day
+// and, after each day's unification and core model, plants changes of its
+// own in the core tables (a gender, a loan gone, a card account moved to
+// another party, a catalog whose tag's SQL changes and whose new tag
+// reads whole rows), then runs the tags incrementally: party-scoped tags
+// are computed for the changed parties only, and each planted change
+// shows. After each day a --full run over the same state finds nothing
+// to change: mart.tags (hence the history and the changes, which are
+// their differences) is what computing every tag for every party gives.
+func TestRun_PerPartyEqualsWholeBankAfterAWeek(t *testing.T) {
+	b := testbank.Generate(t, testbank.Options{Parties: 800, Days: 7, Seed: 13})
+	ctx, w := context.Background(), b.W
+	days := []string{"2026-11-14", "2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"}
+	held := b.HoldBack(t, days[1:]...)
+	builtin, err := tags.Load(tags.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The catalog change of the fifth day: gender's SQL changes (it is
+	// computed for every party again), and a new party-scoped tag reads
+	// core.party's whole row (its prints start afresh over every column).
+	changed, err := tags.Load(fstest.MapFS{"x.yaml": {Data: []byte(`category: natural
+owner: test
+tags:
+  - id: test_row_print
+    name_zh: 测
+    name_en: Row print
+    type: string
+    description: d
+    reads: current
+    scope: party
+    sql: |
+      SELECT party_id, md5(CAST(p AS VARCHAR)) AS value FROM core.party p
+`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withChange := &tags.Catalog{}
+	for _, tg := range builtin.Tags {
+		if tg.ID == "gender" {
+			c := *tg
+			c.SQL = strings.Replace(c.SQL, "SELECT party_id,", "SELECT party_id, /* changed */", 1)
+			tg = &c
+		}
+		withChange.Tags = append(withChange.Tags, tg)
+	}
+	withChange.Tags = append(withChange.Tags, changed.Tags...)
+
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := w.DB().ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	value := func(party, tag string) string {
+		t.Helper()
+		var v *string
+		sqltest.Row(t, w.DB(), `SELECT any_value(value) FROM mart.tags WHERE party_id = ? AND tag_id = ?`, party, tag).Scan(&v)
+		if v == nil {
+			return "<none>"
+		}
+		return *v
+	}
+	var parties int64
+	partialDays := 0
+	for i, d := range days {
+		if i > 0 {
+			held.Deliver(t, d)
+		}
+		b.Ingest(t)
+		if _, err := identity.Unify(ctx, w, identity.Options{Config: testbank.IdentityConfig(), Logger: quiet}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := core.Build(ctx, w, quiet); err != nil {
+			t.Fatal(err)
+		}
+		cat := builtin
+		var check func()
+		switch i {
+		case 1: // a person's gender flips
+			var p, g string
+			sqltest.Row(t, w.DB(), `SELECT party_id, gender FROM core.party WHERE party_type = 'P' AND gender IS NOT NULL ORDER BY party_id LIMIT 1`).Scan(&p, &g)
+			flip := map[string]string{"M": "F", "F": "M"}[g]
+			exec(`UPDATE core.party SET gender = ? WHERE party_id = ?`, flip, p)
+			check = func() {
+				if got := value(p, "gender"); got != flip {
+					t.Errorf("day %d: %s's gender tag is %s, want %s", i+1, p, got, flip)
+				}
+			}
+		case 2: // a party's loans go
+			var p string
+			sqltest.Row(t, w.DB(), `SELECT party_id FROM core.loan WHERE party_id IS NOT NULL GROUP BY ALL HAVING count(*) = 1 ORDER BY party_id LIMIT 1`).Scan(&p)
+			exec(`DELETE FROM core.loan WHERE party_id = ?`, p)
+			check = func() {
+				if got := value(p, "loan_count"); got != "<none>" && got != "0" {
+					t.Errorf("day %d: %s has no loan left, its loan_count is %s", i+1, p, got)
+				}
+			}
+		case 3: // a card account moves to another party
+			var acct, from, to string
+			sqltest.Row(t, w.DB(), `SELECT card_account_id, party_id FROM core.card_account WHERE party_id IS NOT NULL ORDER BY card_account_id LIMIT 1`).Scan(&acct, &from)
+			sqltest.Row(t, w.DB(), `SELECT min(party_id) FROM core.party WHERE party_id NOT IN (SELECT party_id FROM core.card_account WHERE party_id IS NOT NULL)`).Scan(&to)
+			exec(`UPDATE core.card_account SET party_id = ? WHERE card_account_id = ?`, to, acct)
+			check = func() {
+				if got := value(to, "card_count"); got != "1" {
+					t.Errorf("day %d: %s was given a card account, its card_count is %s", i+1, to, got)
+				}
+			}
+		case 4, 5, 6:
+			cat = withChange
+		}
+		s, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: quiet})
+		if err != nil {
+			t.Fatalf("day %d: %v", i+1, err)
+		}
+		sqltest.Row(t, w.DB(), `SELECT count(*) FROM core.party`).Scan(&parties)
+		if s.Partial > 0 {
+			partialDays++
+			if s.PartialParties == 0 || s.PartialParties >= parties {
+				t.Errorf("day %d: %d tags computed for %d changed parties of %d", i+1, s.Partial, s.PartialParties, parties)
+			}
+		}
+		if i == 0 && s.Partial != 0 {
+			t.Errorf("the first run computed %d tags for changed parties only", s.Partial)
+		}
+		if check != nil {
+			check()
+		}
+		if i == 4 {
+			var n int64
+			sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tags WHERE tag_id = 'test_row_print'`).Scan(&n)
+			if n != parties {
+				t.Errorf("day %d: the new tag has %d values for %d parties", i+1, n, parties)
+			}
+		}
+		full, err := tags.Run(ctx, w, cat, tags.RunOptions{Full: true, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.Changes != 0 {
+			t.Errorf("day %d (%d tags computed for %d changed parties only): a full run over the same state changes %d values: %v",
+				i+1, s.Partial, s.PartialParties, full.Changes, full.ByTag)
+		}
+	}
+	if partialDays < 4 {
+		t.Errorf("party-scoped tags were computed for changed parties only on %d of %d days", partialDays, len(days)-1)
+	}
+}

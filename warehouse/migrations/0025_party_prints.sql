@@ -1,0 +1,22 @@
+-- Per-party incremental tags (cdp tags run). A tag declared scope: party
+-- gives each party a value from that party's rows alone; when only tables
+-- keyed by party changed since it was last computed, a run computes it for
+-- the parties whose rows changed and keeps the others' values.
+--
+-- What each such table looked like per party at the last tag run: the sum
+-- of the hashes of the party's rows over the columns the party-scoped tags
+-- read (party_print_columns; a new set of columns starts afresh) and
+-- their count.
+CREATE TABLE IF NOT EXISTS ops.party_prints (
+    table_name VARCHAR NOT NULL,
+    party_id   VARCHAR NOT NULL,
+    print      HUGEINT NOT NULL,
+    n          BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ops.party_print_columns (
+    table_name VARCHAR NOT NULL,
+    columns    VARCHAR NOT NULL
+);
+-- The SQL each tag was last computed with (a hash): a party-scoped tag is
+-- computed for changed parties only while it is the same.
+ALTER TABLE ops.tag_inputs ADD COLUMN IF NOT EXISTS query VARCHAR;
