@@ -117,10 +117,12 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
 	}
+	t0 := time.Now()
 	inputs, read, changed, err := tagInputs(ctx, conn, cat, queries, runID)
 	if err != nil {
 		return nil, err
 	}
+	log.Debug("tag inputs printed", "tables_changed", len(changed), "seconds", time.Since(t0).Seconds())
 	last := map[string]string{}
 	lastQuery := map[string]string{}
 	if existing > 0 && !o.Full {
@@ -275,9 +277,11 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		return nil, err
 	}
 	if !sum.Baseline {
+		t0 := time.Now()
 		if sum.Events, err = queueTagEvents(ctx, conn, asOf, runID, o.AllowPII); err != nil {
 			return nil, fmt.Errorf("tag-change events: %w", err)
 		}
+		log.Debug("tag-change events queued", "events", sum.Events, "seconds", time.Since(t0).Seconds())
 	}
 	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdp_tag_values), (SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
 		return nil, err
