@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"cdp/internal/synthbank"
 	"cdp/pipeline"
+	"cdp/warehouse"
 )
 
 func newGenCmd(g *globals) *cobra.Command {
@@ -42,6 +44,14 @@ hold every day but the last.`,
 			if brokers == "" {
 				o.StreamDays = 0
 			}
+			// The bank is built in memory: the Go heap keeps to the
+			// process's budget (60% of the machine), collecting more
+			// often rather than growing past it.
+			budget, err := warehouse.MemoryBudget("")
+			if err != nil {
+				return err
+			}
+			debug.SetMemoryLimit(budget.Total)
 			prog := pipeline.TerminalProgress(os.Stderr)
 			o.Progress = genProgress(prog)
 			started := time.Now()
