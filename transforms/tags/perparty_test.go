@@ -16,8 +16,9 @@ import (
 // TestRun_PerPartyEqualsWholeBankAfterAWeek delivers a week day by day
 // and, after each day's unification and core model, plants changes of its
 // own in the core tables (a gender, a loan gone, a card account moved to
-// another party, a catalog whose tag's SQL changes and whose new tag
-// reads whole rows), then runs the tags incrementally: party-scoped tags
+// another party, a company's industry, a catalog whose tag's SQL changes and whose new tag
+// reads whole rows, a tag switched off while its input changes and back
+// on), then runs the tags incrementally: party-scoped tags
 // are computed for the changed parties only, and each planted change
 // shows. After each day a --full run over the same state finds nothing
 // to change: mart.tags (hence the history and the changes, which are
@@ -77,6 +78,7 @@ tags:
 		return *v
 	}
 	var parties int64
+	var offPerson, offGender string
 	partialDays := 0
 	for i, d := range days {
 		if i > 0 {
@@ -116,13 +118,41 @@ tags:
 			sqltest.Row(t, w.DB(), `SELECT card_account_id, party_id FROM core.card_account WHERE party_id IS NOT NULL ORDER BY card_account_id LIMIT 1`).Scan(&acct, &from)
 			sqltest.Row(t, w.DB(), `SELECT min(party_id) FROM core.party WHERE party_id NOT IN (SELECT party_id FROM core.card_account WHERE party_id IS NOT NULL)`).Scan(&to)
 			exec(`UPDATE core.card_account SET party_id = ? WHERE card_account_id = ?`, to, acct)
+			// and a company moves to an industry with another outlook: a
+			// change industry_outlook sees through the column it joins on
+			// (USING (division)), which it names nowhere else
+			var company, code, outlook string
+			sqltest.Row(t, w.DB(), `WITH o AS (SELECT i.party_id, i.industry_code, o.outlook FROM core.party_industry i JOIN core.industry_outlook o USING (division))
+				SELECT a.party_id, b.industry_code, b.outlook FROM o a JOIN o b ON a.outlook <> b.outlook ORDER BY a.party_id, b.party_id LIMIT 1`).Scan(&company, &code, &outlook)
+			exec(`UPDATE core.company_profile SET industry_code = ? WHERE party_id = ?`, code, company)
+			exec(`UPDATE core.party SET industry_code = ? WHERE party_id = ?`, code, company)
 			check = func() {
 				if got := value(to, "card_count"); got != "1" {
 					t.Errorf("day %d: %s was given a card account, its card_count is %s", i+1, to, got)
 				}
+				if got := value(company, "industry_outlook"); got != outlook {
+					t.Errorf("day %d: %s moved to industry %s, its industry_outlook is %s, want %s", i+1, company, code, got, outlook)
+				}
 			}
-		case 4, 5, 6:
+		case 4:
 			cat = withChange
+		case 5: // gender is switched off while another person's flips
+			cat = &tags.Catalog{}
+			for _, tg := range withChange.Tags {
+				if tg.ID != "gender" {
+					cat.Tags = append(cat.Tags, tg)
+				}
+			}
+			sqltest.Row(t, w.DB(), `SELECT party_id, gender FROM core.party WHERE party_type = 'P' AND gender IS NOT NULL ORDER BY party_id DESC LIMIT 1`).Scan(&offPerson, &offGender)
+			offGender = map[string]string{"M": "F", "F": "M"}[offGender]
+			exec(`UPDATE core.party SET gender = ? WHERE party_id = ?`, offGender, offPerson)
+		case 6: // and back on, with the SQL it had: it catches up with the flip
+			cat = withChange
+			check = func() {
+				if got := value(offPerson, "gender"); got != offGender {
+					t.Errorf("day %d: %s's gender flipped while the tag was off; its tag is %s, want %s", i+1, offPerson, got, offGender)
+				}
+			}
 		}
 		s, err := tags.Run(ctx, w, cat, tags.RunOptions{Logger: quiet})
 		if err != nil {

@@ -118,11 +118,12 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 	}
 	t0 := time.Now()
-	inputs, read, changed, err := tagInputs(ctx, conn, cat, queries, runID)
+	in, err := tagInputs(ctx, conn, cat, queries, runID)
 	if err != nil {
 		return nil, err
 	}
-	log.Debug("tag inputs printed", "tables_changed", len(changed), "seconds", time.Since(t0).Seconds())
+	inputs, read := in.hash, in.reads
+	log.Debug("tag inputs printed", "tables_changed", len(in.changed), "seconds", time.Since(t0).Seconds())
 	last := map[string]string{}
 	lastQuery := map[string]string{}
 	if existing > 0 && !o.Full {
@@ -141,23 +142,25 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		computed = append(computed, t)
 	}
-	pp, err := partyPrints(ctx, conn, cat, read, changed, log)
+	pp, err := partyPrints(ctx, conn, cat, in, log)
 	if err != nil {
 		return nil, fmt.Errorf("party prints: %w", err)
 	}
-	// A party-scoped tag whose SQL is what it was, and of whose tables only
-	// those keyed by party changed, is computed for the parties whose rows
-	// there changed: the others' values are what they were.
+	// A party-scoped tag whose SQL is what it was, whose values are those
+	// of the last run's tables (it was computed from them: its inputs hash
+	// is theirs), and of whose tables only those keyed by party changed
+	// since, is computed for the parties whose rows there changed: the
+	// others' values are what they were.
 	partial := map[string][]string{} // tag → the changed tables its parties come from
 	for _, t := range computed {
-		if !pp.tags[t.ID] || lastQuery[t.ID] != queryHash(queries[t.ID]) {
+		if !pp.tags[t.ID] || lastQuery[t.ID] != queryHash(queries[t.ID]) || last[t.ID] != in.before[t.ID] {
 			continue
 		}
 		var from []string
 		ok := true
 		for _, tb := range read[t.ID].Tables {
 			key := qualified(tb)
-			if !changed[key] {
+			if !in.changed[key] {
 				continue
 			}
 			if !pp.diffed[key] {
@@ -308,17 +311,14 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 // itself (now(), current_date, random() …), names a table that does not
 // exist, or does not parse gets a hash of its own every run, so it is
 // always computed.
-//
-// It also returns what each tag reads, and the tables ("schema.name")
-// whose print is not the last run's.
-func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[string]string, runID string) (map[string]string, map[string]*reads, map[string]bool, error) {
+func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[string]string, runID string) (*tagState, error) {
 	lastCount, err := keyed[int64](ctx, conn, `SELECT table_name, row_count FROM ops.table_prints`)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("ops.table_prints: %w", err)
+		return nil, fmt.Errorf("ops.table_prints: %w", err)
 	}
 	lastPrint, err := keyed[string](ctx, conn, `SELECT table_name, print FROM ops.table_prints`)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("ops.table_prints: %w", err)
+		return nil, fmt.Errorf("ops.table_prints: %w", err)
 	}
 	prints := map[string]string{} // table → print; "" for a name that is not a table (a CTE)
 	changed := map[string]bool{}
@@ -361,14 +361,15 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[st
 		}
 		return p, nil
 	}
-	out := map[string]string{}
-	read := map[string]*reads{}
+	st := &tagState{hash: map[string]string{}, before: map[string]string{}, reads: map[string]*reads{},
+		prints: prints, last: lastPrint, changed: changed}
 	for _, t := range cat.Tags {
-		h := sha256.New()
+		h, before := sha256.New(), sha256.New()
 		fmt.Fprintf(h, "%s\x00", queries[t.ID])
+		fmt.Fprintf(before, "%s\x00", queries[t.ID])
 		r, err := tagReads(ctx, conn, queries[t.ID])
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
 		for _, tb := range r.Tables {
 			schema, name := tb[0], tb[1]
@@ -377,20 +378,38 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[st
 			}
 			p, err := fingerprint(schema, name)
 			if err != nil {
-				return nil, nil, nil, err
+				return nil, err
 			}
 			if p == "" && tb[0] != "" {
 				r.Volatile = true // a table that is not there: the tag's own SQL says so
 			}
 			fmt.Fprintf(h, "%s.%s=%s\x00", schema, name, p)
+			if p != "" {
+				p = lastPrint[schema+"."+name]
+			}
+			fmt.Fprintf(before, "%s.%s=%s\x00", schema, name, p)
 		}
 		if r.Volatile {
 			fmt.Fprintf(h, "%d", time.Now().UnixNano())
 		}
-		out[t.ID] = hex.EncodeToString(h.Sum(nil)[:16])
-		read[t.ID] = r
+		st.hash[t.ID] = hex.EncodeToString(h.Sum(nil)[:16])
+		st.before[t.ID] = hex.EncodeToString(before.Sum(nil)[:16])
+		st.reads[t.ID] = r
 	}
-	return out, read, changed, nil
+	return st, nil
+}
+
+// tagState is what tagInputs found.
+type tagState struct {
+	// hash is each tag's inputs hash; before what it would have been over
+	// the last run's table prints: a tag whose stored hash equals it was
+	// computed from the tables as the last run left them.
+	hash, before map[string]string
+	reads        map[string]*reads
+	// prints are the tables' prints now ("schema.name"), last the last
+	// run's, changed the tables whose print is not the last run's.
+	prints, last map[string]string
+	changed      map[string]bool
 }
 
 // volatileFuncs give a different result from run to run over the same
@@ -453,8 +472,18 @@ func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (*reads, erro
 			if f, ok := v["function_name"].(string); ok && volatileFuncs[strings.ToLower(f)] {
 				out.Volatile = true
 			}
-			if v["class"] == "STAR" {
-				out.Star = true
+			if v["class"] == "STAR" || v["class"] == "POSITIONAL_REFERENCE" || v["ref_type"] == "NATURAL" {
+				out.Star = true // any column, by position, or every column both sides share
+			}
+			if aliases, ok := v["column_name_alias"].([]any); ok && len(aliases) > 0 {
+				out.Star = true // a table's columns renamed: names no longer say which
+			}
+			if using, ok := v["using_columns"].([]any); ok {
+				for _, c := range using {
+					if c, ok := c.(string); ok {
+						out.Names[strings.ToLower(c)] = true
+					}
+				}
 			}
 			if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" {
 				for _, c := range cols {
@@ -570,7 +599,7 @@ type printed struct {
 // cdp_party_changes(table_name, party_id). A table printed before over
 // other columns (the catalog changed) starts afresh: its changes are not
 // known this run, and the tags reading it are computed whole.
-func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, read map[string]*reads, changed map[string]bool, log *slog.Logger) (*printed, error) {
+func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState, log *slog.Logger) (*printed, error) {
 	out := &printed{tags: map[string]bool{}, diffed: map[string]bool{}}
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_party_changes (table_name VARCHAR, party_id VARCHAR)`); err != nil {
 		return nil, err
@@ -598,7 +627,7 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, read map[str
 	}
 	named := map[string]map[string]bool{} // table → the columns the tags name
 	for _, t := range cat.Tags {
-		r := read[t.ID]
+		r := in.reads[t.ID]
 		if t.Scope != PartyScope || t.Reads != Current || r == nil || r.Volatile {
 			continue
 		}
@@ -623,6 +652,11 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, read map[str
 	if err != nil {
 		return nil, fmt.Errorf("ops.party_print_columns: %w", err)
 	}
+	// the table's print when its parties were printed
+	printedAt, err := keyed[string](ctx, conn, `SELECT table_name, table_print FROM ops.party_print_columns`)
+	if err != nil {
+		return nil, fmt.Errorf("ops.party_print_columns: %w", err)
+	}
 	lit := warehouse.Literal
 	for _, key := range slices.Sorted(maps.Keys(named)) {
 		var columns []string
@@ -634,9 +668,13 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, read map[str
 		def := strings.Join(columns, ", ")
 		was, had := stored[key]
 		same := had && was == def
-		if same && !changed[key] {
+		if same && printedAt[key] == in.prints[key] {
 			continue // printed as it is
 		}
+		// Compared only with prints of the table as the last run left it
+		// (the run the tags' values are from); prints of an older state
+		// (no party-scoped tag read it then) start afresh.
+		same = same && printedAt[key] == in.last[key]
 		t0 := time.Now()
 		schema, name, _ := strings.Cut(key, ".")
 		hash := "0"
@@ -658,7 +696,7 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, read map[str
 			`DELETE FROM ops.party_prints WHERE table_name = `+lit(key),
 			`INSERT INTO ops.party_prints SELECT `+lit(key)+`, party_id, print, n FROM cdp_party_print`,
 			`DELETE FROM ops.party_print_columns WHERE table_name = `+lit(key),
-			`INSERT INTO ops.party_print_columns VALUES (`+lit(key)+`, `+lit(def)+`)`,
+			`INSERT INTO ops.party_print_columns VALUES (`+lit(key)+`, `+lit(def)+`, `+lit(in.prints[key])+`)`,
 		)
 		for _, q := range stmts {
 			if _, err := conn.ExecContext(ctx, q); err != nil {

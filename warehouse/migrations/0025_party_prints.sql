@@ -5,8 +5,10 @@
 --
 -- What each such table looked like per party at the last tag run: the sum
 -- of the hashes of the party's rows over the columns the party-scoped tags
--- read (party_print_columns; a new set of columns starts afresh) and
--- their count.
+-- read (party_print_columns, with the table's print in ops.table_prints
+-- when its parties were printed; a new set of columns, or prints of an
+-- older state of the table than the last run's, start afresh) and their
+-- count.
 CREATE TABLE IF NOT EXISTS ops.party_prints (
     table_name VARCHAR NOT NULL,
     party_id   VARCHAR NOT NULL,
@@ -14,8 +16,9 @@ CREATE TABLE IF NOT EXISTS ops.party_prints (
     n          BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ops.party_print_columns (
-    table_name VARCHAR NOT NULL,
-    columns    VARCHAR NOT NULL
+    table_name  VARCHAR NOT NULL,
+    columns     VARCHAR NOT NULL,
+    table_print VARCHAR NOT NULL
 );
 -- The SQL each tag was last computed with (a hash): a party-scoped tag is
 -- computed for changed parties only while it is the same.
