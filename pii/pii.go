@@ -123,11 +123,13 @@ var Columns = map[string]Class{
 	"core.key_account_entry.reason":   FreeText,
 	"mart.customer_360.tier_reason":   FreeText,
 	// ops: ledgers.
-	"ops.rejects.raw":             FreeText, // the rejected row's text
-	"ops.rejects.detail":          FreeText, // may quote the bad value
-	"ops.outbox.data":             FreeText,
-	"ops.table_prints.table_name": None,
-	"ops.schema_migrations.name":  None,
+	"ops.rejects.raw":                    FreeText, // the rejected row's text
+	"ops.rejects.detail":                 FreeText, // may quote the bad value
+	"ops.outbox.data":                    FreeText,
+	"ops.table_prints.table_name":        None,
+	"ops.party_prints.table_name":        None,
+	"ops.party_print_columns.table_name": None,
+	"ops.schema_migrations.name":         None,
 	// A contract change: the raw table and the column added with its type.
 	"ops.contract_changes.table_name": None,
 	"ops.contract_changes.detail":     None,
