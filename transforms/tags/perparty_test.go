@@ -8,8 +8,6 @@ import (
 
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
-	"cdp/transforms/core"
-	"cdp/transforms/identity"
 	"cdp/transforms/tags"
 )
 
@@ -84,13 +82,7 @@ tags:
 		if i > 0 {
 			held.Deliver(t, d)
 		}
-		b.Ingest(t)
-		if _, err := identity.Unify(ctx, w, identity.Options{Config: testbank.IdentityConfig(), Logger: quiet}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := core.Build(ctx, w, quiet); err != nil {
-			t.Fatal(err)
-		}
+		b.Run(t, "ingest", "unify", "model")
 		cat := builtin
 		var check func()
 		switch i {
