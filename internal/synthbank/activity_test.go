@@ -2,7 +2,9 @@ package synthbank
 
 import (
 	"context"
+	"math"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"cdp/connectors/contract"
@@ -127,6 +129,23 @@ func TestActivity_QuietPartiesMakeNoRowsOfTheirOwn(t *testing.T) {
 	for k := range b {
 		if !a[k] {
 			t.Errorf("behaviour %s planted with every party active, not at activity %.2f", k, DefaultActivity)
+		}
+	}
+}
+
+// TestWritersAtOnce_OneWhenTwoWouldNotFitTheHeapLimit: two systems are
+// written at once unless their books beside the world would not fit in
+// the Go heap's soft limit.
+func TestWritersAtOnce_OneWhenTwoWouldNotFitTheHeapLimit(t *testing.T) {
+	old := debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetMemoryLimit(old)
+	if n := writersAtOnce(5_000_000); n != 2 {
+		t.Errorf("no limit: %d writers at once for 5M parties, want 2", n)
+	}
+	debug.SetMemoryLimit(14 << 30) // the default budget on a 24 GB machine
+	for parties, want := range map[int]int{20_000: 2, 1_000_000: 2, 5_000_000: 1} {
+		if n := writersAtOnce(parties); n != want {
+			t.Errorf("14 GiB limit: %d writers at once for %d parties, want %d", n, parties, want)
 		}
 	}
 }

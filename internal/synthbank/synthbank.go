@@ -30,7 +30,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -122,6 +124,24 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// liveBytesTwoWriters is the live Go heap a party takes while the bank is
+// written with two systems' writers at once (gctrace at 1M parties: 3.3
+// GB; 2.6 GB with one).
+const liveBytesTwoWriters = 3300
+
+// writersAtOnce is how many systems' writers run at once: each builds its
+// book of accounts in memory beside the world (at 5M parties, all five at
+// once outgrew a 24 GB machine). Two keep two cores busy; one when two
+// would not fit in the Go heap's soft limit (debug.SetMemoryLimit, which
+// cdp gen sets to the process budget) with room to collect.
+func writersAtOnce(parties int) int {
+	limit := debug.SetMemoryLimit(-1) // reads it
+	if limit == math.MaxInt64 || int64(parties)*liveBytesTwoWriters < limit*4/5 {
+		return 2
+	}
+	return 1
+}
+
 func (o Options) validate() error {
 	switch {
 	case o.Out == "":
@@ -159,10 +179,7 @@ func Generate(ctx context.Context, o Options) (*Summary, error) {
 	}
 	var wg sync.WaitGroup
 	var errs [numSystems]error
-	// Two systems at a time: each builds its book of accounts in memory
-	// (at 5M parties, all five at once outgrew a 24 GB machine), and two
-	// keep two cores busy.
-	sem := make(chan struct{}, 2)
+	sem := make(chan struct{}, writersAtOnce(o.Parties))
 	for s := system(0); s < numSystems; s++ {
 		g.results[s] = &feedResult{rows: map[string]int64{}}
 		wg.Add(1)
