@@ -456,7 +456,7 @@ func dayActivity(ctx context.Context, db *sql.DB, before int64) (*dagActivity, e
 // the date of the snapshot that delivered a row (core.holding's newest
 // as_of_date, the contact center's roster_date), which every delivery
 // renews whether the values moved or not.
-var printsLeftOut = []string{"party_id", "source_ref", "load_id", "last_seen", "as_of_date", "roster_date"}
+var printsLeftOut = []string{"source_ref", "load_id", "last_seen", "as_of_date", "roster_date"}
 
 // partyPrints writes into the database file path, as tables NAME_TABLE, a
 // print of each party's rows in every core table keyed by party: the sum
@@ -473,24 +473,20 @@ func partyPrints(ctx context.Context, db *sql.DB, path, name string) error {
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH cdp_prints`)
-	cols, err := partyTables(ctx, conn)
+	cols, err := warehouse.PartyTables(ctx, conn, "core")
 	if err != nil {
 		return err
 	}
-	for _, t := range slices.Sorted(maps.Keys(cols)) {
-		table := "core." + warehouse.Ident(t)
-		where := "party_id IS NOT NULL"
-		values := slices.DeleteFunc(slices.Clone(cols[t]), func(c string) bool {
-			return slices.ContainsFunc(printsLeftOut, func(l string) bool { return warehouse.Ident(l) == c })
-		})
-		if day := snapshotDay(t, cols[t]); day != "" {
-			where += " AND " + day + " = (SELECT max(" + day + ") FROM " + table + ")"
+	for _, key := range slices.Sorted(maps.Keys(cols)) {
+		values := slices.DeleteFunc(slices.Clone(cols[key]), func(c string) bool { return slices.Contains(printsLeftOut, c) })
+		cond := ""
+		if day := snapshotDay(key, cols[key]); day != "" {
+			cond = day + " = (SELECT max(" + day + ") FROM " + key + ")"
 		}
-		q := fmt.Sprintf(`CREATE OR REPLACE TABLE cdp_prints.%s AS
-			SELECT party_id, sum(hash(%s)) AS print, count(*) AS n FROM %s WHERE %s GROUP BY party_id`,
-			warehouse.Ident(name+"_"+t), strings.Join(values, ", "), table, where)
+		q := `CREATE OR REPLACE TABLE cdp_prints.` + warehouse.Ident(name+"_"+strings.TrimPrefix(key, "core.")) + ` AS ` +
+			warehouse.PartyPrintSQL(key, values, cond)
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", table, err)
+			return fmt.Errorf("%s: %w", key, err)
 		}
 	}
 	return nil
@@ -500,34 +496,13 @@ func partyPrints(ctx context.Context, db *sql.DB, path, name string) error {
 // per delivery day (the daily snapshots' as_of_date, the team roster's
 // roster_date), "" for the others.
 func snapshotDay(table string, columns []string) string {
-	if slices.Contains(core.SnapshotTables, "core."+table) {
+	if slices.Contains(core.SnapshotTables, table) {
 		return "as_of_date"
 	}
-	if slices.Contains(columns, warehouse.Ident("roster_date")) {
+	if slices.Contains(columns, "roster_date") {
 		return "roster_date"
 	}
 	return ""
-}
-
-// partyTables maps each core table keyed by party to its columns, quoted.
-func partyTables(ctx context.Context, conn *sql.Conn) (map[string][]string, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT table_name, column_name FROM duckdb_columns()
-		WHERE database_name = current_database() AND schema_name = 'core'
-		  AND table_name IN (SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'core' AND column_name = 'party_id')
-		ORDER BY table_name, column_index`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string][]string{}
-	for rows.Next() {
-		var t, c string
-		if err := rows.Scan(&t, &c); err != nil {
-			return nil, err
-		}
-		out[t] = append(out[t], warehouse.Ident(c))
-	}
-	return out, rows.Err()
 }
 
 // dayChanges counts, into a, the parties whose print of any table differs
@@ -542,16 +517,15 @@ func dayChanges(ctx context.Context, db *sql.DB, path string, a *dagActivity) er
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DETACH cdp_prints`)
-	cols, err := partyTables(ctx, conn)
+	cols, err := warehouse.PartyTables(ctx, conn, "core")
 	if err != nil {
 		return err
 	}
 	a.ChangedByTable = map[string]int64{}
 	var union []string
-	for _, t := range slices.Sorted(maps.Keys(cols)) {
-		q := fmt.Sprintf(`SELECT party_id FROM cdp_prints.%s b FULL JOIN cdp_prints.%s a USING (party_id)
-			WHERE b.print IS DISTINCT FROM a.print OR b.n IS DISTINCT FROM a.n`,
-			warehouse.Ident("before_"+t), warehouse.Ident("after_"+t))
+	for _, key := range slices.Sorted(maps.Keys(cols)) {
+		t := strings.TrimPrefix(key, "core.")
+		q := warehouse.PartyChangesSQL(`FROM cdp_prints.`+warehouse.Ident("before_"+t), `FROM cdp_prints.`+warehouse.Ident("after_"+t))
 		var n int64
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM (`+q+`)`).Scan(&n); err != nil {
 			return fmt.Errorf("core.%s: %w", t, err)

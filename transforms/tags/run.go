@@ -604,25 +604,8 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_party_changes (table_name VARCHAR, party_id VARCHAR)`); err != nil {
 		return nil, err
 	}
-	cols := map[string][]string{} // table keyed by party → its columns
-	rows, err := conn.QueryContext(ctx, `SELECT c.schema_name || '.' || c.table_name, c.column_name FROM duckdb_columns() c
-		WHERE c.database_name = current_database() AND c.column_name <> 'party_id' AND EXISTS (
-		  SELECT 1 FROM duckdb_columns() p WHERE p.database_name = c.database_name AND p.schema_name = c.schema_name
-		    AND p.table_name = c.table_name AND p.column_name = 'party_id')
-		ORDER BY c.column_index`)
+	cols, err := warehouse.PartyTables(ctx, conn, "") // table keyed by party → its columns
 	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var table, col string
-		if err := rows.Scan(&table, &col); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		cols[strings.ToLower(table)] = append(cols[strings.ToLower(table)], col)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	named := map[string]map[string]bool{} // table → the columns the tags name
@@ -662,7 +645,7 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 		var columns []string
 		for _, c := range cols[key] { // in the table's order
 			if named[key][c] {
-				columns = append(columns, warehouse.Ident(c))
+				columns = append(columns, c)
 			}
 		}
 		def := strings.Join(columns, ", ")
@@ -676,20 +659,10 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 		// (no party-scoped tag read it then) start afresh.
 		same = same && printedAt[key] == in.last[key]
 		t0 := time.Now()
-		schema, name, _ := strings.Cut(key, ".")
-		hash := "0"
-		if len(columns) > 0 {
-			hash = "sum(hash(" + def + "))"
-		}
-		stmts := []string{
-			`CREATE OR REPLACE TEMP TABLE cdp_party_print AS SELECT party_id, CAST(` + hash + ` AS HUGEINT) AS print, count(*) AS n
-			 FROM ` + warehouse.Ident(schema) + `.` + warehouse.Ident(name) + ` WHERE party_id IS NOT NULL GROUP BY party_id`,
-		}
+		stmts := []string{`CREATE OR REPLACE TEMP TABLE cdp_party_print AS ` + warehouse.PartyPrintSQL(key, columns, "")}
 		if same {
-			stmts = append(stmts, `INSERT INTO cdp_party_changes SELECT `+lit(key)+`, coalesce(a.party_id, b.party_id)
-			 FROM cdp_party_print a FULL JOIN (SELECT party_id, print, n FROM ops.party_prints WHERE table_name = `+lit(key)+`) b
-			   ON a.party_id = b.party_id
-			 WHERE a.print IS DISTINCT FROM b.print OR a.n IS DISTINCT FROM b.n`)
+			stmts = append(stmts, `INSERT INTO cdp_party_changes SELECT `+lit(key)+`, party_id FROM (`+
+				warehouse.PartyChangesSQL(`SELECT party_id, print, n FROM ops.party_prints WHERE table_name = `+lit(key), `FROM cdp_party_print`)+`)`)
 			out.diffed[key] = true
 		}
 		stmts = append(stmts,
