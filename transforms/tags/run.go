@@ -125,13 +125,9 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	inputs, read := in.hash, in.reads
 	log.Debug("tag inputs printed", "tables_changed", len(in.changed), "seconds", time.Since(t0).Seconds())
 	last := map[string]string{}
-	lastQuery := map[string]string{}
 	if existing > 0 && !o.Full {
-		// the input hash each tag was last computed with, and its SQL's
+		// the input hash each tag was last computed with
 		if last, err = keyed[string](ctx, conn, `SELECT tag_id, inputs FROM ops.tag_inputs`); err != nil {
-			return nil, fmt.Errorf("ops.tag_inputs: %w", err)
-		}
-		if lastQuery, err = keyed[string](ctx, conn, `SELECT tag_id, query FROM ops.tag_inputs WHERE query IS NOT NULL`); err != nil {
 			return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 		}
 	}
@@ -146,14 +142,14 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if err != nil {
 		return nil, fmt.Errorf("party prints: %w", err)
 	}
-	// A party-scoped tag whose SQL is what it was, whose values are those
-	// of the last run's tables (it was computed from them: its inputs hash
-	// is theirs), and of whose tables only those keyed by party changed
-	// since, is computed for the parties whose rows there changed: the
-	// others' values are what they were.
+	// A party-scoped tag whose stored inputs hash is that of its SQL over
+	// the last run's tables (the same SQL, and values computed from the
+	// tables as the last run left them), and of whose tables only those
+	// keyed by party changed since, is computed for the parties whose rows
+	// there changed: the others' values are what they were.
 	partial := map[string][]string{} // tag → the changed tables its parties come from
 	for _, t := range computed {
-		if !pp.tags[t.ID] || lastQuery[t.ID] != queryHash(queries[t.ID]) || last[t.ID] != in.before[t.ID] {
+		if !pp.tags[t.ID] || last[t.ID] != in.before[t.ID] {
 			continue
 		}
 		var from []string
@@ -210,13 +206,13 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	// semi-join on them costs a fraction of an IN list of 127 literals
 	// over millions of rows.
 	ids := func(name string, tags []*Tag) error {
-		q := `CREATE OR REPLACE TEMP TABLE ` + name + ` (tag_id VARCHAR, inputs VARCHAR, query VARCHAR)`
+		q := `CREATE OR REPLACE TEMP TABLE ` + name + ` (tag_id VARCHAR, inputs VARCHAR)`
 		if len(tags) > 0 {
 			vals := make([]string, len(tags))
 			for i, t := range tags {
-				vals[i] = "(" + lit(t.ID) + ", " + lit(inputs[t.ID]) + ", " + lit(queryHash(queries[t.ID])) + ")"
+				vals[i] = "(" + lit(t.ID) + ", " + lit(inputs[t.ID]) + ")"
 			}
-			q = `CREATE OR REPLACE TEMP TABLE ` + name + ` AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) v(tag_id, inputs, query)`
+			q = `CREATE OR REPLACE TEMP TABLE ` + name + ` AS SELECT * FROM (VALUES ` + strings.Join(vals, ", ") + `) v(tag_id, inputs)`
 		}
 		_, err := conn.ExecContext(ctx, q)
 		return err
@@ -271,7 +267,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		log.Debug("tag values written", "step", i, "seconds", time.Since(t0).Seconds())
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_inputs (tag_id, inputs, computed_at, query) SELECT tag_id, inputs, now(), query FROM cdp_tag_computed`); err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_inputs SELECT tag_id, inputs, now() FROM cdp_tag_computed`); err != nil {
 		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
@@ -563,12 +559,6 @@ func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string, all
 		FROM (SELECT party_id,
 		             CAST(to_json(list_sort(list(struct_pack(tag_id := tag_id, old_value := `+value("old_value")+`, new_value := `+value("new_value")+`)))) AS VARCHAR) AS changes
 		      FROM cdp_tag_diff GROUP BY party_id)`, "key")
-}
-
-// queryHash is what ops.tag_inputs keeps of a tag's SQL as of the day.
-func queryHash(q string) string {
-	h := sha256.Sum256([]byte(q))
-	return hex.EncodeToString(h[:16])
 }
 
 // qualified is a table's key, "schema.name" (main when unqualified).

@@ -20,6 +20,3 @@ CREATE TABLE IF NOT EXISTS ops.party_print_columns (
     columns     VARCHAR NOT NULL,
     table_print VARCHAR NOT NULL
 );
--- The SQL each tag was last computed with (a hash): a party-scoped tag is
--- computed for changed parties only while it is the same.
-ALTER TABLE ops.tag_inputs ADD COLUMN IF NOT EXISTS query VARCHAR;
