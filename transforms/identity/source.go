@@ -104,6 +104,7 @@ func readRecords(ctx context.Context, conn *sql.Conn, sources []Source, afterLoa
 	}
 	q := sqltext.MustFill(sourceQuery(sources), vars)
 	var out []*record
+	shared := interned{}
 	err := warehouse.QueryArrow(ctx, conn, q, func(b arrow.RecordBatch) error {
 		cols := make([]*array.String, 19)
 		for c := range cols {
@@ -113,13 +114,14 @@ func readRecords(ctx context.Context, conn *sql.Conn, sources []Source, afterLoa
 		hashes := b.Column(20).(*array.Uint64)
 		for i := 0; i < int(b.NumRows()); i++ {
 			get := func(c int) string { return getString(cols[c], i) }
+			few := func(c int) string { return shared.get(cols[c], i) }
 			out = append(out, &record{
-				system: get(0), key: get(1), ptype: get(2),
-				name: get(3), idType: get(4), idNo: get(5), mobile: get(6),
-				birth: get(7), industry: get(8), revenue: get(9),
+				system: few(0), key: get(1), ptype: few(2),
+				name: get(3), idType: few(4), idNo: get(5), mobile: get(6),
+				birth: get(7), industry: few(8), revenue: get(9),
 				legalRepName: get(10), legalRepID: get(11), employer: get(12),
-				income: get(13), riskLevel: get(14), segment: get(15),
-				rmID: get(16), branch: get(17), bizDate: get(18),
+				income: get(13), riskLevel: few(14), segment: few(15),
+				rmID: few(16), branch: few(17), bizDate: few(18),
 				loadID: loads.Value(i), hash: hashes.Value(i),
 			})
 		}
@@ -138,6 +140,24 @@ func getString(a *array.String, i int) string {
 		return ""
 	}
 	return strings.Clone(a.Value(i))
+}
+
+// interned holds one copy of each value of the columns with few distinct
+// values (system, party type, ID type, industry, risk level, segment, RM,
+// branch, business date), which millions of records share.
+type interned map[string]string
+
+func (m interned) get(a *array.String, i int) string {
+	if a.IsNull(i) {
+		return ""
+	}
+	v := a.Value(i)
+	if s, ok := m[v]; ok {
+		return s
+	}
+	s := strings.Clone(v)
+	m[s] = s
+	return s
 }
 
 // xrefColumns rebuild a record from core.party_xref: the normalised

@@ -528,6 +528,7 @@ func (st *state) loadAll(ctx context.Context, conn *sql.Conn) error {
 	if err != nil {
 		return fmt.Errorf("read core.party_xref: %w", err)
 	}
+	runs := map[string]string{} // one copy of each run id, which most records share
 	for rows.Next() {
 		var ref string
 		var p prevRecord
@@ -535,6 +536,7 @@ func (st *state) loadAll(ctx context.Context, conn *sql.Conn) error {
 			rows.Close()
 			return err
 		}
+		p.updated = once(runs, p.updated)
 		st.xref[ref] = p
 	}
 	rows.Close()
@@ -547,6 +549,7 @@ func (st *state) loadParties(ctx context.Context, conn *sql.Conn, query string) 
 		return fmt.Errorf("read core.party: %w", err)
 	}
 	defer rows.Close()
+	runs := map[string]string{}
 	for rows.Next() {
 		var id string
 		var p prevParty
@@ -554,10 +557,19 @@ func (st *state) loadParties(ctx context.Context, conn *sql.Conn, query string) 
 		if err := rows.Scan(&id, &p.fingerprint, &created, &updated); err != nil {
 			return err
 		}
-		p.createdRun, p.update = created.String, updated.String
+		p.createdRun, p.update = once(runs, created.String), once(runs, updated.String)
 		st.partyRows[id] = p
 	}
 	return rows.Err()
+}
+
+// once is s as m first saw it, so that equal strings share one copy.
+func once(m map[string]string, s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	m[s] = s
+	return s
 }
 
 // loadContext finds what an incremental run must look at besides the

@@ -73,7 +73,7 @@ func writeAll(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		str("id_problem"), str("birth_date"), str("mobile"), str("match_key"), boolean("mobile_valid"),
 		str("id_type"), str("legal_rep_id"), str("industry_code"), str("annual_revenue"), str("legal_rep_name"),
 		str("employer"), str("annual_income"), str("risk_level"), str("segment"), str("rm_id"), str("branch_code"),
-		u64("record_hash"), str("business_date"), i64("load_id"), str("updated_run"))
+		u64("record_hash"), str("business_date"), i64("load_id"), str("updated_run")).streamTo(ctx, conn)
 	for i, r := range recs {
 		pid := ws.ids.partyOf[res.Cluster[i]]
 		via := res.Via[i]
@@ -112,7 +112,7 @@ func writeAll(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		str("annual_revenue"), str("legal_rep_name"), str("employer"), str("annual_income"), str("risk_level"),
 		str("segment"), str("rm_id"), str("branch_code"), strList("systems"), i64("source_records"),
 		str("name_source"), str("id_source"), str("birth_source"), str("mobile_source"), u64("fingerprint"),
-		str("created_run"), str("updated_run"))
+		str("created_run"), str("updated_run")).streamTo(ctx, conn)
 	changed := 0
 	for _, p := range ws.parties {
 		created, updated := ws.runID, ws.runID
@@ -135,7 +135,7 @@ func writeAll(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 	}
 
 	lk := newSink("core.party_link", str("a_system"), str("a_key"), str("b_system"), str("b_key"),
-		f64("probability"), str("a_party_id"), str("b_party_id"), str("run_id"))
+		f64("probability"), str("a_party_id"), str("b_party_id"), str("run_id")).streamTo(ctx, conn)
 	for _, e := range ws.links {
 		a, b := recs[e.A], recs[e.B]
 		lk.row(a.system, a.key, b.system, b.key, e.Prob, ws.ids.partyOf[res.Cluster[e.A]], ws.ids.partyOf[res.Cluster[e.B]], ws.runID)
