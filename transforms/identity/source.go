@@ -50,8 +50,13 @@ WITH src AS (` + unionSQL(sources) + `), hashed AS (
     SELECT *, ` + businessDateSQL + ` AS business_date, ` + recordHashSQL + ` AS record_hash
     FROM src
 ), latest AS (
-    SELECT * FROM hashed {narrow}
-    QUALIFY row_number() OVER (PARTITION BY system, source_key ORDER BY business_date DESC, _load_id DESC, _source DESC) = 1
+    -- Each key's latest version: the newest snapshot, then the latest load,
+    -- then the last row. One row a key held at a time (a hash aggregate),
+    -- not a window over every version delivered, whose sort of all the
+    -- days' rows grew with the history (7 GB at 50k parties × 90 days).
+    SELECT unnest(v) FROM (
+        SELECT arg_max(h, (h.business_date, h._load_id, coalesce(h._source, ''))) AS v
+        FROM hashed h {narrow} GROUP BY h.system, h.source_key)
 )
 SELECT l.system, l.source_key, l.party_type, l.name, l.id_type, l.id_no, l.mobile, l.birth_date, l.industry_code,
        l.annual_revenue, l.legal_rep_name, l.legal_rep_id_no, l.employer, l.annual_income, l.risk_level, l.segment,
@@ -60,9 +65,10 @@ FROM latest l {filter}
 ORDER BY l.system, l.source_key`
 }
 
-// candidatesOnly narrows an incremental read before the window: only keys
-// with at least one delivered version unification has not seen. (The window
-// then still picks the latest version among all of that key's new rows.)
+// candidatesOnly narrows an incremental read before the latest versions are
+// picked: only keys with at least one delivered version unification has not
+// seen. (The latest version is still picked among all of that key's new
+// rows.)
 const candidatesOnly = `WHERE (system, source_key) IN (
     SELECT h.system, h.source_key FROM hashed h ANTI JOIN core.party_xref x
     ON x.system = h.system AND x.source_key = h.source_key AND x.record_hash = h.record_hash)`
