@@ -125,6 +125,22 @@ func MachineMemory() (n int64, what string, err error) {
 	return n, what, nil
 }
 
+// PeakRSS is the process's peak resident set size so far (VmHWM of
+// /proc/self/status) in bytes; 0 where there is none.
+func PeakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
 // OutOfMemory reports whether err is DuckDB running out of its memory
 // limit.
 func OutOfMemory(err error) bool {

@@ -447,7 +447,7 @@ func readMaybeGzip(path string) ([]byte, error) {
 // printPeakRSS prints VmHWM, this process's own peak RSS (the parent's
 // rusage of a child would also count pages shared before exec).
 func printPeakRSS(w io.Writer) error {
-	kb := peakRSS() >> 10
+	kb := warehouse.PeakRSS() >> 10
 	if kb == 0 {
 		return fmt.Errorf("no VmHWM in /proc/self/status")
 	}

@@ -177,7 +177,7 @@ issue's bars are medians of three). --format json for tracking.`,
 			return nil, err
 		}
 		res.Summary = nil
-		return stageChild{Result: res, PeakRSS: peakRSS()}, nil
+		return stageChild{Result: res, PeakRSS: warehouse.PeakRSS()}, nil
 	})
 	child.Flags().BoolVar(&full, "full", false, "recompute instead of catching up")
 	child.Flags().StringVar(&brokers, "brokers", "", "Kafka brokers for publish")

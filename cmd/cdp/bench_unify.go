@@ -17,6 +17,7 @@ import (
 	"cdp/pipeline"
 	"cdp/transforms/core"
 	"cdp/transforms/identity"
+	"cdp/warehouse"
 )
 
 func newBenchUnifyCmd(g *globals) *cobra.Command {
@@ -47,7 +48,7 @@ day is compared with.`,
 		if err != nil {
 			return nil, err
 		}
-		return childReport{Summary: res.Summary.(*identity.Summary), PeakRSS: peakRSS()}, nil
+		return childReport{Summary: res.Summary.(*identity.Summary), PeakRSS: warehouse.PeakRSS()}, nil
 	})
 	cmd.AddCommand(child)
 	cmd.Flags().BoolVar(&describe, "describe", false, "after each unify, also time the core model, tags, tiers and the 360 view (in a child process)")
@@ -57,7 +58,7 @@ day is compared with.`,
 		if err != nil {
 			return nil, err
 		}
-		r.PeakRSS = peakRSS()
+		r.PeakRSS = warehouse.PeakRSS()
 		return r, nil
 	})
 	describeChild.Flags().BoolVar(&describeFull, "full", false, "build the core model in full and compute every tag")

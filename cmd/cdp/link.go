@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cdp/transforms/identity/match"
+	"cdp/warehouse"
 )
 
 // linkReport is what `cdp link --report json` prints: one JSON object.
@@ -101,7 +102,7 @@ peak memory.`,
 				rep.PredictedPairs = match.Evaluate(res.Cluster, make([]string, len(res.Cluster)), src).CorrectPairs
 			}
 			rep.Seconds = time.Since(start).Seconds()
-			rep.PeakRSSBytes = peakRSS()
+			rep.PeakRSSBytes = warehouse.PeakRSS()
 			w := cmd.OutOrStdout()
 			if report == "json" {
 				enc := json.NewEncoder(w)

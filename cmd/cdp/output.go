@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -85,22 +83,6 @@ func stageCmd[T any](g *globals, cmd *cobra.Command, stage string, configure fun
 		}
 		return sum, nil
 	}, text)
-}
-
-// peakRSS reads the process's peak resident set size (VmHWM) on Linux; 0
-// elsewhere.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // writeOut runs write on standard output, or on the file out names when it

@@ -263,7 +263,8 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			if _, err := conn.ExecContext(ctx, st.sql); err != nil {
 				return fmt.Errorf("%s, statement %d (%s): %w", st.table, i+1, firstLine(st.sql), err)
 			}
-			log.Debug("core model statement", "table", st.table, "n", i+1, "statement", firstLine(st.sql), "seconds", round(time.Since(t0).Seconds()))
+			log.Debug("core model statement", "table", st.table, "n", i+1, "statement", firstLine(st.sql), "seconds", round(time.Since(t0).Seconds()),
+				"peak_rss_mib", warehouse.PeakRSS()>>20)
 		}
 		if p.mode == ModeIncremental {
 			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM cdp_moved`).Scan(&sum.Moved); err != nil {
@@ -278,9 +279,11 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			}
 			sum.Tables = append(sum.Tables, c)
 		}
+		t0 := time.Now()
 		if err := writeReference(ctx, conn); err != nil {
 			return err
 		}
+		log.Debug("core model reference tables", "seconds", round(time.Since(t0).Seconds()), "peak_rss_mib", warehouse.PeakRSS()>>20)
 		for _, q := range []string{
 			`DELETE FROM core.model_xref`,
 			`INSERT INTO core.model_xref SELECT system, source_key, party_id FROM core.party_xref`,
@@ -296,6 +299,7 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 	if err != nil {
 		return nil, fmt.Errorf("build the core model: %w", err)
 	}
+	log.Debug("core model committed", "peak_rss_mib", warehouse.PeakRSS()>>20)
 	sum.Seconds = time.Since(start).Seconds()
 	log.Info("core model built", "mode", sum.Mode, "reason", sum.Reason, "new_loads", sum.NewLoads, "moved_records", sum.Moved, "seconds", round(sum.Seconds))
 	return sum, nil
