@@ -165,13 +165,15 @@ func TestStarter_FillsItsOptions(t *testing.T) {
 		wantEmbedded bool
 		wantStream   bool
 		wantCredit   string
+		wantMemory   string
 	}{
-		{"no broker: stream disabled", config.StarterOptions{}, nil, false, false, "feeds/credit"},
+		{"no broker: stream disabled", config.StarterOptions{}, nil, false, false, "feeds/credit", ""},
 		{"brokers: stream enabled", config.StarterOptions{Brokers: []string{"kafka-1:9093", "kafka-2:9093"}},
-			[]string{"kafka-1:9093", "kafka-2:9093"}, false, true, "feeds/credit"},
-		{"embedded: stream enabled", config.StarterOptions{Embedded: true}, nil, true, true, "feeds/credit"},
-		{"embedded wins over brokers", config.StarterOptions{Embedded: true, Brokers: []string{"k:9092"}}, nil, true, true, "feeds/credit"},
-		{"feeds dir", config.StarterOptions{FeedsDir: "/srv/bank drop"}, nil, false, false, "/srv/bank drop/credit"},
+			[]string{"kafka-1:9093", "kafka-2:9093"}, false, true, "feeds/credit", ""},
+		{"embedded: stream enabled", config.StarterOptions{Embedded: true}, nil, true, true, "feeds/credit", ""},
+		{"embedded wins over brokers", config.StarterOptions{Embedded: true, Brokers: []string{"k:9092"}}, nil, true, true, "feeds/credit", ""},
+		{"feeds dir", config.StarterOptions{FeedsDir: "/srv/bank drop"}, nil, false, false, "/srv/bank drop/credit", ""},
+		{"memory limit", config.StarterOptions{MemoryLimit: "6GiB"}, nil, false, false, "feeds/credit", "6GiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,6 +194,9 @@ func TestStarter_FillsItsOptions(t *testing.T) {
 			credit, _ := p.Feed("credit")
 			if credit.Path != tt.wantCredit {
 				t.Errorf("credit path = %q, want %q", credit.Path, tt.wantCredit)
+			}
+			if p.Warehouse.MemoryLimit != tt.wantMemory {
+				t.Errorf("warehouse.memory_limit = %q, want %q", p.Warehouse.MemoryLimit, tt.wantMemory)
 			}
 		})
 	}

@@ -34,6 +34,7 @@ type benchDAGOptions struct {
 	seed                int64
 	activity            float64
 	data, format        string
+	memoryLimit         string
 }
 
 // dagStage is one stage's run: the process's wall time, the rows the stage
@@ -140,7 +141,7 @@ func newBenchDAGCmd(g *globals) *cobra.Command {
 		Short: "The whole daily DAG, a child process per stage: time, rows/s, peak RSS, warehouse size, against DuckDB's floor; incremental vs full",
 		Long: `Generates a bank of --parties over --days business days (or reuses --data),
 writes the starter cdp.yaml beside it (default settings: the memory budget
-is the machine's), holds the last day back, and runs every stage of the DAG
+is 60% of the machine's, or --memory-limit), holds the last day back, and runs every stage of the DAG
 (ingest, unify, model, tags, tiers, view, signals, publish to an embedded
 broker on 127.0.0.1) in a child process of its own, as cdp run would run
 them. Then it delivers the last day and runs the DAG again (the incremental
@@ -164,6 +165,7 @@ issue's bars are medians of three). --format json for tracking.`,
 	cmd.Flags().IntVar(&o.days, "days", 2, "business days: all but the last are the first run, the last is the incremental day")
 	cmd.Flags().Int64Var(&o.seed, "seed", 1, "random seed of the generated bank")
 	cmd.Flags().Float64Var(&o.activity, "activity", synthbank.DefaultActivity, "share of the generated bank's parties acting on a business day (card purchases, e-banking, trades, payments; planted parties always act): the quiet day incremental runs are measured on; 0 = every party every day")
+	cmd.Flags().StringVar(&o.memoryLimit, "memory-limit", "", "warehouse.memory_limit of the benchmark's project, each stage's memory budget (e.g. 6GiB; default: the starter's, 60% of the machine's memory)")
 	cmd.Flags().IntVar(&o.runs, "runs", 3, "runs on a fresh warehouse (the median is reported)")
 	cmd.Flags().StringVar(&o.data, "data", "", "folder to generate the bank into, or one it generated before to reuse (each run deletes the warehouse there; default: a temp folder, removed after)")
 	formatFlag(cmd, &o.format)
@@ -213,6 +215,11 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 	if o.activity < 0 || o.activity > 1 {
 		return fmt.Errorf("--activity %g: a share, from 0 to 1", o.activity)
 	}
+	if o.memoryLimit != "" {
+		if _, err := warehouse.ParseSize(o.memoryLimit); err != nil {
+			return fmt.Errorf("--memory-limit: %w", err)
+		}
+	}
 	rep := &dagReport{Parties: o.parties, Days: o.days, Seed: o.seed, Acting: o.activity, Runs: o.runs}
 	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	// Each run deletes the warehouse and moves feed files: only a folder
@@ -242,12 +249,12 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 		rep.Bank.Reused = true
 		rep.Parties, rep.Days, rep.Seed, rep.Acting = 0, 0, 0, 0 // whatever the marker says, not the flags
 	}
+	// The starter's defaults, what a bank gets from cdp init (but for
+	// --memory-limit), written afresh each time: the figures are the
+	// defaults' unless the command line says otherwise.
 	cfgPath := filepath.Join(dir, "cdp.yaml")
-	if _, err := os.Stat(cfgPath); os.IsNotExist(err) {
-		// The starter's defaults: what a bank gets from cdp init.
-		if err := writeProject(dir, config.StarterOptions{}); err != nil {
-			return err
-		}
+	if err := writeProject(dir, config.StarterOptions{MemoryLimit: o.memoryLimit}); err != nil {
+		return err
 	}
 	p, err := pipeline.LoadProject(cfgPath)
 	if err != nil {

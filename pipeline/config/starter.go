@@ -23,6 +23,9 @@ type StarterOptions struct {
 	Embedded bool     // use the in-process broker (and no Brokers); enables ebank_stream
 	Listen   string   // the embedded broker's address; default 127.0.0.1:19092
 	Demo     bool     // the demo's jobs and SQL users (passwords in secrets/)
+	// MemoryLimit is warehouse.memory_limit ("": the default share of the
+	// machine's memory).
+	MemoryLimit string
 }
 
 // Starter renders the commented starter cdp.yaml: every key with its default
@@ -51,7 +54,8 @@ func Starter(o StarterOptions) []byte {
 		StreamEnabled bool
 		Listen        string
 		Demo          bool
-	}{o.Brokers, o.Embedded, o.Embedded || len(o.Brokers) > 0, o.Listen, o.Demo})
+		MemoryLimit   string
+	}{o.Brokers, o.Embedded, o.Embedded || len(o.Brokers) > 0, o.Listen, o.Demo, o.MemoryLimit})
 	if err != nil {
 		panic("config: starter template: " + err.Error()) // the template is fixed; a test covers it
 	}
