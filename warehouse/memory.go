@@ -158,11 +158,13 @@ func OutOfMemory(err error) bool {
 
 // ExplainMemory adds to an out-of-memory error the budget it ran out of and
 // the setting that raises it; other errors are returned as they are.
-func (w *Warehouse) ExplainMemory(err error) error {
+func (w *Warehouse) ExplainMemory(err error) error { return explainMemory(err, w.budget) }
+
+func explainMemory(err error, b Budget) error {
 	if !OutOfMemory(err) {
 		return err
 	}
-	return fmt.Errorf("%w\nthe work did not fit the memory budget of %s: raise warehouse.memory_limit in cdp.yaml (a load: ingest.memory_limit), or free memory on the machine", err, w.budget)
+	return fmt.Errorf("%w\nthe work did not fit the memory budget of %s: raise warehouse.memory_limit in cdp.yaml (a load: ingest.memory_limit), or free memory on the machine", err, b)
 }
 
 // Budget is the warehouse's memory budget.

@@ -78,7 +78,7 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 		if strings.Contains(err.Error(), "Conflicting lock") {
 			return nil, fmt.Errorf("warehouse %s is in use by another process (DuckDB allows one; query it through `cdp serve` or stop the other process): %w: %w", path, ErrLocked, err)
 		}
-		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+		return nil, explainMemory(fmt.Errorf("open warehouse %s: %w", path, err), budget)
 	}
 	w := &Warehouse{path: path, connector: connector, db: sql.OpenDB(connector), opened: map[string]string{}, budget: budget}
 	w.opened["memory_limit"] = FormatSize(budget.DuckDB)
@@ -88,7 +88,7 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 	if !o.ReadOnly {
 		if err := w.migrate(ctx); err != nil {
 			w.Close()
-			return nil, err
+			return nil, explainMemory(err, budget)
 		}
 	}
 	if o.GoLimit {

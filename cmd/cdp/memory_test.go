@@ -9,10 +9,10 @@ import (
 	"cdp/internal/testbank"
 )
 
-// A memory budget too small for a stage fails the stage — its command
-// exits with an error naming warehouse.memory_limit — and never crashes
-// the process; the same warehouse then runs the stage under a budget that
-// fits.
+// A memory budget too small for a stage fails the stage (or, smaller
+// still, opening the warehouse) — its command exits with an error naming
+// warehouse.memory_limit — and never crashes the process; the same
+// warehouse then runs the stage under a budget that fits.
 func TestStage_ABudgetTooSmallFailsNamingTheSetting(t *testing.T) {
 	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 26})
 	b.W.Close() // the commands open the warehouse themselves
@@ -28,11 +28,15 @@ func TestStage_ABudgetTooSmallFailsNamingTheSetting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	budget("3MB")
-	out, err := run(t, "tags", "run", "--config", cfg)
-	if err == nil || !strings.Contains(err.Error(), "Out of Memory") || !strings.Contains(err.Error(), "raise warehouse.memory_limit") ||
-		!strings.Contains(err.Error(), "(warehouse.memory_limit 3MB)") {
-		t.Fatalf("tags under a 3MB budget: %v\n%s", err, out)
+	// 3MB does not open the warehouse (DuckDB's third of it, 1 MB, holds
+	// no block); 12MB opens it and the tag run runs out.
+	for _, tt := range []struct{ limit, where string }{{"3MB", "open warehouse"}, {"12MB", "stage tags"}} {
+		budget(tt.limit)
+		out, err := run(t, "tags", "run", "--config", cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.where) || !strings.Contains(err.Error(), "Out of Memory") ||
+			!strings.Contains(err.Error(), "raise warehouse.memory_limit") || !strings.Contains(err.Error(), "(warehouse.memory_limit "+tt.limit+")") {
+			t.Fatalf("tags under a %s budget: %v, want it to fail in %q naming the setting\n%s", tt.limit, err, tt.where, out)
+		}
 	}
 	budget("1GB")
 	if out, err := run(t, "tags", "run", "--config", cfg); err != nil {
