@@ -230,6 +230,11 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 			return fmt.Errorf("--data %s holds feeds that cdp bench dag did not generate (no %s): each run deletes the warehouse there and moves the last day's files, so it only reuses its own banks; give it an empty or new folder", dir, dagMarker)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(dir, "cdp.yaml")); err == nil {
+		if _, err := os.Stat(marker); err != nil {
+			return fmt.Errorf("--data %s holds a cdp.yaml that cdp bench dag did not write (no %s): the benchmark writes its own project there each run; give it an empty or new folder", dir, dagMarker)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
 		prog := pipeline.TerminalProgress(os.Stderr)
 		t0 := time.Now()

@@ -128,6 +128,18 @@ func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
 	if out, err := run(t, "bench", "dag", "--data", project); err == nil || !strings.Contains(err.Error(), "did not generate") {
 		t.Errorf("bench dag on a project's folder: %v\n%s", err, out)
 	}
+	// nor a project whose feeds live elsewhere: its cdp.yaml stays
+	elsewhere := t.TempDir()
+	own := []byte("warehouse: {path: wh.duckdb}\n")
+	if err := os.WriteFile(filepath.Join(elsewhere, "cdp.yaml"), own, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "bench", "dag", "--data", elsewhere); err == nil || !strings.Contains(err.Error(), "did not write") {
+		t.Errorf("bench dag on a folder with a project's cdp.yaml: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(elsewhere, "cdp.yaml")); err != nil || !bytes.Equal(b, own) {
+		t.Errorf("the project's cdp.yaml after bench dag refused: %q, %v", b, err)
+	}
 
 	// The text form names every stage of every phase and the ratios.
 	var text bytes.Buffer

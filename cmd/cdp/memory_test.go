@@ -28,8 +28,8 @@ func TestStage_ABudgetTooSmallFailsNamingTheSetting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// 3MB does not open the warehouse (DuckDB's third of it, 1 MB, holds
-	// no block); 12MB opens it and the tag run runs out.
+	// 3MB does not open the warehouse (DuckDB's third of it rounds down to
+	// 0 MiB: no block fits); 12MB opens it and the tag run runs out.
 	for _, tt := range []struct{ limit, where string }{{"3MB", "open warehouse"}, {"12MB", "stage tags"}} {
 		budget(tt.limit)
 		out, err := run(t, "tags", "run", "--config", cfg)

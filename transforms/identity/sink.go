@@ -116,10 +116,8 @@ func (s *sink) insert(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	defer rr.Release()
-	if _, err := warehouse.InsertArrow(ctx, conn, s.table, rr); err != nil {
-		return fmt.Errorf("insert into %s: %w", s.table, err)
-	}
-	return nil
+	_, err = warehouse.InsertArrow(ctx, conn, s.table, rr) // its error names the table
+	return err
 }
 
 // flush inserts the rows still waiting into the table on conn and
