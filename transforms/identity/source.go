@@ -182,13 +182,10 @@ func (m interned) get(a *array.String, i int) string {
 	if a.IsNull(i) {
 		return ""
 	}
-	v := a.Value(i)
-	if s, ok := m[v]; ok {
+	if s, ok := m[a.Value(i)]; ok { // Value points into the batch: looked up, not kept
 		return s
 	}
-	s := strings.Clone(v)
-	m[s] = s
-	return s
+	return once(m, strings.Clone(a.Value(i)))
 }
 
 // xrefColumns rebuild a record from core.party_xref: the normalised
