@@ -86,6 +86,7 @@ var migrations = []migration{
 	fileMigration(23, "0023_open_signals.sql"),
 	fileMigration(24, "0024_external.sql"),
 	fileMigration(25, "0025_party_prints.sql"),
+	fileMigration(26, "0026_contribution_prints.sql"),
 }
 
 // fileDateMacro defines core.file_date(source): the business date of a

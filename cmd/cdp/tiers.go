@@ -15,6 +15,7 @@ import (
 )
 
 func newTiersCmd(g *globals) *cobra.Command {
+	var full bool
 	cmd := stageCmd(g, &cobra.Command{
 		Use:   "tiers",
 		Short: "Score every party and assign its key-account tier (mart.value_tier)",
@@ -34,9 +35,12 @@ Before the tiers it rebuilds mart.contribution: what every party brings
 per month — net interest on loans and deposits against the funds transfer
 price (tiers: contribution: ftp_curve), and fee and commission income by
 source — and after them mart.contribution_12m, the last twelve months per
-party beside its tier. cdp tiers report shows it by tier with the
-concentration curve.`,
-	}, "tiers", nil, printTiers)
+party beside its tier. It rebuilds only the months whose inputs changed
+since the last build and those from the newest snapshot day's month on
+(ops.contribution_builds says which); --full rebuilds every month.
+cdp tiers report shows it by tier with the concentration curve.`,
+	}, "tiers", func(env *pipeline.Env) error { env.Full = full; return nil }, printTiers)
+	cmd.Flags().BoolVar(&full, "full", false, "rebuild every month of mart.contribution, even when only some months' inputs changed")
 	report := projectCmd(g, &cobra.Command{
 		Use:   "report",
 		Short: "Contribution by tier and the concentration curve (which share of the parties brings which share of the contribution)",

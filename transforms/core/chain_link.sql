@@ -9,10 +9,12 @@
 -- pays the company); share is the link's part of the company's outflows or
 -- inflows as the link's system shows them. Payroll batches are no
 -- counterparty; only companies' links, to companies or to names.
+-- {day} is the window's last day, the newest settlement's (industry.go
+-- reads it first: a constant lets each scan filter its rows). A link's
+-- name and bank are those of its latest payment (by time, then the
+-- greater name or bank, so that a rebuild gives the same row).
 CREATE OR REPLACE TABLE core.chain_link AS
-WITH day AS (
-    SELECT max(CAST(txn_time AS DATE)) AS d FROM core.settlement
-), accts AS (
+WITH accts AS (
     SELECT acct_no, min(party_id) AS party_id FROM core.holding_daily
     WHERE acct_no IS NOT NULL AND party_id IS NOT NULL GROUP BY acct_no HAVING count(DISTINCT party_id) = 1
 ), names AS (
@@ -23,17 +25,17 @@ WITH day AS (
 ), flows AS (
     -- (companies' flows only, filtered before anything is computed on them)
     SELECT s.party_id, s.direction, s.amount_cny AS amount, s.counterparty_name AS name, s.counterparty_acct AS acct,
-           s.counterparty_bank AS bank, CAST(s.txn_time AS DATE) AS day, 'core_banking' AS source
-    FROM core.settlement s SEMI JOIN companies c ON c.party_id = s.party_id, day
+           s.counterparty_bank AS bank, CAST(s.txn_time AS DATE) AS day, s.txn_time AS paid_at, 'core_banking' AS source
+    FROM core.settlement s SEMI JOIN companies c ON c.party_id = s.party_id
     WHERE s.channel <> 'BATCH' AND nullif(trim(s.counterparty_name), '') IS NOT NULL
-      AND CAST(s.txn_time AS DATE) > day.d - 365
+      AND CAST(s.txn_time AS DATE) > {day} - 365
     UNION ALL
     SELECT e.party_id, CASE e.event_type WHEN 'TRANSFER_IN' THEN 'IN' ELSE 'OUT' END, e.amount, e.counterparty_name, NULL,
-           e.counterparty_bank, CAST(e.ts AS DATE), 'ebank'
-    FROM core.digital_event e SEMI JOIN companies c ON c.party_id = e.party_id, day
+           e.counterparty_bank, CAST(e.ts AS DATE), e.ts, 'ebank'
+    FROM core.digital_event e SEMI JOIN companies c ON c.party_id = e.party_id
     WHERE e.event_type IN ('TRANSFER_IN', 'TRANSFER_OUT', 'BILL_PAY') AND e.currency = 'CNY'
       AND NOT coalesce(e.cross_border, false) AND nullif(trim(e.counterparty_name), '') IS NOT NULL
-      AND CAST(e.ts AS DATE) > day.d - 365
+      AND CAST(e.ts AS DATE) > {day} - 365
 ), keys AS (
     -- each counterparty name's key, once per name (not once per payment)
     SELECT name, core.company_name_key(name) AS nm FROM (SELECT DISTINCT name FROM flows)
@@ -49,7 +51,7 @@ WITH day AS (
     SELECT party_id, direction, source, sum(amount) AS total FROM resolved WHERE cp_key <> party_id GROUP BY ALL
 ), pairs AS (
     SELECT party_id, cp_key, direction, source, any_value(counterparty_id) AS counterparty_id, sum(amount) AS volume,
-           count(*) AS payments, min(day) AS first_day, max(day) AS last_day, arg_max(name, day) AS name, arg_max(bank, day) AS bank,
+           count(*) AS payments, min(day) AS first_day, max(day) AS last_day, arg_max(name, row(paid_at, name)) AS name, arg_max(bank, row(paid_at, bank)) AS bank,
            min(matched_by) AS matched_by
     FROM resolved
     -- (a counterparty that is one of our persons is no link in the chain)
@@ -57,9 +59,8 @@ WITH day AS (
     GROUP BY party_id, cp_key, direction, source
 ), chosen AS (
     -- core banking's word where it has one; e-banking's for the rest
-    SELECT * FROM pairs b
-    WHERE source = 'core_banking' OR NOT EXISTS (SELECT 1 FROM pairs c WHERE c.source = 'core_banking'
-        AND c.party_id = b.party_id AND c.cp_key = b.cp_key AND c.direction = b.direction)
+    -- ('core_banking' < 'ebank')
+    SELECT * FROM pairs QUALIFY source = min(source) OVER (PARTITION BY party_id, cp_key, direction)
 )
 SELECT party_id, counterparty_id, name AS counterparty_name, bank AS counterparty_bank,
        CASE direction WHEN 'OUT' THEN 'supplier' ELSE 'buyer' END AS link_type,
@@ -68,7 +69,7 @@ SELECT party_id, counterparty_id, name AS counterparty_name, bank AS counterpart
        -- settlements, or e-banking's transfers (not summed: a bank's
        -- e-banking transfers are core banking settlements too)
        round(volume / nullif(t.total, 0), 4) AS share,
-       matched_by, source, counterparty_id IS NULL AS other_bank, (SELECT d FROM day) AS as_of
+       matched_by, source, counterparty_id IS NULL AS other_bank, {day} AS as_of
 FROM chosen JOIN totals t USING (party_id, direction, source);
 
 -- core.party_group: companies sharing a legal representative (a group under

@@ -7,8 +7,11 @@ import (
 	_ "embed"
 	"encoding/csv"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
+	"cdp/transforms/sqltext"
 	"cdp/warehouse"
 )
 
@@ -124,8 +127,14 @@ SELECT * FROM core.company_financials WHERE party_id IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY party_id, fiscal_year ORDER BY load_id DESC, credit_code) = 1;
 `
 
-// writeReference runs referenceSQL on conn.
-func writeReference(ctx context.Context, conn *sql.Conn) error {
+// writeReference runs referenceSQL, chain_link.sql and externalSQL on
+// conn, logging each one's time and the process's peak RSS.
+func writeReference(ctx context.Context, conn *sql.Conn, log *slog.Logger) error {
+	t0 := time.Now()
+	done := func(what string) {
+		log.Debug("core model reference table", "table", what, "seconds", round(time.Since(t0).Seconds()), "peak_rss_mib", warehouse.PeakRSS()>>20)
+		t0 = time.Now()
+	}
 	q, err := referenceSQL()
 	if err != nil {
 		return err
@@ -133,11 +142,23 @@ func writeReference(ctx context.Context, conn *sql.Conn) error {
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("core reference data (industry groups, enterprise stage): %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, companyNameKeySQL+chainLinkSQL); err != nil {
+	done("core.industry_group")
+	var day sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(CAST(txn_time AS DATE)) AS VARCHAR) FROM core.settlement`).Scan(&day); err != nil {
+		return fmt.Errorf("core.chain_link (the industry chain): its day: %w", err)
+	}
+	d := "CAST(NULL AS DATE)"
+	if day.Valid {
+		d = "DATE " + warehouse.Literal(day.String)
+	}
+	chain := sqltext.MustFill(chainLinkSQL, sqltext.Vars{"day": sqltext.Value(d)})
+	if _, err := conn.ExecContext(ctx, companyNameKeySQL+chain); err != nil {
 		return fmt.Errorf("core.chain_link (the industry chain): %w", err)
 	}
+	done("core.chain_link")
 	if _, err := conn.ExecContext(ctx, externalSQL); err != nil {
 		return fmt.Errorf("core.industry_index (the external feed's industry indices): %w", err)
 	}
+	done("core.industry_index")
 	return nil
 }

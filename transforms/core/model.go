@@ -280,7 +280,7 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			sum.Tables = append(sum.Tables, c)
 		}
 		t0 := time.Now()
-		if err := writeReference(ctx, conn); err != nil {
+		if err := writeReference(ctx, conn, log); err != nil {
 			return err
 		}
 		log.Debug("core model reference tables", "seconds", round(time.Since(t0).Seconds()), "peak_rss_mib", warehouse.PeakRSS()>>20)

@@ -2,14 +2,19 @@ package tiers
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"cdp/transforms/sqltext"
+	"cdp/warehouse"
 )
 
 // Contribution is tiers: contribution: in cdp.yaml, the prices the
@@ -138,15 +143,193 @@ SELECT v.party_id, v.party_type, v.tier, v.tier_zh,
        v.as_of
 FROM mart.value_tier v`
 
-// buildContribution rebuilds mart.contribution (before the tiers, so
-// criteria may read it).
-func buildContribution(ctx context.Context, conn *sql.Conn, c Contribution) error {
-	q := sqltext.MustFill(contributionSQL, sqltext.Vars{"ftp": sqltext.Value(c.segments()), "fx": sqltext.Value(c.rates()),
-		"ftp_at": sqltext.Value(ftpAtSQL)})
-	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("build mart.contribution: %w", err)
+// changedMonths lists the months to rebuild: those whose inputs' prints
+// (cdp_contribution_prints) differ from the last build's
+// (ops.contribution_prints), and every month from that of day on. It
+// returns a predicate on a month column naming them as literals, so that
+// each input's scan filters its rows before any join; rows without a day
+// (which contribution.sql leaves out anyway) count under a month of NULL.
+func changedMonths(ctx context.Context, conn *sql.Conn, day time.Time, n *int) (func(col string) string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT DISTINCT CAST(coalesce(n.month, o.month) AS VARCHAR) AS month
+		FROM cdp_contribution_prints n FULL JOIN ops.contribution_prints o ON o.input = n.input AND o.month IS NOT DISTINCT FROM n.month
+		WHERE n.n IS DISTINCT FROM o.n OR n.print IS DISTINCT FROM o.print
+		   OR coalesce(n.month, o.month) >= CAST(date_trunc('month', CAST(? AS DATE)) AS DATE)
+		ORDER BY month`, day.Format(time.DateOnly))
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	defer rows.Close()
+	var months []string
+	undated := false
+	for rows.Next() {
+		var m sql.NullString
+		if err := rows.Scan(&m); err != nil {
+			return nil, err
+		}
+		if m.Valid {
+			months = append(months, "DATE "+warehouse.Literal(m.String))
+		} else {
+			undated = true
+		}
+	}
+	*n = len(months)
+	return func(col string) string {
+		in := "false"
+		if len(months) > 0 {
+			in = col + " IN (" + strings.Join(months, ", ") + ")"
+		}
+		if undated {
+			in = "(" + in + " OR " + col + " IS NULL)"
+		}
+		return in
+	}, rows.Err()
+}
+
+// contributionPrintsSQL prints every input of mart.contribution per
+// calendar month: the count of its rows and the sum of their hashes over
+// the columns contribution.sql reads (a loan's daily rows with the loan's
+// own tenor and currency; every row, a party's or not, since the days a
+// month covers are every snapshot's). A month whose prints are the last
+// build's has the same rows, and so the same figures, unless it is the
+// month of the run's day (below).
+const contributionPrintsSQL = `CREATE OR REPLACE TEMP TABLE cdp_contribution_prints AS
+SELECT 'loan_daily' AS input, CAST(date_trunc('month', ld.as_of_date) AS DATE) AS month, count(*) AS n,
+       coalesce(sum(hash(ld.party_id, ld.loan_no, ld.as_of_date, ld.balance, ld.currency, ld.interest_rate, ld.status,
+                         l.start_date, l.maturity_date, l.currency)), 0) AS print
+FROM core.loan_daily ld LEFT JOIN core.loan l USING (loan_no) GROUP BY ALL
+UNION ALL
+SELECT 'holding_daily', CAST(date_trunc('month', as_of_date) AS DATE), count(*),
+       coalesce(sum(hash(party_id, system, as_of_date, acct_no, product_code, amount_cny, product_type, rate, fee_rate,
+                         term_months, open_date, maturity_date)), 0)
+FROM core.holding_daily GROUP BY ALL
+UNION ALL
+SELECT 'trade', CAST(date_trunc('month', trade_time) AS DATE), count(*), coalesce(sum(hash(party_id, trade_time, fee)), 0)
+FROM core.trade GROUP BY ALL
+UNION ALL
+SELECT 'card_txn', CAST(date_trunc('month', txn_time) AS DATE), count(*), coalesce(sum(hash(party_id, txn_time, fee, interchange)), 0)
+FROM core.card_txn GROUP BY ALL
+UNION ALL
+SELECT 'settlement', CAST(date_trunc('month', txn_time) AS DATE), count(*), coalesce(sum(hash(party_id, txn_time, fee, channel)), 0)
+FROM core.settlement GROUP BY ALL
+UNION ALL
+SELECT 'repayment', CAST(date_trunc('month', paid_date) AS DATE), count(*), coalesce(sum(hash(party_id, paid_date, interest_paid)), 0)
+FROM core.repayment GROUP BY ALL`
+
+// contributionRunDaySQL is the run's day of contribution.sql: the newest
+// snapshot day of loans and holdings.
+const contributionRunDaySQL = `SELECT greatest((SELECT max(as_of_date) FROM core.loan_daily), (SELECT max(as_of_date) FROM core.holding_daily))`
+
+// contributionBuild is what buildContribution did.
+type contributionBuild struct {
+	mode   string // full or incremental
+	reason string // why full
+	months int    // months rebuilt
+}
+
+// buildContribution brings mart.contribution up to date on conn, inside
+// the caller's transaction (before the tiers, so criteria may read it).
+//
+// A month's rows read that month's inputs only, and the days before and
+// after the month's snapshots only through the run's day, which lies in
+// or after the month. So a build rebuilds the months whose inputs' prints
+// moved since the last build, and every month from that of the last
+// build's or this build's run day (the earlier) on; the others keep their
+// rows, and their party type is brought up to date. It rebuilds every
+// month on the first build, with full, when the SQL or its prices
+// (ftp_curve, fx_to_cny) changed, and when mart.contribution no longer
+// holds the rows the last build left.
+func buildContribution(ctx context.Context, conn *sql.Conn, c Contribution, full bool) (contributionBuild, error) {
+	fill := func(inMonth, into string) string {
+		return sqltext.MustFill(contributionSQL, sqltext.Vars{"ftp": sqltext.Value(c.segments()), "fx": sqltext.Value(c.rates()),
+			"ftp_at": sqltext.Value(ftpAtSQL), "in_month": sqltext.Value(inMonth), "into": sqltext.Value(into)})
+	}
+	whole := fill("true", "CREATE OR REPLACE TABLE mart.contribution AS")
+	sum := sha256.Sum256([]byte(whole))
+	sqlPrint := hex.EncodeToString(sum[:])
+	b := contributionBuild{mode: "full"}
+	fail := func(what string, err error) (contributionBuild, error) {
+		return b, fmt.Errorf("build mart.contribution: %s: %w", what, err)
+	}
+	if _, err := conn.ExecContext(ctx, contributionPrintsSQL); err != nil {
+		return fail("print its inputs", err)
+	}
+	var lastPrint sql.NullString
+	var lastDay, runDay sql.NullTime
+	var lastRows, rows int64
+	if err := conn.QueryRowContext(ctx, `SELECT sql_print, run_day, row_count FROM ops.contribution_builds ORDER BY built_at DESC LIMIT 1`).
+		Scan(&lastPrint, &lastDay, &lastRows); err != nil && err != sql.ErrNoRows {
+		return fail("ops.contribution_builds", err)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.contribution`).Scan(&rows); err != nil {
+		return fail("count its rows", err)
+	}
+	if err := conn.QueryRowContext(ctx, contributionRunDaySQL).Scan(&runDay); err != nil {
+		return fail("the run's day", err)
+	}
+	switch {
+	case full:
+		b.reason = "asked"
+	case !lastPrint.Valid:
+		b.reason = "first build"
+	case lastPrint.String != sqlPrint:
+		b.reason = "its SQL or prices changed"
+	case lastRows != rows:
+		b.reason = fmt.Sprintf("mart.contribution holds %d rows, the last build left %d", rows, lastRows)
+	case !lastDay.Valid || !runDay.Valid:
+		b.reason = "no snapshot day"
+	}
+	if b.reason != "" {
+		if _, err := conn.ExecContext(ctx, whole); err != nil {
+			return fail("rebuild", err)
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT month) FROM mart.contribution`).Scan(&b.months); err != nil {
+			return fail("count its months", err)
+		}
+	} else {
+		b.mode = "incremental"
+		from := lastDay.Time
+		if runDay.Time.Before(from) {
+			from = runDay.Time
+		}
+		in, err := changedMonths(ctx, conn, from, &b.months)
+		if err != nil {
+			return fail("the months to rebuild", err)
+		}
+		stmts := []string{
+			`DELETE FROM mart.contribution WHERE ` + in("month"),
+			fill(in("m"), "INSERT INTO mart.contribution BY NAME"),
+			// the months kept: a party's type as core.party has it now
+			`UPDATE mart.contribution c SET party_type = coalesce(p.party_type, '?') FROM core.party p
+			 WHERE p.party_id = c.party_id AND c.party_type IS DISTINCT FROM coalesce(p.party_type, '?')`,
+			`UPDATE mart.contribution SET party_type = '?'
+			 WHERE party_type <> '?' AND party_id NOT IN (SELECT party_id FROM core.party)`,
+		}
+		for _, q := range stmts {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fail("rebuild "+strconv.Itoa(b.months)+" months", err)
+			}
+		}
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.contribution`).Scan(&rows); err != nil {
+		return fail("count its rows", err)
+	}
+	for _, q := range []string{
+		`DELETE FROM ops.contribution_prints`,
+		`INSERT INTO ops.contribution_prints SELECT input, month, n, print FROM cdp_contribution_prints`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fail("ops.contribution_prints", err)
+		}
+	}
+	var day any
+	if runDay.Valid {
+		day = runDay.Time.Format(time.DateOnly)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.contribution_builds VALUES (?, CAST(? AS DATE), ?, ?, ?, now())`,
+		sqlPrint, day, rows, b.mode, b.months); err != nil {
+		return fail("ops.contribution_builds", err)
+	}
+	return b, nil
 }
 
 // ContributionSummary is what the contribution came to over the last

@@ -19,14 +19,18 @@
 --   * the interest the credit feed delivers (repayments' interest_paid, by
 --     the day paid) is reported beside the computed interest with the
 --     difference, not folded in.
--- {ftp} is the curve as segments, {fx} the currencies' rates. Amounts are
+-- {ftp} is the curve as segments, {fx} the currencies' rates. {into}
+-- replaces the whole table, or deletes and inserts the months of
+-- cdp_contribution_months (contribution.go: a month's rows read only that
+-- month's inputs; cdp_in_month says which rows a build reads). Amounts are
 -- integers (cents, rates in millionths a year) until cdp_cents divides and
 -- rounds once, half away from zero, to a DECIMAL(18,2): a rebuild gives
 -- the same cents, whatever order the sums run in.
 CREATE OR REPLACE TEMP MACRO cdp_cents(n, d) AS
     CAST(CAST(CASE WHEN n >= 0 THEN (2 * CAST(n AS HUGEINT) + d) // (2 * d) ELSE -((-2 * CAST(n AS HUGEINT) + d) // (2 * d)) END AS DECIMAL(20,0))
          * CAST(0.01 AS DECIMAL(3,2)) AS DECIMAL(18,2));
-CREATE OR REPLACE TABLE mart.contribution AS
+CREATE OR REPLACE TEMP MACRO cdp_in_month(m) AS {in_month};
+{into}
 WITH run AS (
     SELECT greatest((SELECT max(as_of_date) FROM core.loan_daily), (SELECT max(as_of_date) FROM core.holding_daily)) AS d
 ), ftp(m_from, m_to, r_from, r_to) AS (
@@ -59,7 +63,7 @@ WITH run AS (
     FROM core.loan_daily ld JOIN loan_days w ON w.d = ld.as_of_date
     LEFT JOIN core.loan l USING (loan_no)
     LEFT JOIN fx ON fx.currency = coalesce(ld.currency, l.currency)
-    WHERE ld.party_id IS NOT NULL AND ld.status = 'ACTIVE'
+    WHERE ld.party_id IS NOT NULL AND ld.status = 'ACTIVE' AND cdp_in_month(CAST(date_trunc('month', ld.as_of_date) AS DATE))
 ), loans AS (
     SELECT p.*, {ftp_at} AS ftp
     FROM priced_loans p JOIN ftp f ON p.tenor >= f.m_from AND p.tenor < f.m_to
@@ -70,7 +74,7 @@ WITH run AS (
            CASE WHEN h.product_type = 'DEMAND' THEN 0
                 ELSE coalesce(h.term_months, date_diff('month', h.open_date, h.maturity_date), 0) END AS tenor
     FROM core.holding_daily h JOIN holding_days w ON w.system = h.system AND w.d = h.as_of_date
-    WHERE h.party_id IS NOT NULL
+    WHERE h.party_id IS NOT NULL AND cdp_in_month(CAST(date_trunc('month', h.as_of_date) AS DATE))
 ), deposits AS (
     SELECT h.*, {ftp_at} AS ftp
     FROM holdings h JOIN ftp f ON h.tenor >= f.m_from AND h.tenor < f.m_to
@@ -90,20 +94,21 @@ WITH run AS (
     UNION ALL SELECT party_id, month, 'fee_wealth_management', sum(w * cents * fee_rate)
               FROM holdings WHERE NOT deposit AND fee_rate IS NOT NULL GROUP BY ALL
     UNION ALL SELECT party_id, CAST(date_trunc('month', trade_time) AS DATE), 'fee_wealth_sales', sum(CAST(fee * 100 AS HUGEINT))
-              FROM core.trade WHERE party_id IS NOT NULL AND fee IS NOT NULL GROUP BY ALL
+              FROM core.trade WHERE party_id IS NOT NULL AND fee IS NOT NULL AND cdp_in_month(CAST(date_trunc('month', trade_time) AS DATE)) GROUP BY ALL
     UNION ALL SELECT party_id, CAST(date_trunc('month', txn_time) AS DATE), 'fee_card', sum(CAST(fee * 100 AS HUGEINT))
-              FROM core.card_txn WHERE party_id IS NOT NULL AND fee IS NOT NULL GROUP BY ALL
+              FROM core.card_txn WHERE party_id IS NOT NULL AND fee IS NOT NULL AND cdp_in_month(CAST(date_trunc('month', txn_time) AS DATE)) GROUP BY ALL
     UNION ALL SELECT party_id, CAST(date_trunc('month', txn_time) AS DATE), 'fee_card_interchange', sum(CAST(interchange * 100 AS HUGEINT))
-              FROM core.card_txn WHERE party_id IS NOT NULL AND interchange IS NOT NULL GROUP BY ALL
+              FROM core.card_txn WHERE party_id IS NOT NULL AND interchange IS NOT NULL AND cdp_in_month(CAST(date_trunc('month', txn_time) AS DATE)) GROUP BY ALL
     -- core banking's fees by channel: SWIFT is cross-border (FX), BILL the
     -- bill business, BATCH cash management (payroll, collections), the
     -- counter and e-banking plain settlement
     UNION ALL SELECT party_id, CAST(date_trunc('month', txn_time) AS DATE),
                      CASE channel WHEN 'SWIFT' THEN 'fee_fx' WHEN 'BILL' THEN 'fee_bill' WHEN 'BATCH' THEN 'fee_cash_management'
                                   ELSE 'fee_settlement' END, sum(CAST(fee * 100 AS HUGEINT))
-              FROM core.settlement WHERE party_id IS NOT NULL AND fee IS NOT NULL GROUP BY ALL
+              FROM core.settlement WHERE party_id IS NOT NULL AND fee IS NOT NULL AND cdp_in_month(CAST(date_trunc('month', txn_time) AS DATE)) GROUP BY ALL
     UNION ALL SELECT party_id, CAST(date_trunc('month', paid_date) AS DATE), 'loan_interest_delivered', sum(CAST(interest_paid * 100 AS HUGEINT))
-              FROM core.repayment WHERE party_id IS NOT NULL AND paid_date IS NOT NULL AND interest_paid IS NOT NULL GROUP BY ALL
+              FROM core.repayment WHERE party_id IS NOT NULL AND paid_date IS NOT NULL AND interest_paid IS NOT NULL
+                AND cdp_in_month(CAST(date_trunc('month', paid_date) AS DATE)) GROUP BY ALL
 ), cents AS (
     SELECT p.party_id, p.month, any_value(m.first_day) AS first_day, any_value(m.last_day) AS last_day,
            CAST(coalesce(any_value(m.last_day) - any_value(m.first_day) + 1, 0) AS INTEGER) AS days,
@@ -146,3 +151,4 @@ SELECT c.party_id, coalesce(pt.party_type, '?') AS party_type, c.month, c.first_
 FROM cents c LEFT JOIN core.party pt USING (party_id)
 ORDER BY c.month, c.party_id;
 DROP MACRO cdp_cents;
+DROP MACRO cdp_in_month;

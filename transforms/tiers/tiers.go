@@ -159,13 +159,32 @@ type Summary struct {
 	Contribution *ContributionSummary `json:"contribution"`
 	// List counts the approved list's entries by status (active, pending,
 	// expired) and how many set a party's tier (applied).
-	List    map[string]int64 `json:"key_account_list"`
-	Seconds float64          `json:"seconds"`
+	List map[string]int64 `json:"key_account_list"`
+	// ContributionMode is how mart.contribution was brought up to date:
+	// full (every month) or incremental (the months whose inputs moved,
+	// and the run's), ContributionMonths the months it rebuilt.
+	ContributionMode   string  `json:"contribution_mode"`
+	ContributionMonths int     `json:"contribution_months_rebuilt"`
+	Seconds            float64 `json:"seconds"`
+}
+
+// Options are how a build goes.
+type Options struct {
+	// Full rebuilds every month of mart.contribution, even when only
+	// some months' inputs changed since the last build.
+	Full   bool
+	Logger *slog.Logger
 }
 
 // Build replaces mart.value_tier and, in the same transaction, records
 // what moved in the tier history (history.go).
 func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Logger) (*Summary, error) {
+	return BuildWith(ctx, w, cfg, Options{Logger: log})
+}
+
+// BuildWith is Build with options.
+func BuildWith(ctx context.Context, w *warehouse.Warehouse, cfg Config, o Options) (*Summary, error) {
+	log := o.Logger
 	cfg = cfg.WithDefaults()
 	if problems := cfg.Check(); len(problems) > 0 {
 		return nil, fmt.Errorf("tiers: %s", strings.Join(problems, "; "))
@@ -190,20 +209,34 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	})
 	sum := &Summary{RunID: "tiers-" + start.UTC().Format("20060102T150405.000")}
 	if err := warehouse.InTx(ctx, conn, func() error {
-		if err := buildContribution(ctx, conn, cfg.Contribution); err != nil {
+		t0 := time.Now()
+		step := func(what string) {
+			log.Debug("tiers step", "step", what, "seconds", time.Since(t0).Seconds(), "peak_rss_mib", warehouse.PeakRSS()>>20)
+			t0 = time.Now()
+		}
+		b, err := buildContribution(ctx, conn, cfg.Contribution, o.Full)
+		if err != nil {
 			return withModelHint(err)
 		}
+		sum.ContributionMode, sum.ContributionMonths = b.mode, b.months
+		log.Debug("tiers step", "step", "mart.contribution", "mode", b.mode, "why", b.reason, "months", b.months,
+			"seconds", time.Since(t0).Seconds(), "peak_rss_mib", warehouse.PeakRSS()>>20)
+		t0 = time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return withModelHint(fmt.Errorf("build mart.value_tier: %w", err))
 		}
+		step("mart.value_tier")
 		if _, err := conn.ExecContext(ctx, contribution12mSQL); err != nil {
 			return fmt.Errorf("build mart.contribution_12m: %w", err)
 		}
+		step("mart.contribution_12m")
 		if err := writeList(ctx, conn); err != nil {
 			return err
 		}
+		step("mart.key_account_list")
 		h, err := recordHistory(ctx, conn, cfg, sum.RunID, log)
 		sum.History = h
+		step("mart.tier_history")
 		return err
 	}); err != nil {
 		return nil, err
@@ -254,7 +287,8 @@ func Build(ctx context.Context, w *warehouse.Warehouse, cfg Config, log *slog.Lo
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	log.Info("value tiers built", "parties", sum.Parties, "tier_changes", sum.History.Changes, "up", sum.History.Up, "down", sum.History.Down,
-		"events", sum.History.Events, "list_applied", sum.List["applied"], "seconds", sum.Seconds)
+		"events", sum.History.Events, "list_applied", sum.List["applied"], "contribution", sum.ContributionMode,
+		"contribution_months", sum.ContributionMonths, "seconds", sum.Seconds)
 	return sum, list.Err()
 }
 
