@@ -106,6 +106,9 @@ func printTiers(w io.Writer, s *tiers.Summary) {
 		message.NewPrinter(language.English).Fprintf(w, "  contribution %s … %s: CNY %.0f (net interest %.0f, fees %.0f); the top 15%% of parties bring %.1f%% (cdp tiers report)\n",
 			c.From[:7], c.To[:7], c.Total, c.NII, c.Fees, 100*c.Top15)
 	}
+	if s.ContributionMode != "" {
+		fmt.Fprintf(w, "  mart.contribution: %s build, %d month(s) rebuilt (ops.contribution_builds)\n", s.ContributionMode, s.ContributionMonths)
+	}
 	if l := s.List; len(l) > 0 {
 		fmt.Fprintf(w, "  approved key-account list (名单制): %d entries set a tier; %d expired, %d pending, %d name no known customer (mart.key_account_list)\n",
 			l["applied"], l["expired"], l["pending"], l["unknown_customer"])
