@@ -1,10 +1,13 @@
 package core_test
 
 import (
+	"context"
+	"maps"
 	"testing"
 
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
+	"cdp/transforms/core"
 )
 
 // The industry chain: the supply links the generator planted between
@@ -68,5 +71,57 @@ func TestChainLink_RecoversThePlantedSupplyChain(t *testing.T) {
 		FROM (SELECT sum(share) AS s FROM core.chain_link WHERE source = 'core_banking' GROUP BY party_id, link_type)`).Scan(&over, &exact, &total)
 	if over != 0 || exact < total*9/10 {
 		t.Errorf("core banking shares: %d companies above 1, %d of %d at 1", over, exact, total)
+	}
+}
+
+// A link's counterparty name and bank are its latest payment's: of two
+// payments on its last day at different banks, the later one's (whichever
+// bank sorts first); of two at the same moment, the greater. A rebuild
+// gives the same links.
+func TestChainLink_TheLatestPaymentNamesTheBank(t *testing.T) {
+	b := testbank.Load(t, testbank.Options{Parties: 600, Days: 2, Seed: 5})
+	db := b.W.DB()
+	var company, day string
+	sqltest.Row(t, db, `SELECT min(party_id) FROM core.party WHERE party_type = 'C'`).Scan(&company)
+	sqltest.Row(t, db, `SELECT CAST(max(CAST(txn_time AS DATE)) AS VARCHAR) FROM core.settlement`).Scan(&day)
+	if _, err := db.Exec(`INSERT INTO core.settlement (party_id, txn_id, cust_no, acct_no, txn_time, direction, amount, currency, amount_cny,
+			channel, counterparty_name, counterparty_acct, counterparty_bank, load_id)
+		SELECT ?, id, 'X', 'A', CAST(? AS DATE) + CAST(tm AS INTERVAL), 'OUT', 1000, 'CNY', 1000, 'EBANK', name, NULL, bank, 0
+		FROM (VALUES ('TIE1', '09:00:00', '甲乙丙测试有限公司', '工商银行'), ('TIE2', '15:00:00', '甲乙丙测试有限公司', '兴业银行'),
+		             ('TIE3', '12:00:00', '丁戊己测试有限公司', '工商银行'), ('TIE4', '12:00:00', '丁戊己测试有限公司', '兴业银行')) t(id, tm, name, bank)`,
+		company, day); err != nil {
+		t.Fatal(err)
+	}
+	links := func() map[string]string {
+		t.Helper()
+		if _, err := core.Build(context.Background(), b.W, testbank.Quiet); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for scan := range sqltest.Rows(t, db, `SELECT counterparty_name, counterparty_bank FROM core.chain_link
+			WHERE party_id = ? AND counterparty_name LIKE '%测试有限公司'`, company) {
+			var name, bank string
+			scan(&name, &bank)
+			got[name] = bank
+		}
+		return got
+	}
+	first := links()
+	// (兴 U+5174 sorts before 工 U+5DE5)
+	want := map[string]string{"甲乙丙测试有限公司": "兴业银行", "丁戊己测试有限公司": "工商银行"}
+	if !maps.Equal(first, want) {
+		t.Errorf("links' banks %v, want %v (the later payment's; at the same moment, the greater)", first, want)
+	}
+	var n1, n2, same int
+	sqltest.Row(t, db, `SELECT count(*) FROM core.chain_link`).Scan(&n1)
+	if _, err := db.Exec(`CREATE TABLE chain_before AS SELECT * FROM core.chain_link`); err != nil {
+		t.Fatal(err)
+	}
+	if again := links(); !maps.Equal(again, first) {
+		t.Errorf("a rebuild gave %v, the first %v", again, first)
+	}
+	sqltest.Row(t, db, `SELECT (SELECT count(*) FROM core.chain_link), (SELECT count(*) FROM (SELECT * FROM core.chain_link INTERSECT ALL SELECT * FROM chain_before))`).Scan(&n2, &same)
+	if n1 == 0 || n2 != n1 || same != n1 {
+		t.Errorf("a rebuild: %d links, %d of them as before; the first build had %d", n2, same, n1)
 	}
 }
