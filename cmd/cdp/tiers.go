@@ -36,8 +36,9 @@ per month — net interest on loans and deposits against the funds transfer
 price (tiers: contribution: ftp_curve), and fee and commission income by
 source — and after them mart.contribution_12m, the last twelve months per
 party beside its tier. It rebuilds only the months whose inputs changed
-since the last build and those from the newest snapshot day's month on
-(ops.contribution_builds says which); --full rebuilds every month.
+since the last build and those from the month of the last build's or
+this one's newest snapshot day on (the earlier; ops.contribution_builds
+says how many); --full rebuilds every month.
 cdp tiers report shows it by tier with the concentration curve.`,
 	}, "tiers", func(env *pipeline.Env) error { env.Full = full; return nil }, printTiers)
 	cmd.Flags().BoolVar(&full, "full", false, "rebuild every month of mart.contribution, even when only some months' inputs changed")

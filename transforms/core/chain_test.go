@@ -76,8 +76,9 @@ func TestChainLink_RecoversThePlantedSupplyChain(t *testing.T) {
 
 // A link's counterparty name and bank are its latest payment's: of two
 // payments on its last day at different banks, the later one's (whichever
-// bank sorts first); of two at the same moment, the greater. A rebuild
-// gives the same links.
+// bank sorts first); of two at the same moment, the greater. A link core
+// banking shows is its, e-banking's only where core banking shows none.
+// A rebuild gives the same links.
 func TestChainLink_TheLatestPaymentNamesTheBank(t *testing.T) {
 	b := testbank.Load(t, testbank.Options{Parties: 600, Days: 2, Seed: 5})
 	db := b.W.DB()
@@ -90,6 +91,13 @@ func TestChainLink_TheLatestPaymentNamesTheBank(t *testing.T) {
 		FROM (VALUES ('TIE1', '09:00:00', '甲乙丙测试有限公司', '工商银行'), ('TIE2', '15:00:00', '甲乙丙测试有限公司', '兴业银行'),
 		             ('TIE3', '12:00:00', '丁戊己测试有限公司', '工商银行'), ('TIE4', '12:00:00', '丁戊己测试有限公司', '兴业银行')) t(id, tm, name, bank)`,
 		company, day); err != nil {
+		t.Fatal(err)
+	}
+	// e-banking's word only where core banking has none
+	if _, err := db.Exec(`INSERT INTO core.digital_event (party_id, event_id, user_id, ts, channel, event_type, amount, currency,
+			counterparty_name, counterparty_bank, cross_border, load_id)
+		SELECT ?, id, 'X', CAST(? AS DATE) + INTERVAL 10 HOUR, 'CORP_WEB', 'TRANSFER_OUT', 500, 'CNY', name, '建设银行', false, 0
+		FROM (VALUES ('TIE5', '甲乙丙测试有限公司'), ('TIE6', '庚辛测试有限公司')) t(id, name)`, company, day); err != nil {
 		t.Fatal(err)
 	}
 	links := func() map[string]string {
@@ -107,8 +115,14 @@ func TestChainLink_TheLatestPaymentNamesTheBank(t *testing.T) {
 		return got
 	}
 	first := links()
+	var sources string
+	sqltest.Row(t, db, `SELECT string_agg(counterparty_name || ':' || source, ' ' ORDER BY counterparty_name, source) FROM core.chain_link
+		WHERE party_id = ? AND counterparty_name LIKE '%测试有限公司'`, company).Scan(&sources)
+	if want := "丁戊己测试有限公司:core_banking 庚辛测试有限公司:ebank 甲乙丙测试有限公司:core_banking"; sources != want {
+		t.Errorf("links by source: %s, want %s", sources, want)
+	}
 	// (兴 U+5174 sorts before 工 U+5DE5)
-	want := map[string]string{"甲乙丙测试有限公司": "兴业银行", "丁戊己测试有限公司": "工商银行"}
+	want := map[string]string{"甲乙丙测试有限公司": "兴业银行", "丁戊己测试有限公司": "工商银行", "庚辛测试有限公司": "建设银行"}
 	if !maps.Equal(first, want) {
 		t.Errorf("links' banks %v, want %v (the later payment's; at the same moment, the greater)", first, want)
 	}

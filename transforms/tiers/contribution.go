@@ -148,7 +148,7 @@ FROM mart.value_tier v`
 // (ops.contribution_prints), and every month from that of day on. It
 // returns a predicate on a month column naming them as literals, so that
 // each input's scan filters its rows before any join; rows without a day
-// (which contribution.sql leaves out anyway) count under a month of NULL.
+// count under a month of NULL.
 func changedMonths(ctx context.Context, conn *sql.Conn, day time.Time, n *int) (func(col string) string, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT DISTINCT CAST(coalesce(n.month, o.month) AS VARCHAR) AS month
 		FROM cdp_contribution_prints n FULL JOIN ops.contribution_prints o ON o.input = n.input AND o.month IS NOT DISTINCT FROM n.month
@@ -236,8 +236,9 @@ type contributionBuild struct {
 // build's or this build's run day (the earlier) on; the others keep their
 // rows, and their party type is brought up to date. It rebuilds every
 // month on the first build, with full, when the SQL or its prices
-// (ftp_curve, fx_to_cny) changed, and when mart.contribution no longer
-// holds the rows the last build left.
+// (ftp_curve, fx_to_cny) changed, and when mart.contribution is missing or
+// does not hold as many rows as the last build left (a table emptied or
+// cut by hand; a hand edit that keeps the count goes unseen: --full).
 func buildContribution(ctx context.Context, conn *sql.Conn, c Contribution, full bool) (contributionBuild, error) {
 	fill := func(inMonth, into string) string {
 		return sqltext.MustFill(contributionSQL, sqltext.Vars{"ftp": sqltext.Value(c.segments()), "fx": sqltext.Value(c.rates()),
@@ -260,8 +261,15 @@ func buildContribution(ctx context.Context, conn *sql.Conn, c Contribution, full
 		Scan(&lastPrint, &lastDay, &lastRows); err != nil && err != sql.ErrNoRows {
 		return fail("ops.contribution_builds", err)
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.contribution`).Scan(&rows); err != nil {
-		return fail("count its rows", err)
+	var exists bool
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'contribution'`).
+		Scan(&exists); err != nil {
+		return fail("find it", err)
+	}
+	if exists {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.contribution`).Scan(&rows); err != nil {
+			return fail("count its rows", err)
+		}
 	}
 	if err := conn.QueryRowContext(ctx, contributionRunDaySQL).Scan(&runDay); err != nil {
 		return fail("the run's day", err)
@@ -271,6 +279,8 @@ func buildContribution(ctx context.Context, conn *sql.Conn, c Contribution, full
 		b.reason = "asked"
 	case !lastPrint.Valid:
 		b.reason = "first build"
+	case !exists:
+		b.reason = "mart.contribution is missing"
 	case lastPrint.String != sqlPrint:
 		b.reason = "its SQL or prices changed"
 	case lastRows != rows:

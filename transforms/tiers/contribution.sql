@@ -20,12 +20,13 @@
 --     the day paid) is reported beside the computed interest with the
 --     difference, not folded in.
 -- {ftp} is the curve as segments, {fx} the currencies' rates. {into}
--- replaces the whole table, or deletes and inserts the months of
--- cdp_contribution_months (contribution.go: a month's rows read only that
--- month's inputs; cdp_in_month says which rows a build reads). Amounts are
--- integers (cents, rates in millionths a year) until cdp_cents divides and
--- rounds once, half away from zero, to a DECIMAL(18,2): a rebuild gives
--- the same cents, whatever order the sums run in.
+-- replaces the whole table, or inserts the months contribution.go
+-- rebuilds (it deletes them first: a month's rows read only that month's
+-- inputs); {in_month}, as cdp_in_month, says which rows a build reads.
+-- Amounts are integers (cents, rates in millionths a year) until
+-- cdp_cents divides and rounds once, half away from zero, to a
+-- DECIMAL(18,2): a rebuild gives the same cents, whatever order the sums
+-- run in.
 CREATE OR REPLACE TEMP MACRO cdp_cents(n, d) AS
     CAST(CAST(CASE WHEN n >= 0 THEN (2 * CAST(n AS HUGEINT) + d) // (2 * d) ELSE -((-2 * CAST(n AS HUGEINT) + d) // (2 * d)) END AS DECIMAL(20,0))
          * CAST(0.01 AS DECIMAL(3,2)) AS DECIMAL(18,2));

@@ -13,8 +13,8 @@ CREATE TABLE IF NOT EXISTS ops.contribution_prints (
 );
 -- The build the prints are of: its SQL with the prices filled in (a new
 -- ftp_curve, fx_to_cny or cdp's own change rebuilds every month), its run
--- day and the rows it left in mart.contribution (a table changed by hand
--- rebuilds every month).
+-- day and the count of rows it left in mart.contribution (a count that
+-- moved, a table emptied or cut by hand, rebuilds every month).
 CREATE TABLE IF NOT EXISTS ops.contribution_builds (
     sql_print VARCHAR NOT NULL,
     run_day   DATE,
