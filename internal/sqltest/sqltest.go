@@ -10,6 +10,8 @@
 //		scan(&p, &tier)
 //		…
 //	}
+//
+//	sqltest.Exec(t, db, `DELETE FROM core.party WHERE party_id = ?`, id)
 package sqltest
 
 import (
@@ -91,6 +93,20 @@ func Rows(t testing.TB, q Querier, query string, args ...any) iter.Seq[func(dest
 		if err := rows.Err(); err != nil {
 			t.Fatalf("%s\n%v", Short(query), err)
 		}
+	}
+}
+
+// Execer is what a test runs statements on: *sql.DB, *sql.Conn and
+// *sql.Tx all are.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Exec runs a statement; an error fails the test, naming the statement.
+func Exec(t testing.TB, e Execer, query string, args ...any) {
+	t.Helper()
+	if _, err := e.ExecContext(context.Background(), query, args...); err != nil {
+		t.Fatalf("%s\n%v", Short(query), err)
 	}
 }
 

@@ -222,3 +222,17 @@ func (r *failingRows) Next(dest []driver.Value) error {
 	}
 	return io.EOF
 }
+
+func TestExecRunsAndFailsTheTestOnAnError(t *testing.T) {
+	db := openDB(t)
+	sqltest.Exec(t, db, `INSERT INTO t VALUES (?, ?)`, 7, "v7")
+	var s string
+	sqltest.Row(t, db, `SELECT s FROM t WHERE i = 7`).Scan(&s)
+	if s != "v7" {
+		t.Fatalf("the inserted row reads %q", s)
+	}
+	msg, finished := fatal(t, func(tb testing.TB) { sqltest.Exec(tb, db, `DELETE FROM no_such_table`) })
+	if finished || !strings.Contains(msg, "no_such_table") || !strings.Contains(msg, "DELETE FROM") {
+		t.Fatalf("finished %v, Fatalf said %q; want it to stop the test naming the statement", finished, msg)
+	}
+}

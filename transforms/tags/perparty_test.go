@@ -60,12 +60,7 @@ tags:
 	}
 	withChange.Tags = append(withChange.Tags, changed.Tags...)
 
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := w.DB().ExecContext(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := func(q string, args ...any) { t.Helper(); sqltest.Exec(t, w.DB(), q, args...) }
 	value := func(party, tag string) string {
 		t.Helper()
 		var v *string

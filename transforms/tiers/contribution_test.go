@@ -25,12 +25,7 @@ func TestContribution_EqualsAHandComputationToTheCent(t *testing.T) {
 	ctx := context.Background()
 	var party string
 	sqltest.Row(t, db, `SELECT min(party_id) FROM core.party WHERE party_type = 'C'`).Scan(&party)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
+	exec := func(q string, args ...any) { t.Helper(); sqltest.Exec(t, db, q, args...) }
 	// Snapshots on Sat 1 March, Mon 3 March and Mon 31 March 2025: the
 	// first holds two days, the second 28, the last one (to the month's
 	// end; the bank's own days are in a later month).

@@ -23,12 +23,7 @@ func TestCriteria_ThresholdsGroupsAndAnnualisation(t *testing.T) {
 	b := testbank.Load(t, testbank.Options{Parties: 400, Days: 2, Seed: 11})
 	db := b.W.DB()
 	ctx := context.Background()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
+	exec := func(q string, args ...any) { t.Helper(); sqltest.Exec(t, db, q, args...) }
 	// The default criteria are the floors: the same tiers as the floors give.
 	if _, err := tiers.Build(ctx, b.W, tiers.Config{}, testbank.Quiet); err != nil {
 		t.Fatal(err)

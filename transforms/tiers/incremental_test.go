@@ -23,12 +23,7 @@ func TestContribution_IncrementalEqualsAFullRebuild(t *testing.T) {
 	b := testbank.Load(t, testbank.Options{Parties: 300, Days: 2, Seed: 11})
 	db := b.W.DB()
 	ctx := context.Background()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
+	exec := func(q string, args ...any) { t.Helper(); sqltest.Exec(t, db, q, args...) }
 	var company, person string
 	sqltest.Row(t, db, `SELECT min(party_id) FROM core.party WHERE party_type = 'C'`).Scan(&company)
 	sqltest.Row(t, db, `SELECT min(party_id) FROM core.party WHERE party_type = 'P'`).Scan(&person)

@@ -210,8 +210,8 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, cfg Config, o Option
 	sum := &Summary{RunID: "tiers-" + start.UTC().Format("20060102T150405.000")}
 	if err := warehouse.InTx(ctx, conn, func() error {
 		t0 := time.Now()
-		step := func(what string) {
-			log.Debug("tiers step", "step", what, "seconds", time.Since(t0).Seconds(), "peak_rss_mib", warehouse.PeakRSS()>>20)
+		step := func(what string, attrs ...any) {
+			log.Debug("tiers step", append([]any{"step", what, "seconds", time.Since(t0).Seconds(), "peak_rss_mib", warehouse.PeakRSS() >> 20}, attrs...)...)
 			t0 = time.Now()
 		}
 		b, err := buildContribution(ctx, conn, cfg.Contribution, o.Full)
@@ -219,9 +219,7 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, cfg Config, o Option
 			return withModelHint(err)
 		}
 		sum.ContributionMode, sum.ContributionMonths = b.mode, b.months
-		log.Debug("tiers step", "step", "mart.contribution", "mode", b.mode, "why", b.reason, "months", b.months,
-			"seconds", time.Since(t0).Seconds(), "peak_rss_mib", warehouse.PeakRSS()>>20)
-		t0 = time.Now()
+		step("mart.contribution", "mode", b.mode, "why", b.reason, "months", b.months)
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return withModelHint(fmt.Errorf("build mart.value_tier: %w", err))
 		}
