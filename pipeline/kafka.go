@@ -170,32 +170,50 @@ func TopicRanges(ctx context.Context, brokers []string, topic string) ([]Partiti
 // (the demo's read-back and tests; not a consumer for production). A topic
 // that does not exist holds nothing.
 func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+	var out []kafka.Message
+	err := ScanTopic(ctx, brokers, topic, func(m kafka.Message) error {
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// ScanTopic hands every message a topic holds now to fn, partition by
+// partition, holding one at a time: a read-back of a topic of millions
+// of events needs no more memory than one of ten. fn's error stops the
+// scan and is returned.
+func ScanTopic(ctx context.Context, brokers []string, topic string, fn func(kafka.Message) error) error {
 	ranges, err := TopicRanges(ctx, brokers, topic)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []kafka.Message
 	for _, pr := range ranges {
 		if pr.Last <= pr.First {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: pr.Partition, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
-		if err := r.SetOffset(pr.First); err != nil {
-			r.Close()
-			return nil, err
+		if err := scanPartition(ctx, brokers, topic, pr, fn); err != nil {
+			return err
 		}
-		for {
-			m, err := r.ReadMessage(ctx)
-			if err != nil {
-				r.Close()
-				return nil, fmt.Errorf("read %s/%d: %w", topic, pr.Partition, err)
-			}
-			out = append(out, m)
-			if m.Offset >= pr.Last-1 {
-				break
-			}
-		}
-		r.Close()
 	}
-	return out, nil
+	return nil
+}
+
+func scanPartition(ctx context.Context, brokers []string, topic string, pr PartitionRange, fn func(kafka.Message) error) error {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: pr.Partition, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(pr.First); err != nil {
+		return err
+	}
+	for {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("read %s/%d: %w", topic, pr.Partition, err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+		if m.Offset >= pr.Last-1 {
+			return nil
+		}
+	}
 }

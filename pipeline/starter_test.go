@@ -15,10 +15,14 @@ func TestStarter_ParsesAndIsCommented(t *testing.T) {
 		{Brokers: []string{"kafka-1:9093", "kafka-2:9093"}},
 		{Embedded: true, FeedsDir: "/srv/drop"},
 		{Embedded: true, Brokers: []string{"ignored:9092"}},
+		{Embedded: true, Demo: true, MemoryLimit: "3.0GiB"},
 	} {
 		text := string(config.Starter(o))
-		if _, err := ParseProject("cdp.yaml", []byte(text)); err != nil {
+		p, err := ParseProject("cdp.yaml", []byte(text))
+		if err != nil {
 			t.Errorf("Starter(%+v) does not parse:\n%v", o, err)
+		} else if p.Warehouse.MemoryLimit != o.MemoryLimit {
+			t.Errorf("Starter(%+v): warehouse.memory_limit %q", o, p.Warehouse.MemoryLimit)
 		}
 		comments := 0
 		for line := range strings.SplitSeq(text, "\n") {

@@ -18,6 +18,7 @@ import (
 	"cdp/pii"
 	"cdp/pipeline"
 	"cdp/schemas"
+	"cdp/warehouse"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -32,6 +33,41 @@ func run(t *testing.T, args ...string) (string, error) {
 	root.SetArgs(append(args, "--log-level", "error"))
 	err := root.ExecuteContext(context.Background())
 	return out.String(), err
+}
+
+// The demo sizes its project's budget by its bank: 3 GiB for a small one,
+// more for a big one, never more than the machine's default share (then
+// the setting is left empty, the default).
+func TestDemoBudget_GrowsWithTheBankUpToTheDefault(t *testing.T) {
+	def, err := warehouse.MemoryBudget("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := int64(0)
+	for _, parties := range []int{600, 200_000, 250_000, 500_000, 1_000_000, 5_000_000} {
+		got, err := demoBudget(parties)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == "" {
+			if want := max(int64(3)<<30, int64(parties)*12<<10); want < def.Total {
+				t.Errorf("%d parties: the default budget, though %d bytes is less than the default %d", parties, want, def.Total)
+			}
+			last = def.Total
+			continue
+		}
+		b, err := warehouse.MemoryBudget(got)
+		if err != nil {
+			t.Fatalf("%d parties: %q: %v", parties, got, err)
+		}
+		if b.Total < 3<<30-(50<<20) || b.Total < last || b.Total >= def.Total {
+			t.Errorf("%d parties: budget %q (%d bytes) after %d; want at least 3 GiB, growing, below the default %d", parties, got, b.Total, last, def.Total)
+		}
+		if parties <= 250_000 && got != "3.0GiB" {
+			t.Errorf("%d parties: budget %q, want 3.0GiB", parties, got)
+		}
+		last = b.Total
+	}
 }
 
 func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
@@ -55,6 +91,16 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	}
 	cfg := filepath.Join(dir, "cdp.yaml")
 	checkPublishedEvents(t, cfg)
+	// The project keeps to the demo's budget, and says so.
+	p, err := pipeline.LoadProject(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err := demoBudget(600); err != nil || p.Warehouse.MemoryLimit != want {
+		t.Errorf("the demo's warehouse.memory_limit is %q, want %q (%v)", p.Warehouse.MemoryLimit, want, err)
+	} else if b, err := warehouse.MemoryBudget(want); err != nil || !strings.Contains(out, "memory budget "+b.String()) {
+		t.Errorf("the demo does not print its budget %v (%v):\n%s", b, err, out)
+	}
 	// A back-test of a dated rule over the demo's days, a variant beside it.
 	out, err = run(t, "signals", "backtest", "--config", cfg, "--rule", "churn_aum_outflow", "--from", "2026-11-17", "--to", "2026-11-20",
 		"--param", "min_drop_pct=20")
