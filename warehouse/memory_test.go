@@ -53,6 +53,15 @@ func TestOpen_BoundsDuckDBByTheBudget(t *testing.T) {
 		if !strings.Contains(b.String(), "warehouse.memory_limit") {
 			t.Errorf("the budget %q does not name the setting", b)
 		}
+		// and its allocator gives freed pages back (allocatorSettings)
+		var background bool
+		var flush string
+		if err := w.DB().QueryRow(`SELECT current_setting('allocator_background_threads'), current_setting('allocator_bulk_deallocation_flush_threshold')`).Scan(&background, &flush); err != nil {
+			t.Fatal(err)
+		}
+		if !background || flush != "64.0 MiB" {
+			t.Errorf("allocator_background_threads %v, allocator_bulk_deallocation_flush_threshold %q; want true and 64.0 MiB", background, flush)
+		}
 		w.Close()
 	}
 	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "lots"}); err == nil ||

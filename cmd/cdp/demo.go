@@ -51,7 +51,9 @@ back from each topic, checked against the JSON schemas.
 
 The demo leaves a working project in --dir: its cdp.yaml, the generated
 feeds and the warehouse, so every other command works on it with
---config DIR/cdp.yaml. Running it again regenerates the same bytes and loads
+--config DIR/cdp.yaml. Its memory budget (warehouse.memory_limit) is sized
+for the bank it is created with: 3 GiB up to 250k parties, 12 KiB a party
+beyond, never more than the default (60% of the machine's memory). Running it again regenerates the same bytes and loads
 nothing twice.
 
 With --serve the demo then stays up as the daemon (cdp serve) with the demo
