@@ -167,8 +167,8 @@ func TopicRanges(ctx context.Context, brokers []string, topic string) ([]Partiti
 }
 
 // ReadTopic reads every message a topic holds now, partition by partition
-// (the demo's read-back and tests; not a consumer for production). A topic
-// that does not exist holds nothing.
+// (the demo's CRM and tests; not a consumer for production). A topic that
+// does not exist holds nothing.
 func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
 	var out []kafka.Message
 	err := ScanTopic(ctx, brokers, topic, func(m kafka.Message) error {
@@ -179,9 +179,10 @@ func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Mes
 }
 
 // ScanTopic hands every message a topic holds now to fn, partition by
-// partition, holding one at a time: a read-back of a topic of millions
-// of events needs no more memory than one of ten. fn's error stops the
-// scan and is returned.
+// partition, keeping none (the reader buffers a fetch of up to 16 MiB): a
+// read-back of a topic of millions of events needs no more memory than
+// one of ten. A topic that does not exist holds nothing; fn's error stops
+// the scan and is returned.
 func ScanTopic(ctx context.Context, brokers []string, topic string, fn func(kafka.Message) error) error {
 	ranges, err := TopicRanges(ctx, brokers, topic)
 	if err != nil {

@@ -98,14 +98,18 @@ func Run(ctx context.Context, env *Env, name string) (Result, error) {
 		return Result{Stage: name}, err
 	}
 	t0 := time.Now()
-	res, err := st.Run(ctx, env)
+	res, err := func() (Result, error) {
+		// What the stage held in Go (unification's records, Arrow
+		// batches) goes back to the system as it ends, not when the
+		// runtime gets to it: a job runs its stages one after another in
+		// one process (the daemon, the demo), and the next one's DuckDB
+		// work would otherwise sit on top of it. It costs a collection of
+		// what stays alive (the embedded broker's records, in the demo),
+		// counted in the stage's time.
+		defer debug.FreeOSMemory()
+		return st.Run(ctx, env)
+	}()
 	res.Stage, res.Seconds = name, time.Since(t0).Seconds()
-	// What the stage held in Go (unification's records, Arrow batches)
-	// goes back to the system now, not when the runtime gets to it: a job
-	// runs its stages one after another in one process (the daemon, the
-	// demo), and the next one's DuckDB work would otherwise sit on top of
-	// it. A collection with little left alive costs milliseconds.
-	debug.FreeOSMemory()
 	if err != nil {
 		if env.W != nil {
 			err = env.W.ExplainMemory(err)

@@ -100,8 +100,8 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 	return w, nil
 }
 
-// allocatorSettings return what DuckDB's allocator (jemalloc) frees to the
-// system promptly: its memory_limit counts the blocks DuckDB holds, not the
+// allocatorSettings make DuckDB's allocator (jemalloc, on Linux) give what
+// it frees back to the system promptly: its memory_limit counts the blocks DuckDB holds, not the
 // pages the allocator keeps after they are freed, which made a process
 // overshoot its limit by up to a whole limit's worth. A background thread
 // purges them, and a bulk eviction of more than 64 MiB (making room for a

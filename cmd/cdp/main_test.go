@@ -35,38 +35,30 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// The demo sizes its project's budget by its bank: 3 GiB for a small one,
-// more for a big one, never more than the machine's default share (then
-// the setting is left empty, the default).
+// The demo sizes its project's budget by its bank: the larger of 3 GiB and
+// 12 KiB a party, never more than the machine's default share (then the
+// setting is left empty, the default).
 func TestDemoBudget_GrowsWithTheBankUpToTheDefault(t *testing.T) {
 	def, err := warehouse.MemoryBudget("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := int64(0)
-	for _, parties := range []int{600, 200_000, 250_000, 500_000, 1_000_000, 5_000_000} {
+	for parties, want := range map[int]string{600: "3.0GiB", 200_000: "3.0GiB", 262_144: "3.0GiB", 300_000: "3.4GiB",
+		500_000: "5.7GiB", 1_000_000: "11.4GiB", 5_000_000: "57.2GiB"} {
 		got, err := demoBudget(parties)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got == "" {
-			if want := max(int64(3)<<30, int64(parties)*12<<10); want < def.Total {
-				t.Errorf("%d parties: the default budget, though %d bytes is less than the default %d", parties, want, def.Total)
-			}
-			last = def.Total
-			continue
-		}
-		b, err := warehouse.MemoryBudget(got)
+		b, err := warehouse.MemoryBudget(want)
 		if err != nil {
-			t.Fatalf("%d parties: %q: %v", parties, got, err)
+			t.Fatal(err)
 		}
-		if b.Total < 3<<30-(50<<20) || b.Total < last || b.Total >= def.Total {
-			t.Errorf("%d parties: budget %q (%d bytes) after %d; want at least 3 GiB, growing, below the default %d", parties, got, b.Total, last, def.Total)
+		if b.Total >= def.Total {
+			want = "" // more than the default: the default
 		}
-		if parties <= 250_000 && got != "3.0GiB" {
-			t.Errorf("%d parties: budget %q, want 3.0GiB", parties, got)
+		if got != want {
+			t.Errorf("%d parties: budget %q, want %q (the default is %s)", parties, got, want, def)
 		}
-		last = b.Total
 	}
 }
 

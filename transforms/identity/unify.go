@@ -408,26 +408,50 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	return sum, nil
 }
 
-// unchangedRun records a run that found no changed record; new card
-// accounts alone still refresh the relationships.
 // unifyGCPercent is the Go collector's GOGC while a unification runs.
 // It holds every record it compares in the Go heap (about 2.3 GB live
 // at 1M parties), and at Go's default of 100 the heap grows to twice
 // what is live between collections. At 50 the first day of a 1M-party
 // bank peaked at 4.7 instead of 5.9 GiB for 5% more time
-// (docs/performance.md).
+// (docs/performance.md, "Memory, again").
 const unifyGCPercent = 50
 
+// gcLowered counts the unifications running in the process, which share
+// one collector setting: the first lowers it, the last puts it back.
+var gcLowered struct {
+	sync.Mutex
+	n   int
+	was int
+}
+
 // collectOften sets the collector to unifyGCPercent until the returned
-// func is called, unless GOGC is set in the environment: then that wins.
+// func is called, unless GOGC is set in the environment (then that wins)
+// or the collector already runs at least as often, or not at all.
 func collectOften() (restore func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	was := debug.SetGCPercent(unifyGCPercent)
-	return func() { debug.SetGCPercent(was) }
+	gcLowered.Lock()
+	defer gcLowered.Unlock()
+	if gcLowered.n == 0 {
+		gcLowered.was = debug.SetGCPercent(unifyGCPercent)
+		if gcLowered.was <= unifyGCPercent { // (negative: off)
+			debug.SetGCPercent(gcLowered.was)
+			return func() {}
+		}
+	}
+	gcLowered.n++
+	return func() {
+		gcLowered.Lock()
+		defer gcLowered.Unlock()
+		if gcLowered.n--; gcLowered.n == 0 {
+			debug.SetGCPercent(gcLowered.was)
+		}
+	}
 }
 
+// unchangedRun records a run that found no changed record; new card
+// accounts alone still refresh the relationships.
 func unchangedRun(ctx context.Context, conn *sql.Conn, sum *Summary, last *lastRun, maxLoad int64, accounts bool, cfg Config, start time.Time) error {
 	return warehouse.InTx(ctx, conn, func() (err error) {
 		if accounts {
