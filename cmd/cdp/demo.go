@@ -338,7 +338,7 @@ func answerAsCRM(ctx context.Context, out io.Writer, brokers []string, p *pipeli
 // demoBudget is the memory budget the demo writes into its project's
 // warehouse.memory_limit for a bank of that many parties: the larger of
 // 3 GiB and 12 KiB a party, or "" (the default share of the machine) when
-// that would be more. Measured at 200k parties × 2 days: 2.0 GiB peak
+// that would be more. Measured at 200k parties × 2 days: 2.25 GiB peak
 // (docs/performance.md, "Memory, again"). Where the machine's memory
 // cannot be read, the figure is written as it is.
 func demoBudget(parties int) (string, error) {
