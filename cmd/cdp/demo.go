@@ -53,8 +53,8 @@ The demo leaves a working project in --dir: its cdp.yaml, the generated
 feeds and the warehouse, so every other command works on it with
 --config DIR/cdp.yaml. Its memory budget (warehouse.memory_limit) is sized
 for the bank it is created with: the larger of 3 GiB and 12 KiB a party,
-never more than the default (60% of the machine's memory). Running it again regenerates the same bytes and loads
-nothing twice.
+never more than the default (60% of the machine's memory). Running it
+again regenerates the same bytes and loads nothing twice.
 
 With --serve the demo then stays up as the daemon (cdp serve) with the demo
 project's schedules, and prints the psql line to query it; Ctrl-C stops it.`,
@@ -82,11 +82,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	started := time.Now()
 	cfgPath := filepath.Join(dir, "cdp.yaml")
 	if _, err := os.Stat(cfgPath); os.IsNotExist(err) {
-		budget, err := demoBudget(parties)
-		if err != nil {
-			return err
-		}
-		if err := writeProject(dir, config.StarterOptions{Embedded: true, Listen: "127.0.0.1:0", Demo: true, MemoryLimit: budget}); err != nil {
+		if err := writeProject(dir, config.StarterOptions{Embedded: true, Listen: "127.0.0.1:0", Demo: true, MemoryLimit: demoBudget(parties)}); err != nil {
 			return err
 		}
 	}
@@ -341,12 +337,12 @@ func answerAsCRM(ctx context.Context, out io.Writer, brokers []string, p *pipeli
 // that would be more. Measured at 200k parties × 2 days: 2.25 GiB peak
 // (docs/performance.md, "Memory, again"). Where the machine's memory
 // cannot be read, the figure is written as it is.
-func demoBudget(parties int) (string, error) {
+func demoBudget(parties int) string {
 	b := max(int64(3)<<30, int64(parties)*12<<10)
 	if def, err := warehouse.MemoryBudget(""); err == nil && b >= def.Total {
-		return "", nil
+		return ""
 	}
-	return strconv.FormatFloat(float64(b)/(1<<30), 'f', 1, 64) + "GiB", nil
+	return strconv.FormatFloat(float64(b)/(1<<30), 'f', 1, 64) + "GiB"
 }
 
 // demoJob is the demo project's job that runs every stage of the DAG.
