@@ -100,19 +100,6 @@ func Open(ctx context.Context, path string, o Options) (*Warehouse, error) {
 	return w, nil
 }
 
-// allocatorSettings make DuckDB's allocator (jemalloc, on Linux) give what
-// it frees back to the system promptly: its memory_limit counts the blocks DuckDB holds, not the
-// pages the allocator keeps after they are freed, which made a process
-// overshoot its limit by up to a whole limit's worth. A background thread
-// purges them, and a bulk eviction of more than 64 MiB (making room for a
-// hash table) flushes first. Measured on the first tag run of 200k parties
-// under a 1 GiB limit (three runs each, docs/performance.md): peak RSS
-// 1.67–2.34 → 1.21–1.25 GiB, time 64.3 → 65.8 s (medians).
-var allocatorSettings = map[string]string{
-	"allocator_background_threads":                "true",
-	"allocator_bulk_deallocation_flush_threshold": "64MiB",
-}
-
 // ErrLocked is returned by Open when another process holds the file (a
 // running cdp serve, say).
 var ErrLocked = errors.New("warehouse locked")
