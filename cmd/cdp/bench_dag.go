@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -145,7 +147,10 @@ is 60% of the machine's, or --memory-limit), holds the last day back, and runs e
 (ingest, unify, model, tags, tiers, view, signals, publish to an embedded
 broker on 127.0.0.1) in a child process of its own, as cdp run would run
 them. Then it delivers the last day and runs the DAG again (the incremental
-day), and recomputes the same state in full (unify … signals with --full).
+day), and recomputes the same state in full (unify … signals with --full)
+from a copy of the warehouse as the last day's ingest left it, so that both
+have the day's values, changes and events to write (the copy needs the
+warehouse's size again in the temp folder).
 
 For each stage: the process's wall time, the rows it wrote, rows/s, the
 child's own peak RSS (VmHWM) and the warehouse's size after it. For each
@@ -319,10 +324,8 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 // the full recompute; and the floor of each day.
 func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, *dagActivity, error) {
 	wh := p.WarehousePath()
-	for _, f := range []string{wh, wh + ".wal", wh + ".tmp"} {
-		if err := os.RemoveAll(f); err != nil {
-			return nil, nil, err
-		}
+	if err := removeWarehouse(wh); err != nil {
+		return nil, nil, err
 	}
 	deliver, err := holdBack(dir, end)
 	delivered := false
@@ -377,10 +380,25 @@ func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string,
 	}); err != nil {
 		return nil, nil, err
 	}
-	p2, err := phase(phaseIncr, all, false)
+	// The last day's ingest, then a copy of the warehouse as it left it:
+	// the state both the incremental day and the full recompute start
+	// from, so that each has the day's values, changes and events to
+	// write (a recompute after the incremental day would find none).
+	recompute := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ingest" || s == "publish" })
+	p2, err := phase(phaseIncr, []string{"ingest"}, false)
 	if err != nil {
 		return nil, nil, err
 	}
+	state := filepath.Join(work, "state.duckdb")
+	if err := copyWarehouse(wh, state); err != nil {
+		return nil, nil, fmt.Errorf("a copy of the ingested state: %w", err)
+	}
+	defer removeWarehouse(state)
+	rest, err := phase(phaseIncr, slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ingest" }), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	p2.Stages = append(p2.Stages, rest.Stages...)
 	var act *dagActivity
 	if err := dagQuery(ctx, p, func(db *sql.DB) (err error) {
 		if act, err = dayActivity(ctx, db, before); err != nil {
@@ -396,12 +414,56 @@ func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string,
 	if err := floor(&p2, last, "last"); err != nil {
 		return nil, nil, err
 	}
-	recompute := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ingest" || s == "publish" })
+	if err := removeWarehouse(wh); err != nil {
+		return nil, nil, err
+	}
+	if err := copyWarehouse(state, wh); err != nil {
+		return nil, nil, fmt.Errorf("the ingested state back: %w", err)
+	}
 	p3, err := phase(phaseFull, recompute, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	return []dagPhase{p1, p2, p3}, act, nil
+}
+
+// copyWarehouse copies a closed warehouse file, and its write-ahead log
+// when there is one, to another path.
+func copyWarehouse(from, to string) error {
+	if err := removeWarehouse(to); err != nil {
+		return err
+	}
+	for _, ext := range []string{"", ".wal"} {
+		src, err := os.Open(from + ext)
+		if errors.Is(err, fs.ErrNotExist) && ext != "" {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		dst, err := os.Create(to + ext)
+		if err == nil {
+			_, err = io.Copy(dst, src)
+			if cerr := dst.Close(); err == nil {
+				err = cerr
+			}
+		}
+		src.Close()
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", from+ext, err)
+		}
+	}
+	return nil
+}
+
+// removeWarehouse removes a warehouse file and its write-ahead log.
+func removeWarehouse(path string) error {
+	for _, f := range []string{path, path + ".wal", path + ".tmp"} {
+		if err := os.RemoveAll(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dagQuery opens the project's warehouse between two stages (no child
