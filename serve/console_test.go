@@ -162,6 +162,7 @@ func TestConsole_PagesBehindALogin(t *testing.T) {
 	}
 	if code, _, body := get(ana, "/console/catalog"); code != 200 || !strings.Contains(body, "<code>churn_settlement_drop</code>") ||
 		!strings.Contains(body, "<code>settlement_volume_30d</code>") ||
+		!strings.Contains(body, "<td>party<br><small>core.settlement.txn_time, 30 days</small></td>") ||
 		!strings.Contains(body, "<td><code>gender</code></td><td>natural</td><td>性别 · Gender</td><td>enum</td><td>current</td><td>party</td>") {
 		t.Errorf("catalog page: %d\n%s", code, body)
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	Parties, Days int
 	Seed          int64
 	BadRowRate    float64 // share of rows damaged on purpose (rejected at ingest)
+	// Activity is the share of parties acting on a day
+	// (synthbank.Options.Activity); 0 = every party every day.
+	Activity float64
 }
 
 // Generate writes a generated bank (ending 2026-11-20) and its cdp.yaml to
@@ -182,7 +185,7 @@ func build(dir string, k kind) error {
 	}
 	ctx, o := context.Background(), k.Options
 	if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.Parties, Days: o.Days, Seed: o.Seed,
-		BadRowRate: o.BadRowRate, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), HistoryMonths: synthbank.DefaultHistoryMonths}); err != nil {
+		BadRowRate: o.BadRowRate, Activity: o.Activity, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), HistoryMonths: synthbank.DefaultHistoryMonths}); err != nil {
 		return err
 	}
 	if !k.loaded {

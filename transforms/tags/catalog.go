@@ -18,6 +18,8 @@
 //	    description: …
 //	    reads: dated                  # dated | current (see below)
 //	    scope: party                  # party | bank (default; see below)
+//	    windows:                      # dated, party-scoped tags: the dated tables read over the last days (see below)
+//	      - {table: core.activity_day, column: day, days: 30}
 //	    sql: |                        # columns party_id and value; at most one row per party
 //	      SELECT party_id, … AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}
 //
@@ -38,6 +40,18 @@
 // default) when from other parties' rows too. A run computes a current,
 // party-scoped tag whose SQL is unchanged only for the parties whose rows
 // changed in the tables it reads (see Run).
+//
+// A dated, party-scoped tag whose dated tables are read over a window
+// ending at the as-of day — the rows whose date column lies in the last N
+// days up to and including it, `column BETWEEN {as_of} - (N-1) AND {as_of}`
+// — declares each such table, column and N under windows. It says that a
+// party's value as of a day comes from its rows of those tables in the
+// window alone (and its rows of the other tables it reads), not from the
+// calendar itself: the same rows give the same value on another day. Such
+// a tag too is computed for changed parties only: those whose rows
+// changed, and those with rows on the days that entered or left a window
+// since the last run. A tag that reads a snapshot ({day:TABLE}) or counts
+// days from {as_of} to a row's date declares no windows.
 package tags
 
 import (
@@ -93,6 +107,9 @@ type Tag struct {
 	// rows changed (PartyScope); bank (the default) when it reads other
 	// parties' rows too — relationships, counts over the bank.
 	Scope string `yaml:"scope"`
+	// Windows are the dated tables a dated, party-scoped tag reads over
+	// the last days up to its as-of day (see the package doc).
+	Windows []Window `yaml:"windows"`
 	// Replaces says a project's tag replaces the built-in tag of its id.
 	Replaces bool `yaml:"replaces"`
 
@@ -100,6 +117,15 @@ type Tag struct {
 	File     string `yaml:"-"`
 	Line     int    `yaml:"-"` // of the tag
 	SQLLine  int    `yaml:"-"` // of its sql: key
+}
+
+// Window is a table a dated tag reads over the Days days up to and
+// including its as-of day: the rows whose Column (a date, or a timestamp's
+// date) lies in them.
+type Window struct {
+	Table  string `yaml:"table"` // schema.name
+	Column string `yaml:"column"`
+	Days   int    `yaml:"days"`
 }
 
 // Catalog is a loaded set of tags, in file then declaration order.
@@ -119,7 +145,11 @@ type file struct {
 	Tags     []*Tag `yaml:"tags"`
 }
 
-var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var (
+	idPattern     = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	tablePattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$`)
+	columnPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
 
 // Declared is the tag's id and place, for layering a project's catalog on
 // the built-in one.
@@ -298,6 +328,30 @@ func parseFile(name string, data []byte) (*file, Problems) {
 		case PartyScope, BankScope:
 		default:
 			bad("scope %q: want party (a party's value from its own rows alone) or bank (it reads other parties' rows too)", t.Scope)
+		}
+		if len(t.Windows) > 0 {
+			switch {
+			case t.Reads != Dated || t.Scope != PartyScope:
+				bad("windows are for a dated tag of scope party (one that reads its own rows over the last days)")
+			case slices.Contains(sqltext.Uses(t.SQL), "day"):
+				bad("a tag with windows reads no snapshot ({day:TABLE}): the newest snapshot moves with the calendar, not with a window")
+			}
+			seen := map[string]bool{}
+			for i, win := range t.Windows {
+				switch {
+				case !tablePattern.MatchString(win.Table):
+					bad("windows[%d]: table %q: want schema.name", i, win.Table)
+				case seen[strings.ToLower(win.Table)]:
+					bad("windows[%d]: table %s has a window already", i, win.Table)
+				}
+				seen[strings.ToLower(win.Table)] = true
+				if !columnPattern.MatchString(win.Column) {
+					bad("windows[%d]: column %q: want the name of the table's date column", i, win.Column)
+				}
+				if win.Days < 1 {
+					bad("windows[%d]: days %d: want the window's length, 1 or more (30 for the 30 days up to the as-of day)", i, win.Days)
+				}
+			}
 		}
 	}
 	return &f, probs

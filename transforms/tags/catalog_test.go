@@ -62,6 +62,41 @@ func TestLoad_ProblemsNameFileAndLine(t *testing.T) {
 	}
 }
 
+func TestLoad_WindowsAreForDatedPartyTags(t *testing.T) {
+	tag := func(id, extra, sql string) string {
+		return "  - id: " + id + "\n    name_zh: 窗\n    name_en: W\n    type: int\n    description: d\n" + extra + "    sql: " + sql + "\n"
+	}
+	dated := "SELECT party_id, 1 AS value FROM core.activity_day WHERE day = {as_of}"
+	win := "    windows: [{table: core.activity_day, column: day, days: 30}]\n"
+	fsys := fstest.MapFS{"w.yaml": {Data: []byte("category: behaviour\nowner: o\ntags:\n" +
+		tag("fine", "    scope: party\n"+win, dated) + // line 4
+		tag("bank_scoped", win, dated) + // 12
+		tag("current", "    scope: party\n    reads: current\n"+win, "SELECT party_id, 1 AS value FROM core.party") + // 19
+		tag("snapshot", "    scope: party\n"+win, "SELECT party_id, 1 AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}") + // 28
+		tag("malformed", "    scope: party\n    windows: [{table: activity_day, column: 'a b', days: 0}, {table: core.x, column: d, days: 1}, {table: CORE.X, column: d, days: 2}]\n", dated))}} // 36
+	_, err := Load(fsys)
+	if err == nil {
+		t.Fatal("no problems found")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"w.yaml:12: bank_scoped: windows are for a dated tag of scope party",
+		"w.yaml:19: current: windows are for a dated tag of scope party",
+		"w.yaml:28: snapshot: a tag with windows reads no snapshot ({day:TABLE})",
+		`w.yaml:36: malformed: windows[0]: table "activity_day": want schema.name`,
+		`w.yaml:36: malformed: windows[0]: column "a b": want the name of the table's date column`,
+		"w.yaml:36: malformed: windows[0]: days 0: want the window's length, 1 or more",
+		"w.yaml:36: malformed: windows[2]: table CORE.X has a window already",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "fine:") {
+		t.Errorf("a good tag was reported:\n%s", msg)
+	}
+}
+
 func TestValidate_ChecksTheSQLAgainstTheWarehouse(t *testing.T) {
 	ctx := context.Background()
 	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
@@ -81,6 +116,28 @@ func TestValidate_ChecksTheSQLAgainstTheWarehouse(t *testing.T) {
 		tag("stray", "enum", "SELECT * FROM (VALUES ('P1', 'a'), ('P2', 'z')) t(party_id, value)", "a", "b"),
 		tag("decimal_ok", "decimal", "SELECT 'P1' AS party_id, 1.5 AS value"),
 	}}
+	// windows: over a table the SQL reads, keyed by party, by a date
+	for _, s := range []string{
+		`CREATE SCHEMA IF NOT EXISTS x`,
+		`CREATE TABLE x.events (party_id VARCHAR, day DATE, seen_at TIMESTAMP, label VARCHAR)`,
+		`CREATE TABLE x.notes (id VARCHAR, day DATE)`,
+	} {
+		sqltest.Exec(t, w.DB(), s)
+	}
+	windowed := func(id, sql string, win Window) *Tag {
+		tg := tag(id, "int", sql)
+		tg.Windows = []Window{win}
+		return tg
+	}
+	events := "SELECT party_id, count(*) AS value FROM x.events WHERE day <= {as_of} GROUP BY party_id"
+	cat.Tags = append(cat.Tags,
+		windowed("window_ok", events, Window{Table: "x.events", Column: "day", Days: 30}),
+		windowed("window_stamp", events, Window{Table: "X.Events", Column: "seen_at", Days: 30}),
+		windowed("window_unread", events, Window{Table: "x.notes", Column: "day", Days: 30}),
+		windowed("window_unkeyed", "SELECT id AS party_id, count(*) AS value FROM x.notes WHERE day <= {as_of} GROUP BY id", Window{Table: "x.notes", Column: "day", Days: 30}),
+		windowed("window_column", events, Window{Table: "x.events", Column: "when", Days: 30}),
+		windowed("window_typed", events, Window{Table: "x.events", Column: "label", Days: 30}),
+	)
 	err = Validate(ctx, w.DB(), cat, "2026-11-20")
 	if err == nil {
 		t.Fatal("no problems found")
@@ -92,12 +149,16 @@ func TestValidate_ChecksTheSQLAgainstTheWarehouse(t *testing.T) {
 		"t.yaml:9: typed: value is VARCHAR, which a tag of type bool cannot hold",
 		"t.yaml:9: twice: sql gives 1 parties more than one row",
 		"t.yaml:9: stray: value z not among the declared values",
+		"t.yaml:3: window_unread: windows[0]: the sql does not read x.notes",
+		"t.yaml:3: window_unkeyed: windows[0]: x.notes has no party_id column",
+		"t.yaml:3: window_column: windows[0]: x.events has no column when",
+		"t.yaml:3: window_typed: windows[0]: x.events.label is VARCHAR; want a DATE or TIMESTAMP",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
 		}
 	}
-	for _, ok := range []string{"fine:", "decimal_ok:"} {
+	for _, ok := range []string{"fine:", "decimal_ok:", "window_ok:", "window_stamp:"} {
 		if strings.Contains(msg, ok) {
 			t.Errorf("a good tag was reported:\n%s", msg)
 		}

@@ -15,7 +15,9 @@ func Docs(w io.Writer, cat *Catalog) error {
 		"and events in windows ending on it): evaluated for a past day (`cdp tags eval --as-of`), it gives the value the run of\n"+
 		"that day recorded. A **current** tag reads the current state (the golden record, the latest snapshot of loans and\n"+
 		"cards, relationships), so a past day shows today's state. A tag of scope **party** gives a party a value from its own\n"+
-		"rows alone, so a run may compute it for the parties whose rows changed; **bank** tags read other parties' rows too.\n\n")
+		"rows alone, so a run may compute it for the parties whose rows changed; **bank** tags read other parties' rows too.\n"+
+		"A dated, party-scoped tag's **windows** are the tables it reads over the last days up to the as-of day (table.column,\n"+
+		"days): it is computed for the parties whose rows changed or entered or left a window since the last run.\n\n")
 	for _, c := range Categories {
 		ts := by[c.ID]
 		if len(ts) == 0 {
@@ -26,7 +28,7 @@ func Docs(w io.Writer, cat *Catalog) error {
 		fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, t := range ts {
 			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", t.ID, cell(t.NameZH), cell(t.NameEN), t.Type,
-				cell(strings.Join(t.Values, ", ")), t.Reads, t.Scope, cell(t.Description), cell(t.Owner))
+				cell(strings.Join(t.Values, ", ")), t.Reads, scopeCell(t), cell(t.Description), cell(t.Owner))
 		}
 		fmt.Fprintln(w)
 		for _, t := range ts {
@@ -43,6 +45,18 @@ func Docs(w io.Writer, cat *Catalog) error {
 	fmt.Fprintf(w, "## Current-state tags (%d)\n\nThese read the current state; evaluated for a past day they show today's: %s.\n",
 		len(current), strings.Join(current, ", "))
 	return nil
+}
+
+// scopeCell is a tag's scope, with its windows.
+func scopeCell(t *Tag) string {
+	if len(t.Windows) == 0 {
+		return t.Scope
+	}
+	ws := make([]string, len(t.Windows))
+	for i, w := range t.Windows {
+		ws[i] = fmt.Sprintf("%s.%s %d days", w.Table, w.Column, w.Days)
+	}
+	return t.Scope + "; windows: " + strings.Join(ws, ", ")
 }
 
 func cell(s string) string {

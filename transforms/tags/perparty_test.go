@@ -22,7 +22,9 @@ import (
 // to change: mart.tags (hence the history and the changes, which are
 // their differences) is what computing every tag for every party gives.
 func TestRun_PerPartyEqualsWholeBankAfterAWeek(t *testing.T) {
-	b := testbank.Generate(t, testbank.Options{Parties: 800, Days: 7, Seed: 13})
+	// (a bank where a party acts on some days only: rows leave a tag's
+	// window on days the party does nothing)
+	b := testbank.Generate(t, testbank.Options{Parties: 800, Days: 7, Seed: 13, Activity: 0.3})
 	ctx, w := context.Background(), b.W
 	days := []string{"2026-11-14", "2026-11-15", "2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"}
 	held := b.HoldBack(t, days[1:]...)
@@ -30,6 +32,25 @@ func TestRun_PerPartyEqualsWholeBankAfterAWeek(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// and a tag over a window of two days, which rows leave every day
+	short, err := tags.Load(fstest.MapFS{"w.yaml": {Data: []byte(`category: behaviour
+owner: test
+tags:
+  - id: test_two_days
+    name_zh: 测
+    name_en: Activity, two days
+    type: int
+    description: d
+    scope: party
+    windows: [{table: core.activity_day, column: day, days: 2}]
+    sql: |
+      SELECT party_id, sum(n) AS value FROM core.activity_day
+      WHERE party_id IS NOT NULL AND day BETWEEN {as_of} - 1 AND {as_of} GROUP BY party_id
+`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin.Tags = append(builtin.Tags, short.Tags...)
 	// The catalog change of the fifth day: gender's SQL changes (it is
 	// computed for every party again), and a new party-scoped tag reads
 	// core.party's whole row (its prints start afresh over every column).

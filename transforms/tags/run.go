@@ -117,8 +117,26 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
 	}
+	// The last run's day, and the SQL of the tags with windows as of it:
+	// what their inputs hash was in that run (tagState.before). The value
+	// of any other tag whose SQL names the day moves with the calendar
+	// (an age, loans maturing within 90 days): its SQL as of today is not
+	// what it was, and it is computed for every party.
+	var lastDay sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM ops.tag_runs`).Scan(&lastDay); err != nil {
+		return nil, fmt.Errorf("ops.tag_runs: %w", err)
+	}
+	queriesBefore := maps.Clone(queries)
+	for _, t := range cat.Tags {
+		if len(t.Windows) > 0 && lastDay.Valid {
+			var err error
+			if queriesBefore[t.ID], err = t.Query(lastDay.String); err != nil {
+				return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+			}
+		}
+	}
 	t0 := time.Now()
-	in, err := tagInputs(ctx, conn, cat, queries, runID)
+	in, err := tagInputs(ctx, conn, cat, queries, queriesBefore, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +160,13 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if err != nil {
 		return nil, fmt.Errorf("party prints: %w", err)
 	}
-	// A party-scoped tag whose stored inputs hash is that of its SQL over
-	// the last run's tables (the same SQL, and values computed from the
+	// A party-scoped tag whose stored inputs hash is what its inputs hash
+	// was in the last run (the same SQL, and values computed from the
 	// tables as the last run left them), and of whose tables only those
 	// keyed by party changed since, is computed for the parties whose rows
-	// there changed: the others' values are what they were.
+	// there changed — and, for a tag with windows, those with rows on the
+	// days that entered or left a window since the last run's day: the
+	// others' values are what they were.
 	partial := map[string][]string{} // tag → the changed tables its parties come from
 	for _, t := range computed {
 		if !pp.tags[t.ID] || last[t.ID] != in.before[t.ID] {
@@ -165,6 +185,9 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			}
 			from = append(from, key)
 		}
+		for _, win := range t.Windows {
+			ok = ok && pp.keyed[strings.ToLower(win.Table)]
+		}
 		if ok {
 			partial[t.ID] = from
 		}
@@ -172,17 +195,35 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_dirty (tag_id VARCHAR, party_id VARCHAR)`); err != nil {
 		return nil, err
 	}
+	edges := windowEdges{conn: conn, from: lastDay.String, to: asOf, done: map[Window]string{}}
+	defer edges.drop(ctx)
 	for _, t := range computed {
 		from, ok := partial[t.ID]
-		if !ok || len(from) == 0 {
+		if !ok {
 			continue
 		}
-		lits := make([]string, len(from))
-		for i, f := range from {
-			lits[i] = warehouse.Literal(f)
+		var sources []string
+		if len(from) > 0 {
+			lits := make([]string, len(from))
+			for i, f := range from {
+				lits[i] = warehouse.Literal(f)
+			}
+			sources = append(sources, `SELECT party_id FROM cdp_party_changes WHERE table_name IN (`+strings.Join(lits, ", ")+`)`)
+		}
+		for i, win := range t.Windows {
+			table, err := edges.parties(ctx, win)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %s: windows[%d] (%s.%s): %w", t.File, t.Line, t.ID, i, win.Table, win.Column, err)
+			}
+			if table != "" {
+				sources = append(sources, `SELECT party_id FROM `+table)
+			}
+		}
+		if len(sources) == 0 {
+			continue
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT INTO cdp_tag_dirty SELECT DISTINCT `+warehouse.Literal(t.ID)+`, party_id
-			FROM cdp_party_changes WHERE table_name IN (`+strings.Join(lits, ", ")+`)`); err != nil {
+			FROM (`+strings.Join(sources, " UNION ALL ")+`)`); err != nil {
 			return nil, fmt.Errorf("%s: changed parties: %w", t.ID, err)
 		}
 	}
@@ -307,7 +348,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 // itself (now(), current_date, random() …), names a table that does not
 // exist, or does not parse gets a hash of its own every run, so it is
 // always computed.
-func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[string]string, runID string) (*tagState, error) {
+func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries, queriesBefore map[string]string, runID string) (*tagState, error) {
 	lastCount, err := keyed[int64](ctx, conn, `SELECT table_name, row_count FROM ops.table_prints`)
 	if err != nil {
 		return nil, fmt.Errorf("ops.table_prints: %w", err)
@@ -362,7 +403,7 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[st
 	for _, t := range cat.Tags {
 		h, before := sha256.New(), sha256.New()
 		fmt.Fprintf(h, "%s\x00", queries[t.ID])
-		fmt.Fprintf(before, "%s\x00", queries[t.ID])
+		fmt.Fprintf(before, "%s\x00", queriesBefore[t.ID])
 		r, err := tagReads(ctx, conn, queries[t.ID])
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
@@ -397,9 +438,10 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries map[st
 
 // tagState is what tagInputs found.
 type tagState struct {
-	// hash is each tag's inputs hash; before what it would have been over
-	// the last run's table prints: a tag whose stored hash equals it was
-	// computed from the tables as the last run left them.
+	// hash is each tag's inputs hash; before what it was in the last run
+	// (its SQL as of the last run's day, over the last run's table
+	// prints): a tag whose stored hash equals it was computed in the last
+	// run, from the tables as that run left them.
 	hash, before map[string]string
 	reads        map[string]*reads
 	// prints are the tables' prints now ("schema.name"), last the last
@@ -571,9 +613,12 @@ func qualified(tb [2]string) string {
 
 // printed is what partyPrints did for the run.
 type printed struct {
-	// tags are the party-scoped tags the prints serve (current, not
-	// volatile): those a run may compute for changed parties only.
+	// tags are the party-scoped tags the prints serve (current, or dated
+	// with windows; not volatile): those a run may compute for changed
+	// parties only.
 	tags map[string]bool
+	// keyed are the tables keyed by party ("schema.name", lower case).
+	keyed map[string]bool
 	// diffed are the tables whose changed parties are in
 	// cdp_party_changes: changed since the last run, which printed them
 	// over the same columns.
@@ -590,7 +635,7 @@ type printed struct {
 // other columns (the catalog changed) starts afresh: its changes are not
 // known this run, and the tags reading it are computed whole.
 func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState, log *slog.Logger) (*printed, error) {
-	out := &printed{tags: map[string]bool{}, diffed: map[string]bool{}}
+	out := &printed{tags: map[string]bool{}, diffed: map[string]bool{}, keyed: map[string]bool{}}
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_party_changes (table_name VARCHAR, party_id VARCHAR)`); err != nil {
 		return nil, err
 	}
@@ -598,10 +643,13 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 	if err != nil {
 		return nil, err
 	}
+	for key := range cols {
+		out.keyed[strings.ToLower(key)] = true
+	}
 	named := map[string]map[string]bool{} // table → the columns the tags name
 	for _, t := range cat.Tags {
 		r := in.reads[t.ID]
-		if t.Scope != PartyScope || t.Reads != Current || r == nil || r.Volatile {
+		if t.Scope != PartyScope || (t.Reads != Current && len(t.Windows) == 0) || r == nil || r.Volatile {
 			continue
 		}
 		out.tags[t.ID] = true
@@ -669,4 +717,45 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 		log.Debug("party prints", "table", key, "columns", len(columns), "compared", same, "seconds", time.Since(t0).Seconds())
 	}
 	return out, nil
+}
+
+// windowEdges finds, once per window, the parties with rows on the days
+// that entered or left it between the last run's day (from) and this
+// run's (to): rows dated in (from, to], and in (from - days, to - days].
+type windowEdges struct {
+	conn     *sql.Conn
+	from, to string
+	done     map[Window]string // window → the temp table of its parties
+}
+
+// parties returns the temp table of win's parties ("" when the day did not
+// move, or this is the first run).
+func (e *windowEdges) parties(ctx context.Context, win Window) (string, error) {
+	if e.from == "" || e.from == e.to {
+		return "", nil
+	}
+	key := Window{Table: strings.ToLower(win.Table), Column: strings.ToLower(win.Column), Days: win.Days}
+	if table, ok := e.done[key]; ok {
+		return table, nil
+	}
+	schema, name, _ := strings.Cut(key.Table, ".")
+	table := fmt.Sprintf("cdp_window_edge_%d", len(e.done))
+	lit := warehouse.Literal
+	d := `CAST(` + warehouse.Ident(key.Column) + ` AS DATE)`
+	from, to := `DATE `+lit(e.from), `DATE `+lit(e.to)
+	q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT party_id FROM %s.%s
+		WHERE party_id IS NOT NULL AND (%s > %s AND %s <= %s OR %s > %s - %d AND %s <= %s - %d)`,
+		table, warehouse.Ident(schema), warehouse.Ident(name), d, from, d, to, d, from, key.Days, d, to, key.Days)
+	if _, err := e.conn.ExecContext(ctx, q); err != nil {
+		return "", err
+	}
+	e.done[key] = table
+	return table, nil
+}
+
+// drop removes the temp tables.
+func (e *windowEdges) drop(ctx context.Context) {
+	for _, table := range e.done {
+		_, _ = e.conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+table) // (temp tables go with the connection anyway)
+	}
 }

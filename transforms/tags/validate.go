@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"cdp/warehouse"
@@ -79,6 +80,13 @@ func Validate(ctx context.Context, db *sql.DB, cat *Catalog, asOf string) error 
 		if stray.Valid && stray.String != "" {
 			bad("value %s not among the declared values", stray.String)
 		}
+		for i, win := range t.Windows {
+			if msg, err := checkWindow(ctx, db, query, win); err != nil {
+				return err
+			} else if msg != "" {
+				probs = append(probs, Problem{File: t.File, Line: t.Line, Item: t.ID, Msg: fmt.Sprintf("windows[%d]: %s", i, msg)})
+			}
+		}
 	}
 	if len(probs) > 0 {
 		return probs
@@ -99,4 +107,51 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// checkWindow says what is wrong with a tag's window ("" when nothing): its
+// table must be one the tag's SQL reads, keyed by party (a party_id
+// column), and its column a date or a timestamp.
+func checkWindow(ctx context.Context, db *sql.DB, query string, win Window) (string, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	r, err := tagReads(ctx, conn, query)
+	if err != nil {
+		return "", err
+	}
+	schema, name, _ := strings.Cut(strings.ToLower(win.Table), ".")
+	if !slices.Contains(r.Tables, [2]string{schema, name}) {
+		return fmt.Sprintf("the sql does not read %s", win.Table), nil
+	}
+	types := map[string]string{}
+	rows, err := conn.QueryContext(ctx, `SELECT lower(column_name), data_type FROM duckdb_columns()
+		WHERE database_name = current_database() AND lower(schema_name) = ? AND lower(table_name) = ?`, schema, name)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c, typ string
+		if err := rows.Scan(&c, &typ); err != nil {
+			return "", err
+		}
+		types[c] = typ
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	switch typ := types[strings.ToLower(win.Column)]; {
+	case len(types) == 0:
+		return fmt.Sprintf("no table %s in the warehouse", win.Table), nil
+	case types["party_id"] == "":
+		return fmt.Sprintf("%s has no party_id column: a window is a party's rows over the last days", win.Table), nil
+	case typ == "":
+		return fmt.Sprintf("%s has no column %s", win.Table, win.Column), nil
+	case typ != "DATE" && !strings.HasPrefix(typ, "TIMESTAMP"):
+		return fmt.Sprintf("%s.%s is %s; want a DATE or TIMESTAMP", win.Table, win.Column, typ), nil
+	}
+	return "", nil
 }
