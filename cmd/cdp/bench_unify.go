@@ -36,8 +36,9 @@ precision and recall against the generator's ground truth.
 
 With --describe, the core model, tags, tiers and the 360 view are timed in a
 child process after each unify, and once more with the core model rebuilt in
-full over every day and every tag computed: the yardstick the incremental
-day is compared with.`,
+full over every day and every tag computed, from a copy of the warehouse as
+the last day's unify left it: the yardstick the incremental day is compared
+with (the copy needs the warehouse's size again in the temp folder).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return benchUnify(cmd.Context(), g, cmd.OutOrStdout(), records, days, data, describe)
@@ -146,10 +147,25 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 		return err
 	}
 	if describe {
+		// The same state recomputed in full is the yardstick of the
+		// incremental day: from a copy of the warehouse as the day's
+		// unification left it, so that both have the day's values, changes
+		// and events to write.
+		tmp, err := os.MkdirTemp("", "cdp-bench-unify-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		state := filepath.Join(tmp, "state.duckdb")
+		if err := copyWarehouse(p.WarehousePath(), state); err != nil {
+			return fmt.Errorf("a copy of the unified state: %w", err)
+		}
 		if d2, err = childDescribe(ctx, cfgPath, false); err != nil {
 			return err
 		}
-		// The same state recomputed in full: the yardstick of the incremental day.
+		if err := copyWarehouse(state, p.WarehousePath()); err != nil {
+			return fmt.Errorf("the unified state back: %w", err)
+		}
 		if d3, err = childDescribe(ctx, cfgPath, true); err != nil {
 			return err
 		}
