@@ -26,6 +26,8 @@ func TestSignals_OpenSignalsReachThe360AndTheProfile(t *testing.T) {
 	if env.AsOf, err = time.Parse(time.DateOnly, day); err != nil {
 		t.Fatal(err)
 	}
+	var profiles, parties int
+	sqltest.Row(t, db, `SELECT (SELECT count(*) FROM ops.outbox WHERE topic = 'cdp.profile'), (SELECT count(*) FROM mart.customer_360)`).Scan(&profiles, &parties)
 	if _, err := pipeline.Run(context.Background(), env, "signals"); err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +39,13 @@ func TestSignals_OpenSignalsReachThe360AndTheProfile(t *testing.T) {
 		 WHERE list_sort([x.rule_id FOR x IN coalesce(c.open_signals, [])]) IS DISTINCT FROM coalesce(s.rules, []))`).Scan(&open, &in360, &mismatched)
 	if open == 0 || in360 != open || mismatched != 0 {
 		t.Fatalf("%d parties with open signals, %d in the 360, %d whose lists differ", open, in360, mismatched)
+	}
+	// one profile event for each party whose open signals moved (none had
+	// any before), and the others' summaries, unchanged, looked at no more
+	var refreshed, state int
+	sqltest.Row(t, db, `SELECT (SELECT count(*) FROM ops.outbox WHERE topic = 'cdp.profile') - ?, (SELECT count(*) FROM ops.profile_state)`, profiles).Scan(&refreshed, &state)
+	if refreshed != open || state != parties {
+		t.Errorf("the refresh queued %d profile events for %d parties whose open signals moved; the profile state holds %d of %d parties", refreshed, open, state, parties)
 	}
 	var party, rule, reason string
 	sqltest.Row(t, db, `SELECT party_id, rule_id, reason FROM mart.signals WHERE status IN ('open', 'updated') ORDER BY party_id, rule_id LIMIT 1`).Scan(&party, &rule, &reason)

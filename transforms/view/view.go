@@ -209,13 +209,24 @@ func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Su
 		return s, err
 	}
 	err = warehouse.InTx(ctx, conn, func() error {
-		if _, err := conn.ExecContext(ctx, `UPDATE mart.customer_360 c SET open_signals = n.open_signals
-			FROM (SELECT p.party_id, o.open_signals FROM mart.customer_360 p LEFT JOIN mart.party_open_signals o USING (party_id)
-			      WHERE p.open_signals IS DISTINCT FROM o.open_signals) n
-			WHERE c.party_id = n.party_id`); err != nil {
-			return fmt.Errorf("mart.customer_360 open_signals: %w", err)
+		// Only the parties whose open signals moved: theirs are the only
+		// summaries the refresh can change (the rest are as the 360's build
+		// queued them, in the same transaction as it wrote the rows).
+		for _, q := range []string{
+			`CREATE OR REPLACE TEMP TABLE cdp_open_moved AS
+			 SELECT p.party_id, o.open_signals FROM mart.customer_360 p LEFT JOIN mart.party_open_signals o USING (party_id)
+			 WHERE p.open_signals IS DISTINCT FROM o.open_signals`,
+			`UPDATE mart.customer_360 c SET open_signals = n.open_signals FROM cdp_open_moved n WHERE c.party_id = n.party_id`,
+		} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("mart.customer_360 open_signals: %w", err)
+			}
 		}
-		return queueProfiles(ctx, conn, o, s, log)
+		err := queueProfiles(ctx, conn, o, s, log, "cdp_open_moved")
+		if _, derr := conn.ExecContext(ctx, `DROP TABLE IF EXISTS cdp_open_moved`); err == nil {
+			err = derr
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -227,8 +238,10 @@ func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Su
 
 // queueProfiles counts the 360's parties into s and puts the summaries that differ from the last ones queued
 // (ops.profile_state) into the outbox (schemas/profile.json). The hash
-// leaves out as_of, so a new day alone sends nothing.
-func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, log *slog.Logger) error {
+// leaves out as_of, so a new day alone sends nothing. With only (a table
+// of party_id), it looks at those parties' summaries alone, and sends no
+// deletions: the others are as they were queued.
+func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, log *slog.Logger, only ...string) error {
 	if err := conn.QueryRowContext(ctx, `SELECT count(*), coalesce(CAST(max(as_of) AS VARCHAR), '') FROM mart.customer_360`).Scan(&s.Parties, &s.AsOf); err != nil {
 		return err
 	}
@@ -238,6 +251,11 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		pii, join = ", 'id_no', p.id_no, 'mobile', p.mobile", "LEFT JOIN core.party p USING (party_id)"
 	}
 	run := warehouse.Literal(o.RunID)
+	where, state := "", `DELETE FROM ops.profile_state`
+	if len(only) > 0 {
+		where = ` WHERE c.party_id IN (SELECT party_id FROM ` + only[0] + `)`
+		state = `DELETE FROM ops.profile_state WHERE party_id IN (SELECT party_id FROM cdp_profile)`
+	}
 	steps := []struct {
 		what string
 		run  func() error
@@ -255,7 +273,7 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		     'digital_events_30d', c.digital_events_30d, 'systems', c.systems, 'related_parties', c.related_parties,
 		     'chain_role', c.chain_role, 'open_signals', coalesce(to_json(c.open_signals), '[]'::JSON),
 		     'rm_id', c.rm_id, 'branch_code', c.branch_code`+pii+`) AS body
-		   FROM mart.customer_360 c `+join+`)`)},
+		   FROM mart.customer_360 c `+join+where+`)`)},
 		{"changed summaries", func() (err error) {
 			// (the id names the summary it replaces and the run as well: a
 			// summary can come back — a signal opens and closes — and must
@@ -271,13 +289,16 @@ func queueProfiles(ctx context.Context, conn *sql.Conn, o Options, s *Summary, l
 		// Parties gone (merged into another): a deletion, sent as a
 		// tombstone so compaction drops them.
 		{"deletions", func() (err error) {
+			if len(only) > 0 {
+				return nil
+			}
 			s.Deleted, err = outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'profile-deleted'", "s.party_id", "s.hash")+` AS event_id,
 			        '`+ProfileTopic+`' AS topic, s.party_id AS key, 'cdp.profile.deleted' AS type, '/cdp/profile' AS source,
 			        s.party_id AS subject, now() AS time, '' AS data, `+run+` AS producer
 			 FROM ops.profile_state s ANTI JOIN cdp_profile n USING (party_id)`, "key")
 			return err
 		}},
-		{"state", exec(ctx, conn, `DELETE FROM ops.profile_state`)},
+		{"state", exec(ctx, conn, state)},
 		{"state", exec(ctx, conn, `INSERT INTO ops.profile_state SELECT party_id, hash, as_of FROM cdp_profile`)},
 		{"cleanup", exec(ctx, conn, `DROP TABLE cdp_profile`)},
 	}
