@@ -18,7 +18,7 @@
 //	    description: …
 //	    reads: dated                  # dated | current (see below)
 //	    scope: party                  # party | bank (default; see below)
-//	    windows:                      # dated, party-scoped tags: the dated tables read over the last days (see below)
+//	    windows:                      # party-scoped tags: the tables read over the last days, the snapshots read (see below)
 //	      - {table: core.activity_day, column: day, days: 30}
 //	    sql: |                        # columns party_id and value; at most one row per party
 //	      SELECT party_id, … AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}
@@ -41,7 +41,7 @@
 // party-scoped tag whose SQL is unchanged only for the parties whose rows
 // changed in the tables it reads (see Run).
 //
-// A dated, party-scoped tag whose dated tables are read over a window
+// A party-scoped tag whose dated tables are read over a window
 // ending at the as-of day — the rows whose date column lies in the last N
 // days up to and including it, `column BETWEEN {as_of} - (N-1) AND {as_of}`
 // — declares each such table, column and N under windows. It says that a
@@ -50,7 +50,10 @@
 // calendar itself: the same rows give the same value on another day. Such
 // a tag too is computed for changed parties only: those whose rows
 // changed, and those with rows on the days that entered or left a window
-// since the last run. A tag that reads a snapshot ({day:TABLE}) or counts
+// since the last run. A snapshot it reads ({day:TABLE}: the rows of the
+// newest snapshot day on or before the as-of day) is a window too, declared
+// {table: TABLE, snapshot: true}: a party whose rows on the run's snapshot
+// day differ from its rows on the last run's is computed. A tag that counts
 // days from {as_of} to a row's date declares no windows.
 package tags
 
@@ -107,8 +110,9 @@ type Tag struct {
 	// rows changed (PartyScope); bank (the default) when it reads other
 	// parties' rows too — relationships, counts over the bank.
 	Scope string `yaml:"scope"`
-	// Windows are the dated tables a dated, party-scoped tag reads over
-	// the last days up to its as-of day (see the package doc).
+	// Windows are the dated tables a party-scoped tag reads over the last
+	// days up to its as-of day, and the snapshots it reads (see the
+	// package doc).
 	Windows []Window `yaml:"windows"`
 	// Replaces says a project's tag replaces the built-in tag of its id.
 	Replaces bool `yaml:"replaces"`
@@ -121,12 +125,18 @@ type Tag struct {
 
 // Window is a table a dated tag reads over the Days days up to and
 // including its as-of day: the rows whose Column (a date, or a timestamp's
-// date) lies in them.
+// date) lies in them. A Snapshot window is a snapshot table read on its
+// newest snapshot day on or before the as-of day ({day:TABLE}; Column is
+// as_of_date).
 type Window struct {
-	Table  string `yaml:"table"` // schema.name
-	Column string `yaml:"column"`
-	Days   int    `yaml:"days"`
+	Table    string `yaml:"table"` // schema.name
+	Column   string `yaml:"column"`
+	Days     int    `yaml:"days"`
+	Snapshot bool   `yaml:"snapshot"`
 }
+
+// snapshotColumn is the column {day:TABLE} picks a snapshot day by.
+const snapshotColumn = "as_of_date"
 
 // Catalog is a loaded set of tags, in file then declaration order.
 type Catalog struct {
@@ -330,12 +340,10 @@ func parseFile(name string, data []byte) (*file, Problems) {
 			bad("scope %q: want party (a party's value from its own rows alone) or bank (it reads other parties' rows too)", t.Scope)
 		}
 		if len(t.Windows) > 0 {
-			switch {
-			case t.Reads != Dated || t.Scope != PartyScope:
-				bad("windows are for a dated tag of scope party (one that reads its own rows over the last days)")
-			case slices.Contains(sqltext.Uses(t.SQL), "day"):
-				bad("a tag with windows reads no snapshot ({day:TABLE}): the newest snapshot moves with the calendar, not with a window")
+			if !usesDay || t.Scope != PartyScope {
+				bad("windows are for a tag of scope party whose sql reads a day ({as_of} or {day:TABLE}): its own rows over the last days, or on a snapshot day")
 			}
+			snapshots := snapshotsRead(t.SQL)
 			seen := map[string]bool{}
 			for i, win := range t.Windows {
 				switch {
@@ -345,11 +353,27 @@ func parseFile(name string, data []byte) (*file, Problems) {
 					bad("windows[%d]: table %s has a window already", i, win.Table)
 				}
 				seen[strings.ToLower(win.Table)] = true
+				if win.Snapshot {
+					switch {
+					case win.Days != 0:
+						bad("windows[%d]: a snapshot window has no days: it is the newest snapshot on or before the as-of day", i)
+					case win.Column != "" && win.Column != snapshotColumn:
+						bad("windows[%d]: column %q: a snapshot is picked by %s", i, win.Column, snapshotColumn)
+					case !slices.Contains(snapshots, win.Table):
+						bad("windows[%d]: the sql does not read %s's snapshot ({day:%s})", i, win.Table, win.Table)
+					}
+					continue
+				}
 				if !columnPattern.MatchString(win.Column) {
 					bad("windows[%d]: column %q: want the name of the table's date column", i, win.Column)
 				}
 				if win.Days < 1 {
 					bad("windows[%d]: days %d: want the window's length, 1 or more (30 for the 30 days up to the as-of day)", i, win.Days)
+				}
+			}
+			for _, table := range snapshots {
+				if !slices.ContainsFunc(t.Windows, func(w Window) bool { return w.Snapshot && w.Table == table }) {
+					bad("the sql reads %s's snapshot ({day:%s}): declare it among the windows, {table: %s, snapshot: true}", table, table, table)
 				}
 			}
 		}
@@ -368,6 +392,21 @@ const (
 	PartyScope = "party" // from the party's own rows alone
 	BankScope  = "bank"  // from other parties' rows too
 )
+
+// snapshotsRead are the tables whose snapshot sql reads ({day:TABLE}).
+func snapshotsRead(sql string) []string {
+	var out []string
+	vars := core.AsOf("2000-01-01")
+	day := vars["day"]
+	vars["day"] = func(table string) (string, error) {
+		if !slices.Contains(out, table) {
+			out = append(out, table)
+		}
+		return day(table)
+	}
+	_, _ = sqltext.Fill(sql, vars) // (what does not fill, Query reports)
+	return out
+}
 
 // Query is the tag's SQL for business day asOf (YYYY-MM-DD), its
 // placeholders filled.

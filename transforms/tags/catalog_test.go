@@ -62,7 +62,7 @@ func TestLoad_ProblemsNameFileAndLine(t *testing.T) {
 	}
 }
 
-func TestLoad_WindowsAreForDatedPartyTags(t *testing.T) {
+func TestLoad_WindowsAreForPartyTagsThatReadADay(t *testing.T) {
 	tag := func(id, extra, sql string) string {
 		return "  - id: " + id + "\n    name_zh: 窗\n    name_en: W\n    type: int\n    description: d\n" + extra + "    sql: " + sql + "\n"
 	}
@@ -73,16 +73,22 @@ func TestLoad_WindowsAreForDatedPartyTags(t *testing.T) {
 		tag("bank_scoped", win, dated) + // 12
 		tag("current", "    scope: party\n    reads: current\n"+win, "SELECT party_id, 1 AS value FROM core.party") + // 19
 		tag("snapshot", "    scope: party\n"+win, "SELECT party_id, 1 AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}") + // 28
-		tag("malformed", "    scope: party\n    windows: [{table: activity_day, column: 'a b', days: 0}, {table: core.x, column: d, days: 1}, {table: CORE.X, column: d, days: 2}]\n", dated))}} // 36
+		tag("malformed", "    scope: party\n    windows: [{table: activity_day, column: 'a b', days: 0}, {table: core.x, column: d, days: 1}, {table: CORE.X, column: d, days: 2}]\n", dated) + // 36
+		tag("snapshot_days", "    scope: party\n    windows: [{table: core.aum_daily, snapshot: true, days: 30}, {table: core.holding_daily, column: day, snapshot: true}, {table: core.loan_daily, snapshot: true}]\n",
+			"SELECT party_id, 1 AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily} UNION ALL SELECT party_id, 1 FROM core.holding_daily WHERE as_of_date = {day:core.holding_daily}") + // 44
+		tag("snapshot_ok", "    scope: party\n    windows: [{table: core.aum_daily, snapshot: true}]\n", "SELECT party_id, aum AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}"))}}
 	_, err := Load(fsys)
 	if err == nil {
 		t.Fatal("no problems found")
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"w.yaml:12: bank_scoped: windows are for a dated tag of scope party",
-		"w.yaml:19: current: windows are for a dated tag of scope party",
-		"w.yaml:28: snapshot: a tag with windows reads no snapshot ({day:TABLE})",
+		"w.yaml:12: bank_scoped: windows are for a tag of scope party whose sql reads a day",
+		"w.yaml:19: current: windows are for a tag of scope party whose sql reads a day",
+		"w.yaml:28: snapshot: the sql reads core.aum_daily's snapshot ({day:core.aum_daily}): declare it among the windows",
+		"w.yaml:44: snapshot_days: windows[0]: a snapshot window has no days",
+		`w.yaml:44: snapshot_days: windows[1]: column "day": a snapshot is picked by as_of_date`,
+		"w.yaml:44: snapshot_days: windows[2]: the sql does not read core.loan_daily's snapshot ({day:core.loan_daily})",
 		`w.yaml:36: malformed: windows[0]: table "activity_day": want schema.name`,
 		`w.yaml:36: malformed: windows[0]: column "a b": want the name of the table's date column`,
 		"w.yaml:36: malformed: windows[0]: days 0: want the window's length, 1 or more",
@@ -92,7 +98,7 @@ func TestLoad_WindowsAreForDatedPartyTags(t *testing.T) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
 		}
 	}
-	if strings.Contains(msg, "fine:") {
+	if strings.Contains(msg, "fine:") || strings.Contains(msg, "snapshot_ok:") {
 		t.Errorf("a good tag was reported:\n%s", msg)
 	}
 }

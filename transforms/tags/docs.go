@@ -17,7 +17,8 @@ func Docs(w io.Writer, cat *Catalog) error {
 		"cards, relationships), so a past day shows today's state. A tag of scope **party** gives a party a value from its own\n"+
 		"rows alone, so a run may compute it for the parties whose rows changed; **bank** tags read other parties' rows too.\n"+
 		"A dated, party-scoped tag's **windows** are the tables it reads over the last days up to the as-of day (table.column,\n"+
-		"days): it is computed for the parties whose rows changed or entered or left a window since the last run.\n\n")
+		"days) and the snapshots it reads: it is computed for the parties whose rows changed, entered or left a window, or\n"+
+		"differ between the last run's snapshot and this run's.\n\n")
 	for _, c := range Categories {
 		ts := by[c.ID]
 		if len(ts) == 0 {
@@ -55,6 +56,9 @@ func scopeCell(t *Tag) string {
 	ws := make([]string, len(t.Windows))
 	for i, w := range t.Windows {
 		ws[i] = fmt.Sprintf("%s.%s %d days", w.Table, w.Column, w.Days)
+		if w.Snapshot {
+			ws[i] = w.Table + " snapshot"
+		}
 	}
 	return t.Scope + "; windows: " + strings.Join(ws, ", ")
 }

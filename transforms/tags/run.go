@@ -122,8 +122,8 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	// of any other tag whose SQL names the day moves with the calendar
 	// (an age, loans maturing within 90 days): its SQL as of today is not
 	// what it was, and it is computed for every party.
-	var lastDay sql.NullString
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR) FROM ops.tag_runs`).Scan(&lastDay); err != nil {
+	var lastDay, lastRun sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT CAST(max(as_of) AS VARCHAR), arg_max(run_id, finished_at) FROM ops.tag_runs`).Scan(&lastDay, &lastRun); err != nil {
 		return nil, fmt.Errorf("ops.tag_runs: %w", err)
 	}
 	queriesBefore := maps.Clone(queries)
@@ -156,7 +156,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		computed = append(computed, t)
 	}
-	pp, err := partyPrints(ctx, conn, cat, in, log)
+	pp, err := partyPrints(ctx, conn, cat, in, snapshotPrints{asOf: asOf, runID: runID, lastRun: lastRun.String}, log)
 	if err != nil {
 		return nil, fmt.Errorf("party prints: %w", err)
 	}
@@ -174,9 +174,19 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		var from []string
 		ok := true
+		snap := map[string]bool{} // the tables it reads a snapshot of
+		for _, win := range t.Windows {
+			if win.Snapshot {
+				key := snapshotKey(win.Table)
+				snap[strings.ToLower(win.Table)] = true
+				ok = ok && pp.diffed[key]
+				from = append(from, key)
+			}
+			ok = ok && pp.keyed[strings.ToLower(win.Table)]
+		}
 		for _, tb := range read[t.ID].Tables {
 			key := qualified(tb)
-			if !in.changed[key] {
+			if !in.changed[key] || snap[key] {
 				continue
 			}
 			if !pp.diffed[key] {
@@ -184,9 +194,6 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 				break
 			}
 			from = append(from, key)
-		}
-		for _, win := range t.Windows {
-			ok = ok && pp.keyed[strings.ToLower(win.Table)]
 		}
 		if ok {
 			partial[t.ID] = from
@@ -211,6 +218,9 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			sources = append(sources, `SELECT party_id FROM cdp_party_changes WHERE table_name IN (`+strings.Join(lits, ", ")+`)`)
 		}
 		for i, win := range t.Windows {
+			if win.Snapshot {
+				continue // (its parties are among from: the snapshot's prints)
+			}
 			table, err := edges.parties(ctx, win)
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: %s: windows[%d] (%s.%s): %w", t.File, t.Line, t.ID, i, win.Table, win.Column, err)
@@ -402,8 +412,8 @@ func tagInputs(ctx context.Context, conn *sql.Conn, cat *Catalog, queries, queri
 		prints: prints, last: lastPrint, changed: changed}
 	for _, t := range cat.Tags {
 		h, before := sha256.New(), sha256.New()
-		fmt.Fprintf(h, "%s\x00", queries[t.ID])
-		fmt.Fprintf(before, "%s\x00", queriesBefore[t.ID])
+		fmt.Fprintf(h, "%s\x00%v\x00", queries[t.ID], t.Windows)
+		fmt.Fprintf(before, "%s\x00%v\x00", queriesBefore[t.ID], t.Windows)
 		r, err := tagReads(ctx, conn, queries[t.ID])
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
@@ -634,7 +644,7 @@ type printed struct {
 // cdp_party_changes(table_name, party_id). A table printed before over
 // other columns (the catalog changed) starts afresh: its changes are not
 // known this run, and the tags reading it are computed whole.
-func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState, log *slog.Logger) (*printed, error) {
+func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState, sp snapshotPrints, log *slog.Logger) (*printed, error) {
 	out := &printed{tags: map[string]bool{}, diffed: map[string]bool{}, keyed: map[string]bool{}}
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_party_changes (table_name VARCHAR, party_id VARCHAR)`); err != nil {
 		return nil, err
@@ -646,25 +656,36 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 	for key := range cols {
 		out.keyed[strings.ToLower(key)] = true
 	}
-	named := map[string]map[string]bool{} // table → the columns the tags name
+	named := map[string]map[string]bool{}    // table → the columns the tags name
+	snapNamed := map[string]map[string]bool{} // snapshot table → the columns the tags reading its snapshot name
 	for _, t := range cat.Tags {
 		r := in.reads[t.ID]
 		if t.Scope != PartyScope || (t.Reads != Current && len(t.Windows) == 0) || r == nil || r.Volatile {
 			continue
 		}
 		out.tags[t.ID] = true
+		snap := map[string]bool{}
+		for _, win := range t.Windows {
+			if win.Snapshot {
+				snap[strings.ToLower(win.Table)] = true
+			}
+		}
 		for _, tb := range r.Tables {
 			key := qualified(tb)
 			all, ok := cols[key]
 			if !ok {
 				continue // not keyed by party, or a CTE's name
 			}
-			if named[key] == nil {
-				named[key] = map[string]bool{}
+			into := named
+			if snap[key] {
+				into = snapNamed
+			}
+			if into[key] == nil {
+				into[key] = map[string]bool{}
 			}
 			for _, c := range all {
-				if r.Star || r.Names[strings.ToLower(c)] {
-					named[key][c] = true
+				if (r.Star || r.Names[strings.ToLower(c)]) && !(snap[key] && strings.EqualFold(c, snapshotColumn)) {
+					into[key][c] = true
 				}
 			}
 		}
@@ -716,8 +737,63 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 		}
 		log.Debug("party prints", "table", key, "columns", len(columns), "compared", same, "seconds", time.Since(t0).Seconds())
 	}
+	// A snapshot is printed every run, on the run's snapshot day, and
+	// compared with the prints of the last run's.
+	for _, table := range slices.Sorted(maps.Keys(snapNamed)) {
+		var columns []string
+		for _, c := range cols[table] {
+			if snapNamed[table][c] {
+				columns = append(columns, c)
+			}
+		}
+		key := snapshotKey(table)
+		def := strings.Join(columns, ", ")
+		var day sql.NullString
+		schema, name, _ := strings.Cut(table, ".")
+		ident := warehouse.Ident(schema) + "." + warehouse.Ident(name)
+		if err := conn.QueryRowContext(ctx, `SELECT CAST(max(`+snapshotColumn+`) AS VARCHAR) FROM `+ident+` WHERE `+snapshotColumn+` <= CAST(? AS DATE)`, sp.asOf).Scan(&day); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		// compared with the last run's prints of the same columns only
+		same := stored[key] == def && printedAt[key] == sp.stamp(sp.lastRun) && sp.lastRun != ""
+		t0 := time.Now()
+		on := snapshotColumn + ` = DATE ` + lit(day.String)
+		if !day.Valid {
+			on = "false" // no snapshot yet: no party has rows
+		}
+		stmts := []string{`CREATE OR REPLACE TEMP TABLE cdp_party_print AS ` + warehouse.PartyPrintSQL(table, columns, on)}
+		if same {
+			stmts = append(stmts, `INSERT INTO cdp_party_changes SELECT `+lit(key)+`, party_id FROM (`+
+				warehouse.PartyChangesSQL(`SELECT party_id, print, n FROM ops.party_prints WHERE table_name = `+lit(key), `FROM cdp_party_print`)+`)`)
+			out.diffed[key] = true
+		}
+		stmts = append(stmts,
+			`DELETE FROM ops.party_prints WHERE table_name = `+lit(key),
+			`INSERT INTO ops.party_prints SELECT `+lit(key)+`, party_id, print, n FROM cdp_party_print`,
+			`DELETE FROM ops.party_print_columns WHERE table_name = `+lit(key),
+			`INSERT INTO ops.party_print_columns VALUES (`+lit(key)+`, `+lit(def)+`, `+lit(sp.stamp(sp.runID))+`)`,
+		)
+		for _, q := range stmts {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		log.Debug("party prints", "table", key, "day", day.String, "columns", len(columns), "compared", same, "seconds", time.Since(t0).Seconds())
+	}
 	return out, nil
 }
+
+// snapshotPrints is what printing the snapshots a run reads needs: its day
+// and id, and the last run's id (whose prints it compares with).
+type snapshotPrints struct{ asOf, runID, lastRun string }
+
+// stamp marks the prints of a snapshot as a run's.
+func (snapshotPrints) stamp(runID string) string { return "snapshot read by " + runID }
+
+// snapshotKey is the name a snapshot table's prints go by in
+// ops.party_prints and cdp_party_changes: the parties' rows on the
+// snapshot day a run read, its date left out.
+func snapshotKey(table string) string { return strings.ToLower(table) + "@snapshot" }
 
 // windowEdges finds, once per window, the parties with rows on the days
 // that entered or left it between the last run's day (from) and this

@@ -143,15 +143,19 @@ func checkWindow(ctx context.Context, db *sql.DB, query string, win Window) (str
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
-	switch typ := types[strings.ToLower(win.Column)]; {
+	column := win.Column
+	if win.Snapshot {
+		column = snapshotColumn
+	}
+	switch typ := types[strings.ToLower(column)]; {
 	case len(types) == 0:
 		return fmt.Sprintf("no table %s in the warehouse", win.Table), nil
 	case types["party_id"] == "":
 		return fmt.Sprintf("%s has no party_id column: a window is a party's rows over the last days", win.Table), nil
 	case typ == "":
-		return fmt.Sprintf("%s has no column %s", win.Table, win.Column), nil
+		return fmt.Sprintf("%s has no column %s", win.Table, column), nil
 	case typ != "DATE" && !strings.HasPrefix(typ, "TIMESTAMP"):
-		return fmt.Sprintf("%s.%s is %s; want a DATE or TIMESTAMP", win.Table, win.Column, typ), nil
+		return fmt.Sprintf("%s.%s is %s; want a DATE or TIMESTAMP", win.Table, column, typ), nil
 	}
 	return "", nil
 }

@@ -59,12 +59,32 @@ tags:
     sql: |
       SELECT party_id, date_diff('day', max(day), {as_of}) AS value FROM core.activity_day
       WHERE party_id IS NOT NULL AND day BETWEEN {as_of} - 29 AND {as_of} GROUP BY party_id
+  - id: test_maturing_soon
+    name_zh: 测
+    name_en: Deposits maturing within 30 days of the day
+    type: decimal
+    description: d
+    scope: party
+    windows: [{table: core.holding_daily, snapshot: true}]
+    sql: |
+      SELECT party_id, sum(amount_cny) AS value FROM core.holding_daily
+      WHERE as_of_date = {day:core.holding_daily} AND party_id IS NOT NULL AND maturity_date BETWEEN {as_of} AND {as_of} + 30 GROUP BY party_id
+  - id: test_two_snapshots
+    name_zh: 测
+    name_en: AUM against the first snapshot
+    type: decimal
+    description: d
+    scope: party
+    windows: [{table: core.aum_daily, snapshot: true}]
+    sql: |
+      SELECT l.party_id, l.aum - f.aum AS value FROM core.aum_daily l JOIN core.aum_daily f USING (party_id)
+      WHERE l.as_of_date = {day:core.aum_daily} AND f.as_of_date = (SELECT min(as_of_date) FROM core.aum_daily)
 `)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var first time.Time
-	sqltest.Row(t, db, `SELECT min(day) FROM core.activity_day`).Scan(&first)
+	var first, last time.Time
+	sqltest.Row(t, db, `SELECT (SELECT min(day) FROM core.activity_day), (SELECT max(as_of_date) FROM core.aum_daily)`).Scan(&first, &last)
 
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -114,9 +134,12 @@ tags:
 
 	// broken checks a tag: what its declaration fails, "" when it holds.
 	broken := func(tg *tags.Tag) string {
-		// the day whose shortest window leaves the history's first day out
-		shortest := slices.MinFunc(tg.Windows, func(a, b tags.Window) int { return a.Days - b.Days }).Days
-		day := first.AddDate(0, 0, shortest)
+		// the day whose shortest window leaves the history's first day
+		// out; with snapshots alone, the newest snapshot's
+		day := last
+		if days := slices.DeleteFunc(slices.Clone(tg.Windows), func(w tags.Window) bool { return w.Snapshot }); len(days) > 0 {
+			day = first.AddDate(0, 0, slices.MinFunc(days, func(a, b tags.Window) int { return a.Days - b.Days }).Days)
+		}
 		whole := values(tg, day)
 		if len(whole) == 0 {
 			return "no values to check"
@@ -124,6 +147,10 @@ tags:
 		exec(`BEGIN`)
 		defer exec(`ROLLBACK`)
 		for _, win := range tg.Windows {
+			if win.Snapshot { // every snapshot but the day's
+				exec(fmt.Sprintf(`DELETE FROM %[1]s WHERE as_of_date <> (SELECT max(as_of_date) FROM %[1]s WHERE as_of_date <= %[2]s)`, win.Table, lit(day)))
+				continue
+			}
 			from := day.AddDate(0, 0, 1-win.Days)
 			exec(where(win, fmt.Sprintf(`{d} < %s OR {d} > %s`, lit(from), lit(day))))
 		}
@@ -132,6 +159,10 @@ tags:
 		}
 		next := day.AddDate(0, 0, 1)
 		for _, win := range tg.Windows {
+			if win.Snapshot { // the same snapshot, delivered again the next day
+				exec(fmt.Sprintf(`INSERT INTO %[1]s SELECT * REPLACE (%[2]s AS as_of_date) FROM %[1]s`, win.Table, lit(next)))
+				continue
+			}
 			leaves := day.AddDate(0, 0, 1-win.Days)
 			exec(where(win, fmt.Sprintf(`{d} = %s OR {d} = %s`, lit(leaves), lit(next))))
 		}
