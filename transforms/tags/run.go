@@ -656,7 +656,7 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 	for key := range cols {
 		out.keyed[strings.ToLower(key)] = true
 	}
-	named := map[string]map[string]bool{}    // table → the columns the tags name
+	named := map[string]map[string]bool{}     // table → the columns the tags name
 	snapNamed := map[string]map[string]bool{} // snapshot table → the columns the tags reading its snapshot name
 	for _, t := range cat.Tags {
 		r := in.reads[t.ID]
