@@ -51,7 +51,14 @@ WITH accts AS (
     SELECT party_id, direction, source, sum(amount) AS total FROM resolved WHERE cp_key <> party_id GROUP BY ALL
 ), pairs AS (
     SELECT party_id, cp_key, direction, source, any_value(counterparty_id) AS counterparty_id, sum(amount) AS volume,
-           count(*) AS payments, min(day) AS first_day, max(day) AS last_day, arg_max(name, row(paid_at, name)) AS name, arg_max(bank, row(paid_at, bank)) AS bank,
+           count(*) AS payments, min(day) AS first_day, max(day) AS last_day,
+           -- the latest payment's name and bank (by time, then the greater):
+           -- the greatest of the payment's instant, zero-padded, and the
+           -- name. (arg_max over row(paid_at, name) gives the same, but its
+           -- struct-valued states cannot spill: a year of a big bank's
+           -- payments ran out of memory.)
+           substr(max(lpad(CAST(epoch_us(paid_at) AS VARCHAR), 19, '0') || name), 20) AS name,
+           substr(max(lpad(CAST(epoch_us(paid_at) AS VARCHAR), 19, '0') || bank), 20) AS bank,
            min(matched_by) AS matched_by
     FROM resolved
     -- (a counterparty that is one of our persons is no link in the chain)
