@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"cdp/internal/sqltest"
 	"cdp/internal/testbank"
@@ -85,13 +87,43 @@ tags:
 			catalogs = []string{folder}
 		}
 		res := run(false, catalogs, "ingest", "unify", "model", "tags", "tiers", "view")
-		if s := res[3].Summary.(*tags.RunSummary); s.AsOf != day {
+		s := res[3].Summary.(*tags.RunSummary)
+		if s.AsOf != day {
 			t.Fatalf("the tag run after delivering %s is as of %s", day, s.AsOf)
-		} else if s.Partial > 0 {
+		}
+		// tags over a day window and a snapshot computed for changed
+		// parties, and the project's seven-day tag once it has a last run
+		want := []string{"login_count", "card_spend_cny", "aum_band"}
+		if i == 6 {
+			want = append(want, "test_logins_7d")
+		}
+		for _, id := range want {
+			if i > 0 && i != 5 && !slices.Contains(s.PartialTags, id) {
+				t.Errorf("%s: %s was computed for every party (for changed parties only: %v)", day, id, s.PartialTags)
+			}
+		}
+		if len(s.PartialTags) > 0 {
 			partial++
 		}
+		// and every tag's value that of its SQL over the day's tables
+		env := b.Env()
+		env.Catalogs = catalogs
+		cat, err := env.Catalog()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := time.Parse(time.DateOnly, day)
+		ev, err := tags.Eval(ctx, b.W, cat, tags.EvalOptions{AsOf: d, Logger: testbank.Quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ev.Tags {
+			if e.Differ != 0 {
+				t.Errorf("%s: %s: %d of %d parties' values are not those of its SQL over the day's tables", day, e.ID, e.Differ, e.Recorded)
+			}
+		}
 	}
-	if partial < len(days)-2 {
+	if partial < len(days)-1 {
 		t.Errorf("tags were computed for changed parties on %d of %d days", partial, len(days)-1)
 	}
 

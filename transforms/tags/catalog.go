@@ -371,6 +371,9 @@ func parseFile(name string, data []byte) (*file, Problems) {
 					bad("windows[%d]: days %d: want the window's length, 1 or more (30 for the 30 days up to the as-of day)", i, win.Days)
 				}
 			}
+			if !slices.ContainsFunc(t.Windows, func(w Window) bool { return !w.Snapshot }) && slices.Contains(sqltext.Uses(t.SQL), "as_of") {
+				bad("the sql reads {as_of} but its windows are snapshots alone: a value that moves with the day itself (a maturity within 30 days of it) declares no windows")
+			}
 			for _, table := range snapshots {
 				if !slices.ContainsFunc(t.Windows, func(w Window) bool { return w.Snapshot && w.Table == table }) {
 					bad("the sql reads %s's snapshot ({day:%s}): declare it among the windows, {table: %s, snapshot: true}", table, table, table)

@@ -76,7 +76,9 @@ func TestLoad_WindowsAreForPartyTagsThatReadADay(t *testing.T) {
 		tag("malformed", "    scope: party\n    windows: [{table: activity_day, column: 'a b', days: 0}, {table: core.x, column: d, days: 1}, {table: CORE.X, column: d, days: 2}]\n", dated) + // 36
 		tag("snapshot_days", "    scope: party\n    windows: [{table: core.aum_daily, snapshot: true, days: 30}, {table: core.holding_daily, column: day, snapshot: true}, {table: core.loan_daily, snapshot: true}]\n",
 			"SELECT party_id, 1 AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily} UNION ALL SELECT party_id, 1 FROM core.holding_daily WHERE as_of_date = {day:core.holding_daily}") + // 44
-		tag("snapshot_ok", "    scope: party\n    windows: [{table: core.aum_daily, snapshot: true}]\n", "SELECT party_id, aum AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}"))}}
+		tag("snapshot_ok", "    scope: party\n    windows: [{table: core.aum_daily, snapshot: true}]\n", "SELECT party_id, aum AS value FROM core.aum_daily WHERE as_of_date = {day:core.aum_daily}") + // 53
+		tag("snapshot_calendar", "    scope: party\n    windows: [{table: core.holding_daily, snapshot: true}]\n", // 60
+			"SELECT party_id, 1 AS value FROM core.holding_daily WHERE as_of_date = {day:core.holding_daily} AND maturity_date <= {as_of} + 30"))}}
 	_, err := Load(fsys)
 	if err == nil {
 		t.Fatal("no problems found")
@@ -89,6 +91,7 @@ func TestLoad_WindowsAreForPartyTagsThatReadADay(t *testing.T) {
 		"w.yaml:44: snapshot_days: windows[0]: a snapshot window has no days",
 		`w.yaml:44: snapshot_days: windows[1]: column "day": a snapshot is picked by as_of_date`,
 		"w.yaml:44: snapshot_days: windows[2]: the sql does not read core.loan_daily's snapshot ({day:core.loan_daily})",
+		"w.yaml:60: snapshot_calendar: the sql reads {as_of} but its windows are snapshots alone",
 		`w.yaml:36: malformed: windows[0]: table "activity_day": want schema.name`,
 		`w.yaml:36: malformed: windows[0]: column "a b": want the name of the table's date column`,
 		"w.yaml:36: malformed: windows[0]: days 0: want the window's length, 1 or more",

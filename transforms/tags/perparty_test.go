@@ -2,6 +2,7 @@ package tags_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -171,6 +172,14 @@ tags:
 			partialDays++
 			if s.PartialParties == 0 || s.PartialParties >= parties {
 				t.Errorf("day %d: %d tags computed for %d changed parties of %d", i+1, s.Partial, s.PartialParties, parties)
+			}
+		}
+		// a tag over a day window, one over a snapshot, the two-day one
+		if i > 0 {
+			for _, id := range []string{"card_txn_count", "aum", "test_two_days"} {
+				if !slices.Contains(s.PartialTags, id) {
+					t.Errorf("day %d: %s was computed for every party (for changed parties only: %v)", i+1, id, s.PartialTags)
+				}
 			}
 		}
 		if i == 0 && s.Partial != 0 {

@@ -49,6 +49,8 @@ type RunSummary struct {
 	// PartialParties how many parties that was, over all of them.
 	Partial        int   `json:"changed_parties_only"`
 	PartialParties int64 `json:"changed_parties"`
+	// PartialTags are those tags, by id.
+	PartialTags []string `json:"-"`
 	Values         int64 `json:"values"`
 	Changes        int64 `json:"changes"`
 	// Events is how many tag-change events (one per party with changes)
@@ -322,7 +324,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
-		Partial: len(partial), Baseline: existing == 0}
+		Partial: len(partial), PartialTags: slices.Sorted(maps.Keys(partial)), Baseline: existing == 0}
 	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT party_id) FROM cdp_tag_dirty`).Scan(&sum.PartialParties); err != nil {
 		return nil, err
 	}

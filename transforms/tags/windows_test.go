@@ -61,14 +61,15 @@ tags:
       WHERE party_id IS NOT NULL AND day BETWEEN {as_of} - 29 AND {as_of} GROUP BY party_id
   - id: test_maturing_soon
     name_zh: 测
-    name_en: Deposits maturing within 30 days of the day
+    name_en: Deposits maturing within 30 days of the snapshot
     type: decimal
     description: d
     scope: party
     windows: [{table: core.holding_daily, snapshot: true}]
     sql: |
       SELECT party_id, sum(amount_cny) AS value FROM core.holding_daily
-      WHERE as_of_date = {day:core.holding_daily} AND party_id IS NOT NULL AND maturity_date BETWEEN {as_of} AND {as_of} + 30 GROUP BY party_id
+      WHERE as_of_date = {day:core.holding_daily} AND party_id IS NOT NULL
+        AND maturity_date BETWEEN {day:core.holding_daily} AND {day:core.holding_daily} + 30 GROUP BY party_id
   - id: test_two_snapshots
     name_zh: 测
     name_en: AUM against the first snapshot
@@ -83,8 +84,15 @@ tags:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var first, last time.Time
-	sqltest.Row(t, db, `SELECT (SELECT min(day) FROM core.activity_day), (SELECT max(as_of_date) FROM core.aum_daily)`).Scan(&first, &last)
+	var last time.Time
+	sqltest.Row(t, db, `SELECT max(as_of_date) FROM core.aum_daily`).Scan(&last)
+	// the first day of a window's table
+	first := func(win tags.Window) time.Time {
+		t.Helper()
+		var d time.Time
+		sqltest.Row(t, db, fmt.Sprintf(`SELECT min(CAST(%s AS DATE)) FROM %s`, warehouse.Ident(win.Column), win.Table)).Scan(&d)
+		return d
+	}
 
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -134,11 +142,13 @@ tags:
 
 	// broken checks a tag: what its declaration fails, "" when it holds.
 	broken := func(tg *tags.Tag) string {
-		// the day whose shortest window leaves the history's first day
-		// out; with snapshots alone, the newest snapshot's
+		// the first day every window leaves its table's first day out
+		// on; with snapshots alone, the newest snapshot's
 		day := last
-		if days := slices.DeleteFunc(slices.Clone(tg.Windows), func(w tags.Window) bool { return w.Snapshot }); len(days) > 0 {
-			day = first.AddDate(0, 0, slices.MinFunc(days, func(a, b tags.Window) int { return a.Days - b.Days }).Days)
+		for i, win := range slices.DeleteFunc(slices.Clone(tg.Windows), func(w tags.Window) bool { return w.Snapshot }) {
+			if d := first(win).AddDate(0, 0, win.Days); i == 0 || d.After(day) {
+				day = d
+			}
 		}
 		whole := values(tg, day)
 		if len(whole) == 0 {

@@ -211,7 +211,10 @@ func RefreshSignals(ctx context.Context, w *warehouse.Warehouse, o Options) (*Su
 	err = warehouse.InTx(ctx, conn, func() error {
 		// Only the parties whose open signals moved: theirs are the only
 		// summaries the refresh can change (the rest are as the 360's build
-		// queued them, in the same transaction as it wrote the rows).
+		// queued them, in the same transaction as it wrote the rows). A
+		// summary that differs for another reason — the PII setting changed
+		// between cdp view and the signals, a new cdp's summary fields —
+		// goes out with the next cdp view.
 		for _, q := range []string{
 			`CREATE OR REPLACE TEMP TABLE cdp_open_moved AS
 			 SELECT p.party_id, o.open_signals FROM mart.customer_360 p LEFT JOIN mart.party_open_signals o USING (party_id)
