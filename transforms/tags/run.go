@@ -51,8 +51,8 @@ type RunSummary struct {
 	PartialParties int64 `json:"changed_parties"`
 	// PartialTags are those tags, by id.
 	PartialTags []string `json:"-"`
-	Values         int64 `json:"values"`
-	Changes        int64 `json:"changes"`
+	Values      int64    `json:"values"`
+	Changes     int64    `json:"changes"`
 	// Events is how many tag-change events (one per party with changes)
 	// went to the outbox; none on the baseline run, the first on an empty
 	// mart.tags, whose values CRMs take from cdp.profile or SQL instead.
