@@ -103,7 +103,10 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 	if err != nil {
 		return err
 	}
-	os.Remove(p.WarehousePath())
+	// a fresh warehouse, without the write-ahead log of a run cut short
+	if err := removeWarehouse(p.WarehousePath()); err != nil {
+		return err
+	}
 
 	// Hold the second day back.
 	deliver, err := holdBack(dir, end)

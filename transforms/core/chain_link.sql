@@ -13,7 +13,11 @@
 -- reads it first: a constant lets each scan filter its rows). A link's
 -- name and bank are those of its latest payment (by time, then the
 -- greater name or bank, so that a rebuild gives the same row).
-CREATE OR REPLACE TABLE core.chain_link AS
+-- The build runs in parts, each over the companies of one hash bucket of
+-- their party_id ({part:COLUMN}, {into}: the first part creates the table,
+-- the others insert): a company's links come from its own payments alone,
+-- and DuckDB holds one part's payments at a time (cdp/transforms/core).
+{into}
 WITH accts AS (
     SELECT acct_no, min(party_id) AS party_id FROM core.holding_daily
     WHERE acct_no IS NOT NULL AND party_id IS NOT NULL GROUP BY acct_no HAVING count(DISTINCT party_id) = 1
@@ -27,13 +31,13 @@ WITH accts AS (
     SELECT s.party_id, s.direction, s.amount_cny AS amount, s.counterparty_name AS name, s.counterparty_acct AS acct,
            s.counterparty_bank AS bank, CAST(s.txn_time AS DATE) AS day, s.txn_time AS paid_at, 'core_banking' AS source
     FROM core.settlement s SEMI JOIN companies c ON c.party_id = s.party_id
-    WHERE s.channel <> 'BATCH' AND nullif(trim(s.counterparty_name), '') IS NOT NULL
+    WHERE {part:s.party_id} AND s.channel <> 'BATCH' AND nullif(trim(s.counterparty_name), '') IS NOT NULL
       AND CAST(s.txn_time AS DATE) > {day} - 365
     UNION ALL
     SELECT e.party_id, CASE e.event_type WHEN 'TRANSFER_IN' THEN 'IN' ELSE 'OUT' END, e.amount, e.counterparty_name, NULL,
            e.counterparty_bank, CAST(e.ts AS DATE), e.ts, 'ebank'
     FROM core.digital_event e SEMI JOIN companies c ON c.party_id = e.party_id
-    WHERE e.event_type IN ('TRANSFER_IN', 'TRANSFER_OUT', 'BILL_PAY') AND e.currency = 'CNY'
+    WHERE {part:e.party_id} AND e.event_type IN ('TRANSFER_IN', 'TRANSFER_OUT', 'BILL_PAY') AND e.currency = 'CNY'
       AND NOT coalesce(e.cross_border, false) AND nullif(trim(e.counterparty_name), '') IS NOT NULL
       AND CAST(e.ts AS DATE) > {day} - 365
 ), keys AS (
@@ -78,11 +82,3 @@ SELECT party_id, counterparty_id, name AS counterparty_name, bank AS counterpart
        round(volume / nullif(t.total, 0), 4) AS share,
        matched_by, source, counterparty_id IS NULL AS other_bank, {day} AS as_of
 FROM chosen JOIN totals t USING (party_id, direction, source);
-
--- core.party_group: companies sharing a legal representative (a group under
--- one controller, 同一法定代表人), from the identity stage's relationships.
-CREATE OR REPLACE VIEW core.party_group AS
-SELECT r.party_id, 'LR:' || r.related_party_id AS group_id, count(*) OVER (PARTITION BY r.related_party_id) AS group_size
-FROM core.party_relationship r
-WHERE r.rel_type = 'legal_representative'
-QUALIFY count(*) OVER (PARTITION BY r.related_party_id) > 1;

@@ -138,4 +138,20 @@ func TestChainLink_TheLatestPaymentNamesTheBank(t *testing.T) {
 	if n1 == 0 || n2 != n1 || same != n1 {
 		t.Errorf("a rebuild: %d links, %d of them as before; the first build had %d", n2, same, n1)
 	}
+	// Built in parts (as a big bank's is, to fit the memory budget), the
+	// same rows: a company's links come from its own payments.
+	build := func(parts int) {
+		t.Helper()
+		if _, err := core.BuildWith(context.Background(), b.W, core.Options{Full: true, ChainParts: parts, Logger: testbank.Quiet}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build(1)
+	sqltest.Exec(t, db, `CREATE OR REPLACE TABLE chain_before AS SELECT * FROM core.chain_link`)
+	build(4)
+	sqltest.Row(t, db, `SELECT (SELECT count(*) FROM chain_before), (SELECT count(*) FROM core.chain_link),
+		(SELECT count(*) FROM (SELECT * FROM core.chain_link INTERSECT ALL SELECT * FROM chain_before))`).Scan(&n1, &n2, &same)
+	if n1 == 0 || n2 != n1 || same != n1 {
+		t.Errorf("in four parts: %d links, %d of them as in one; one part had %d", n2, same, n1)
+	}
 }

@@ -78,6 +78,31 @@ CREATE OR REPLACE MACRO core.enterprise_stage(founded_on, revenue, prior_revenue
 //go:embed chain_link.sql
 var chainLinkSQL string
 
+//go:embed party_group.sql
+var partyGroupSQL string
+
+// chainBytesPerFlow is what DuckDB may hold for one payment while it builds
+// core.chain_link (the payments, their counterparties' keys, the pairs'
+// sums): about 300 bytes measured on 395k payments (the build fitted 120
+// MB, not 100); twice that leaves room. A part is as many payments as
+// DuckDB's part of the memory budget holds at that rate.
+const chainBytesPerFlow = 640
+
+// chainParts is how many parts the build of core.chain_link takes: one
+// while the year's payments (settlements and e-banking events, counted
+// whole: a bound, not an estimate) fit DuckDB's part of the budget at
+// chainBytesPerFlow, more beyond; duckdb ≤ 0 (no budget) means one.
+func chainParts(ctx context.Context, conn *sql.Conn, duckdb int64) (int, error) {
+	if duckdb <= 0 {
+		return 1, nil
+	}
+	var flows int64
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM core.settlement) + (SELECT count(*) FROM core.digital_event)`).Scan(&flows); err != nil {
+		return 0, err
+	}
+	return int(max(1, (flows*chainBytesPerFlow+duckdb-1)/duckdb)), nil
+}
+
 // companyNameKeySQL is core.company_name_key(name): a company name as
 // counterparties are matched by — full-width brackets as half-width, no
 // spaces or dots, upper case.
@@ -127,9 +152,11 @@ SELECT * FROM core.company_financials WHERE party_id IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY party_id, fiscal_year ORDER BY load_id DESC, credit_code) = 1;
 `
 
-// writeReference runs referenceSQL, chain_link.sql and externalSQL on
-// conn, logging each one's time and the process's peak RSS.
-func writeReference(ctx context.Context, conn *sql.Conn, log *slog.Logger) error {
+// writeReference runs referenceSQL, chain_link.sql (in parts: as DuckDB's
+// part of the memory budget, duckdb bytes, needs, or parts when > 0),
+// party_group.sql and externalSQL on conn, logging each one's time and the
+// process's peak RSS.
+func writeReference(ctx context.Context, conn *sql.Conn, duckdb int64, parts int, log *slog.Logger) error {
 	t0 := time.Now()
 	done := func(what string) {
 		log.Debug("core model reference table", "table", what, "seconds", round(time.Since(t0).Seconds()), "peak_rss_mib", warehouse.PeakRSS()>>20)
@@ -151,11 +178,38 @@ func writeReference(ctx context.Context, conn *sql.Conn, log *slog.Logger) error
 	if day.Valid {
 		d = "DATE " + warehouse.Literal(day.String)
 	}
-	chain := sqltext.MustFill(chainLinkSQL, sqltext.Vars{"day": sqltext.Value(d)})
-	if _, err := conn.ExecContext(ctx, companyNameKeySQL+chain); err != nil {
-		return fmt.Errorf("core.chain_link (the industry chain): %w", err)
+	if _, err := conn.ExecContext(ctx, companyNameKeySQL); err != nil {
+		return fmt.Errorf("core.company_name_key: %w", err)
 	}
-	done("core.chain_link")
+	if parts <= 0 {
+		var err error
+		if parts, err = chainParts(ctx, conn, duckdb); err != nil {
+			return fmt.Errorf("core.chain_link (the industry chain): its parts: %w", err)
+		}
+	}
+	for k := range parts {
+		into := "CREATE OR REPLACE TABLE core.chain_link AS"
+		if k > 0 {
+			into = "INSERT INTO core.chain_link"
+		}
+		chain := sqltext.MustFill(chainLinkSQL, sqltext.Vars{
+			"day":  sqltext.Value(d),
+			"into": sqltext.Value(into),
+			"part": func(col string) (string, error) {
+				if parts == 1 {
+					return "true", nil
+				}
+				return fmt.Sprintf("hash(%s) %% %d = %d", col, parts, k), nil
+			},
+		})
+		if _, err := conn.ExecContext(ctx, chain); err != nil {
+			return fmt.Errorf("core.chain_link (the industry chain, part %d of %d): %w", k+1, parts, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, partyGroupSQL); err != nil {
+		return fmt.Errorf("core.party_group: %w", err)
+	}
+	done(fmt.Sprintf("core.chain_link (%d parts)", parts))
 	if _, err := conn.ExecContext(ctx, externalSQL); err != nil {
 		return fmt.Errorf("core.industry_index (the external feed's industry indices): %w", err)
 	}

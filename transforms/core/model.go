@@ -90,6 +90,9 @@ type Options struct {
 	// from (deposits: core_banking or wealth), so nothing is counted twice.
 	// Unset products take DefaultRecords'.
 	SystemOfRecord Records
+	// ChainParts builds core.chain_link in that many parts (hash buckets of
+	// the companies); 0 lets the memory budget decide.
+	ChainParts int
 }
 
 // Records maps a product (deposits) to its system of record.
@@ -280,7 +283,7 @@ func BuildWith(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary
 			sum.Tables = append(sum.Tables, c)
 		}
 		t0 := time.Now()
-		if err := writeReference(ctx, conn, log); err != nil {
+		if err := writeReference(ctx, conn, w.Budget().DuckDB, o.ChainParts, log); err != nil {
 			return err
 		}
 		log.Debug("core model reference tables", "seconds", round(time.Since(t0).Seconds()), "peak_rss_mib", warehouse.PeakRSS()>>20)
