@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"cdp/internal/sqltest"
 	"cdp/pipeline"
@@ -157,5 +160,52 @@ func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(text.String()) {
 			t.Errorf("the report lacks %s:\n%s", re, text.String())
 		}
+	}
+}
+
+// holdBack holds a day's files back and delivers them; files a run cut
+// short left held (it never delivered them) are moved back by the next
+// holdBack first, so that no run measures a day without its files.
+func TestHoldBack_AFileLeftHeldByARunCutShortComesBack(t *testing.T) {
+	dir := t.TempDir()
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	files := []string{"feeds/card/txns_20261120.del", "feeds/card/txns_20261119.del", "feeds/wealth/trades/dt=2026-11-20/part-00000.parquet"}
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	present := func() (n int) {
+		for _, f := range files {
+			if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil && string(b) == f {
+				n++
+			}
+		}
+		return n
+	}
+	if _, err := holdBack(dir, day); err != nil { // cut short: never delivered
+		t.Fatal(err)
+	}
+	if n := present(); n != 1 {
+		t.Fatalf("%d of the files left in the feeds; want the other day's alone", n)
+	}
+	deliver, err := holdBack(dir, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := present(); n != 1 {
+		t.Fatalf("after the second hold-back %d files in the feeds; want 1", n)
+	}
+	if err := deliver(); err != nil {
+		t.Fatal(err)
+	}
+	if n := present(); n != len(files) {
+		t.Errorf("delivered: %d of %d files back", n, len(files))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "held", ".moves")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the manifest of held files outlives the delivery: %v", err)
 	}
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -315,10 +317,18 @@ func childDescribe(ctx context.Context, cfgPath string, full bool) (*describeRep
 
 // holdBack moves the feed files of business day out of dir/feeds (into
 // dir/held), as if that day had not arrived yet; deliver moves them back.
+// Each move is written to dir/held/.moves before it is made, so that files
+// a run cut short left held (killed before it delivered them) are moved
+// back first, by the next holdBack, rather than missing from the feeds.
 func holdBack(dir string, day time.Time) (deliver func() error, err error) {
 	held := filepath.Join(dir, "held")
+	manifest := filepath.Join(held, ".moves")
+	if err := restoreHeld(manifest); err != nil {
+		return nil, fmt.Errorf("the files a run cut short held back: %w", err)
+	}
 	compact, iso := day.Format("20060102"), day.Format(time.DateOnly)
 	var moved [][2]string
+	var log *os.File
 	err = filepath.Walk(filepath.Join(dir, "feeds"), func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
@@ -329,18 +339,65 @@ func holdBack(dir string, day time.Time) (deliver func() error, err error) {
 			return nil
 		}
 		dst := filepath.Join(held, strings.ReplaceAll(strings.TrimPrefix(path, dir), string(os.PathSeparator), "_"))
-		if err := os.MkdirAll(held, 0o755); err != nil {
+		if log == nil {
+			if err := os.MkdirAll(held, 0o755); err != nil {
+				return err
+			}
+			if log, err = os.Create(manifest); err != nil {
+				return err
+			}
+		}
+		if _, err := fmt.Fprintf(log, "%s\t%s\n", dst, path); err != nil {
+			return err
+		}
+		if err := log.Sync(); err != nil {
 			return err
 		}
 		moved = append(moved, [2]string{dst, path})
 		return os.Rename(path, dst)
 	})
+	if log != nil {
+		if cerr := log.Close(); err == nil {
+			err = cerr
+		}
+	}
 	return func() error {
 		for _, m := range moved {
 			if err := os.Rename(m[0], m[1]); err != nil {
 				return fmt.Errorf("deliver %s: %w", m[1], err)
 			}
 		}
+		if err := os.Remove(manifest); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 		return nil
 	}, err
+}
+
+// restoreHeld moves back the files a manifest of held files lists (those
+// still held), then removes it.
+func restoreHeld(manifest string) error {
+	b, err := os.ReadFile(manifest)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		dst, src, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		if _, err := os.Stat(dst); errors.Is(err, fs.ErrNotExist) {
+			continue // never moved, or moved back
+		}
+		if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(dst, src); err != nil {
+			return err
+		}
+	}
+	return os.Remove(manifest)
 }
