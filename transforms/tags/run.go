@@ -703,12 +703,7 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 	}
 	lit := warehouse.Literal
 	for _, key := range slices.Sorted(maps.Keys(named)) {
-		var columns []string
-		for _, c := range cols[key] { // in the table's order
-			if named[key][c] {
-				columns = append(columns, c)
-			}
-		}
+		columns := inOrder(cols[key], named[key])
 		def := strings.Join(columns, ", ")
 		was, had := stored[key]
 		same := had && was == def
@@ -720,34 +715,16 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 		// (no party-scoped tag read it then) start afresh.
 		same = same && printedAt[key] == in.last[key]
 		t0 := time.Now()
-		stmts := []string{`CREATE OR REPLACE TEMP TABLE cdp_party_print AS ` + warehouse.PartyPrintSQL(key, columns, "")}
-		if same {
-			stmts = append(stmts, `INSERT INTO cdp_party_changes SELECT `+lit(key)+`, party_id FROM (`+
-				warehouse.PartyChangesSQL(`SELECT party_id, print, n FROM ops.party_prints WHERE table_name = `+lit(key), `FROM cdp_party_print`)+`)`)
-			out.diffed[key] = true
+		if err := reprint(ctx, conn, key, key, columns, "", same, def, in.prints[key]); err != nil {
+			return nil, err
 		}
-		stmts = append(stmts,
-			`DELETE FROM ops.party_prints WHERE table_name = `+lit(key),
-			`INSERT INTO ops.party_prints SELECT `+lit(key)+`, party_id, print, n FROM cdp_party_print`,
-			`DELETE FROM ops.party_print_columns WHERE table_name = `+lit(key),
-			`INSERT INTO ops.party_print_columns VALUES (`+lit(key)+`, `+lit(def)+`, `+lit(in.prints[key])+`)`,
-		)
-		for _, q := range stmts {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return nil, fmt.Errorf("%s: %w", key, err)
-			}
-		}
+		out.diffed[key] = same
 		log.Debug("party prints", "table", key, "columns", len(columns), "compared", same, "seconds", time.Since(t0).Seconds())
 	}
 	// A snapshot is printed every run, on the run's snapshot day, and
 	// compared with the prints of the last run's.
 	for _, table := range slices.Sorted(maps.Keys(snapNamed)) {
-		var columns []string
-		for _, c := range cols[table] {
-			if snapNamed[table][c] {
-				columns = append(columns, c)
-			}
-		}
+		columns := inOrder(cols[table], snapNamed[table])
 		key := snapshotKey(table)
 		def := strings.Join(columns, ", ")
 		var day sql.NullString
@@ -763,26 +740,50 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 		if !day.Valid {
 			on = "false" // no snapshot yet: no party has rows
 		}
-		stmts := []string{`CREATE OR REPLACE TEMP TABLE cdp_party_print AS ` + warehouse.PartyPrintSQL(table, columns, on)}
-		if same {
-			stmts = append(stmts, `INSERT INTO cdp_party_changes SELECT `+lit(key)+`, party_id FROM (`+
-				warehouse.PartyChangesSQL(`SELECT party_id, print, n FROM ops.party_prints WHERE table_name = `+lit(key), `FROM cdp_party_print`)+`)`)
-			out.diffed[key] = true
+		if err := reprint(ctx, conn, key, table, columns, on, same, def, sp.stamp(sp.runID)); err != nil {
+			return nil, err
 		}
-		stmts = append(stmts,
-			`DELETE FROM ops.party_prints WHERE table_name = `+lit(key),
-			`INSERT INTO ops.party_prints SELECT `+lit(key)+`, party_id, print, n FROM cdp_party_print`,
-			`DELETE FROM ops.party_print_columns WHERE table_name = `+lit(key),
-			`INSERT INTO ops.party_print_columns VALUES (`+lit(key)+`, `+lit(def)+`, `+lit(sp.stamp(sp.runID))+`)`,
-		)
-		for _, q := range stmts {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return nil, fmt.Errorf("%s: %w", key, err)
-			}
-		}
+		out.diffed[key] = same
 		log.Debug("party prints", "table", key, "day", day.String, "columns", len(columns), "compared", same, "seconds", time.Since(t0).Seconds())
 	}
 	return out, nil
+}
+
+// reprint prints the parties of table (of its rows where cond says, "" all)
+// over columns into cdp_party_print; when compare, puts the parties whose
+// print differs from the one ops.party_prints keeps as key (or that only
+// one of them has) into cdp_party_changes; then keeps the new prints as
+// key, with their columns (def) and what they were printed from (at).
+func reprint(ctx context.Context, conn *sql.Conn, key, table string, columns []string, cond string, compare bool, def, at string) error {
+	lit := warehouse.Literal
+	stmts := []string{`CREATE OR REPLACE TEMP TABLE cdp_party_print AS ` + warehouse.PartyPrintSQL(table, columns, cond)}
+	if compare {
+		stmts = append(stmts, `INSERT INTO cdp_party_changes SELECT `+lit(key)+`, party_id FROM (`+
+			warehouse.PartyChangesSQL(`SELECT party_id, print, n FROM ops.party_prints WHERE table_name = `+lit(key), `FROM cdp_party_print`)+`)`)
+	}
+	stmts = append(stmts,
+		`DELETE FROM ops.party_prints WHERE table_name = `+lit(key),
+		`INSERT INTO ops.party_prints SELECT `+lit(key)+`, party_id, print, n FROM cdp_party_print`,
+		`DELETE FROM ops.party_print_columns WHERE table_name = `+lit(key),
+		`INSERT INTO ops.party_print_columns VALUES (`+lit(key)+`, `+lit(def)+`, `+lit(at)+`)`,
+	)
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// inOrder are the columns of set, in the table's order (all).
+func inOrder(all []string, set map[string]bool) []string {
+	var out []string
+	for _, c := range all {
+		if set[c] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // snapshotPrints is what printing the snapshots a run reads needs: its day
