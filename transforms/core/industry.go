@@ -89,15 +89,18 @@ var partyGroupSQL string
 const chainBytesPerFlow = 640
 
 // chainParts is how many parts the build of core.chain_link takes: one
-// while the year's payments (settlements and e-banking events, counted
-// whole: a bound, not an estimate) fit DuckDB's part of the budget at
-// chainBytesPerFlow, more beyond; duckdb ≤ 0 (no budget) means one.
-func chainParts(ctx context.Context, conn *sql.Conn, duckdb int64) (int, error) {
+// while the year's payments up to day (a DATE literal; settlements, and
+// e-banking transfers and bill payments, of every party: a bound) fit
+// DuckDB's part of the budget at chainBytesPerFlow, more beyond; duckdb ≤
+// 0 (no budget) means one.
+func chainParts(ctx context.Context, conn *sql.Conn, duckdb int64, day string) (int, error) {
 	if duckdb <= 0 {
 		return 1, nil
 	}
 	var flows int64
-	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM core.settlement) + (SELECT count(*) FROM core.digital_event)`).Scan(&flows); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM core.settlement WHERE CAST(txn_time AS DATE) > `+day+` - 365) +
+		(SELECT count(*) FROM core.digital_event WHERE event_type IN ('TRANSFER_IN', 'TRANSFER_OUT', 'BILL_PAY') AND CAST(ts AS DATE) > `+day+` - 365)`).Scan(&flows); err != nil {
 		return 0, err
 	}
 	return int(max(1, (flows*chainBytesPerFlow+duckdb-1)/duckdb)), nil
@@ -183,7 +186,7 @@ func writeReference(ctx context.Context, conn *sql.Conn, duckdb int64, parts int
 	}
 	if parts <= 0 {
 		var err error
-		if parts, err = chainParts(ctx, conn, duckdb); err != nil {
+		if parts, err = chainParts(ctx, conn, duckdb, d); err != nil {
 			return fmt.Errorf("core.chain_link (the industry chain): its parts: %w", err)
 		}
 	}
