@@ -100,6 +100,8 @@ tags:
 		for _, id := range want {
 			if i > 0 && i != 5 && !slices.Contains(s.PartialTags, id) {
 				t.Errorf("%s: %s was computed for every party (for changed parties only: %v)", day, id, s.PartialTags)
+			} else if i > 0 && i != 5 && !slices.Contains(s.Filtered, id) {
+				t.Errorf("%s: %s read every party's rows (read filtered to the changed parties: %v)", day, id, s.Filtered)
 			}
 		}
 		if len(s.PartialTags) > 0 {

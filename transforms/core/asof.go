@@ -40,6 +40,38 @@ func AsOf(day string) sqltext.Vars {
 	}
 }
 
+// AsOfFixed is AsOf with each {day:TABLE} the snapshot day itself, read
+// from q on first use (a DATE literal; NULL before the table's first
+// snapshot), not a subquery over TABLE: the same values, for SQL whose
+// tables are read through a filter (a subquery over the filtered rows
+// could find an older day).
+func AsOfFixed(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, day string) sqltext.Vars {
+	vars := AsOf(day)
+	sub := vars["day"]
+	days := map[string]string{}
+	vars["day"] = func(table string) (string, error) {
+		if d, ok := days[table]; ok {
+			return d, nil
+		}
+		s, err := sub(table)
+		if err != nil {
+			return "", err
+		}
+		var d sql.NullString
+		if err := q.QueryRowContext(ctx, `SELECT CAST(`+s+` AS VARCHAR)`).Scan(&d); err != nil {
+			return "", fmt.Errorf("the snapshot day of %s: %w", table, err)
+		}
+		days[table] = "CAST(NULL AS DATE)"
+		if d.Valid {
+			days[table] = sqltext.Date(d.String)
+		}
+		return days[table], nil
+	}
+	return vars
+}
+
 // NewestSnapshotDay is the newest business day in core.aum_daily
 // (YYYY-MM-DD), the date dated stages and exports default to. Never today:
 // a run dated today on an empty warehouse would refuse every later run for

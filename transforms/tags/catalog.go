@@ -414,7 +414,13 @@ func snapshotsRead(sql string) []string {
 // Query is the tag's SQL for business day asOf (YYYY-MM-DD), its
 // placeholders filled.
 func (t *Tag) Query(asOf string) (string, error) {
-	return sqltext.Fill(strings.TrimRight(strings.TrimSpace(t.SQL), ";"), core.AsOf(asOf))
+	return t.Fill(core.AsOf(asOf))
+}
+
+// Fill is the tag's SQL with vars' values for its placeholders
+// (core.AsOf's, or core.AsOfFixed's).
+func (t *Tag) Fill(vars sqltext.Vars) (string, error) {
+	return sqltext.Fill(strings.TrimRight(strings.TrimSpace(t.SQL), ";"), vars)
 }
 
 // ByCategory groups the catalog's tags by category, in Categories order.

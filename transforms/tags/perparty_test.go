@@ -179,8 +179,14 @@ tags:
 			for _, id := range []string{"card_txn_count", "aum", "test_two_days"} {
 				if !slices.Contains(s.PartialTags, id) {
 					t.Errorf("day %d: %s was computed for every party (for changed parties only: %v)", i+1, id, s.PartialTags)
+				} else if !slices.Contains(s.Filtered, id) {
+					t.Errorf("day %d: %s read every party's rows (read filtered to the changed parties: %v)", i+1, id, s.Filtered)
 				}
 			}
+		}
+		// and every one of them read its tables filtered to the changed parties
+		if rest := slices.DeleteFunc(slices.Clone(s.PartialTags), func(id string) bool { return slices.Contains(s.Filtered, id) }); len(rest) > 0 {
+			t.Errorf("day %d: %d tags computed for changed parties read every party's rows: %v", i+1, len(rest), rest)
 		}
 		if i == 0 && s.Partial != 0 {
 			t.Errorf("the first run computed %d tags for changed parties only", s.Partial)

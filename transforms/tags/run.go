@@ -49,8 +49,11 @@ type RunSummary struct {
 	// PartialParties how many parties that was, over all of them.
 	Partial        int   `json:"changed_parties_only"`
 	PartialParties int64 `json:"changed_parties"`
-	// PartialTags are those tags, by id.
+	// PartialTags are those tags, by id; Filtered those of them that read
+	// their tables filtered to the changed parties (the others read every
+	// party's rows, their values filtered after: see restrictToParties).
 	PartialTags []string `json:"-"`
+	Filtered    []string `json:"-"`
 	Values      int64    `json:"values"`
 	Changes     int64    `json:"changes"`
 	// Events is how many tag-change events (one per party with changes)
@@ -97,7 +100,8 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 		return nil, fmt.Errorf("tags: %w", err)
 	}
 	sum.Seconds = time.Since(start).Seconds()
-	log.Info("tags computed", "as_of", asOf, "values", sum.Values, "changes", sum.Changes, "seconds", sum.Seconds)
+	log.Info("tags computed", "as_of", asOf, "values", sum.Values, "changes", sum.Changes,
+		"changed_parties_only", sum.Partial, "read_for_them_alone", len(sum.Filtered), "seconds", sum.Seconds)
 	return sum, nil
 }
 
@@ -206,6 +210,14 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	}
 	edges := windowEdges{conn: conn, from: lastDay.String, to: asOf, done: map[Window]string{}}
 	defer edges.drop(ctx)
+	// Tags whose parties come from the same changes share a table of them.
+	dirty := map[string]string{}     // tag → the temp table of its parties
+	partySets := map[string]string{} // the query of the parties → its temp table
+	defer func() {
+		for _, table := range partySets {
+			_, _ = conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+table) // (temp tables go with the connection anyway)
+		}
+	}()
 	for _, t := range computed {
 		from, ok := partial[t.ID]
 		if !ok {
@@ -217,7 +229,8 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			for i, f := range from {
 				lits[i] = warehouse.Literal(f)
 			}
-			sources = append(sources, `SELECT party_id FROM cdp_party_changes WHERE table_name IN (`+strings.Join(lits, ", ")+`)`)
+			slices.Sort(lits)
+			sources = append(sources, `SELECT party_id FROM cdp_party_changes WHERE table_name IN (`+strings.Join(slices.Compact(lits), ", ")+`)`)
 		}
 		for i, win := range t.Windows {
 			if win.Snapshot {
@@ -232,25 +245,55 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			}
 		}
 		if len(sources) == 0 {
-			continue
+			continue // no party changed: nothing to compute
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO cdp_tag_dirty SELECT DISTINCT `+warehouse.Literal(t.ID)+`, party_id
-			FROM (`+strings.Join(sources, " UNION ALL ")+`)`); err != nil {
+		slices.Sort(sources)
+		q := strings.Join(slices.Compact(sources), " UNION ALL ")
+		table, ok := partySets[q]
+		if !ok {
+			table = fmt.Sprintf("cdp_tag_parties_%d", len(partySets))
+			if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+table+` AS SELECT DISTINCT party_id FROM (`+q+`)`); err != nil {
+				return nil, fmt.Errorf("%s: changed parties: %w", t.ID, err)
+			}
+			partySets[q] = table
+		}
+		dirty[t.ID] = table
+		if _, err := conn.ExecContext(ctx, `INSERT INTO cdp_tag_dirty SELECT `+warehouse.Literal(t.ID)+`, party_id FROM `+table); err != nil {
 			return nil, fmt.Errorf("%s: changed parties: %w", t.ID, err)
 		}
 	}
+	// The SQL run has each snapshot day as a date, not a subquery over the
+	// snapshot table: the same values, and a tag computed for changed
+	// parties reads its tables filtered to them (restrictToParties), where
+	// the subquery would find the newest day of their rows.
+	vars := core.AsOfFixed(ctx, conn, asOf)
+	var filtered []string
 	for _, t := range computed {
-		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%s) WHERE party_id IS NOT NULL`,
-			warehouse.Literal(t.ID), queries[t.ID])
-		if _, ok := partial[t.ID]; ok {
-			q += ` AND party_id IN (SELECT party_id FROM cdp_tag_dirty WHERE tag_id = ` + warehouse.Literal(t.ID) + `)`
+		_, part := partial[t.ID]
+		if part && dirty[t.ID] == "" {
+			continue // no party changed
 		}
-		t0 := time.Now()
-		if _, err := conn.ExecContext(ctx, q); err != nil {
+		text, err := t.Fill(vars)
+		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
-		_, part := partial[t.ID]
-		log.Debug("tag computed", "tag", t.ID, "changed_parties_only", part, "seconds", time.Since(t0).Seconds())
+		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%%s) WHERE party_id IS NOT NULL`,
+			warehouse.Literal(t.ID))
+		restricted := false
+		if part {
+			q += ` AND party_id IN (SELECT party_id FROM ` + dirty[t.ID] + `)`
+			if text, restricted, err = restrict(ctx, conn, t, text, pp.keyed, dirty[t.ID], q, log); err != nil {
+				return nil, err
+			}
+		}
+		t0 := time.Now()
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(q, text)); err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+		}
+		if restricted {
+			filtered = append(filtered, t.ID)
+		}
+		log.Debug("tag computed", "tag", t.ID, "changed_parties_only", part, "tables_filtered", restricted, "seconds", time.Since(t0).Seconds())
 	}
 	lit := warehouse.Literal
 	day := "DATE " + lit(asOf)
@@ -324,7 +367,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		return nil, fmt.Errorf("ops.tag_inputs: %w", err)
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
-		Partial: len(partial), PartialTags: slices.Sorted(maps.Keys(partial)), Baseline: existing == 0}
+		Partial: len(partial), PartialTags: slices.Sorted(maps.Keys(partial)), Filtered: filtered, Baseline: existing == 0}
 	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT party_id) FROM cdp_tag_dirty`).Scan(&sum.PartialParties); err != nil {
 		return nil, err
 	}
@@ -346,6 +389,30 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		return nil, fmt.Errorf("ops.tag_runs: %w", err)
 	}
 	return sum, nil
+}
+
+// restrict returns a party-scoped tag's SQL (text) with its tables read
+// for the parties of the temp table parties alone (restrictToParties), and
+// whether it is: SQL the rewrite leaves as written, or whose rewrite does
+// not bind (the insert q around it is prepared to find out), is computed
+// as written, over every party, its values filtered after.
+func restrict(ctx context.Context, conn *sql.Conn, t *Tag, text string, keyed map[string]bool, parties, q string, log *slog.Logger) (string, bool, error) {
+	out, why, err := restrictToParties(ctx, conn, text, keyed, parties)
+	if err != nil {
+		return "", false, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+	}
+	if out == "" {
+		log.Debug("tag computed over every party", "tag", t.ID, "why", why)
+		return text, false, nil
+	}
+	stmt, err := conn.PrepareContext(ctx, fmt.Sprintf(q, out))
+	if err != nil {
+		// A binder error leaves the transaction usable.
+		log.Debug("tag computed over every party", "tag", t.ID, "why", "its tables filtered, it does not bind", "error", err)
+		return text, false, nil
+	}
+	_ = stmt.Close()
+	return out, true, nil
 }
 
 // tagInputs returns, for every tag, a hash of its SQL as of the run's day
