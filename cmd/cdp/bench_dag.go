@@ -37,6 +37,7 @@ type benchDAGOptions struct {
 	activity            float64
 	data, format        string
 	memoryLimit         string
+	stageLog            string // the stage children's --log-level
 }
 
 // dagStage is one stage's run: the process's wall time, the rows the stage
@@ -171,6 +172,7 @@ issue's bars are medians of three). --format json for tracking.`,
 	cmd.Flags().Int64Var(&o.seed, "seed", 1, "random seed of the generated bank")
 	cmd.Flags().Float64Var(&o.activity, "activity", synthbank.DefaultActivity, "share of the generated bank's parties acting on a business day (card purchases, e-banking, trades, payments; planted parties always act): the quiet day incremental runs are measured on; 0 = every party every day")
 	cmd.Flags().StringVar(&o.memoryLimit, "memory-limit", "", "warehouse.memory_limit of the benchmark's project, each stage's memory budget (e.g. 6GiB; default: the starter's, 60% of the machine's memory)")
+	cmd.Flags().StringVar(&o.stageLog, "stage-log-level", "warn", "--log-level of the stages' child processes, whose logs go to stderr (debug: each step's seconds)")
 	cmd.Flags().IntVar(&o.runs, "runs", 3, "runs on a fresh warehouse (the median is reported)")
 	cmd.Flags().StringVar(&o.data, "data", "", "folder to generate the bank into, or one it generated before to reuse (each run deletes the warehouse there; default: a temp folder, removed after)")
 	formatFlag(cmd, &o.format)
@@ -219,6 +221,9 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 	}
 	if o.activity < 0 || o.activity > 1 {
 		return fmt.Errorf("--activity %g: a share, from 0 to 1", o.activity)
+	}
+	if o.stageLog != "" && !slices.Contains([]string{"debug", "info", "warn", "error"}, o.stageLog) {
+		return fmt.Errorf("--stage-log-level %q: debug, info, warn or error", o.stageLog)
 	}
 	if o.memoryLimit != "" {
 		if _, err := warehouse.ParseSize(o.memoryLimit); err != nil {
@@ -305,7 +310,7 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 
 	var runs [][]dagPhase
 	for run := 1; run <= o.runs; run++ {
-		phases, act, err := dagRun(ctx, p, cfgPath, dir, work, end, first, last, broker.Addrs, func(format string, a ...any) {
+		phases, act, err := dagRun(ctx, p, cfgPath, dir, work, o.stageLog, end, first, last, broker.Addrs, func(format string, a ...any) {
 			fmt.Fprintf(progress, "run %d/%d: %s\n", run, o.runs, fmt.Sprintf(format, a...))
 		})
 		if err != nil {
@@ -322,7 +327,7 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 
 // dagRun is one run on a fresh warehouse: the first days, the last day,
 // the full recompute; and the floor of each day.
-func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, *dagActivity, error) {
+func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work, stageLog string, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, *dagActivity, error) {
 	wh := p.WarehousePath()
 	if err := removeWarehouse(wh); err != nil {
 		return nil, nil, err
@@ -340,7 +345,7 @@ func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work string,
 	phase := func(name string, stages []string, full bool) (dagPhase, error) {
 		ph := dagPhase{Phase: name}
 		for _, st := range stages {
-			s, err := dagStageChild(ctx, cfgPath, wh, st, full, brokers)
+			s, err := dagStageChild(ctx, cfgPath, wh, st, stageLog, full, brokers)
 			if err != nil {
 				return ph, err
 			}
@@ -636,10 +641,10 @@ func shares(byTable map[string]int64, parties int64) string {
 }
 
 // dagStageChild runs one stage in a child process and measures it.
-func dagStageChild(ctx context.Context, cfgPath, warehousePath, stage string, full bool, brokers []string) (dagStage, error) {
+func dagStageChild(ctx context.Context, cfgPath, warehousePath, stage, logLevel string, full bool, brokers []string) (dagStage, error) {
 	var c stageChild
 	t0 := time.Now()
-	args := []string{"bench", "dag", "stage-project", cfgPath, stage, "--log-level", "warn", fmt.Sprintf("--full=%t", full)}
+	args := []string{"bench", "dag", "stage-project", cfgPath, stage, "--log-level", cmp.Or(logLevel, "warn"), fmt.Sprintf("--full=%t", full)}
 	if stage == "publish" {
 		args = append(args, "--brokers", strings.Join(brokers, ","))
 	}

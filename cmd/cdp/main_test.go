@@ -185,8 +185,17 @@ func TestDemo_RunsEveryStageAndLeavesAWorkingProject(t *testing.T) {
 	}
 
 	// The built-in tag catalog compiles against the demo's core model.
-	if out, err = run(t, "tags", "validate", "--config", cfg); err != nil || !strings.Contains(out, "tags valid: natural=") {
+	// Its party-scoped tags keep their promises on the demo's data.
+	if out, err = run(t, "tags", "validate", "--config", cfg); err != nil || !strings.Contains(out, "tags valid: natural=") ||
+		!strings.Contains(out, " sampled parties: ") || strings.Contains(out, " do not") || strings.Contains(out, "not checked") {
 		t.Errorf("tags validate: %v\n%s", err, out)
+	}
+	lies := t.TempDir()
+	os.WriteFile(filepath.Join(lies, "x.yaml"), []byte("category: assets\nowner: o\ntags:\n  - id: t1\n    name_zh: 一\n    name_en: One\n    type: int\n    description: d\n    scope: party\n"+
+		"    sql: SELECT party_id, CAST(rank() OVER (ORDER BY party_id) AS BIGINT) AS value FROM core.party\n"), 0o644)
+	if out, err = run(t, "tags", "validate", "--config", cfg, "--catalog", lies); err == nil || !strings.Contains(err.Error(), "x.yaml:4: t1: scope: party does not hold: ") ||
+		!strings.Contains(out, ", 1 do not") {
+		t.Errorf("tags validate of a tag that reads other parties: %v\n%s", err, out)
 	}
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, "x.yaml"), []byte("category: assets\nowner: o\ntags:\n  - id: t1\n    name_zh: 一\n    name_en: One\n    type: int\n    description: d\n    sql: SELECT party_id, name AS value FROM core.party\n"), 0o644)
