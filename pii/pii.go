@@ -253,6 +253,11 @@ CREATE OR REPLACE MACRO mask_mobile(s) AS
     CASE WHEN length(s) > 7 THEN left(s, 3) || repeat('*', length(s) - 7) || right(s, 4)
          WHEN s IS NOT NULL THEN repeat('*', length(s)) END;
 CREATE OR REPLACE MACRO mask_text(s) AS
+    -- every identifier is 11 characters or more, with four digits in a
+    -- row: shorter text, or text without them (most tag values: codes,
+    -- counts, small amounts, names), is returned without the seven
+    -- replacements
+    CASE WHEN length(s) < 11 OR NOT regexp_matches(s, '\d{4}') THEN s ELSE
     regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
       '\b(\d{6})\d{8}(\d{3}[\dXx])\b', '\1********\2', 'g'),
       '\b(\d{6})\d{5}(\d{4})\b', '\1*****\2', 'g'),
@@ -260,7 +265,7 @@ CREATE OR REPLACE MACRO mask_text(s) AS
       '\b(1[3-9]\d)\d{4}(\d{4})\b', '\1****\2', 'g'),
       '\b(1[3-9]\d)[- ]\d{4}(\d{4})\b', '\1*****\2', 'g'),
       '\b(1[3-9]\d)\d{4}[- ](\d{4})\b', '\1*****\2', 'g'),
-      '\b(1[3-9]\d)[- ]\d{4}[- ](\d{4})\b', '\1******\2', 'g');
+      '\b(1[3-9]\d)[- ]\d{4}[- ](\d{4})\b', '\1******\2', 'g') END;
 `
 
 // MaskSQL is the SQL expression masking expr (a VARCHAR) by class, or expr

@@ -26,6 +26,7 @@ func newBenchUnifyCmd(g *globals) *cobra.Command {
 	var records, days int
 	var data string
 	var describe bool
+	var activity float64
 	cmd := &cobra.Command{
 		Use:   "unify",
 		Short: "Identity unification at scale: a full run, then one incremental day, timed, with peak RSS and accuracy",
@@ -43,7 +44,7 @@ the last day's unify left it: the yardstick the incremental day is compared
 with (the copy needs the warehouse's size again in the temp folder).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return benchUnify(cmd.Context(), g, cmd.OutOrStdout(), records, days, data, describe)
+			return benchUnify(cmd.Context(), g, cmd.OutOrStdout(), records, days, data, describe, activity)
 		},
 	}
 	child := benchChild(g, "unify-project CONFIG", 1, func(ctx context.Context, env *pipeline.Env, _ []string) (any, error) {
@@ -69,12 +70,16 @@ with (the copy needs the warehouse's size again in the temp folder).`,
 	cmd.Flags().IntVar(&records, "records", 1_000_000, "source customer records to unify (about 3.2 per party since core banking is a fifth system)")
 	cmd.Flags().IntVar(&days, "days", 2, "business days in the bank: all but the last are loaded first, the last is the incremental day")
 	cmd.Flags().StringVar(&data, "data", "", "project folder to generate into or reuse (default: a temp folder, removed after)")
+	cmd.Flags().Float64Var(&activity, "activity", synthbank.DefaultActivity, "share of the generated bank's parties acting on a business day (as cdp bench dag's; planted parties always act); 0 = every party every day. Applies when the bank is generated, not to a reused --data")
 	return cmd
 }
 
-func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days int, dir string, describe bool) error {
+func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days int, dir string, describe bool, activity float64) error {
 	if days < 2 {
 		return fmt.Errorf("--days %d: need at least 2 (history, then the incremental day)", days)
+	}
+	if activity < 0 || activity > 1 {
+		return fmt.Errorf("--activity %g: a share, from 0 to 1", activity)
 	}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "cdp-bench-unify-")
@@ -89,10 +94,10 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
 		parties := records * 100 / 316 // the generator writes ~3.16 customer records per party
 		t0 := time.Now()
-		if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: parties, Days: days, Seed: 1, End: end}); err != nil {
+		if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: parties, Days: days, Seed: 1, End: end, Activity: activity}); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "generated %d parties × %d days in %.1fs\n", parties, days, time.Since(t0).Seconds())
+		fmt.Fprintf(out, "generated %d parties × %d days (%g of them acting on a day; 0: all) in %.1fs\n", parties, days, activity, time.Since(t0).Seconds())
 		yaml := "warehouse: {path: warehouse.duckdb}\nfeeds:\n"
 		for _, f := range []string{"credit", "wealth", "card", "ebank", "core_banking", "external"} {
 			yaml += fmt.Sprintf("  - {name: %s, path: feeds/%s}\n", f, f)
