@@ -80,10 +80,15 @@ func Validate(ctx context.Context, db *sql.DB, cat *Catalog, asOf string) error 
 		if stray.Valid && stray.String != "" {
 			bad("value %s not among the declared values", stray.String)
 		}
-		for i, win := range t.Windows {
-			if msg, err := checkWindow(ctx, db, query, win); err != nil {
-				return err
-			} else if msg != "" {
+		if len(t.Windows) == 0 {
+			continue
+		}
+		msgs, err := checkWindows(ctx, db, query, t.Windows)
+		if err != nil {
+			return err
+		}
+		for i, msg := range msgs {
+			if msg != "" {
 				probs = append(probs, Problem{File: t.File, Line: t.Line, Item: t.ID, Msg: fmt.Sprintf("windows[%d]: %s", i, msg)})
 			}
 		}
@@ -109,38 +114,38 @@ func firstLine(s string) string {
 	return s
 }
 
-// checkWindow says what is wrong with a tag's window ("" when nothing): its
-// table must be one the tag's SQL reads, keyed by party (a party_id
-// column), and its column a date or a timestamp.
-func checkWindow(ctx context.Context, db *sql.DB, query string, win Window) (string, error) {
+// checkWindows says what is wrong with each of a tag's windows ("" when
+// nothing): its table must be one the tag's SQL (query) reads, keyed by
+// party (a party_id column), and its column a date or a timestamp.
+func checkWindows(ctx context.Context, db *sql.DB, query string, windows []Window) ([]string, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer conn.Close()
 	r, err := tagReads(ctx, conn, query)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	out := make([]string, len(windows))
+	for i, win := range windows {
+		if out[i], err = checkWindow(ctx, conn, r, win); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// checkWindow checks one window against what the tag's SQL reads (r).
+func checkWindow(ctx context.Context, conn *sql.Conn, r *reads, win Window) (string, error) {
 	schema, name, _ := strings.Cut(strings.ToLower(win.Table), ".")
 	if !slices.Contains(r.Tables, [2]string{schema, name}) {
 		return fmt.Sprintf("the sql does not read %s", win.Table), nil
 	}
-	types := map[string]string{}
-	rows, err := conn.QueryContext(ctx, `SELECT lower(column_name), data_type FROM duckdb_columns()
-		WHERE database_name = current_database() AND lower(schema_name) = ? AND lower(table_name) = ?`, schema, name)
+	types, err := keyed[string](ctx, conn, `SELECT lower(column_name), data_type FROM duckdb_columns()
+		WHERE database_name = current_database() AND lower(schema_name) = `+warehouse.Literal(schema)+`
+		  AND lower(table_name) = `+warehouse.Literal(name))
 	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c, typ string
-		if err := rows.Scan(&c, &typ); err != nil {
-			return "", err
-		}
-		types[c] = typ
-	}
-	if err := rows.Err(); err != nil {
 		return "", err
 	}
 	column := win.Column
