@@ -63,7 +63,7 @@ func CheckPromises(ctx context.Context, db *sql.DB, cat *Catalog, asOf string, s
 		SELECT party_id FROM core.party USING SAMPLE reservoir(%d ROWS) REPEATABLE (17)`, parties, max(min(int64(sample), bank/2), 1))); err != nil {
 		return nil, fmt.Errorf("sample of parties: %w", err)
 	}
-	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+parties) //nolint:errcheck // (temp tables go with the connection anyway)
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+parties) //nolint:errcheck // (the next check would replace it)
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+parties).Scan(&out.Sampled); err != nil {
 		return nil, err
 	}

@@ -34,9 +34,10 @@ func restrictToParties(ctx context.Context, conn *sql.Conn, sqlText string, keye
 }
 
 // inParties is the condition that a row's party is one of the temp table
-// parties'.
+// parties' (named with its catalog and schema, which no CTE of the tag's
+// SQL can take).
 func inParties(parties string) string {
-	return "party_id IN (SELECT party_id FROM " + parties + ")"
+	return "party_id IN (SELECT party_id FROM temp.main." + parties + ")"
 }
 
 // readThrough rewrites sqlText so that each table of read ("schema.name",
@@ -47,8 +48,10 @@ func inParties(parties string) string {
 // the text around them is the SQL's own. What it cannot be sure of, it
 // leaves as written, saying why ("" and the reason): a table read through
 // another catalog, with a sample or AT clause, a column named with its
-// schema (core.t.col, which the subquery's alias would not answer to), SQL
-// that does not parse or names none of the tables.
+// schema (core.t.col, which the subquery's alias would not answer to), a
+// sample of the rows, SQL that does not parse or names none of the
+// tables. (A table named without its schema, or through another catalog,
+// is not one of read's, and is read whole.)
 func readThrough(ctx context.Context, conn *sql.Conn, sqlText string, read map[string]string) (string, string, error) {
 	var tree string
 	if err := conn.QueryRowContext(ctx, `SELECT CAST(json_serialize_sql(`+warehouse.Literal(sqlText)+`) AS VARCHAR)`).Scan(&tree); err != nil {
@@ -76,6 +79,9 @@ func readThrough(ctx context.Context, conn *sql.Conn, sqlText string, read map[s
 			if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" && len(cols) > 2 {
 				why = "a column named with its schema"
 			}
+			if v["type"] == "SELECT_NODE" && v["sample"] != nil {
+				why = "it samples rows (USING SAMPLE)" // (a sample of fewer rows is another sample)
+			}
 			if v["type"] == "BASE_TABLE" {
 				schema, _ := v["schema_name"].(string)
 				name, _ := v["table_name"].(string)
@@ -89,7 +95,7 @@ func readThrough(ctx context.Context, conn *sql.Conn, sqlText string, read map[s
 						// another catalog's table: left as it is
 					case v["sample"] != nil || v["at_clause"] != nil:
 						why = schema + "." + name + " is read with a sample or AT clause"
-					case !ok || at < 0 || int(at) >= len(sqlText) || (alias == "" && len(colAlias) > 0):
+					case !ok || at < 0 || at >= float64(len(sqlText)) || (alias == "" && len(colAlias) > 0):
 						why = "no place for " + schema + "." + name
 					default:
 						end, ok := nameEnd(sqlText, int(at), []string{schema, name})

@@ -45,15 +45,18 @@ func TestRestrictToParties_FiltersTheTablesKeyedByPartyAndNothingElse(t *testing
 		want      []string // in the rewrite; nil: left as written
 	}{
 		{"no alias", `SELECT party_id, sum(x) AS value FROM core.t GROUP BY party_id`,
-			[]string{`(SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM some_parties)) AS "t"`}},
+			[]string{`(SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)) AS "t"`}},
 		{"quoted, aliased, blanks, a comment in Chinese", "SELECT a.party_id, count(b.y) AS value -- 客户的\nFROM \"core\".\"t\" a LEFT JOIN core . u AS b USING (party_id) GROUP BY 1",
-			[]string{`(SELECT * FROM "core"."t" WHERE party_id IN (SELECT party_id FROM some_parties)) a`,
-				`(SELECT * FROM core . u WHERE party_id IN (SELECT party_id FROM some_parties)) AS b`}},
+			[]string{`(SELECT * FROM "core"."t" WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)) a`,
+				`(SELECT * FROM core . u WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)) AS b`}},
 		{"a CTE of the same name, a table not keyed", `WITH t AS (SELECT * FROM core.t) SELECT t.party_id, max(r.label) AS value FROM t JOIN core.ref r USING (x) GROUP BY 1`,
-			[]string{`WITH t AS (SELECT * FROM (SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM some_parties)) AS "t")`, `JOIN core.ref r`}},
-		{"a subquery, the table as a row", `SELECT party_id, CAST(t AS VARCHAR) AS value FROM core.t WHERE x IN (SELECT x FROM core.t WHERE x > 1)`,
-			[]string{`FROM (SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM some_parties)) AS "t" WHERE x IN (SELECT x FROM (SELECT * FROM core.t WHERE`}},
+			[]string{`WITH t AS (SELECT * FROM (SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)) AS "t")`, `JOIN core.ref r`}},
+		{"a correlated subquery, the table as a row", `SELECT party_id, CAST(t AS VARCHAR) AS value FROM core.t WHERE x IN (SELECT x FROM core.t o WHERE o.party_id = t.party_id AND o.x > 1)`,
+			[]string{`FROM (SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)) AS "t" WHERE x IN (SELECT x FROM (SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)) o WHERE`}},
+		{"a CTE named as the parties' table", `WITH some_parties AS (SELECT 'p4' AS party_id) SELECT party_id, x AS value FROM core.t`,
+			[]string{`WITH some_parties AS (SELECT 'p4' AS party_id) SELECT party_id, x AS value FROM (SELECT * FROM core.t WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)) AS "t"`}},
 		{"a column named with its schema", `SELECT core.t.party_id, core.t.x AS value FROM core.t`, nil},
+		{"a sample", `SELECT party_id, x AS value FROM core.t USING SAMPLE 50%`, nil},
 		{"no table keyed by party", `SELECT 'p1' AS party_id, label AS value FROM core.ref`, nil},
 		{"does not parse", `SELECT party_id FROM core.t WHERE`, nil},
 	} {
@@ -78,7 +81,7 @@ func TestRestrictToParties_FiltersTheTablesKeyedByPartyAndNothingElse(t *testing
 			}
 			var differ int
 			filtered := func(q string) string {
-				return `SELECT party_id, CAST(value AS VARCHAR) FROM (` + q + `) WHERE party_id IN (SELECT party_id FROM some_parties)`
+				return `SELECT party_id, CAST(value AS VARCHAR) FROM (` + q + `) WHERE party_id IN (SELECT party_id FROM temp.main.some_parties)`
 			}
 			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM ((`+filtered(c.sql)+` EXCEPT ALL `+filtered(out)+`)
 				UNION ALL (`+filtered(out)+` EXCEPT ALL `+filtered(c.sql)+`))`).Scan(&differ); err != nil {

@@ -215,7 +215,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	partySets := map[string]string{} // the query of the parties → its temp table
 	defer func() {
 		for _, table := range partySets {
-			_, _ = conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+table) // (temp tables go with the connection anyway)
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+table) // (a failed run's rollback drops them)
 		}
 	}()
 	for _, t := range computed {
@@ -282,9 +282,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		restricted := false
 		if part {
 			q += ` AND party_id IN (SELECT party_id FROM ` + dirty[t.ID] + `)`
-			if text, restricted, err = restrict(ctx, conn, t, text, pp.keyed, dirty[t.ID], q, log); err != nil {
-				return nil, err
-			}
+			text, restricted = restrict(ctx, conn, t, text, pp.keyed, dirty[t.ID], q, log)
 		}
 		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf(q, text)); err != nil {
@@ -396,23 +394,25 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 // whether it is: SQL the rewrite leaves as written, or whose rewrite does
 // not bind (the insert q around it is prepared to find out), is computed
 // as written, over every party, its values filtered after.
-func restrict(ctx context.Context, conn *sql.Conn, t *Tag, text string, keyed map[string]bool, parties, q string, log *slog.Logger) (string, bool, error) {
+func restrict(ctx context.Context, conn *sql.Conn, t *Tag, text string, keyed map[string]bool, parties, q string, log *slog.Logger) (string, bool) {
 	out, why, err := restrictToParties(ctx, conn, text, keyed, parties)
 	if err != nil {
-		return "", false, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+		// (its parse failed to run: the SQL as written is right, if slower)
+		log.Debug("tag computed over every party", "tag", t.ID, "why", "its parse failed", "error", err)
+		return text, false
 	}
 	if out == "" {
 		log.Debug("tag computed over every party", "tag", t.ID, "why", why)
-		return text, false, nil
+		return text, false
 	}
 	stmt, err := conn.PrepareContext(ctx, fmt.Sprintf(q, out))
 	if err != nil {
 		// A binder error leaves the transaction usable.
 		log.Debug("tag computed over every party", "tag", t.ID, "why", "its tables filtered, it does not bind", "error", err)
-		return text, false, nil
+		return text, false
 	}
 	_ = stmt.Close()
-	return out, true, nil
+	return out, true
 }
 
 // tagInputs returns, for every tag, a hash of its SQL as of the run's day
@@ -902,6 +902,6 @@ func (e *windowEdges) parties(ctx context.Context, win Window) (string, error) {
 // drop removes the temp tables.
 func (e *windowEdges) drop(ctx context.Context) {
 	for _, table := range e.done {
-		_, _ = e.conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+table) // (temp tables go with the connection anyway)
+		_, _ = e.conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS `+table) // (a failed run's rollback drops them)
 	}
 }
