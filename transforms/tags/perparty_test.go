@@ -210,6 +210,17 @@ tags:
 				i+1, s.Partial, s.PartialParties, full.Changes, full.ByTag)
 		}
 	}
+	// The tables every party-scoped tag reads through day windows were
+	// printed over the longest window's rows (and the week above held).
+	for tb, want := range map[string]string{"core.activity_day": "(the rows of 90 days by day)", "core.settlement": "(the rows of 90 days by txn_time)",
+		"core.party": ""} {
+		var def string
+		sqltest.Row(t, w.DB(), `SELECT columns FROM ops.party_print_columns WHERE table_name = ?`, tb).Scan(&def)
+		windowed := strings.Contains(def, "(the rows of")
+		if want == "" && windowed || want != "" && !strings.HasSuffix(def, want) {
+			t.Errorf("%s printed over %q; want %q", tb, def[strings.LastIndex(def, ",")+1:], want)
+		}
+	}
 	if partialDays < 4 {
 		t.Errorf("party-scoped tags were computed for changed parties only on %d of %d days", partialDays, len(days)-1)
 	}

@@ -727,6 +727,13 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 	}
 	named := map[string]map[string]bool{}     // table → the columns the tags name
 	snapNamed := map[string]map[string]bool{} // snapshot table → the columns the tags reading its snapshot name
+	// A table every such tag reads through day windows on one column is
+	// printed over the longest window's rows alone, so that its prints do
+	// not grow with history: a row outside every window is read by none.
+	// (A party with rows on a day that entered or left the longest window
+	// since the last prints shows as changed: it is among the window
+	// edges' parties anyway.)
+	within := map[string]*dayWindow{}
 	for _, t := range cat.Tags {
 		r := in.reads[t.ID]
 		if t.Scope != PartyScope || (t.Reads != Current && len(t.Windows) == 0) || r == nil || r.Volatile {
@@ -748,6 +755,8 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 			into := named
 			if snap[key] {
 				into = snapNamed
+			} else {
+				within[key] = within[key].and(t.Windows, key)
 			}
 			if into[key] == nil {
 				into[key] = map[string]bool{}
@@ -771,7 +780,12 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 	lit := warehouse.Literal
 	for _, key := range slices.Sorted(maps.Keys(named)) {
 		columns := inOrder(cols[key], named[key])
-		def := strings.Join(columns, ", ")
+		def, cond := strings.Join(columns, ", "), ""
+		if w := within[key]; w != nil && w.ok {
+			d := `CAST(` + warehouse.Ident(w.column) + ` AS DATE)`
+			cond = fmt.Sprintf(`%s > DATE %s - %d AND %s <= DATE %s`, d, lit(sp.asOf), w.days, d, lit(sp.asOf))
+			def += fmt.Sprintf(" (the rows of %d days by %s)", w.days, w.column)
+		}
 		was, had := stored[key]
 		same := had && was == def
 		if same && printedAt[key] == in.prints[key] {
@@ -782,11 +796,11 @@ func partyPrints(ctx context.Context, conn *sql.Conn, cat *Catalog, in *tagState
 		// (no party-scoped tag read it then) start afresh.
 		same = same && printedAt[key] == in.last[key]
 		t0 := time.Now()
-		if err := reprint(ctx, conn, key, key, columns, "", same, def, in.prints[key]); err != nil {
+		if err := reprint(ctx, conn, key, key, columns, cond, same, def, in.prints[key]); err != nil {
 			return nil, err
 		}
 		out.diffed[key] = same
-		log.Debug("party prints", "table", key, "columns", len(columns), "compared", same, "seconds", time.Since(t0).Seconds())
+		log.Debug("party prints", "table", key, "columns", len(columns), "within", within[key].String(), "compared", same, "seconds", time.Since(t0).Seconds())
 	}
 	// A snapshot is printed every run, on the run's snapshot day, and
 	// compared with the prints of the last run's.
@@ -851,6 +865,55 @@ func inOrder(all []string, set map[string]bool) []string {
 		}
 	}
 	return out
+}
+
+// dayWindow is the longest of the day windows the tags read a table
+// through, on its one date column; ok false when a tag reads it otherwise
+// (whole, or by another column).
+type dayWindow struct {
+	column string
+	days   int
+	ok     bool
+}
+
+// and is w with the windows of one more tag that reads table: nil (no
+// tag yet) becomes those windows; a tag without a day window on the
+// table, or with one on another column, makes it whole.
+func (w *dayWindow) and(windows []Window, table string) *dayWindow {
+	if w != nil && !w.ok {
+		return w
+	}
+	out := &dayWindow{}
+	if w != nil {
+		*out = *w
+	}
+	found := false
+	for _, win := range windows {
+		if win.Snapshot || !strings.EqualFold(win.Table, table) {
+			continue
+		}
+		switch {
+		case !found && w == nil:
+			out.column, out.days, out.ok = win.Column, win.Days, true
+		case strings.EqualFold(out.column, win.Column):
+			out.days = max(out.days, win.Days)
+		default:
+			return &dayWindow{}
+		}
+		found = true
+	}
+	if !found {
+		return &dayWindow{}
+	}
+	return out
+}
+
+// String says what the prints cover, for logs.
+func (w *dayWindow) String() string {
+	if w == nil || !w.ok {
+		return "all rows"
+	}
+	return fmt.Sprintf("%d days by %s", w.days, w.column)
 }
 
 // snapshotPrints is what printing the snapshots a run reads needs: its day
