@@ -53,15 +53,11 @@ func inParties(parties string) string {
 // tables. (A table named without its schema, or through another catalog,
 // is not one of read's, and is read whole.)
 func readThrough(ctx context.Context, conn *sql.Conn, sqlText string, read map[string]string) (string, string, error) {
-	var tree string
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(json_serialize_sql(`+warehouse.Literal(sqlText)+`) AS VARCHAR)`).Scan(&tree); err != nil {
-		return "", "", fmt.Errorf("parse: %w", err)
+	root, ok, err := parseSQL(ctx, conn, sqlText)
+	if err != nil {
+		return "", "", err
 	}
-	var root any
-	if err := json.Unmarshal([]byte(tree), &root); err != nil {
-		return "", "", fmt.Errorf("parse tree: %w", err)
-	}
-	if m, ok := root.(map[string]any); !ok || m["error"] == true {
+	if !ok {
 		return "", "it does not parse", nil
 	}
 	type ref struct {
@@ -72,51 +68,39 @@ func readThrough(ctx context.Context, conn *sql.Conn, sqlText string, read map[s
 	}
 	var refs []ref
 	why := ""
-	var walk func(n any)
-	walk = func(n any) {
-		switch v := n.(type) {
-		case map[string]any:
-			if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" && len(cols) > 2 {
-				why = "a column named with its schema"
-			}
-			if v["type"] == "SELECT_NODE" && v["sample"] != nil {
-				why = "it samples rows (USING SAMPLE)" // (a sample of fewer rows is another sample)
-			}
-			if v["type"] == "BASE_TABLE" {
-				schema, _ := v["schema_name"].(string)
-				name, _ := v["table_name"].(string)
-				catalog, _ := v["catalog_name"].(string)
-				if through, ok := read[strings.ToLower(schema+"."+name)]; ok {
-					alias, _ := v["alias"].(string)
-					colAlias, _ := v["column_name_alias"].([]any)
-					at, ok := v["query_location"].(float64)
-					switch {
-					case catalog != "":
-						// another catalog's table: left as it is
-					case v["sample"] != nil || v["at_clause"] != nil:
-						why = schema + "." + name + " is read with a sample or AT clause"
-					case !ok || at < 0 || at >= float64(len(sqlText)) || (alias == "" && len(colAlias) > 0):
+	eachNode(root, func(v map[string]any) {
+		if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" && len(cols) > 2 {
+			why = "a column named with its schema"
+		}
+		if v["type"] == "SELECT_NODE" && v["sample"] != nil {
+			why = "it samples rows (USING SAMPLE)" // (a sample of fewer rows is another sample)
+		}
+		if v["type"] == "BASE_TABLE" {
+			schema, _ := v["schema_name"].(string)
+			name, _ := v["table_name"].(string)
+			catalog, _ := v["catalog_name"].(string)
+			if through, ok := read[strings.ToLower(schema+"."+name)]; ok {
+				alias, _ := v["alias"].(string)
+				colAlias, _ := v["column_name_alias"].([]any)
+				at, ok := v["query_location"].(float64)
+				switch {
+				case catalog != "":
+					// another catalog's table: left as it is
+				case v["sample"] != nil || v["at_clause"] != nil:
+					why = schema + "." + name + " is read with a sample or AT clause"
+				case !ok || at < 0 || at >= float64(len(sqlText)) || (alias == "" && len(colAlias) > 0):
+					why = "no place for " + schema + "." + name
+				default:
+					end, ok := nameEnd(sqlText, int(at), []string{schema, name})
+					if !ok {
 						why = "no place for " + schema + "." + name
-					default:
-						end, ok := nameEnd(sqlText, int(at), []string{schema, name})
-						if !ok {
-							why = "no place for " + schema + "." + name
-							break
-						}
-						refs = append(refs, ref{at: int(at), end: end, alias: alias, name: name, through: through})
+						break
 					}
+					refs = append(refs, ref{at: int(at), end: end, alias: alias, name: name, through: through})
 				}
 			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
-			}
 		}
-	}
-	walk(root)
+	})
 	if why != "" {
 		return "", why, nil
 	}
@@ -198,4 +182,35 @@ func nameEnd(s string, at int, want []string) (int, bool) {
 		}
 	}
 	return i, true
+}
+
+// parseSQL parses sqlText with DuckDB (json_serialize_sql) into its tree;
+// ok is false when it does not parse.
+func parseSQL(ctx context.Context, conn *sql.Conn, sqlText string) (root any, ok bool, err error) {
+	var tree string
+	if err := conn.QueryRowContext(ctx, `SELECT CAST(json_serialize_sql(`+warehouse.Literal(sqlText)+`) AS VARCHAR)`).Scan(&tree); err != nil {
+		return nil, false, fmt.Errorf("parse: %w", err)
+	}
+	if err := json.Unmarshal([]byte(tree), &root); err != nil {
+		return nil, false, fmt.Errorf("parse tree: %w", err)
+	}
+	if m, isMap := root.(map[string]any); !isMap || m["error"] == true {
+		return root, false, nil
+	}
+	return root, true, nil
+}
+
+// eachNode calls f on every object of a parsed tree, parents first.
+func eachNode(n any, f func(map[string]any)) {
+	switch v := n.(type) {
+	case map[string]any:
+		f(v)
+		for _, c := range v {
+			eachNode(c, f)
+		}
+	case []any:
+		for _, c := range v {
+			eachNode(c, f)
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -559,74 +558,58 @@ type reads struct {
 // tagReads parses sql with DuckDB (json_serialize_sql) and returns what it
 // reads. SQL that does not parse counts as volatile.
 func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (*reads, error) {
-	var tree string
-	if err := conn.QueryRowContext(ctx, `SELECT CAST(json_serialize_sql(`+warehouse.Literal(sqlText)+`) AS VARCHAR)`).Scan(&tree); err != nil {
-		return nil, fmt.Errorf("parse: %w", err)
-	}
-	var root any
-	if err := json.Unmarshal([]byte(tree), &root); err != nil {
-		return nil, fmt.Errorf("parse tree: %w", err)
+	root, ok, err := parseSQL(ctx, conn, sqlText)
+	if err != nil {
+		return nil, err
 	}
 	out := &reads{Names: map[string]bool{}, Aliases: map[string]bool{}}
 	var rowRefs []string // single-name column references: a column, or a table as a row
-	if m, ok := root.(map[string]any); !ok || m["error"] == true {
+	if !ok {
 		out.Volatile = true
 		return out, nil
 	}
-	var walk func(n any)
-	walk = func(n any) {
-		switch v := n.(type) {
-		case map[string]any:
-			if v["type"] == "BASE_TABLE" {
-				schema, _ := v["schema_name"].(string)
-				name, _ := v["table_name"].(string)
-				out.Tables = append(out.Tables, [2]string{strings.ToLower(schema), strings.ToLower(name)})
-				out.Aliases[strings.ToLower(name)] = true
-				if a, ok := v["alias"].(string); ok && a != "" {
-					out.Aliases[strings.ToLower(a)] = true
-				}
-			}
-			if f, ok := v["function_name"].(string); ok && volatileFuncs[strings.ToLower(f)] {
-				out.Volatile = true
-			}
-			if v["class"] == "STAR" || v["class"] == "POSITIONAL_REFERENCE" || v["ref_type"] == "NATURAL" {
-				out.Star = true // any column, by position, or every column both sides share
-			}
-			if aliases, ok := v["column_name_alias"].([]any); ok && len(aliases) > 0 {
-				out.Star = true // a table's columns renamed: names no longer say which
-			}
-			if using, ok := v["using_columns"].([]any); ok {
-				for _, c := range using {
-					if c, ok := c.(string); ok {
-						out.Names[strings.ToLower(c)] = true
-					}
-				}
-			}
-			if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" {
-				for _, c := range cols {
-					if c, ok := c.(string); ok {
-						out.Names[strings.ToLower(c)] = true
-					}
-				}
-				if len(cols) == 1 {
-					if c, ok := cols[0].(string); ok {
-						rowRefs = append(rowRefs, strings.ToLower(c))
-						if volatileNames[strings.ToLower(c)] {
-							out.Volatile = true
-						}
-					}
-				}
-			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
+	eachNode(root, func(v map[string]any) {
+		if v["type"] == "BASE_TABLE" {
+			schema, _ := v["schema_name"].(string)
+			name, _ := v["table_name"].(string)
+			out.Tables = append(out.Tables, [2]string{strings.ToLower(schema), strings.ToLower(name)})
+			out.Aliases[strings.ToLower(name)] = true
+			if a, ok := v["alias"].(string); ok && a != "" {
+				out.Aliases[strings.ToLower(a)] = true
 			}
 		}
-	}
-	walk(root)
+		if f, ok := v["function_name"].(string); ok && volatileFuncs[strings.ToLower(f)] {
+			out.Volatile = true
+		}
+		if v["class"] == "STAR" || v["class"] == "POSITIONAL_REFERENCE" || v["ref_type"] == "NATURAL" {
+			out.Star = true // any column, by position, or every column both sides share
+		}
+		if aliases, ok := v["column_name_alias"].([]any); ok && len(aliases) > 0 {
+			out.Star = true // a table's columns renamed: names no longer say which
+		}
+		if using, ok := v["using_columns"].([]any); ok {
+			for _, c := range using {
+				if c, ok := c.(string); ok {
+					out.Names[strings.ToLower(c)] = true
+				}
+			}
+		}
+		if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" {
+			for _, c := range cols {
+				if c, ok := c.(string); ok {
+					out.Names[strings.ToLower(c)] = true
+				}
+			}
+			if len(cols) == 1 {
+				if c, ok := cols[0].(string); ok {
+					rowRefs = append(rowRefs, strings.ToLower(c))
+					if volatileNames[strings.ToLower(c)] {
+						out.Volatile = true
+					}
+				}
+			}
+		}
+	})
 	for _, c := range rowRefs {
 		if out.Aliases[c] {
 			out.Star = true // a table named as a value is its whole row
