@@ -191,7 +191,7 @@ func scopeGate(ctx context.Context, conn driver.Conn, u User, snap *snapshot, qu
 			u.scopeText(), tree.Message)
 	}
 	var refusal error
-	walkTree(tree.Statements, func(node map[string]any) {
+	warehouse.EachNode(tree.Statements, func(node map[string]any) {
 		if refusal != nil {
 			return
 		}
@@ -266,21 +266,6 @@ func parseTree(ctx context.Context, conn driver.Conn, query string) (*parsed, er
 		return nil, fmt.Errorf("parse the statement: %w", err)
 	}
 	return &p, nil
-}
-
-// walkTree calls fn on every object of a JSON tree.
-func walkTree(v any, fn func(map[string]any)) {
-	switch v := v.(type) {
-	case map[string]any:
-		fn(v)
-		for _, c := range v {
-			walkTree(c, fn)
-		}
-	case []any:
-		for _, c := range v {
-			walkTree(c, fn)
-		}
-	}
 }
 
 func str(v any) string {

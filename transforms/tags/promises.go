@@ -132,21 +132,38 @@ func keepsPromise(ctx context.Context, conn *sql.Conn, t *Tag, cols map[string][
 		return keyed[string](ctx, conn, `SELECT party_id, coalesce(CAST(value AS VARCHAR), '<null>') FROM (`+q+`)
 			WHERE party_id IN (SELECT party_id FROM `+parties+`)`)
 	}
+	// sqlText's values with its tables read through read, or why not
+	// (what: which reading, for the reason)
+	valuesThrough := func(sqlText string, read map[string]string, what string) (map[string]string, string, error) {
+		q, why, err := readThrough(ctx, conn, sqlText, read)
+		if err != nil || q == "" {
+			return nil, why, err
+		}
+		v, err := values(q)
+		if err != nil {
+			return nil, what + ", it fails: " + firstLine(err.Error()), nil
+		}
+		return v, "", nil
+	}
+	// what broke when b's values are not a's ("" when they are)
+	broke := func(promise string, a, b map[string]string, how string) string {
+		n, p := moved(a, b)
+		if n == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%s does not hold: %d of %d sampled parties' values move %s (party %s: %s, then %s)",
+			promise, n, len(a), how, p, show(a, p), show(b, p))
+	}
 	whole, err := values(text)
 	if err != nil {
 		return verdict{}, fmt.Errorf("sql fails when run: %s", firstLine(err.Error()))
 	}
-	own, why, err := readThrough(ctx, conn, text, through(nil, nil))
-	if err != nil || own == "" {
+	mine, why, err := valuesThrough(text, through(nil, nil), "its tables filtered to the sample")
+	if mine == nil {
 		return verdict{unchecked: why}, err
 	}
-	mine, err := values(own)
-	if err != nil {
-		return verdict{unchecked: "its tables filtered to the sample, it fails: " + firstLine(err.Error())}, nil
-	}
-	if n, p := moved(whole, mine); n > 0 {
-		return verdict{broken: fmt.Sprintf("scope: party does not hold: %d of %d sampled parties' values move with only their own rows read (party %s: %s, then %s)",
-			n, len(whole), p, show(whole, p), show(mine, p))}, nil
+	if b := broke("scope: party", whole, mine, "with only their own rows read"); b != "" {
+		return verdict{broken: b}, nil
 	}
 	if len(t.Windows) == 0 {
 		return verdict{}, nil
@@ -185,21 +202,16 @@ func keepsPromise(ctx context.Context, conn *sql.Conn, t *Tag, cols map[string][
 			leaving[key] = "(" + inside[key] + ") AND NOT (" + strings.Join(leaves[key], " OR ") + ")"
 		}
 	}
-	win, why, err := readThrough(ctx, conn, text, through(inside, nil))
-	if err != nil || win == "" {
+	within, why, err := valuesThrough(text, through(inside, nil), "its windows' rows alone")
+	if within == nil {
 		return verdict{unchecked: why}, err
 	}
-	within, err := values(win)
-	if err != nil {
-		return verdict{unchecked: "its windows' rows alone, it fails: " + firstLine(err.Error())}, nil
-	}
-	if n, p := moved(whole, within); n > 0 {
-		return verdict{broken: fmt.Sprintf("windows do not hold: %d of %d sampled parties' values move with only the rows inside the windows as of %s read (party %s: %s, then %s)",
-			n, len(whole), asOf, p, show(whole, p), show(within, p))}, nil
+	if b := broke("windows", whole, within, "with only the rows inside the windows as of "+asOf+" read"); b != "" {
+		return verdict{broken: b}, nil
 	}
 	// The same rows, as of the day and the next.
-	today, why, err := readThrough(ctx, conn, text, through(leaving, nil))
-	if err != nil || today == "" {
+	a, why, err := valuesThrough(text, through(leaving, nil), "over the rows of both days")
+	if a == nil {
 		return verdict{unchecked: why}, err
 	}
 	nextVars := core.AsOf(next)
@@ -216,23 +228,11 @@ func keepsPromise(ctx context.Context, conn *sql.Conn, t *Tag, cols map[string][
 	if err != nil {
 		return verdict{}, err
 	}
-	tomorrow, why, err := readThrough(ctx, conn, nextText, through(leaving, relabel))
-	if err != nil || tomorrow == "" {
+	b, why, err := valuesThrough(nextText, through(leaving, relabel), "as of the next day")
+	if b == nil {
 		return verdict{unchecked: why}, err
 	}
-	a, err := values(today)
-	if err != nil {
-		return verdict{unchecked: "over the rows of both days, it fails: " + firstLine(err.Error())}, nil
-	}
-	b, err := values(tomorrow)
-	if err != nil {
-		return verdict{unchecked: "as of the next day, it fails: " + firstLine(err.Error())}, nil
-	}
-	if n, p := moved(a, b); n > 0 {
-		return verdict{broken: fmt.Sprintf("windows do not hold: %d of %d sampled parties' values move from %s to %s over the same rows (party %s: %s, then %s)",
-			n, len(a), asOf, next, p, show(a, p), show(b, p))}, nil
-	}
-	return verdict{}, nil
+	return verdict{broken: broke("windows", a, b, "from "+asOf+" to "+next+" over the same rows")}, nil
 }
 
 // moved counts the parties whose value differs between a and b (or that

@@ -68,7 +68,7 @@ func readThrough(ctx context.Context, conn *sql.Conn, sqlText string, read map[s
 	}
 	var refs []ref
 	why := ""
-	eachNode(root, func(v map[string]any) {
+	warehouse.EachNode(root, func(v map[string]any) {
 		if cols, ok := v["column_names"].([]any); ok && v["class"] == "COLUMN_REF" && len(cols) > 2 {
 			why = "a column named with its schema"
 		}
@@ -198,19 +198,4 @@ func parseSQL(ctx context.Context, conn *sql.Conn, sqlText string) (root any, ok
 		return root, false, nil
 	}
 	return root, true, nil
-}
-
-// eachNode calls f on every object of a parsed tree, parents first.
-func eachNode(n any, f func(map[string]any)) {
-	switch v := n.(type) {
-	case map[string]any:
-		f(v)
-		for _, c := range v {
-			eachNode(c, f)
-		}
-	case []any:
-		for _, c := range v {
-			eachNode(c, f)
-		}
-	}
 }

@@ -568,7 +568,7 @@ func tagReads(ctx context.Context, conn *sql.Conn, sqlText string) (*reads, erro
 		out.Volatile = true
 		return out, nil
 	}
-	eachNode(root, func(v map[string]any) {
+	warehouse.EachNode(root, func(v map[string]any) {
 		if v["type"] == "BASE_TABLE" {
 			schema, _ := v["schema_name"].(string)
 			name, _ := v["table_name"].(string)
