@@ -38,6 +38,7 @@ type benchDAGOptions struct {
 	data, format        string
 	memoryLimit         string
 	stageLog            string // the stage children's --log-level
+	noFull              bool   // no full recompute (and no copy of the warehouse for it)
 }
 
 // dagStage is one stage's run: the process's wall time, the rows the stage
@@ -119,9 +120,10 @@ type dagReport struct {
 	Activity *dagActivity `json:"activity,omitempty"`
 	// IncrementalOverFull is the incremental day's unify … signals ÷ the
 	// same stages recomputed in full; DescribeIncrementalOverFull the
-	// describe stages' (model, tags, tiers, view).
-	IncrementalOverFull         float64 `json:"incremental_over_full"`
-	DescribeIncrementalOverFull float64 `json:"describe_incremental_over_full"`
+	// describe stages' (model, tags, tiers, view). Both are left out with
+	// --no-full.
+	IncrementalOverFull         float64 `json:"incremental_over_full,omitempty"`
+	DescribeIncrementalOverFull float64 `json:"describe_incremental_over_full,omitempty"`
 }
 
 // The phases, and the stages a full recompute runs: ingest has nothing
@@ -173,6 +175,7 @@ issue's bars are medians of three). --format json for tracking.`,
 	cmd.Flags().Float64Var(&o.activity, "activity", synthbank.DefaultActivity, "share of the generated bank's parties acting on a business day (card purchases, e-banking, trades, payments; planted parties always act): the quiet day incremental runs are measured on; 0 = every party every day")
 	cmd.Flags().StringVar(&o.memoryLimit, "memory-limit", "", "warehouse.memory_limit of the benchmark's project, each stage's memory budget (e.g. 6GiB; default: the starter's, 60% of the machine's memory)")
 	cmd.Flags().StringVar(&o.stageLog, "stage-log-level", "warn", "--log-level of the stages' child processes, whose logs go to stderr (debug: each step's seconds)")
+	cmd.Flags().BoolVar(&o.noFull, "no-full", false, "skip the full recompute of the last day's state, and the copy of the warehouse it starts from, for a bank whose warehouse does not fit twice on the disk (no incremental ratio is reported)")
 	cmd.Flags().IntVar(&o.runs, "runs", 3, "runs on a fresh warehouse (the median is reported)")
 	cmd.Flags().StringVar(&o.data, "data", "", "folder to generate the bank into, or one it generated before to reuse (each run deletes the warehouse there; default: a temp folder, removed after)")
 	formatFlag(cmd, &o.format)
@@ -310,7 +313,7 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 
 	var runs [][]dagPhase
 	for run := 1; run <= o.runs; run++ {
-		phases, act, err := dagRun(ctx, p, cfgPath, dir, work, o.stageLog, end, first, last, broker.Addrs, func(format string, a ...any) {
+		phases, act, err := dagRun(ctx, p, cfgPath, dir, work, o.stageLog, !o.noFull, end, first, last, broker.Addrs, func(format string, a ...any) {
 			fmt.Fprintf(progress, "run %d/%d: %s\n", run, o.runs, fmt.Sprintf(format, a...))
 		})
 		if err != nil {
@@ -326,8 +329,8 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 }
 
 // dagRun is one run on a fresh warehouse: the first days, the last day,
-// the full recompute; and the floor of each day.
-func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work, stageLog string, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, *dagActivity, error) {
+// the full recompute (when full); and the floor of each day.
+func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work, stageLog string, full bool, end time.Time, first, last []dagFile, brokers []string, say func(string, ...any)) ([]dagPhase, *dagActivity, error) {
 	wh := p.WarehousePath()
 	if err := removeWarehouse(wh); err != nil {
 		return nil, nil, err
@@ -395,10 +398,12 @@ func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work, stageL
 		return nil, nil, err
 	}
 	state := filepath.Join(work, "state.duckdb")
-	if err := copyWarehouse(wh, state); err != nil {
-		return nil, nil, fmt.Errorf("a copy of the ingested state: %w", err)
+	if full {
+		if err := copyWarehouse(wh, state); err != nil {
+			return nil, nil, fmt.Errorf("a copy of the ingested state: %w", err)
+		}
+		defer removeWarehouse(state)
 	}
-	defer removeWarehouse(state)
 	rest, err := phase(phaseIncr, slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ingest" }), false)
 	if err != nil {
 		return nil, nil, err
@@ -418,6 +423,9 @@ func dagRun(ctx context.Context, p *pipeline.Project, cfgPath, dir, work, stageL
 	}
 	if err := floor(&p2, last, "last"); err != nil {
 		return nil, nil, err
+	}
+	if !full {
+		return []dagPhase{p1, p2}, act, nil
 	}
 	if err := removeWarehouse(wh); err != nil {
 		return nil, nil, err
@@ -875,6 +883,9 @@ func dagMedians(runs [][]dagPhase) (phases []dagPhase, incr, describe float64) {
 		}
 		phases = append(phases, out)
 	}
+	if len(runs[0]) < 3 { // --no-full
+		return phases, 0, 0
+	}
 	incrStages := make([]string, 0, len(runs[0][2].Stages))
 	for _, s := range runs[0][2].Stages {
 		incrStages = append(incrStages, s.Stage)
@@ -928,6 +939,10 @@ func printDAG(w io.Writer, r *dagReport) {
 			a.Touched, a.Parties, 100*a.Share, shares(a.ByTable, a.Parties))
 		fmt.Fprintf(w, "it changed the rows of %d parties (%.1f%%; a snapshot's newest day against the day before, lineage left out): %s\n",
 			a.Changed, 100*a.ChangedShare, shares(a.ChangedByTable, a.Parties))
+	}
+	if len(r.Phases) < 3 {
+		fmt.Fprintln(w, "\nno full recompute (--no-full): no incremental ratio")
+		return
 	}
 	fmt.Fprintf(w, "\nincremental day ÷ full recompute of the same state: %.0f%% (unify … signals), describe stages (%s) %.0f%%\n",
 		100*r.IncrementalOverFull, strings.Join(describeStages, ", "), 100*r.DescribeIncrementalOverFull)

@@ -161,6 +161,33 @@ func TestBenchDAG_EveryStageInAChildMeasuredAgainstTheFloor(t *testing.T) {
 			t.Errorf("the report lacks %s:\n%s", re, text.String())
 		}
 	}
+
+	// --no-full (a bank whose warehouse does not fit twice on the disk):
+	// the two days alone, no ratio, nothing left in the temp folder.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	out, err = run(t, "bench", "dag", "--runs", "1", "--data", dir, "--no-full", "--format", "json")
+	if err != nil {
+		t.Fatalf("bench dag --no-full: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "same state, full") {
+		t.Errorf("--no-full ran the full recompute:\n%s", out)
+	}
+	var short dagReport
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &short); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if len(short.Phases) != 2 || short.IncrementalOverFull != 0 || strings.Contains(out, "incremental_over_full") {
+		t.Errorf("--no-full: %d phases, ratio %v; want the two days and no ratio\n%s", len(short.Phases), short.IncrementalOverFull, out)
+	}
+	text.Reset()
+	printDAG(&text, &short)
+	if !strings.Contains(text.String(), "no full recompute (--no-full)") {
+		t.Errorf("the --no-full report does not say why it has no ratio:\n%s", text.String())
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Errorf("bench dag --no-full left %d entries in the temp folder (%v)", len(left), err)
+	}
 }
 
 // holdBack holds a day's files back and delivers them; files a run cut
