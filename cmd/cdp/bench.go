@@ -123,7 +123,7 @@ func benchBank(ctx context.Context, out io.Writer, o benchOptions, bad float64) 
 	}
 	if _, serr := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(serr) {
 		t0 := time.Now()
-		if _, err = synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: 2, Seed: 1, BadRowRate: bad}); err != nil {
+		if _, err = generateBank(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: 2, Seed: 1, BadRowRate: bad}); err != nil {
 			return "", "", cleanup, err
 		}
 		fmt.Fprintf(out, "generated %d parties × 2 days in %.1fs into %s\n", o.parties, time.Since(t0).Seconds(), dir)

@@ -251,7 +251,7 @@ func benchDAG(ctx context.Context, g *globals, out, progress io.Writer, o benchD
 	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
 		prog := pipeline.TerminalProgress(os.Stderr)
 		t0 := time.Now()
-		sum, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: o.days, Seed: o.seed, End: end,
+		sum, err := generateBank(ctx, synthbank.Options{Out: dir, Parties: o.parties, Days: o.days, Seed: o.seed, End: end,
 			BadRowRate: synthbank.DefaultBadRowRate, HistoryMonths: synthbank.DefaultHistoryMonths, Activity: o.activity,
 			Progress: genProgress(prog)})
 		prog.Done()

@@ -94,7 +94,7 @@ func benchUnify(ctx context.Context, g *globals, out io.Writer, records, days in
 	if _, err := os.Stat(filepath.Join(dir, "feeds")); os.IsNotExist(err) {
 		parties := records * 100 / 316 // the generator writes ~3.16 customer records per party
 		t0 := time.Now()
-		if _, err := synthbank.Generate(ctx, synthbank.Options{Out: dir, Parties: parties, Days: days, Seed: 1, End: end, Activity: activity}); err != nil {
+		if _, err := generateBank(ctx, synthbank.Options{Out: dir, Parties: parties, Days: days, Seed: 1, End: end, Activity: activity}); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "generated %d parties × %d days (%g of them acting on a day; 0: all) in %.1fs\n", parties, days, activity, time.Since(t0).Seconds())

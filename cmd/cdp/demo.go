@@ -105,7 +105,7 @@ func runDemo(ctx context.Context, g *globals, out io.Writer, dir string, parties
 	// 1. The synthetic bank.
 	prog := pipeline.TerminalProgress(os.Stderr)
 	t0 := time.Now()
-	sum, err := synthbank.Generate(ctx, synthbank.Options{
+	sum, err := generateBank(ctx, synthbank.Options{
 		Out: dir, Parties: parties, Days: days, Seed: seed, BadRowRate: 0.0005, StreamDays: 2, HistoryMonths: synthbank.DefaultHistoryMonths,
 		End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)), Progress: genProgress(prog),
 	})

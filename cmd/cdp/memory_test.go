@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
+	"cdp/internal/synthbank"
 	"cdp/internal/testbank"
+	"cdp/warehouse"
 )
 
 // A memory budget too small for a stage fails the stage (or, smaller
@@ -41,5 +47,36 @@ func TestStage_ABudgetTooSmallFailsNamingTheSetting(t *testing.T) {
 	budget("1GB")
 	if out, err := run(t, "tags", "run", "--config", cfg); err != nil {
 		t.Fatalf("tags under a 1GB budget, after running out: %v\n%s", err, out)
+	}
+}
+
+// Every command that makes a bank builds it with the Go heap kept to the
+// process's budget (cdp bench dag did not, and a 5M-party bank grew past
+// the machine), and gives the soft limit back as it was; a limit already
+// set is kept.
+func TestGenerateBank_KeepsTheGoHeapToTheBudget(t *testing.T) {
+	budget, err := warehouse.MemoryBudget("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, before := range []int64{math.MaxInt64, 5 << 30} {
+		debug.SetMemoryLimit(before)
+		var during []int64
+		_, err := generateBank(context.Background(), synthbank.Options{Out: t.TempDir(), Parties: 50, Days: 1,
+			Progress: func(string, int, int) { during = append(during, debug.SetMemoryLimit(-1)) }})
+		after := debug.SetMemoryLimit(math.MaxInt64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := before
+		if before == math.MaxInt64 {
+			want = budget.Total
+		}
+		if len(during) == 0 || slices.ContainsFunc(during, func(l int64) bool { return l != want }) {
+			t.Errorf("soft limit %d before: while generating %v, want %d throughout", before, during, want)
+		}
+		if after != before {
+			t.Errorf("soft limit %d before, %d after", before, after)
+		}
 	}
 }

@@ -102,7 +102,7 @@ func goldenRecords(recs []*record, cluster []int32, partyOf []string, cfg Config
 			if p.idType == "" {
 				p.idType = map[string]string{"P": "ID_CARD", "C": "USCC"}[r.ptype]
 			}
-			p.gender = r.gender
+			p.gender = r.gender()
 		}
 		if p.ptype == "P" {
 			if r := pick(p, "birth_date", func(r *record) bool { return r.nBirth != "" }, func(r *record) bool { return r.idValid }); r != nil {

@@ -19,7 +19,7 @@ import (
 // across the snapshots loaded, raw and normalised. A full run holds
 // millions of them in Go: what many records have alike (their system and
 // the attributes with few values) is one shared copy, and the identity as
-// delivered is dropped once normalised (480 → 288 bytes a record).
+// delivered is dropped once normalised (480 → 256 bytes a record).
 type record struct {
 	*common
 	*delivered // nil once normalised, and for records rebuilt from core.party_xref
@@ -32,7 +32,6 @@ type record struct {
 	legalRepKey                                            string // companies: the valid resident ID of the legal representative
 	active                                                 bool   // new or changed: compared in this run
 	idValid, mobileValid, hanName                          bool
-	gender                                                 string
 	hash                                                   uint64
 }
 
@@ -284,15 +283,20 @@ func (r *record) normalise() {
 func (r *record) derive() {
 	r.nAlt = normal.Pinyin(r.nName)
 	r.hanName = hasHan(r.nName)
-	r.gender = ""
+}
+
+// gender is M or F as a person's valid resident ID says, or "" (read for
+// the golden record's ID alone, not kept in every record).
+func (r *record) gender() string {
 	if r.ptype == "P" && r.idValid {
 		switch normal.ResidentID(r.nID).Male {
 		case 1:
-			r.gender = "M"
+			return "M"
 		case 2:
-			r.gender = "F"
+			return "F"
 		}
 	}
+	return ""
 }
 
 // normBirth turns a DATE rendered as text into YYYY-MM-DD.

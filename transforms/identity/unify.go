@@ -342,9 +342,8 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	d.Alt[0] = make([]string, len(recs))
 	d.Key = make([]string, len(recs))
 	d.Partition = make([]string, len(recs))
-	index := make(map[string]int32, len(recs))
+	d.Release = true // (the records hold the values)
 	for i, r := range recs {
-		index[r.ref()] = int32(i)
 		d.Values[0][i], d.Values[1][i], d.Values[2][i], d.Values[3][i] = r.nName, r.nID, r.nBirth, r.nMobile
 		d.Alt[0][i] = r.nAlt
 		d.Key[i] = r.matchKey
@@ -357,8 +356,10 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	modelJSON := last.modelJSON
 	if !full {
 		d.Active = make([]bool, len(recs))
+		index := make(map[string]int32, len(recs))
 		for i, r := range recs {
 			d.Active[i] = r.active
+			index[r.ref()] = int32(i)
 		}
 		for _, l := range links {
 			a, okA := index[l.a]

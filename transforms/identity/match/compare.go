@@ -19,11 +19,15 @@ type column struct {
 	date []int32  // KindDate: days since 1900-01-01, or noDate when the value is not a date
 }
 
-// prepare turns raw values into the comparable form of their kind.
+// prepare turns raw values into the comparable form of their kind. A value
+// already in that form is kept, not copied (a unification holds millions),
+// and each date's canonical form is one copy.
 func prepare(f Field, raw, alt []string) column {
 	c := column{kind: f.Kind, val: make([]string, len(raw))}
+	var days map[int32]string
 	if f.Kind == KindDate {
 		c.date = make([]int32, len(raw))
+		days = map[int32]string{}
 	}
 	if f.Kind == KindName || f.Kind == KindAddress || f.Kind == KindDate {
 		c.alt = make([]string, len(raw))
@@ -40,7 +44,12 @@ func prepare(f Field, raw, alt []string) column {
 					// Equal days written differently (1980-1-5, 19800105)
 					// agree exactly and share blocks: compare the canonical form.
 					c.date[i] = d
-					c.val[i] = epoch.AddDate(0, 0, int(d)).Format("20060102")
+					canon, ok := days[d]
+					if !ok {
+						canon = epoch.AddDate(0, 0, int(d)).Format("20060102")
+						days[d] = canon
+					}
+					c.val[i] = canon
 				}
 			}
 		case KindName, KindAddress:
@@ -56,7 +65,16 @@ func prepare(f Field, raw, alt []string) column {
 
 // fold is the common text preparation: Unicode compatibility form (full
 // width to half width), lower case, whitespace runs to one space, trimmed.
+// A value already folded is returned as it is.
 func fold(s string) string {
+	if folded(s) {
+		return s
+	}
+	return refold(s)
+}
+
+// refold is fold for a value not already folded.
+func refold(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return ""
@@ -88,11 +106,60 @@ func fold(s string) string {
 	return b.String()
 }
 
+// folded reports whether fold(s) is s: valid UTF-8 in compatibility form,
+// nothing in upper case, no white space but single blanks between words.
+func folded(s string) bool {
+	if s == "" {
+		return true
+	}
+	ascii, blank := true, true // blank: at the start, or after a blank
+	for _, r := range s {
+		switch {
+		case r >= utf8.RuneSelf:
+			ascii = false
+			if r == utf8.RuneError || unicode.IsSpace(r) || unicode.ToLower(r) != r {
+				return false
+			}
+		case r == ' ':
+			if blank {
+				return false
+			}
+		case unicode.IsSpace(r) || 'A' <= r && r <= 'Z':
+			return false
+		}
+		blank = r == ' '
+	}
+	return !blank && (ascii || norm.NFKC.IsNormalString(s))
+}
+
+// plainID reports whether an identifier, folded, has no separators and
+// nothing in lower case: what prepareValue would make of it.
+func plainID(f string) bool {
+	for _, r := range f {
+		if r == ' ' || r == '-' || r == '.' || r == '/' || unicode.ToUpper(r) != r {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits(f string) bool {
+	for i := 0; i < len(f); i++ {
+		if f[i] < '0' || f[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func prepareValue(k Kind, s string) string {
 	switch k {
 	case KindID, KindPostcode:
 		// Identifiers: case, spaces and separators carry no meaning.
 		f := fold(s)
+		if plainID(f) {
+			return f
+		}
 		var b strings.Builder
 		for _, r := range f {
 			if r == ' ' || r == '-' || r == '.' || r == '/' {
@@ -103,6 +170,9 @@ func prepareValue(k Kind, s string) string {
 		return b.String()
 	case KindPhone:
 		f := fold(s)
+		if allDigits(f) {
+			return f
+		}
 		digits := make([]byte, 0, len(f))
 		for i := 0; i < len(f); i++ {
 			c := f[i]

@@ -39,6 +39,10 @@ type Data struct {
 	// evaluation only: Stats.CandidateTruePairs counts the true pairs that
 	// blocking found.
 	Truth []string
+	// Release lets Link set Values and Alt to nil once it has prepared
+	// them, so that a caller holding millions of records does not hold
+	// their columns twice (N is 0 after).
+	Release bool
 }
 
 // N is the number of records.
@@ -158,6 +162,12 @@ func Link(ctx context.Context, d *Data, cfg Config) (*Result, error) {
 			alt = d.Alt[f]
 		}
 		r.cols[f] = prepare(d.Fields[f], d.Values[f], alt)
+		if d.Release {
+			d.Values[f] = nil
+			if f < len(d.Alt) {
+				d.Alt[f] = nil
+			}
+		}
 	}
 	r.termFrequencies()
 	r.buildRules()

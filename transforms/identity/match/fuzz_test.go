@@ -1,6 +1,10 @@
 package match
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode"
+)
 
 // fuzzFields are the fields FuzzCompare exercises: every kind, and dates
 // with and without a layout.
@@ -65,6 +69,51 @@ func FuzzCompare(f *testing.F) {
 			}
 			if c.val[0] != "" && c.val[1] != "" && ab == missing {
 				t.Fatalf("%s: %q vs %q both present (%q, %q) but level is missing", fd.Name, a, b, c.val[0], c.val[1])
+			}
+		}
+	})
+}
+
+// FuzzFold checks that the shortcuts that keep a value already in its
+// prepared form (not copying it: a unification holds millions) agree with
+// preparing it: fold with refold, the identifier and phone forms with
+// building them, on any string.
+func FuzzFold(f *testing.F) {
+	for _, s := range []string{"", " ", "a", "a b", "a  b", " a", "a ", "A", "a\tb", "zhang wei", "张伟", "ＪＯＨＮ",
+		"é", "é", "ﬁ", "\u00a0x", "x\u3000y", "\xff", "\uFFFD", "İ", "ǅ", "ß", "11010519491231002X", "11010519491231002x",
+		"91350100M000100Y43", "ab-12.34/5 6", "13800138000", "+86 138 0013 8000", "1980-01-05", "19800105"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := fold(s), refold(s); got != want {
+			t.Fatalf("fold(%q) = %q, refold = %q (folded: %v)", s, got, want, folded(s))
+		}
+		if folded(s) && refold(s) != s {
+			t.Fatalf("folded(%q) but it folds to %q", s, refold(s))
+		}
+		for _, k := range []Kind{KindID, KindPhone} {
+			// the form built rune by rune, as before the shortcuts
+			fs := refold(s)
+			var b strings.Builder
+			phone := true
+			for _, r := range fs {
+				switch {
+				case k == KindID && (r == ' ' || r == '-' || r == '.' || r == '/'):
+				case k == KindID:
+					b.WriteRune(unicode.ToUpper(r))
+				case r >= '0' && r <= '9':
+					b.WriteRune(r)
+				case r == ' ' || r == '-' || r == '+' || r == '(' || r == ')' || r == '.':
+				default:
+					phone = false
+				}
+			}
+			want := b.String()
+			if k == KindPhone && !phone {
+				want = fs
+			}
+			if got := prepareValue(k, s); got != want {
+				t.Fatalf("prepareValue(%v, %q) = %q, want %q", k, s, got, want)
 			}
 		}
 	})
