@@ -19,20 +19,38 @@ import (
 // across the snapshots loaded, raw and normalised. A full run holds
 // millions of them in Go: what many records have alike (their system and
 // the attributes with few values) is one shared copy, and the identity as
-// delivered is dropped once normalised (480 → 256 bytes a record).
+// delivered is dropped once normalised, and what most records lack is
+// one shared empty extra (480 → 176 bytes a record).
 type record struct {
 	*common
 	*delivered // nil once normalised, and for records rebuilt from core.party_xref
+	*extra     // noExtra when the record has none of them
 	key        string
-	// raw attributes, as delivered (SQL NULL as "")
-	revenue, legalRepName, employer, income string
-	loadID                                  int64
+	loadID     int64
 	// normalised
 	nName, nAlt, nID, idProblem, matchKey, nBirth, nMobile string
-	legalRepKey                                            string // companies: the valid resident ID of the legal representative
-	active                                                 bool   // new or changed: compared in this run
+	active                                                 bool // new or changed: compared in this run
 	idValid, mobileValid, hanName                          bool
 	hash                                                   uint64
+}
+
+// extra holds the attributes most records lack: a company's revenue and
+// legal representative, a person's employer and income (raw, as delivered;
+// SQL NULL as ""), and the legal representative's valid resident ID.
+type extra struct {
+	revenue, legalRepName, employer, income string
+	legalRepKey                             string
+}
+
+// noExtra is every record's extra that has none: read, never written.
+var noExtra = &extra{}
+
+// extras is e, or noExtra when e is empty.
+func extras(e extra) *extra {
+	if e == (extra{}) {
+		return noExtra
+	}
+	return &e
 }
 
 // common holds the attributes with few values, one copy for every record
@@ -151,8 +169,8 @@ func readRecords(ctx context.Context, conn *sql.Conn, sources []Source, afterLoa
 				common: alike.get(common{system: few(0), ptype: few(2), idType: few(4), industry: few(8),
 					riskLevel: few(14), segment: few(15), rmID: few(16), branch: few(17), bizDate: few(18)}),
 				delivered: &delivered{name: get(3), idNo: get(5), mobile: get(6), birth: get(7), legalRepID: get(11)},
-				key:       get(1), revenue: get(9), legalRepName: get(10), employer: get(12), income: get(13),
-				loadID: loads.Value(i), hash: hashes.Value(i),
+				extra:     extras(extra{revenue: get(9), legalRepName: get(10), employer: get(12), income: get(13)}),
+				key:       get(1), loadID: loads.Value(i), hash: hashes.Value(i),
 			})
 		}
 		return nil
@@ -220,8 +238,8 @@ func readStored(ctx context.Context, conn *sql.Conn, query string) ([]stored, er
 				common: alike.get(common{system: get(0), ptype: get(3), idType: get(5), industry: get(12),
 					riskLevel: get(17), segment: get(18), rmID: get(19), branch: get(20), bizDate: get(21)}),
 				key: get(1), nName: get(4), nID: get(6),
-				idProblem: get(7), matchKey: get(8), nBirth: get(9), nMobile: get(10), legalRepKey: get(11),
-				revenue: get(13), legalRepName: get(14), employer: get(15), income: get(16),
+				idProblem: get(7), matchKey: get(8), nBirth: get(9), nMobile: get(10),
+				extra:   extras(extra{legalRepKey: get(11), revenue: get(13), legalRepName: get(14), employer: get(15), income: get(16)}),
 				idValid: !idValid.IsNull(i) && idValid.Value(i), mobileValid: !mobValid.IsNull(i) && mobValid.Value(i),
 				loadID: loads.Value(i), hash: hashes.Value(i),
 			}
@@ -248,7 +266,9 @@ func (r *record) normalise() {
 		}
 		if r.legalRepID != "" {
 			if p := normal.ResidentID(r.legalRepID); p.Valid {
-				r.legalRepKey = p.ID
+				e := *r.extra
+				e.legalRepKey = p.ID
+				r.extra = &e
 			}
 		}
 	} else {
