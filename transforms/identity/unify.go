@@ -231,6 +231,9 @@ type Summary struct {
 	Relationships  map[string]int `json:"relationships"`
 	Seconds        float64        `json:"seconds"`
 	ChangedParties int            `json:"changed_parties"`
+	// ReadParts is how many parts a full run read the source records in
+	// (by a hash of the key, for DuckDB's memory limit).
+	ReadParts int `json:"read_parts,omitempty"`
 }
 
 // fields are the engine fields of a bank record, in this order.
@@ -281,7 +284,12 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	var links []storedLink
 	if full {
 		sum.Mode = "full"
-		if recs, err = readRecords(ctx, conn, cfg.Sources, 0, maxLoad, false); err != nil {
+		parts, err := readParts(ctx, conn, cfg.Sources, maxLoad, w.Budget().DuckDB)
+		if err != nil {
+			return nil, err
+		}
+		sum.ReadParts = parts
+		if recs, err = readRecords(ctx, conn, cfg.Sources, 0, maxLoad, false, parts); err != nil {
 			return nil, err
 		}
 		normaliseAll(recs)
@@ -293,7 +301,7 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		}
 	} else {
 		sum.Mode = "incremental"
-		changed, err := readRecords(ctx, conn, cfg.Sources, last.lastLoad, maxLoad, true)
+		changed, err := readRecords(ctx, conn, cfg.Sources, last.lastLoad, maxLoad, true, 1)
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +341,7 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 			sum.InvalidIDs++
 		}
 	}
-	log.Info("unify: records read", "mode", sum.Mode, "records", sum.Records, "active", sum.Active, "seconds", round(time.Since(start)))
+	log.Info("unify: records read", "mode", sum.Mode, "records", sum.Records, "active", sum.Active, "parts", max(sum.ReadParts, 1), "seconds", round(time.Since(start)))
 
 	d := &match.Data{Fields: fields, Values: make([][]string, len(fields)), Alt: make([][]string, len(fields))}
 	for f := range fields {

@@ -154,6 +154,18 @@ func TestUnify_RerunWithoutNewDataChangesNothing(t *testing.T) {
 			t.Errorf("%s changed on a full rerun with no new data", tb)
 		}
 	}
+	// A full run reading the source records in parts (as a bank too big
+	// for DuckDB's memory at once is read) reads the same records.
+	defer identity.SetRowsPerPart(100)()
+	s = unify(t, w, true)
+	if s.ReadParts < 2 || s.NewParties != 0 || s.Merges != 0 || s.Splits != 0 || s.ChangedParties != 0 {
+		t.Errorf("full rerun in parts: %d parts, %d new, %d merges, %d splits, %d changed parties; want parts and none", s.ReadParts, s.NewParties, s.Merges, s.Splits, s.ChangedParties)
+	}
+	for _, tb := range tables {
+		if after := tableDigest(t, w, tb); after != before[tb] {
+			t.Errorf("%s changed on a full rerun reading the records in %d parts", tb, s.ReadParts)
+		}
+	}
 }
 
 // TestUnify_IncrementalDayKeepsUnchangedPartiesIDs withholds the last day's
