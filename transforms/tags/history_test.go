@@ -90,6 +90,12 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 			if !runs[0].Baseline || runs[0].Events != 0 {
 				t.Errorf("first run: baseline %v with %d events; want a baseline with none", runs[0].Baseline, runs[0].Events)
 			}
+			// The first run's changes are its values, read where they are.
+			var logged int64
+			sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tag_changes WHERE run_id = ? AND old_value IS NULL`, runs[0].RunID).Scan(&logged)
+			if runs[0].Values == 0 || runs[0].Changes != runs[0].Values || logged != runs[0].Values {
+				t.Errorf("first run: %d values, %d changes, %d logged; want every value a change", runs[0].Values, runs[0].Changes, logged)
+			}
 			continue
 		}
 		// One outbox event per party with changes, carrying exactly the

@@ -328,31 +328,51 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	inComputed := "tag_id IN (SELECT tag_id FROM cdp_tag_computed)"
 	compared := `(SELECT * FROM mart.tags WHERE tag_id IN (SELECT tag_id FROM cdp_tag_whole)
 		UNION ALL SELECT t.* FROM mart.tags t SEMI JOIN cdp_tag_dirty d ON d.tag_id = t.tag_id AND d.party_id = t.party_id)`
-	stmts := []string{
-		// What differs from the current values (NULL-safe: a value appearing
-		// or disappearing is a change too).
-		`CREATE OR REPLACE TEMP TABLE cdp_tag_diff AS
+	// What differs from the current values (NULL-safe: a value appearing
+	// or disappearing is a change too). With no current values (the first
+	// run) that is every value computed: read where they are, not copied
+	// (at 5M parties, 650M values: the copy spilled 30 GB).
+	diff := `CREATE TEMP TABLE cdp_tag_diff AS
 		 SELECT coalesce(n.party_id, o.party_id) AS party_id, coalesce(n.tag_id, o.tag_id) AS tag_id,
 		        o.value AS old_value, n.value AS new_value, n.party_id IS NULL AS gone
 		 FROM cdp_tag_values n
 		 FULL JOIN ` + compared + ` o
 		   ON o.party_id = n.party_id AND o.tag_id = n.tag_id
-		 WHERE o.party_id IS NULL OR n.party_id IS NULL OR o.value IS DISTINCT FROM n.value`,
-		`INSERT INTO mart.tag_changes SELECT ` + run + `, ` + day + `, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`,
+		 WHERE o.party_id IS NULL OR n.party_id IS NULL OR o.value IS DISTINCT FROM n.value`
+	if existing == 0 {
+		diff = `CREATE TEMP VIEW cdp_tag_diff AS
+		 SELECT party_id, tag_id, CAST(NULL AS VARCHAR) AS old_value, value AS new_value, false AS gone FROM cdp_tag_values`
+	}
+	// (an earlier run on this connection left a table or a view)
+	var views, tables int
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'cdp_tag_diff'),
+		(SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'cdp_tag_diff')`).Scan(&views, &tables); err != nil {
+		return nil, err
+	}
+	var drop []string
+	if views > 0 {
+		drop = append(drop, `DROP VIEW cdp_tag_diff`)
+	}
+	if tables > 0 {
+		drop = append(drop, `DROP TABLE cdp_tag_diff`)
+	}
+	stmts := append(drop,
+		diff,
+		`INSERT INTO mart.tag_changes SELECT `+run+`, `+day+`, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`,
 		// History: a value that began today and changes again today is
 		// replaced, not closed with an empty interval.
 		`DELETE FROM mart.tag_history h USING cdp_tag_diff d
-		 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL AND h.valid_from = ` + day,
-		`UPDATE mart.tag_history h SET valid_to = ` + day + ` FROM cdp_tag_diff d
+		 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL AND h.valid_from = `+day,
+		`UPDATE mart.tag_history h SET valid_to = `+day+` FROM cdp_tag_diff d
 		 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL`,
-		`INSERT INTO mart.tag_history SELECT party_id, tag_id, new_value, ` + day + `, NULL, ` + run + `
+		`INSERT INTO mart.tag_history SELECT party_id, tag_id, new_value, `+day+`, NULL, `+run+`
 		 FROM cdp_tag_diff WHERE NOT gone`,
 		// Current values: changed ones get a new since; all get this as_of.
 		`DELETE FROM mart.tags t USING cdp_tag_diff d WHERE t.party_id = d.party_id AND t.tag_id = d.tag_id`,
-		`INSERT INTO mart.tags SELECT party_id, tag_id, new_value, ` + day + `, ` + day + ` FROM cdp_tag_diff WHERE NOT gone`,
-		`UPDATE mart.tags SET as_of = ` + day + ` WHERE ` + inCatalog,
-		`DELETE FROM ops.tag_inputs WHERE ` + inComputed,
-	}
+		`INSERT INTO mart.tags SELECT party_id, tag_id, new_value, `+day+`, `+day+` FROM cdp_tag_diff WHERE NOT gone`,
+		`UPDATE mart.tags SET as_of = `+day+` WHERE `+inCatalog,
+		`DELETE FROM ops.tag_inputs WHERE `+inComputed,
+	)
 	for i, q := range stmts {
 		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
