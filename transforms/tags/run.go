@@ -356,23 +356,40 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if tables > 0 {
 		drop = append(drop, `DROP TABLE cdp_tag_diff`)
 	}
-	stmts := append(drop,
-		diff,
-		`INSERT INTO mart.tag_changes SELECT `+run+`, `+day+`, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`,
-		// History: a value that began today and changes again today is
-		// replaced, not closed with an empty interval.
-		`DELETE FROM mart.tag_history h USING cdp_tag_diff d
-		 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL AND h.valid_from = `+day,
-		`UPDATE mart.tag_history h SET valid_to = `+day+` FROM cdp_tag_diff d
-		 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL`,
-		`INSERT INTO mart.tag_history SELECT party_id, tag_id, new_value, `+day+`, NULL, `+run+`
-		 FROM cdp_tag_diff WHERE NOT gone`,
-		// Current values: changed ones get a new since; all get this as_of.
-		`DELETE FROM mart.tags t USING cdp_tag_diff d WHERE t.party_id = d.party_id AND t.tag_id = d.tag_id`,
-		`INSERT INTO mart.tags SELECT party_id, tag_id, new_value, `+day+`, `+day+` FROM cdp_tag_diff WHERE NOT gone`,
-		`UPDATE mart.tags SET as_of = `+day+` WHERE `+inCatalog,
-		`DELETE FROM ops.tag_inputs WHERE `+inComputed,
-	)
+	// The statements that change rows already there: with no current
+	// values (the first run) and no open history interval there are none
+	// to change, and they are left out — each would join every value
+	// computed (at 5M parties one spilled 25 GB in a minute).
+	var open int64
+	if existing == 0 {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tag_history WHERE valid_to IS NULL`).Scan(&open); err != nil {
+			return nil, err
+		}
+	}
+	first := existing == 0 && open == 0
+	stmts := append(drop, diff,
+		`INSERT INTO mart.tag_changes SELECT `+run+`, `+day+`, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`)
+	if !first {
+		stmts = append(stmts,
+			// History: a value that began today and changes again today is
+			// replaced, not closed with an empty interval.
+			`DELETE FROM mart.tag_history h USING cdp_tag_diff d
+			 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL AND h.valid_from = `+day,
+			`UPDATE mart.tag_history h SET valid_to = `+day+` FROM cdp_tag_diff d
+			 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL`)
+	}
+	stmts = append(stmts, `INSERT INTO mart.tag_history SELECT party_id, tag_id, new_value, `+day+`, NULL, `+run+`
+		 FROM cdp_tag_diff WHERE NOT gone`)
+	// Current values: changed ones get a new since; all get this as_of
+	// (on the first run, every row is new and has it).
+	if !first {
+		stmts = append(stmts, `DELETE FROM mart.tags t USING cdp_tag_diff d WHERE t.party_id = d.party_id AND t.tag_id = d.tag_id`)
+	}
+	stmts = append(stmts, `INSERT INTO mart.tags SELECT party_id, tag_id, new_value, `+day+`, `+day+` FROM cdp_tag_diff WHERE NOT gone`)
+	if !first {
+		stmts = append(stmts, `UPDATE mart.tags SET as_of = `+day+` WHERE `+inCatalog)
+	}
+	stmts = append(stmts, `DELETE FROM ops.tag_inputs WHERE `+inComputed)
 	for i, q := range stmts {
 		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, q); err != nil {
