@@ -119,7 +119,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, rules *Rules, cfg Config, 
 	sum := &RunSummary{RunID: o.RunID, AsOf: asOf, Rules: len(rules.Rules), Counts: map[string]int{}, ByRule: map[string]map[string]int{}}
 	// The service coverage of the day, which the service rules read.
 	t0 := time.Now()
-	if err := warehouse.InTx(ctx, conn, func() error { return buildCoverage(ctx, conn, cfg.Service, asOf) }); err != nil {
+	if err := warehouse.InTx(ctx, conn, func() error { return buildCoverage(ctx, conn, cfg.Service, asOf, w.Budget().DuckDB) }); err != nil {
 		return nil, fmt.Errorf("signals: %w", err)
 	}
 	log.Debug("signals step", "step", "coverage", "seconds", time.Since(t0).Seconds())

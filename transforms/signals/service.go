@@ -77,8 +77,17 @@ func (s Service) check() []string {
 	return out
 }
 
-// buildCoverage rebuilds mart.service_coverage as of asOf.
-func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string) error {
+// coveragePerGiB is how many parties' coverage is built at once per GiB of
+// DuckDB's memory limit: 1M parties fitted its 4.7 GiB in one statement,
+// 5M did not.
+const coveragePerGiB = 300_000
+
+// coverageParts, when positive, is the number of parts (tests set it).
+var coverageParts int64
+
+// buildCoverage rebuilds mart.service_coverage as of asOf, in as many
+// parts (by a hash of the party) as DuckDB's memory limit (bytes) needs.
+func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string, duckdb int64) error {
 	var has int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'value_tier'`).Scan(&has); err != nil {
 		return err
@@ -108,6 +117,7 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string) 
 			       CAST(date_trunc(s.period, day.d) + CASE s.period WHEN 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END - INTERVAL 1 DAY AS DATE) AS period_end,
 			       day.d AS as_of
 			FROM mart.value_tier v JOIN std s USING (tier) CROSS JOIN day
+			WHERE {part}
 		), c AS (
 			SELECT p.party_id, count(k.contact_id) AS contacts, count(k.contact_id) FILTER (k.channel = 'VISIT') AS visits
 			FROM p LEFT JOIN core.contact k ON k.party_id = p.party_id
@@ -127,8 +137,26 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string) 
 		-- The RM of the party's service team (the roster's, else the golden record's).
 		LEFT JOIN (SELECT party_id, min(member_id) AS rm_id FROM core.team_as_of(DATE ` + lit(asOf) + `)
 		           WHERE role = 'RM' GROUP BY party_id) tm USING (party_id)`
-	if _, err := conn.ExecContext(ctx, q, asOf, s.WarnDays); err != nil {
+	var n int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.value_tier`).Scan(&n); err != nil {
 		return fmt.Errorf("mart.service_coverage: %w", err)
+	}
+	per := max(duckdb>>30, 1) * coveragePerGiB
+	parts := max((n+per-1)/per, 1)
+	if coverageParts > 0 {
+		parts = coverageParts
+	}
+	for part := range parts {
+		cond := "true"
+		if parts > 1 {
+			cond = fmt.Sprintf("hash(v.party_id) %% %d = %d", parts, part)
+		}
+		if _, err := conn.ExecContext(ctx, strings.Replace(q, "{part}", cond, 1), asOf, s.WarnDays); err != nil {
+			if parts > 1 {
+				err = fmt.Errorf("part %d of %d: %w", part+1, parts, err)
+			}
+			return fmt.Errorf("mart.service_coverage: %w", err)
+		}
 	}
 	return nil
 }

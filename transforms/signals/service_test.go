@@ -92,6 +92,22 @@ func TestRun_ServiceStandards(t *testing.T) {
 	if status != "closed" {
 		t.Errorf("P2's service signal once the standard is met: %s", status)
 	}
+	// Built in parts (as a bank too big for DuckDB's memory at once is),
+	// the coverage is the same.
+	coverageRows := func() string {
+		var s string
+		sqltest.Row(t, db, `SELECT string_agg(CAST(c AS VARCHAR), '|' ORDER BY party_id) FROM mart.service_coverage c`).Scan(&s)
+		return s
+	}
+	whole := coverageRows()
+	defer signals.SetCoverageParts(3)()
+	asOf := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	if _, err := signals.Run(context.Background(), w, rules, signals.Config{}, signals.RunOptions{AsOf: asOf, RunID: "run-parts", Logger: testbank.Quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if got := coverageRows(); got != whole || !strings.Contains(got, "P3") {
+		t.Errorf("coverage in 3 parts:\n%s\nin one:\n%s", got, whole)
+	}
 }
 
 // Coverage by team member: each member of a party's team (the roster's,
