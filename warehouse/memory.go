@@ -232,3 +232,11 @@ func (g *goLimit) close() {
 func MissingInput(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "Catalog Error") || strings.Contains(err.Error(), "Binder Error"))
 }
+
+// Parts is how many parts to split work over n rows (or parties) into so
+// that DuckDB holds at most perGiB of them at once per whole GiB of its
+// memory limit (duckdbBytes; at least one GiB's worth): 1 when they fit.
+func Parts(n, perGiB, duckdbBytes int64) int64 {
+	per := max(duckdbBytes>>30, 1) * max(perGiB, 1)
+	return max((n+per-1)/per, 1)
+}

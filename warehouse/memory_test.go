@@ -115,3 +115,20 @@ func TestOpen_GoLimitIsWhatDuckDBLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Work is split in as many parts as DuckDB's limit needs, counted in whole
+// GiB (at least one), never fewer than one.
+func TestParts_AsManyAsTheLimitNeeds(t *testing.T) {
+	for _, c := range []struct{ n, perGiB, duckdb, want int64 }{
+		{0, 100, 4 << 30, 1},
+		{400, 100, 4 << 30, 1},
+		{401, 100, 4 << 30, 2},
+		{401, 100, 4<<30 + 1<<29, 2}, // 4.5 GiB counts as 4
+		{150, 100, 1 << 20, 2},       // under a GiB counts as one
+		{5, 0, 1 << 30, 5},
+	} {
+		if got := Parts(c.n, c.perGiB, c.duckdb); got != c.want {
+			t.Errorf("Parts(%d, %d, %d) = %d, want %d", c.n, c.perGiB, c.duckdb, got, c.want)
+		}
+	}
+}

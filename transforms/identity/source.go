@@ -188,8 +188,7 @@ func readParts(ctx context.Context, conn *sql.Conn, sources []Source, upTo, duck
 	if err := conn.QueryRowContext(ctx, "SELECT coalesce(sum(n), 0) FROM ("+strings.Join(counts, " UNION ALL ")+")").Scan(&rows); err != nil {
 		return 0, fmt.Errorf("count source records: %w", err)
 	}
-	perPart := max(duckdbBytes>>30, 1) * rowsPerPart
-	return int(max((rows+perPart-1)/perPart, 1)), nil
+	return int(warehouse.Parts(rows, rowsPerPart, duckdbBytes)), nil
 }
 
 // readPart appends the records one source query returns to out.

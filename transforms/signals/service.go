@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"cdp/warehouse"
 )
 
 // Service standards by tier (分层服务): how often a tier's customers must
@@ -141,8 +143,7 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string, 
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.value_tier`).Scan(&n); err != nil {
 		return fmt.Errorf("mart.service_coverage: %w", err)
 	}
-	per := max(duckdb>>30, 1) * coveragePerGiB
-	parts := max((n+per-1)/per, 1)
+	parts := warehouse.Parts(n, coveragePerGiB, duckdb)
 	if coverageParts > 0 {
 		parts = coverageParts
 	}
