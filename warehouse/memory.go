@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,6 +225,57 @@ func (g *goLimit) close() {
 		close(g.stop)
 		g.done.Wait()
 	}
+}
+
+// goHeadroom is how much a Go heap may grow past what it holds when a
+// stage gives DuckDB the rest of the budget (YieldToGo): a quarter, as
+// unification collects at GOGC 50 and its largest allocations (the
+// candidate pairs, the golden records) come after its records are read.
+const goHeadroom = 1.25
+
+// BesideGo is DuckDB's memory limit beside a Go heap holding held bytes:
+// what the budget leaves after the heap and its headroom, never more than
+// DuckDB's own part nor less than a tenth of the budget.
+func (b Budget) BesideGo(held int64) int64 {
+	floor := min(b.Total/10, b.DuckDB)
+	return min(max(b.Total-int64(float64(held)*goHeadroom), floor), b.DuckDB)
+}
+
+// GoHeld is the memory the Go runtime holds from the system now: its heap,
+// stacks and runtime structures, less what it has given back.
+func GoHeld() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64() - s[1].Value.Uint64())
+}
+
+// YieldToGo lowers DuckDB's memory limit to what the Go heap leaves of the
+// budget (Budget.BesideGo), until restore puts back the limit the warehouse
+// was opened with. A stage that holds its data in Go (unification's
+// records) calls it once they are read: DuckDB then drops the blocks it
+// keeps cached and spills sooner, where the process would otherwise grow
+// past the budget by what Go holds beyond its share. It does nothing while
+// Go holds less than its share (after collecting its garbage, when it
+// seems to hold more). limit is DuckDB's limit after the call.
+func (w *Warehouse) YieldToGo(ctx context.Context) (restore func(), limit int64, err error) {
+	limit = w.budget.BesideGo(GoHeld())
+	if limit < w.budget.DuckDB {
+		// What Go holds counts its garbage until it collects: collect
+		// (and give the pages back) first, then look again.
+		debug.FreeOSMemory()
+		limit = w.budget.BesideGo(GoHeld())
+	}
+	if limit >= w.budget.DuckDB {
+		return func() {}, w.budget.DuckDB, nil
+	}
+	restore, err = w.TemporarySetting(ctx, "memory_limit", strconv.FormatInt(limit>>20, 10)+"MiB")
+	if err != nil {
+		return func() {}, w.budget.DuckDB, explainMemory(err, w.budget)
+	}
+	return restore, limit, nil
 }
 
 // MissingInput tells whether err is DuckDB's error about a table or column

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -131,4 +132,86 @@ func TestParts_AsManyAsTheLimitNeeds(t *testing.T) {
 			t.Errorf("Parts(%d, %d, %d) = %d, want %d", c.n, c.perGiB, c.duckdb, got, c.want)
 		}
 	}
+}
+
+// DuckDB gets what the Go heap and its headroom leave of the budget, within
+// a tenth of the budget and its own part.
+func TestBudget_BesideGo(t *testing.T) {
+	b := Budget{Total: 10 << 30, DuckDB: 10 << 30 / 3}
+	for _, c := range []struct{ held, want int64 }{
+		{0, b.DuckDB},
+		{4 << 30, b.DuckDB},        // 10 - 5 GiB is more than DuckDB's part
+		{6 << 30, 10<<30 - 15<<29}, // 10 - 7.5 GiB
+		{8 << 30, 1 << 30},         // 10 - 10 GiB: the floor, a tenth
+		{20 << 30, 1 << 30},
+	} {
+		if got := b.BesideGo(c.held); got != c.want {
+			t.Errorf("BesideGo(%d) = %d, want %d", c.held, got, c.want)
+		}
+	}
+}
+
+// While Go holds most of the budget, YieldToGo lowers DuckDB's memory
+// limit and DuckDB drops the blocks it has cached beyond it; restore puts
+// the limit back. While Go holds little, nothing changes.
+func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeap(t *testing.T) {
+	ctx := context.Background()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "512MiB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var cached int64
+	if _, err := w.DB().ExecContext(ctx, `CREATE TABLE t AS SELECT random() AS i, random() AS j FROM range(8000000); CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.DB().QueryRowContext(ctx, `SELECT sum(i + j)::VARCHAR IS NOT NULL, (SELECT sum(memory_usage_bytes) FROM duckdb_memory()) FROM t`).Scan(new(bool), &cached); err != nil {
+		t.Fatal(err)
+	}
+	limitNow := func() int64 {
+		var setting string
+		if err := w.DB().QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&setting); err != nil {
+			t.Fatal(err)
+		}
+		n, err := ParseSize(strings.ReplaceAll(setting, " ", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	opened := limitNow()
+
+	restore, limit, err := w.YieldToGo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit != w.Budget().DuckDB || limitNow() != opened {
+		t.Errorf("with Go holding %d of a 512 MiB budget, DuckDB's limit went from %d to %d (YieldToGo said %d)", GoHeld(), opened, limitNow(), limit)
+	}
+	restore()
+
+	ballast := make([]byte, 400<<20) // Go now holds most of the budget
+	for i := range ballast {
+		ballast[i] = byte(i)
+	}
+	restore, limit, err = w.YieldToGo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after int64
+	if err := w.DB().QueryRowContext(ctx, `SELECT sum(memory_usage_bytes) FROM duckdb_memory()`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if limit >= w.Budget().DuckDB || limit < w.Budget().Total/10 || limitNow() > limit+limit/20 {
+		t.Errorf("with Go holding %d MiB: YieldToGo gave DuckDB %d MiB, its memory_limit is %d MiB (budget %+v)", GoHeld()>>20, limit>>20, limitNow()>>20, w.Budget())
+	}
+	if cached <= limit || after > limit {
+		t.Errorf("DuckDB held %d MiB cached before and %d MiB after its limit was lowered to %d MiB", cached>>20, after>>20, limit>>20)
+	}
+	t.Logf("Go held %d MiB; DuckDB's limit %d → %d MiB, its blocks %d → %d MiB", GoHeld()>>20, opened>>20, limit>>20, cached>>20, after>>20)
+	restore()
+	if got := limitNow(); got != opened {
+		t.Errorf("restored limit %d, opened with %d", got, opened)
+	}
+	runtime.KeepAlive(ballast)
 }

@@ -326,6 +326,9 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		}
 		log.Debug("unify: parties the changes touch read", "records", len(recs), "links", len(links), "seconds", round(time.Since(read)))
 	}
+	// The records are in the Go heap from here to the end of the run: the
+	// budget's rest is DuckDB's, whose cached blocks of the read go.
+	defer yieldToGo(ctx, w, log, "records read")()
 	sort.Slice(recs, func(i, j int) bool {
 		if recs[i].system != recs[j].system {
 			return recs[i].system < recs[j].system
@@ -404,6 +407,7 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	ids := assignIDs(recs, res.Cluster, prev, o.RunID)
 	sum.NewParties, sum.Merges, sum.Splits = ids.created, countKind(ids.events, "merge"), countKind(ids.events, "split")
 	parties := goldenRecords(recs, res.Cluster, ids.partyOf, cfg)
+	defer yieldToGo(ctx, w, log, "golden records built")()
 	if err := write(ctx, conn, writeSet{
 		runID: o.RunID, full: full, recs: recs, res: res, ids: ids, parties: parties,
 		links: append(d.Prior[:len(d.Prior):len(d.Prior)], res.Edges...), prev: prev, sum: sum,
@@ -415,6 +419,22 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	log.Info("unify: done", "mode", sum.Mode, "parties", sum.Parties, "new", sum.NewParties,
 		"merges", sum.Merges, "splits", sum.Splits, "seconds", round(time.Since(start)))
 	return sum, nil
+}
+
+// yieldToGo gives DuckDB what the Go heap leaves of the memory budget
+// (warehouse.YieldToGo) until the returned func is called. A limit that
+// cannot be set is logged: the run goes on under the one it has.
+func yieldToGo(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger, at string) (restore func()) {
+	restore, limit, err := w.YieldToGo(ctx)
+	if err != nil {
+		log.Warn("unify: DuckDB's memory limit not lowered beside the records", "at", at, "error", err)
+		return restore
+	}
+	if limit < w.Budget().DuckDB {
+		log.Info("unify: DuckDB's memory limit lowered beside the records in Go", "at", at,
+			"go_held", warehouse.FormatSize(warehouse.GoHeld()), "duckdb_limit", warehouse.FormatSize(limit), "budget", w.Budget().String())
+	}
+	return restore
 }
 
 // unifyGCPercent is the Go collector's GOGC while a unification runs.
