@@ -252,6 +252,20 @@ func GoHeld() int64 {
 	return int64(s[0].Value.Uint64() - s[1].Value.Uint64())
 }
 
+// IdleDuckDB lowers DuckDB's memory limit to a tenth of the budget (the
+// least YieldToGo gives it) until restore puts back the limit the
+// warehouse was opened with: for a stage's work in Go alone (unification's
+// matching), during which DuckDB would keep up to its whole part in blocks
+// cached from the statements before, beside a Go heap that needs the rest.
+func (w *Warehouse) IdleDuckDB(ctx context.Context) (restore func(), limit int64, err error) {
+	limit = w.budget.BesideGo(w.budget.Total)
+	restore, err = w.TemporarySetting(ctx, "memory_limit", strconv.FormatInt(limit>>20, 10)+"MiB")
+	if err != nil {
+		return func() {}, w.budget.DuckDB, explainMemory(err, w.budget)
+	}
+	return restore, limit, nil
+}
+
 // YieldToGo lowers DuckDB's memory limit to what the Go heap leaves of the
 // budget (Budget.BesideGo), until restore puts back the limit the warehouse
 // was opened with. A stage that holds its data in Go (unification's

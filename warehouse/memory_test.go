@@ -153,8 +153,9 @@ func TestBudget_BesideGo(t *testing.T) {
 
 // While Go holds most of the budget, YieldToGo lowers DuckDB's memory
 // limit and DuckDB drops the blocks it has cached beyond it; restore puts
-// the limit back. While Go holds little, nothing changes.
-func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeap(t *testing.T) {
+// the limit back. While Go holds little, nothing changes. IdleDuckDB
+// lowers it to a tenth of the budget whatever Go holds.
+func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeapOrWhenIdle(t *testing.T) {
 	ctx := context.Background()
 	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "512MiB", Threads: 1})
 	if err != nil {
@@ -189,6 +190,23 @@ func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeap(t *testing.T) {
 		t.Errorf("with Go holding %d of a 512 MiB budget, DuckDB's limit went from %d to %d (YieldToGo said %d)", GoHeld(), opened, limitNow(), limit)
 	}
 	restore()
+
+	// While DuckDB is idle it keeps a tenth of the budget.
+	restore, limit, err = w.IdleDuckDB(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idle int64
+	if err := w.DB().QueryRowContext(ctx, `SELECT sum(memory_usage_bytes) FROM duckdb_memory()`).Scan(&idle); err != nil {
+		t.Fatal(err)
+	}
+	if limit != w.Budget().Total/10 || limitNow() > limit+limit/20 || idle > limit {
+		t.Errorf("idle: DuckDB's limit %d MiB (said %d MiB; want a tenth of the budget), its blocks %d MiB", limitNow()>>20, limit>>20, idle>>20)
+	}
+	restore()
+	if limitNow() != opened {
+		t.Errorf("restored limit %d, opened with %d", limitNow(), opened)
+	}
 
 	ballast := make([]byte, 400<<20) // Go now holds most of the budget
 	for i := range ballast {

@@ -326,9 +326,15 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		}
 		log.Debug("unify: parties the changes touch read", "records", len(recs), "links", len(links), "seconds", round(time.Since(read)))
 	}
-	// The records are in the Go heap from here to the end of the run: the
-	// budget's rest is DuckDB's, whose cached blocks of the read go.
-	defer yieldToGo(ctx, w, log, "records read")()
+	// The records are in the Go heap from here to the end of the run:
+	// while a full run's are matched DuckDB has nothing to do and keeps a
+	// tenth of the budget (its blocks cached by the read go); then it has
+	// what Go leaves of the budget.
+	restoreLimit := func() {}
+	if full { // (an incremental run holds a slice of the bank)
+		restoreLimit = idleDuckDB(ctx, w, log)
+	}
+	defer func() { restoreLimit() }()
 	sort.Slice(recs, func(i, j int) bool {
 		if recs[i].system != recs[j].system {
 			return recs[i].system < recs[j].system
@@ -406,10 +412,10 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 
 	ids := assignIDs(recs, res.Cluster, prev, o.RunID)
 	sum.NewParties, sum.Merges, sum.Splits = ids.created, countKind(ids.events, "merge"), countKind(ids.events, "split")
-	parties := goldenRecords(recs, res.Cluster, ids.partyOf, cfg)
-	defer yieldToGo(ctx, w, log, "golden records built")()
+	restoreLimit()
+	restoreLimit = yieldToGo(ctx, w, log, "parties assigned")
 	if err := write(ctx, conn, writeSet{
-		runID: o.RunID, full: full, recs: recs, res: res, ids: ids, parties: parties,
+		runID: o.RunID, full: full, recs: recs, res: res, ids: ids,
 		links: append(d.Prior[:len(d.Prior):len(d.Prior)], res.Edges...), prev: prev, sum: sum,
 		modelJSON: modelJSON, start: start, maxLoad: maxLoad, cfg: cfg,
 	}); err != nil {
@@ -434,6 +440,18 @@ func yieldToGo(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger, at
 		log.Info("unify: DuckDB's memory limit lowered beside the records in Go", "at", at,
 			"go_held", warehouse.FormatSize(warehouse.GoHeld()), "duckdb_limit", warehouse.FormatSize(limit), "budget", w.Budget().String())
 	}
+	return restore
+}
+
+// idleDuckDB lowers DuckDB's memory limit while the records are matched
+// in Go (warehouse.IdleDuckDB) until the returned func is called.
+func idleDuckDB(ctx context.Context, w *warehouse.Warehouse, log *slog.Logger) (restore func()) {
+	restore, limit, err := w.IdleDuckDB(ctx)
+	if err != nil {
+		log.Warn("unify: DuckDB's memory limit not lowered while matching", "error", err)
+		return restore
+	}
+	log.Debug("unify: DuckDB's memory limit lowered while matching", "duckdb_limit", warehouse.FormatSize(limit))
 	return restore
 }
 

@@ -19,7 +19,6 @@ type writeSet struct {
 	recs      []*record
 	res       *match.Result
 	ids       idPlan
-	parties   []*party
 	links     []match.Edge
 	prev      *state
 	sum       *Summary
@@ -114,7 +113,7 @@ func writeAll(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		str("name_source"), str("id_source"), str("birth_source"), str("mobile_source"), u64("fingerprint"),
 		str("created_run"), str("updated_run")).streamTo(ctx, conn)
 	changed := 0
-	for _, p := range ws.parties {
+	err = goldenRecords(recs, res.Cluster, ws.ids.partyOf, ws.cfg, func(p *party) error {
 		created, updated := ws.runID, ws.runID
 		if old, ok := ws.prev.partyRows[p.id]; ok {
 			created = old.createdRun
@@ -128,9 +127,13 @@ func writeAll(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		pt.row(p.id, p.ptype, p.name, p.idType, p.idNo, p.idValid, p.birth, p.gender, p.mobile, p.industry,
 			p.revenue, p.legalRepName, p.employer, p.income, p.riskLevel, p.segment, p.rmID, p.br, p.systems,
 			len(p.members), p.nameSrc, p.idSrc, p.birthSrc, p.mobileSrc, p.fingerprint, created, updated)
-	}
+		return pt.err // (a failed insert stops the golden records)
+	})
 	ws.sum.ChangedParties = changed
 	if err := pt.flush(ctx, conn); err != nil {
+		return err
+	}
+	if err != nil {
 		return err
 	}
 

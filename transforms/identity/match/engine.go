@@ -1,12 +1,14 @@
 package match
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -291,46 +293,38 @@ func anyBlock(fs []Field) bool {
 func (r *run) buildBlocks(st *Stats) {
 	maxPairs := int64(r.cfg.MaxBlock) * int64(r.cfg.MaxBlock-1) / 2
 	r.blockOf = make([][]int32, len(r.rules))
-	var key strings.Builder
+	// Records are grouped by a 64-bit hash of their blocking key, sorted,
+	// rather than in a map from the keys themselves: at 16M records a
+	// rule's map of keys took about 130 bytes a record, the hashes take 8
+	// (and the sorted record numbers 4, kept as the blocks' members). Blocks
+	// come in the order of their keys' hashes, then record order: an order
+	// that is the same on every run (and that nothing depends on but the
+	// workers' schedule).
+	hashes := make([]uint64, r.n)
+	var key, other []byte
 	for ri, rule := range r.rules {
-		groups := map[string][]int32{}
+		idx := make([]int32, 0, r.n)
 		for i := 0; i < r.n; i++ {
-			key.Reset()
-			if r.d.Partition != nil {
-				key.WriteString(r.d.Partition[i])
-				key.WriteByte(0)
-			}
-			ok := true
-			for _, f := range rule {
-				v := r.cols[f].val[i]
-				if v == "" {
-					ok = false
-					break
-				}
-				key.WriteString(v)
-				key.WriteByte(0)
-			}
-			if ok {
-				k := key.String()
-				groups[k] = append(groups[k], int32(i))
+			var ok bool
+			if key, ok = r.blockKey(key[:0], i, rule); ok {
+				hashes[i] = blockHash(key)
+				idx = append(idx, int32(i))
 			}
 		}
+		slices.SortFunc(idx, func(a, b int32) int {
+			if c := cmp.Compare(hashes[a], hashes[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
 		of := make([]int32, r.n)
 		for i := range of {
 			of[i] = -1
 		}
-		keys := make([]string, 0, len(groups))
-		for k, g := range groups {
-			if len(g) > 1 {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys) // deterministic block order
-		for _, k := range keys {
-			g := groups[k]
+		add := func(g []int32) {
 			if r.blockPairs(g) > maxPairs {
 				st.SkippedBlocks++
-				continue
+				return
 			}
 			id := int32(len(r.blocks))
 			r.blocks = append(r.blocks, block{rule: ri, members: g})
@@ -338,8 +332,79 @@ func (r *run) buildBlocks(st *Stats) {
 				of[m] = id
 			}
 		}
+		for s := 0; s < len(idx); {
+			e := s + 1
+			for e < len(idx) && hashes[idx[e]] == hashes[idx[s]] {
+				e++
+			}
+			if g := idx[s:e:e]; len(g) > 1 {
+				// Two keys with one hash are told apart (rarely needed).
+				key, _ = r.blockKey(key[:0], int(g[0]), rule)
+				same := true
+				for _, m := range g[1:] {
+					other, _ = r.blockKey(other[:0], int(m), rule)
+					if !bytes.Equal(key, other) {
+						same = false
+						break
+					}
+				}
+				if same {
+					add(g)
+				} else {
+					byKey := map[string][]int32{}
+					var keys []string
+					for _, m := range g {
+						other, _ = r.blockKey(other[:0], int(m), rule)
+						if _, seen := byKey[string(other)]; !seen {
+							keys = append(keys, string(other))
+						}
+						byKey[string(other)] = append(byKey[string(other)], m)
+					}
+					sort.Strings(keys)
+					for _, k := range keys {
+						if len(byKey[k]) > 1 {
+							add(byKey[k])
+						}
+					}
+				}
+			}
+			s = e
+		}
 		r.blockOf[ri] = of
 	}
+}
+
+// blockKey appends record i's blocking key under rule to b: its partition
+// and the rule's fields' values, each ended by a zero byte; ok is false
+// when one of the values is empty (the record is in no block of the rule).
+func (r *run) blockKey(b []byte, i int, rule []int) (_ []byte, ok bool) {
+	if r.d.Partition != nil {
+		b = append(b, r.d.Partition[i]...)
+		b = append(b, 0)
+	}
+	for _, f := range rule {
+		v := r.cols[f].val[i]
+		if v == "" {
+			return b, false
+		}
+		b = append(b, v...)
+		b = append(b, 0)
+	}
+	return b, true
+}
+
+// blockHash hashes a blocking key (a variable so that a test can make
+// every key collide).
+var blockHash = fnv64
+
+// fnv64 is the 64-bit FNV-1a hash of b.
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 // blockPairs counts the pairs a block would compare: pairs with a keyless
@@ -402,7 +467,10 @@ type pair struct {
 // rule's pairs (for training).
 func (r *run) compareAll(ctx context.Context) ([][]pair, []map[uint32]float64, error) {
 	workers := r.cfg.Workers
-	out := make([][]pair, workers)
+	// Each worker's pairs in chunks of at most pairChunk: a slice grown by
+	// append copies all it holds when it doubles, twice the pairs for a
+	// moment (136.8M pairs, 1.6 GB, at 5M parties).
+	out := make([][][]pair, workers)
 	counts := make([][]map[uint32]float64, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -415,6 +483,12 @@ func (r *run) compareAll(ctx context.Context) ([][]pair, []map[uint32]float64, e
 		go func(w int) {
 			defer wg.Done()
 			var s scratch
+			var cur []pair
+			defer func() {
+				if len(cur) > 0 {
+					out[w] = append(out[w], cur)
+				}
+			}()
 			for {
 				bi := int(next.Add(1) - 1)
 				if bi >= len(r.blocks) || ctx.Err() != nil {
@@ -426,7 +500,13 @@ func (r *run) compareAll(ctx context.Context) ([][]pair, []map[uint32]float64, e
 					p := r.pattern(i, j, &s)
 					c[p]++
 					if !r.coveredEarlier(b.rule, i, j) {
-						out[w] = append(out[w], pair{a: i, b: j, pattern: p})
+						if len(cur) == cap(cur) {
+							if len(cur) > 0 {
+								out[w] = append(out[w], cur)
+							}
+							cur = make([]pair, 0, min(max(2*cap(cur), 1024), pairChunk))
+						}
+						cur = append(cur, pair{a: i, b: j, pattern: p})
 					}
 				})
 			}
@@ -445,8 +525,12 @@ func (r *run) compareAll(ctx context.Context) ([][]pair, []map[uint32]float64, e
 			}
 		}
 	}
-	return out, perRule, nil
+	return slices.Concat(out...), perRule, nil
 }
+
+// pairChunk is the most candidate pairs a chunk of compareAll's holds
+// (12 MiB).
+const pairChunk = 1 << 20
 
 // forPairs calls fn for each pair of a block that is to be compared.
 func (r *run) forPairs(g []int32, fn func(i, j int32)) {

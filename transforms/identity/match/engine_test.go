@@ -212,6 +212,24 @@ func TestLink_IsDeterministic(t *testing.T) {
 	}
 }
 
+// Blocks group records by a hash of their keys; keys whose hashes collide
+// are still told apart: with every key hashing alike the engine finds the
+// same candidates, model, edges and clusters.
+func TestLink_KeysWhoseHashesCollideStayInTheirOwnBlocks(t *testing.T) {
+	s := newSynth(300, 3)
+	want := mustLink(t, s.clone(), Config{})
+	defer func(h func([]byte) uint64) { blockHash = h }(blockHash)
+	blockHash = func([]byte) uint64 { return 42 }
+	got := mustLink(t, s.clone(), Config{})
+	if got.Stats != want.Stats || !reflect.DeepEqual(got.Cluster, want.Cluster) || !reflect.DeepEqual(got.Model, want.Model) ||
+		!reflect.DeepEqual(sortedEdges(got.Edges), sortedEdges(want.Edges)) {
+		t.Errorf("with colliding hashes: stats %+v, %d edges; want %+v, %d edges", got.Stats, len(got.Edges), want.Stats, len(want.Edges))
+	}
+	if want.Stats.Candidates == 0 || want.Stats.Matches == 0 {
+		t.Errorf("the fixture compared %d pairs and matched %d", want.Stats.Candidates, want.Stats.Matches)
+	}
+}
+
 func sortedEdges(es []Edge) []Edge {
 	out := slices.Clone(es)
 	slices.SortFunc(out, func(x, y Edge) int {
