@@ -162,12 +162,21 @@ func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeapOrWhenIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	var cached int64
-	if _, err := w.DB().ExecContext(ctx, `CREATE TABLE t AS SELECT random() AS i, random() AS j FROM range(8000000); CHECKPOINT`); err != nil {
-		t.Fatal(err)
+	// held is what DuckDB's blocks take; cache writes a table anew (its
+	// blocks are then cached) and says what DuckDB's blocks take.
+	const heldSQL = `SELECT sum(memory_usage_bytes)::BIGINT FROM duckdb_memory()`
+	held := func() int64 {
+		var n int64
+		if err := w.DB().QueryRowContext(ctx, heldSQL).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	if err := w.DB().QueryRowContext(ctx, `SELECT sum(i + j)::VARCHAR IS NOT NULL, (SELECT sum(memory_usage_bytes) FROM duckdb_memory()) FROM t`).Scan(new(bool), &cached); err != nil {
-		t.Fatal(err)
+	cache := func() int64 {
+		if _, err := w.DB().ExecContext(ctx, `CREATE OR REPLACE TABLE t AS SELECT random() AS i, random() AS j FROM range(8000000); CHECKPOINT`); err != nil {
+			t.Fatal(err)
+		}
+		return held()
 	}
 	limitNow := func() int64 {
 		var setting string
@@ -181,6 +190,22 @@ func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeapOrWhenIdle(t *testing.T) {
 		return n
 	}
 	opened := limitNow()
+	lowered := func(what string, restore func(), limit int64, err error, want func(limit int64) bool, cached int64) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := held()
+		if !want(limit) || limitNow() > limit+limit/20 || cached <= limit || after > limit {
+			t.Errorf("%s, Go holding %d MiB: DuckDB given %d MiB, its memory_limit %d MiB (budget %+v); its blocks %d MiB before, %d MiB after",
+				what, GoHeld()>>20, limit>>20, limitNow()>>20, w.Budget(), cached>>20, after>>20)
+		}
+		t.Logf("%s: Go held %d MiB; DuckDB's limit %d → %d MiB, its blocks %d → %d MiB", what, GoHeld()>>20, opened>>20, limit>>20, cached>>20, after>>20)
+		restore()
+		if got := limitNow(); got != opened {
+			t.Errorf("%s: restored limit %d, opened with %d", what, got, opened)
+		}
+	}
 
 	restore, limit, err := w.YieldToGo(ctx)
 	if err != nil {
@@ -191,45 +216,18 @@ func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeapOrWhenIdle(t *testing.T) {
 	}
 	restore()
 
-	// While DuckDB is idle it keeps a tenth of the budget.
+	cached := cache()
 	restore, limit, err = w.IdleDuckDB(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idle int64
-	if err := w.DB().QueryRowContext(ctx, `SELECT sum(memory_usage_bytes) FROM duckdb_memory()`).Scan(&idle); err != nil {
-		t.Fatal(err)
-	}
-	if limit != w.Budget().Total/10 || limitNow() > limit+limit/20 || idle > limit {
-		t.Errorf("idle: DuckDB's limit %d MiB (said %d MiB; want a tenth of the budget), its blocks %d MiB", limitNow()>>20, limit>>20, idle>>20)
-	}
-	restore()
-	if limitNow() != opened {
-		t.Errorf("restored limit %d, opened with %d", limitNow(), opened)
-	}
+	lowered("idle", restore, limit, err, func(limit int64) bool { return limit == w.Budget().Total/10 }, cached)
 
 	ballast := make([]byte, 400<<20) // Go now holds most of the budget
 	for i := range ballast {
 		ballast[i] = byte(i)
 	}
+	cached = cache()
 	restore, limit, err = w.YieldToGo(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var after int64
-	if err := w.DB().QueryRowContext(ctx, `SELECT sum(memory_usage_bytes) FROM duckdb_memory()`).Scan(&after); err != nil {
-		t.Fatal(err)
-	}
-	if limit >= w.Budget().DuckDB || limit < w.Budget().Total/10 || limitNow() > limit+limit/20 {
-		t.Errorf("with Go holding %d MiB: YieldToGo gave DuckDB %d MiB, its memory_limit is %d MiB (budget %+v)", GoHeld()>>20, limit>>20, limitNow()>>20, w.Budget())
-	}
-	if cached <= limit || after > limit {
-		t.Errorf("DuckDB held %d MiB cached before and %d MiB after its limit was lowered to %d MiB", cached>>20, after>>20, limit>>20)
-	}
-	t.Logf("Go held %d MiB; DuckDB's limit %d → %d MiB, its blocks %d → %d MiB", GoHeld()>>20, opened>>20, limit>>20, cached>>20, after>>20)
-	restore()
-	if got := limitNow(); got != opened {
-		t.Errorf("restored limit %d, opened with %d", got, opened)
-	}
+	lowered("beside Go", restore, limit, err, func(limit int64) bool {
+		return limit < w.Budget().DuckDB && limit >= w.Budget().Total/10
+	}, cached)
 	runtime.KeepAlive(ballast)
 }
