@@ -258,7 +258,11 @@ func GoHeld() int64 {
 // matching), during which DuckDB would keep up to its whole part in blocks
 // cached from the statements before, beside a Go heap that needs the rest.
 func (w *Warehouse) IdleDuckDB(ctx context.Context) (restore func(), limit int64, err error) {
-	limit = w.budget.BesideGo(w.budget.Total)
+	return w.limitDuckDB(ctx, w.budget.BesideGo(w.budget.Total))
+}
+
+// limitDuckDB sets DuckDB's memory_limit to limit bytes until restore.
+func (w *Warehouse) limitDuckDB(ctx context.Context, limit int64) (restore func(), _ int64, err error) {
 	restore, err = w.TemporarySetting(ctx, "memory_limit", strconv.FormatInt(limit>>20, 10)+"MiB")
 	if err != nil {
 		return func() {}, w.budget.DuckDB, explainMemory(err, w.budget)
@@ -269,7 +273,7 @@ func (w *Warehouse) IdleDuckDB(ctx context.Context) (restore func(), limit int64
 // YieldToGo lowers DuckDB's memory limit to what the Go heap leaves of the
 // budget (Budget.BesideGo), until restore puts back the limit the warehouse
 // was opened with. A stage that holds its data in Go (unification's
-// records) calls it once they are read: DuckDB then drops the blocks it
+// records) calls it before DuckDB works beside them: DuckDB then drops the blocks it
 // keeps cached and spills sooner, where the process would otherwise grow
 // past the budget by what Go holds beyond its share. It does nothing while
 // Go holds less than its share (after collecting its garbage, when it
@@ -285,11 +289,7 @@ func (w *Warehouse) YieldToGo(ctx context.Context) (restore func(), limit int64,
 	if limit >= w.budget.DuckDB {
 		return func() {}, w.budget.DuckDB, nil
 	}
-	restore, err = w.TemporarySetting(ctx, "memory_limit", strconv.FormatInt(limit>>20, 10)+"MiB")
-	if err != nil {
-		return func() {}, w.budget.DuckDB, explainMemory(err, w.budget)
-	}
-	return restore, limit, nil
+	return w.limitDuckDB(ctx, limit)
 }
 
 // MissingInput tells whether err is DuckDB's error about a table or column
