@@ -2,6 +2,8 @@ package tags_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -201,9 +203,28 @@ tags:
 				t.Errorf("day %d: the new tag has %d values for %d parties", i+1, n, parties)
 			}
 		}
+		counted(t, w.DB(), fmt.Sprintf("day %d", i+1), s)
+		if i == 0 {
+			var n int64
+			sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tags`).Scan(&n)
+			if s.Values != n || s.Changes != n {
+				t.Errorf("the first run: %d values, %d changes; mart.tags holds %d", s.Values, s.Changes, n)
+			}
+		}
 		full, err := tags.Run(ctx, w, cat, tags.RunOptions{Full: true, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
+		}
+		counted(t, w.DB(), fmt.Sprintf("day %d, full", i+1), full)
+		// (a full run computes every tag of the catalog for every party)
+		var current int64
+		ids := make([]string, len(cat.Tags))
+		for j, tg := range cat.Tags {
+			ids[j] = tg.ID
+		}
+		sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tags WHERE tag_id IN (SELECT unnest(string_split(?, ',')))`, strings.Join(ids, ",")).Scan(&current)
+		if full.Values != current {
+			t.Errorf("day %d: a full run computed %d values; the catalog's tags have %d", i+1, full.Values, current)
 		}
 		if full.Changes != 0 {
 			t.Errorf("day %d (%d tags computed for %d changed parties only): a full run over the same state changes %d values: %v",
@@ -223,5 +244,23 @@ tags:
 	}
 	if partialDays < 4 {
 		t.Errorf("party-scoped tags were computed for changed parties only on %d of %d days", partialDays, len(days)-1)
+	}
+}
+
+// counted checks a run's summary against what it wrote: its changes are
+// its rows of mart.tag_changes, by tag as ByTag says, and ops.tag_runs
+// has its figures.
+func counted(t *testing.T, db *sql.DB, run string, s *tags.RunSummary) {
+	t.Helper()
+	var changes, values, logged int64
+	sqltest.Row(t, db, `SELECT count(*) FROM mart.tag_changes WHERE run_id = ?`, s.RunID).Scan(&changes)
+	sqltest.Row(t, db, `SELECT values_set, changes FROM ops.tag_runs WHERE run_id = ?`, s.RunID).Scan(&values, &logged)
+	byTag := 0
+	for _, n := range s.ByTag {
+		byTag += n
+	}
+	if s.Changes != changes || int64(byTag) != changes || logged != changes || values != s.Values {
+		t.Errorf("%s: summary says %d changes (%d by tag) and %d values; mart.tag_changes has %d, ops.tag_runs %d and %d",
+			run, s.Changes, byTag, s.Values, changes, logged, values)
 	}
 }

@@ -108,9 +108,6 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 // ops.tag_runs on conn, inside the caller's transaction.
 func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o RunOptions, start time.Time, log *slog.Logger) (*RunSummary, error) {
 	runID := o.RunID
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_values (party_id VARCHAR, tag_id VARCHAR, value VARCHAR)`); err != nil {
-		return nil, err
-	}
 	var existing int64
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
 		return nil, err
@@ -204,9 +201,6 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			partial[t.ID] = from
 		}
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE cdp_tag_dirty (tag_id VARCHAR, party_id VARCHAR)`); err != nil {
-		return nil, err
-	}
 	edges := windowEdges{conn: conn, from: lastDay.String, to: asOf, done: map[Window]string{}}
 	defer edges.drop(ctx)
 	// Tags whose parties come from the same changes share a table of them.
@@ -257,15 +251,47 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 			partySets[q] = table
 		}
 		dirty[t.ID] = table
-		if _, err := conn.ExecContext(ctx, `INSERT INTO cdp_tag_dirty SELECT `+warehouse.Literal(t.ID)+`, party_id FROM `+table); err != nil {
-			return nil, fmt.Errorf("%s: changed parties: %w", t.ID, err)
-		}
 	}
 	// The SQL run has each snapshot day as a date, not a subquery over the
 	// snapshot table: the same values, and a tag computed for changed
 	// parties reads its tables filtered to them (restrictToParties), where
 	// the subquery would find the newest day of their rows.
 	vars := core.AsOfFixed(ctx, conn, asOf)
+	lit := warehouse.Literal
+	day := "DATE " + lit(asOf)
+	run := lit(runID)
+	// The first run (no current values and no open history interval) has
+	// nothing to compare with and nothing to close: each tag's values go
+	// straight into mart.tags, and the history and the changes are copied
+	// from there at the end. Any other run compares each tag's values with
+	// its current ones as they are computed and keeps only what differs
+	// (cdp_tag_found), with one row more a tag, its party_id NULL, counting
+	// the values computed. Nothing bigger than one tag's values (a row a
+	// party at most) is held: a table of every value would stay until the
+	// transaction ends, as DuckDB keeps even a dropped temp table's rows
+	// for a rollback, and at 5M parties the day's 300M values and their
+	// comparison all at once spilled 27 GB.
+	var open int64
+	if existing == 0 {
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tag_history WHERE valid_to IS NULL`).Scan(&open); err != nil {
+			return nil, err
+		}
+	}
+	first := existing == 0 && open == 0
+	for _, q := range []string{
+		`CREATE OR REPLACE TEMP TABLE cdp_tag_found (party_id VARCHAR, tag_id VARCHAR, old_value VARCHAR, new_value VARCHAR, gone BOOLEAN)`,
+		`CREATE OR REPLACE TEMP VIEW cdp_tag_diff AS SELECT * FROM cdp_tag_found WHERE party_id IS NOT NULL`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		for _, q := range []string{`DROP VIEW IF EXISTS cdp_tag_diff`, `DROP TABLE IF EXISTS cdp_tag_found`} {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), q) // (a failed run's rollback drops them)
+		}
+	}()
+	written := map[string]int64{} // the first run: tag → values
 	var filtered []string
 	for _, t := range computed {
 		_, part := partial[t.ID]
@@ -276,25 +302,45 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
 		}
-		q := fmt.Sprintf(`INSERT INTO cdp_tag_values SELECT party_id, %s, CAST(value AS VARCHAR) FROM (%%s) WHERE party_id IS NOT NULL`,
-			warehouse.Literal(t.ID))
+		id := lit(t.ID)
+		// (%s: the tag's SQL, formatted in below)
+		values := `SELECT party_id, CAST(value AS VARCHAR) AS value FROM (%s) WHERE party_id IS NOT NULL`
+		current := `SELECT party_id, value FROM mart.tags WHERE tag_id = ` + id
+		if part {
+			only := ` AND party_id IN (SELECT party_id FROM ` + dirty[t.ID] + `)`
+			values += only
+			current += only
+		}
+		// What differs from the current values, NULL-safe: a value
+		// appearing or disappearing is a change too.
+		q := `INSERT INTO cdp_tag_found
+			 WITH cdp_new AS MATERIALIZED (` + values + `), cdp_old AS (` + current + `)
+			 SELECT coalesce(n.party_id, o.party_id), ` + id + `, o.value, n.value, n.party_id IS NULL
+			 FROM cdp_new n FULL JOIN cdp_old o ON o.party_id = n.party_id
+			 WHERE o.party_id IS NULL OR n.party_id IS NULL OR o.value IS DISTINCT FROM n.value
+			 UNION ALL SELECT NULL, ` + id + `, NULL, CAST(count(*) AS VARCHAR), NULL FROM cdp_new`
+		if first {
+			q = `INSERT INTO mart.tags SELECT party_id, ` + id + `, value, ` + day + `, ` + day + ` FROM (` + values + `)`
+		}
 		restricted := false
 		if part {
-			q += ` AND party_id IN (SELECT party_id FROM ` + dirty[t.ID] + `)`
 			text, restricted = restrict(ctx, conn, t, text, pp.keyed, dirty[t.ID], q, log)
 		}
 		t0 := time.Now()
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(q, text)); err != nil {
+		res, err := conn.ExecContext(ctx, fmt.Sprintf(q, text))
+		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s: %w", t.File, t.SQLLine, t.ID, err)
+		}
+		if first {
+			if written[t.ID], err = res.RowsAffected(); err != nil {
+				return nil, fmt.Errorf("%s: %w", t.ID, err)
+			}
 		}
 		if restricted {
 			filtered = append(filtered, t.ID)
 		}
 		log.Debug("tag computed", "tag", t.ID, "changed_parties_only", part, "tables_filtered", restricted, "seconds", time.Since(t0).Seconds())
 	}
-	lit := warehouse.Literal
-	day := "DATE " + lit(asOf)
-	run := lit(runID)
 	// The catalog's tags, and which of them were computed, as tables: a
 	// semi-join on them costs a fraction of an IN list of 127 literals
 	// over millions of rows.
@@ -316,78 +362,32 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	if err := ids("cdp_tag_computed", computed); err != nil {
 		return nil, err
 	}
-	whole := slices.DeleteFunc(slices.Clone(computed), func(t *Tag) bool { _, ok := partial[t.ID]; return ok })
-	if err := ids("cdp_tag_whole", whole); err != nil {
-		return nil, err
-	}
 	// Only the catalog's tags are compared: a tag removed from the catalog
 	// keeps its last values rather than vanishing from history.
 	inCatalog := "tag_id IN (SELECT tag_id FROM cdp_tag_catalog)"
-	// Of those, only the tags computed: a skipped one keeps its values;
-	// and of a tag computed for changed parties, only theirs.
+	// Of those, only the tags computed: a skipped one keeps its values.
 	inComputed := "tag_id IN (SELECT tag_id FROM cdp_tag_computed)"
-	compared := `(SELECT * FROM mart.tags WHERE tag_id IN (SELECT tag_id FROM cdp_tag_whole)
-		UNION ALL SELECT t.* FROM mart.tags t SEMI JOIN cdp_tag_dirty d ON d.tag_id = t.tag_id AND d.party_id = t.party_id)`
-	// What differs from the current values (NULL-safe: a value appearing
-	// or disappearing is a change too). With no current values (the first
-	// run) that is every value computed: read where they are, not copied
-	// (at 5M parties, 391M values: the copy spilled 30 GB).
-	diff := `CREATE TEMP TABLE cdp_tag_diff AS
-		 SELECT coalesce(n.party_id, o.party_id) AS party_id, coalesce(n.tag_id, o.tag_id) AS tag_id,
-		        o.value AS old_value, n.value AS new_value, n.party_id IS NULL AS gone
-		 FROM cdp_tag_values n
-		 FULL JOIN ` + compared + ` o
-		   ON o.party_id = n.party_id AND o.tag_id = n.tag_id
-		 WHERE o.party_id IS NULL OR n.party_id IS NULL OR o.value IS DISTINCT FROM n.value`
-	if existing == 0 {
-		diff = `CREATE TEMP VIEW cdp_tag_diff AS
-		 SELECT party_id, tag_id, CAST(NULL AS VARCHAR) AS old_value, value AS new_value, false AS gone FROM cdp_tag_values`
-	}
-	// (an earlier run on this connection left a table or a view)
-	var views, tables int
-	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'cdp_tag_diff'),
-		(SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'cdp_tag_diff')`).Scan(&views, &tables); err != nil {
-		return nil, err
-	}
-	var drop []string
-	if views > 0 {
-		drop = append(drop, `DROP VIEW cdp_tag_diff`)
-	}
-	if tables > 0 {
-		drop = append(drop, `DROP TABLE cdp_tag_diff`)
-	}
-	// The statements that change rows already there: with no current
-	// values (the first run) and no open history interval there are none
-	// to change, and they are left out — each would join every value
-	// computed (at 5M parties one spilled 25 GB in a minute).
-	var open int64
-	if existing == 0 {
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tag_history WHERE valid_to IS NULL`).Scan(&open); err != nil {
-			return nil, err
-		}
-	}
-	first := existing == 0 && open == 0
-	stmts := append(drop, diff,
-		`INSERT INTO mart.tag_changes SELECT `+run+`, `+day+`, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`)
-	if !first {
+	var stmts []string
+	if first {
+		// mart.tags holds this run's values alone.
 		stmts = append(stmts,
+			`INSERT INTO mart.tag_changes SELECT `+run+`, `+day+`, party_id, tag_id, NULL, value FROM mart.tags`,
+			`INSERT INTO mart.tag_history SELECT party_id, tag_id, value, `+day+`, NULL, `+run+` FROM mart.tags`)
+	} else {
+		stmts = append(stmts,
+			`INSERT INTO mart.tag_changes SELECT `+run+`, `+day+`, party_id, tag_id, old_value, new_value FROM cdp_tag_diff`,
 			// History: a value that began today and changes again today is
 			// replaced, not closed with an empty interval.
 			`DELETE FROM mart.tag_history h USING cdp_tag_diff d
 			 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL AND h.valid_from = `+day,
 			`UPDATE mart.tag_history h SET valid_to = `+day+` FROM cdp_tag_diff d
-			 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL`)
-	}
-	stmts = append(stmts, `INSERT INTO mart.tag_history SELECT party_id, tag_id, new_value, `+day+`, NULL, `+run+`
-		 FROM cdp_tag_diff WHERE NOT gone`)
-	// Current values: changed ones get a new since; all get this as_of
-	// (on the first run, every row is new and has it).
-	if !first {
-		stmts = append(stmts, `DELETE FROM mart.tags t USING cdp_tag_diff d WHERE t.party_id = d.party_id AND t.tag_id = d.tag_id`)
-	}
-	stmts = append(stmts, `INSERT INTO mart.tags SELECT party_id, tag_id, new_value, `+day+`, `+day+` FROM cdp_tag_diff WHERE NOT gone`)
-	if !first {
-		stmts = append(stmts, `UPDATE mart.tags SET as_of = `+day+` WHERE `+inCatalog)
+			 WHERE h.party_id = d.party_id AND h.tag_id = d.tag_id AND h.valid_to IS NULL`,
+			`INSERT INTO mart.tag_history SELECT party_id, tag_id, new_value, `+day+`, NULL, `+run+`
+			 FROM cdp_tag_diff WHERE NOT gone`,
+			// Current values: changed ones get a new since; all get this as_of.
+			`DELETE FROM mart.tags t USING cdp_tag_diff d WHERE t.party_id = d.party_id AND t.tag_id = d.tag_id`,
+			`INSERT INTO mart.tags SELECT party_id, tag_id, new_value, `+day+`, `+day+` FROM cdp_tag_diff WHERE NOT gone`,
+			`UPDATE mart.tags SET as_of = `+day+` WHERE `+inCatalog)
 	}
 	stmts = append(stmts, `DELETE FROM ops.tag_inputs WHERE `+inComputed)
 	for i, q := range stmts {
@@ -402,8 +402,15 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	}
 	sum := &RunSummary{RunID: runID, AsOf: asOf, Tags: len(cat.Tags), Unchanged: len(cat.Tags) - len(computed),
 		Partial: len(partial), PartialTags: slices.Sorted(maps.Keys(partial)), Filtered: filtered, Baseline: existing == 0}
-	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT party_id) FROM cdp_tag_dirty`).Scan(&sum.PartialParties); err != nil {
-		return nil, err
+	if len(partySets) > 0 {
+		sets := make([]string, 0, len(partySets))
+		for _, table := range partySets {
+			sets = append(sets, `SELECT party_id FROM `+table)
+		}
+		slices.Sort(sets)
+		if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT party_id) FROM (`+strings.Join(sets, " UNION ALL ")+`)`).Scan(&sum.PartialParties); err != nil {
+			return nil, err
+		}
 	}
 	if !sum.Baseline {
 		t0 := time.Now()
@@ -412,11 +419,23 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 		}
 		log.Debug("tag-change events queued", "events", sum.Events, "seconds", time.Since(t0).Seconds())
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdp_tag_values), (SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
-		return nil, err
-	}
-	if sum.ByTag, err = keyed[int](ctx, conn, `SELECT tag_id, count(*) FROM cdp_tag_diff GROUP BY ALL`); err != nil {
-		return nil, err
+	if first {
+		sum.ByTag = map[string]int{}
+		for id, n := range written {
+			sum.Values += n
+			if n > 0 {
+				sum.ByTag[id] = int(n)
+			}
+		}
+		sum.Changes = sum.Values
+	} else {
+		if err := conn.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(CAST(new_value AS BIGINT)), 0) FROM cdp_tag_found WHERE party_id IS NULL),
+			(SELECT count(*) FROM cdp_tag_diff)`).Scan(&sum.Values, &sum.Changes); err != nil {
+			return nil, err
+		}
+		if sum.ByTag, err = keyed[int](ctx, conn, `SELECT tag_id, count(*) FROM cdp_tag_diff GROUP BY ALL`); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO ops.tag_runs VALUES (?, CAST(? AS DATE), ?, now(), ?, ?, ?)`,
 		runID, asOf, start, sum.Tags, sum.Values, sum.Changes); err != nil {
