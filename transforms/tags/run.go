@@ -92,7 +92,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 
 	var sum *RunSummary
 	err = warehouse.InTx(ctx, conn, func() (err error) {
-		sum, err = compute(ctx, conn, cat, asOf, o, start, log)
+		sum, err = compute(ctx, conn, cat, asOf, o, start, w.Budget().DuckDB, log)
 		return err
 	})
 	if err != nil {
@@ -106,7 +106,7 @@ func Run(ctx context.Context, w *warehouse.Warehouse, cat *Catalog, o RunOptions
 
 // compute fills mart.tags, mart.tag_history, mart.tag_changes and
 // ops.tag_runs on conn, inside the caller's transaction.
-func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o RunOptions, start time.Time, log *slog.Logger) (*RunSummary, error) {
+func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o RunOptions, start time.Time, duckdb int64, log *slog.Logger) (*RunSummary, error) {
 	runID := o.RunID
 	var existing int64
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.tags`).Scan(&existing); err != nil {
@@ -414,7 +414,7 @@ func compute(ctx context.Context, conn *sql.Conn, cat *Catalog, asOf string, o R
 	}
 	if !sum.Baseline {
 		t0 := time.Now()
-		if sum.Events, err = queueTagEvents(ctx, conn, asOf, runID, o.AllowPII); err != nil {
+		if sum.Events, err = queueTagEvents(ctx, conn, asOf, runID, o.AllowPII, duckdb); err != nil {
 			return nil, fmt.Errorf("tag-change events: %w", err)
 		}
 		log.Debug("tag-change events queued", "events", sum.Events, "seconds", time.Since(t0).Seconds())
@@ -702,8 +702,9 @@ const TagChangesTopic = "cdp.tags.changes"
 // the party's changed tags with old and new values
 // (schemas/tag-change.json). The event id hashes the party, the day and the
 // changes themselves, so a rerun producing the same changes produces the
-// same id.
-func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string, allowPII bool) (int64, error) {
+// same id. The events are built in parts by a hash of the party, as many
+// as DuckDB's memory limit (duckdb bytes) needs at eventChangesPerGiB.
+func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string, allowPII bool, duckdb int64) (int64, error) {
 	lit := warehouse.Literal
 	value := func(col string) string {
 		if allowPII {
@@ -711,15 +712,48 @@ func queueTagEvents(ctx context.Context, conn *sql.Conn, asOf, runID string, all
 		}
 		return pii.MaskSQL(pii.FreeText, col)
 	}
-	return outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'tags'", "party_id", lit(asOf), "changes")+` AS event_id,
+	var changes int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM cdp_tag_diff`).Scan(&changes); err != nil {
+		return 0, err
+	}
+	parts := warehouse.Parts(changes, eventChangesPerGiB, duckdb)
+	if eventParts > 0 {
+		parts = eventParts
+	}
+	var events int64
+	for part := range parts {
+		cond := ""
+		if parts > 1 {
+			cond = fmt.Sprintf(" WHERE hash(party_id) %% %d = %d", parts, part)
+		}
+		n, err := outbox.EnqueueSQL(ctx, conn, `SELECT `+outbox.IDSQL("'tags'", "party_id", lit(asOf), "changes")+` AS event_id,
 		       `+lit(TagChangesTopic)+` AS topic, party_id AS key, 'cdp.tags.changed' AS type, '/cdp/tags' AS source,
 		       party_id AS subject, now() AS time,
 		       CAST(json_object('party_id', party_id, 'as_of', `+lit(asOf)+`, 'run_id', `+lit(runID)+`, 'changes', json(changes)) AS VARCHAR) AS data,
 		       `+lit(runID)+` AS producer
 		FROM (SELECT party_id,
 		             CAST(to_json(list_sort(list(struct_pack(tag_id := tag_id, old_value := `+value("old_value")+`, new_value := `+value("new_value")+`)))) AS VARCHAR) AS changes
-		      FROM cdp_tag_diff GROUP BY party_id)`, "key")
+		      FROM cdp_tag_diff`+cond+` GROUP BY party_id)`, "key")
+		if err != nil {
+			if parts > 1 {
+				err = fmt.Errorf("part %d of %d: %w", part+1, parts, err)
+			}
+			return events, err
+		}
+		events += n
+	}
+	return events, nil
 }
+
+// eventChangesPerGiB is how many tag changes are built into events at
+// once per GiB of DuckDB's memory limit: each party's changes are
+// gathered into a list, held until the party's group is done, and at 5M
+// parties a day's changes all at once ran out of DuckDB's 4.7 GiB.
+const eventChangesPerGiB = 1_000_000
+
+// eventParts, when positive, is the number of parts the events are built
+// in (tests set it).
+var eventParts int64
 
 // qualified is a table's key, "schema.name" (main when unqualified).
 func qualified(tb [2]string) string {
