@@ -87,6 +87,7 @@ var migrations = []migration{
 	fileMigration(24, "0024_external.sql"),
 	fileMigration(25, "0025_party_prints.sql"),
 	fileMigration(26, "0026_contribution_prints.sql"),
+	fileMigration(27, "0027_team_latest_roster.sql"),
 }
 
 // fileDateMacro defines core.file_date(source): the business date of a

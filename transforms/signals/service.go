@@ -110,9 +110,34 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string, 
 		st := s.Standards[t]
 		rows = append(rows, fmt.Sprintf("(%s, %d, %d, %s)", lit(t), st.Contacts, st.Visits, lit(st.Period)))
 	}
+	// Once for the run, not in every part: the RM of each party's team
+	// (core.team_as_of reads the whole roster), the contacts of the longest
+	// period (a quarter holds the month; core.contact resolves every contact
+	// to its party) and the day the contact feed begins.
+	prep := []string{
+		`CREATE OR REPLACE TEMP TABLE cdp_coverage_rm AS
+		 SELECT party_id, min(member_id) AS rm_id FROM core.team_as_of(DATE ` + lit(asOf) + `)
+		 WHERE role = 'RM' GROUP BY party_id`,
+		`CREATE OR REPLACE TEMP TABLE cdp_coverage_contacts AS
+		 SELECT party_id, contact_id, channel, CAST(contact_time AS DATE) AS day FROM core.contact
+		 WHERE party_id IS NOT NULL
+		   AND CAST(contact_time AS DATE) BETWEEN CAST(date_trunc('quarter', DATE ` + lit(asOf) + `) AS DATE) AND DATE ` + lit(asOf),
+	}
+	for _, q := range prep {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("mart.service_coverage: %w", err)
+		}
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS cdp_coverage_rm; DROP TABLE IF EXISTS cdp_coverage_contacts`)
+	// core.contact has a row for each raw row (its joins are on unique keys).
+	var feedBegins sql.NullTime
+	var contacts bool
+	if err := conn.QueryRowContext(ctx, `SELECT min(CAST(contact_time AS DATE)), count(*) > 0 FROM raw.contact_contacts`).Scan(&feedBegins, &contacts); err != nil {
+		return fmt.Errorf("mart.service_coverage: the contact feed's first day: %w", err)
+	}
 	q := `INSERT INTO mart.service_coverage
 		WITH std(tier, contacts_required, visits_required, period) AS (VALUES ` + strings.Join(rows, ", ") + `),
-		day AS (SELECT CAST(? AS DATE) AS d),
+		day AS (SELECT CAST($1 AS DATE) AS d),
 		p AS (
 			SELECT v.party_id, v.tier, v.tier_zh, s.contacts_required, s.visits_required, s.period,
 			       CAST(date_trunc(s.period, day.d) AS DATE) AS period_start,
@@ -122,8 +147,7 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string, 
 			WHERE {part}
 		), c AS (
 			SELECT p.party_id, count(k.contact_id) AS contacts, count(k.contact_id) FILTER (k.channel = 'VISIT') AS visits
-			FROM p LEFT JOIN core.contact k ON k.party_id = p.party_id
-			  AND CAST(k.contact_time AS DATE) BETWEEN p.period_start AND p.as_of
+			FROM p LEFT JOIN cdp_coverage_contacts k ON k.party_id = p.party_id AND k.day BETWEEN p.period_start AND p.as_of
 			GROUP BY p.party_id
 		)
 		SELECT p.party_id, p.tier, p.tier_zh, p.period, p.period_start, p.period_end, c.contacts, c.visits,
@@ -131,14 +155,12 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string, 
 		       CASE WHEN c.contacts >= p.contacts_required AND c.visits >= p.visits_required THEN 'met'
 		            -- The contact feed began after the period did: its contacts
 		            -- before the feed are unknown, so the standard is not judged.
-		            WHEN (SELECT min(CAST(contact_time AS DATE)) FROM core.contact) > p.period_start
-		              OR NOT EXISTS (SELECT 1 FROM core.contact) THEN 'incomplete'
-		            WHEN p.period_end - p.as_of <= ? THEN 'at_risk' ELSE 'on_track' END AS status,
+		            WHEN CAST($3 AS DATE) > p.period_start OR NOT $4 THEN 'incomplete'
+		            WHEN p.period_end - p.as_of <= $2 THEN 'at_risk' ELSE 'on_track' END AS status,
 		       tm.rm_id, nullif(cp.branch_code, '') AS branch_code, p.as_of
 		FROM p JOIN c USING (party_id) LEFT JOIN core.party cp USING (party_id)
 		-- The RM of the party's service team (the roster's, else the golden record's).
-		LEFT JOIN (SELECT party_id, min(member_id) AS rm_id FROM core.team_as_of(DATE ` + lit(asOf) + `)
-		           WHERE role = 'RM' GROUP BY party_id) tm USING (party_id)`
+		LEFT JOIN cdp_coverage_rm tm USING (party_id)`
 	var n int64
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM mart.value_tier`).Scan(&n); err != nil {
 		return fmt.Errorf("mart.service_coverage: %w", err)
@@ -152,7 +174,7 @@ func buildCoverage(ctx context.Context, conn *sql.Conn, s Service, asOf string, 
 		if parts > 1 {
 			cond = fmt.Sprintf("hash(v.party_id) %% %d = %d", parts, part)
 		}
-		if _, err := conn.ExecContext(ctx, strings.Replace(q, "{part}", cond, 1), asOf, s.WarnDays); err != nil {
+		if _, err := conn.ExecContext(ctx, strings.Replace(q, "{part}", cond, 1), asOf, s.WarnDays, feedBegins, contacts); err != nil {
 			if parts > 1 {
 				err = fmt.Errorf("part %d of %d: %w", part+1, parts, err)
 			}

@@ -25,10 +25,12 @@ func TestRun_ServiceStandards(t *testing.T) {
 	db := w.DB()
 	for _, q := range []string{
 		`INSERT INTO core.party (party_id, party_type, name, rm_id, source_records, fingerprint)
-		 SELECT 'P' || range, 'P', 'name ' || range, 'RM1', 1, range FROM range(1, 4)`,
-		`CREATE TABLE mart.value_tier AS SELECT * FROM (VALUES ('P1', 'core', '战略核心'), ('P2', 'core', '战略核心'), ('P3', 'growth', '重点培育')) t(party_id, tier, tier_zh)`,
+		 SELECT 'P' || range, 'P', 'name ' || range, 'RM1', 1, range FROM range(1, 5)`,
+		`CREATE TABLE mart.value_tier AS SELECT * FROM (VALUES ('P1', 'core', '战略核心'), ('P2', 'core', '战略核心'), ('P3', 'growth', '重点培育'), ('P4', 'base', '潜力挖掘')) t(party_id, tier, tier_zh)`,
 		// P1 met its standard (4 contacts, 2 visits); P2 had a visit and a
-		// call; P3 (重点培育, 2 a month) has had nothing yet but 9 days left.
+		// call; P3 (重点培育, 2 a month) has had nothing yet but 9 days left;
+		// P4 (潜力挖掘, 3 a quarter) had a visit and a call last month, on
+		// the day the feed begins.
 		`INSERT INTO raw.contact_contacts (contact_id, party_id, business_line, channel, contact_time, purpose) VALUES
 		 ('C1', 'P1', 'WEALTH', 'VISIT', TIMESTAMPTZ '2026-11-03 10:00:00+08', 'SERVICE'),
 		 ('C2', 'P1', 'CREDIT', 'VISIT', TIMESTAMPTZ '2026-11-10 10:00:00+08', 'MARKETING'),
@@ -36,7 +38,9 @@ func TestRun_ServiceStandards(t *testing.T) {
 		 ('C4', 'P1', 'CARD', 'WECHAT', TIMESTAMPTZ '2026-11-18 10:00:00+08', 'SERVICE'),
 		 ('C5', 'P2', 'WEALTH', 'VISIT', TIMESTAMPTZ '2026-11-05 10:00:00+08', 'SERVICE'),
 		 ('C6', 'P2', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-11-19 10:00:00+08', 'MARKETING'),
-		 ('C7', 'P2', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-10-30 10:00:00+08', 'SERVICE')`,
+		 ('C7', 'P2', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-10-30 10:00:00+08', 'SERVICE'),
+		 ('C10', 'P4', 'WEALTH', 'VISIT', TIMESTAMPTZ '2026-10-01 10:00:00+08', 'SERVICE'),
+		 ('C11', 'P4', 'WEALTH', 'PHONE', TIMESTAMPTZ '2026-10-20 10:00:00+08', 'CARE')`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -59,7 +63,7 @@ func TestRun_ServiceStandards(t *testing.T) {
 		scan(&s)
 		coverage = append(coverage, s)
 	}
-	if got, want := strings.Join(coverage, "; "), "P1 4/4 2/2 9 met; P2 2/4 1/2 9 at_risk; P3 0/2 0/1 9 at_risk"; got != want {
+	if got, want := strings.Join(coverage, "; "), "P1 4/4 2/2 9 met; P2 2/4 1/2 9 at_risk; P3 0/2 0/1 9 at_risk; P4 2/3 1/1 40 on_track"; got != want {
 		t.Errorf("coverage %s, want %s", got, want)
 	}
 	var reasons []string
