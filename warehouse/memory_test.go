@@ -117,6 +117,21 @@ func TestOpen_GoLimitIsWhatDuckDBLeaves(t *testing.T) {
 	}
 }
 
+// The process's resident memory is read on Linux (the machines cdp runs
+// on), and holds at least the Go heap's live bytes.
+func TestResidentBytes(t *testing.T) {
+	ballast := make([]byte, 64<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	runtime.GC()
+	rss, ok := residentBytes()
+	if !ok || rss < GoLive() || rss < int64(len(ballast)) {
+		t.Errorf("resident %d bytes (read: %v), Go's live heap %d", rss, ok, GoLive())
+	}
+	runtime.KeepAlive(ballast)
+}
+
 // Work is split in as many parts as DuckDB's limit needs, counted in whole
 // GiB (at least one), never fewer than one.
 func TestParts_AsManyAsTheLimitNeeds(t *testing.T) {
@@ -151,10 +166,24 @@ func TestBudget_BesideGo(t *testing.T) {
 	}
 }
 
+// Idle DuckDB keeps a fortieth of the budget, at least 256 MiB, at most a
+// tenth.
+func TestBudget_Idle(t *testing.T) {
+	for _, c := range []struct{ total, want int64 }{
+		{40 << 30, 1 << 30},
+		{4 << 30, 256 << 20},
+		{1 << 30, 1 << 30 / 10},
+	} {
+		if got := (Budget{Total: c.total, DuckDB: c.total / 3}).Idle(); got != c.want {
+			t.Errorf("Idle of a %d MiB budget = %d MiB, want %d MiB", c.total>>20, got>>20, c.want>>20)
+		}
+	}
+}
+
 // While Go holds most of the budget, YieldToGo lowers DuckDB's memory
 // limit and DuckDB drops the blocks it has cached beyond it; restore puts
 // the limit back. While Go holds little, nothing changes. IdleDuckDB
-// lowers it to a tenth of the budget whatever Go holds.
+// lowers it to Budget.Idle whatever Go holds.
 func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeapOrWhenIdle(t *testing.T) {
 	ctx := context.Background()
 	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "512MiB", Threads: 1})
@@ -218,7 +247,7 @@ func TestYieldToGo_DuckDBDropsItsCacheBesideABigGoHeapOrWhenIdle(t *testing.T) {
 
 	cached := cache()
 	restore, limit, err = w.IdleDuckDB(ctx)
-	lowered("idle", restore, limit, err, func(limit int64) bool { return limit == w.Budget().Total/10 }, cached)
+	lowered("idle", restore, limit, err, func(limit int64) bool { return limit == w.Budget().Idle() }, cached)
 
 	ballast := make([]byte, 400<<20) // Go now holds most of the budget
 	for i := range ballast {

@@ -110,11 +110,11 @@ func goldenRecords(recs []*record, cluster []int32, partyOf []string, cfg Config
 			p.systems = append(p.systems, s)
 		}
 		sort.Strings(p.systems)
-		if r := pick(p, "name", func(r *record) bool { return r.nName != "" }, func(r *record) bool { return r.hanName }); r != nil {
-			p.name, p.nameSrc = r.nName, r.ref()
+		if r := pick(p, "name", func(r *record) bool { return r.nName() != "" }, func(r *record) bool { return r.hanName }); r != nil {
+			p.name, p.nameSrc = r.nName(), r.ref()
 		}
-		if r := pick(p, "id_no", func(r *record) bool { return r.nID != "" }, func(r *record) bool { return r.idValid }); r != nil {
-			p.idNo, p.idValid, p.idSrc = r.nID, r.idValid, r.ref()
+		if r := pick(p, "id_no", func(r *record) bool { return r.nID() != "" }, func(r *record) bool { return r.idValid }); r != nil {
+			p.idNo, p.idValid, p.idSrc = r.nID(), r.idValid, r.ref()
 			p.idType = r.idType
 			if p.idType == "" {
 				p.idType = map[string]string{"P": "ID_CARD", "C": "USCC"}[r.ptype]
@@ -122,12 +122,12 @@ func goldenRecords(recs []*record, cluster []int32, partyOf []string, cfg Config
 			p.gender = r.gender()
 		}
 		if p.ptype == "P" {
-			if r := pick(p, "birth_date", func(r *record) bool { return r.nBirth != "" }, func(r *record) bool { return r.idValid }); r != nil {
-				p.birth, p.birthSrc = r.nBirth, r.ref()
+			if r := pick(p, "birth_date", func(r *record) bool { return r.nBirth() != "" }, func(r *record) bool { return r.idValid }); r != nil {
+				p.birth, p.birthSrc = r.nBirth(), r.ref()
 			}
 		}
-		if r := pick(p, "mobile", func(r *record) bool { return r.nMobile != "" }, func(r *record) bool { return r.mobileValid }); r != nil {
-			p.mobile, p.mobileSrc = r.nMobile, r.ref()
+		if r := pick(p, "mobile", func(r *record) bool { return r.nMobile() != "" }, func(r *record) bool { return r.mobileValid }); r != nil {
+			p.mobile, p.mobileSrc = r.nMobile(), r.ref()
 		}
 		other := func(get func(r *record) string) string {
 			if r := pick(p, "other", func(r *record) bool { return get(r) != "" }, nil); r != nil {

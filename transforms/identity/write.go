@@ -94,11 +94,11 @@ func writeAll(ctx context.Context, conn *sql.Conn, ws writeSet) (err error) {
 		}
 		ws.sum.ByRule[rule]++
 		updated := ws.runID
-		if p, ok := ws.prev.xref[r.ref()]; ok && p.party == pid && p.hash == r.hash && p.updated != "" {
+		if p, ok := ws.prev.lookup(i, r); ok && p.party == pid && p.hash == r.hash && p.updated != "" {
 			updated = p.updated
 		}
-		xref.row(r.system, r.key, pid, r.ptype, rule, via.Prob, matched, r.nName, r.nID, r.idValid,
-			r.idProblem, r.nBirth, r.nMobile, r.matchKey, r.mobileValid, r.idType, r.legalRepKey, r.industry,
+		xref.row(r.system, r.key, pid, r.ptype, rule, via.Prob, matched, r.nName(), r.nID(), r.idValid,
+			r.idProblem(), r.nBirth(), r.nMobile(), r.matchKey(), r.mobileValid, r.idType, r.legalRepKey, r.industry,
 			r.revenue, r.legalRepName, r.employer, r.income, r.riskLevel, r.segment, r.rmID, r.branch,
 			r.hash, r.bizDate, r.loadID, updated)
 	}
