@@ -20,7 +20,8 @@ import (
 // millions of them in Go: what many records have alike (their system and
 // the attributes with few values) is one shared copy, and the identity as
 // delivered is dropped once normalised, and what most records lack is
-// one shared empty extra (480 → 176 bytes a record).
+// one shared empty extra, and the normalised identity is one string
+// (480 → 176 → 112 bytes a record).
 type record struct {
 	*common
 	*delivered                    // nil once normalised, and for records rebuilt from core.party_xref

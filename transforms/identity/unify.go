@@ -407,6 +407,15 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		return nil, fmt.Errorf("unify: %w", err)
 	}
 	if full {
+		// What matching held beside the records (their columns, blocks and
+		// candidate pairs: 1.6 GB of pairs alone at 5M parties) is garbage
+		// now: collect it and give it back before the earlier state is
+		// read, rather than let the heap grow into it (at 5M the process
+		// went past its budget there).
+		d.Key, d.Partition = nil, nil
+		debug.FreeOSMemory()
+	}
+	if full {
 		b, err := json.Marshal(res.Model)
 		if err != nil {
 			return nil, err
