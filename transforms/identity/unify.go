@@ -414,8 +414,6 @@ func Unify(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 		// went past its budget there).
 		d.Key, d.Partition = nil, nil
 		debug.FreeOSMemory()
-	}
-	if full {
 		b, err := json.Marshal(res.Model)
 		if err != nil {
 			return nil, err
