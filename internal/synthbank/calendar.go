@@ -34,6 +34,9 @@ func dayOfTime(t time.Time) day {
 	return dayOf(t.Year(), int(t.Month()), t.Day())
 }
 
+// weekday is d's day of the week (1970-01-01 was a Thursday).
+func weekday(d day) time.Weekday { return time.Weekday((int(d)%7 + 11) % 7) }
+
 func (d day) civil() (y, m, dd int) {
 	z := int(d) + 719468
 	era := z / 146097

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"time"
 
 	"cdp/connectors/contract"
 )
@@ -574,6 +575,27 @@ func (w *world) writeWealth(ctx context.Context, g *generation) error {
 	return nil
 }
 
+// valueMove is a drifting product's change of value on day t, in 1e-4 of
+// it, and whether the product publishes its net value that day: a fund on
+// every weekday, a wealth product or a private fund once a week, on its own
+// weekday (closed-end wealth products must publish at least weekly, and
+// most publish no more often); nothing moves on a weekend. Every holder of
+// a product moves with it by the same share, at most the product's drift.
+func (w *world) valueMove(h *holding, t day) (int64, bool) {
+	wd := weekday(t)
+	code := fnvOf(h.code)
+	if wd == time.Saturday || wd == time.Sunday || h.ptype != "FUND" && wd != time.Monday+time.Weekday(code%5) {
+		return 0, false
+	}
+	// splitmix64's finaliser: a uniform draw from (seed, product, day)
+	x := uint64(w.o.Seed)*0x9E3779B97F4A7C15 ^ code ^ uint64(t)<<32
+	x += 0x9E3779B97F4A7C15
+	x = (x ^ x>>30) * 0xBF58476D1CE4E5B9
+	x = (x ^ x>>27) * 0x94D049BB133111EB
+	x ^= x >> 31
+	return int64(x%uint64(2*h.drift+1)) - int64(h.drift), true
+}
+
 // simulateClient moves one client through a window day and appends its
 // trades (deposits' maturities included: the wealth writer leaves those to
 // core banking).
@@ -616,7 +638,13 @@ func (w *world) simulateClient(r *rand.Rand, book *wealthBook, c *wealthClient, 
 			continue
 		}
 		if h.drift > 0 && di > 0 {
-			h.amount += h.amount * int64(r.IntN(2*h.drift+1)-h.drift) / 10000
+			// Until 2026-12-08 each holding drew its own move here every
+			// day; the draw stays so that the day's trades, drawn after it
+			// from the same stream, are what they were.
+			_ = r.IntN(2*h.drift + 1)
+			if move, published := w.valueMove(h, t); published {
+				h.amount += h.amount * move / 10000
+			}
 		}
 	}
 	if i := slices.Index(c.outflowOn, di); i >= 0 {
