@@ -89,7 +89,7 @@ func Eval(ctx context.Context, w *warehouse.Warehouse, rules *Rules, o EvalOptio
 		}
 		rows := make([][]any, len(hits))
 		for i, h := range hits {
-			rows[i] = []any{h.rule.ID, h.rule.Kind, h.party, h.score, h.reason, evidenceJSON(h.evidence), day, h.rule.Reads}
+			rows[i] = []any{h.rule.ID, h.rule.Kind, h.party, h.score, h.reason, h.evidence, day, h.rule.Reads}
 		}
 		return warehouse.InsertRows(ctx, conn, EvalTable, rows)
 	})

@@ -134,9 +134,12 @@ type policyState struct {
 // feed), as the policy counts it.
 type lineContact struct{ line, channel, day string }
 
-// loadPolicy reads what the contact policy needs as of asOf.
-func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string]*Rule, asOf string) (*policyState, error) {
+// loadPolicy reads what the contact policy needs as of asOf, of the
+// parties listed in the table named by parties (a party_id column): those
+// it decides on or sends events for.
+func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string]*Rule, asOf, parties string) (*policyState, error) {
 	p := cfg.ContactPolicy
+	listed := func(col string) string { return col + ` IN (SELECT party_id FROM ` + parties + `)` }
 	st := &policyState{cfg: cfg, capUsed: map[string]int{}, chanUsed: map[string]map[string]int{}, lineUsed: map[string][]lineContact{}, tier: map[string]string{},
 		complaint: map[string]string{}, declined: map[string]map[string]string{}, noMarketing: map[string]string{}, optedOut: map[string][]string{},
 		optedOutOn: map[string]map[string]string{}}
@@ -147,7 +150,7 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string
 		scan      func(*sql.Rows) error
 	}{
 		{"the cross-sell signals of the window", `SELECT party_id, rule_id, count(*) FROM mart.signals
-			WHERE kind = 'cross_sell' AND opened_on > CAST(? AS DATE) AND opened_on <= CAST(? AS DATE) GROUP BY party_id, rule_id`,
+			WHERE kind = 'cross_sell' AND opened_on > CAST(? AS DATE) AND opened_on <= CAST(? AS DATE) AND ` + listed("party_id") + ` GROUP BY party_id, rule_id`,
 			[]any{windowStart, asOf}, func(r *sql.Rows) error {
 				var party, rule string
 				var n int
@@ -159,7 +162,7 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string
 				return err
 			}},
 		{"the complaints", `SELECT party_id, CAST(max(CAST(outcome_time AS DATE)) AS VARCHAR) FROM core.outcome
-			WHERE status = 'COMPLAINT' AND party_id IS NOT NULL
+			WHERE status = 'COMPLAINT' AND ` + listed("party_id") + `
 			  AND CAST(outcome_time AS DATE) > CAST(? AS DATE) AND CAST(outcome_time AS DATE) <= CAST(? AS DATE) GROUP BY 1`,
 			[]any{addDays(asOf, -p.ComplaintQuietDays), asOf}, func(r *sql.Rows) error {
 				var party, day string
@@ -169,7 +172,7 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string
 			}},
 		{"the declines", `SELECT o.party_id, coalesce(o.product, s.product), CAST(max(CAST(o.outcome_time AS DATE)) AS VARCHAR)
 			FROM core.outcome o LEFT JOIN mart.signals s USING (signal_id)
-			WHERE o.status = 'DECLINED' AND o.party_id IS NOT NULL AND coalesce(o.product, s.product) IS NOT NULL
+			WHERE o.status = 'DECLINED' AND ` + listed("o.party_id") + ` AND coalesce(o.product, s.product) IS NOT NULL
 			  AND CAST(o.outcome_time AS DATE) > CAST(? AS DATE) AND CAST(o.outcome_time AS DATE) <= CAST(? AS DATE) GROUP BY 1, 2`,
 			[]any{addDays(asOf, -p.DeclineQuietDays), asOf}, func(r *sql.Rows) error {
 				var party, product, day string
@@ -181,7 +184,7 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string
 				return err
 			}},
 		{"the consents", `SELECT party_id, channel, arg_max(consent, effective_at), CAST(CAST(max(effective_at) AS DATE) AS VARCHAR) FROM core.consent
-			WHERE party_id IS NOT NULL AND CAST(effective_at AS DATE) <= CAST(? AS DATE) GROUP BY 1, 2`,
+			WHERE ` + listed("party_id") + ` AND CAST(effective_at AS DATE) <= CAST(? AS DATE) GROUP BY 1, 2`,
 			[]any{asOf}, func(r *sql.Rows) error {
 				var party, channel, consent, since string
 				if err := r.Scan(&party, &channel, &consent, &since); err != nil {
@@ -206,7 +209,7 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string
 			args      []any
 			scan      func(*sql.Rows) error
 		}{"the lines' marketing contacts", `SELECT party_id, business_line, channel, CAST(CAST(contact_time AS DATE) AS VARCHAR)
-			FROM core.contact WHERE purpose = 'MARKETING' AND ce_id IS NULL AND party_id IS NOT NULL
+			FROM core.contact WHERE purpose = 'MARKETING' AND ce_id IS NULL AND ` + listed("party_id") + `
 			  AND CAST(contact_time AS DATE) > CAST(? AS DATE) AND CAST(contact_time AS DATE) <= CAST(? AS DATE)
 			ORDER BY party_id, contact_time`, []any{windowStart, asOf}, func(r *sql.Rows) error {
 			var party string
@@ -221,7 +224,7 @@ func loadPolicy(ctx context.Context, conn *sql.Conn, cfg Config, byID map[string
 			what, sql string
 			args      []any
 			scan      func(*sql.Rows) error
-		}{"the tiers (mart.value_tier; run cdp tiers)", `SELECT party_id, tier FROM mart.value_tier`, nil, func(r *sql.Rows) error {
+		}{"the tiers (mart.value_tier; run cdp tiers)", `SELECT party_id, tier FROM mart.value_tier WHERE ` + listed("party_id"), nil, func(r *sql.Rows) error {
 			var party, tier string
 			err := r.Scan(&party, &tier)
 			st.tier[party] = tier

@@ -74,6 +74,13 @@ func TestRun_ContactPolicyAcrossLines(t *testing.T) {
 	// A month on the decline has lapsed; the complaint has not.
 	d, _ = day(t, w, rules, "2026-12-02", "xs_a P2 50", "xs_a P3 50")
 	same(t, "a month on", d, "xs_a/P2/opened", "xs_a/P3/held", "xs_b/P2/closed", "ch_a/P3/expired", "xs_a/P5/closed", "xs_a/P6/closed")
+	// P5's closing is sent with the opt-out too, though its rule no longer
+	// fires (the policy is read for the open signals' parties as well as
+	// the hits').
+	sqltest.Row(t, db, `SELECT CAST(data::JSON->'opted_out_channels' AS VARCHAR) FROM ops.outbox WHERE key = 'P5' AND type = 'cdp.signal.closed'`).Scan(&opted)
+	if opted != `["SMS"]` {
+		t.Errorf("P5's closing event: opted_out_channels %s", opted)
+	}
 }
 
 // Per channel: a rule that names its channel is held back for a customer

@@ -139,6 +139,7 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 	}
 	defer conn.Close()
 	s := &Summary{}
+	var committing time.Time
 	err = warehouse.InTx(ctx, conn, func() error {
 		bounds, err := partBounds(ctx, conn, o.Parts, w.Budget().DuckDB)
 		if err != nil {
@@ -159,17 +160,24 @@ func Build(ctx context.Context, w *warehouse.Warehouse, o Options) (*Summary, er
 			}
 			log.Debug("customer 360 rows built", "part", k+1, "of", len(bounds), "seconds", time.Since(t0).Seconds())
 		}
+		t0 := time.Now()
 		if _, err := conn.ExecContext(ctx, partyTeamSQL); err != nil {
 			return fmt.Errorf("build mart.party_team: %w", err)
 		}
+		log.Debug("customer 360 step", "step", "mart.party_team", "seconds", time.Since(t0).Seconds())
+		t0 = time.Now()
 		if _, err := conn.ExecContext(ctx, partyOwnerSQL); err != nil {
 			return fmt.Errorf("build mart.party_owner: %w", err)
 		}
-		return queueProfiles(ctx, conn, o, s, log)
+		log.Debug("customer 360 step", "step", "mart.party_owner", "seconds", time.Since(t0).Seconds())
+		err = queueProfiles(ctx, conn, o, s, log)
+		committing = time.Now()
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	log.Debug("customer 360 step", "step", "commit", "seconds", time.Since(committing).Seconds())
 	s.Seconds = time.Since(start).Seconds()
 	log.Info("customer 360 built", "parties", s.Parties, "profile_events", s.Profiles, "profile_deletions", s.Deleted, "seconds", s.Seconds)
 	return s, nil
