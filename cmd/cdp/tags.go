@@ -117,8 +117,9 @@ Every problem names the file and line. Build the core model first (cdp model).`,
 cdp model) as of a business date (--as-of, default the newest snapshot day),
 in one transaction: current values in mart.tags, their history in
 mart.tag_history (valid_from <= day < valid_to), and what this run changed in
-mart.tag_changes. A run for a date before the last run's is refused; a second
-run for the same date replaces that date's values.
+mart.tag_changes (except on the first run over an empty mart.tags, whose
+values begin the history). A run for a date before the last run's is
+refused; a second run for the same date replaces that date's values.
 
 A tag whose SQL and input tables (every table its SQL reads, compared by a
 hash of their rows) are as when it was last computed is skipped: its values

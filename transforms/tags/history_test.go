@@ -96,11 +96,14 @@ func TestRun_HistoryAnswersEachDay(t *testing.T) {
 			if !runs[0].Baseline || runs[0].Events != 0 {
 				t.Errorf("first run: baseline %v with %d events; want a baseline with none", runs[0].Baseline, runs[0].Events)
 			}
-			// The first run's changes are its values, read where they are.
-			var logged int64
-			sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tag_changes WHERE run_id = ? AND old_value IS NULL`, runs[0].RunID).Scan(&logged)
-			if runs[0].Values == 0 || runs[0].Changes != runs[0].Values || logged != runs[0].Values {
-				t.Errorf("first run: %d values, %d changes, %d logged; want every value a change", runs[0].Values, runs[0].Changes, logged)
+			// The first run's changes are its values: they begin the
+			// history, and are not logged again as changes.
+			var logged, begun int64
+			sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tag_changes WHERE run_id = ?`, runs[0].RunID).Scan(&logged)
+			sqltest.Row(t, w.DB(), `SELECT count(*) FROM mart.tag_history WHERE run_id = ? AND valid_from = DATE '`+d+`'`, runs[0].RunID).Scan(&begun)
+			if runs[0].Values == 0 || runs[0].Changes != runs[0].Values || begun != runs[0].Values || logged != 0 {
+				t.Errorf("first run: %d values, %d changes, %d history rows begun, %d logged as changes; want every value a change, begun in the history, none logged",
+					runs[0].Values, runs[0].Changes, begun, logged)
 			}
 			continue
 		}

@@ -248,19 +248,23 @@ tags:
 }
 
 // counted checks a run's summary against what it wrote: its changes are
-// its rows of mart.tag_changes, by tag as ByTag says, and ops.tag_runs
-// has its figures.
+// its rows of mart.tag_changes (of the baseline run, its history's), by
+// tag as ByTag says, and ops.tag_runs has its figures.
 func counted(t *testing.T, db *sql.DB, run string, s *tags.RunSummary) {
 	t.Helper()
 	var changes, values, logged int64
-	sqltest.Row(t, db, `SELECT count(*) FROM mart.tag_changes WHERE run_id = ?`, s.RunID).Scan(&changes)
+	log := "mart.tag_changes"
+	if s.Baseline {
+		log = "mart.tag_history"
+	}
+	sqltest.Row(t, db, `SELECT count(*) FROM `+log+` WHERE run_id = ?`, s.RunID).Scan(&changes)
 	sqltest.Row(t, db, `SELECT values_set, changes FROM ops.tag_runs WHERE run_id = ?`, s.RunID).Scan(&values, &logged)
 	byTag := 0
 	for _, n := range s.ByTag {
 		byTag += n
 	}
 	if s.Changes != changes || int64(byTag) != changes || logged != changes || values != s.Values {
-		t.Errorf("%s: summary says %d changes (%d by tag) and %d values; mart.tag_changes has %d, ops.tag_runs %d and %d",
-			run, s.Changes, byTag, s.Values, changes, logged, values)
+		t.Errorf("%s: summary says %d changes (%d by tag) and %d values; %s has %d, ops.tag_runs %d and %d",
+			run, s.Changes, byTag, s.Values, log, changes, logged, values)
 	}
 }
