@@ -86,8 +86,9 @@ type EmbeddedBroker struct {
 }
 
 // StartEmbeddedBroker starts the broker the project's kafka.embedded section
-// describes, keeping its log in data_dir so topics survive between commands.
-func StartEmbeddedBroker(p *config.Project, log *slog.Logger) (*EmbeddedBroker, error) {
+// describes, keeping its log in data_dir so topics survive between commands;
+// extra options go to kfake after the section's.
+func StartEmbeddedBroker(p *config.Project, log *slog.Logger, extra ...kfake.Opt) (*EmbeddedBroker, error) {
 	e := p.Kafka.Embedded
 	_, portText, err := splitHostPort(e.Listen)
 	if err != nil {
@@ -112,7 +113,7 @@ func StartEmbeddedBroker(p *config.Project, log *slog.Logger) (*EmbeddedBroker, 
 	if len(topics) > 0 {
 		opts = append(opts, kfake.SeedTopics(int32(e.Partitions), topics...))
 	}
-	c, err := kfake.NewCluster(opts...)
+	c, err := kfake.NewCluster(append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded broker on %s: %w", e.Listen, err)
 	}
