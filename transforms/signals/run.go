@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -485,17 +484,12 @@ func fmtScore(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 const policyPartiesTable = "cdp_policy_parties"
 
 // policyParties fills policyPartiesTable with the parties of the hits and
-// of the signals open (or updated) before the run.
+// of the signals open (or updated) before the run; the policy reads them
+// through IN, so a party listed twice is no matter.
 func policyParties(ctx context.Context, conn *sql.Conn, hits []hit) error {
-	parties := make([]string, len(hits))
+	rows := make([][]any, len(hits))
 	for i := range hits {
-		parties[i] = hits[i].party
-	}
-	slices.Sort(parties)
-	parties = slices.Compact(parties)
-	rows := make([][]any, len(parties))
-	for i, p := range parties {
-		rows[i] = []any{p}
+		rows[i] = []any{hits[i].party}
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+policyPartiesTable+` (party_id VARCHAR)`); err != nil {
 		return fmt.Errorf("contact policy: the parties: %w", err)
@@ -503,8 +497,7 @@ func policyParties(ctx context.Context, conn *sql.Conn, hits []hit) error {
 	if err := warehouse.InsertRows(ctx, conn, policyPartiesTable, rows); err != nil {
 		return fmt.Errorf("contact policy: the hits' parties: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO `+policyPartiesTable+` SELECT DISTINCT party_id FROM mart.signals
-		WHERE status IN ('open', 'updated') AND party_id NOT IN (SELECT party_id FROM `+policyPartiesTable+`)`); err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT INTO `+policyPartiesTable+` SELECT party_id FROM mart.signals WHERE status IN ('open', 'updated')`); err != nil {
 		return fmt.Errorf("contact policy: the open signals' parties: %w", err)
 	}
 	return nil
